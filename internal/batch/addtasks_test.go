@@ -73,7 +73,10 @@ func TestAddTasksChunking(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, c := newAddFixture(t)
 			var log addLog
-			f.onAdd = func(ids []string, n int) (int, map[string]TaskAddResult) { log.record(ids, n); return http.StatusOK, nil }
+			f.onAdd = func(ids []string, n int) (int, map[string]TaskAddResult) {
+				log.record(ids, n)
+				return http.StatusOK, nil
+			}
 			res, err := c.AddTasks(context.Background(), "j1", makeTasks(tt.n, tt.cmdBytes), fastRetry)
 			if err != nil {
 				t.Fatal(err)
@@ -127,7 +130,10 @@ func TestAddTasksSplitsOnRequestBodyTooLarge(t *testing.T) {
 func TestAddTasksSingleOversizedTask(t *testing.T) {
 	f, c := newAddFixture(t)
 	var log addLog
-	f.onAdd = func(ids []string, n int) (int, map[string]TaskAddResult) { log.record(ids, n); return http.StatusOK, nil }
+	f.onAdd = func(ids []string, n int) (int, map[string]TaskAddResult) {
+		log.record(ids, n)
+		return http.StatusOK, nil
+	}
 	tasks := makeTasks(3, 0)
 	tasks[1].CommandLine = strings.Repeat("y", MaxCollectionBodyBytes)
 	res, err := c.AddTasks(context.Background(), "j1", tasks, fastRetry)
