@@ -142,7 +142,7 @@ func lexFilter(src string) ([]token, error) {
 	return toks, nil
 }
 
-// lexQuoted reads a single-quoted literal starting at src[start] == '\”.
+// lexQuoted reads a single-quoted literal that starts at src[start].
 // It returns the unescaped value and the number of bytes consumed.
 func lexQuoted(src string, start int) (string, int, error) {
 	var b strings.Builder
