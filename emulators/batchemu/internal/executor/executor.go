@@ -164,7 +164,12 @@ func (r *Runner) Run(ctx context.Context, spec Spec) Result {
 		// Terminated by the caller: no uploads, the context forbids further I/O.
 		return finish(pr.exitCode, failure)
 	}
-	if uf := r.uploadOutputFiles(ctx, spec, wd, failure == nil); uf != nil && failure == nil {
+	uf := r.uploadOutputFiles(ctx, spec, wd, failure == nil)
+	switch {
+	case ctx.Err() != nil:
+		// Terminated while uploading: the upload error is a consequence.
+		failure = userError(CodeTaskEnded, msgTaskEndedByUser)
+	case uf != nil && failure == nil:
 		failure = uf
 	}
 	return finish(pr.exitCode, failure)

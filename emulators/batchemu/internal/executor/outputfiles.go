@@ -114,6 +114,12 @@ func (r *Runner) uploadOutputFiles(ctx context.Context, spec Spec, wd string, su
 	}
 	uploaded := 0
 	for _, of := range spec.OutputFiles {
+		if err := of.Validate(); err != nil {
+			ul.fail("Invalid output file %q: %v", of.FilePattern, err)
+			note(userError(CodeInvalidOutputFile, fmt.Sprintf("The output file is invalid: %v", err),
+				nv("FilePattern", of.FilePattern)))
+			continue
+		}
 		if !conditionMet(of.UploadCondition, succeeded) {
 			ul.info("Skipping pattern %q: uploadCondition %s not met", of.FilePattern, of.UploadCondition)
 			continue
@@ -129,15 +135,10 @@ func (r *Runner) uploadOutputFiles(ctx context.Context, spec Spec, wd string, su
 	return first
 }
 
-// uploadOne uploads the files of one OutputFile and returns how many succeeded.
+// uploadOne uploads the files of one validated OutputFile and returns how many succeeded.
 func (r *Runner) uploadOne(ctx context.Context, wd string, of OutputFile, ul *uploadLog) (int, *FailureInfo) {
 	shownContainer := redactURL(of.ContainerURL)
-	if err := of.Validate(); err != nil {
-		ul.fail("Invalid output file %q: %v", of.FilePattern, err)
-		return 0, userError(CodeInvalidOutputFile, fmt.Sprintf("The output file is invalid: %v", err),
-			nv("FilePattern", of.FilePattern))
-	}
-	fp, _ := compilePattern(of.FilePattern)
+	fp, _ := compilePattern(of.FilePattern) // validated by the caller
 	matches, err := fp.find(wd)
 	if err != nil {
 		ul.fail("Pattern %q could not be evaluated: %v", of.FilePattern, err)

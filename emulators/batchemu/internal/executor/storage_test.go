@@ -2,12 +2,14 @@ package executor
 
 import (
 	"context"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 )
@@ -344,4 +346,109 @@ func TestRunOutputFilePatternsAndHeaders(t *testing.T) {
 		}
 	}
 	assertNoSecrets(t, logs.String(), res, taskDir)
+}
+
+// TestRunLargeFileRoundTrip moves a file bigger than one upload block through a
+// container resource file and an output file, and compares checksums.
+func TestRunLargeFileRoundTrip(t *testing.T) {
+	bs := newBlobStore(t)
+	in := bs.newContainer(t, "bigin")
+	out := bs.newContainer(t, "bigout")
+	data := make([]byte, 2*uploadBlockSize+12345)
+	for i := range data {
+		data[i] = byte(i*7 + i/251)
+	}
+	putBlob(t, in, "big/blob.bin", data)
+
+	r, logs := newTestRunner(t, nil)
+	taskDir := t.TempDir()
+	res := r.Run(context.Background(), Spec{
+		CommandLine:   "/bin/cp big/blob.bin copy.bin",
+		Env:           baseEnv(taskDir),
+		TaskDir:       taskDir,
+		ResourceFiles: []ResourceFile{{StorageContainerURL: containerSAS(t, in, readList), BlobPrefix: "big/"}},
+		OutputFiles: []OutputFile{{FilePattern: "copy.bin", ContainerURL: containerSAS(t, out, writeOnly),
+			UploadCondition: "tasksuccess"}},
+	})
+	if res.Failure != nil {
+		t.Fatalf("failure = %+v", res.Failure)
+	}
+	got, ok := getBlob(t, out, "copy.bin")
+	if !ok {
+		t.Fatal("copy.bin not uploaded")
+	}
+	if sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Errorf("round trip changed the content: got %d bytes, want %d", len(got), len(data))
+	}
+	assertNoSecrets(t, logs.String(), res, taskDir)
+}
+
+// TestRunWallClockStillUploadsFailureOutputs checks that a task killed by
+// maxWallClockTime counts as failed for upload conditions.
+func TestRunWallClockStillUploadsFailureOutputs(t *testing.T) {
+	bs := newBlobStore(t)
+	c := bs.newContainer(t, "wallclock")
+	dest := containerSAS(t, c, writeOnly)
+	r, _ := newTestRunner(t, nil)
+	taskDir := t.TempDir()
+	res := r.Run(context.Background(), Spec{
+		CommandLine:      `/bin/sh -c "echo started; sleep 30"`,
+		Env:              baseEnv(taskDir),
+		TaskDir:          taskDir,
+		MaxWallClockTime: 200 * time.Millisecond,
+		OutputFiles: []OutputFile{
+			{FilePattern: "../stdout.txt", ContainerURL: dest, Path: "failed/stdout.txt", UploadCondition: "taskfailure"},
+			{FilePattern: "../stdout.txt", ContainerURL: dest, Path: "ok/stdout.txt", UploadCondition: "tasksuccess"},
+		},
+	})
+	if failureCode(res) != CodeTaskEnded {
+		t.Fatalf("failure = %+v, want %s", res.Failure, CodeTaskEnded)
+	}
+	got := listBlobs(t, c)
+	if !reflect.DeepEqual(got, []string{"failed/stdout.txt"}) {
+		t.Errorf("blobs = %q, want only failed/stdout.txt", got)
+	}
+}
+
+func TestOutputFileValidate(t *testing.T) {
+	ok := OutputFile{FilePattern: "*.mp3", ContainerURL: "http://h/c?sig=x", UploadCondition: "TaskCompletion"}
+	tests := []struct {
+		name   string
+		mutate func(*OutputFile)
+		valid  bool
+	}{
+		{"valid", func(*OutputFile) {}, true},
+		{"empty pattern", func(o *OutputFile) { o.FilePattern = "" }, false},
+		{"bad pattern", func(o *OutputFile) { o.FilePattern = "x[" }, false},
+		{"missing container", func(o *OutputFile) { o.ContainerURL = "" }, false},
+		{"relative container", func(o *OutputFile) { o.ContainerURL = "c?sig=x" }, false},
+		{"unknown condition", func(o *OutputFile) { o.UploadCondition = "always" }, false},
+		{"empty condition", func(o *OutputFile) { o.UploadCondition = "" }, false},
+		{"unnamed header", func(o *OutputFile) { o.UploadHeaders = []Header{{Value: "x"}} }, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			of := ok
+			tc.mutate(&of)
+			err := of.Validate()
+			if (err == nil) != tc.valid {
+				t.Fatalf("Validate() = %v, want valid=%v", err, tc.valid)
+			}
+			if err != nil && strings.Contains(err.Error(), "sig=") {
+				t.Errorf("error leaks the SAS: %v", err)
+			}
+		})
+	}
+}
+
+func TestRunInvalidOutputFileFailsAfterRun(t *testing.T) {
+	r, _ := newTestRunner(t, nil)
+	taskDir := t.TempDir()
+	res := r.Run(context.Background(), Spec{
+		CommandLine: "/bin/true", Env: baseEnv(taskDir), TaskDir: taskDir,
+		OutputFiles: []OutputFile{{FilePattern: "*.mp3", ContainerURL: "http://h/c", UploadCondition: "sometimes"}},
+	})
+	if exitCode(res) != "0" || failureCode(res) != CodeInvalidOutputFile {
+		t.Fatalf("exit %s failure %+v, want exit 0 and %s", exitCode(res), res.Failure, CodeInvalidOutputFile)
+	}
 }
