@@ -1,0 +1,189 @@
+package sbemu
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/amqpwire"
+)
+
+// SAS and CBS constants (reference §2).
+const (
+	sasPrefix     = "SharedAccessSignature "
+	tokenTypeSAS  = "servicebus.windows.net:sastoken"
+	tokenTypeJWT  = "jwt"
+	opPutToken    = "put-token"
+	maxTokenCount = 1024 // audiences remembered per connection
+)
+
+// authState records what a connection may access; owned by the loop.
+type authState struct {
+	full   bool                 // SASL PLAIN with the configured key
+	tokens map[string]time.Time // audience path (lower case, no slashes at the ends) → expiry
+}
+
+// allowed reports whether an address is covered by SASL PLAIN or by an
+// unexpired token whose audience is the address or one of its parents
+// (a namespace token covers everything).
+func (a *authState) allowed(addr string, now time.Time) bool {
+	if a.full {
+		return true
+	}
+	p := normPath(addr)
+	for aud, exp := range a.tokens {
+		if !now.Before(exp) {
+			continue
+		}
+		if aud == "" || aud == p || strings.HasPrefix(p, aud+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func normPath(p string) string { return strings.ToLower(strings.Trim(p, "/")) }
+
+// audiencePath returns the entity path of an audience URI such as
+// amqp://localhost:5672/queue1 or sb://ns.servicebus.windows.net/queue1.
+func audiencePath(aud string) string {
+	if u, err := url.Parse(aud); err == nil && u.Host != "" {
+		return normPath(u.Path)
+	}
+	return normPath(aud)
+}
+
+// handleCBS answers a $cbs request (only put-token is defined).
+func (c *conn) handleCBS(req *amqpwire.Message) *amqpwire.Message {
+	op, _ := req.ApplicationProperties.Get("operation")
+	if op != opPutToken {
+		return rpcResponse(statusBadRequest, fmt.Sprintf("unsupported $cbs operation %v", op), nil)
+	}
+	typ, _ := req.ApplicationProperties.Get("type")
+	nameV, _ := req.ApplicationProperties.Get("name")
+	name, _ := nameV.(string)
+	token, _ := req.Value.(string)
+	if name == "" || token == "" {
+		return rpcResponse(statusBadRequest, "put-token needs a string name and an amqp-value string token", nil)
+	}
+	now := c.srv.now()
+	var exp time.Time
+	switch typ {
+	case tokenTypeSAS:
+		var status int32
+		var desc string
+		exp, status, desc = c.srv.verifySAS(token, name, now)
+		if status != statusAccepted {
+			c.log.Info("rejected sas token", "audience", name, "status", status)
+			return rpcResponse(status, desc, nil)
+		}
+	case tokenTypeJWT:
+		// Entra ID tokens are accepted without verification (the official
+		// emulator has no Entra ID either); the expiry is the client's.
+		exp = tokenExpiration(req, now)
+	default:
+		return rpcResponse(statusBadRequest, fmt.Sprintf("unsupported token type %v", typ), nil)
+	}
+	if len(c.auth.tokens) >= maxTokenCount {
+		for k, e := range c.auth.tokens {
+			if !now.Before(e) {
+				delete(c.auth.tokens, k)
+			}
+		}
+	}
+	if len(c.auth.tokens) < maxTokenCount {
+		c.auth.tokens[audiencePath(name)] = exp
+	}
+	return rpcResponse(statusAccepted, "Accepted", nil)
+}
+
+// tokenExpiration reads the request's expiration property (Unix seconds
+// as a decimal string, or a timestamp); default one hour.
+func tokenExpiration(req *amqpwire.Message, now time.Time) time.Time {
+	v, _ := req.ApplicationProperties.Get("expiration")
+	switch v := v.(type) {
+	case time.Time:
+		return v
+	case string:
+		if s, err := strconv.ParseInt(v, 10, 64); err == nil && s > 0 {
+			return time.Unix(s, 0)
+		}
+	default:
+		if s, ok := amqpwire.ToInt64(v); ok && s > 0 {
+			return time.Unix(s, 0)
+		}
+	}
+	return now.Add(time.Hour)
+}
+
+// verifySAS checks a SharedAccessSignature token for audience. It returns
+// the token's expiry and 202, or a 401/400 status with a description in
+// the service's words.
+func (s *Server) verifySAS(token, audience string, now time.Time) (time.Time, int32, string) {
+	if !strings.HasPrefix(token, sasPrefix) {
+		return time.Time{}, statusUnauthorized, "InvalidToken: the token is not a SharedAccessSignature"
+	}
+	fields := map[string]string{}
+	for _, kv := range strings.Split(strings.TrimPrefix(token, sasPrefix), "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		fields[k] = v
+	}
+	sr, sig, se, skn := fields["sr"], fields["sig"], fields["se"], fields["skn"]
+	if sr == "" || sig == "" || se == "" || skn == "" {
+		return time.Time{}, statusUnauthorized, "InvalidToken: the token must contain sr, sig, se and skn"
+	}
+	if !constantEqual(skn, s.opts.KeyName) {
+		return time.Time{}, statusUnauthorized, "InvalidSignature: unknown shared access key name"
+	}
+	// The signature covers sr exactly as received (clients differ in escape case).
+	mac := hmac.New(sha256.New, []byte(s.opts.Key))
+	mac.Write([]byte(sr + "\n" + se))
+	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	got, err := url.QueryUnescape(sig)
+	if err != nil || !constantEqual(got, want) {
+		return time.Time{}, statusUnauthorized, "InvalidSignature: The token has an invalid signature."
+	}
+	secs, err := strconv.ParseInt(se, 10, 64)
+	if err != nil {
+		return time.Time{}, statusUnauthorized, "InvalidToken: se is not a number"
+	}
+	exp := time.Unix(secs, 0)
+	if !now.Before(exp) {
+		return time.Time{}, statusUnauthorized, fmt.Sprintf("ExpiredToken: The token is expired. Expiration time: '%s'",
+			exp.UTC().Format("2006-01-02 15:04:05Z"))
+	}
+	resource, err := url.QueryUnescape(sr)
+	if err != nil || !audienceCovers(resource, audience) {
+		return time.Time{}, statusUnauthorized, "InvalidAudience: the token's resource does not cover the audience"
+	}
+	return exp, statusAccepted, ""
+}
+
+// audienceCovers reports whether a token resource covers an audience: the
+// same entity path or a parent of it (hosts are not compared, as the
+// emulator may be reached under any name).
+func audienceCovers(resource, audience string) bool {
+	r, a := audiencePath(resource), audiencePath(audience)
+	return r == "" || r == a || strings.HasPrefix(a, r+"/")
+}
+
+func constantEqual(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// rpcResponse builds a $cbs/$management response (reference §5
+// "Responses"); CorrelationID is filled by reply.
+func rpcResponse(status int32, desc string, body amqpwire.Map) *amqpwire.Message {
+	m := &amqpwire.Message{Properties: &amqpwire.Properties{},
+		ApplicationProperties: amqpwire.Map{{Key: "statusCode", Value: status}, {Key: "statusDescription", Value: desc}}}
+	if body != nil {
+		m.Value, m.HasValue = body, true
+	}
+	return m
+}

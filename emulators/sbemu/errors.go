@@ -1,0 +1,98 @@
+package sbemu
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/amqpwire"
+	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/broker"
+)
+
+// AMQP error conditions the Service Bus clients map (reference §7). Every
+// wire error this emulator sends is built in this file.
+const (
+	condNotFound            amqpwire.Symbol = "amqp:not-found"
+	condUnauthorized        amqpwire.Symbol = "amqp:unauthorized-access"
+	condNotAllowed          amqpwire.Symbol = "amqp:not-allowed"
+	condNotImplemented      amqpwire.Symbol = "amqp:not-implemented"
+	condInvalidField        amqpwire.Symbol = "amqp:invalid-field"
+	condDecodeError         amqpwire.Symbol = "amqp:decode-error"
+	condInternalError       amqpwire.Symbol = "amqp:internal-error"
+	condResourceLimit       amqpwire.Symbol = "amqp:resource-limit-exceeded"
+	condFramingError        amqpwire.Symbol = "amqp:connection:framing-error"
+	condConnectionForced    amqpwire.Symbol = "amqp:connection:forced"
+	condUnattachedHandle    amqpwire.Symbol = "amqp:session:unattached-handle"
+	condHandleInUse         amqpwire.Symbol = "amqp:session:handle-in-use"
+	condMessageSizeExceeded amqpwire.Symbol = "amqp:link:message-size-exceeded"
+	condLockLost            amqpwire.Symbol = "com.microsoft:message-lock-lost"
+	condEntityDisabled      amqpwire.Symbol = "com.microsoft:entity-disabled"
+	condMessageNotFound     amqpwire.Symbol = "com.microsoft:message-not-found"
+	condDeadLetter          amqpwire.Symbol = "com.microsoft:dead-letter"
+)
+
+// Management and CBS status codes (reference §5 "Status codes").
+const (
+	statusOK           int32 = 200
+	statusAccepted     int32 = 202
+	statusNoContent    int32 = 204
+	statusBadRequest   int32 = 400
+	statusUnauthorized int32 = 401
+	statusNotFound     int32 = 404
+	statusGone         int32 = 410
+	statusServerError  int32 = 500
+	statusUnavailable  int32 = 503
+)
+
+func amqpError(cond amqpwire.Symbol, format string, args ...any) *amqpwire.Error {
+	return &amqpwire.Error{Condition: cond, Description: fmt.Sprintf(format, args...)}
+}
+
+// brokerError maps a broker error to the AMQP error a link operation
+// (attach, transfer disposition) reports.
+func brokerError(err error) *amqpwire.Error {
+	switch {
+	case errors.Is(err, broker.ErrEntityNotFound):
+		return amqpError(condNotFound, "%v", err)
+	case errors.Is(err, broker.ErrLockLost):
+		return amqpError(condLockLost, "the lock supplied is invalid: either the lock expired or the message has already been removed from the queue (%v)", err)
+	case errors.Is(err, broker.ErrMessageTooLarge):
+		return amqpError(condMessageSizeExceeded, "%v", err)
+	case errors.Is(err, broker.ErrMessageNotFound):
+		return amqpError(condMessageNotFound, "%v", err)
+	case errors.Is(err, broker.ErrSessionsNotSupported):
+		return amqpError(condNotImplemented, "%v", err)
+	case errors.Is(err, broker.ErrNotAllowed):
+		return amqpError(condNotAllowed, "%v", err)
+	case errors.Is(err, broker.ErrInvalidArgument):
+		return amqpError(condInvalidField, "%v", err)
+	}
+	return amqpError(condInternalError, "%v", err)
+}
+
+// brokerStatus maps a broker error to a $management status code and
+// description.
+func brokerStatus(err error) (int32, string) {
+	switch {
+	case errors.Is(err, broker.ErrEntityNotFound), errors.Is(err, broker.ErrMessageNotFound):
+		return statusNotFound, err.Error()
+	case errors.Is(err, broker.ErrLockLost):
+		return statusGone, err.Error()
+	case errors.Is(err, broker.ErrNotAllowed), errors.Is(err, broker.ErrInvalidArgument),
+		errors.Is(err, broker.ErrMessageTooLarge), errors.Is(err, broker.ErrSessionsNotSupported):
+		return statusBadRequest, err.Error()
+	case errors.Is(err, broker.ErrClosed):
+		return statusUnavailable, err.Error()
+	}
+	return statusServerError, err.Error()
+}
+
+// errUnauthorized is the attach error for a link without a valid token.
+func errUnauthorized(path string) *amqpwire.Error {
+	return amqpError(condUnauthorized, "unauthorized access: no valid token for %q was put on $cbs", path)
+}
+
+// errIdleTimeout closes a connection whose peer stayed silent past our
+// advertised idle-time-out.
+func errIdleTimeout() *amqpwire.Error {
+	return amqpError(condResourceLimit, "local-idle-timeout expired")
+}

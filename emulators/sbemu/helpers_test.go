@@ -1,0 +1,171 @@
+package sbemu_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/ffbatch/ffbatch/emulators/sbemu"
+	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/broker"
+)
+
+// testConfig has short locks and TTLs so timing tests stay fast.
+const testConfig = `{
+  "UserConfig": {
+    "Namespaces": [{
+      "Name": "sbemulatorns",
+      "Queues": [
+        {"Name": "q1", "Properties": {"LockDuration": "PT5S", "MaxDeliveryCount": 3, "DefaultMessageTimeToLive": "PT1H"}},
+        {"Name": "q2", "Properties": {"LockDuration": "PT5S", "MaxDeliveryCount": 2}},
+        {"Name": "ttl", "Properties": {"DefaultMessageTimeToLive": "PT5M", "DeadLetteringOnMessageExpiration": true}},
+        {"Name": "dedup", "Properties": {"RequiresDuplicateDetection": true, "DuplicateDetectionHistoryTimeWindow": "PT1M"}},
+        {"Name": "load"}
+      ],
+      "Topics": [{
+        "Name": "t1",
+        "Subscriptions": [{"Name": "all"}, {"Name": "red", "Rules": [{"Name": "red", "Properties": {"FilterType": "Correlation", "CorrelationFilter": {"Properties": {"color": "red"}}}}]}]
+      }]
+    }],
+    "Logging": {"Type": "Console"}
+  }
+}`
+
+type env struct {
+	srv    *sbemu.Server
+	addr   string
+	client *azservicebus.Client
+}
+
+func connString(addr, key string) string {
+	return fmt.Sprintf("Endpoint=sb://%s;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=%s;UseDevelopmentEmulator=true;", addr, key)
+}
+
+// newEnv starts an in-process emulator on 127.0.0.1:0 and a client for it.
+func newEnv(t *testing.T, opts *sbemu.Options) *env {
+	t.Helper()
+	if opts == nil {
+		opts = &sbemu.Options{}
+	}
+	if opts.Config == nil {
+		cfg, err := broker.LoadConfig([]byte(testConfig))
+		if err != nil {
+			t.Fatalf("load test config: %v", err)
+		}
+		opts.Config = cfg
+	}
+	if opts.Logger == nil && os.Getenv("SBEMU_TEST_LOG") != "" {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	srv, err := sbemu.NewServer(opts)
+	if err != nil {
+		t.Fatalf("NewServer: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.ServeAMQP(ln)
+	e := &env{srv: srv, addr: ln.Addr().String()}
+	e.client = e.newClient(t, "SAS_KEY_VALUE")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return e
+}
+
+func (e *env) newClient(t *testing.T, key string) *azservicebus.Client {
+	t.Helper()
+	c, err := azservicebus.NewClientFromConnectionString(connString(e.addr, key), &azservicebus.ClientOptions{
+		RetryOptions: azservicebus.RetryOptions{MaxRetries: 1, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatalf("NewClientFromConnectionString: %v", err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+func ctxT(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func (e *env) sender(t *testing.T, entity string) *azservicebus.Sender {
+	t.Helper()
+	s, err := e.client.NewSender(entity, nil)
+	if err != nil {
+		t.Fatalf("NewSender(%s): %v", entity, err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s
+}
+
+func (e *env) receiver(t *testing.T, entity string, opts *azservicebus.ReceiverOptions) *azservicebus.Receiver {
+	t.Helper()
+	r, err := e.client.NewReceiverForQueue(entity, opts)
+	if err != nil {
+		t.Fatalf("NewReceiverForQueue(%s): %v", entity, err)
+	}
+	t.Cleanup(func() { r.Close(context.Background()) })
+	return r
+}
+
+func (e *env) subReceiver(t *testing.T, topic, sub string, opts *azservicebus.ReceiverOptions) *azservicebus.Receiver {
+	t.Helper()
+	r, err := e.client.NewReceiverForSubscription(topic, sub, opts)
+	if err != nil {
+		t.Fatalf("NewReceiverForSubscription(%s/%s): %v", topic, sub, err)
+	}
+	t.Cleanup(func() { r.Close(context.Background()) })
+	return r
+}
+
+func send(t *testing.T, s *azservicebus.Sender, msgs ...*azservicebus.Message) {
+	t.Helper()
+	for _, m := range msgs {
+		if err := s.SendMessage(ctxT(t, 10*time.Second), m, nil); err != nil {
+			t.Fatalf("SendMessage: %v", err)
+		}
+	}
+}
+
+// receiveN receives exactly n messages or fails.
+func receiveN(t *testing.T, r *azservicebus.Receiver, n int) []*azservicebus.ReceivedMessage {
+	t.Helper()
+	ctx := ctxT(t, 15*time.Second)
+	var got []*azservicebus.ReceivedMessage
+	for i := 0; len(got) < n && i < 100; i++ {
+		ms, err := r.ReceiveMessages(ctx, n-len(got), nil)
+		if err != nil {
+			t.Fatalf("ReceiveMessages after %d of %d: %v", len(got), n, err)
+		}
+		got = append(got, ms...)
+	}
+	if len(got) != n {
+		t.Fatalf("received %d messages, want %d", len(got), n)
+	}
+	return got
+}
+
+// expectNone asserts nothing arrives within d.
+func expectNone(t *testing.T, r *azservicebus.Receiver, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	ms, err := r.ReceiveMessages(ctx, 1, nil)
+	if len(ms) > 0 {
+		t.Fatalf("received unexpected message %q (err %v)", ms[0].Body, err)
+	}
+}

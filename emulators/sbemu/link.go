@@ -1,0 +1,524 @@
+package sbemu
+
+import (
+	"encoding/binary"
+	"errors"
+	"strings"
+
+	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/amqpwire"
+	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/broker"
+)
+
+// linkKind says what a link is attached to.
+type linkKind int
+
+const (
+	kindEntity linkKind = iota // a queue, topic, subscription or dead-letter queue
+	kindCBS                    // $cbs request/response
+	kindMgmt                   // <entity>/$management request/response
+)
+
+const (
+	// linkCredit is the credit we grant on links where the client sends.
+	linkCredit = 500
+	// maxAcquire bounds one broker.Acquire call.
+	maxAcquire = 100
+	// batchFormat is the Service Bus batched message format (reference §3).
+	batchFormat uint32 = 0x80013700
+	// maxRPCMessageSize bounds $cbs and $management requests.
+	maxRPCMessageSize = 4 << 20
+)
+
+// link is one attached link; owned by the connection loop. role is OUR
+// role: RoleReceiver when the client sends on it.
+type link struct {
+	s       *session
+	name    string
+	handle  uint32
+	role    bool
+	kind    linkKind
+	path    string // entity path (without /$management for kindMgmt)
+	mode    broker.ReceiveMode
+	refused bool // we sent detach with an error; waiting for the client's
+	gone    bool // torn down
+
+	// Our receiving side.
+	deliveryCount uint32
+	credit        uint32
+	inFirst       *amqpwire.Transfer // first frame of the delivery being reassembled
+	inBuf         []byte
+	inOversize    bool
+	rcvSecond     bool // rcv-settle-mode second: our dispositions are unsettled
+
+	// Our sending side (deliveryCount and credit above are reused).
+	queue     []*pending
+	drain     bool
+	settled   bool   // snd-settle-mode settled: deliveries are pre-settled
+	replyAddr string // for $cbs/$management reply links
+	waiting   bool
+	stop      chan struct{} // closed on teardown; stops the waiter
+	tagSeq    uint64
+}
+
+// pending is an encoded message waiting for credit.
+type pending struct {
+	payload []byte
+	tag     []byte
+	format  uint32
+	od      *outDelivery // nil for pre-settled deliveries
+}
+
+// outDelivery is an unsettled delivery we sent in peek-lock mode.
+type outDelivery struct {
+	link      *link
+	lockToken [16]byte
+}
+
+// attach handles the client's attach.
+func (s *session) attach(a *amqpwire.Attach) {
+	c := s.c
+	l := &link{s: s, name: a.Name, handle: a.Handle, role: !a.Role}
+	s.links[a.Handle] = l
+	var addr string
+	if a.Role == amqpwire.RoleSender {
+		if a.Target != nil {
+			addr = a.Target.Address
+		}
+	} else if a.Source != nil {
+		addr = a.Source.Address
+	}
+	lower := strings.ToLower(addr)
+	switch {
+	case addr == "$cbs":
+		l.kind = kindCBS
+	case lower == "$management" || strings.HasSuffix(lower, "/$management"):
+		l.kind = kindMgmt
+		l.path = strings.TrimSuffix(addr[:len(addr)-len("$management")], "/")
+	default:
+		l.kind = kindEntity
+		l.path = addr
+	}
+	if l.kind != kindCBS && !c.auth.allowed(addr, c.srv.now()) {
+		l.refuse(a, errUnauthorized(addr))
+		return
+	}
+	if l.kind == kindEntity {
+		if addr == "" {
+			l.refuse(a, amqpError(condInvalidField, "link has no entity address"))
+			return
+		}
+		if err := c.srv.checkLinkTarget(addr, l.role == amqpwire.RoleReceiver); err != nil {
+			l.refuse(a, brokerError(err))
+			return
+		}
+	}
+	reply := &amqpwire.Attach{Name: a.Name, Handle: a.Handle, Role: l.role, SndSettleMode: a.SndSettleMode,
+		RcvSettleMode: a.RcvSettleMode, Source: a.Source, Target: a.Target}
+	if reply.Source == nil {
+		reply.Source = &amqpwire.Source{}
+	}
+	if reply.Target == nil {
+		reply.Target = &amqpwire.Target{}
+	}
+	if l.role == amqpwire.RoleReceiver {
+		reply.MaxMessageSize = uint64(c.srv.opts.MaxMessageSize)
+		if l.kind != kindEntity {
+			reply.MaxMessageSize = maxRPCMessageSize
+		}
+		if a.InitialDeliveryCount != nil {
+			l.deliveryCount = *a.InitialDeliveryCount
+		}
+		l.rcvSecond = a.RcvSettleMode != nil && *a.RcvSettleMode == amqpwire.RcvSecond
+	} else {
+		reply.InitialDeliveryCount = amqpwire.Ptr[uint32](0)
+		l.settled = a.SndSettleMode != nil && *a.SndSettleMode == amqpwire.SndSettled
+		l.mode = broker.PeekLock
+		if l.settled {
+			l.mode = broker.ReceiveAndDelete
+		}
+		l.stop = make(chan struct{})
+		if l.kind != kindEntity && a.Target != nil && a.Target.Address != "" {
+			l.replyAddr = a.Target.Address
+			c.replyLinks[l.replyAddr] = l
+		}
+	}
+	c.send(s.localCh, reply, nil)
+	if l.role == amqpwire.RoleReceiver {
+		l.credit = linkCredit
+		c.send(s.localCh, l.flow(), nil)
+	}
+}
+
+// refuse answers an attach with null terminus and a closing detach
+// carrying err (reference §7 "Entity not found on attach").
+func (l *link) refuse(a *amqpwire.Attach, err *amqpwire.Error) {
+	l.refused = true
+	l.s.c.log.Info("refusing amqp link", "link", a.Name, "condition", err.Condition)
+	reply := &amqpwire.Attach{Name: a.Name, Handle: a.Handle, Role: l.role, SndSettleMode: a.SndSettleMode,
+		RcvSettleMode: a.RcvSettleMode}
+	if l.role == amqpwire.RoleSender {
+		reply.InitialDeliveryCount = amqpwire.Ptr[uint32](0)
+	}
+	l.s.c.send(l.s.localCh, reply, nil)
+	l.s.c.send(l.s.localCh, &amqpwire.Detach{Handle: a.Handle, Closed: true, Error: err}, nil)
+}
+
+// detachWith detaches a live link with an error.
+func (l *link) detachWith(err *amqpwire.Error) {
+	if l.refused || l.gone {
+		return
+	}
+	l.refused = true
+	l.release()
+	l.s.c.send(l.s.localCh, &amqpwire.Detach{Handle: l.handle, Closed: true, Error: err}, nil)
+}
+
+// teardown forgets the link and stops its waiter.
+func (l *link) teardown() {
+	if l.gone {
+		return
+	}
+	l.gone = true
+	l.release()
+	if l.stop != nil {
+		close(l.stop)
+	}
+	delete(l.s.links, l.handle)
+	if l.replyAddr != "" && l.s.c.replyLinks[l.replyAddr] == l {
+		delete(l.s.c.replyLinks, l.replyAddr)
+	}
+	for id, od := range l.s.unsettled {
+		if od.link == l {
+			delete(l.s.unsettled, id)
+		}
+	}
+}
+
+// release hands acquired but unsent peek-lock messages back to the broker.
+func (l *link) release() {
+	for _, p := range l.queue {
+		if p.od != nil {
+			if err := l.s.c.srv.releaseLock(l.path, p.od.lockToken); err != nil {
+				l.s.c.log.Debug("release unsent message", "err", err)
+			}
+		}
+	}
+	l.queue = nil
+}
+
+// flow returns this link's flow state together with the session's.
+func (l *link) flow() *amqpwire.Flow {
+	f := l.s.sessionFlow()
+	f.Handle = amqpwire.Ptr(l.handle)
+	f.DeliveryCount = amqpwire.Ptr(l.deliveryCount)
+	f.LinkCredit = amqpwire.Ptr(l.credit)
+	f.Drain = l.drain
+	return f
+}
+
+func (l *link) handleFlow(f *amqpwire.Flow) {
+	if l.role == amqpwire.RoleSender && !l.refused {
+		// link-credit(snd) = delivery-count(rcv) + link-credit(rcv) - delivery-count(snd) (2.6.7)
+		dc := l.deliveryCount
+		if f.DeliveryCount != nil {
+			dc = *f.DeliveryCount
+		}
+		if f.LinkCredit != nil {
+			l.credit = dc + *f.LinkCredit - l.deliveryCount
+			if int32(l.credit) < 0 {
+				l.credit = 0
+			}
+		}
+		l.drain = f.Drain
+	}
+	if f.Echo {
+		l.s.c.send(l.s.localCh, l.flow(), nil)
+	}
+}
+
+// handleTransfer reassembles a delivery from the client and acts on it.
+func (l *link) handleTransfer(t *amqpwire.Transfer, payload []byte) {
+	if l.refused {
+		return
+	}
+	if l.inFirst == nil {
+		if t.DeliveryID == nil {
+			l.detachWith(amqpError(condInvalidField, "first transfer of a delivery has no delivery-id"))
+			return
+		}
+		l.inFirst = t
+		l.inBuf = l.inBuf[:0]
+		l.inOversize = false
+		l.deliveryCount++
+		if l.credit > 0 {
+			l.credit--
+		}
+	}
+	if t.Aborted {
+		l.inFirst, l.inBuf = nil, nil
+		return
+	}
+	limit := l.s.c.srv.opts.MaxMessageSize
+	if l.kind != kindEntity {
+		limit = maxRPCMessageSize
+	}
+	if !l.inOversize {
+		if len(l.inBuf)+len(payload) > limit {
+			l.inOversize, l.inBuf = true, nil
+		} else {
+			l.inBuf = append(l.inBuf, payload...)
+		}
+	}
+	if t.More {
+		return
+	}
+	first := l.inFirst
+	l.inFirst = nil
+	var state amqpwire.DeliveryState
+	if l.inOversize {
+		state = &amqpwire.Rejected{Error: amqpError(condMessageSizeExceeded,
+			"the message exceeds the maximum message size of %d bytes", limit)}
+	} else {
+		format := uint32(0)
+		if first.MessageFormat != nil {
+			format = *first.MessageFormat
+		}
+		state = l.deliver(format, l.inBuf)
+	}
+	l.inBuf = nil
+	if first.Settled == nil || !*first.Settled {
+		l.s.c.send(l.s.localCh, &amqpwire.Disposition{Role: amqpwire.RoleReceiver, First: *first.DeliveryID,
+			Settled: !l.rcvSecond, State: state}, nil)
+	}
+	if l.credit < linkCredit/2 && !l.refused {
+		l.credit = linkCredit
+		l.s.c.send(l.s.localCh, l.flow(), nil)
+	}
+}
+
+// deliver acts on a complete message from the client and returns the
+// outcome to report.
+func (l *link) deliver(format uint32, payload []byte) amqpwire.DeliveryState {
+	c := l.s.c
+	switch l.kind {
+	case kindCBS, kindMgmt:
+		req, err := amqpwire.DecodeMessage(payload)
+		if err != nil {
+			return &amqpwire.Rejected{Error: amqpError(condDecodeError, "decode request: %v", err)}
+		}
+		var resp *amqpwire.Message
+		if l.kind == kindCBS {
+			resp = c.handleCBS(req)
+		} else {
+			resp = c.handleMgmt(l.path, req)
+		}
+		c.reply(req, resp)
+		return &amqpwire.Accepted{}
+	}
+	msgs, err := decodeIncoming(format, payload)
+	if err != nil {
+		return &amqpwire.Rejected{Error: amqpError(condDecodeError, "%v", err)}
+	}
+	if _, err := c.srv.broker.Send(l.path, msgs); err != nil {
+		return &amqpwire.Rejected{Error: brokerError(err)}
+	}
+	return &amqpwire.Accepted{}
+}
+
+// reply routes a $cbs/$management response to the link whose target is
+// the request's reply-to.
+func (c *conn) reply(req, resp *amqpwire.Message) {
+	if req.Properties == nil || req.Properties.ReplyTo == "" {
+		c.log.Debug("dropping rpc response: request has no reply-to")
+		return
+	}
+	rl, ok := c.replyLinks[req.Properties.ReplyTo]
+	if !ok {
+		c.log.Debug("dropping rpc response: no link attached for reply-to")
+		return
+	}
+	resp.Properties.CorrelationID = req.Properties.MessageID
+	payload, err := amqpwire.AppendMessage(nil, resp)
+	if err != nil {
+		c.log.Error("encode rpc response", "err", err)
+		return
+	}
+	rl.queue = append(rl.queue, &pending{payload: payload, tag: rl.nextTag()})
+	rl.pump()
+}
+
+func (l *link) nextTag() []byte {
+	l.tagSeq++
+	return binary.BigEndian.AppendUint64(nil, l.tagSeq)
+}
+
+// pump sends queued deliveries, and for entity links acquires messages
+// from the broker, while credit and session window allow.
+func (l *link) pump() {
+	if l.gone || l.refused || l.role != amqpwire.RoleSender {
+		return
+	}
+	for l.credit > 0 {
+		if len(l.queue) == 0 {
+			if l.kind != kindEntity || !l.fill() {
+				break
+			}
+			continue
+		}
+		p := l.queue[0]
+		if !l.sendDelivery(p) {
+			break
+		}
+		l.queue = l.queue[1:]
+	}
+	if l.drain && l.credit > 0 && len(l.queue) == 0 {
+		l.deliveryCount += l.credit
+		l.credit = 0
+		l.s.c.send(l.s.localCh, l.flow(), nil)
+		l.drain = false
+	}
+}
+
+// fill acquires messages for the free credit; when none are available it
+// parks a waiter that pumps again when the broker signals.
+func (l *link) fill() bool {
+	srv := l.s.c.srv
+	n := min(int(l.credit), maxAcquire, int(l.s.remoteIncomingWindow))
+	if n <= 0 {
+		return false
+	}
+	wake := srv.broker.Wait(l.path)
+	msgs, err := srv.broker.Acquire(l.path, l.mode, n)
+	if err != nil {
+		l.detachWith(brokerError(err))
+		return false
+	}
+	for _, m := range msgs {
+		payload, err := encodeDelivery(m, l.mode == broker.PeekLock, false)
+		if err != nil {
+			l.s.c.log.Error("encode delivery", "err", err, "seq", m.SequenceNumber)
+			continue
+		}
+		p := &pending{payload: payload, format: 0}
+		if l.mode == broker.PeekLock {
+			p.tag = dotNetGUIDBytes(m.LockToken)
+			p.od = &outDelivery{link: l, lockToken: m.LockToken}
+		} else {
+			p.tag = l.nextTag()
+		}
+		l.queue = append(l.queue, p)
+	}
+	if len(msgs) == 0 {
+		l.park(wake)
+		return false
+	}
+	return true
+}
+
+// park starts one waiter goroutine per link.
+func (l *link) park(wake <-chan struct{}) {
+	if l.waiting {
+		return
+	}
+	l.waiting = true
+	c, stop := l.s.c, l.stop
+	go func() {
+		select {
+		case <-wake:
+			c.post(func() {
+				l.waiting = false
+				l.pump()
+			})
+		case <-stop:
+		case <-c.done:
+		}
+	}()
+}
+
+// sendDelivery writes one delivery, split over max-frame-size; false when
+// the session window is too small right now.
+func (l *link) sendDelivery(p *pending) bool {
+	s := l.s
+	maxFrame := int(s.c.peerMaxFrame)
+	id := s.nextDeliveryID
+	settled := p.od == nil
+	first := &amqpwire.Transfer{Handle: l.handle, DeliveryID: &id, DeliveryTag: p.tag, MessageFormat: &p.format,
+		Settled: &settled, More: true}
+	firstSize, err := amqpwire.EncodedSize(first)
+	if err != nil {
+		return false
+	}
+	cont := &amqpwire.Transfer{Handle: l.handle, More: true}
+	contSize, _ := amqpwire.EncodedSize(cont)
+	firstCap := maxFrame - amqpwire.FrameHeaderSize - firstSize
+	contCap := maxFrame - amqpwire.FrameHeaderSize - contSize
+	frames := 1
+	if rest := len(p.payload) - firstCap; rest > 0 {
+		frames += (rest + contCap - 1) / contCap
+	}
+	if uint64(frames) > uint64(s.remoteIncomingWindow) {
+		return false
+	}
+	rest := p.payload
+	for i := 0; i < frames; i++ {
+		t, capacity := cont, contCap
+		if i == 0 {
+			t, capacity = first, firstCap
+		}
+		chunk := rest[:min(capacity, len(rest))]
+		rest = rest[len(chunk):]
+		t.More = len(rest) > 0
+		s.c.send(s.localCh, t, chunk)
+		s.nextOutgoingID++
+		s.remoteIncomingWindow--
+	}
+	s.nextDeliveryID++
+	l.deliveryCount++
+	l.credit--
+	if p.od != nil {
+		s.unsettled[id] = p.od
+	}
+	return true
+}
+
+// settle applies the client's outcome for a peek-lock delivery and returns
+// the state we answer with (reference §4 "Settlement over the receive link").
+func (l *link) settle(od *outDelivery, state amqpwire.DeliveryState) amqpwire.DeliveryState {
+	if l.kind != kindEntity {
+		return &amqpwire.Accepted{}
+	}
+	b := l.s.c.srv.broker
+	var err error
+	switch st := state.(type) {
+	case *amqpwire.Accepted:
+		err = b.Complete(l.path, od.lockToken)
+	case *amqpwire.Released, nil:
+		err = l.s.c.srv.releaseLock(l.path, od.lockToken)
+	case *amqpwire.Modified:
+		props := propsFromMap(st.MessageAnnotations)
+		if st.UndeliverableHere {
+			err = b.Defer(l.path, od.lockToken, props)
+		} else {
+			err = b.Abandon(l.path, od.lockToken, props)
+		}
+	case *amqpwire.Rejected:
+		reason, desc, props := deadLetterInfo(st.Error)
+		err = b.DeadLetter(l.path, od.lockToken, reason, desc, props)
+	default:
+		return &amqpwire.Rejected{Error: amqpError(condNotImplemented, "unsupported outcome %T", state)}
+	}
+	if err != nil {
+		if !errors.Is(err, broker.ErrLockLost) {
+			l.s.c.log.Info("settlement failed", "entity", l.path, "err", err)
+		}
+		return &amqpwire.Rejected{Error: brokerError(err)}
+	}
+	return &amqpwire.Accepted{}
+}
+
+// dotNetGUIDBytes returns the .NET Guid.ToByteArray order of an RFC 4122
+// UUID: the delivery-tag encoding of a lock token (reference §4).
+func dotNetGUIDBytes(u [16]byte) []byte {
+	return []byte{u[3], u[2], u[1], u[0], u[5], u[4], u[7], u[6],
+		u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]}
+}
