@@ -280,4 +280,3 @@ func (c *conn) mgmtUpdateDisposition(path string, body amqpwire.Map) *mgmtError 
 	}
 	return nil
 }
-
