@@ -1,0 +1,32 @@
+package batchtest
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/ffbatch/ffbatch/internal/batch"
+)
+
+// testAuth checks that a request signed with the wrong key is refused with
+// 403 AuthenticationFailed, for every verb the client uses.
+func (s *suite) testAuth(t *testing.T) {
+	// The same length as a real key, so only the signature is wrong.
+	wrong := newClient(t, s.ep, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==")
+	ctx := ctxFor(t)
+	_, err := wrong.GetPool(ctx, s.id("nope"), nil)
+	wantError(t, "GET with a wrong key", err, http.StatusForbidden, batch.CodeAuthenticationFailed)
+	_, err = wrong.NewListJobsPager(nil).NextPage(ctx)
+	wantError(t, "list with a wrong key", err, http.StatusForbidden, batch.CodeAuthenticationFailed)
+	err = wrong.CreateJob(ctx, batch.JobAddParameter{ID: s.id("authjob"), PoolInfo: batch.PoolInfo{PoolID: s.id("nope")}})
+	wantError(t, "POST with a wrong key", err, http.StatusForbidden, batch.CodeAuthenticationFailed)
+	err = wrong.DisableAutoScale(ctx, s.id("nope"))
+	wantError(t, "body-less POST with a wrong key", err, http.StatusForbidden, batch.CodeAuthenticationFailed)
+	_, err = wrong.PoolExists(ctx, s.id("nope"))
+	if batch.StatusCode(err) != http.StatusForbidden {
+		t.Errorf("HEAD with a wrong key: err = %v, want HTTP 403", err)
+	}
+	// The right key still works, so the failures above were about the key.
+	if _, err := s.c.NewListJobsPager(nil).NextPage(ctx); err != nil {
+		t.Errorf("list with the right key: %v", err)
+	}
+}
