@@ -25,9 +25,8 @@ const killedExitCode = 128 + int(syscall.SIGKILL)
 // waitDelay bounds how long Wait lingers after the process group was killed.
 const waitDelay = 2 * time.Second
 
-var (
-	errWallClock = errors.New("maxWallClockTime exceeded")
-)
+// errWallClock is the cancellation cause when maxWallClockTime expires.
+var errWallClock = errors.New("maxWallClockTime exceeded")
 
 type processSpec struct {
 	argv           []string
@@ -89,10 +88,13 @@ func runProcess(ctx context.Context, ps processSpec) processResult {
 	cmd.WaitDelay = waitDelay
 
 	if err := cmd.Start(); err != nil {
+		if ctx.Err() != nil {
+			return processResult{failure: userError(CodeTaskEnded, msgTaskEndedByUser)}
+		}
 		return processResult{failure: launchFailure(ps.argv[0], err)}
 	}
-	waitErr := cmd.Wait()
-	code := exitCodeOf(cmd.ProcessState, waitErr)
+	_ = cmd.Wait() // the outcome is in ProcessState; a kill shows up as a signal
+	code := exitCodeOf(cmd.ProcessState)
 
 	if runCtx.Err() != nil {
 		// Make sure stragglers in the group are gone even if the leader exited
@@ -110,7 +112,7 @@ func runProcess(ctx context.Context, ps processSpec) processResult {
 }
 
 // exitCodeOf returns the exit status, or 128+signal for a process killed by a signal.
-func exitCodeOf(st *os.ProcessState, waitErr error) int {
+func exitCodeOf(st *os.ProcessState) int {
 	if st == nil {
 		return killedExitCode
 	}
@@ -120,7 +122,6 @@ func exitCodeOf(st *os.ProcessState, waitErr error) int {
 	if c := st.ExitCode(); c >= 0 {
 		return c
 	}
-	_ = waitErr
 	return killedExitCode
 }
 
