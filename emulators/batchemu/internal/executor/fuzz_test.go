@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// quoteArg single-quotes s for SplitCommandLine ('\'' closes, escapes, reopens).
+// quoteArg single-quotes s for SplitCommandLine ('\” closes, escapes, reopens).
 func quoteArg(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
