@@ -46,7 +46,7 @@ type addHook func(ids []string, bodyLen int) (int, map[string]TaskAddResult)
 // Shared Key signatures the way the service does (from the headers as
 // received) and keeps just enough state for the client's operations.
 type fakeBatch struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu        sync.Mutex // guards everything below
@@ -62,7 +62,7 @@ type fakeBatch struct {
 	nextLinkAPIVersion bool
 }
 
-func newFakeBatch(t *testing.T) *fakeBatch {
+func newFakeBatch(t testing.TB) *fakeBatch {
 	t.Helper()
 	f := &fakeBatch{t: t, pools: map[string]json.RawMessage{}, jobs: map[string]json.RawMessage{}, tasks: map[string][]json.RawMessage{}}
 	mux := http.NewServeMux()
@@ -105,7 +105,7 @@ func newFakeBatch(t *testing.T) *fakeBatch {
 }
 
 // client returns a shared-key client for the fake with fast retries.
-func (f *fakeBatch) client(t *testing.T, key string) *Client {
+func (f *fakeBatch) client(t testing.TB, key string) *Client {
 	t.Helper()
 	cred, err := NewSharedKeyCredential(fakeAccount, key)
 	if err != nil {
