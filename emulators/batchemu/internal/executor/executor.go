@@ -131,20 +131,28 @@ func (r *Runner) Run(ctx context.Context, spec Spec) Result {
 	if err != nil {
 		return finish(nil, userError(CodeInvalidCommandLine, fmt.Sprintf("The command line could not be parsed: %v", err)))
 	}
+	// maxWallClockTime runs from the start of the attempt: the task is "running"
+	// while its resource files download, so they count too. Uploads do not.
+	runCtx := ctx
+	if spec.MaxWallClockTime > 0 {
+		var stop context.CancelFunc
+		runCtx, stop = context.WithTimeoutCause(ctx, spec.MaxWallClockTime, errWallClock)
+		defer stop()
+	}
 	for i := range spec.ResourceFiles {
-		if f := r.downloadResourceFile(ctx, wd, spec.ResourceFiles[i]); f != nil {
-			if ctx.Err() != nil {
-				f = userError(CodeTaskEnded, msgTaskEndedByUser)
+		if f := r.downloadResourceFile(runCtx, wd, spec.ResourceFiles[i]); f != nil {
+			if runCtx.Err() != nil {
+				f = endedFailure(ctx, runCtx, spec.MaxWallClockTime)
 			}
 			log.Warn("resource file failed", "failure", f.String())
 			return finish(nil, f)
 		}
 	}
-	if ctx.Err() != nil {
-		return finish(nil, userError(CodeTaskEnded, msgTaskEndedByUser))
+	if runCtx.Err() != nil {
+		return finish(nil, endedFailure(ctx, runCtx, spec.MaxWallClockTime))
 	}
 
-	pr := runProcess(ctx, processSpec{
+	pr := runProcess(ctx, runCtx, processSpec{
 		argv: argv, env: spec.Env, dir: wd,
 		stdout:  filepath.Join(spec.TaskDir, "stdout.txt"),
 		stderr:  filepath.Join(spec.TaskDir, "stderr.txt"),

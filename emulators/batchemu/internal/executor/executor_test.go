@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -381,5 +383,64 @@ func TestRedactURL(t *testing.T) {
 	}
 	if got := scrubURLs(`Get "http://h/c/b?sig=SECRET&se=1": dial tcp`); strings.Contains(got, "SECRET") {
 		t.Errorf("scrubURLs left the signature: %q", got)
+	}
+}
+
+// stallingServer answers with headers and a few bytes, then stalls until the
+// client goes away, like a storage endpoint that stops sending mid-download.
+func stallingServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte("partial"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRunEndsDuringDownload(t *testing.T) {
+	tests := []struct {
+		name     string
+		maxWall  time.Duration
+		cancelAt time.Duration
+		wantCat  string
+	}{
+		{"maxWallClockTime covers resource file downloads", 300 * time.Millisecond, 0, CategoryServerError},
+		{"cancel during download", 0, 300 * time.Millisecond, CategoryUserError},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := stallingServer(t)
+			r, _ := newTestRunner(t, nil)
+			taskDir := t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancelAt > 0 {
+				time.AfterFunc(tc.cancelAt, cancel)
+			}
+			start := time.Now()
+			res := r.Run(ctx, Spec{
+				CommandLine:      "/bin/touch ran.marker",
+				Env:              baseEnv(taskDir),
+				TaskDir:          taskDir,
+				MaxWallClockTime: tc.maxWall,
+				ResourceFiles:    []ResourceFile{{HTTPURL: srv.URL + "/c/blob.mp4?sig=SECRET", FilePath: "blob.mp4"}},
+			})
+			if elapsed := time.Since(start); elapsed > 5*time.Second {
+				t.Fatalf("Run took %v", elapsed)
+			}
+			if res.ExitCode != nil || res.Failure == nil || res.Failure.Code != CodeTaskEnded || res.Failure.Category != tc.wantCat {
+				t.Fatalf("exit %s failure %+v, want nil exit and %s/%s", exitCode(res), res.Failure, tc.wantCat, CodeTaskEnded)
+			}
+			if _, err := os.Stat(filepath.Join(taskDir, "wd", "ran.marker")); err == nil {
+				t.Error("the command ran after the attempt ended")
+			}
+		})
 	}
 }

@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// quoteArg single-quotes s for SplitCommandLine ('\” closes, escapes, reopens).
+// quoteArg single-quotes s for SplitCommandLine; an embedded single quote is
+// written as close quote, backslash-escaped quote, reopen quote.
 func quoteArg(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -41,9 +41,10 @@ type processResult struct {
 	failure  *FailureInfo // launch failure, or TaskEnded for a kill
 }
 
-// runProcess launches argv in its own process group and waits for it. A cancelled
-// ctx or an exceeded maxWall kills the whole group.
-func runProcess(ctx context.Context, ps processSpec) processResult {
+// runProcess launches argv in its own process group and waits for it. When
+// runCtx ends (the caller's ctx was cancelled, or the attempt's maxWallClockTime
+// expired) the whole group is killed; ctx tells the two apart.
+func runProcess(ctx, runCtx context.Context, ps processSpec) processResult {
 	env := ps.env
 	if env == nil {
 		env = []string{} // never inherit the emulator's environment
@@ -63,14 +64,6 @@ func runProcess(ctx context.Context, ps processSpec) processResult {
 	}
 	defer stderr.Close()
 
-	runCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	if ps.maxWall > 0 {
-		var stop context.CancelFunc
-		runCtx, stop = context.WithTimeoutCause(runCtx, ps.maxWall, errWallClock)
-		defer stop()
-	}
-
 	cmd := exec.CommandContext(runCtx, prog, ps.argv[1:]...)
 	cmd.Args[0] = ps.argv[0]
 	cmd.Env = env
@@ -88,8 +81,8 @@ func runProcess(ctx context.Context, ps processSpec) processResult {
 	cmd.WaitDelay = waitDelay
 
 	if err := cmd.Start(); err != nil {
-		if ctx.Err() != nil {
-			return processResult{failure: userError(CodeTaskEnded, msgTaskEndedByUser)}
+		if runCtx.Err() != nil {
+			return processResult{failure: endedFailure(ctx, runCtx, ps.maxWall)}
 		}
 		return processResult{failure: launchFailure(ps.argv[0], err)}
 	}
@@ -100,15 +93,18 @@ func runProcess(ctx context.Context, ps processSpec) processResult {
 		// Make sure stragglers in the group are gone even if the leader exited
 		// on its own just before the deadline.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		switch {
-		case ctx.Err() != nil:
-			return processResult{exitCode: &code, failure: userError(CodeTaskEnded, msgTaskEndedByUser)}
-		case errors.Is(context.Cause(runCtx), errWallClock):
-			return processResult{exitCode: &code, failure: serverError(CodeTaskEnded, msgTaskEndedByWallClock,
-				nv("MaxWallClockTime", ps.maxWall.String()))}
-		}
+		return processResult{exitCode: &code, failure: endedFailure(ctx, runCtx, ps.maxWall)}
 	}
 	return processResult{exitCode: &code}
+}
+
+// endedFailure explains why runCtx ended: the caller's cancellation (TaskEnded,
+// usererror) or maxWallClockTime (TaskEnded, servererror, as azure-docs describe it).
+func endedFailure(ctx, runCtx context.Context, maxWall time.Duration) *FailureInfo {
+	if ctx.Err() == nil && errors.Is(context.Cause(runCtx), errWallClock) {
+		return serverError(CodeTaskEnded, msgTaskEndedByWallClock, nv("MaxWallClockTime", maxWall.String()))
+	}
+	return userError(CodeTaskEnded, msgTaskEndedByUser)
 }
 
 // exitCodeOf returns the exit status, or 128+signal for a process killed by a signal.
