@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,4 +169,36 @@ func expectNone(t *testing.T, r *azservicebus.Receiver, d time.Duration) {
 	if len(ms) > 0 {
 		t.Fatalf("received unexpected message %q (err %v)", ms[0].Body, err)
 	}
+}
+
+// fakeClock is an injected clock that starts at the real time and only
+// moves when advanced.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// advance moves the clock and lets the server apply expiries.
+func (e *env) advance(t *testing.T, c *fakeClock, d time.Duration) {
+	t.Helper()
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+	if err := e.srv.Tick(); err != nil {
+		t.Fatalf("Tick: %v", err)
+	}
+}
+
+func newClockEnv(t *testing.T) (*env, *fakeClock) {
+	t.Helper()
+	c := newFakeClock()
+	return newEnv(t, &sbemu.Options{Now: c.Now}), c
 }

@@ -199,3 +199,14 @@ func (s *Server) checkLinkTarget(path string, clientSends bool) error {
 func (s *Server) releaseLock(path string, token [16]byte) error {
 	return s.broker.Release(path, token)
 }
+
+// Tick applies time-dependent state changes (lock expiry, scheduled
+// messages becoming active, TTL expiry) at the injected clock's current time
+// and wakes waiting receivers. The broker does this by itself on real-time
+// timers; tests that advance Options.Now call Tick afterwards.
+func (s *Server) Tick() error {
+	if err := s.broker.Tick(); err != nil {
+		return fmt.Errorf("tick broker: %w", err)
+	}
+	return nil
+}
