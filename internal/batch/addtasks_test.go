@@ -337,3 +337,31 @@ func TestAddTasksCancel(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+func TestAddTasksMissingResultIsRetried(t *testing.T) {
+	f, c := newAddFixture(t)
+	var mu sync.Mutex
+	sends := 0
+	f.onAdd = func(ids []string, n int) (int, map[string]TaskAddResult) {
+		mu.Lock()
+		defer mu.Unlock()
+		out := map[string]TaskAddResult{}
+		for _, id := range ids {
+			if id == "t3" {
+				sends++
+				if sends == 1 {
+					out[id] = TaskAddResult{} // no result for t3 the first time
+				}
+			}
+		}
+		return http.StatusOK, out
+	}
+	res, err := c.AddTasks(context.Background(), "j1", makeTasks(5, 0), fastRetry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIDs(t, "added", res.Added, 0, 5)
+	if sends != 2 {
+		t.Errorf("t3 sent %d times, want 2", sends)
+	}
+}
