@@ -28,7 +28,7 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// clientOptions returns azblob client options that send every request through the
+// containerClientOptions returns azblob client options that send every request through the
 // Runner's HTTP client, with a short bounded retry policy.
 func (r *Runner) containerClientOptions() *container.ClientOptions {
 	return &container.ClientOptions{ClientOptions: azcore.ClientOptions{
@@ -49,7 +49,8 @@ func (r *Runner) newSASContainerClient(containerURL string) (*container.Client, 
 	}
 	c, err := container.NewClientWithNoCredential(containerURL, r.containerClientOptions())
 	if err != nil {
-		return nil, fmt.Errorf("open container %s: %w", redactURL(containerURL), err)
+		// Not wrapped: the SDK's text could quote the URL with its SAS.
+		return nil, fmt.Errorf("open container %s: %s", redactURL(containerURL), describeStorageError(err))
 	}
 	return c, nil
 }
@@ -68,7 +69,7 @@ func (r *Runner) newAutoStorageContainerClient(name string) (*container.Client, 
 	containerURL := strings.TrimSuffix(r.storage.BlobEndpoint, "/") + "/" + url.PathEscape(name)
 	c, err := container.NewClientWithSharedKeyCredential(containerURL, cred, r.containerClientOptions())
 	if err != nil {
-		return nil, "", fmt.Errorf("open container %s: %w", redactURL(containerURL), err)
+		return nil, "", fmt.Errorf("open container %s: %s", redactURL(containerURL), describeStorageError(err))
 	}
 	return c, containerURL, nil
 }
