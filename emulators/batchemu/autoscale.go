@@ -1,0 +1,306 @@
+package batchemu
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/autoscale"
+)
+
+// maxSamples bounds the history kept per metric and pool.
+const maxSamples = 2880
+
+// autoscaleMetrics are the task metrics the emulator samples.
+var autoscaleMetrics = []string{"$ActiveTasks", "$RunningTasks", "$PendingTasks", "$SucceededTasks", "$FailedTasks"}
+
+// checkFormula validates a formula's length and syntax.
+func checkFormula(formula string) *apiError {
+	if len(formula) > maxFormulaLength {
+		return newError(http.StatusBadRequest, codeAutoScalingFormulaTooLong,
+			"The specified autoscale formula is too long.", "MaxLength", "8192")
+	}
+	if _, err := autoscale.Parse(formula); err != nil {
+		return formulaError(err)
+	}
+	return nil
+}
+
+// formulaError turns a parse error into the 400 the service answers.
+func formulaError(err error) *apiError {
+	var ae *autoscale.Error
+	if errors.As(err, &ae) {
+		code := ae.Code
+		if code == "" {
+			code = codeAutoScalingFormulaSyntaxError
+		}
+		e := newError(http.StatusBadRequest, code, ae.Message)
+		for _, v := range ae.Values {
+			e.Values = append(e.Values, errorValue{Key: v.Name, Value: v.Value})
+		}
+		return e
+	}
+	return newError(http.StatusBadRequest, codeAutoScalingFormulaSyntaxError, err.Error())
+}
+
+// runError converts an evaluation error into an AutoScaleRun error.
+func runError(err error) *errorInfo {
+	var ae *autoscale.Error
+	if errors.As(err, &ae) {
+		ei := &errorInfo{Code: ae.Code, Message: ae.Message}
+		for _, v := range ae.Values {
+			ei.Values = append(ei.Values, nameValue{Name: v.Name, Value: v.Value})
+		}
+		return ei
+	}
+	return &errorInfo{Code: "AutoScalingFormulaEvaluationError", Message: err.Error()}
+}
+
+// evaluate runs formula against p's current samples and counts; mu held.
+func (s *Server) evaluate(p *poolRec, formula string, now time.Time) (*autoscale.Result, *apiError, *errorInfo) {
+	f, err := autoscale.Parse(formula)
+	if err != nil {
+		return nil, formulaError(err), nil
+	}
+	in := autoscale.Inputs{
+		Now:                    now,
+		Samples:                map[string][]autoscale.Sample{},
+		TargetDedicatedNodes:   float64(p.Pool.TargetDedicatedNodes),
+		TargetLowPriorityNodes: float64(p.Pool.TargetLowPriorityNodes),
+		TaskSlotsPerNode:       float64(p.Pool.TaskSlotsPerNode),
+		SampleInterval:         s.opts.SampleInterval,
+	}
+	ded, low := currentNodes(p)
+	in.CurrentDedicatedNodes, in.CurrentLowPriorityNodes = float64(ded), float64(low)
+	for name, ss := range p.Samples {
+		out := make([]autoscale.Sample, len(ss))
+		for i, v := range ss {
+			out[i] = autoscale.Sample{Time: v.Time, Value: v.Value}
+		}
+		in.Samples[name] = out
+	}
+	res, err := f.Evaluate(in)
+	if err != nil {
+		return nil, nil, runError(err)
+	}
+	return res, nil, nil
+}
+
+// currentNodes counts the pool's nodes that are not leaving.
+func currentNodes(p *poolRec) (ded, low int) {
+	for _, n := range p.Nodes {
+		if n.Leaving {
+			continue
+		}
+		if n.Node.IsDedicated {
+			ded++
+		} else {
+			low++
+		}
+	}
+	return ded, low
+}
+
+// runAutoScale evaluates the pool's formula, records autoScaleRun and
+// resizes to the result; mu held.
+func (s *Server) runAutoScale(p *poolRec, now time.Time) {
+	res, ae, runErr := s.evaluate(p, p.Pool.AutoScaleFormula, now)
+	run := &autoScaleRun{Timestamp: wt(now)}
+	switch {
+	case ae != nil:
+		run.Error = &errorInfo{Code: ae.Code, Message: ae.Message}
+	case runErr != nil:
+		run.Error = runErr
+	default:
+		run.Results = res.Results
+	}
+	p.Pool.AutoScaleRun = run
+	s.touchPool(p, now)
+	if res == nil {
+		s.log.Info("autoscale evaluation failed", "pool", p.Pool.ID, "code", run.Error.Code)
+		return
+	}
+	opt := strings.ToLower(res.NodeDeallocationOption)
+	if opt == "" {
+		opt = "requeue"
+	}
+	ded, low := currentNodes(p)
+	if res.TargetDedicatedNodes != p.Pool.TargetDedicatedNodes || res.TargetLowPriorityNodes != p.Pool.TargetLowPriorityNodes ||
+		ded != res.TargetDedicatedNodes || low != res.TargetLowPriorityNodes {
+		s.log.Info("autoscale resize", "pool", p.Pool.ID, "dedicated", res.TargetDedicatedNodes, "lowPriority", res.TargetLowPriorityNodes, "deallocation", opt)
+		s.startResize(p, res.TargetDedicatedNodes, res.TargetLowPriorityNodes, opt, now)
+	}
+}
+
+// sampleAutoScale appends one sample of each task metric for p; mu held.
+func (s *Server) sampleAutoScale(p *poolRec, now time.Time) {
+	var active, running, succeeded, failed float64
+	for _, j := range s.st.Jobs {
+		if !strings.EqualFold(j.Job.PoolInfo.PoolID, p.Pool.ID) {
+			continue
+		}
+		for _, t := range j.Tasks {
+			switch t.Task.State {
+			case taskActive:
+				if jobState(j.Job.State) == jobActive {
+					active++
+				}
+			case taskRunning:
+				running++
+			case taskCompleted:
+				if t.Task.ExecutionInfo.Result == "success" {
+					succeeded++
+				} else {
+					failed++
+				}
+			}
+		}
+	}
+	if p.Samples == nil {
+		p.Samples = map[string][]sample{}
+	}
+	vals := map[string]float64{
+		"$ActiveTasks": active, "$RunningTasks": running, "$PendingTasks": active + running,
+		"$SucceededTasks": succeeded, "$FailedTasks": failed,
+	}
+	for _, m := range autoscaleMetrics {
+		ss := append(p.Samples[m], sample{Time: now, Value: vals[m]})
+		if len(ss) > maxSamples {
+			ss = ss[len(ss)-maxSamples:]
+		}
+		p.Samples[m] = ss
+	}
+	s.dirty = true
+}
+
+// enableRateLimit is the minimum time between enableautoscale calls on one
+// pool: 30 s like the service, scaled down with a lowered AutoScaleMinInterval.
+func (s *Server) enableRateLimit() time.Duration {
+	if s.opts.AutoScaleMinInterval >= 5*time.Minute {
+		return 30 * time.Second
+	}
+	return time.Duration(float64(30*time.Second) * float64(s.opts.AutoScaleMinInterval) / float64(5*time.Minute))
+}
+
+func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in poolEnableAutoScaleParameter
+	if _, e := readJSON(r, &in, true); e != nil {
+		return e
+	}
+	if in.AutoScaleFormula != "" {
+		if e := checkFormula(in.AutoScaleFormula); e != nil {
+			return e
+		}
+	}
+	var interval time.Duration
+	var e *apiError
+	if in.AutoScaleEvaluationInterval != nil {
+		if interval, e = s.checkInterval(in.AutoScaleEvaluationInterval); e != nil {
+			return e
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, e := s.activePool(r.PathValue("poolId"))
+	if e != nil {
+		return e
+	}
+	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
+		return e
+	}
+	now := rc.now
+	if !p.Pool.EnableAutoScale {
+		if p.Pool.AllocationState != allocSteady {
+			return newError(http.StatusConflict, codePoolBeingResized, "Autoscale cannot be enabled while the pool is being resized.")
+		}
+		if in.AutoScaleFormula == "" {
+			return errMissingProperty("autoScaleFormula")
+		}
+	}
+	if !p.LastEnable.IsZero() && now.Sub(p.LastEnable) < s.enableRateLimit() {
+		return newError(http.StatusServiceUnavailable, codeTooManyEnableAutoScaleRequests,
+			"The number of enable autoscale requests for this pool exceeded the allowed rate.")
+	}
+	p.LastEnable = now
+	if in.AutoScaleFormula != "" {
+		p.Pool.AutoScaleFormula = in.AutoScaleFormula
+	}
+	if in.AutoScaleEvaluationInterval != nil {
+		p.Pool.AutoScaleEvaluationInterval = durp(interval)
+	} else if p.Pool.AutoScaleEvaluationInterval == nil {
+		p.Pool.AutoScaleEvaluationInterval = durp(defaultASInterval)
+	}
+	if !p.Pool.EnableAutoScale {
+		p.Samples = nil
+		p.NextSample = now
+		s.sampleAutoScale(p, now)
+		p.NextSample = now.Add(s.opts.SampleInterval)
+	}
+	p.Pool.EnableAutoScale = true
+	s.runAutoScale(p, now)
+	p.NextEvaluation = now.Add(time.Duration(*p.Pool.AutoScaleEvaluationInterval))
+	setEntityHeaders(w, p.Pool.ETag, now, rc.base+"/pools/"+p.Pool.ID)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) disableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, e := s.activePool(r.PathValue("poolId"))
+	if e != nil {
+		return e
+	}
+	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
+		return e
+	}
+	p.Pool.EnableAutoScale = false
+	p.Pool.AutoScaleFormula = ""
+	p.Pool.AutoScaleEvaluationInterval = nil
+	p.Pool.AutoScaleRun = nil
+	p.Samples = nil
+	s.touchPool(p, rc.now)
+	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in poolEvaluateAutoScaleParameter
+	if _, e := readJSON(r, &in, false); e != nil {
+		return e
+	}
+	if in.AutoScaleFormula == "" {
+		return errMissingProperty("autoScaleFormula")
+	}
+	if len(in.AutoScaleFormula) > maxFormulaLength {
+		return checkFormula(in.AutoScaleFormula)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, e := s.activePool(r.PathValue("poolId"))
+	if e != nil {
+		return e
+	}
+	if !p.Pool.EnableAutoScale {
+		return newError(http.StatusConflict, codeOperationInvalidForState,
+			"Autoscale formulas can only be evaluated on a pool with autoscale enabled.")
+	}
+	res, ae, runErr := s.evaluate(p, in.AutoScaleFormula, rc.now)
+	if ae != nil {
+		return ae
+	}
+	run := map[string]any{
+		"odata.metadata": rc.base + "/$metadata#Microsoft.Azure.Batch.Protocol.Entities.AutoScaleRun",
+		"timestamp":      wt(rc.now),
+	}
+	if runErr != nil {
+		run["error"] = runErr
+	} else {
+		run["results"] = res.Results
+	}
+	setEntityHeaders(w, p.Pool.ETag, p.Pool.LastModified.Time, rc.base+"/pools/"+p.Pool.ID)
+	writeJSON(w, http.StatusOK, run)
+	return nil
+}

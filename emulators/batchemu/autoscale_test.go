@@ -1,0 +1,92 @@
+package batchemu
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func autoscalePool(id, formula, interval string) map[string]any {
+	p := pool(id, 0)
+	delete(p, "targetDedicatedNodes")
+	p["enableAutoScale"] = true
+	p["autoScaleFormula"] = formula
+	p["autoScaleEvaluationInterval"] = interval
+	return p
+}
+
+func TestAutoScaleGrowsAndShrinks(t *testing.T) {
+	env := startServer(t, &Options{AutoScaleMinInterval: 50 * time.Millisecond, SampleInterval: 10 * time.Millisecond, Concurrency: 4})
+	formula := "$TargetDedicatedNodes = min(3, $PendingTasks.GetSample(1));\n$NodeDeallocationOption = taskcompletion;"
+	env.must(http.StatusCreated, "POST", "/pools", autoscalePool("asp", formula, "PT0.05S"))
+	p := env.must(200, "GET", "/pools/asp", nil).json(t)
+	if lookupPath(p, "autoScaleRun/results") == nil || p["currentDedicatedNodes"] != 0.0 {
+		t.Fatalf("pool after creation: autoScaleRun %v current %v", p["autoScaleRun"], p["currentDedicatedNodes"])
+	}
+	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "asp"}})
+	var tasks []any
+	for i := 0; i < 6; i++ {
+		tasks = append(tasks, map[string]any{"id": fmt.Sprintf("t%d", i), "commandLine": "sleep 0.3"})
+	}
+	env.must(200, "POST", "/jobs/j/addtaskcollection", map[string]any{"value": tasks})
+	maxNodes := 0.0
+	env.waitFor("all tasks completed", 20*time.Second, func() bool {
+		p := env.must(200, "GET", "/pools/asp", nil).json(t)
+		if n := p["currentDedicatedNodes"].(float64); n > maxNodes {
+			maxNodes = n
+		}
+		c := env.must(200, "GET", "/jobs/j/taskcounts", nil).json(t)
+		return lookupPath(c, "taskCounts/succeeded") == 6.0
+	})
+	if maxNodes != 3 {
+		t.Errorf("pool grew to %v nodes, want 3", maxNodes)
+	}
+	env.waitFor("pool shrank to 0", 10*time.Second, func() bool {
+		p := env.must(200, "GET", "/pools/asp", nil).json(t)
+		return p["currentDedicatedNodes"] == 0.0 && p["allocationState"] == "steady"
+	})
+	run := env.must(200, "GET", "/pools/asp", nil).json(t)["autoScaleRun"].(map[string]any)
+	if r, _ := run["results"].(string); !strings.Contains(r, "$TargetDedicatedNodes=0") || !strings.Contains(r, "$NodeDeallocationOption=taskcompletion") {
+		t.Errorf("autoScaleRun %v", run)
+	}
+}
+
+func TestAutoScaleOperations(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	env := startServer(t, &Options{Now: clock.Now, AutoScaleMinInterval: time.Minute})
+	env.must(http.StatusCreated, "POST", "/pools", pool("p", 0))
+	if r := env.call("POST", "/pools/p/evaluateautoscale", map[string]any{"autoScaleFormula": "$TargetDedicatedNodes=1;"}); r.status != 409 {
+		t.Errorf("evaluate without autoscale: %d %s", r.status, r.body)
+	}
+	if r := env.call("POST", "/pools/p/enableautoscale", map[string]any{}); r.status != 400 || r.code() != codeMissingRequiredProperty {
+		t.Errorf("enable without formula: %d %s", r.status, r.body)
+	}
+	env.must(http.StatusOK, "POST", "/pools/p/enableautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=2;", "autoScaleEvaluationInterval": "PT1M"})
+	p := env.must(200, "GET", "/pools/p", nil).json(t)
+	if p["enableAutoScale"] != true || p["autoScaleEvaluationInterval"] != "PT1M" || lookupPath(p, "autoScaleRun/results") == nil {
+		t.Errorf("pool after enable: %v", p)
+	}
+	if p["targetDedicatedNodes"] != 2.0 {
+		t.Errorf("targetDedicatedNodes %v, want 2 from the formula", p["targetDedicatedNodes"])
+	}
+	if r := env.call("POST", "/pools/p/enableautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=1;"}); r.status != 503 || r.code() != codeTooManyEnableAutoScaleRequests {
+		t.Errorf("second enable within the rate limit: %d %s", r.status, r.body)
+	}
+	ev := env.must(200, "POST", "/pools/p/evaluateautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=1;"}).json(t)
+	if ev["results"] != "$TargetDedicated=1;$NodeDeallocationOption=requeue" || ev["timestamp"] != "2026-11-27T12:00:00.0000000Z" {
+		t.Errorf("evaluate = %v", ev)
+	}
+	if r := env.call("POST", "/pools/p/evaluateautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=;"}); r.status != 400 || r.code() != codeAutoScalingFormulaSyntaxError {
+		t.Errorf("evaluate syntax error: %d %s", r.status, r.body)
+	}
+	if r := env.call("POST", "/pools/p/enableautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=1;", "autoScaleEvaluationInterval": "PT10S"}); r.status != 400 || r.code() != codeInvalidPropertyValue {
+		t.Errorf("interval below minimum: %d %s", r.status, r.body)
+	}
+	clock.Advance(2 * time.Minute)
+	env.must(http.StatusOK, "POST", "/pools/p/disableautoscale", nil)
+	if p := env.must(200, "GET", "/pools/p", nil).json(t); p["enableAutoScale"] != false {
+		t.Errorf("after disable: %v", p["enableAutoScale"])
+	}
+}

@@ -1,0 +1,27 @@
+// Package batchemu is a local emulator of the Azure Batch data plane.
+//
+// It speaks the Batch REST protocol (Shared Key or unverified Bearer auth,
+// the real JSON shapes, error bodies and status codes, OData paging with
+// odata.nextLink) and really executes tasks: every pool node is a directory
+// on the local disk, task command lines run as local processes (without a
+// shell) with the AZ_BATCH_* environment, resource files are downloaded and
+// output files uploaded through a Storage endpoint such as Azurite.
+//
+// The emulator is a library: [NewServer] builds it, [Server.Handler] or
+// [Server.Serve] expose it, and [Server.Close] stops it. cmd/batchemu is a
+// thin main around it.
+//
+// It deliberately does not emulate the management plane (accounts, quotas),
+// containers, user isolation, certificates, application packages, job
+// schedules, job manager/preparation/release tasks, task dependencies or
+// multi-instance tasks; requests using them get a 400 UnsupportedProperty.
+// docs/fidelity/batchemu.md lists every deviation.
+//
+// # Concurrency
+//
+// All emulator state (pools, nodes, jobs, tasks, counters) is guarded by one
+// mutex, Server.mu. HTTP handlers, the scheduler loop and the goroutines that
+// run task processes take it for short critical sections only; no I/O that can
+// block for long (process execution, downloads, snapshot writes to disk)
+// happens while it is held, except removing task directories.
+package batchemu

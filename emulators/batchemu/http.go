@@ -1,0 +1,163 @@
+package batchemu
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxBodyBytes is the request body limit: the service rejects bodies of 1 MB
+// or more with 413 RequestBodyTooLarge.
+const maxBodyBytes = 1 << 20
+
+// reqCtx carries per-request values to handlers.
+type reqCtx struct {
+	requestID  string
+	apiVersion string
+	now        time.Time
+	base       string // scheme://host of the request, used in urls
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError
+
+// handle wraps h with the checks every Batch operation gets: request-id,
+// client-request-id echo, api-version, authentication.
+func (s *Server) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rc := &reqCtx{requestID: newRequestID(), now: s.now(), base: baseURL(r)}
+		w.Header().Set("request-id", rc.requestID)
+		if strings.EqualFold(r.Header.Get("return-client-request-id"), "true") {
+			if id := r.Header.Get("client-request-id"); id != "" {
+				w.Header().Set("client-request-id", id)
+			}
+		}
+		s.mu.Lock()
+		closed := s.closed
+		if s.accountURL == "" {
+			s.accountURL = rc.base
+		}
+		s.mu.Unlock()
+		if closed {
+			writeError(w, r, rc.requestID, rc.now, newError(http.StatusServiceUnavailable, "ServerBusy", "The emulator is shutting down."))
+			return
+		}
+		v, e := checkAPIVersion(r)
+		if e == nil {
+			e = s.auth.check(r, rc.now)
+		}
+		if e == nil {
+			rc.apiVersion = v
+			e = h(w, r, rc)
+		}
+		if e != nil {
+			s.log.Debug("request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "code", e.Code)
+			writeError(w, r, rc.requestID, rc.now, e)
+		}
+	}
+}
+
+// baseURL is scheme://host of r, the prefix of every url the emulator returns.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// readJSON decodes the request body into v. An empty body is an error unless
+// allowEmpty; it then leaves v untouched and reports false.
+func readJSON(r *http.Request, v any, allowEmpty bool) (bool, *apiError) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
+	if err != nil {
+		return false, errInvalidBody("the request body could not be read: " + err.Error())
+	}
+	if len(data) >= maxBodyBytes {
+		return false, errBodyTooLarge(maxBodyBytes)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		if allowEmpty {
+			return false, nil
+		}
+		return false, errInvalidBody("the request body is empty")
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) && ute.Field != "" {
+			return false, errInvalidProperty(ute.Field, ute.Value, "the value has the wrong JSON type, expected "+ute.Type.String())
+		}
+		return false, errInvalidBody(err.Error())
+	}
+	return true, nil
+}
+
+// writeJSON writes v with the given status and the Batch content type.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;odata=minimalmetadata")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// setEntityHeaders sets ETag, Last-Modified and, when id is set, DataServiceId.
+func setEntityHeaders(w http.ResponseWriter, etag string, lastModified time.Time, dataServiceID string) {
+	h := w.Header()
+	if etag != "" {
+		h.Set("ETag", etag)
+	}
+	if !lastModified.IsZero() {
+		h.Set("Last-Modified", lastModified.UTC().Format(http.TimeFormat))
+	}
+	if dataServiceID != "" {
+		h.Set("DataServiceId", dataServiceID)
+	}
+}
+
+// checkConditions applies If-Match / If-None-Match / If-Modified-Since /
+// If-Unmodified-Since to an entity. read says whether the operation is a
+// read (a failed If-None-Match then means 304 instead of 412).
+func checkConditions(r *http.Request, etag string, lastModified time.Time, read bool) *apiError {
+	notMet := newError(http.StatusPreconditionFailed, codeConditionNotMet, "The condition specified using HTTP conditional header(s) is not met.")
+	if v := r.Header.Get("If-Match"); v != "" && v != "*" && !etagIn(v, etag) {
+		return notMet
+	}
+	if v := r.Header.Get("If-None-Match"); v != "" && (v == "*" || etagIn(v, etag)) {
+		if read {
+			return newError(http.StatusNotModified, codeConditionNotMet, "The condition specified using HTTP conditional header(s) is not met.")
+		}
+		return notMet
+	}
+	lm := lastModified.Truncate(time.Second)
+	if v := r.Header.Get("If-Unmodified-Since"); v != "" {
+		if t, err := http.ParseTime(v); err == nil && lm.After(t) {
+			return notMet
+		}
+	}
+	if v := r.Header.Get("If-Modified-Since"); v != "" {
+		if t, err := http.ParseTime(v); err == nil && !lm.After(t) {
+			if read {
+				return newError(http.StatusNotModified, codeConditionNotMet, "The condition specified using HTTP conditional header(s) is not met.")
+			}
+			return notMet
+		}
+	}
+	return nil
+}
+
+func etagIn(list, etag string) bool {
+	for _, v := range strings.Split(list, ",") {
+		v = strings.Trim(strings.TrimSpace(v), `"`)
+		if v == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func parseIntStrict(s string) (int, error) {
+	return strconv.Atoi(strings.TrimSpace(s))
+}

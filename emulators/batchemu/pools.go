@@ -1,0 +1,440 @@
+package batchemu
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+)
+
+const (
+	defaultResizeTimeout = 15 * time.Minute
+	minResizeTimeout     = 5 * time.Minute
+	maxAutoScaleInterval = 168 * time.Hour
+	defaultASInterval    = 15 * time.Minute
+	maxFormulaLength     = 8192
+	maxTaskSlotsPerNode  = 256
+)
+
+// lookupPool returns the pool with id; mu must be held.
+func (s *Server) lookupPool(id string) (*poolRec, *apiError) {
+	p, ok := s.st.Pools[key(id)]
+	if !ok {
+		return nil, errPoolNotFound()
+	}
+	return p, nil
+}
+
+// activePool is lookupPool that also refuses a deleting pool; mu must be held.
+func (s *Server) activePool(id string) (*poolRec, *apiError) {
+	p, e := s.lookupPool(id)
+	if e != nil {
+		return nil, e
+	}
+	if p.Pool.State == poolDeleting {
+		return nil, errPoolBeingDeleted()
+	}
+	return p, nil
+}
+
+func (s *Server) touchPool(p *poolRec, now time.Time) {
+	p.Pool.ETag = s.st.nextETag(now)
+	p.Pool.LastModified = wt(now)
+	s.dirty = true
+}
+
+func renderPool(p *poolRec, base string) cloudPool {
+	out := p.Pool
+	out.URL = base + "/pools/" + p.Pool.ID
+	return out
+}
+
+func (s *Server) validateStartTask(st *startTaskParameter) (*startTask, *apiError) {
+	if st == nil {
+		return nil, nil
+	}
+	if st.CommandLine == "" {
+		return nil, errMissingProperty("startTask.commandLine")
+	}
+	if len(st.ContainerSettings) > 0 {
+		return nil, errUnsupportedProperty("startTask.containerSettings")
+	}
+	if e := validateResourceFiles("startTask.resourceFiles", st.ResourceFiles); e != nil {
+		return nil, e
+	}
+	if e := validateEnv("startTask.environmentSettings", st.EnvironmentSettings); e != nil {
+		return nil, e
+	}
+	if e := validateRetryCount("startTask.maxTaskRetryCount", st.MaxTaskRetryCount); e != nil {
+		return nil, e
+	}
+	out := &startTask{
+		CommandLine: st.CommandLine, ResourceFiles: st.ResourceFiles, EnvironmentSettings: st.EnvironmentSettings,
+		UserIdentity: st.UserIdentity, WaitForSuccess: true,
+	}
+	if st.MaxTaskRetryCount != nil {
+		out.MaxTaskRetryCount = *st.MaxTaskRetryCount
+	}
+	if st.WaitForSuccess != nil {
+		out.WaitForSuccess = *st.WaitForSuccess
+	}
+	return out, nil
+}
+
+// checkInterval validates an autoScaleEvaluationInterval against the
+// emulator's minimum (Options.AutoScaleMinInterval instead of Azure's 5m).
+func (s *Server) checkInterval(d *isoDuration) (time.Duration, *apiError) {
+	if d == nil {
+		return defaultASInterval, nil
+	}
+	v := time.Duration(*d)
+	if v < s.opts.AutoScaleMinInterval || v > maxAutoScaleInterval {
+		return 0, errInvalidProperty("autoScaleEvaluationInterval", formatDuration(v),
+			"the interval must be between "+formatDuration(s.opts.AutoScaleMinInterval)+" and "+formatDuration(maxAutoScaleInterval))
+	}
+	return v, nil
+}
+
+func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in poolAddParameter
+	if _, e := readJSON(r, &in, false); e != nil {
+		return e
+	}
+	if in.ID == "" {
+		return errMissingProperty("id")
+	}
+	if !validID(in.ID) {
+		return errInvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+	}
+	if in.VMSize == "" {
+		return errMissingProperty("vmSize")
+	}
+	if len(in.VirtualMachineConfiguration) == 0 && len(in.CloudServiceConfiguration) == 0 {
+		return errMissingProperty("virtualMachineConfiguration")
+	}
+	if len(in.MountConfiguration) > 0 {
+		return errUnsupportedProperty("mountConfiguration")
+	}
+	pool := cloudPool{
+		ID: in.ID, DisplayName: in.DisplayName, VMSize: in.VMSize,
+		VirtualMachineConfiguration: in.VirtualMachineConfiguration, CloudServiceConfiguration: in.CloudServiceConfiguration,
+		EnableInterNodeCommunication: in.EnableInterNodeCommunication, NetworkConfiguration: in.NetworkConfiguration,
+		CertificateReferences: in.CertificateReferences, ApplicationPackageReferences: in.ApplicationPackageReferences,
+		UserAccounts: in.UserAccounts, Metadata: in.Metadata, TargetNodeCommunicationMode: in.TargetNodeCommunicationMode,
+		TaskSlotsPerNode: 1, TaskSchedulingPolicy: &taskSchedulingPolicy{NodeFillType: "spread"},
+		State: poolActive, AllocationState: allocSteady, ResizeTimeout: durp(defaultResizeTimeout),
+	}
+	if in.ResizeTimeout != nil {
+		if d := time.Duration(*in.ResizeTimeout); d < minResizeTimeout {
+			return errInvalidProperty("resizeTimeout", formatDuration(d), "the resize timeout must be at least PT5M")
+		}
+		pool.ResizeTimeout = in.ResizeTimeout
+	}
+	slots := in.TaskSlotsPerNode
+	if slots == nil {
+		slots = in.MaxTasksPerNode
+	}
+	if slots != nil {
+		if *slots < 1 || *slots > maxTaskSlotsPerNode {
+			return errInvalidProperty("taskSlotsPerNode", strconv.Itoa(*slots), "must be between 1 and 256")
+		}
+		pool.TaskSlotsPerNode = *slots
+	}
+	if in.TaskSchedulingPolicy != nil {
+		ft, e := normEnum("taskSchedulingPolicy.nodeFillType", in.TaskSchedulingPolicy.NodeFillType, "spread", "pack")
+		if e != nil {
+			return e
+		}
+		if ft == "" {
+			return errMissingProperty("taskSchedulingPolicy.nodeFillType")
+		}
+		pool.TaskSchedulingPolicy.NodeFillType = ft
+	}
+	st, e := s.validateStartTask(in.StartTask)
+	if e != nil {
+		return e
+	}
+	pool.StartTask = st
+	autoScale := in.EnableAutoScale != nil && *in.EnableAutoScale
+	var interval time.Duration
+	if autoScale {
+		if in.TargetDedicatedNodes != nil || in.TargetLowPriorityNodes != nil {
+			return newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
+				"targetDedicatedNodes and targetLowPriorityNodes must not be specified when enableAutoScale is true.",
+				"PropertyName", "targetDedicatedNodes")
+		}
+		if in.AutoScaleFormula == "" {
+			return errMissingProperty("autoScaleFormula")
+		}
+		if e := checkFormula(in.AutoScaleFormula); e != nil {
+			return e
+		}
+		if interval, e = s.checkInterval(in.AutoScaleEvaluationInterval); e != nil {
+			return e
+		}
+		pool.EnableAutoScale, pool.AutoScaleFormula = true, in.AutoScaleFormula
+		pool.AutoScaleEvaluationInterval = durp(interval)
+	} else {
+		if in.AutoScaleFormula != "" || in.AutoScaleEvaluationInterval != nil {
+			return newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
+				"autoScaleFormula and autoScaleEvaluationInterval must not be specified when enableAutoScale is false.",
+				"PropertyName", "autoScaleFormula")
+		}
+		if in.TargetDedicatedNodes == nil && in.TargetLowPriorityNodes == nil {
+			return errMissingProperty("targetDedicatedNodes")
+		}
+		for name, v := range map[string]*int{"targetDedicatedNodes": in.TargetDedicatedNodes, "targetLowPriorityNodes": in.TargetLowPriorityNodes} {
+			if v != nil && *v < 0 {
+				return errInvalidProperty(name, strconv.Itoa(*v), "must not be negative")
+			}
+		}
+		if in.TargetDedicatedNodes != nil {
+			pool.TargetDedicatedNodes = *in.TargetDedicatedNodes
+		}
+		if in.TargetLowPriorityNodes != nil {
+			pool.TargetLowPriorityNodes = *in.TargetLowPriorityNodes
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.st.Pools[key(in.ID)]; ok {
+		if old.Pool.State == poolDeleting {
+			return errPoolBeingDeleted()
+		}
+		return newError(http.StatusConflict, codePoolExists, "The specified pool already exists.")
+	}
+	now := rc.now
+	pool.CreationTime, pool.StateTransitionTime, pool.AllocationStateTransitionTime = wt(now), wt(now), wt(now)
+	p := &poolRec{Pool: pool}
+	s.touchPool(p, now)
+	s.st.Pools[key(in.ID)] = p
+	if autoScale {
+		s.sampleAutoScale(p, now)
+		p.NextSample = now.Add(s.opts.SampleInterval)
+		s.runAutoScale(p, now) // evaluation at creation, like the service
+		p.NextEvaluation = now.Add(interval)
+	} else if pool.TargetDedicatedNodes+pool.TargetLowPriorityNodes > 0 {
+		s.setAllocation(p, allocResizing, now)
+		p.Deallocation = "requeue"
+	}
+	s.wake()
+	loc := rc.base + "/pools/" + in.ID
+	setEntityHeaders(w, p.Pool.ETag, now, loc)
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+func (s *Server) setAllocation(p *poolRec, state string, now time.Time) {
+	if p.Pool.AllocationState != state {
+		p.Pool.AllocationState = state
+		p.Pool.AllocationStateTransitionTime = wt(now)
+	}
+}
+
+func (s *Server) getPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	o, e := parseQueryOptions(r, false)
+	if e != nil {
+		return e
+	}
+	s.mu.Lock()
+	p, e := s.lookupPool(r.PathValue("poolId"))
+	if e != nil {
+		s.mu.Unlock()
+		return e
+	}
+	out := renderPool(p, rc.base)
+	s.mu.Unlock()
+	if e := checkConditions(r, out.ETag, out.LastModified.Time, true); e != nil {
+		return e
+	}
+	setEntityHeaders(w, out.ETag, out.LastModified.Time, "")
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	body, e := shape(out, o.selectExpr, rc.base+"/$metadata#pools/@Element")
+	if e != nil {
+		return e
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+func (s *Server) listPools(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	s.mu.Lock()
+	items := make([]listItem, 0, len(s.st.Pools))
+	for k, p := range s.st.Pools {
+		items = append(items, listItem{sortKey: k, obj: renderPool(p, rc.base)})
+	}
+	s.mu.Unlock()
+	sortItems(items)
+	return writeList(w, r, rc, items, "pools")
+}
+
+func sortItems(items []listItem) {
+	sort.Slice(items, func(i, j int) bool { return items[i].sortKey < items[j].sortKey })
+}
+
+func (s *Server) deletePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, e := s.activePool(r.PathValue("poolId"))
+	if e != nil {
+		return e
+	}
+	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
+		return e
+	}
+	now := rc.now
+	p.Pool.State = poolDeleting
+	p.Pool.StateTransitionTime = wt(now)
+	s.setAllocation(p, allocResizing, now)
+	// Running tasks are requeued; nodes go away on the next scheduler pass.
+	for _, n := range p.Nodes {
+		s.evictNode(p, n, "requeue", now)
+	}
+	s.touchPool(p, now)
+	s.wake()
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in poolPatchParameter
+	if _, e := readJSON(r, &in, false); e != nil {
+		return e
+	}
+	st, e := s.validateStartTask(in.StartTask)
+	if e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, e := s.activePool(r.PathValue("poolId"))
+	if e != nil {
+		return e
+	}
+	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
+		return e
+	}
+	if in.StartTask != nil {
+		p.Pool.StartTask = st
+	}
+	if in.Metadata != nil {
+		p.Pool.Metadata = *in.Metadata
+	}
+	if in.CertificateReferences != nil {
+		p.Pool.CertificateReferences = in.CertificateReferences
+	}
+	if in.ApplicationPackageReferences != nil {
+		p.Pool.ApplicationPackageReferences = in.ApplicationPackageReferences
+	}
+	if in.TargetNodeCommunicationMode != "" {
+		p.Pool.TargetNodeCommunicationMode = in.TargetNodeCommunicationMode
+	}
+	s.touchPool(p, rc.now)
+	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in poolResizeParameter
+	if _, e := readJSON(r, &in, false); e != nil {
+		return e
+	}
+	opt, e := normEnum("nodeDeallocationOption", in.NodeDeallocationOption, "requeue", "terminate", "taskcompletion", "retaineddata")
+	if e != nil {
+		return e
+	}
+	if opt == "" {
+		opt = "requeue"
+	}
+	if in.TargetDedicatedNodes == nil && in.TargetLowPriorityNodes == nil {
+		return errMissingProperty("targetDedicatedNodes")
+	}
+	for name, v := range map[string]*int{"targetDedicatedNodes": in.TargetDedicatedNodes, "targetLowPriorityNodes": in.TargetLowPriorityNodes} {
+		if v != nil && *v < 0 {
+			return errInvalidProperty(name, strconv.Itoa(*v), "must not be negative")
+		}
+	}
+	if in.ResizeTimeout != nil && time.Duration(*in.ResizeTimeout) < minResizeTimeout {
+		return errInvalidProperty("resizeTimeout", formatDuration(time.Duration(*in.ResizeTimeout)), "the resize timeout must be at least PT5M")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, e := s.activePool(r.PathValue("poolId"))
+	if e != nil {
+		return e
+	}
+	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
+		return e
+	}
+	if p.Pool.EnableAutoScale {
+		return newError(http.StatusConflict, codeOperationInvalidForState,
+			"The specified operation is not valid for the current state of the pool: autoscale is enabled.")
+	}
+	if p.Pool.AllocationState != allocSteady {
+		return newError(http.StatusConflict, codePoolBeingResized, "The specified pool is already being resized.")
+	}
+	ded, low := p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes
+	if in.TargetDedicatedNodes != nil {
+		ded = *in.TargetDedicatedNodes
+	}
+	if in.TargetLowPriorityNodes != nil {
+		low = *in.TargetLowPriorityNodes
+	}
+	if in.ResizeTimeout != nil {
+		p.Pool.ResizeTimeout = in.ResizeTimeout
+	}
+	s.startResize(p, ded, low, opt, rc.now)
+	s.touchPool(p, rc.now)
+	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// startResize sets new targets; the scheduler loop converges on them. mu held.
+func (s *Server) startResize(p *poolRec, ded, low int, opt string, now time.Time) {
+	p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes = ded, low
+	p.Pool.ResizeErrors = nil
+	p.Deallocation = opt
+	s.setAllocation(p, allocResizing, now)
+	s.wake()
+}
+
+func (s *Server) stopResizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, e := s.activePool(r.PathValue("poolId"))
+	if e != nil {
+		return e
+	}
+	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
+		return e
+	}
+	if p.Pool.AllocationState == allocResizing {
+		// Keep the nodes the pool has now; nodes already leaving still leave.
+		ded, low := 0, 0
+		for _, n := range p.Nodes {
+			if n.Leaving {
+				continue
+			}
+			if n.Node.IsDedicated {
+				ded++
+			} else {
+				low++
+			}
+		}
+		p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes = ded, low
+		s.setAllocation(p, allocStopping, rc.now)
+		p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, errorInfo{Code: "ResizeStopped", Message: "Desired number of dedicated nodes could not be allocated as a resize operation was stopped"})
+	}
+	s.touchPool(p, rc.now)
+	s.wake()
+	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}

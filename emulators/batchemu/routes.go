@@ -1,0 +1,49 @@
+package batchemu
+
+import "net/http"
+
+// routes maps every supported Batch operation; anything else is a 404
+// ResourceNotFound or 405 UnsupportedHttpVerb with a Batch error body.
+func (s *Server) routes() *http.ServeMux {
+	m := http.NewServeMux()
+	h := func(pattern string, f handlerFunc) { m.Handle(pattern, s.handle(f)) }
+
+	h("POST /pools", s.addPool)
+	h("GET /pools", s.listPools)
+	h("GET /pools/{poolId}", s.getPool)
+	h("HEAD /pools/{poolId}", s.getPool)
+	h("DELETE /pools/{poolId}", s.deletePool)
+	h("PATCH /pools/{poolId}", s.patchPool)
+	h("POST /pools/{poolId}/resize", s.resizePool)
+	h("POST /pools/{poolId}/stopresize", s.stopResizePool)
+	h("POST /pools/{poolId}/enableautoscale", s.enableAutoScale)
+	h("POST /pools/{poolId}/disableautoscale", s.disableAutoScale)
+	h("POST /pools/{poolId}/evaluateautoscale", s.evaluateAutoScale)
+	h("GET /pools/{poolId}/nodes", s.listNodes)
+	h("GET /pools/{poolId}/nodes/{nodeId}", s.getNode)
+
+	h("POST /jobs", s.addJob)
+	h("GET /jobs", s.listJobs)
+	h("GET /jobs/{jobId}", s.getJob)
+	h("DELETE /jobs/{jobId}", s.deleteJob)
+	h("PATCH /jobs/{jobId}", s.patchJob)
+	h("PUT /jobs/{jobId}", s.updateJob)
+	h("POST /jobs/{jobId}/terminate", s.terminateJob)
+	h("GET /jobs/{jobId}/taskcounts", s.getTaskCounts)
+
+	h("POST /jobs/{jobId}/tasks", s.addTask)
+	h("GET /jobs/{jobId}/tasks", s.listTasks)
+	h("POST /jobs/{jobId}/addtaskcollection", s.addTaskCollection)
+	h("GET /jobs/{jobId}/tasks/{taskId}", s.getTask)
+	h("PUT /jobs/{jobId}/tasks/{taskId}", s.updateTask)
+	h("DELETE /jobs/{jobId}/tasks/{taskId}", s.deleteTask)
+	h("POST /jobs/{jobId}/tasks/{taskId}/terminate", s.terminateTask)
+	h("GET /jobs/{jobId}/tasks/{taskId}/files", s.listTaskFiles)
+	h("GET /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", s.getTaskFile)
+	h("HEAD /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", s.getTaskFile)
+
+	m.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+		return newError(http.StatusNotFound, codeResourceNotFound, "The specified resource does not exist.")
+	}))
+	return m
+}

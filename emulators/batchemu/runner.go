@@ -1,0 +1,59 @@
+package batchemu
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+)
+
+// attemptRunner runs one attempt of a task or start task. The real one is
+// *executor.Runner; tests may swap in a fake through Options.runner.
+type attemptRunner interface {
+	Run(ctx context.Context, spec executor.Spec) executor.Result
+}
+
+var _ attemptRunner = (*executor.Runner)(nil)
+
+func newExecutorRunner(o *Options, log *slog.Logger) attemptRunner {
+	eo := &executor.Options{Logger: log, Now: o.Now, HTTPClient: &http.Client{}}
+	if o.Storage != nil {
+		eo.Storage = &executor.StorageConfig{BlobEndpoint: o.Storage.BlobEndpoint, AccountName: o.Storage.AccountName, AccountKey: o.Storage.AccountKey}
+	}
+	return executor.NewRunner(eo)
+}
+
+func toExecOutputFiles(files []outputFile) []executor.OutputFile {
+	out := make([]executor.OutputFile, 0, len(files))
+	for _, f := range files {
+		of := executor.OutputFile{FilePattern: f.FilePattern, UploadCondition: f.UploadOptions.UploadCondition}
+		if c := f.Destination.Container; c != nil {
+			of.ContainerURL, of.Path = c.ContainerURL, c.Path
+			for _, h := range c.UploadHeaders {
+				of.UploadHeaders = append(of.UploadHeaders, executor.Header{Name: h.Name, Value: h.Value})
+			}
+		}
+		out = append(out, of)
+	}
+	return out
+}
+
+func toExecResourceFiles(rfs []resourceFile) []executor.ResourceFile {
+	out := make([]executor.ResourceFile, 0, len(rfs))
+	for _, rf := range rfs {
+		out = append(out, toExecResourceFile(rf))
+	}
+	return out
+}
+
+func fromExecFailure(f *executor.FailureInfo) *failureInfo {
+	if f == nil {
+		return nil
+	}
+	out := &failureInfo{Category: f.Category, Code: f.Code, Message: f.Message}
+	for _, d := range f.Details {
+		out.Details = append(out.Details, nameValue{Name: d.Name, Value: d.Value})
+	}
+	return out
+}

@@ -1,0 +1,213 @@
+package batchemu
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+type jobState string
+
+const (
+	jobActive      jobState = "active"
+	jobTerminating jobState = "terminating"
+	jobCompleted   jobState = "completed"
+	jobDeleting    jobState = "deleting"
+)
+
+const (
+	taskActive    = "active"
+	taskRunning   = "running"
+	taskCompleted = "completed"
+
+	poolActive   = "active"
+	poolDeleting = "deleting"
+
+	allocSteady   = "steady"
+	allocResizing = "resizing"
+	allocStopping = "stopping"
+
+	nodeCreating            = "creating"
+	nodeStarting            = "starting"
+	nodeWaitingForStartTask = "waitingforstarttask"
+	nodeIdle                = "idle"
+	nodeRunning             = "running"
+	nodeStartTaskFailed     = "starttaskfailed"
+	nodeLeavingPool         = "leavingpool"
+)
+
+// state is everything the emulator knows; it is persisted as one JSON
+// document. Maps are keyed by the lower-cased id (ids are case-insensitive).
+type state struct {
+	Seq   uint64              `json:"seq"` // source of eTags and ordering
+	Pools map[string]*poolRec `json:"pools"`
+	Jobs  map[string]*jobRec  `json:"jobs"`
+}
+
+type poolRec struct {
+	Pool         cloudPool  `json:"pool"`
+	Nodes        []*nodeRec `json:"nodes"`
+	NodeSeq      int        `json:"nodeSeq"`
+	Deallocation string     `json:"deallocation,omitempty"` // option of the resize in progress
+	// Autoscale bookkeeping.
+	NextEvaluation time.Time           `json:"nextEvaluation"`
+	LastEnable     time.Time           `json:"lastEnable"`
+	NextSample     time.Time           `json:"nextSample"`
+	Samples        map[string][]sample `json:"samples,omitempty"`
+}
+
+type sample struct {
+	Time  time.Time `json:"t"`
+	Value float64   `json:"v"`
+}
+
+type nodeRec struct {
+	Node    computeNode `json:"node"`
+	Dir     string      `json:"dir"`
+	ReadyAt time.Time   `json:"readyAt"` // end of the simulated allocation
+	// Removal: the node leaves the pool once no task runs on it.
+	Leaving bool `json:"leaving,omitempty"`
+
+	startRun     *attempt // the running start task attempt (not persisted)
+	startPending bool     // a start task retry waits for a process slot
+}
+
+type jobRec struct {
+	Job   cloudJob            `json:"job"`
+	Tasks map[string]*taskRec `json:"tasks"`
+}
+
+type taskRec struct {
+	Task         cloudTask `json:"task"`
+	Order        uint64    `json:"order"`
+	Dir          string    `json:"dir,omitempty"`  // task directory of the last attempt
+	Pool         string    `json:"pool,omitempty"` // pool/node keys of the last attempt
+	Node         string    `json:"node,omitempty"`
+	FilesCleaned bool      `json:"filesCleaned,omitempty"`
+
+	run *attempt // the running attempt, if any (not persisted)
+}
+
+func newState() *state {
+	return &state{Pools: map[string]*poolRec{}, Jobs: map[string]*jobRec{}}
+}
+
+func key(id string) string { return strings.ToLower(id) }
+
+// nextETag returns a fresh eTag in the service's 0x8D… hex form.
+func (st *state) nextETag(now time.Time) string {
+	st.Seq++
+	_ = now
+	return fmt.Sprintf("0x8DE%012X", st.Seq)
+}
+
+func (st *state) marshal() ([]byte, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	return b, nil
+}
+
+// snapshotStore persists the state as one JSON file, replaced atomically
+// (write to a temporary file, fsync, rename). See docs/decisions for why this
+// beats an embedded database here.
+type snapshotStore struct{ path string }
+
+func (s *snapshotStore) load() (*state, error) {
+	b, err := os.ReadFile(s.path)
+	if os.IsNotExist(err) {
+		return newState(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
+	}
+	st := newState()
+	if err := json.Unmarshal(b, st); err != nil {
+		return nil, fmt.Errorf("load state %s: %w", s.path, err)
+	}
+	if st.Pools == nil {
+		st.Pools = map[string]*poolRec{}
+	}
+	if st.Jobs == nil {
+		st.Jobs = map[string]*jobRec{}
+	}
+	for _, j := range st.Jobs {
+		if j.Tasks == nil {
+			j.Tasks = map[string]*taskRec{}
+		}
+	}
+	return st, nil
+}
+
+func (s *snapshotStore) write(data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".state-*.json")
+	if err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+// recover runs once at start-up on loaded state: every node "reboots"
+// (its start task runs again) and tasks that were running are requeued.
+func (s *Server) recover() {
+	now := s.now()
+	for _, j := range s.st.Jobs {
+		for _, t := range j.Tasks {
+			if t.Task.State != taskRunning {
+				continue
+			}
+			s.setTaskState(t, taskActive, now)
+			ei := &t.Task.ExecutionInfo
+			ei.RequeueCount++
+			ei.LastRequeueTime = wtp(now)
+			t.Task.NodeInfo = nil
+			s.touchTask(j, t, now)
+		}
+	}
+	for _, p := range s.st.Pools {
+		for _, n := range p.Nodes {
+			n.Node.RunningTasksCount = 0
+			n.Node.RunningTaskSlotsCount = 0
+			if n.Node.State == nodeStartTaskFailed || n.Leaving {
+				continue
+			}
+			n.ReadyAt = now
+			n.Node.StartTaskInfo = nil
+			setNodeState(n, nodeStarting, now)
+		}
+	}
+	s.dirty = true
+}
+
+// validID reports whether id is a valid Batch id: 1..64 characters from
+// letters, digits, hyphens and underscores.
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

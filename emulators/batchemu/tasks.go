@@ -1,0 +1,360 @@
+package batchemu
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+const (
+	defaultRetention   = 7 * 24 * time.Hour
+	maxTasksPerRequest = 100
+)
+
+func (s *Server) touchTask(j *jobRec, t *taskRec, now time.Time) {
+	t.Task.ETag = s.st.nextETag(now)
+	t.Task.LastModified = wt(now)
+	s.dirty = true
+}
+
+func (s *Server) setTaskState(t *taskRec, state string, now time.Time) {
+	if t.Task.State == state {
+		return
+	}
+	t.Task.PreviousState = t.Task.State
+	t.Task.PreviousStateTransitionTime = wtp(t.Task.StateTransitionTime.Time)
+	t.Task.State = state
+	t.Task.StateTransitionTime = wt(now)
+}
+
+func renderTask(j *jobRec, t *taskRec, base string) cloudTask {
+	out := t.Task
+	out.URL = base + "/jobs/" + j.Job.ID + "/tasks/" + t.Task.ID
+	if ni := out.NodeInfo; ni != nil {
+		c := *ni
+		nodeURL := base + "/pools/" + c.PoolID + "/nodes/" + c.NodeID
+		c.NodeURL = nodeURL
+		c.TaskRootDirectoryURL = nodeURL + "/files/" + c.TaskRootDirectory
+		out.NodeInfo = &c
+	}
+	return out
+}
+
+// buildTask validates one TaskAddParameter against job j and returns the new
+// task object (not yet stored).
+func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *apiError) {
+	if in.ID == "" {
+		return nil, errMissingProperty("id")
+	}
+	if !validID(in.ID) {
+		return nil, errInvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+	}
+	if in.CommandLine == "" {
+		return nil, errMissingProperty("commandLine")
+	}
+	for name, raw := range map[string][]byte{
+		"containerSettings": in.ContainerSettings, "multiInstanceSettings": in.MultiInstanceSettings,
+		"applicationPackageReferences": in.ApplicationPackageReferences, "authenticationTokenSettings": in.AuthenticationTokenSettings,
+		"exitConditions": in.ExitConditions, "affinityInfo": in.AffinityInfo,
+	} {
+		if len(raw) > 0 && string(raw) != "null" && string(raw) != "[]" {
+			return nil, errUnsupportedProperty(name)
+		}
+	}
+	if len(in.DependsOn) > 0 && string(in.DependsOn) != "null" {
+		return nil, newError(http.StatusBadRequest, "TaskDependenciesNotSpecifiedOnJob",
+			"The task has dependencies but the job does not use task dependencies.")
+	}
+	if e := validateResourceFiles("resourceFiles", in.ResourceFiles); e != nil {
+		return nil, e
+	}
+	if e := validateOutputFiles(in.OutputFiles); e != nil {
+		return nil, e
+	}
+	if e := validateEnv("environmentSettings", in.EnvironmentSettings); e != nil {
+		return nil, e
+	}
+	c := taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention)}
+	if jr := j.Job.Constraints.MaxTaskRetryCount; jr != nil {
+		v := *jr
+		c.MaxTaskRetryCount = &v
+	} else {
+		c.MaxTaskRetryCount = new(int)
+	}
+	if in.Constraints != nil {
+		if e := validateRetryCount("constraints.maxTaskRetryCount", in.Constraints.MaxTaskRetryCount); e != nil {
+			return nil, e
+		}
+		if d := in.Constraints.MaxWallClockTime; d != nil {
+			if *d <= 0 {
+				return nil, errInvalidProperty("constraints.maxWallClockTime", formatDuration(time.Duration(*d)), "must be positive")
+			}
+			c.MaxWallClockTime = d
+		}
+		if d := in.Constraints.RetentionTime; d != nil {
+			if *d < 0 {
+				return nil, errInvalidProperty("constraints.retentionTime", formatDuration(time.Duration(*d)), "must not be negative")
+			}
+			c.RetentionTime = d
+		}
+		if in.Constraints.MaxTaskRetryCount != nil {
+			c.MaxTaskRetryCount = in.Constraints.MaxTaskRetryCount
+		}
+	}
+	slots := 1
+	if in.RequiredSlots != nil {
+		if *in.RequiredSlots < 1 || *in.RequiredSlots > maxTaskSlotsPerNode {
+			return nil, errInvalidProperty("requiredSlots", strconv.Itoa(*in.RequiredSlots), "must be between 1 and 256")
+		}
+		slots = *in.RequiredSlots
+	}
+	return &cloudTask{
+		ID: in.ID, DisplayName: in.DisplayName, CommandLine: in.CommandLine,
+		ResourceFiles: in.ResourceFiles, OutputFiles: in.OutputFiles, EnvironmentSettings: in.EnvironmentSettings,
+		Constraints: c, RequiredSlots: slots, UserIdentity: in.UserIdentity,
+		State: taskActive, CreationTime: wt(now), StateTransitionTime: wt(now),
+	}, nil
+}
+
+// activeJob looks up a job that accepts new tasks; mu held.
+func (s *Server) activeJob(id string) (*jobRec, *apiError) {
+	j, e := s.lookupJob(id)
+	if e != nil {
+		return nil, e
+	}
+	if st := jobState(j.Job.State); st != jobActive {
+		return nil, errJobState(st)
+	}
+	return j, nil
+}
+
+// insertTask stores a built task; mu held.
+func (s *Server) insertTask(j *jobRec, ct *cloudTask, now time.Time) (*taskRec, *apiError) {
+	if _, ok := j.Tasks[key(ct.ID)]; ok {
+		return nil, newError(http.StatusConflict, codeTaskExists, "The specified task already exists.")
+	}
+	s.st.Seq++
+	t := &taskRec{Task: *ct, Order: s.st.Seq}
+	s.touchTask(j, t, now)
+	j.Tasks[key(ct.ID)] = t
+	return t, nil
+}
+
+func (s *Server) addTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in taskAddParameter
+	if _, e := readJSON(r, &in, false); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, e := s.activeJob(r.PathValue("jobId"))
+	if e != nil {
+		return e
+	}
+	ct, e := buildTask(&in, j, rc.now)
+	if e != nil {
+		return e
+	}
+	t, e := s.insertTask(j, ct, rc.now)
+	if e != nil {
+		return e
+	}
+	s.wake()
+	loc := rc.base + "/jobs/" + j.Job.ID + "/tasks/" + t.Task.ID
+	setEntityHeaders(w, t.Task.ETag, rc.now, loc)
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in struct {
+		Value []taskAddParameter `json:"value"`
+	}
+	if _, e := readJSON(r, &in, false); e != nil {
+		return e
+	}
+	if in.Value == nil {
+		return errMissingProperty("value")
+	}
+	if len(in.Value) == 0 || len(in.Value) > maxTasksPerRequest {
+		return errInvalidProperty("value", fmt.Sprintf("%d tasks", len(in.Value)),
+			"a task collection must hold between 1 and 100 tasks")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, e := s.activeJob(r.PathValue("jobId"))
+	if e != nil {
+		return e
+	}
+	results := make([]taskAddResult, 0, len(in.Value))
+	for i := range in.Value {
+		p := &in.Value[i]
+		ct, e := buildTask(p, j, rc.now)
+		var t *taskRec
+		if e == nil {
+			t, e = s.insertTask(j, ct, rc.now)
+		}
+		if e != nil {
+			results = append(results, taskAddResult{Status: "clienterror", TaskID: p.ID, Error: &errorBody{
+				Code: e.Code, Message: errorMessage{Lang: "en-US", Value: e.Message + "\nRequestId:" + rc.requestID + "\nTime:" + formatTime(rc.now)}, Values: e.Values,
+			}})
+			continue
+		}
+		results = append(results, taskAddResult{
+			Status: "success", TaskID: t.Task.ID, ETag: t.Task.ETag, LastModified: wtp(rc.now),
+			Location: rc.base + "/jobs/" + j.Job.ID + "/tasks/" + t.Task.ID,
+		})
+	}
+	s.wake()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"odata.metadata": rc.base + "/$metadata#taskaddresult",
+		"value":          results,
+	})
+	return nil
+}
+
+func (s *Server) lookupTask(jobID, taskID string) (*jobRec, *taskRec, *apiError) {
+	j, e := s.lookupJob(jobID)
+	if e != nil {
+		return nil, nil, e
+	}
+	t, ok := j.Tasks[key(taskID)]
+	if !ok {
+		return nil, nil, errTaskNotFound()
+	}
+	return j, t, nil
+}
+
+func (s *Server) getTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	o, e := parseQueryOptions(r, false)
+	if e != nil {
+		return e
+	}
+	s.mu.Lock()
+	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
+	if e != nil {
+		s.mu.Unlock()
+		return e
+	}
+	out := renderTask(j, t, rc.base)
+	s.mu.Unlock()
+	if e := checkConditions(r, out.ETag, out.LastModified.Time, true); e != nil {
+		return e
+	}
+	setEntityHeaders(w, out.ETag, out.LastModified.Time, "")
+	body, e := shape(out, o.selectExpr, rc.base+"/$metadata#tasks/@Element")
+	if e != nil {
+		return e
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	s.mu.Lock()
+	j, e := s.lookupJob(r.PathValue("jobId"))
+	if e != nil {
+		s.mu.Unlock()
+		return e
+	}
+	items := make([]listItem, 0, len(j.Tasks))
+	for _, t := range j.Tasks {
+		items = append(items, listItem{sortKey: fmt.Sprintf("%016x", t.Order), obj: renderTask(j, t, rc.base)})
+	}
+	s.mu.Unlock()
+	sortItems(items)
+	return writeList(w, r, rc, items, "tasks")
+}
+
+func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
+	if e != nil {
+		return e
+	}
+	if jobState(j.Job.State) == jobDeleting {
+		return errJobState(jobDeleting)
+	}
+	if e := checkConditions(r, t.Task.ETag, t.Task.LastModified.Time, false); e != nil {
+		return e
+	}
+	if t.Task.State == taskRunning {
+		s.killTask(j, t)
+	}
+	delete(j.Tasks, key(t.Task.ID))
+	s.removeTaskDir(t)
+	s.dirty = true
+	s.wake()
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) terminateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
+	if e != nil {
+		return e
+	}
+	if st := jobState(j.Job.State); st == jobDeleting {
+		return errJobState(st)
+	}
+	if t.Task.State == taskCompleted {
+		return newError(http.StatusConflict, codeTaskCompleted, "The specified task is already completed.")
+	}
+	if e := checkConditions(r, t.Task.ETag, t.Task.LastModified.Time, false); e != nil {
+		return e
+	}
+	s.endTask(j, t, rc.now)
+	s.wake()
+	setEntityHeaders(w, t.Task.ETag, rc.now, rc.base+"/jobs/"+j.Job.ID+"/tasks/"+t.Task.ID)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in struct {
+		Constraints *taskConstraints `json:"constraints"`
+	}
+	if _, e := readJSON(r, &in, true); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
+	if e != nil {
+		return e
+	}
+	if st := jobState(j.Job.State); st == jobDeleting || st == jobCompleted {
+		return errJobState(st)
+	}
+	if t.Task.State == taskCompleted {
+		return newError(http.StatusConflict, codeTaskCompleted, "The specified task is already completed.")
+	}
+	if e := checkConditions(r, t.Task.ETag, t.Task.LastModified.Time, false); e != nil {
+		return e
+	}
+	c := taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: j.Job.Constraints.MaxTaskRetryCount}
+	if in.Constraints != nil {
+		if e := validateRetryCount("constraints.maxTaskRetryCount", in.Constraints.MaxTaskRetryCount); e != nil {
+			return e
+		}
+		if in.Constraints.MaxWallClockTime != nil {
+			c.MaxWallClockTime = in.Constraints.MaxWallClockTime
+		}
+		if in.Constraints.RetentionTime != nil {
+			c.RetentionTime = in.Constraints.RetentionTime
+		}
+		if in.Constraints.MaxTaskRetryCount != nil {
+			c.MaxTaskRetryCount = in.Constraints.MaxTaskRetryCount
+		}
+	}
+	t.Task.Constraints = c
+	s.touchTask(j, t, rc.now)
+	setEntityHeaders(w, t.Task.ETag, rc.now, rc.base+"/jobs/"+j.Job.ID+"/tasks/"+t.Task.ID)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}

@@ -1,0 +1,91 @@
+package batchemu
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+)
+
+// normEnum lower-cases an enum value and checks it against allowed values
+// (the service compares enum values case-insensitively). "" passes as "".
+func normEnum(prop, v string, allowed ...string) (string, *apiError) {
+	if v == "" {
+		return "", nil
+	}
+	lv := strings.ToLower(v)
+	for _, a := range allowed {
+		if lv == a {
+			return lv, nil
+		}
+	}
+	return "", errInvalidProperty(prop, v, "allowed values are "+strings.Join(allowed, ", "))
+}
+
+func validateResourceFiles(prop string, rfs []resourceFile) *apiError {
+	for i, rf := range rfs {
+		p := fmt.Sprintf("%s[%d]", prop, i)
+		if len(rf.IdentityReference) > 0 {
+			return errUnsupportedProperty(p + ".identityReference")
+		}
+		if err := toExecResourceFile(rf).Validate(); err != nil {
+			return newError(http.StatusBadRequest, codeInvalidPropertyValue,
+				"The value provided for one of the properties in the request body is invalid.",
+				"PropertyName", p, "Reason", err.Error())
+		}
+	}
+	return nil
+}
+
+func validateOutputFiles(files []outputFile) *apiError {
+	for i := range files {
+		f := &files[i]
+		p := fmt.Sprintf("outputFiles[%d]", i)
+		if f.FilePattern == "" {
+			return errMissingProperty(p + ".filePattern")
+		}
+		if f.Destination.Container == nil {
+			return errMissingProperty(p + ".destination.container")
+		}
+		if f.Destination.Container.ContainerURL == "" {
+			return errMissingProperty(p + ".destination.container.containerUrl")
+		}
+		if len(f.Destination.Container.IdentityReference) > 0 {
+			return errUnsupportedProperty(p + ".destination.container.identityReference")
+		}
+		if f.UploadOptions.UploadCondition == "" {
+			return errMissingProperty(p + ".uploadOptions.uploadCondition")
+		}
+		c, e := normEnum(p+".uploadOptions.uploadCondition", f.UploadOptions.UploadCondition, "tasksuccess", "taskfailure", "taskcompletion")
+		if e != nil {
+			return e
+		}
+		f.UploadOptions.UploadCondition = c
+	}
+	return nil
+}
+
+func validateEnv(prop string, env []envSetting) *apiError {
+	for i, e := range env {
+		if e.Name == "" {
+			return errMissingProperty(fmt.Sprintf("%s[%d].name", prop, i))
+		}
+	}
+	return nil
+}
+
+func validateRetryCount(prop string, n *int) *apiError {
+	if n != nil && *n < -1 {
+		return errInvalidProperty(prop, strconv.Itoa(*n), "must be -1 (unlimited) or greater")
+	}
+	return nil
+}
+
+func toExecResourceFile(rf resourceFile) executor.ResourceFile {
+	return executor.ResourceFile{
+		HTTPURL: rf.HTTPURL, StorageContainerURL: rf.StorageContainerURL, AutoStorageContainerName: rf.AutoStorageContainerName,
+		BlobPrefix: rf.BlobPrefix, FilePath: rf.FilePath, FileMode: rf.FileMode,
+	}
+}

@@ -1,0 +1,416 @@
+package batchemu
+
+import "encoding/json"
+
+// Wire types: the JSON objects of the Batch REST API as the emulator sends
+// and stores them. They are the emulator's own (it must not share code with
+// the production client), and they double as the persisted state, so every
+// field the service reports lives here. Objects the emulator only echoes
+// (VM configuration, network configuration, user identity, ...) are kept as
+// raw JSON.
+
+type nameValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type envSetting struct {
+	Name  string `json:"name"`
+	Value string `json:"value,omitempty"`
+}
+
+type resourceFile struct {
+	AutoStorageContainerName string          `json:"autoStorageContainerName,omitempty"`
+	StorageContainerURL      string          `json:"storageContainerUrl,omitempty"`
+	HTTPURL                  string          `json:"httpUrl,omitempty"`
+	BlobPrefix               string          `json:"blobPrefix,omitempty"`
+	FilePath                 string          `json:"filePath,omitempty"`
+	FileMode                 string          `json:"fileMode,omitempty"`
+	IdentityReference        json.RawMessage `json:"identityReference,omitempty"`
+}
+
+type outputFile struct {
+	FilePattern   string                  `json:"filePattern"`
+	Destination   outputFileDestination   `json:"destination"`
+	UploadOptions outputFileUploadOptions `json:"uploadOptions"`
+}
+
+type outputFileDestination struct {
+	Container *outputContainer `json:"container,omitempty"`
+}
+
+type outputContainer struct {
+	ContainerURL      string          `json:"containerUrl"`
+	Path              string          `json:"path,omitempty"`
+	IdentityReference json.RawMessage `json:"identityReference,omitempty"`
+	UploadHeaders     []nameValue     `json:"uploadHeaders,omitempty"`
+}
+
+type outputFileUploadOptions struct {
+	UploadCondition string `json:"uploadCondition"`
+}
+
+type failureInfo struct {
+	Category string      `json:"category"`
+	Code     string      `json:"code,omitempty"`
+	Message  string      `json:"message,omitempty"`
+	Details  []nameValue `json:"details,omitempty"`
+}
+
+type errorInfo struct {
+	Code    string      `json:"code,omitempty"`
+	Message string      `json:"message,omitempty"`
+	Values  []nameValue `json:"values,omitempty"`
+}
+
+// ---- pools ----
+
+type startTask struct {
+	CommandLine         string          `json:"commandLine"`
+	ContainerSettings   json.RawMessage `json:"containerSettings,omitempty"`
+	ResourceFiles       []resourceFile  `json:"resourceFiles,omitempty"`
+	EnvironmentSettings []envSetting    `json:"environmentSettings,omitempty"`
+	UserIdentity        json.RawMessage `json:"userIdentity,omitempty"`
+	MaxTaskRetryCount   int             `json:"maxTaskRetryCount"`
+	WaitForSuccess      bool            `json:"waitForSuccess"`
+}
+
+type taskSchedulingPolicy struct {
+	NodeFillType string `json:"nodeFillType"`
+}
+
+type autoScaleRun struct {
+	Timestamp wireTime   `json:"timestamp"`
+	Results   string     `json:"results,omitempty"`
+	Error     *errorInfo `json:"error,omitempty"`
+}
+
+type cloudPool struct {
+	ID                            string                `json:"id"`
+	DisplayName                   string                `json:"displayName,omitempty"`
+	URL                           string                `json:"url"`
+	ETag                          string                `json:"eTag"`
+	LastModified                  wireTime              `json:"lastModified"`
+	CreationTime                  wireTime              `json:"creationTime"`
+	State                         string                `json:"state"`
+	StateTransitionTime           wireTime              `json:"stateTransitionTime"`
+	AllocationState               string                `json:"allocationState"`
+	AllocationStateTransitionTime wireTime              `json:"allocationStateTransitionTime"`
+	VMSize                        string                `json:"vmSize"`
+	CloudServiceConfiguration     json.RawMessage       `json:"cloudServiceConfiguration,omitempty"`
+	VirtualMachineConfiguration   json.RawMessage       `json:"virtualMachineConfiguration,omitempty"`
+	ResizeTimeout                 *isoDuration          `json:"resizeTimeout,omitempty"`
+	ResizeErrors                  []errorInfo           `json:"resizeErrors,omitempty"`
+	CurrentDedicatedNodes         int                   `json:"currentDedicatedNodes"`
+	CurrentLowPriorityNodes       int                   `json:"currentLowPriorityNodes"`
+	TargetDedicatedNodes          int                   `json:"targetDedicatedNodes"`
+	TargetLowPriorityNodes        int                   `json:"targetLowPriorityNodes"`
+	EnableAutoScale               bool                  `json:"enableAutoScale"`
+	AutoScaleFormula              string                `json:"autoScaleFormula,omitempty"`
+	AutoScaleEvaluationInterval   *isoDuration          `json:"autoScaleEvaluationInterval,omitempty"`
+	AutoScaleRun                  *autoScaleRun         `json:"autoScaleRun,omitempty"`
+	EnableInterNodeCommunication  bool                  `json:"enableInterNodeCommunication"`
+	NetworkConfiguration          json.RawMessage       `json:"networkConfiguration,omitempty"`
+	StartTask                     *startTask            `json:"startTask,omitempty"`
+	CertificateReferences         json.RawMessage       `json:"certificateReferences,omitempty"`
+	ApplicationPackageReferences  json.RawMessage       `json:"applicationPackageReferences,omitempty"`
+	TaskSlotsPerNode              int                   `json:"taskSlotsPerNode"`
+	TaskSchedulingPolicy          *taskSchedulingPolicy `json:"taskSchedulingPolicy,omitempty"`
+	UserAccounts                  json.RawMessage       `json:"userAccounts,omitempty"`
+	Metadata                      []nameValue           `json:"metadata,omitempty"`
+	MountConfiguration            json.RawMessage       `json:"mountConfiguration,omitempty"`
+	TargetNodeCommunicationMode   string                `json:"targetNodeCommunicationMode,omitempty"`
+	CurrentNodeCommunicationMode  string                `json:"currentNodeCommunicationMode,omitempty"`
+}
+
+// poolAddParameter is the body of POST /pools. Pointers tell "absent" from zero.
+type poolAddParameter struct {
+	ID                           string                `json:"id"`
+	DisplayName                  string                `json:"displayName"`
+	VMSize                       string                `json:"vmSize"`
+	CloudServiceConfiguration    json.RawMessage       `json:"cloudServiceConfiguration"`
+	VirtualMachineConfiguration  json.RawMessage       `json:"virtualMachineConfiguration"`
+	ResizeTimeout                *isoDuration          `json:"resizeTimeout"`
+	TargetDedicatedNodes         *int                  `json:"targetDedicatedNodes"`
+	TargetLowPriorityNodes       *int                  `json:"targetLowPriorityNodes"`
+	EnableAutoScale              *bool                 `json:"enableAutoScale"`
+	AutoScaleFormula             string                `json:"autoScaleFormula"`
+	AutoScaleEvaluationInterval  *isoDuration          `json:"autoScaleEvaluationInterval"`
+	EnableInterNodeCommunication bool                  `json:"enableInterNodeCommunication"`
+	NetworkConfiguration         json.RawMessage       `json:"networkConfiguration"`
+	StartTask                    *startTaskParameter   `json:"startTask"`
+	CertificateReferences        json.RawMessage       `json:"certificateReferences"`
+	ApplicationPackageReferences json.RawMessage       `json:"applicationPackageReferences"`
+	TaskSlotsPerNode             *int                  `json:"taskSlotsPerNode"`
+	MaxTasksPerNode              *int                  `json:"maxTasksPerNode"`
+	TaskSchedulingPolicy         *taskSchedulingPolicy `json:"taskSchedulingPolicy"`
+	UserAccounts                 json.RawMessage       `json:"userAccounts"`
+	Metadata                     []nameValue           `json:"metadata"`
+	MountConfiguration           json.RawMessage       `json:"mountConfiguration"`
+	TargetNodeCommunicationMode  string                `json:"targetNodeCommunicationMode"`
+}
+
+type startTaskParameter struct {
+	CommandLine         string          `json:"commandLine"`
+	ContainerSettings   json.RawMessage `json:"containerSettings"`
+	ResourceFiles       []resourceFile  `json:"resourceFiles"`
+	EnvironmentSettings []envSetting    `json:"environmentSettings"`
+	UserIdentity        json.RawMessage `json:"userIdentity"`
+	MaxTaskRetryCount   *int            `json:"maxTaskRetryCount"`
+	WaitForSuccess      *bool           `json:"waitForSuccess"`
+}
+
+type poolPatchParameter struct {
+	StartTask                    *startTaskParameter `json:"startTask"`
+	CertificateReferences        json.RawMessage     `json:"certificateReferences"`
+	ApplicationPackageReferences json.RawMessage     `json:"applicationPackageReferences"`
+	Metadata                     *[]nameValue        `json:"metadata"`
+	TargetNodeCommunicationMode  string              `json:"targetNodeCommunicationMode"`
+}
+
+type poolResizeParameter struct {
+	TargetDedicatedNodes   *int         `json:"targetDedicatedNodes"`
+	TargetLowPriorityNodes *int         `json:"targetLowPriorityNodes"`
+	ResizeTimeout          *isoDuration `json:"resizeTimeout"`
+	NodeDeallocationOption string       `json:"nodeDeallocationOption"`
+}
+
+type poolEnableAutoScaleParameter struct {
+	AutoScaleFormula            string       `json:"autoScaleFormula"`
+	AutoScaleEvaluationInterval *isoDuration `json:"autoScaleEvaluationInterval"`
+}
+
+type poolEvaluateAutoScaleParameter struct {
+	AutoScaleFormula string `json:"autoScaleFormula"`
+}
+
+// ---- nodes ----
+
+type startTaskInfo struct {
+	State         string       `json:"state"`
+	StartTime     wireTime     `json:"startTime"`
+	EndTime       *wireTime    `json:"endTime,omitempty"`
+	ExitCode      *int         `json:"exitCode,omitempty"`
+	FailureInfo   *failureInfo `json:"failureInfo,omitempty"`
+	RetryCount    int          `json:"retryCount"`
+	LastRetryTime *wireTime    `json:"lastRetryTime,omitempty"`
+	Result        string       `json:"result,omitempty"`
+}
+
+type taskInformation struct {
+	TaskURL   string `json:"taskUrl"`
+	JobID     string `json:"jobId"`
+	TaskID    string `json:"taskId"`
+	TaskState string `json:"taskState"`
+}
+
+type nodeAgentInfo struct {
+	Version        string   `json:"version"`
+	LastUpdateTime wireTime `json:"lastUpdateTime"`
+}
+
+type computeNode struct {
+	ID                    string            `json:"id"`
+	URL                   string            `json:"url"`
+	State                 string            `json:"state"`
+	SchedulingState       string            `json:"schedulingState"`
+	StateTransitionTime   wireTime          `json:"stateTransitionTime"`
+	LastBootTime          *wireTime         `json:"lastBootTime,omitempty"`
+	AllocationTime        wireTime          `json:"allocationTime"`
+	IPAddress             string            `json:"ipAddress"`
+	AffinityID            string            `json:"affinityId"`
+	VMSize                string            `json:"vmSize"`
+	TotalTasksRun         int               `json:"totalTasksRun"`
+	RunningTasksCount     int               `json:"runningTasksCount"`
+	RunningTaskSlotsCount int               `json:"runningTaskSlotsCount"`
+	TotalTasksSucceeded   int               `json:"totalTasksSucceeded"`
+	RecentTasks           []taskInformation `json:"recentTasks,omitempty"`
+	StartTask             *startTask        `json:"startTask,omitempty"`
+	StartTaskInfo         *startTaskInfo    `json:"startTaskInfo,omitempty"`
+	IsDedicated           bool              `json:"isDedicated"`
+	NodeAgentInfo         nodeAgentInfo     `json:"nodeAgentInfo"`
+}
+
+// ---- jobs ----
+
+type jobConstraints struct {
+	MaxWallClockTime  *isoDuration `json:"maxWallClockTime,omitempty"`
+	MaxTaskRetryCount *int         `json:"maxTaskRetryCount,omitempty"`
+}
+
+type poolInformation struct {
+	PoolID                string          `json:"poolId,omitempty"`
+	AutoPoolSpecification json.RawMessage `json:"autoPoolSpecification,omitempty"`
+}
+
+type jobExecutionInfo struct {
+	StartTime       wireTime     `json:"startTime"`
+	EndTime         *wireTime    `json:"endTime,omitempty"`
+	PoolID          string       `json:"poolId,omitempty"`
+	SchedulingError *failureInfo `json:"schedulingError,omitempty"`
+	TerminateReason string       `json:"terminateReason,omitempty"`
+}
+
+type cloudJob struct {
+	ID                          string           `json:"id"`
+	DisplayName                 string           `json:"displayName,omitempty"`
+	UsesTaskDependencies        bool             `json:"usesTaskDependencies"`
+	URL                         string           `json:"url"`
+	ETag                        string           `json:"eTag"`
+	LastModified                wireTime         `json:"lastModified"`
+	CreationTime                wireTime         `json:"creationTime"`
+	State                       string           `json:"state"`
+	StateTransitionTime         wireTime         `json:"stateTransitionTime"`
+	PreviousState               string           `json:"previousState,omitempty"`
+	PreviousStateTransitionTime *wireTime        `json:"previousStateTransitionTime,omitempty"`
+	Priority                    int              `json:"priority"`
+	MaxParallelTasks            int              `json:"maxParallelTasks"`
+	AllowTaskPreemption         bool             `json:"allowTaskPreemption"`
+	Constraints                 jobConstraints   `json:"constraints"`
+	CommonEnvironmentSettings   []envSetting     `json:"commonEnvironmentSettings,omitempty"`
+	PoolInfo                    poolInformation  `json:"poolInfo"`
+	OnAllTasksComplete          string           `json:"onAllTasksComplete"`
+	OnTaskFailure               string           `json:"onTaskFailure"`
+	NetworkConfiguration        json.RawMessage  `json:"networkConfiguration,omitempty"`
+	Metadata                    []nameValue      `json:"metadata,omitempty"`
+	ExecutionInfo               jobExecutionInfo `json:"executionInfo"`
+}
+
+type jobAddParameter struct {
+	ID                        string           `json:"id"`
+	DisplayName               string           `json:"displayName"`
+	Priority                  *int             `json:"priority"`
+	MaxParallelTasks          *int             `json:"maxParallelTasks"`
+	AllowTaskPreemption       bool             `json:"allowTaskPreemption"`
+	Constraints               *jobConstraints  `json:"constraints"`
+	JobManagerTask            json.RawMessage  `json:"jobManagerTask"`
+	JobPreparationTask        json.RawMessage  `json:"jobPreparationTask"`
+	JobReleaseTask            json.RawMessage  `json:"jobReleaseTask"`
+	CommonEnvironmentSettings []envSetting     `json:"commonEnvironmentSettings"`
+	PoolInfo                  *poolInformation `json:"poolInfo"`
+	OnAllTasksComplete        string           `json:"onAllTasksComplete"`
+	OnTaskFailure             string           `json:"onTaskFailure"`
+	Metadata                  []nameValue      `json:"metadata"`
+	UsesTaskDependencies      bool             `json:"usesTaskDependencies"`
+	NetworkConfiguration      json.RawMessage  `json:"networkConfiguration"`
+}
+
+type jobPatchParameter struct {
+	Priority            *int             `json:"priority"`
+	MaxParallelTasks    *int             `json:"maxParallelTasks"`
+	AllowTaskPreemption *bool            `json:"allowTaskPreemption"`
+	OnAllTasksComplete  string           `json:"onAllTasksComplete"`
+	Constraints         *jobConstraints  `json:"constraints"`
+	PoolInfo            *poolInformation `json:"poolInfo"`
+	Metadata            *[]nameValue     `json:"metadata"`
+}
+
+type jobTerminateParameter struct {
+	TerminateReason string `json:"terminateReason"`
+}
+
+// ---- tasks ----
+
+type taskConstraints struct {
+	MaxWallClockTime  *isoDuration `json:"maxWallClockTime,omitempty"`
+	RetentionTime     *isoDuration `json:"retentionTime,omitempty"`
+	MaxTaskRetryCount *int         `json:"maxTaskRetryCount,omitempty"`
+}
+
+type taskExecutionInfo struct {
+	StartTime       *wireTime    `json:"startTime,omitempty"`
+	EndTime         *wireTime    `json:"endTime,omitempty"`
+	ExitCode        *int         `json:"exitCode,omitempty"`
+	FailureInfo     *failureInfo `json:"failureInfo,omitempty"`
+	RetryCount      int          `json:"retryCount"`
+	LastRetryTime   *wireTime    `json:"lastRetryTime,omitempty"`
+	RequeueCount    int          `json:"requeueCount"`
+	LastRequeueTime *wireTime    `json:"lastRequeueTime,omitempty"`
+	Result          string       `json:"result,omitempty"`
+}
+
+type nodeInfo struct {
+	AffinityID           string `json:"affinityId,omitempty"`
+	NodeURL              string `json:"nodeUrl,omitempty"`
+	PoolID               string `json:"poolId,omitempty"`
+	NodeID               string `json:"nodeId,omitempty"`
+	TaskRootDirectory    string `json:"taskRootDirectory,omitempty"`
+	TaskRootDirectoryURL string `json:"taskRootDirectoryUrl,omitempty"`
+}
+
+type cloudTask struct {
+	ID                           string            `json:"id"`
+	DisplayName                  string            `json:"displayName,omitempty"`
+	URL                          string            `json:"url"`
+	ETag                         string            `json:"eTag"`
+	LastModified                 wireTime          `json:"lastModified"`
+	CreationTime                 wireTime          `json:"creationTime"`
+	ExitConditions               json.RawMessage   `json:"exitConditions,omitempty"`
+	State                        string            `json:"state"`
+	StateTransitionTime          wireTime          `json:"stateTransitionTime"`
+	PreviousState                string            `json:"previousState,omitempty"`
+	PreviousStateTransitionTime  *wireTime         `json:"previousStateTransitionTime,omitempty"`
+	CommandLine                  string            `json:"commandLine"`
+	ContainerSettings            json.RawMessage   `json:"containerSettings,omitempty"`
+	ResourceFiles                []resourceFile    `json:"resourceFiles,omitempty"`
+	OutputFiles                  []outputFile      `json:"outputFiles,omitempty"`
+	EnvironmentSettings          []envSetting      `json:"environmentSettings,omitempty"`
+	AffinityInfo                 json.RawMessage   `json:"affinityInfo,omitempty"`
+	Constraints                  taskConstraints   `json:"constraints"`
+	RequiredSlots                int               `json:"requiredSlots"`
+	UserIdentity                 json.RawMessage   `json:"userIdentity,omitempty"`
+	ExecutionInfo                taskExecutionInfo `json:"executionInfo"`
+	NodeInfo                     *nodeInfo         `json:"nodeInfo,omitempty"`
+	ApplicationPackageReferences json.RawMessage   `json:"applicationPackageReferences,omitempty"`
+}
+
+type taskAddParameter struct {
+	ID                           string           `json:"id"`
+	DisplayName                  string           `json:"displayName"`
+	CommandLine                  string           `json:"commandLine"`
+	ContainerSettings            json.RawMessage  `json:"containerSettings"`
+	ExitConditions               json.RawMessage  `json:"exitConditions"`
+	ResourceFiles                []resourceFile   `json:"resourceFiles"`
+	OutputFiles                  []outputFile     `json:"outputFiles"`
+	EnvironmentSettings          []envSetting     `json:"environmentSettings"`
+	AffinityInfo                 json.RawMessage  `json:"affinityInfo"`
+	Constraints                  *taskConstraints `json:"constraints"`
+	RequiredSlots                *int             `json:"requiredSlots"`
+	UserIdentity                 json.RawMessage  `json:"userIdentity"`
+	MultiInstanceSettings        json.RawMessage  `json:"multiInstanceSettings"`
+	DependsOn                    json.RawMessage  `json:"dependsOn"`
+	ApplicationPackageReferences json.RawMessage  `json:"applicationPackageReferences"`
+	AuthenticationTokenSettings  json.RawMessage  `json:"authenticationTokenSettings"`
+}
+
+type taskAddResult struct {
+	Status       string     `json:"status"`
+	TaskID       string     `json:"taskId"`
+	ETag         string     `json:"eTag,omitempty"`
+	LastModified *wireTime  `json:"lastModified,omitempty"`
+	Location     string     `json:"location,omitempty"`
+	Error        *errorBody `json:"error,omitempty"`
+}
+
+type taskCounts struct {
+	Active    int `json:"active"`
+	Running   int `json:"running"`
+	Completed int `json:"completed"`
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+}
+
+type fileProperties struct {
+	CreationTime  *wireTime `json:"creationTime,omitempty"`
+	LastModified  wireTime  `json:"lastModified"`
+	ContentLength int64     `json:"contentLength"`
+	ContentType   string    `json:"contentType,omitempty"`
+	FileMode      string    `json:"fileMode,omitempty"`
+}
+
+type nodeFile struct {
+	Name        string          `json:"name"`
+	URL         string          `json:"url"`
+	IsDirectory bool            `json:"isDirectory"`
+	Properties  *fileProperties `json:"properties,omitempty"`
+}
