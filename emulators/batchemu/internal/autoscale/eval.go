@@ -46,6 +46,7 @@ type Inputs struct {
 	// SampleDelay hides samples newer than Now-SampleDelay, modelling the
 	// service's roughly one-minute propagation delay. Zero (the default)
 	// makes every sample up to Now visible, which suits a fast local loop.
+	// Samples after Now are never visible; a negative delay counts as zero.
 	SampleDelay time.Duration
 	// Rand returns values in [0,1) for rand(). Nil means math/rand/v2.
 	Rand func() float64
@@ -118,6 +119,9 @@ func (f *Formula) evaluate(in Inputs) (*Result, *Error) {
 	}
 	if in.SampleInterval <= 0 {
 		in.SampleInterval = DefaultSampleInterval
+	}
+	if in.SampleDelay < 0 {
+		in.SampleDelay = 0
 	}
 	if in.Rand == nil {
 		in.Rand = rand.Float64

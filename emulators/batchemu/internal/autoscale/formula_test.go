@@ -363,6 +363,8 @@ func TestSampleDelayAndInterval(t *testing.T) {
 		{"all visible", Inputs{Now: now, Samples: samples}, "p=100", "n=20", "period=00:00:30"},
 		{"one minute delay hides two samples", Inputs{Now: now, Samples: samples, SampleDelay: time.Minute}, "p=90", "n=18", "period=00:00:30"},
 		{"one minute sample interval", Inputs{Now: now, Samples: samples, SampleInterval: time.Minute}, "p=100", "n=20", "period=00:01:00"},
+		{"samples after now are invisible", Inputs{Now: now.Add(-5 * time.Minute), Samples: samples}, "p=50", "n=10", "period=00:00:30"},
+		{"negative delay counts as zero", Inputs{Now: now.Add(-5 * time.Minute), Samples: samples, SampleDelay: -time.Hour}, "p=50", "n=10", "period=00:00:30"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
