@@ -1,0 +1,437 @@
+package arrival
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ffbatch/ffbatch/internal/plan"
+)
+
+// Limits of the schema.
+const (
+	MaxBlobNameChars   = 1024 // Azure's blob name limit
+	MaxPathSegments    = 254  // Azure's limit on virtual directory depth
+	MaxETagChars       = 128
+	MaxCorrelationLen  = 128
+	MaxResubmit        = 100
+	MaxSizeBytes       = 5 << 40 // 5 TiB: far beyond any realistic MP4, keeps arithmetic safe
+	MaxMessageBytes    = 64 << 10
+	messageIDHashChars = 64
+)
+
+// Arrival announces one committed MP4 blob to transcode.
+type Arrival struct {
+	// Container and Blob locate the input.
+	Container string `json:"container"`
+	Blob      string `json:"blob"`
+	// ETag is the blob version to transcode (without quotes); it makes the
+	// task id and the message id unique per version.
+	ETag string `json:"etag"`
+	// Size is the blob's length in bytes (at least 1).
+	Size int64 `json:"size"`
+	// Preset names the ffmpeg preset; empty means the configured default.
+	Preset string `json:"preset,omitempty"`
+	// Output is the MP3 blob name in the output container; empty means the
+	// input path with its extension replaced by .mp3.
+	Output string `json:"output,omitempty"`
+	// Correlation is an opaque id from the producer, echoed in result
+	// events. (Not "correlationId": the host merges top-level body
+	// properties into trigger metadata, where CorrelationId already exists.)
+	Correlation string `json:"correlation,omitempty"`
+	// Resubmit counts SweepPools' resubmissions after transient failures;
+	// producers omit it.
+	Resubmit int `json:"resubmit,omitempty"`
+}
+
+// Reason is a stable, machine-readable cause of rejection.
+type Reason string
+
+const (
+	ReasonNotJSON          Reason = "not_json"
+	ReasonTooLarge         Reason = "message_too_large"
+	ReasonUnknownField     Reason = "unknown_field"
+	ReasonDuplicateField   Reason = "duplicate_field"
+	ReasonMissing          Reason = "missing"
+	ReasonWrongType        Reason = "wrong_type"
+	ReasonEmptyBlob        Reason = "empty_blob"
+	ReasonOutOfRange       Reason = "out_of_range"
+	ReasonTooLong          Reason = "too_long"
+	ReasonInvalidName      Reason = "invalid_name"
+	ReasonDotSegment       Reason = "dot_segment"
+	ReasonBadExtension     Reason = "unsupported_extension"
+	ReasonUnknownPreset    Reason = "unknown_preset"
+	ReasonBadOutputName    Reason = "bad_output_name"
+	ReasonInvalidETag      Reason = "invalid_etag"
+	ReasonInvalidText      Reason = "invalid_text"
+	ReasonInvalidContainer Reason = "invalid_container"
+)
+
+// Problem is one reason a message is invalid.
+type Problem struct {
+	Field   string `json:"field,omitempty"`
+	Reason  Reason `json:"reason"`
+	Message string `json:"message"`
+}
+
+// Error lists every problem of an invalid message.
+type Error struct {
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		if p.Field != "" {
+			parts[i] = p.Field + ": " + p.Message
+		} else {
+			parts[i] = p.Message
+		}
+	}
+	return "invalid arrival: " + strings.Join(parts, "; ")
+}
+
+// Reason returns the first problem's reason.
+func (e *Error) Reason() Reason {
+	if len(e.Problems) == 0 {
+		return ""
+	}
+	return e.Problems[0].Reason
+}
+
+var knownFields = map[string]bool{
+	"container": true, "blob": true, "etag": true, "size": true,
+	"preset": true, "output": true, "correlation": true, "resubmit": true,
+}
+
+// Parse decodes and validates an arrival message. Unknown fields are
+// rejected (a misspelt "preset" must not silently fall back to the
+// default). Every problem is reported; the error is an *Error.
+func Parse(data []byte) (Arrival, error) {
+	var a Arrival
+	if len(data) > MaxMessageBytes {
+		return a, &Error{[]Problem{{Reason: ReasonTooLarge, Message: fmt.Sprintf("message is %d bytes, limit %d", len(data), MaxMessageBytes)}}}
+	}
+	fields, err := objectFields(data)
+	if err != nil {
+		return a, &Error{[]Problem{*err}}
+	}
+	var ps problems
+	for _, k := range sortedKeys(fields) {
+		if !knownFields[k] {
+			ps.add(k, ReasonUnknownField, "unknown field (known: blob, container, correlation, etag, output, preset, resubmit, size)")
+		}
+	}
+	a.Container = ps.str(fields, "container", true)
+	a.Blob = ps.str(fields, "blob", true)
+	a.ETag = ps.str(fields, "etag", true)
+	a.Size = ps.integer(fields, "size", true)
+	a.Preset = ps.str(fields, "preset", false)
+	a.Output = ps.str(fields, "output", false)
+	a.Correlation = ps.str(fields, "correlation", false)
+	a.Resubmit = int(ps.integer(fields, "resubmit", false))
+	if len(ps) == 0 {
+		a.ETag = NormalizeETag(a.ETag)
+		ps = append(ps, a.validate()...)
+	}
+	if len(ps) > 0 {
+		return Arrival{}, &Error{Problems: ps}
+	}
+	return a, nil
+}
+
+// Validate checks an Arrival built in code (BlobCreated, resubmissions)
+// with the same rules as Parse.
+func (a Arrival) Validate() error {
+	if ps := a.validate(); len(ps) > 0 {
+		return &Error{Problems: ps}
+	}
+	return nil
+}
+
+func (a Arrival) validate() problems {
+	var ps problems
+	if !containerName.MatchString(a.Container) {
+		ps.add("container", ReasonInvalidContainer, "must be 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit")
+	}
+	if p := nameProblem(a.Blob); p != nil {
+		p.Field = "blob"
+		ps = append(ps, *p)
+	} else if !HasMP4Extension(a.Blob) {
+		ps.add("blob", ReasonBadExtension, "must end in .mp4 (any case)")
+	}
+	switch {
+	case a.ETag == "":
+		ps.add("etag", ReasonMissing, "must not be empty")
+	case len(a.ETag) > MaxETagChars:
+		ps.add("etag", ReasonTooLong, fmt.Sprintf("longer than %d characters", MaxETagChars))
+	case !etag.MatchString(a.ETag):
+		ps.add("etag", ReasonInvalidETag, "must be printable ASCII without spaces or quotes")
+	}
+	switch {
+	case a.Size == 0:
+		ps.add("size", ReasonEmptyBlob, "the blob is empty (size 0); there is nothing to transcode")
+	case a.Size < 0 || a.Size > MaxSizeBytes:
+		ps.add("size", ReasonOutOfRange, fmt.Sprintf("must be between 1 and %d", int64(MaxSizeBytes)))
+	}
+	if a.Preset != "" {
+		if _, ok := plan.LookupPreset(a.Preset); !ok {
+			ps.add("preset", ReasonUnknownPreset, fmt.Sprintf("unknown preset %q (known: %s)", truncate(a.Preset, 40), strings.Join(plan.PresetNames(), ", ")))
+		}
+	}
+	if a.Output != "" {
+		if p := nameProblem(a.Output); p != nil {
+			ps.add("output", ReasonBadOutputName, p.Message)
+		} else if !strings.EqualFold(pathExt(a.Output), ".mp3") {
+			ps.add("output", ReasonBadOutputName, "must end in .mp3")
+		}
+	}
+	if len(a.Correlation) > MaxCorrelationLen {
+		ps.add("correlation", ReasonTooLong, fmt.Sprintf("longer than %d bytes", MaxCorrelationLen))
+	} else if !printable(a.Correlation) {
+		ps.add("correlation", ReasonInvalidText, "must be valid UTF-8 without control characters")
+	}
+	if a.Resubmit < 0 || a.Resubmit > MaxResubmit {
+		ps.add("resubmit", ReasonOutOfRange, fmt.Sprintf("must be between 0 and %d", MaxResubmit))
+	}
+	return ps
+}
+
+// nameProblem checks a blob name: 1-1024 characters of valid UTF-8 without
+// control characters or backslashes, relative, no empty, "." or ".."
+// segments, not ending in "." or "/", at most 254 segments.
+func nameProblem(name string) *Problem {
+	switch {
+	case name == "":
+		return &Problem{Reason: ReasonMissing, Message: "must not be empty"}
+	case !utf8.ValidString(name):
+		return &Problem{Reason: ReasonInvalidName, Message: "must be valid UTF-8"}
+	case utf8.RuneCountInString(name) > MaxBlobNameChars:
+		return &Problem{Reason: ReasonTooLong, Message: fmt.Sprintf("is %d characters, limit %d", utf8.RuneCountInString(name), MaxBlobNameChars)}
+	case !printable(name):
+		return &Problem{Reason: ReasonInvalidName, Message: "must not contain control characters"}
+	case strings.Contains(name, `\`):
+		return &Problem{Reason: ReasonInvalidName, Message: `must not contain backslashes (some stores treat \ as /)`}
+	case strings.HasPrefix(name, "/"):
+		return &Problem{Reason: ReasonInvalidName, Message: "must be relative (no leading /)"}
+	case strings.HasSuffix(name, "/") || strings.HasSuffix(name, "."):
+		return &Problem{Reason: ReasonInvalidName, Message: "must not end in / or ."}
+	}
+	segs := strings.Split(name, "/")
+	if len(segs) > MaxPathSegments {
+		return &Problem{Reason: ReasonInvalidName, Message: fmt.Sprintf("has %d path segments, limit %d", len(segs), MaxPathSegments)}
+	}
+	for _, s := range segs {
+		switch s {
+		case "":
+			return &Problem{Reason: ReasonInvalidName, Message: "must not contain empty path segments (//)"}
+		case ".", "..":
+			return &Problem{Reason: ReasonDotSegment, Message: `must not contain "." or ".." path segments`}
+		}
+	}
+	return nil
+}
+
+// HasMP4Extension reports whether name ends in .mp4 in any case.
+func HasMP4Extension(name string) bool { return strings.EqualFold(pathExt(name), ".mp4") }
+
+func pathExt(name string) string {
+	i := strings.LastIndexAny(name, "./")
+	if i < 0 || name[i] != '.' {
+		return ""
+	}
+	return name[i:]
+}
+
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeETag strips the quotes HTTP puts around an ETag, so "0x8D..."
+// and 0x8D... name the same version.
+func NormalizeETag(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "W/")
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	return s
+}
+
+var (
+	containerName = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9]|-[a-z0-9]){2,62}$`)
+	etag          = regexp.MustCompile(`^[\x21\x23-\x7e]+$`)
+)
+
+// VersionKey returns a hex SHA-256 over container, blob and ETag, the
+// identity of one version of one file. Fields are length-prefixed so no two
+// different triples collide by concatenation.
+func VersionKey(container, blob, etag string) string {
+	return hashParts(container, blob, NormalizeETag(etag))
+}
+
+// FileKey returns a hex SHA-256 over container and blob: the identity of a
+// file across versions (the Status store's key).
+func FileKey(container, blob string) string { return hashParts(container, blob) }
+
+func hashParts(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// MessageID is the Service Bus MessageId for this arrival: derived from
+// container, blob and ETag so that duplicate detection drops repeats of
+// the same version (Event Grid redelivery, an upstream resend). A
+// resubmission gets its own id, or duplicate detection would drop it. At
+// most 128 characters, as Service Bus requires.
+func (a Arrival) MessageID() string {
+	id := "arrival-" + VersionKey(a.Container, a.Blob, a.ETag)[:messageIDHashChars]
+	if a.Resubmit > 0 {
+		id += fmt.Sprintf("-r%d", a.Resubmit)
+	}
+	return id
+}
+
+// Marshal returns the message body.
+func (a Arrival) Marshal() ([]byte, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("marshal arrival: %w", err)
+	}
+	return b, nil
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+type problems []Problem
+
+func (ps *problems) add(field string, r Reason, msg string) {
+	*ps = append(*ps, Problem{Field: field, Reason: r, Message: msg})
+}
+
+func (ps *problems) str(fields map[string]json.RawMessage, name string, required bool) string {
+	raw, ok := fields[name]
+	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		if required {
+			ps.add(name, ReasonMissing, "is required")
+		}
+		return ""
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		ps.add(name, ReasonWrongType, "must be a string, got "+kind(raw))
+		return ""
+	}
+	return s
+}
+
+func (ps *problems) integer(fields map[string]json.RawMessage, name string, required bool) int64 {
+	raw, ok := fields[name]
+	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		if required {
+			ps.add(name, ReasonMissing, "is required")
+		}
+		return 0
+	}
+	if kind(raw) != "a number" {
+		ps.add(name, ReasonWrongType, "must be an integer, got "+kind(raw))
+		return 0
+	}
+	var n int64
+	if err := json.Unmarshal(raw, &n); err != nil {
+		ps.add(name, ReasonWrongType, "must be an integer without fraction or exponent, got "+truncate(string(raw), 30))
+		return 0
+	}
+	return n
+}
+
+func kind(raw []byte) string {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 {
+		return "nothing"
+	}
+	switch t[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// objectFields decodes a JSON object into its fields, rejecting anything
+// else and duplicate keys (which encoding/json would silently merge).
+func objectFields(data []byte) (map[string]json.RawMessage, *Problem) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, &Problem{Reason: ReasonNotJSON, Message: "not JSON: " + err.Error()}
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, &Problem{Reason: ReasonNotJSON, Message: "must be a JSON object, got " + kind(data)}
+	}
+	fields := map[string]json.RawMessage{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, &Problem{Reason: ReasonNotJSON, Message: "not JSON: " + err.Error()}
+		}
+		k := kt.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, &Problem{Reason: ReasonNotJSON, Message: "not JSON: " + err.Error()}
+		}
+		if _, dup := fields[k]; dup {
+			return nil, &Problem{Field: k, Reason: ReasonDuplicateField, Message: "appears more than once"}
+		}
+		fields[k] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, &Problem{Reason: ReasonNotJSON, Message: "not JSON: " + err.Error()}
+	}
+	if dec.More() {
+		return nil, &Problem{Reason: ReasonNotJSON, Message: "trailing data after the JSON object"}
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, &Problem{Reason: ReasonNotJSON, Message: "trailing data after the JSON object"}
+	}
+	return fields, nil
+}
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
