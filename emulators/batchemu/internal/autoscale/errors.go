@@ -20,7 +20,7 @@ const (
 	// CodeEvaluationError is the emulator's code for any other failure while
 	// running a formula (type mismatch, bad argument, non-finite target).
 	// The real service's codes for these cases are not documented.
-	CodeEvaluationError = "AutoScaleFormulaEvaluationError"
+	CodeEvaluationError = "AutoScalingFormulaEvaluationError"
 )
 
 // Service messages for the documented codes.

@@ -104,7 +104,7 @@ func targetIndex(k sysKind) int {
 }
 
 // Evaluate runs the formula against the inputs. Failures are *Error with
-// code InsufficientSampleData or AutoScaleFormulaEvaluationError.
+// code InsufficientSampleData or AutoScalingFormulaEvaluationError.
 func (f *Formula) Evaluate(in Inputs) (*Result, error) {
 	r, err := f.evaluate(in)
 	if err != nil {
