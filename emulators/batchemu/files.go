@@ -93,7 +93,7 @@ func (s *Server) listTaskFiles(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return newError(http.StatusInternalServerError, codeInternalError, "list task files: "+err.Error())
 	}
 	sortItems(items)
-	return writeList(w, r, rc, items, "files")
+	return writeList(w, r, rc, items, schemaOf(nodeFile{}), "files")
 }
 
 func (s *Server) getTaskFile(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {

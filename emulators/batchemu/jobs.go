@@ -159,7 +159,7 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	o, e := parseQueryOptions(r, false)
+	o, e := parseQueryOptions(r, schemaOf(cloudJob{}), false)
 	if e != nil {
 		return e
 	}
@@ -191,7 +191,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) *a
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, "jobs")
+	return writeList(w, r, rc, items, schemaOf(cloudJob{}), "jobs")
 }
 
 func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {

@@ -28,7 +28,7 @@ type queryOptions struct {
 	after      string // sort key after which the page starts ("" = first page)
 }
 
-func parseQueryOptions(r *http.Request, list bool) (*queryOptions, *apiError) {
+func parseQueryOptions(r *http.Request, sch *schema, list bool) (*queryOptions, *apiError) {
 	q := r.URL.Query()
 	o := &queryOptions{maxResults: maxListResults}
 	if v := q.Get("$expand"); v != "" && v != "stats" {
@@ -36,8 +36,8 @@ func parseQueryOptions(r *http.Request, list bool) (*queryOptions, *apiError) {
 	}
 	if _, ok := q["$select"]; ok {
 		o.selectExpr = q.Get("$select")
-		if _, err := odata.Select(map[string]any{}, o.selectExpr); err != nil {
-			return nil, errInvalidQuery("$select", o.selectExpr, err.Error())
+		if e := sch.checkSelect(o.selectExpr); e != nil {
+			return nil, e
 		}
 	}
 	if !list {
@@ -47,6 +47,9 @@ func parseQueryOptions(r *http.Request, list bool) (*queryOptions, *apiError) {
 		f, err := odata.ParseFilter(q.Get("$filter"))
 		if err != nil {
 			return nil, errInvalidQuery("$filter", q.Get("$filter"), err.Error())
+		}
+		if e := sch.checkFilter(q.Get("$filter"), f); e != nil {
+			return nil, e
 		}
 		o.filter = f
 	}
@@ -120,8 +123,8 @@ func shape(obj any, selectExpr string, metadata string) (any, *apiError) {
 
 // writeList pages, filters and shapes items (already sorted by sortKey) and
 // writes {"odata.metadata", "value", "odata.nextLink"}.
-func writeList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []listItem, entitySet string) *apiError {
-	o, e := parseQueryOptions(r, true)
+func writeList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []listItem, sch *schema, entitySet string) *apiError {
+	o, e := parseQueryOptions(r, sch, true)
 	if e != nil {
 		return e
 	}

@@ -34,11 +34,11 @@ func (s *Server) listNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, "nodes")
+	return writeList(w, r, rc, items, schemaOf(computeNode{}), "nodes")
 }
 
 func (s *Server) getNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	o, e := parseQueryOptions(r, false)
+	o, e := parseQueryOptions(r, schemaOf(computeNode{}), false)
 	if e != nil {
 		return e
 	}

@@ -234,7 +234,7 @@ func (s *Server) setAllocation(p *poolRec, state string, now time.Time) {
 }
 
 func (s *Server) getPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	o, e := parseQueryOptions(r, false)
+	o, e := parseQueryOptions(r, schemaOf(cloudPool{}), false)
 	if e != nil {
 		return e
 	}
@@ -270,7 +270,7 @@ func (s *Server) listPools(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, "pools")
+	return writeList(w, r, rc, items, schemaOf(cloudPool{}), "pools")
 }
 
 func sortItems(items []listItem) {

@@ -228,7 +228,7 @@ func (s *Server) lookupTask(jobID, taskID string) (*jobRec, *taskRec, *apiError)
 }
 
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	o, e := parseQueryOptions(r, false)
+	o, e := parseQueryOptions(r, schemaOf(cloudTask{}), false)
 	if e != nil {
 		return e
 	}
@@ -265,7 +265,7 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, "tasks")
+	return writeList(w, r, rc, items, schemaOf(cloudTask{}), "tasks")
 }
 
 func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {

@@ -281,7 +281,9 @@ func TestPagingAcrossManyTasks(t *testing.T) {
 			}
 		})
 	}
-	for _, q := range []string{"maxresults=0", "maxresults=1001", "$skiptoken=garbage!"} {
+	for _, q := range []string{"maxresults=0", "maxresults=1001", "$skiptoken=garbage!",
+		"$filter=" + url.QueryEscape("nosuchproperty eq 'x'"), "$filter=" + url.QueryEscape("executionInfo/nosuch eq 1"),
+		"$select=id,nosuch", "$select=executionInfo/exitCode"} {
 		if r := env.call("GET", "/jobs/j/tasks?"+q, nil); r.status != 400 || r.code() != codeInvalidQueryParameterValue {
 			t.Errorf("%s: %d %s", q, r.status, r.code())
 		}
