@@ -101,3 +101,24 @@ func TestDurationJSONNullAndWrongType(t *testing.T) {
 		t.Error("number: want an error")
 	}
 }
+
+// FuzzParseDuration checks that parsing never panics and that every value
+// it accepts survives a String/Parse round trip.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"PT15M", "P1DT2H", "PT0.5S", "P10675199DT2H48M5.4775807S", "-PT1S", "P1W", "PT", "P1Y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseDuration(d.String())
+		if err != nil {
+			t.Fatalf("ParseDuration(%q) = %v, whose String %q does not parse: %v", s, time.Duration(d), d.String(), err)
+		}
+		if back != d {
+			t.Fatalf("ParseDuration(%q) = %d, round trip via %q = %d", s, d, d.String(), back)
+		}
+	})
+}
