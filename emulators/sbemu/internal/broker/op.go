@@ -151,16 +151,25 @@ func (o *op) enqueue(e *entity, m *Message, hops int) int64 {
 	q.msgs[m.SequenceNumber] = m
 	o.put(q, m)
 	o.makeAvailable(q, m)
+	o.armExpiry(q, m)
 	return m.SequenceNumber
 }
 
-// makeAvailable queues an active message for Acquire and arms its expiry.
+// makeAvailable queues an active message for Acquire and wakes waiters.
 func (o *op) makeAvailable(q *queue, m *Message) {
 	heap.Push(&q.avail, m.SequenceNumber)
+	o.touch(q)
+}
+
+// armExpiry arms the time-to-live deadline of a message that has just
+// become active. Invariant: an active message outside a dead-letter queue
+// has exactly one expiry event in q.events until that deadline passes;
+// unlock checks the deadline itself, so re-queued messages need no new
+// event.
+func (o *op) armExpiry(q *queue, m *Message) {
 	if !q.dlq {
 		o.pushEvent(q, event{at: m.ExpiresAt, seq: m.SequenceNumber, kind: evExpiry})
 	}
-	o.touch(q)
 }
 
 // fanOut copies a topic message into every subscription whose rules select
@@ -342,4 +351,5 @@ func (o *op) activate(q *queue, m *Message) {
 		return
 	}
 	o.makeAvailable(q, m)
+	o.armExpiry(q, m)
 }
