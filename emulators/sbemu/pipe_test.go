@@ -72,7 +72,10 @@ func (p *peer) frame(typ byte, ch uint16, body amqpwire.Composite, payload []byt
 	p.write(b)
 }
 
-func (p *peer) amqp(ch uint16, body amqpwire.Composite) { p.t.Helper(); p.frame(amqpwire.FrameAMQP, ch, body, nil) }
+func (p *peer) amqp(ch uint16, body amqpwire.Composite) {
+	p.t.Helper()
+	p.frame(amqpwire.FrameAMQP, ch, body, nil)
+}
 
 func (p *peer) readN(n int) ([]byte, error) {
 	b := make([]byte, n)
