@@ -2,16 +2,16 @@ package arrival
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"sort"
-
 	"errors"
 	"fmt"
-	"github.com/ffbatch/ffbatch/internal/plan"
+	"os"
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/ffbatch/ffbatch/internal/plan"
 )
 
 func TestParseValid(t *testing.T) {

@@ -372,8 +372,15 @@ func (e *env) build() (*Config, error) {
 	if c.NodeAgentSKU == "" {
 		bad("FFBATCH_NODE_AGENT_SKU", "is required")
 	}
-	if c.ContainerImage != "" && strings.ContainsAny(c.ContainerImage, " \t\n;$`\"'") {
+	switch {
+	case c.ContainerImage == "":
+	case strings.ContainsAny(c.ContainerImage, " \t\n;$`\"'"):
 		bad("FFBATCH_CONTAINER_IMAGE", "must be an image reference such as myregistry.azurecr.io/ffmpeg:7, got %q", c.ContainerImage)
+	default:
+		// The pool side exists (plan.Pool prefetches the image), but tasks
+		// must also carry containerSettings, which internal/batch does not
+		// model yet; refusing beats running ffmpeg-less tasks on the host.
+		bad("FFBATCH_CONTAINER_IMAGE", "container image mode is not available yet (task containerSettings are not supported by internal/batch); leave it empty to install ffmpeg with the start task")
 	}
 
 	if _, ok := plan.LookupPreset(c.DefaultPreset); !ok {

@@ -1,0 +1,176 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ffbatch/ffbatch/internal/batch"
+)
+
+// Fixed names on the node. The blob's own name never reaches the node's
+// file system or a command line: Batch downloads the input to InputFile
+// and uploads OutputFile, both in the task's working directory.
+const (
+	InputFile  = "input.mp4"
+	OutputFile = "output.mp3"
+	// LogsPattern uploads the task's stdout.txt and stderr.txt, which live
+	// one level above the working directory.
+	LogsPattern = "../std*.txt"
+	// EnvFile is the task environment setting that carries the file's
+	// identity (a JSON document), so SweepPools can report on a completed
+	// task without any other store. Environment values are data, never
+	// parsed by a shell.
+	EnvFile = "FFBATCH_FILE"
+)
+
+// largeFileBytes is the size above which a failing task is retried at most
+// once: a second full attempt on a huge file costs more than a
+// resubmission decided by SweepPools.
+const largeFileBytes = 2 << 30
+
+// TaskID returns the Batch task id for one version of one file with one
+// preset: "t-" and 62 lowercase hex digits of a SHA-256 over the
+// length-prefixed parts, so it is at most 64 characters of [a-z0-9-] and
+// case-insensitive uniqueness cannot merge two files. The same arrival
+// always gets the same id, which makes resubmitted batches idempotent.
+func TaskID(container, blob, etag, preset string) string {
+	h := sha256.New()
+	for _, p := range []string{container, blob, etag, preset} {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return "t-" + hex.EncodeToString(h.Sum(nil))[:62]
+}
+
+// OutputName returns the MP3 name for an input blob: the same path with the
+// last extension replaced by .mp3 (inner dots are kept: "a.b.MP4" →
+// "a.b.mp3"); a name without an extension gets ".mp3" appended.
+func OutputName(blob string) string {
+	slash := strings.LastIndexByte(blob, '/')
+	dot := strings.LastIndexByte(blob, '.')
+	if dot > slash+1 { // a dot inside the last segment, not leading it
+		return blob[:dot] + ".mp3"
+	}
+	return blob + ".mp3"
+}
+
+// Args returns ffmpeg's argument vector for preset: no stdin, overwrite,
+// quiet banner, the fixed input, audio only via the preset, fixed output.
+func Args(p Preset) []string {
+	args := []string{"ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", InputFile}
+	args = append(args, p.Args...)
+	return append(args, OutputFile)
+}
+
+// CommandLine joins Args into a Batch command line. Batch runs it without
+// a shell; every token is a fixed word from this package, so no quoting is
+// needed and none is added.
+func CommandLine(p Preset) string { return strings.Join(Args(p), " ") }
+
+// File identifies the file a task transcodes.
+type File struct {
+	Container   string `json:"container"`
+	Blob        string `json:"blob"`
+	ETag        string `json:"etag"`
+	Size        int64  `json:"size"`
+	Preset      string `json:"preset"`
+	Output      string `json:"output"`
+	Correlation string `json:"correlation,omitempty"`
+	Resubmit    int    `json:"resubmit,omitempty"`
+	// SubmittedAt is when SubmitTasks planned the task.
+	SubmittedAt time.Time `json:"submittedAt"`
+}
+
+// TaskOptions are the parts of a task that depend on configuration and on
+// freshly signed URLs.
+type TaskOptions struct {
+	// InputURL is the input blob URL with a read-only SAS.
+	InputURL string
+	// OutputContainerURL is the output container URL with a
+	// create/write-only SAS.
+	OutputContainerURL string
+	// LogsPrefix is the blob prefix for logs ("logs/"); the task's logs go
+	// to LogsPrefix + task id + "/".
+	LogsPrefix string
+	// MaxTaskRetries is Batch's retry count for small files.
+	MaxTaskRetries int
+	// MinWallClock and WallClockPerGiB size maxWallClockTime.
+	MinWallClock    time.Duration
+	WallClockPerGiB time.Duration
+}
+
+// Task builds the Batch task for f with preset p.
+func Task(f File, p Preset, o TaskOptions) (batch.TaskAddParameter, error) {
+	switch {
+	case o.InputURL == "" || o.OutputContainerURL == "":
+		return batch.TaskAddParameter{}, errors.New("plan task: input and output URLs are required")
+	case f.Output == "":
+		return batch.TaskAddParameter{}, errors.New("plan task: output blob name is empty")
+	case f.Size < 0:
+		return batch.TaskAddParameter{}, fmt.Errorf("plan task: negative size %d", f.Size)
+	}
+	fileJSON, err := marshalFile(f)
+	if err != nil {
+		return batch.TaskAddParameter{}, err
+	}
+	id := TaskID(f.Container, f.Blob, f.ETag, p.Name)
+	wall := batch.Duration(WallClock(f.Size, o.MinWallClock, o.WallClockPerGiB))
+	retries := int32(Retries(f.Size, o.MaxTaskRetries))
+	return batch.TaskAddParameter{
+		ID:          id,
+		DisplayName: displayName(f.Blob),
+		CommandLine: CommandLine(p),
+		ResourceFiles: []batch.ResourceFile{{
+			HTTPURL:  o.InputURL,
+			FilePath: InputFile,
+		}},
+		OutputFiles: []batch.OutputFile{
+			{
+				FilePattern:   OutputFile,
+				Destination:   batch.OutputFileDestination{Container: &batch.OutputFileBlobContainerDestination{ContainerURL: o.OutputContainerURL, Path: f.Output}},
+				UploadOptions: batch.OutputFileUploadOptions{UploadCondition: batch.OutputFileUploadConditionTaskSuccess},
+			},
+			{
+				FilePattern:   LogsPattern,
+				Destination:   batch.OutputFileDestination{Container: &batch.OutputFileBlobContainerDestination{ContainerURL: o.OutputContainerURL, Path: LogsPath(o.LogsPrefix, id)}},
+				UploadOptions: batch.OutputFileUploadOptions{UploadCondition: batch.OutputFileUploadConditionTaskCompletion},
+			},
+		},
+		EnvironmentSettings: []batch.EnvironmentSetting{{Name: EnvFile, Value: fileJSON}},
+		Constraints: &batch.TaskConstraints{
+			MaxWallClockTime:  &wall,
+			MaxTaskRetryCount: &retries,
+		},
+	}, nil
+}
+
+// LogsPath is the blob prefix (virtual directory) of a task's logs.
+func LogsPath(prefix, taskID string) string { return prefix + taskID }
+
+// WallClock sizes maxWallClockTime: min plus perGiB for every started GiB.
+func WallClock(size int64, min, perGiB time.Duration) time.Duration {
+	gib := (size + (1 << 30) - 1) >> 30
+	return min + time.Duration(gib)*perGiB
+}
+
+// Retries sizes maxTaskRetryCount: the configured count, at most 1 for
+// files over 2 GiB.
+func Retries(size int64, configured int) int {
+	if size > largeFileBytes && configured > 1 {
+		return 1
+	}
+	return configured
+}
+
+// displayName is the blob name cut to Batch's 1,024-character display
+// name limit; it is for people reading the portal, never for lookups.
+func displayName(blob string) string {
+	r := []rune(blob)
+	if len(r) > 1024 {
+		return string(r[:1023]) + "…"
+	}
+	return blob
+}
