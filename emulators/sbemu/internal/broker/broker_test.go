@@ -719,3 +719,27 @@ func TestTimerGoroutineWakesWaiters(t *testing.T) {
 	}
 	acquireOne(t, b, "q", "a")
 }
+
+func TestDeadlineHeapsStayBounded(t *testing.T) {
+	// A receiver that keeps releasing (azservicebus's releaser does) or
+	// renewing must not grow the broker's bookkeeping without bound.
+	b, clk := newTestBroker(t, testConfig(), "")
+	mustSend(t, b, "plain", msg("a"))
+	for range 2000 {
+		m := acquireOne(t, b, "plain", "a")
+		if _, err := b.RenewLock("plain", [][16]byte{m.LockToken}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Release("plain", m.LockToken); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Millisecond)
+	}
+	b.mu.Lock()
+	q := b.nodes["plain"]
+	events, avail := len(q.events), len(q.avail)
+	b.mu.Unlock()
+	if events > 2*1+64+1 || avail > 2*1+64+1 {
+		t.Errorf("after 2000 acquire/renew/release cycles: %d events, %d available entries for 1 message", events, avail)
+	}
+}
