@@ -246,7 +246,11 @@ func (c *conn) writer() {
 	t := time.NewTimer(interval)
 	defer t.Stop()
 	write := func(b []byte) bool {
-		c.nc.SetWriteDeadline(time.Now().Add(c.srv.opts.IdleTimeout))
+		select {
+		case <-c.done: // shutting down: keep the short flush deadline
+		default:
+			c.nc.SetWriteDeadline(time.Now().Add(c.srv.opts.IdleTimeout))
+		}
 		if _, err := c.nc.Write(b); err != nil {
 			c.log.Debug("amqp write failed", "err", err)
 			return false
@@ -269,7 +273,9 @@ func (c *conn) writer() {
 				return
 			}
 		case <-c.done:
-			// Flush what the loop queued before it stopped (close frame).
+			// Flush what the loop queued before it stopped (close frame),
+			// without waiting long for a peer that stopped reading.
+			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 			for {
 				select {
 				case b := <-c.out:
@@ -318,6 +324,10 @@ func (c *conn) loop() {
 	go c.reader(in)
 	go c.writer()
 	defer func() {
+		// Hand unsent peek-lock messages back before the connection goes.
+		for _, s := range c.sessions {
+			c.endSession(s, nil)
+		}
 		close(c.done)
 		<-c.wdone
 		c.nc.Close()
