@@ -21,7 +21,7 @@ import (
 const (
 	azuriteEndpoint = "http://127.0.0.1:10000/devstoreaccount1"
 	azuriteAccount  = "devstoreaccount1"
-	azuriteKey      = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFsyFmeRqFrtQ/w=="
+	azuriteKey      = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
 type config struct {

@@ -2,7 +2,73 @@ package batchemu
 
 import (
 	"net/http"
+	"strconv"
 )
+
+const maxRemoveNodes = 100
+
+// removeNodes removes specific nodes: the targets drop by their count and the
+// nodes leave with the given deallocation option.
+func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in nodeRemoveParameter
+	if _, e := readJSON(r, &in, false); e != nil {
+		return e
+	}
+	if len(in.NodeList) == 0 {
+		return errMissingProperty("nodeList")
+	}
+	if len(in.NodeList) > maxRemoveNodes {
+		return errInvalidProperty("nodeList", strconv.Itoa(len(in.NodeList))+" nodes", "at most 100 nodes can be removed per request")
+	}
+	opt, e := normEnum("nodeDeallocationOption", in.NodeDeallocationOption, "requeue", "terminate", "taskcompletion", "retaineddata")
+	if e != nil {
+		return e
+	}
+	if opt == "" {
+		opt = "requeue"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, e := s.activePool(r.PathValue("poolId"))
+	if e != nil {
+		return e
+	}
+	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
+		return e
+	}
+	if p.Pool.EnableAutoScale {
+		return newError(http.StatusConflict, codeOperationInvalidForState,
+			"Nodes cannot be removed from a pool with autoscale enabled.")
+	}
+	if p.Pool.AllocationState != allocSteady {
+		return newError(http.StatusConflict, codePoolBeingResized, "The specified pool is already being resized.")
+	}
+	var nodes []*nodeRec
+	for _, id := range in.NodeList {
+		_, n := s.findNode(key(p.Pool.ID), id)
+		if n == nil {
+			return newError(http.StatusNotFound, codeNodeNotFound, "The specified node does not exist.", "NodeId", id)
+		}
+		nodes = append(nodes, n)
+	}
+	ded, low := p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes
+	for _, n := range nodes {
+		if n.Leaving {
+			continue
+		}
+		if n.Node.IsDedicated {
+			ded--
+		} else {
+			low--
+		}
+		s.evictNode(p, n, opt, rc.now)
+	}
+	s.startResize(p, max(ded, 0), max(low, 0), opt, rc.now)
+	s.touchPool(p, rc.now)
+	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
 
 func renderNode(p *poolRec, n *nodeRec, base string) computeNode {
 	out := n.Node

@@ -19,6 +19,7 @@ func (s *Server) routes() *http.ServeMux {
 	h("POST /pools/{poolId}/enableautoscale", s.enableAutoScale)
 	h("POST /pools/{poolId}/disableautoscale", s.disableAutoScale)
 	h("POST /pools/{poolId}/evaluateautoscale", s.evaluateAutoScale)
+	h("POST /pools/{poolId}/removenodes", s.removeNodes)
 	h("GET /pools/{poolId}/nodes", s.listNodes)
 	h("GET /pools/{poolId}/nodes/{nodeId}", s.getNode)
 
@@ -38,11 +39,20 @@ func (s *Server) routes() *http.ServeMux {
 	h("PUT /jobs/{jobId}/tasks/{taskId}", s.updateTask)
 	h("DELETE /jobs/{jobId}/tasks/{taskId}", s.deleteTask)
 	h("POST /jobs/{jobId}/tasks/{taskId}/terminate", s.terminateTask)
+	h("POST /jobs/{jobId}/tasks/{taskId}/reactivate", s.reactivateTask)
 	h("GET /jobs/{jobId}/tasks/{taskId}/files", s.listTaskFiles)
 	h("GET /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", s.getTaskFile)
 	h("HEAD /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", s.getTaskFile)
 
 	m.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+		for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			probe := r.Clone(r.Context())
+			probe.Method = method
+			if _, pattern := m.Handler(probe); pattern != "/" {
+				return newError(http.StatusMethodNotAllowed, codeUnsupportedHTTPVerb,
+					"The resource doesn't support the specified HTTP verb.", "HttpVerb", r.Method)
+			}
+		}
 		return newError(http.StatusNotFound, codeResourceNotFound, "The specified resource does not exist.")
 	}))
 	return m

@@ -315,6 +315,36 @@ func (s *Server) terminateTask(w http.ResponseWriter, r *http.Request, rc *reqCt
 	return nil
 }
 
+// reactivateTask puts a failed completed task back in the queue with its
+// retry count reset, as the service does.
+func (s *Server) reactivateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
+	if e != nil {
+		return e
+	}
+	if st := jobState(j.Job.State); st != jobActive {
+		return errJobState(st)
+	}
+	if t.Task.State != taskCompleted {
+		return newError(http.StatusConflict, "TaskNotCompleted", "The specified task is not completed.")
+	}
+	if t.Task.ExecutionInfo.Result == "success" {
+		return newError(http.StatusConflict, "TaskSucceeded", "The specified task completed successfully and cannot be reactivated.")
+	}
+	if e := checkConditions(r, t.Task.ETag, t.Task.LastModified.Time, false); e != nil {
+		return e
+	}
+	s.setTaskState(t, taskActive, rc.now)
+	t.Task.ExecutionInfo = taskExecutionInfo{RequeueCount: t.Task.ExecutionInfo.RequeueCount, LastRequeueTime: t.Task.ExecutionInfo.LastRequeueTime}
+	s.touchTask(j, t, rc.now)
+	s.wake()
+	setEntityHeaders(w, t.Task.ETag, rc.now, rc.base+"/jobs/"+j.Job.ID+"/tasks/"+t.Task.ID)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	var in struct {
 		Constraints *taskConstraints `json:"constraints"`

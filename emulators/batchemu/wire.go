@@ -175,6 +175,12 @@ type poolResizeParameter struct {
 	NodeDeallocationOption string       `json:"nodeDeallocationOption"`
 }
 
+type nodeRemoveParameter struct {
+	NodeList               []string     `json:"nodeList"`
+	ResizeTimeout          *isoDuration `json:"resizeTimeout"`
+	NodeDeallocationOption string       `json:"nodeDeallocationOption"`
+}
+
 type poolEnableAutoScaleParameter struct {
 	AutoScaleFormula            string       `json:"autoScaleFormula"`
 	AutoScaleEvaluationInterval *isoDuration `json:"autoScaleEvaluationInterval"`
