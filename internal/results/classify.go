@@ -1,0 +1,115 @@
+package results
+
+import (
+	"github.com/ffbatch/ffbatch/internal/batch"
+)
+
+// Outcome is how a completed task ended for the pipeline.
+type Outcome string
+
+const (
+	// OutcomeSuccess: ffmpeg exited 0 and the MP3 was uploaded.
+	OutcomeSuccess Outcome = "success"
+	// OutcomePermanent: trying again would fail the same way (ffmpeg
+	// rejected the input after Batch's retries, the input is gone).
+	OutcomePermanent Outcome = "permanent"
+	// OutcomeTransient: the file may well succeed if resubmitted
+	// (preemption, node or service problems, upload or download errors,
+	// an expired SAS).
+	OutcomeTransient Outcome = "transient"
+)
+
+// Category is the pipeline's failure category, coarser than Batch codes.
+type Category string
+
+const (
+	CategoryFFmpeg   Category = "ffmpeg"   // non-zero exit after retries
+	CategoryInput    Category = "input"    // input blob missing
+	CategoryDownload Category = "download" // input download failed or was denied
+	CategoryUpload   Category = "upload"   // output or log upload failed
+	CategoryNode     Category = "node"     // node trouble: preemption, disk, ffmpeg missing, launch
+	CategoryTimeout  Category = "timeout"  // task ended (wall clock or terminated)
+	CategoryService  Category = "service"  // Batch servererror
+	CategoryTask     Category = "task"     // task definition refused (a planning bug)
+	CategoryRejected Category = "rejected" // invalid arrival message
+)
+
+// Classification is the result of Classify.
+type Classification struct {
+	Outcome  Outcome
+	Category Category // empty on success
+	// BatchCategory, Code and Message are Batch's failureInfo.
+	BatchCategory string
+	Code          string
+	Message       string
+	// ExitCode is the process exit code, nil if the process never ran.
+	ExitCode *int32
+}
+
+// codeTable maps Batch failureInfo codes (as listed by the Batch SDKs'
+// TaskFailureInformationCodes and seen from the emulator) to a category
+// and an outcome. Codes not listed follow the Batch category: servererror
+// is transient, usererror permanent.
+var codeTable = map[string]struct {
+	cat     Category
+	outcome Outcome
+}{
+	"FailureExitCode":               {CategoryFFmpeg, OutcomePermanent},
+	"BlobNotFound":                  {CategoryInput, OutcomePermanent},
+	"BlobAccessDenied":              {CategoryDownload, OutcomeTransient}, // typically an expired SAS: a resubmission signs a new one
+	"BlobDownloadMiscError":         {CategoryDownload, OutcomeTransient},
+	"BlobDownloadTimedOut":          {CategoryDownload, OutcomeTransient},
+	"ResourceDirectoryCreateFailed": {CategoryNode, OutcomeTransient},
+	"ResourceFileCreateFailed":      {CategoryNode, OutcomeTransient},
+	"ResourceFileWriteFailed":       {CategoryNode, OutcomeTransient},
+	"TaskDirectoryCreateFailed":     {CategoryNode, OutcomeTransient},
+	"DiskFull":                      {CategoryNode, OutcomeTransient},
+	"CommandProgramNotFound":        {CategoryNode, OutcomeTransient}, // ffmpeg missing on that node
+	"CommandLaunchFailed":           {CategoryNode, OutcomeTransient},
+	"NodePreempted":                 {CategoryNode, OutcomeTransient},
+	"TaskPreempted":                 {CategoryNode, OutcomeTransient},
+	"NodeUnusable":                  {CategoryNode, OutcomeTransient},
+	"FileUploadMiscError":           {CategoryUpload, OutcomeTransient}, // Batch does not retry uploads
+	"FileUploadContainerNotFound":   {CategoryUpload, OutcomeTransient},
+	"FileUploadAuthenticationError": {CategoryUpload, OutcomeTransient},
+	"TaskEnded":                     {CategoryTimeout, OutcomeTransient},
+	"InvalidResourceFile":           {CategoryTask, OutcomePermanent},
+	"InvalidOutputFile":             {CategoryTask, OutcomePermanent},
+	"InvalidCommandLine":            {CategoryTask, OutcomePermanent},
+}
+
+// Classify decides what a completed task means. A task that is not
+// completed yet is reported as transient with an empty code; callers
+// should only pass completed tasks.
+func Classify(t *batch.Task) Classification {
+	ei := t.ExecutionInfo
+	if t.State != batch.TaskStateCompleted || ei == nil {
+		return Classification{Outcome: OutcomeTransient, Category: CategoryService, Message: "task is not completed"}
+	}
+	c := Classification{ExitCode: ei.ExitCode}
+	fi := ei.FailureInfo
+	if fi == nil {
+		if ei.Result == batch.TaskExecutionResultSuccess || (ei.Result == "" && ei.ExitCode != nil && *ei.ExitCode == 0) {
+			c.Outcome = OutcomeSuccess
+			return c
+		}
+		// A failure without failureInfo: judge by the exit code.
+		c.Outcome, c.Category = OutcomePermanent, CategoryFFmpeg
+		c.Message = "task failed without failure information"
+		return c
+	}
+	c.BatchCategory, c.Code, c.Message = string(fi.Category), fi.Code, fi.Message
+	if e, ok := codeTable[fi.Code]; ok {
+		c.Category, c.Outcome = e.cat, e.outcome
+		return c
+	}
+	if fi.Category == batch.ErrorCategoryServerError {
+		c.Category, c.Outcome = CategoryService, OutcomeTransient
+		return c
+	}
+	c.Category, c.Outcome = CategoryTask, OutcomePermanent
+	if ei.ExitCode != nil && *ei.ExitCode != 0 {
+		c.Category = CategoryFFmpeg
+	}
+	return c
+}

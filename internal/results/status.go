@@ -1,0 +1,263 @@
+package results
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/ffbatch/ffbatch/internal/arrival"
+)
+
+// State is a file's state in the status store.
+type State string
+
+const (
+	StateQueued    State = "queued"    // arrival sent, not yet a task
+	StateSubmitted State = "submitted" // task added to Batch
+	StateRunning   State = "running"   // reported by Status from the live task
+	StateSucceeded State = "succeeded"
+	StateFailed    State = "failed"
+	StateRejected  State = "rejected"
+)
+
+func (s State) rank() int {
+	switch s {
+	case StateQueued:
+		return 0
+	case StateSubmitted:
+		return 1
+	case StateRunning:
+		return 2
+	case StateSucceeded, StateFailed, StateRejected:
+		return 3
+	}
+	return -1
+}
+
+// Terminal reports whether s is final for a file version.
+func (s State) Terminal() bool { return s.rank() == 3 }
+
+// FileStatus is the status document of one input file (its latest
+// version).
+type FileStatus struct {
+	Container string     `json:"container"`
+	Blob      string     `json:"blob"`
+	ETag      string     `json:"etag"`
+	State     State      `json:"state"`
+	TaskID    string     `json:"taskId,omitempty"`
+	Preset    string     `json:"preset,omitempty"`
+	Resubmits int        `json:"resubmits"`
+	Output    *Output    `json:"output,omitempty"`
+	Failure   *Failure   `json:"failure,omitempty"`
+	Rejection *Rejection `json:"rejection,omitempty"`
+
+	QueuedAt    time.Time `json:"queuedAt,omitzero"`
+	SubmittedAt time.Time `json:"submittedAt,omitzero"`
+	StartedAt   time.Time `json:"startedAt,omitzero"`
+	FinishedAt  time.Time `json:"finishedAt,omitzero"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+}
+
+// supersedes reports whether u should replace cur. A different ETag is a
+// different version: only an update that starts a version (queued,
+// submitted, rejected) replaces it, so a late sweep report about an older
+// version cannot overwrite a newer one. For the same version, progress is
+// ordered by (resubmits, state rank); equal keys let terminal updates
+// refresh details idempotently.
+func (u *FileStatus) supersedes(cur *FileStatus) bool {
+	if cur == nil {
+		return true
+	}
+	if u.ETag != cur.ETag {
+		return u.State == StateQueued || u.State == StateSubmitted || u.State == StateRejected
+	}
+	if u.Resubmits != cur.Resubmits {
+		return u.Resubmits > cur.Resubmits
+	}
+	return u.State.rank() >= cur.State.rank()
+}
+
+// merge keeps earlier milestones the update does not carry.
+func (u *FileStatus) merge(cur *FileStatus) {
+	if cur == nil || cur.ETag != u.ETag {
+		return
+	}
+	if u.QueuedAt.IsZero() {
+		u.QueuedAt = cur.QueuedAt
+	}
+	if u.SubmittedAt.IsZero() && u.Resubmits == cur.Resubmits {
+		u.SubmittedAt = cur.SubmittedAt
+	}
+	if u.TaskID == "" {
+		u.TaskID = cur.TaskID
+	}
+	if u.Preset == "" {
+		u.Preset = cur.Preset
+	}
+}
+
+// ErrNotFound is returned by Get for a file without a status document.
+var ErrNotFound = errors.New("no status for this file")
+
+// StatusStore keeps FileStatus documents as blobs named by
+// arrival.FileKey in one container. Safe for concurrent use; concurrent
+// writers are serialised by ETag conditions.
+type StatusStore struct {
+	c   *container.Client
+	now func() time.Time
+}
+
+// NewStatusStore returns a store over the container client c; now is the
+// clock for UpdatedAt (nil means time.Now).
+func NewStatusStore(c *container.Client, now func() time.Time) *StatusStore {
+	if now == nil {
+		now = time.Now
+	}
+	return &StatusStore{c: c, now: now}
+}
+
+// stateMetadata is the blob metadata key holding the state, so Summary can
+// count states from a listing without reading every document.
+const stateMetadata = "state"
+
+func blobName(containerName, blobName string) string {
+	return arrival.FileKey(containerName, blobName) + ".json"
+}
+
+// Get returns the status of a file.
+func (s *StatusStore) Get(ctx context.Context, containerName, name string) (*FileStatus, error) {
+	st, _, err := s.read(ctx, blobName(containerName, name))
+	if err != nil {
+		return nil, fmt.Errorf("get status of %s/%s: %w", containerName, name, err)
+	}
+	if st == nil {
+		return nil, fmt.Errorf("get status of %s/%s: %w", containerName, name, ErrNotFound)
+	}
+	return st, nil
+}
+
+func (s *StatusStore) read(ctx context.Context, name string) (*FileStatus, *azcore.ETag, error) {
+	resp, err := s.c.NewBlobClient(name).DownloadStream(ctx, nil)
+	if bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.ContainerNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, nil, err
+	}
+	var st FileStatus
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, nil, fmt.Errorf("decode status document: %w", err)
+	}
+	return &st, resp.ETag, nil
+}
+
+// maxUpdateAttempts bounds the optimistic-concurrency loop.
+const maxUpdateAttempts = 8
+
+// Put records u unless the stored document is newer (see supersedes).
+// It reports whether u was written.
+func (s *StatusStore) Put(ctx context.Context, u FileStatus) (bool, error) {
+	name := blobName(u.Container, u.Blob)
+	createdContainer := false
+	for range maxUpdateAttempts {
+		cur, etag, err := s.read(ctx, name)
+		if err != nil {
+			return false, fmt.Errorf("put status of %s/%s: %w", u.Container, u.Blob, err)
+		}
+		if !u.supersedes(cur) {
+			return false, nil
+		}
+		next := u
+		next.merge(cur)
+		next.UpdatedAt = s.now().UTC()
+		body, err := json.Marshal(next)
+		if err != nil {
+			return false, fmt.Errorf("put status: %w", err)
+		}
+		mod := &blob.ModifiedAccessConditions{}
+		if etag != nil {
+			mod.IfMatch = etag
+		} else {
+			anyTag := azcore.ETagAny
+			mod.IfNoneMatch = &anyTag
+		}
+		state := string(next.State)
+		ct := "application/json"
+		_, err = s.c.NewBlockBlobClient(name).Upload(ctx, nopCloser{bytes.NewReader(body)}, &blockblob.UploadOptions{
+			Metadata:         map[string]*string{stateMetadata: &state},
+			HTTPHeaders:      &blob.HTTPHeaders{BlobContentType: &ct},
+			AccessConditions: &blob.AccessConditions{ModifiedAccessConditions: mod},
+		})
+		switch {
+		case err == nil:
+			return true, nil
+		case bloberror.HasCode(err, bloberror.ContainerNotFound) && !createdContainer:
+			createdContainer = true
+			if _, cerr := s.c.Create(ctx, nil); cerr != nil && !bloberror.HasCode(cerr, bloberror.ContainerAlreadyExists) {
+				return false, fmt.Errorf("put status: create container: %w", cerr)
+			}
+		case bloberror.HasCode(err, bloberror.ConditionNotMet, bloberror.BlobAlreadyExists):
+			// Another writer got there first: read again and re-decide.
+		default:
+			return false, fmt.Errorf("put status of %s/%s: %w", u.Container, u.Blob, err)
+		}
+	}
+	return false, fmt.Errorf("put status of %s/%s: gave up after %d conflicting writes", u.Container, u.Blob, maxUpdateAttempts)
+}
+
+// Summary counts files by state, reading at most limit documents' metadata.
+// Truncated is true when more documents exist.
+type Summary struct {
+	Counts    map[State]int `json:"counts"`
+	Total     int           `json:"total"`
+	Truncated bool          `json:"truncated"`
+}
+
+// Summarize lists the store and counts states.
+func (s *StatusStore) Summarize(ctx context.Context, limit int) (Summary, error) {
+	sum := Summary{Counts: map[State]int{}}
+	pager := s.c.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Include: container.ListBlobsInclude{Metadata: true}})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if bloberror.HasCode(err, bloberror.ContainerNotFound) {
+			return sum, nil
+		}
+		if err != nil {
+			return sum, fmt.Errorf("summarize status: %w", err)
+		}
+		for _, item := range page.Segment.BlobItems {
+			if sum.Total >= limit {
+				sum.Truncated = true
+				return sum, nil
+			}
+			sum.Total++
+			state := StateQueued
+			for k, v := range item.Metadata {
+				if (k == stateMetadata || k == "State") && v != nil {
+					state = State(*v)
+				}
+			}
+			sum.Counts[state]++
+		}
+	}
+	return sum, nil
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
