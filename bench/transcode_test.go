@@ -1,0 +1,216 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
+
+	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/media"
+)
+
+// ffmpegArgs is the conversion both sides run (fixed local names, no shell).
+var ffmpegArgs = []string{"-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", "input.mp4", "-vn", "-codec:a", "libmp3lame", "-q:a", "4", "output.mp3"}
+
+// BenchmarkTranscode24 converts 24 generated MP4s with 3 minutes of audio
+// each, once with plain ffmpeg processes over the local files (the
+// baseline) and once through the Batch emulator (resource files from
+// Azurite, output upload to Azurite), both with the same parallelism
+// (number of CPUs). It reports the ratio of wall times (target ≤ 1.10).
+func BenchmarkTranscode24(b *testing.B) {
+	const files = 24
+	par := runtime.NumCPU()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	inputs := sampleFiles(ctx, b, files, 3*time.Minute)
+
+	s := startStack(b, true, par)
+	blobs, err := azblob.NewClientFromConnectionString(s.azurite.ConnectionString, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []string{"inputs", "outputs"} {
+		if _, err := blobs.CreateContainer(ctx, c, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cred, err := azblob.NewSharedKeyCredential(s.azurite.AccountName, s.azurite.AccountKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tasks []batch.TaskAddParameter
+	outSAS := sasQuery(b, cred, "outputs", "", (&sas.ContainerPermissions{Create: true, Write: true}).String())
+	for i, in := range inputs {
+		name := filepath.Base(in)
+		f, err := os.Open(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := blobs.UploadFile(ctx, "inputs", name, f, nil); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		inSAS := sasQuery(b, cred, "inputs", name, (&sas.BlobPermissions{Read: true}).String())
+		tasks = append(tasks, batch.TaskAddParameter{
+			ID:            fmt.Sprintf("t%02d", i),
+			CommandLine:   "ffmpeg " + joinArgs(ffmpegArgs),
+			ResourceFiles: []batch.ResourceFile{{HTTPURL: s.azurite.BlobEndpoint + "/inputs/" + name + "?" + inSAS, FilePath: "input.mp4"}},
+			OutputFiles: []batch.OutputFile{{
+				FilePattern: "output.mp3",
+				Destination: batch.OutputFileDestination{Container: &batch.OutputFileBlobContainerDestination{
+					ContainerURL: s.azurite.BlobEndpoint + "/outputs?" + outSAS, Path: name + ".mp3"}},
+				UploadOptions: batch.OutputFileUploadOptions{UploadCondition: batch.OutputFileUploadConditionTaskSuccess},
+			}},
+		})
+	}
+	if err := s.client.CreatePool(ctx, ubuntuPool("p", int32(par))); err != nil {
+		b.Fatal(err)
+	}
+	waitIdleNode(ctx, b, s.client, "p")
+
+	var base, emu time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		plainFFmpeg(ctx, b, inputs, par)
+		base += time.Since(start)
+
+		job := fmt.Sprintf("j%d", i)
+		if err := s.client.CreateJob(ctx, batch.JobAddParameter{ID: job, PoolInfo: batch.PoolInfo{PoolID: "p"}}); err != nil {
+			b.Fatal(err)
+		}
+		start = time.Now()
+		if _, err := s.client.AddTasks(ctx, job, tasks, nil); err != nil {
+			b.Fatal(err)
+		}
+		waitAllCompleted(ctx, b, s.client, job, len(tasks))
+		emu += time.Since(start)
+	}
+	b.ReportMetric(base.Seconds()/float64(b.N), "baseline-s")
+	b.ReportMetric(emu.Seconds()/float64(b.N), "emulator-s")
+	b.ReportMetric(emu.Seconds()/base.Seconds(), "emulator/baseline")
+}
+
+func plainFFmpeg(ctx context.Context, b *testing.B, inputs []string, par int) {
+	b.Helper()
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(inputs))
+	for _, in := range inputs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			dir, err := os.MkdirTemp(b.TempDir(), "plain")
+			if err != nil {
+				errs <- err
+				return
+			}
+			if err := os.Symlink(in, filepath.Join(dir, "input.mp4")); err != nil {
+				errs <- err
+				return
+			}
+			cmd := exec.CommandContext(ctx, "ffmpeg", ffmpegArgs...)
+			cmd.Dir = dir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs <- fmt.Errorf("ffmpeg %s: %w: %s", in, err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+}
+
+func waitAllCompleted(ctx context.Context, b *testing.B, c *batch.Client, job string, want int) {
+	b.Helper()
+	for {
+		done := 0
+		pager := c.NewListTasksPager(job, &batch.ListOptions{Select: "id,state,executionInfo"})
+		for pager.More() {
+			page, err := pager.NextPage(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, t := range page.Value {
+				if t.State != batch.TaskStateCompleted {
+					continue
+				}
+				if t.ExecutionInfo == nil || t.ExecutionInfo.Result != batch.TaskExecutionResultSuccess {
+					b.Fatalf("task %s failed: %+v", t.ID, t.ExecutionInfo)
+				}
+				done++
+			}
+		}
+		if done == want {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			b.Fatal(ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// sampleFiles generates (once, cached under .local/bench-samples) n MP4s.
+func sampleFiles(ctx context.Context, b *testing.B, n int, d time.Duration) []string {
+	b.Helper()
+	dir := filepath.Join("..", ".local", "bench-samples", d.String())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	var out []string
+	for i := range n {
+		p, err := filepath.Abs(filepath.Join(dir, fmt.Sprintf("sample-%02d.mp4", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := os.Stat(p); err != nil {
+			tmp := p + ".tmp.mp4"
+			if err := media.GenerateMP4(ctx, tmp, &media.SampleOptions{Duration: d, Width: 160, Height: 120, FrequencyHz: 200 + 20*i}); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.Rename(tmp, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func sasQuery(b *testing.B, cred *azblob.SharedKeyCredential, container, blob, perms string) string {
+	b.Helper()
+	qp, err := sas.BlobSignatureValues{
+		Protocol: sas.ProtocolHTTPSandHTTP, ExpiryTime: time.Now().Add(2 * time.Hour),
+		Permissions: perms, ContainerName: container, BlobName: blob,
+	}.SignWithSharedKey(cred)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return qp.Encode()
+}
+
+func joinArgs(args []string) string {
+	s := ""
+	for i, a := range args {
+		if i > 0 {
+			s += " "
+		}
+		s += a
+	}
+	return s
+}
