@@ -11,7 +11,7 @@ func TestSQLFilter(t *testing.T) {
 		ContentType: "application/json", SessionID: "sess",
 		ApplicationProperties: map[string]any{
 			"color": "red", "size": int32(12), "price": 9.5, "big": uint64(1 << 40), "ok": true,
-			"quote": "it's", "when": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "my prop": "spaced",
+			"quote": "it's", "when": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "my prop": "spaced", "name": "Zoé Boë",
 		},
 	}
 	tests := []struct {
@@ -63,6 +63,10 @@ func TestSQLFilter(t *testing.T) {
 		{"color LIKE 'R%'", false},
 		{"color NOT LIKE '%e%'", false},
 		{"quote LIKE 'it_s'", true},
+		{"name LIKE 'Zo_ %'", true},
+		{"name LIKE '%ë'", true},
+		{"name LIKE 'Zoé _oë'", true},
+		{"name LIKE 'Zo%' ESCAPE 'é'", true},
 		{"color LIKE 'r!%' ESCAPE '!'", false},
 		{"sys.MessageId LIKE 'id!-%' ESCAPE '!'", true},
 		{"color = 12", false}, // incomparable types: unknown

@@ -426,13 +426,14 @@ func (p *sqlParser) parsePredicate() (expr, error) {
 		if t.kind != tkString {
 			return nil, p.errorf("expected a 'pattern' after LIKE")
 		}
-		esc := byte(0)
+		var esc rune
 		if p.keyword("ESCAPE") {
 			e := p.next()
-			if e.kind != tkString || len(e.text) != 1 {
+			r := []rune(e.text)
+			if e.kind != tkString || len(r) != 1 {
 				return nil, p.errorf("ESCAPE needs a one-character string")
 			}
-			esc = e.text[0]
+			esc = r[0]
 		}
 		return likeExpr{l, likePattern(t.text, esc), not}, nil
 	case not:
@@ -543,15 +544,16 @@ func (p *sqlParser) parseProp() (propRef, error) {
 }
 
 // likePattern compiles a SQL LIKE pattern (% any run, _ one character).
-func likePattern(pat string, esc byte) *regexp.Regexp {
+func likePattern(pat string, esc rune) *regexp.Regexp {
 	var b strings.Builder
 	b.WriteString("(?s)^")
-	for i := 0; i < len(pat); i++ {
-		c := pat[i]
+	runes := []rune(pat)
+	for i := 0; i < len(runes); i++ {
+		c := runes[i]
 		switch {
-		case esc != 0 && c == esc && i+1 < len(pat):
+		case esc != 0 && c == esc && i+1 < len(runes):
 			i++
-			b.WriteString(regexp.QuoteMeta(string(pat[i])))
+			b.WriteString(regexp.QuoteMeta(string(runes[i])))
 		case c == '%':
 			b.WriteString(".*")
 		case c == '_':
