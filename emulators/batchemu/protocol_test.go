@@ -63,12 +63,12 @@ func TestRemoveNodesAndReactivate(t *testing.T) {
 		return len(nodes) == 2
 	})
 	id := nodes[0].(map[string]any)["id"].(string)
-	if r := env.call("POST", "/pools/p/removenodes", map[string]any{"nodeList": []string{"tvm-nope"}}); r.status != 404 || r.code() != codeNodeNotFound {
-		t.Errorf("unknown node: %d %s", r.status, r.body)
-	}
 	env.waitFor("steady", 5*time.Second, func() bool {
 		return env.must(200, "GET", "/pools/p", nil).json(t)["allocationState"] == "steady"
 	})
+	if r := env.call("POST", "/pools/p/removenodes", map[string]any{"nodeList": []string{"tvm-nope"}}); r.status != 404 || r.code() != codeNodeNotFound {
+		t.Errorf("unknown node: %d %s", r.status, r.body)
+	}
 	env.must(http.StatusAccepted, "POST", "/pools/p/removenodes", map[string]any{"nodeList": []string{id}})
 	env.waitFor("node removed", 5*time.Second, func() bool {
 		p := env.must(200, "GET", "/pools/p", nil).json(t)
