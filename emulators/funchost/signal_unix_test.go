@@ -1,0 +1,7 @@
+//go:build unix
+
+package funchost
+
+import "syscall"
+
+var sigZero = syscall.Signal(0)
