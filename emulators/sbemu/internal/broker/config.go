@@ -637,7 +637,18 @@ func (c *Config) validateForwarding(names map[string]string, verr *ValidationErr
 		depth[n] = d
 		return d
 	}
-	for n := range names {
+	// Visit in configuration order so errors are deterministic.
+	var order []string
+	for _, q := range c.Queues {
+		order = append(order, strings.ToLower(q.Name))
+	}
+	for _, t := range c.Topics {
+		order = append(order, strings.ToLower(t.Name))
+	}
+	for _, n := range order {
+		if state[n] == done {
+			continue
+		}
 		if visit(n) > maxForwardingHops {
 			verr.add(names[n]+".Name", "auto-forwarding chain from %q is longer than %d hops", n, maxForwardingHops)
 		}
