@@ -15,12 +15,9 @@ const maxSamples = 2880
 // autoscaleMetrics are the task metrics the emulator samples.
 var autoscaleMetrics = []string{"$ActiveTasks", "$RunningTasks", "$PendingTasks", "$SucceededTasks", "$FailedTasks"}
 
-// checkFormula validates a formula's length and syntax.
+// checkFormula validates a formula's syntax and limits (autoscale.Parse
+// applies the service's 8 KB / 100 statement limits).
 func checkFormula(formula string) *apiError {
-	if len(formula) > maxFormulaLength {
-		return newError(http.StatusBadRequest, codeAutoScalingFormulaTooLong,
-			"The specified autoscale formula is too long.", "MaxLength", "8192")
-	}
 	if _, err := autoscale.Parse(formula); err != nil {
 		return formulaError(err)
 	}
@@ -110,6 +107,9 @@ func (s *Server) runAutoScale(p *poolRec, now time.Time) {
 	switch {
 	case ae != nil:
 		run.Error = &errorInfo{Code: ae.Code, Message: ae.Message}
+		for _, v := range ae.Values {
+			run.Error.Values = append(run.Error.Values, nameValue{Name: v.Key, Value: v.Value})
+		}
 	case runErr != nil:
 		run.Error = runErr
 	default:
@@ -273,9 +273,6 @@ func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *r
 	}
 	if in.AutoScaleFormula == "" {
 		return errMissingProperty("autoScaleFormula")
-	}
-	if len(in.AutoScaleFormula) > maxFormulaLength {
-		return checkFormula(in.AutoScaleFormula)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

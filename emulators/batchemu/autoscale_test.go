@@ -81,6 +81,13 @@ func TestAutoScaleOperations(t *testing.T) {
 	if r := env.call("POST", "/pools/p/evaluateautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=;"}); r.status != 400 || r.code() != codeAutoScalingFormulaSyntaxError {
 		t.Errorf("evaluate syntax error: %d %s", r.status, r.body)
 	}
+	if r := env.call("POST", "/pools/p/evaluateautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=1;" + strings.Repeat(" ", 9000)}); r.status != 400 || r.code() != "AutoScalingFormulaTooLong" {
+		t.Errorf("evaluate too long: %d %s", r.status, r.body)
+	}
+	ev = env.must(200, "POST", "/pools/p/evaluateautoscale", map[string]any{"autoScaleFormula": "$TargetDedicatedNodes = avg($PendingTasks.GetSample(10 * TimeInterval_Minute, 95));"}).json(t)
+	if lookupPath(ev, "error/code") != "InsufficientSampleData" || ev["results"] != nil {
+		t.Errorf("evaluate with too few samples = %v, want a 200 AutoScaleRun with error InsufficientSampleData", ev)
+	}
 	if r := env.call("POST", "/pools/p/enableautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=1;", "autoScaleEvaluationInterval": "PT10S"}); r.status != 400 || r.code() != codeInvalidPropertyValue {
 		t.Errorf("interval below minimum: %d %s", r.status, r.body)
 	}

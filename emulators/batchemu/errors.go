@@ -20,7 +20,6 @@ const (
 	codeRequestBodyTooLarge            = "RequestBodyTooLarge"
 	codeInvalidAutoScalingSettings     = "InvalidAutoScalingSettings"
 	codeAutoScalingFormulaSyntaxError  = "AutoScalingFormulaSyntaxError"
-	codeAutoScalingFormulaTooLong      = "AutoScalingFormulaTooLong"
 	codeTooManyEnableAutoScaleRequests = "TooManyEnableAutoScaleRequests"
 	codeConditionNotMet                = "ConditionNotMet"
 	codeResourceNotFound               = "ResourceNotFound"

@@ -12,7 +12,6 @@ const (
 	minResizeTimeout     = 5 * time.Minute
 	maxAutoScaleInterval = 168 * time.Hour
 	defaultASInterval    = 15 * time.Minute
-	maxFormulaLength     = 8192
 	maxTaskSlotsPerNode  = 256
 )
 
