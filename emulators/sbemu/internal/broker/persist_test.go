@@ -208,3 +208,30 @@ func TestStoreRejectsSecondOpen(t *testing.T) {
 		t.Fatal("a second broker opened the same data directory")
 	}
 }
+
+func TestStoreFailureIsSticky(t *testing.T) {
+	dir := t.TempDir()
+	clk := newFakeClock()
+	b, err := New(testConfig(), &Options{Now: clk.Now, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	mustSend(t, b, "plain", msg("a"))
+	m := acquireOne(t, b, "plain", "a")
+	// Break the store underneath the broker.
+	if err := b.store.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Send("plain", []*Message{msg("b")}); err == nil {
+		t.Fatal("Send succeeded although the store is closed")
+	}
+	// Every later operation reports the failure, even ones that would not
+	// write.
+	if _, err := b.Peek("plain", 1, 10); err == nil {
+		t.Fatal("Peek succeeded after a store failure")
+	}
+	if err := b.Complete("plain", m.LockToken); err == nil {
+		t.Fatal("Complete succeeded after a store failure")
+	}
+}
