@@ -280,7 +280,10 @@ func TestAddTasksConcurrency(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, c := newAddFixture(t)
-			f.addDelay = 20 * time.Millisecond
+			// Calls wait for one another until wantMax are in flight; more
+			// than wantMax would show as a higher maximum, fewer as a lower.
+			f.holdFor = tt.wantMax
+			f.addDelay = 5 * time.Millisecond
 			res, err := c.AddTasks(context.Background(), "j1", makeTasks(800, 0), &AddTasksOptions{Concurrency: tt.concurrency})
 			if err != nil {
 				t.Fatal(err)

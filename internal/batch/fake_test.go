@@ -59,6 +59,10 @@ type fakeBatch struct {
 	inflight  int // concurrent addtaskcollection calls now
 	maxFlight int // highest inflight seen
 	addDelay  time.Duration
+	// holdFor makes each addtaskcollection call wait (up to 5s) until this
+	// many calls are in flight at once, so concurrency tests do not depend
+	// on timing.
+	holdFor int
 	// nextLinkAPIVersion makes next links carry the api-version.
 	nextLinkAPIVersion bool
 }
@@ -296,10 +300,19 @@ func (f *fakeBatch) addCollection(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	_, jobOK := f.jobs[job]
-	hook, delay := f.onAdd, f.addDelay
+	hook, delay, hold := f.onAdd, f.addDelay, f.holdFor
 	f.inflight++
 	f.maxFlight = max(f.maxFlight, f.inflight)
 	f.mu.Unlock()
+	for deadline := time.Now().Add(5 * time.Second); hold > 0 && time.Now().Before(deadline); {
+		f.mu.Lock()
+		reached := f.maxFlight >= hold
+		f.mu.Unlock()
+		if reached {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	defer func() {
 		f.mu.Lock()
 		f.inflight--
