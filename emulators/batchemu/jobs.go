@@ -18,6 +18,7 @@ func (s *Server) touchJob(j *jobRec, now time.Time) {
 	j.Job.ETag = s.st.nextETag(now)
 	j.Job.LastModified = wt(now)
 	s.dirty = true
+	s.jobsChanged = true
 }
 
 func (s *Server) setJobState(j *jobRec, st jobState, now time.Time) {

@@ -30,6 +30,10 @@ type attempt struct {
 // snapshotEvery bounds how often the state file is rewritten.
 const snapshotEvery = 200 * time.Millisecond
 
+// jobScanEvery is how often jobs are scanned for time-based transitions
+// (job maxWallClockTime, task retention) when nothing changed.
+const jobScanEvery = time.Second
+
 // loop is the scheduler: it advances node lifecycles, converges pools on their
 // targets, samples and evaluates autoscale, completes jobs, enforces retention,
 // assigns tasks to free slots and persists the state.
@@ -71,7 +75,11 @@ func (s *Server) step(now time.Time) {
 	for pk, p := range s.st.Pools {
 		s.stepPool(pk, p, now)
 	}
-	s.stepJobs(now)
+	if s.jobsChanged || now.Sub(s.lastJobScan) >= jobScanEvery || now.Before(s.lastJobScan) {
+		s.jobsChanged = false
+		s.lastJobScan = now
+		s.stepJobs(now)
+	}
 	s.schedule(now)
 }
 
@@ -389,7 +397,7 @@ func (s *Server) removeLeftNodes(p *poolRec) {
 // removeDir deletes a directory in the background (processes being killed
 // may still hold files in it).
 func (s *Server) removeDir(dir string) {
-	if dir == "" {
+	if dir == "" || s.closed {
 		return
 	}
 	s.runs.Add(1)

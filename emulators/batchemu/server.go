@@ -56,7 +56,7 @@ type Options struct {
 
 	// runner replaces the process executor in tests.
 	runner attemptRunner
-	// tick is the scheduler loop period (default 20ms).
+	// tick is the scheduler loop period (default 50ms); changes wake the loop at once.
 	tick time.Duration
 }
 
@@ -72,8 +72,11 @@ type Server struct {
 	tmpRoot bool   // rootDir was created by NewServer and is removed by Close
 	store   *snapshotStore
 
-	// mu guards st, attempts, procs, dirty and closed. Lock order: mu is
-	// the only emulator lock; never call the runner or do network I/O with it held.
+	// mu guards every field below it up to kick (st, attempts, procs,
+	// accountURL, dirty, jobsChanged, lastJobScan, closed) and the runtime
+	// fields of the records in st (taskRec.run, nodeRec.startRun). It is the
+	// only lock besides httpMu and schemaMu, which are never held together
+	// with it. Never run a process or do network I/O with mu held.
 	mu         sync.Mutex
 	st         *state
 	attempts   map[*attempt]struct{} // running processes
@@ -81,7 +84,10 @@ type Server struct {
 	accountURL string                // AZ_BATCH_ACCOUNT_URL: base URL of the first request
 	procs      int                   // processes currently counted against Concurrency
 	dirty      bool                  // st changed since the last snapshot
-	closed     bool
+	// jobsChanged says a job or task changed since the last job scan.
+	jobsChanged bool
+	lastJobScan time.Time
+	closed      bool
 
 	kick     chan struct{} // wakes the scheduler loop (buffered, size 1)
 	stop     chan struct{} // closed by Close to end the loop
@@ -124,7 +130,7 @@ func NewServer(opts *Options) (*Server, error) {
 		o.Now = time.Now
 	}
 	if o.tick <= 0 {
-		o.tick = 20 * time.Millisecond
+		o.tick = 50 * time.Millisecond
 	}
 	if !validID(o.AccountName) {
 		return nil, fmt.Errorf("new batch emulator: invalid account name %q", o.AccountName)

@@ -16,6 +16,7 @@ func (s *Server) touchTask(j *jobRec, t *taskRec, now time.Time) {
 	t.Task.ETag = s.st.nextETag(now)
 	t.Task.LastModified = wt(now)
 	s.dirty = true
+	s.jobsChanged = true
 }
 
 func (s *Server) setTaskState(t *taskRec, state string, now time.Time) {
@@ -285,6 +286,7 @@ func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		s.killTask(j, t)
 	}
 	delete(j.Tasks, key(t.Task.ID))
+	s.jobsChanged = true
 	s.removeTaskDir(t)
 	s.dirty = true
 	s.wake()
