@@ -364,7 +364,7 @@ func (r *taskAdder) apply(res sendResult) (requeue, retry []*taskItem, err error
 			it := res.chunk[0]
 			r.outcome[it.index] = taskOutcome{kind: outcomeFailed, failure: TaskAddFailure{
 				TaskID: it.id, Status: TaskAddStatusClientError, Code: CodeRequestBodyTooLarge,
-				Message: fmt.Sprintf("the task alone serializes to %d bytes, over the add-collection body limit", len(it.json)),
+				Message: fmt.Sprintf("the task alone (%d bytes serialized) is too large for an add-collection request", len(it.json)),
 			}}
 			return nil, nil, nil
 		}

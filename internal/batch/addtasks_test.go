@@ -368,3 +368,27 @@ func TestAddTasksMissingResultIsRetried(t *testing.T) {
 		t.Errorf("t3 sent %d times, want 2", sends)
 	}
 }
+
+// TestAddTasksServiceRefusesOneTask: the service answers 413 for every
+// chunk that holds t5, so halving isolates it and only t5 fails.
+func TestAddTasksServiceRefusesOneTask(t *testing.T) {
+	f, c := newAddFixture(t)
+	f.onAdd = func(ids []string, n int) (int, map[string]TaskAddResult) {
+		for _, id := range ids {
+			if id == "t5" {
+				return http.StatusRequestEntityTooLarge, nil
+			}
+		}
+		return http.StatusOK, nil
+	}
+	res, err := c.AddTasks(context.Background(), "j1", makeTasks(40, 0), fastRetry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Added) != 39 || len(res.Failed) != 1 {
+		t.Fatalf("added %d, failed %+v; want 39 and t5", len(res.Added), res.Failed)
+	}
+	if fl := res.Failed[0]; fl.TaskID != "t5" || fl.Code != CodeRequestBodyTooLarge || fl.Status != TaskAddStatusClientError {
+		t.Errorf("failure = %+v", fl)
+	}
+}
