@@ -5,20 +5,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_ffmpeg=0
-command -v ffmpeg >/dev/null 2>&1 || need_ffmpeg=1
-command -v ffprobe >/dev/null 2>&1 || need_ffmpeg=1
-if [ "$need_ffmpeg" = 1 ]; then
+# Debian packages: ffmpeg for the pipeline; python3-azure (azure-batch, azure-servicebus,
+# azure-storage-blob for /usr/bin/python3) for the emulators' cross-client conformance tests.
+pkgs=()
+{ command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || pkgs+=(ffmpeg)
+/usr/bin/python3 -c 'import azure.batch, azure.servicebus, azure.storage.blob' >/dev/null 2>&1 || pkgs+=(python3-azure)
+if [ "${#pkgs[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
-    echo "bootstrap: installing ffmpeg from Debian packages"
+    echo "bootstrap: installing ${pkgs[*]} from Debian packages"
     SUDO=""
     [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${pkgs[@]}" >/dev/null
   else
-    echo "bootstrap: ffmpeg and ffprobe are required but not found." >&2
-    echo "  Install them with your system's package manager (e.g. 'brew install ffmpeg', 'dnf install ffmpeg')" >&2
-    echo "  and make sure both are on PATH, then run this again." >&2
+    echo "bootstrap: missing ${pkgs[*]}." >&2
+    echo "  ffmpeg and ffprobe must be on PATH (e.g. 'brew install ffmpeg', 'dnf install ffmpeg')." >&2
+    echo "  The conformance tests also need /usr/bin/python3 with azure-batch 13, azure-servicebus 7 and" >&2
+    echo "  azure-storage-blob 12 (Debian: python3-azure). Install them, then run this again." >&2
     exit 1
   fi
 fi
