@@ -2,7 +2,10 @@ package batchtest
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
 )
@@ -29,4 +32,28 @@ func (s *suite) testAuth(t *testing.T) {
 	if _, err := s.c.NewListJobsPager(nil).NextPage(ctx); err != nil {
 		t.Errorf("list with the right key: %v", err)
 	}
+	if s.ep.TokenCredential != nil {
+		t.Run("entra id", s.testEntra)
+	}
+}
+
+// testEntra lists pools and creates and deletes a job through a client
+// that authenticates with tokens.
+func (s *suite) testEntra(t *testing.T) {
+	u, err := url.Parse(s.ep.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := batch.NewClient(s.ep.URL, s.ep.TokenCredential, &batch.ClientOptions{ClientOptions: azcore.ClientOptions{
+		InsecureAllowCredentialWithHTTP: u.Scheme == "http",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxFor(t)
+	if _, err := c.NewListPoolsPager(&batch.ListOptions{MaxResults: 1}).NextPage(ctx); err != nil {
+		t.Errorf("list pools with a token: %v", err)
+	}
+	_, err = c.GetJob(ctx, s.id("nosuchjob"), nil)
+	wantError(t, "get a missing job with a token", err, http.StatusNotFound, batch.CodeJobNotFound)
 }

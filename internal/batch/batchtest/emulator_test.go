@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
 	"github.com/ffbatch/ffbatch/emulators/batchemu"
 )
 
@@ -39,6 +42,15 @@ func TestEmulator(t *testing.T) {
 			AccountName: batchemu.DefaultAccountName,
 			AccountKey:  batchemu.DefaultAccountKey,
 			Timeout:     30 * time.Second,
+			// The emulator accepts any bearer token (it does not verify them).
+			TokenCredential: staticToken{},
 		}
 	})
+}
+
+// staticToken is a hand-written azcore.TokenCredential for the emulator.
+type staticToken struct{}
+
+func (staticToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: "emulator", ExpiresOn: time.Now().Add(time.Hour)}, nil
 }

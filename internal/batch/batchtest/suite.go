@@ -48,6 +48,9 @@ type Endpoint struct {
 	Timeout time.Duration
 	// PollInterval is the delay between polls while waiting. Default 100ms.
 	PollInterval time.Duration
+	// TokenCredential, when set, is used to check Microsoft Entra ID
+	// authentication (NewClient) as well.
+	TokenCredential azcore.TokenCredential
 }
 
 func (e Endpoint) withDefaults() Endpoint {
