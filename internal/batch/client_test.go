@@ -164,6 +164,8 @@ func TestEmptyIDsRejected(t *testing.T) {
 		"get task":    func() error { _, err := c.GetTask(ctx, "j", "", nil); return err }(),
 		"terminate":   c.TerminateTask(ctx, "", "t"),
 		"collection":  func() error { _, err := c.AddTaskCollection(ctx, "j", nil); return err }(),
+		"list nodes":  func() error { _, err := c.NewListNodesPager("", nil).NextPage(ctx); return err }(),
+		"list tasks":  func() error { _, err := c.NewListTasksPager("", nil).NextPage(ctx); return err }(),
 	}
 	for name, err := range checks {
 		if err == nil {

@@ -34,7 +34,7 @@ func (c *Client) GetJob(ctx context.Context, jobID string, opts *GetOptions) (*J
 
 // NewListJobsPager lists the account's jobs.
 func (c *Client) NewListJobsPager(opts *ListOptions) *runtime.Pager[ListPage[Job]] {
-	return newListPager[Job](c, "list jobs", "/jobs", opts, true)
+	return newListPager[Job](c, "list jobs", "/jobs", opts, true, nil)
 }
 
 // DeleteJob starts deleting a job and all its tasks.

@@ -78,7 +78,9 @@ func (o *GetOptions) query() url.Values {
 // newListPager pages through path. The first request carries the list
 // options; later requests follow odata.nextLink verbatim, adding only the
 // api-version when the link lacks one.
-func newListPager[T any](c *Client, op, path string, opts *ListOptions, expand bool) *runtime.Pager[ListPage[T]] {
+// A non-nil invalid (such as an empty parent id) is returned by the first
+// fetch without sending anything.
+func newListPager[T any](c *Client, op, path string, opts *ListOptions, expand bool, invalid error) *runtime.Pager[ListPage[T]] {
 	return runtime.NewPager(runtime.PagingHandler[ListPage[T]]{
 		More: func(p ListPage[T]) bool { return p.NextLink != "" },
 		Fetcher: func(ctx context.Context, cur *ListPage[T]) (ListPage[T], error) {
@@ -86,6 +88,9 @@ func newListPager[T any](c *Client, op, path string, opts *ListOptions, expand b
 				req *policy.Request
 				err error
 			)
+			if invalid != nil {
+				return ListPage[T]{}, fmt.Errorf("%s: %w", op, invalid)
+			}
 			if cur == nil {
 				var q url.Values
 				if q, err = opts.query(expand); err == nil {

@@ -56,7 +56,7 @@ func (c *Client) PoolExists(ctx context.Context, poolID string) (bool, error) {
 
 // NewListPoolsPager lists the account's pools.
 func (c *Client) NewListPoolsPager(opts *ListOptions) *runtime.Pager[ListPage[Pool]] {
-	return newListPager[Pool](c, "list pools", "/pools", opts, true)
+	return newListPager[Pool](c, "list pools", "/pools", opts, true, nil)
 }
 
 // DeletePool starts deleting a pool; it moves to PoolStateDeleting first.
@@ -127,5 +127,5 @@ func (c *Client) EvaluateAutoScale(ctx context.Context, poolID, formula string) 
 
 // NewListNodesPager lists the compute nodes of a pool.
 func (c *Client) NewListNodesPager(poolID string, opts *ListOptions) *runtime.Pager[ListPage[Node]] {
-	return newListPager[Node](c, "list nodes of pool "+poolID, "/pools/"+escape(poolID)+"/nodes", opts, false)
+	return newListPager[Node](c, "list nodes of pool "+poolID, "/pools/"+escape(poolID)+"/nodes", opts, false, checkID("pool", poolID))
 }

@@ -60,7 +60,7 @@ func (c *Client) GetTask(ctx context.Context, jobID, taskID string, opts *GetOpt
 
 // NewListTasksPager lists the tasks of a job.
 func (c *Client) NewListTasksPager(jobID string, opts *ListOptions) *runtime.Pager[ListPage[Task]] {
-	return newListPager[Task](c, "list tasks of job "+jobID, "/jobs/"+escape(jobID)+"/tasks", opts, true)
+	return newListPager[Task](c, "list tasks of job "+jobID, "/jobs/"+escape(jobID)+"/tasks", opts, true, checkID("job", jobID))
 }
 
 // DeleteTask deletes a task and its files on the node.
