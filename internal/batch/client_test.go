@@ -155,7 +155,8 @@ func TestErrorMapping(t *testing.T) {
 }
 
 func TestEmptyIDsRejected(t *testing.T) {
-	c := newFakeBatch(t).client(t, fakeKey)
+	f := newFakeBatch(t)
+	c := f.client(t, fakeKey)
 	ctx := context.Background()
 	checks := map[string]error{
 		"create pool": c.CreatePool(ctx, PoolAddParameter{}),
@@ -171,6 +172,9 @@ func TestEmptyIDsRejected(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s: want an error for an empty id", name)
 		}
+	}
+	if reqs := f.recorded(); len(reqs) != 0 {
+		t.Errorf("%d requests reached the service, want none: %+v", len(reqs), reqs)
 	}
 }
 
