@@ -303,9 +303,16 @@ func (w *blobWatcher) run(ctx context.Context) {
 	w.log.Info("watching container for BlobCreated events", slog.String("container", w.src.Container))
 	t := time.NewTicker(w.h.opts.BlobPollInterval)
 	defer t.Stop()
+	lastErr := ""
 	for {
-		if err := w.scan(ctx); err != nil && ctx.Err() == nil {
-			w.log.Warn("list blobs", slog.String("container", w.src.Container), slog.Any("error", err))
+		// Log a failing listing once per distinct error, not every poll.
+		switch err := w.scan(ctx); {
+		case err != nil && ctx.Err() == nil && err.Error() != lastErr:
+			lastErr = err.Error()
+			w.log.Warn("list blobs failed; retrying every poll", slog.String("container", w.src.Container), slog.Any("error", err))
+		case err == nil && lastErr != "":
+			lastErr = ""
+			w.log.Info("list blobs recovered", slog.String("container", w.src.Container))
 		}
 		select {
 		case <-ctx.Done():

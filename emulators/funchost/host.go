@@ -157,7 +157,7 @@ func New(opts *Options) (*Host, error) {
 	spec.PollInterval = o.ReadinessPollInterval
 	spec.Backoff, spec.MaxBackoff = o.RestartBackoff, o.MaxRestartBackoff
 	spec.ErrorLimit, spec.ErrorInterval = o.WorkerErrorLimit, o.WorkerErrorInterval
-	h.worker = newWorker(spec, h.log.With(slog.String("component", "handler")), h.now, h.fatal)
+	h.worker = newWorker(spec, h.log.With(slog.String("app", filepath.Base(appDir)), slog.String("component", "handler")), h.now, h.fatal)
 	h.invoker = newInvoker(h.worker, h.log, h.now, h.cfg.FunctionTimeout)
 	if h.cfg.MaxConcurrentRequests > 0 {
 		h.httpSem = make(chan struct{}, h.cfg.MaxConcurrentRequests)
@@ -434,6 +434,17 @@ func (h *Host) Err() error {
 
 // Done is closed when the host stops on its own; see Err.
 func (h *Host) Done() <-chan struct{} { return h.done }
+
+// HandlerPID is the process id of the running custom handler, or 0 while
+// none runs (fault-injection tests kill it to check recovery).
+func (h *Host) HandlerPID() int {
+	h.worker.mu.Lock()
+	defer h.worker.mu.Unlock()
+	if h.worker.proc == nil {
+		return 0
+	}
+	return h.worker.proc.Pid
+}
 
 // Addr is the HTTP listener's address once started.
 func (h *Host) Addr() string {

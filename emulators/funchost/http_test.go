@@ -183,3 +183,31 @@ func TestHostStatus(t *testing.T) {
 		t.Error("RunFunction of an unknown function succeeded")
 	}
 }
+
+func TestHTTPMaxConcurrentRequests(t *testing.T) {
+	hostJSON := `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}}, "extensions": {"http": {"maxConcurrentRequests": 1}}}`
+	fn := `{"bindings": [{"name": "req", "type": "httpTrigger", "direction": "in"}, {"name": "res", "type": "http", "direction": "out"}]}`
+	a := newTestApp(t, hostJSON, map[string]string{"Slow": fn}, nil)
+	a.setConfig(t, `{"sleep": {"Slow": "200ms"}}`)
+	h := startHost(t, testOptions(a, newLogCapture()))
+	start := time.Now()
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			resp, err := http.Get("http://" + h.Addr() + "/api/Slow")
+			if err == nil {
+				resp.Body.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One at a time: three 200ms invocations take at least 600ms.
+	if elapsed := time.Since(start); elapsed < 600*time.Millisecond {
+		t.Errorf("three requests took %s with maxConcurrentRequests 1, want at least 600ms", elapsed)
+	}
+}

@@ -210,3 +210,23 @@ func processAlive(pid int) error {
 	}
 	return p.Signal(sigZero)
 }
+
+func TestHandlerKilledExternallyIsRestarted(t *testing.T) {
+	a := newTestApp(t, basicHostJSON, map[string]string{"Tick": timerFunction}, nil)
+	h := startHost(t, testOptions(a, newLogCapture()))
+	pid := h.HandlerPID()
+	if pid == 0 || pid != a.starts(t)[0].PID {
+		t.Fatalf("HandlerPID() = %d, want the fake handler's pid %d", pid, a.starts(t)[0].PID)
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a new handler process", 5*time.Second, func() bool { n := h.HandlerPID(); return n != 0 && n != pid })
+	if err := h.RunFunction(context.Background(), "Tick"); err != nil {
+		t.Fatalf("RunFunction after the restart: %v", err)
+	}
+}
