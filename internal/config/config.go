@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/ffbatch/ffbatch/internal/blobaccess"
 	"github.com/ffbatch/ffbatch/internal/plan"
 )
 
@@ -301,8 +303,10 @@ func (e *env) build() (*Config, error) {
 			bad("FFBATCH_STORAGE_ACCOUNT_URL", "%s", p)
 		}
 	default:
-		if !strings.Contains(c.StorageConn, "AccountName=") || !strings.Contains(c.StorageConn, "AccountKey=") {
+		if acct, err := blobaccess.ParseConnectionString(c.StorageConn); err != nil {
 			bad("FFBATCH_STORAGE_CONNECTION_STRING", "must contain AccountName= and AccountKey= (account-key SAS needs the key)")
+		} else if _, err := base64.StdEncoding.DecodeString(acct.Key); err != nil {
+			bad("FFBATCH_STORAGE_CONNECTION_STRING", "AccountKey is not valid base64")
 		}
 	}
 
@@ -339,6 +343,8 @@ func (e *env) build() (*Config, error) {
 		}
 		if c.BatchAccountKey == "" {
 			bad("FFBATCH_BATCH_ACCOUNT_KEY", "is required when FFBATCH_BATCH_AUTH is sharedkey")
+		} else if _, err := base64.StdEncoding.DecodeString(c.BatchAccountKey); err != nil {
+			bad("FFBATCH_BATCH_ACCOUNT_KEY", "is not valid base64")
 		}
 	default:
 		bad("FFBATCH_BATCH_AUTH", "must be entra or sharedkey, got %q", e.BatchAuth)

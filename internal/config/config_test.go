@@ -168,6 +168,8 @@ func TestLoadConditionalRequirements(t *testing.T) {
 		{"shared key without account", map[string]string{"FFBATCH_BATCH_ACCOUNT_NAME": ""}, "FFBATCH_BATCH_ACCOUNT_NAME"},
 		{"bad batch auth", map[string]string{"FFBATCH_BATCH_AUTH": "password"}, "FFBATCH_BATCH_AUTH"},
 		{"no nodes at all", map[string]string{"FFBATCH_SPOT_MAX_NODES": "0"}, "FFBATCH_SPOT_MAX_NODES"},
+		{"batch key not base64", map[string]string{"FFBATCH_BATCH_ACCOUNT_KEY": "not base64!"}, "FFBATCH_BATCH_ACCOUNT_KEY"},
+		{"storage key not base64", map[string]string{"FFBATCH_STORAGE_CONNECTION_STRING": "AccountName=a;AccountKey=%%%;BlobEndpoint=http://127.0.0.1:1/a"}, "FFBATCH_STORAGE_CONNECTION_STRING"},
 		{"storage conn without key", map[string]string{"FFBATCH_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true"}, "FFBATCH_STORAGE_CONNECTION_STRING"},
 		{"sas in storage url", map[string]string{"FFBATCH_STORAGE_CONNECTION_STRING": "", "FFBATCH_STORAGE_ACCOUNT_URL": "https://a.blob.core.windows.net/?sig=x"}, "FFBATCH_STORAGE_ACCOUNT_URL"},
 		{"status equals input", map[string]string{"FFBATCH_STATUS_CONTAINER": "input"}, "FFBATCH_STATUS_CONTAINER"},

@@ -13,7 +13,7 @@ import (
 var batchID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 func TestTaskID(t *testing.T) {
-	base := TaskID("input", "a.mp4", "0x1", "mp3-192k-cbr")
+	base := TaskID("input", "a.mp4", "0x1", "mp3-192k-cbr", 0)
 	if !batchID.MatchString(base) || len(base) != 64 {
 		t.Fatalf("TaskID = %q (%d chars), want 64 chars of Batch id alphabet", base, len(base))
 	}
@@ -23,16 +23,18 @@ func TestTaskID(t *testing.T) {
 	tests := []struct {
 		name                          string
 		container, blob, etag, preset string
+		resubmit                      int
 	}{
-		{"other preset", "input", "a.mp4", "0x1", "mp3-v2-vbr"},
-		{"other etag", "input", "a.mp4", "0x2", "mp3-192k-cbr"},
-		{"case differs", "input", "A.mp4", "0x1", "mp3-192k-cbr"},
-		{"boundary shift", "inputa", ".mp4", "0x1", "mp3-192k-cbr"},
-		{"other container", "input2", "a.mp4", "0x1", "mp3-192k-cbr"},
+		{"other preset", "input", "a.mp4", "0x1", "mp3-v2-vbr", 0},
+		{"other etag", "input", "a.mp4", "0x2", "mp3-192k-cbr", 0},
+		{"case differs", "input", "A.mp4", "0x1", "mp3-192k-cbr", 0},
+		{"boundary shift", "inputa", ".mp4", "0x1", "mp3-192k-cbr", 0},
+		{"other container", "input2", "a.mp4", "0x1", "mp3-192k-cbr", 0},
+		{"resubmission", "input", "a.mp4", "0x1", "mp3-192k-cbr", 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id := TaskID(tc.container, tc.blob, tc.etag, tc.preset)
+			id := TaskID(tc.container, tc.blob, tc.etag, tc.preset, tc.resubmit)
 			if id == base {
 				t.Errorf("TaskID collides with the base id")
 			}
@@ -41,7 +43,7 @@ func TestTaskID(t *testing.T) {
 			}
 		})
 	}
-	if TaskID("input", "a.mp4", "0x1", "mp3-192k-cbr") != base {
+	if TaskID("input", "a.mp4", "0x1", "mp3-192k-cbr", 0) != base {
 		t.Errorf("TaskID is not deterministic")
 	}
 }

@@ -33,14 +33,19 @@ const (
 const largeFileBytes = 2 << 30
 
 // TaskID returns the Batch task id for one version of one file with one
-// preset: "t-" and 62 lowercase hex digits of a SHA-256 over the
-// length-prefixed parts, so it is at most 64 characters of [a-z0-9-] and
-// case-insensitive uniqueness cannot merge two files. The same arrival
-// always gets the same id, which makes resubmitted batches idempotent.
-func TaskID(container, blob, etag, preset string) string {
+// preset (and, for SweepPools' resubmissions, the resubmission number):
+// "t-" and 62 lowercase hex digits of a SHA-256 over the length-prefixed
+// parts, so it is at most 64 characters of [a-z0-9-] and case-insensitive
+// uniqueness cannot merge two files. The same arrival always gets the same
+// id, which makes redelivered batches idempotent; a resubmission gets a new
+// id so it never collides with the completed task it replaces.
+func TaskID(container, blob, etag, preset string, resubmit int) string {
 	h := sha256.New()
 	for _, p := range []string{container, blob, etag, preset} {
 		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	if resubmit > 0 {
+		fmt.Fprintf(h, "r%d;", resubmit)
 	}
 	return "t-" + hex.EncodeToString(h.Sum(nil))[:62]
 }
@@ -116,7 +121,7 @@ func Task(f File, p Preset, o TaskOptions) (batch.TaskAddParameter, error) {
 	if err != nil {
 		return batch.TaskAddParameter{}, err
 	}
-	id := TaskID(f.Container, f.Blob, f.ETag, p.Name)
+	id := TaskID(f.Container, f.Blob, f.ETag, p.Name, f.Resubmit)
 	wall := batch.Duration(WallClock(f.Size, o.MinWallClock, o.WallClockPerGiB))
 	retries := int32(Retries(f.Size, o.MaxTaskRetries))
 	return batch.TaskAddParameter{

@@ -1,0 +1,139 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+
+	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/blobaccess"
+	"github.com/ffbatch/ffbatch/internal/config"
+	"github.com/ffbatch/ffbatch/internal/customhandler"
+	"github.com/ffbatch/ffbatch/internal/results"
+)
+
+// Function names: the folder names under function-definitions/ and the
+// paths the host POSTs to.
+const (
+	FuncBlobCreated = "BlobCreated"
+	FuncSubmitTasks = "SubmitTasks"
+	FuncSweepPools  = "SweepPools"
+	FuncStatus      = "Status"
+)
+
+// Binding names used in function.json.
+const (
+	bindingEvent    = "event"
+	bindingArrivals = "arrivals"
+	bindingTimer    = "timer"
+	bindingRequest  = "req"
+	bindingResponse = "res"
+)
+
+// messageSender sends to one queue or topic.
+type messageSender interface {
+	SendMessage(ctx context.Context, msg *azservicebus.Message, opts *azservicebus.SendMessageOptions) error
+	ScheduleMessages(ctx context.Context, msgs []*azservicebus.Message, at time.Time, opts *azservicebus.ScheduleMessagesOptions) ([]int64, error)
+}
+
+var _ messageSender = (*azservicebus.Sender)(nil)
+
+// batchAPI is the part of the Batch client the functions use.
+type batchAPI interface {
+	GetPool(ctx context.Context, poolID string, opts *batch.GetOptions) (*batch.Pool, error)
+	CreatePool(ctx context.Context, pool batch.PoolAddParameter) error
+	ResizePool(ctx context.Context, poolID string, params batch.PoolResizeParameter) error
+	DeletePool(ctx context.Context, poolID string) error
+	GetJob(ctx context.Context, jobID string, opts *batch.GetOptions) (*batch.Job, error)
+	CreateJob(ctx context.Context, job batch.JobAddParameter) error
+	PatchJob(ctx context.Context, jobID string, patch batch.JobPatchParameter) error
+	TerminateJob(ctx context.Context, jobID, reason string) error
+	DeleteJob(ctx context.Context, jobID string) error
+	GetTaskCounts(ctx context.Context, jobID string) (*batch.TaskCountsResult, error)
+	AddTasks(ctx context.Context, jobID string, tasks []batch.TaskAddParameter, opts *batch.AddTasksOptions) (*batch.AddTasksResult, error)
+	GetTask(ctx context.Context, jobID, taskID string, opts *batch.GetOptions) (*batch.Task, error)
+	NewListTasksPager(jobID string, opts *batch.ListOptions) *runtime.Pager[batch.ListPage[batch.Task]]
+	DeleteTask(ctx context.Context, jobID, taskID string) error
+}
+
+var _ batchAPI = (*batch.Client)(nil)
+
+// signer mints SAS URLs for tasks.
+type signer interface {
+	ReadBlobURL(ctx context.Context, container, blob string, lifetime time.Duration) (string, error)
+	WriteContainerURL(ctx context.Context, container string, lifetime time.Duration) (string, error)
+	AccountURL() string
+}
+
+var _ signer = (*blobaccess.Signer)(nil)
+
+// blobAPI is the part of the blob client the functions use: creating the
+// output container once, and reading the end of a task's stderr.txt.
+type blobAPI interface {
+	CreateContainer(ctx context.Context, containerName string, o *azblob.CreateContainerOptions) (azblob.CreateContainerResponse, error)
+	DownloadStream(ctx context.Context, containerName, blobName string, o *azblob.DownloadStreamOptions) (azblob.DownloadStreamResponse, error)
+}
+
+var _ blobAPI = (*azblob.Client)(nil)
+
+// statusStore keeps per-file status documents.
+type statusStore interface {
+	Put(ctx context.Context, st results.FileStatus) (bool, error)
+	Get(ctx context.Context, container, blob string) (*results.FileStatus, error)
+	Summarize(ctx context.Context, limit int) (results.Summary, error)
+}
+
+var _ statusStore = (*results.StatusStore)(nil)
+
+// Deps are the clients the functions use.
+type Deps struct {
+	Batch    batchAPI
+	Arrivals messageSender // the arrivals queue
+	Results  messageSender // the results topic
+	Signer   signer
+	Blobs    blobAPI
+	Status   statusStore
+}
+
+// Options tune an App. nil means defaults.
+type Options struct {
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// AddTasks tunes the Batch client's AddTasks.
+	AddTasks *batch.AddTasksOptions
+}
+
+// App is the function app: configuration, clients and the functions.
+// Safe for concurrent use.
+type App struct {
+	cfg  *config.Config
+	log  *slog.Logger
+	d    Deps
+	now  func() time.Time
+	opts Options
+	out  containerOnce
+}
+
+// New returns the app. All Deps must be set.
+func New(cfg *config.Config, log *slog.Logger, d Deps, opts *Options) *App {
+	a := &App{cfg: cfg, log: log, d: d, now: time.Now}
+	if opts != nil {
+		a.opts = *opts
+		if opts.Now != nil {
+			a.now = opts.Now
+		}
+	}
+	return a
+}
+
+// Register adds the four functions to mux.
+func (a *App) Register(mux *customhandler.Mux) {
+	mux.Handle(FuncBlobCreated, customhandler.HandlerFunc(a.BlobCreated))
+	mux.Handle(FuncSubmitTasks, customhandler.HandlerFunc(a.SubmitTasks))
+	mux.Handle(FuncSweepPools, customhandler.HandlerFunc(a.SweepPools))
+	mux.Handle(FuncStatus, customhandler.HandlerFunc(a.Status))
+}
