@@ -3,6 +3,7 @@ package batchemu
 import (
 	"context"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -83,6 +84,10 @@ func TestRestartRequeuesRunningTasks(t *testing.T) {
 	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "done", "commandLine": "true"})
 	env.waitTaskState("j", "done", "completed", 10*time.Second)
 	env.waitTaskState("j", "slow", "running", 10*time.Second)
+	env.waitFor("first attempt started", 10*time.Second, func() bool {
+		m, _ := filepath.Glob(filepath.Join(dir, "nodes", "p", "*", "shared", "again"))
+		return len(m) == 1
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Close(ctx); err != nil {
