@@ -48,7 +48,7 @@ func connString(addr, key string) string {
 }
 
 // newEnv starts an in-process emulator on 127.0.0.1:0 and a client for it.
-func newEnv(t *testing.T, opts *sbemu.Options) *env {
+func newEnv(t testing.TB, opts *sbemu.Options) *env {
 	t.Helper()
 	if opts == nil {
 		opts = &sbemu.Options{}
@@ -84,7 +84,7 @@ func newEnv(t *testing.T, opts *sbemu.Options) *env {
 	return e
 }
 
-func (e *env) newClient(t *testing.T, key string) *azservicebus.Client {
+func (e *env) newClient(t testing.TB, key string) *azservicebus.Client {
 	t.Helper()
 	c, err := azservicebus.NewClientFromConnectionString(connString(e.addr, key), &azservicebus.ClientOptions{
 		RetryOptions: azservicebus.RetryOptions{MaxRetries: 1, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond},
@@ -103,7 +103,7 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-func (e *env) sender(t *testing.T, entity string) *azservicebus.Sender {
+func (e *env) sender(t testing.TB, entity string) *azservicebus.Sender {
 	t.Helper()
 	s, err := e.client.NewSender(entity, nil)
 	if err != nil {
@@ -113,7 +113,7 @@ func (e *env) sender(t *testing.T, entity string) *azservicebus.Sender {
 	return s
 }
 
-func (e *env) receiver(t *testing.T, entity string, opts *azservicebus.ReceiverOptions) *azservicebus.Receiver {
+func (e *env) receiver(t testing.TB, entity string, opts *azservicebus.ReceiverOptions) *azservicebus.Receiver {
 	t.Helper()
 	r, err := e.client.NewReceiverForQueue(entity, opts)
 	if err != nil {
