@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -33,27 +34,36 @@ func (s *sources) Set(v string) error {
 }
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Environ(), os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "funchost:", err)
+		stop()
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// run parses args, runs the host until ctx ends (SIGINT/SIGTERM in main) or
+// the host stops on its own, and shuts it down gracefully.
+func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("funchost", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var (
-		app        = flag.String("app", ".", "function app directory (host.json, handler, <Function>/function.json)")
-		settings   = flag.String("settings", "", "local.settings.json (default <app>/local.settings.json, optional)")
-		addr       = flag.String("addr", "127.0.0.1:7071", "listen address for HTTP functions, /admin and /runtime/webhooks")
-		state      = flag.String("state", "", "state directory for timer status and Event Grid deliveries (default <app>/.funchost)")
-		poll       = flag.Duration("blob-poll", time.Second, "how often watched blob containers are listed")
-		logFormat  = flag.String("log-format", "text", "log format: text or json")
-		logLevel   = flag.String("log-level", "info", "log level: debug, info, warn or error")
+		app        = fs.String("app", ".", "function app directory (host.json, handler, <Function>/function.json)")
+		settings   = fs.String("settings", "", "local.settings.json (default <app>/local.settings.json, optional)")
+		addr       = fs.String("addr", "127.0.0.1:7071", "listen address for HTTP functions, /admin and /runtime/webhooks")
+		state      = fs.String("state", "", "state directory for timer status and Event Grid deliveries (default <app>/.funchost)")
+		poll       = fs.Duration("blob-poll", time.Second, "how often watched blob containers are listed")
+		logFormat  = fs.String("log-format", "text", "log format: text or json")
+		logLevel   = fs.String("log-level", "info", "log level: debug, info, warn or error")
 		eventGrids sources
 	)
-	flag.Var(&eventGrids, "eventgrid-blob", "deliver BlobCreated events for a container to an eventGridTrigger function: Function=[Connection:]container (repeatable)")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", flag.Args())
+	fs.Var(&eventGrids, "eventgrid-blob", "deliver BlobCreated events for a container to an eventGridTrigger function: Function=[Connection:]container (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 
 	var level slog.Level
@@ -64,9 +74,9 @@ func run() error {
 	var handler slog.Handler
 	switch strings.ToLower(*logFormat) {
 	case "text":
-		handler = slog.NewTextHandler(os.Stderr, hopts)
+		handler = slog.NewTextHandler(stderr, hopts)
 	case "json":
-		handler = slog.NewJSONHandler(os.Stderr, hopts)
+		handler = slog.NewJSONHandler(stderr, hopts)
 	default:
 		return fmt.Errorf("--log-format %q: want text or json", *logFormat)
 	}
@@ -78,19 +88,17 @@ func run() error {
 		HTTPAddr:             *addr,
 		StateDir:             *state,
 		Logger:               log,
-		Environ:              os.Environ(),
+		Environ:              environ,
 		EventGridBlobSources: eventGrids,
 		BlobPollInterval:     *poll,
 	})
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if err := h.Start(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "funchost: functions %s listening on http://%s\n", strings.Join(h.Functions(), ", "), h.Addr())
+	fmt.Fprintf(stderr, "funchost: functions %s listening on http://%s\n", strings.Join(h.Functions(), ", "), h.Addr())
 
 	var runErr error
 	select {
