@@ -191,8 +191,8 @@ type readSeekCloser struct{ *bytes.Reader }
 func (readSeekCloser) Close() error { return nil }
 
 func TestEventGridWebhook(t *testing.T) {
-	a := newTestApp(t, basicHostJSON, map[string]string{"OnBlobCreated": eventGridFunction, "Tick": timerFunction}, nil)
-	a.setConfig(t, `{"body": {"OnBlobCreated": "{}"}}`)
+	a := newTestApp(t, basicHostJSON, map[string]string{"OnBlobCreated": eventGridFunction, "Failing": eventGridFunction, "Tick": timerFunction}, nil)
+	a.setConfig(t, `{"body": {"OnBlobCreated": "{}"}, "status": {"Failing": 500}}`)
 	opts := testOptions(a, newLogCapture())
 	opts.Now = fixedClock(testNow)
 	h := startHost(t, opts)
@@ -211,6 +211,9 @@ func TestEventGridWebhook(t *testing.T) {
 		{name: "notification", query: "functionName=OnBlobCreated", typ: "Notification", body: event, status: http.StatusAccepted},
 		{name: "validation handshake", query: "functionName=OnBlobCreated", typ: "SubscriptionValidation", body: `[{"data": {"validationCode": "abc"}}]`, status: http.StatusOK, want: `{"validationResponse":"abc"}`},
 		{name: "missing event type", query: "functionName=OnBlobCreated", body: event, status: http.StatusBadRequest},
+		{name: "failed invocation", query: "functionName=Failing", typ: "Notification", body: event, status: http.StatusInternalServerError},
+		{name: "unsubscribe", query: "functionName=OnBlobCreated", typ: "Unsubscribe", body: event, status: http.StatusAccepted},
+		{name: "unknown function", query: "functionName=Nope", typ: "Notification", body: event, status: http.StatusNotFound, want: "cannot find function: 'Nope'\n"},
 		{name: "not an event grid function", query: "functionName=Tick", typ: "Notification", body: event, status: http.StatusNotFound},
 		{name: "body not JSON", query: "functionName=OnBlobCreated", typ: "Notification", body: `nope`, status: http.StatusBadRequest},
 	}

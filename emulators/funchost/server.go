@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -419,13 +420,26 @@ func decodeEvents(raw []byte) ([]map[string]any, error) {
 	return []map[string]any{ev}, nil
 }
 
-// handleEventGridWebhook is the local Event Grid endpoint
-// (POST /runtime/webhooks/eventgrid?functionName=<fn>, aeg-event-type header).
+// handleEventGridWebhook is the Event Grid extension's endpoint
+// (POST /runtime/webhooks/eventgrid?functionName=<fn>), following its
+// HttpRequestProcessor: the aeg-event-type header selects the validation
+// handshake, notifications (events invoked in parallel; 202, or 500 with the
+// first failure) or Unsubscribe (202); anything else is 400.
 func (h *Host) handleEventGridWebhook(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("functionName")
 	fn := h.function(strings.TrimPrefix(name, "Host.Functions."))
-	if fn == nil || !fn.EventGrid {
-		http.Error(w, fmt.Sprintf("no eventGridTrigger function named %q", name), http.StatusNotFound)
+	if fn == nil || !fn.EventGrid || fn.Disabled {
+		http.Error(w, fmt.Sprintf("cannot find function: '%s'", name), http.StatusNotFound)
+		return
+	}
+	typ := r.Header.Get("aeg-event-type")
+	switch strings.ToLower(typ) {
+	case "subscriptionvalidation", "notification":
+	case "unsubscribe":
+		w.WriteHeader(http.StatusAccepted)
+		return
+	default:
+		http.Error(w, fmt.Sprintf("aeg-event-type %q must be SubscriptionValidation, Notification or Unsubscribe", typ), http.StatusBadRequest)
 		return
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
@@ -438,29 +452,26 @@ func (h *Host) handleEventGridWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	switch typ := r.Header.Get("aeg-event-type"); strings.ToLower(typ) {
-	case "subscriptionvalidation":
+	if strings.EqualFold(typ, "subscriptionvalidation") {
 		data, _ := events[0]["data"].(map[string]any)
 		writeJSON(w, http.StatusOK, map[string]any{"validationResponse": data["validationCode"]})
 		return
-	case "notification":
-	default:
-		http.Error(w, fmt.Sprintf("aeg-event-type %q must be Notification or SubscriptionValidation", typ), http.StatusBadRequest)
-		return
 	}
-	if fn.Disabled {
-		http.Error(w, fmt.Sprintf("function %q is disabled", fn.Name), http.StatusNotFound)
-		return
+	errs := make([]error, len(events))
+	var wg sync.WaitGroup
+	for i, ev := range events {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = h.deliverEvent(r.Context(), fn, ev, "EventGrid")
+		}()
 	}
-	var failed []error
-	for _, ev := range events {
-		if err := h.deliverEvent(r.Context(), fn, ev, "EventGrid"); err != nil {
-			failed = append(failed, err)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
 		}
-	}
-	if len(failed) > 0 {
-		http.Error(w, errors.Join(failed...).Error(), http.StatusInternalServerError)
-		return
 	}
 	w.WriteHeader(http.StatusAccepted)
 }
