@@ -32,7 +32,7 @@ func TestAutoScaleGrowsAndShrinks(t *testing.T) {
 	}
 	env.must(200, "POST", "/jobs/j/addtaskcollection", map[string]any{"value": tasks})
 	maxNodes := 0.0
-	env.waitFor("all tasks completed", 20*time.Second, func() bool {
+	env.waitFor("all tasks completed", 60*time.Second, func() bool {
 		p := env.must(200, "GET", "/pools/asp", nil).json(t)
 		if n := p["currentDedicatedNodes"].(float64); n > maxNodes {
 			maxNodes = n
@@ -43,7 +43,7 @@ func TestAutoScaleGrowsAndShrinks(t *testing.T) {
 	if maxNodes != 3 {
 		t.Errorf("pool grew to %v nodes, want 3", maxNodes)
 	}
-	env.waitFor("pool shrank to 0", 10*time.Second, func() bool {
+	env.waitFor("pool shrank to 0", 60*time.Second, func() bool {
 		p := env.must(200, "GET", "/pools/asp", nil).json(t)
 		return p["currentDedicatedNodes"] == 0.0 && p["allocationState"] == "steady"
 	})

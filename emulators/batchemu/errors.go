@@ -137,6 +137,8 @@ func errJobState(state jobState) *apiError {
 		return newError(http.StatusConflict, codeJobBeingDeleted, "The specified job has been marked for deletion and is being garbage collected.")
 	case jobTerminating:
 		return newError(http.StatusConflict, codeJobBeingTerminated, "The specified job is being terminated.")
+	case jobDisabled, jobDisabling:
+		return newError(http.StatusConflict, "JobDisabled", "The specified job is disabled.")
 	case jobCompleted:
 		return newError(http.StatusConflict, codeJobCompleted, "The specified job is already in a completed state.")
 	default:

@@ -59,22 +59,89 @@ func sizeOf(info fs.FileInfo) int64 {
 	return info.Size()
 }
 
-func (s *Server) listTaskFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+// fileRoot is a directory served by the files API and the URL prefix of
+// its entries.
+type fileRoot struct{ dir, urlBase string }
+
+func (s *Server) taskFiles(r *http.Request, rc *reqCtx) (fileRoot, *apiError) {
 	dir, jobID, taskID, e := s.taskDir(r)
+	return fileRoot{dir, rc.base + "/jobs/" + jobID + "/tasks/" + taskID + "/files"}, e
+}
+
+// nodeFiles resolves the node files API root: the node's directory.
+func (s *Server) nodeFiles(r *http.Request, rc *reqCtx) (fileRoot, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, e := s.lookupPool(r.PathValue("poolId"))
+	if e != nil {
+		return fileRoot{}, e
+	}
+	_, n := s.findNode(key(p.Pool.ID), r.PathValue("nodeId"))
+	if n == nil {
+		return fileRoot{}, errNodeNotFound()
+	}
+	return fileRoot{n.Dir, rc.base + "/pools/" + p.Pool.ID + "/nodes/" + n.Node.ID + "/files"}, nil
+}
+
+func (s *Server) listTaskFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	root, e := s.taskFiles(r, rc)
 	if e != nil {
 		return e
 	}
+	return listFiles(w, r, rc, root)
+}
+
+func (s *Server) getTaskFile(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	root, e := s.taskFiles(r, rc)
+	if e != nil {
+		return e
+	}
+	return serveFile(w, r, root)
+}
+
+func (s *Server) deleteTaskFile(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	root, e := s.taskFiles(r, rc)
+	if e != nil {
+		return e
+	}
+	return deleteFile(w, r, root)
+}
+
+func (s *Server) listNodeFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	root, e := s.nodeFiles(r, rc)
+	if e != nil {
+		return e
+	}
+	return listFiles(w, r, rc, root)
+}
+
+func (s *Server) getNodeFile(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	root, e := s.nodeFiles(r, rc)
+	if e != nil {
+		return e
+	}
+	return serveFile(w, r, root)
+}
+
+func (s *Server) deleteNodeFile(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	root, e := s.nodeFiles(r, rc)
+	if e != nil {
+		return e
+	}
+	return deleteFile(w, r, root)
+}
+
+func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot) *apiError {
 	recursive := strings.EqualFold(r.URL.Query().Get("recursive"), "true")
-	urlBase := rc.base + "/jobs/" + jobID + "/tasks/" + taskID + "/files"
 	var items []listItem
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(root.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if p == dir {
+		if p == root.dir {
 			return nil
 		}
-		rel, err := filepath.Rel(dir, p)
+		rel, err := filepath.Rel(root.dir, p)
 		if err != nil {
 			return err
 		}
@@ -83,38 +150,42 @@ func (s *Server) listTaskFiles(w http.ResponseWriter, r *http.Request, rc *reqCt
 			return err
 		}
 		name := filepath.ToSlash(rel)
-		items = append(items, listItem{sortKey: name, obj: fileEntry(urlBase, name, info)})
+		items = append(items, listItem{sortKey: name, obj: fileEntry(root.urlBase, name, info)})
 		if d.IsDir() && !recursive {
 			return filepath.SkipDir
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return newError(http.StatusInternalServerError, codeInternalError, "list task files: "+err.Error())
+		return newError(http.StatusInternalServerError, codeInternalError, "list files: "+err.Error())
 	}
 	sortItems(items)
 	return writeList(w, r, rc, items, schemaOf(nodeFile{}), "files")
 }
 
-func (s *Server) getTaskFile(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	dir, jobID, taskID, e := s.taskDir(r)
-	if e != nil {
-		return e
-	}
+// resolveFile maps the {filePath...} of r to a path under root.
+func resolveFile(r *http.Request, root fileRoot) (string, string, *apiError) {
 	name := r.PathValue("filePath")
 	clean := path.Clean("/" + name)[1:]
 	if clean == "" || clean != strings.TrimSuffix(name, "/") || strings.HasPrefix(clean, "..") {
-		return newError(http.StatusBadRequest, codeInvalidQueryParameterValue, "The file path is not valid.", "FilePath", name)
+		return "", "", newError(http.StatusBadRequest, codeInvalidQueryParameterValue, "The file path is not valid.", "FilePath", name)
 	}
-	full := filepath.Join(dir, filepath.FromSlash(clean))
+	return filepath.Join(root.dir, filepath.FromSlash(clean)), clean, nil
+}
+
+func serveFile(w http.ResponseWriter, r *http.Request, root fileRoot) *apiError {
+	full, clean, e := resolveFile(r, root)
+	if e != nil {
+		return e
+	}
 	info, err := os.Stat(full)
 	if err != nil {
-		return newError(http.StatusNotFound, codeFileNotFound, "The specified file does not exist.", "FilePath", name)
+		return newError(http.StatusNotFound, codeFileNotFound, "The specified file does not exist.", "FilePath", clean)
 	}
 	h := w.Header()
 	h.Set("ocp-creation-time", info.ModTime().UTC().Format(http.TimeFormat))
 	h.Set("ocp-batch-file-isdirectory", strconv.FormatBool(info.IsDir()))
-	h.Set("ocp-batch-file-url", rc.base+"/jobs/"+jobID+"/tasks/"+taskID+"/files/"+clean)
+	h.Set("ocp-batch-file-url", root.urlBase+"/"+clean)
 	h.Set("ocp-batch-file-mode", fileMode(info.Mode()))
 	if info.IsDir() {
 		h.Set("Content-Length", "0")
@@ -123,7 +194,7 @@ func (s *Server) getTaskFile(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	}
 	f, err := os.Open(full)
 	if err != nil {
-		return newError(http.StatusNotFound, codeFileNotFound, "The specified file does not exist.", "FilePath", name)
+		return newError(http.StatusNotFound, codeFileNotFound, "The specified file does not exist.", "FilePath", clean)
 	}
 	defer f.Close()
 	if rg := r.Header.Get("ocp-range"); rg != "" && r.Header.Get("Range") == "" {
@@ -131,5 +202,31 @@ func (s *Server) getTaskFile(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	}
 	h.Set("Content-Type", "application/octet-stream")
 	http.ServeContent(w, r, "", info.ModTime(), f)
+	return nil
+}
+
+// deleteFile removes a file, or a directory when recursive=true.
+func deleteFile(w http.ResponseWriter, r *http.Request, root fileRoot) *apiError {
+	full, clean, e := resolveFile(r, root)
+	if e != nil {
+		return e
+	}
+	info, err := os.Stat(full)
+	if err != nil {
+		return newError(http.StatusNotFound, codeFileNotFound, "The specified file does not exist.", "FilePath", clean)
+	}
+	if info.IsDir() {
+		if !strings.EqualFold(r.URL.Query().Get("recursive"), "true") {
+			return newError(http.StatusConflict, codeOperationInvalidForState,
+				"The specified path is a directory; delete it with recursive=true.", "FilePath", clean)
+		}
+		err = os.RemoveAll(full)
+	} else {
+		err = os.Remove(full)
+	}
+	if err != nil {
+		return newError(http.StatusInternalServerError, codeInternalError, "delete file: "+err.Error())
+	}
+	w.WriteHeader(http.StatusOK)
 	return nil
 }

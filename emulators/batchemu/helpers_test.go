@@ -49,7 +49,7 @@ func startServer(t *testing.T, opts *Options) *testEnv {
 	go func() { _ = srv.Serve(ln) }()
 	env := &testEnv{t: t, srv: srv, base: "http://" + ln.Addr().String(), now: srv.now}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		if err := srv.Close(ctx); err != nil {
 			t.Errorf("Close: %v", err)

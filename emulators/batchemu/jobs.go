@@ -231,7 +231,7 @@ func (s *Server) terminateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	if e != nil {
 		return e
 	}
-	if st := jobState(j.Job.State); st != jobActive {
+	if st := jobState(j.Job.State); !jobOpen(st) {
 		return errJobState(st)
 	}
 	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
@@ -296,8 +296,12 @@ func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, r
 	}
 	job := &j.Job
 	if in.PoolInfo != nil && !equalFoldID(in.PoolInfo.PoolID, job.PoolInfo.PoolID) {
-		return newError(http.StatusConflict, codeOperationInvalidForState,
-			"The pool of a job can only be changed while the job is disabled; the emulator does not support disabling jobs.")
+		if jobState(job.State) != jobDisabled {
+			return newError(http.StatusConflict, codeOperationInvalidForState,
+				"The pool of a job can only be changed while the job is disabled.")
+		}
+		job.PoolInfo = *in.PoolInfo
+		job.ExecutionInfo.PoolID = in.PoolInfo.PoolID
 	}
 	if replace {
 		job.Priority, job.MaxParallelTasks, job.AllowTaskPreemption = 0, -1, false
@@ -331,6 +335,74 @@ func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, r
 }
 
 func equalFoldID(a, b string) bool { return key(a) == key(b) }
+
+func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in struct {
+		DisableTasks string `json:"disableTasks"`
+	}
+	if _, e := readJSON(r, &in, false); e != nil {
+		return e
+	}
+	if in.DisableTasks == "" {
+		return errMissingProperty("disableTasks")
+	}
+	mode, e := normEnum("disableTasks", in.DisableTasks, "requeue", "terminate", "wait")
+	if e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, e := s.lookupJob(r.PathValue("jobId"))
+	if e != nil {
+		return e
+	}
+	if st := jobState(j.Job.State); st != jobActive {
+		return errJobState(st)
+	}
+	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
+		return e
+	}
+	s.setJobState(j, jobDisabling, rc.now)
+	for _, t := range j.Tasks {
+		if t.Task.State != taskRunning {
+			continue
+		}
+		switch mode {
+		case "requeue":
+			s.requeueTask(j, t, rc.now)
+		case "terminate":
+			s.endTask(j, t, rc.now)
+		}
+	}
+	s.wake()
+	setEntityHeaders(w, j.Job.ETag, rc.now, rc.base+"/jobs/"+j.Job.ID)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+func (s *Server) enableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, e := s.lookupJob(r.PathValue("jobId"))
+	if e != nil {
+		return e
+	}
+	switch st := jobState(j.Job.State); st {
+	case jobDisabled, jobDisabling:
+	case jobActive, jobEnabling:
+		return newError(http.StatusConflict, codeOperationInvalidForState, "The specified job is not disabled.")
+	default:
+		return errJobState(st)
+	}
+	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
+		return e
+	}
+	s.setJobState(j, jobEnabling, rc.now)
+	s.wake()
+	setEntityHeaders(w, j.Job.ETag, rc.now, rc.base+"/jobs/"+j.Job.ID)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
 
 // taskCountsAPIVersion is the first api-version answering taskcounts with
 // {taskCounts, taskSlotCounts}; older versions get the bare counts.

@@ -13,7 +13,7 @@ func TestPoolLifecycle(t *testing.T) {
 	if r.header.Get("ETag") == "" || r.header.Get("DataServiceId") != env.base+"/pools/p1" || r.header.Get("Last-Modified") == "" || r.header.Get("request-id") == "" {
 		t.Errorf("missing entity headers: %v", r.header)
 	}
-	env.waitFor("2 idle nodes", 5*time.Second, func() bool {
+	env.waitFor("2 idle nodes", 30*time.Second, func() bool {
 		p := env.must(http.StatusOK, "GET", "/pools/p1", nil).json(t)
 		idle := env.must(http.StatusOK, "GET", "/pools/p1/nodes?$filter=state%20eq%20'idle'", nil).json(t)["value"].([]any)
 		return p["allocationState"] == "steady" && p["currentDedicatedNodes"] == 2.0 && len(idle) == 2
@@ -52,7 +52,7 @@ func TestPoolLifecycle(t *testing.T) {
 		t.Errorf("patch did not set metadata")
 	}
 	env.must(http.StatusAccepted, "POST", "/pools/p1/resize", map[string]any{"targetDedicatedNodes": 1, "nodeDeallocationOption": "terminate"})
-	env.waitFor("shrink to 1", 5*time.Second, func() bool {
+	env.waitFor("shrink to 1", 30*time.Second, func() bool {
 		p := env.must(200, "GET", "/pools/p1", nil).json(t)
 		return p["allocationState"] == "steady" && p["currentDedicatedNodes"] == 1.0
 	})
@@ -66,7 +66,7 @@ func TestPoolLifecycle(t *testing.T) {
 	} else if r.status == 409 && r.code() != codePoolBeingDeleted {
 		t.Errorf("patch deleting pool: code %s", r.code())
 	}
-	env.waitFor("pool gone", 5*time.Second, func() bool { return env.call("GET", "/pools/p1", nil).status == 404 })
+	env.waitFor("pool gone", 30*time.Second, func() bool { return env.call("GET", "/pools/p1", nil).status == 404 })
 }
 
 func TestPoolErrors(t *testing.T) {
@@ -157,7 +157,7 @@ func TestResizeConflicts(t *testing.T) {
 		t.Fatalf("resize while resizing: %d %s, want 409 PoolBeingResized", r.status, r.body)
 	}
 	env.must(http.StatusAccepted, "POST", "/pools/p/stopresize", nil)
-	env.waitFor("steady after stopresize", 5*time.Second, func() bool {
+	env.waitFor("steady after stopresize", 30*time.Second, func() bool {
 		return env.must(200, "GET", "/pools/p", nil).json(t)["allocationState"] == "steady"
 	})
 	nodes := env.must(200, "GET", "/pools/p/nodes", nil).json(t)["value"].([]any)

@@ -22,6 +22,10 @@ func (s *Server) routes() *http.ServeMux {
 	h("POST /pools/{poolId}/removenodes", s.removeNodes)
 	h("GET /pools/{poolId}/nodes", s.listNodes)
 	h("GET /pools/{poolId}/nodes/{nodeId}", s.getNode)
+	h("GET /pools/{poolId}/nodes/{nodeId}/files", s.listNodeFiles)
+	h("GET /pools/{poolId}/nodes/{nodeId}/files/{filePath...}", s.getNodeFile)
+	h("HEAD /pools/{poolId}/nodes/{nodeId}/files/{filePath...}", s.getNodeFile)
+	h("DELETE /pools/{poolId}/nodes/{nodeId}/files/{filePath...}", s.deleteNodeFile)
 
 	h("POST /jobs", s.addJob)
 	h("GET /jobs", s.listJobs)
@@ -30,6 +34,8 @@ func (s *Server) routes() *http.ServeMux {
 	h("PATCH /jobs/{jobId}", s.patchJob)
 	h("PUT /jobs/{jobId}", s.updateJob)
 	h("POST /jobs/{jobId}/terminate", s.terminateJob)
+	h("POST /jobs/{jobId}/disable", s.disableJob)
+	h("POST /jobs/{jobId}/enable", s.enableJob)
 	h("GET /jobs/{jobId}/taskcounts", s.getTaskCounts)
 
 	h("POST /jobs/{jobId}/tasks", s.addTask)
@@ -43,6 +49,7 @@ func (s *Server) routes() *http.ServeMux {
 	h("GET /jobs/{jobId}/tasks/{taskId}/files", s.listTaskFiles)
 	h("GET /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", s.getTaskFile)
 	h("HEAD /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", s.getTaskFile)
+	h("DELETE /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", s.deleteTaskFile)
 
 	m.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 		for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {

@@ -515,6 +515,16 @@ func (s *Server) stepJobs(now time.Time) {
 		case jobTerminating:
 			s.setJobState(j, jobCompleted, now)
 			j.Job.ExecutionInfo.EndTime = wtp(now)
+		case jobEnabling:
+			s.setJobState(j, jobActive, now)
+		case jobDisabling:
+			running := false
+			for _, t := range j.Tasks {
+				running = running || t.Task.State == taskRunning
+			}
+			if !running {
+				s.setJobState(j, jobDisabled, now)
+			}
 		case jobActive:
 			if d := j.Job.Constraints.MaxWallClockTime; d != nil && time.Duration(*d) != infiniteDuration &&
 				now.Sub(j.Job.CreationTime.Time) > time.Duration(*d) {
@@ -710,7 +720,7 @@ func (s *Server) finishTask(a *attempt, res executor.Result) {
 	if c := t.Task.Constraints.MaxTaskRetryCount; c != nil {
 		max = *c
 	}
-	if appFailure && (max == -1 || ei.RetryCount < max) && jobState(j.Job.State) == jobActive {
+	if appFailure && (max == -1 || ei.RetryCount < max) && jobOpen(jobState(j.Job.State)) {
 		ei.RetryCount++
 		ei.LastRetryTime = wtp(now)
 		ei.ExitCode = res.ExitCode

@@ -13,6 +13,9 @@ type jobState string
 
 const (
 	jobActive      jobState = "active"
+	jobDisabling   jobState = "disabling"
+	jobDisabled    jobState = "disabled"
+	jobEnabling    jobState = "enabling"
 	jobTerminating jobState = "terminating"
 	jobCompleted   jobState = "completed"
 	jobDeleting    jobState = "deleting"

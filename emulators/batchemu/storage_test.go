@@ -66,7 +66,7 @@ func TestTaskWithAzurite(t *testing.T) {
 				"uploadOptions": map[string]any{"uploadCondition": "taskcompletion"}},
 		},
 	})
-	task := env.waitTaskState("j", "t", "completed", 20*time.Second)
+	task := env.waitTaskState("j", "t", "completed", 60*time.Second)
 	if lookupPath(task, "executionInfo/result") != "success" {
 		t.Fatalf("task failed: %v", task["executionInfo"])
 	}

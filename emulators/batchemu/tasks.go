@@ -118,16 +118,26 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 	}, nil
 }
 
-// activeJob looks up a job that accepts new tasks; mu held.
+// activeJob looks up a job that accepts new tasks (active, or disabled:
+// its tasks then wait for enable); mu held.
 func (s *Server) activeJob(id string) (*jobRec, *apiError) {
 	j, e := s.lookupJob(id)
 	if e != nil {
 		return nil, e
 	}
-	if st := jobState(j.Job.State); st != jobActive {
-		return nil, errJobState(st)
+	if !jobOpen(jobState(j.Job.State)) {
+		return nil, errJobState(jobState(j.Job.State))
 	}
 	return j, nil
+}
+
+// jobOpen reports whether a job in state st is neither ending nor ended.
+func jobOpen(st jobState) bool {
+	switch st {
+	case jobActive, jobDisabling, jobDisabled, jobEnabling:
+		return true
+	}
+	return false
 }
 
 // insertTask stores a built task; mu held.
@@ -326,7 +336,7 @@ func (s *Server) reactivateTask(w http.ResponseWriter, r *http.Request, rc *reqC
 	if e != nil {
 		return e
 	}
-	if st := jobState(j.Job.State); st != jobActive {
+	if st := jobState(j.Job.State); !jobOpen(st) {
 		return errJobState(st)
 	}
 	if t.Task.State != taskCompleted {

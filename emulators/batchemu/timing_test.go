@@ -21,13 +21,18 @@ func newClockEnv(t *testing.T, opts *Options) (*testEnv, *fakeClock) {
 func TestNodeStartDelay(t *testing.T) {
 	env, clock := newClockEnv(t, &Options{NodeStartDelay: time.Hour})
 	env.must(http.StatusCreated, "POST", "/pools", pool("p", 1))
-	time.Sleep(50 * time.Millisecond)
-	nodes := env.must(200, "GET", "/pools/p/nodes", nil).json(t)["value"].([]any)
+	var nodes []any
+	env.waitFor("node allocated", 30*time.Second, func() bool {
+		nodes = env.must(200, "GET", "/pools/p/nodes", nil).json(t)["value"].([]any)
+		return len(nodes) == 1
+	})
+	time.Sleep(50 * time.Millisecond) // the fake clock stands still: the node must stay "creating"
+	nodes = env.must(200, "GET", "/pools/p/nodes", nil).json(t)["value"].([]any)
 	if len(nodes) != 1 || nodes[0].(map[string]any)["state"] != "creating" {
 		t.Fatalf("nodes before the delay: %v", nodes)
 	}
 	clock.Advance(time.Hour)
-	env.waitFor("node idle", 5*time.Second, func() bool {
+	env.waitFor("node idle", 30*time.Second, func() bool {
 		n := env.must(200, "GET", "/pools/p/nodes", nil).json(t)["value"].([]any)[0].(map[string]any)
 		return n["state"] == "idle" && n["lastBootTime"] != nil
 	})
@@ -38,10 +43,10 @@ func TestRetentionAndJobWallClock(t *testing.T) {
 	setupJob(t, env, "p", 1, map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"},
 		"constraints": map[string]any{"maxWallClockTime": "PT3H"}})
 	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "t", "commandLine": "echo kept", "constraints": map[string]any{"retentionTime": "PT1H"}})
-	env.waitTaskState("j", "t", "completed", 10*time.Second)
+	env.waitTaskState("j", "t", "completed", 60*time.Second)
 	env.must(200, "GET", "/jobs/j/tasks/t/files/stdout.txt", nil)
 	clock.Advance(2 * time.Hour)
-	env.waitFor("files cleaned up", 5*time.Second, func() bool {
+	env.waitFor("files cleaned up", 30*time.Second, func() bool {
 		r := env.call("GET", "/jobs/j/tasks/t/files/stdout.txt", nil)
 		return r.status == 409 && r.code() == codeTaskFilesCleanedup
 	})
@@ -49,7 +54,7 @@ func TestRetentionAndJobWallClock(t *testing.T) {
 		t.Fatalf("job %v before its maxWallClockTime", st)
 	}
 	clock.Advance(2 * time.Hour)
-	env.waitFor("job terminated by its wall clock", 5*time.Second, func() bool {
+	env.waitFor("job terminated by its wall clock", 30*time.Second, func() bool {
 		j := env.must(200, "GET", "/jobs/j", nil).json(t)
 		return j["state"] == "completed" && lookupPath(j, "executionInfo/terminateReason") == "MaxWallClockTimeExpiry"
 	})
@@ -66,7 +71,7 @@ func TestAutoScalePeriodicEvaluation(t *testing.T) {
 		t.Fatalf("pool resized before the evaluation interval: %v", p["targetDedicatedNodes"])
 	}
 	clock.Advance(5 * time.Minute)
-	env.waitFor("autoscale to 2 nodes", 5*time.Second, func() bool {
+	env.waitFor("autoscale to 2 nodes", 30*time.Second, func() bool {
 		p := env.must(200, "GET", "/pools/p", nil).json(t)
 		return p["targetDedicatedNodes"] == 2.0
 	})
@@ -85,7 +90,7 @@ func TestConcurrencyLimit(t *testing.T) {
 	for _, id := range []string{"a", "b", "c"} {
 		env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": id, "commandLine": "sleep 0.2"})
 	}
-	env.waitFor("all tasks done", 10*time.Second, func() bool {
+	env.waitFor("all tasks done", 60*time.Second, func() bool {
 		c := env.must(200, "GET", "/jobs/j/taskcounts", nil).json(t)
 		if r := lookupPath(c, "taskCounts/running").(float64); r > 1 {
 			t.Fatalf("%v tasks running with Concurrency 1", r)
