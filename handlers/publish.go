@@ -136,6 +136,55 @@ func (a *App) putStatus(ctx context.Context, st results.FileStatus) {
 	}
 }
 
+// statusWorkers bounds concurrent status writes (each is a read and a
+// conditional write to Blob storage).
+const statusWorkers = 16
+
+// putStatuses records many status changes concurrently, bounded by
+// statusWorkers; failures are logged like putStatus's.
+func (a *App) putStatuses(ctx context.Context, sts []results.FileStatus) {
+	forEach(len(sts), statusWorkers, func(i int) error {
+		a.putStatus(ctx, sts[i])
+		return nil
+	})
+}
+
+// forEach calls fn(0..n-1) on at most workers goroutines and returns the
+// first error; after an error no new calls start.
+func forEach(n, workers int, fn func(i int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex // guards first and next
+		first error
+		next  int
+	)
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if first != nil || next >= n {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				if err := fn(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
 // backoff is the delay before resubmission n (1-based): base × 2^(n-1),
 // capped at a day.
 func backoff(base time.Duration, n int) time.Duration {

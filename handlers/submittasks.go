@@ -81,11 +81,12 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 		failed[f.TaskID] = f
 	}
 	var transient []batch.TaskAddFailure
+	var submitted []results.FileStatus
 	for _, t := range tasks {
 		f, bad := failed[t.task.ID]
 		switch {
 		case !bad:
-			a.putStatus(ctx, results.FileStatus{Container: t.file.Container, Blob: t.file.Blob, ETag: t.file.ETag,
+			submitted = append(submitted, results.FileStatus{Container: t.file.Container, Blob: t.file.Blob, ETag: t.file.ETag,
 				State: results.StateSubmitted, TaskID: t.task.ID, Preset: t.file.Preset, Resubmits: t.file.Resubmit, SubmittedAt: t.file.SubmittedAt})
 		case f.Status == batch.TaskAddStatusServerError:
 			transient = append(transient, f)
@@ -96,6 +97,7 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 			}
 		}
 	}
+	a.putStatuses(ctx, submitted)
 	a.growManagedPool(ctx, pool)
 	resp.Logf("tasks: %d added, %d already present, %d refused, %d server errors", len(res.Added), len(res.Existing), len(res.Failed)-len(transient), len(transient))
 	if len(transient) > 0 {

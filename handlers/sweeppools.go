@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -22,6 +23,10 @@ import (
 
 // sweepListSelect asks only for what classification and reporting need.
 const sweepListSelect = "id,state,creationTime,stateTransitionTime,executionInfo,environmentSettings"
+
+// sweepWorkers bounds how many completed tasks one sweep settles at once
+// (each is a publish, a status write and a delete).
+const sweepWorkers = 8
 
 // maxSweepTasks bounds one sweep's work so it finishes well within the
 // function timeout; the next run continues.
@@ -71,13 +76,16 @@ func (a *App) sweepCompleted(ctx context.Context) (sweepStats, error) {
 		if err != nil {
 			return st, fmt.Errorf("list completed tasks of job %s: %w", a.cfg.JobID, err)
 		}
-		for i := range page.Value {
-			seen++
-			t := &page.Value[i]
-			outcome, err := a.settle(ctx, t)
+		n := min(len(page.Value), maxSweepTasks-seen)
+		seen += n
+		var mu sync.Mutex // guards st
+		err = forEach(n, sweepWorkers, func(i int) error {
+			outcome, err := a.settle(ctx, &page.Value[i])
 			if err != nil {
-				return st, err
+				return err
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			switch outcome {
 			case results.OutcomeSuccess:
 				st.succeeded++
@@ -88,6 +96,10 @@ func (a *App) sweepCompleted(ctx context.Context) (sweepStats, error) {
 			default:
 				st.skipped++
 			}
+			return nil
+		})
+		if err != nil {
+			return st, err
 		}
 	}
 	return st, nil
