@@ -479,7 +479,7 @@ func (h *Host) runFunction(ctx context.Context, fn *function, input, reason stri
 		if r == nil {
 			r = newTimerRunner(h, fn) // disabled functions can still run manually
 		}
-		return r.fire(ctx, false, reason)
+		return r.fire(ctx, fireManual)
 	case fn.EventGrid:
 		events, err := decodeEvents([]byte(input))
 		if err != nil {

@@ -148,23 +148,22 @@ type timerRunner struct {
 	status *scheduleStatus
 }
 
-// newTimerRunner loads the schedule status (creating it on first use) and
-// notes whether a run was missed while the host was down.
+// newTimerRunner loads the stored schedule status of a monitored timer and
+// notes whether an occurrence was missed while the host was down.
 func newTimerRunner(h *Host, fn *function) *timerRunner {
 	r := &timerRunner{fn: fn, h: h}
-	if !fn.Timer.Monitor {
-		return r
-	}
-	r.path = filepath.Join(h.stateDir, "timers", fn.Name, "status.json")
-	log := h.log.With(slog.String("function", fn.Name))
-	if err := r.load(); err != nil {
-		log.Error("timer status unreadable; starting fresh", slog.Any("error", err))
-	}
 	now := h.now()
-	r.pastDue = r.status != nil && !r.status.Next.IsZero() && r.status.Next.Before(now)
+	if fn.Timer.Monitor {
+		r.path = filepath.Join(h.stateDir, "timers", fn.Name, "status.json")
+		if err := r.load(); err != nil {
+			h.log.Error("timer status unreadable; starting fresh", slog.String("function", fn.Name), slog.Any("error", err))
+		}
+		r.pastDue = r.status != nil && !r.status.Next.IsZero() && r.status.Next.Before(now)
+	}
 	if r.status == nil {
-		r.status = &scheduleStatus{Next: fn.Timer.sched.Next(now.UTC()), LastUpdated: now}
-		r.saveLocked(log)
+		// As TimerListener: Last and LastUpdated are DateTime.MinValue until
+		// the first run, and nothing is stored before it.
+		r.status = &scheduleStatus{Next: fn.Timer.sched.Next(now.UTC())}
 	}
 	return r
 }
@@ -192,16 +191,23 @@ func (r *timerRunner) load() error {
 // retries, the next run happens on schedule.
 func (r *timerRunner) run(ctx context.Context) {
 	log := r.h.log.With(slog.String("function", r.fn.Name))
-	now := r.h.now()
 	switch {
 	case r.pastDue:
 		log.Info(fmt.Sprintf("Trigger for function '%s' is past due", r.fn.Name))
-		_ = r.fire(ctx, true, "Timer fired at "+netOffset(now))
+		_ = r.fire(ctx, firePastDue)
 	case r.fn.Timer.RunOnStartup:
-		_ = r.fire(ctx, false, "RunOnStartup")
+		_ = r.fire(ctx, fireStartup)
 	}
 	for {
-		next := r.fn.Timer.sched.Next(r.h.now().UTC())
+		r.mu.Lock()
+		next := r.status.Next
+		r.mu.Unlock()
+		if !next.After(r.h.now()) {
+			next = r.fn.Timer.sched.Next(r.h.now().UTC())
+			r.mu.Lock()
+			r.status.Next = next
+			r.mu.Unlock()
+		}
 		log.Debug("next timer occurrence", slog.Time("next", next))
 		t := time.NewTimer(next.Sub(r.h.now()))
 		select {
@@ -210,28 +216,57 @@ func (r *timerRunner) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		_ = r.fire(ctx, false, "Timer fired at "+netOffset(r.h.now()))
+		_ = r.fire(ctx, fireScheduled)
 	}
 }
 
-// fire invokes the function once with the current status and records the
-// run. Errors are logged by the invoker and returned for RunFunction.
-func (r *timerRunner) fire(ctx context.Context, pastDue bool, reason string) error {
-	r.mu.Lock()
-	info := timerInfo{Schedule: timerInfoSchedule{AdjustForDST: true}, ScheduleStatus: statusJSON(r.status), IsPastDue: pastDue}
-	r.mu.Unlock()
+// fireKind says why a timer function runs.
+type fireKind int
+
+const (
+	fireScheduled fireKind = iota
+	firePastDue
+	fireStartup
+	fireManual
+)
+
+// fire invokes the function once with the current status. Runs from the
+// listener (not manual ones, which bypass it in the real host) then record
+// the run as the new status. Errors are logged by the invoker and returned
+// for RunFunction.
+func (r *timerRunner) fire(ctx context.Context, kind fireKind) error {
 	now := r.h.now()
+	r.mu.Lock()
+	info := timerInfo{Schedule: timerInfoSchedule{AdjustForDST: true}, IsPastDue: kind == firePastDue}
+	if r.path != "" {
+		info.ScheduleStatus = statusJSON(r.status)
+	}
+	r.mu.Unlock()
+	reason := map[fireKind]string{
+		fireScheduled: "Timer fired at " + netOffset(now),
+		firePastDue:   "Timer fired at " + netOffset(now) + " (past due)",
+		fireStartup:   "RunOnStartup",
+		fireManual:    "This function was programmatically called via the host APIs.",
+	}[kind]
 	req := &invocationRequest{
 		Data:     map[string]any{r.fn.Trigger.Name: info},
 		Metadata: map[string]any{"sys": newSys(r.fn.Name, now)},
 	}
 	_, err := r.h.invoker.invoke(ctx, newInvocation(r.fn, reason), req)
+	if kind == fireManual {
+		return err
+	}
+	// Last and LastUpdated are the invocation time; a scheduled run that
+	// fired just before its occurrence counts as that occurrence.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at := now
+	if kind == fireScheduled && r.status != nil && r.status.Next.After(at) {
+		at = r.status.Next
+	}
+	r.status = &scheduleStatus{Last: at, Next: r.fn.Timer.sched.Next(at.UTC()), LastUpdated: at}
 	if r.path != "" {
-		r.mu.Lock()
-		done := r.h.now()
-		r.status = &scheduleStatus{Last: now, Next: r.fn.Timer.sched.Next(done.UTC()), LastUpdated: done}
 		r.saveLocked(r.h.log.With(slog.String("function", r.fn.Name)))
-		r.mu.Unlock()
 	}
 	return err
 }

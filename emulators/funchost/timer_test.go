@@ -14,13 +14,16 @@ import (
 var testNow = time.Date(2026, 11, 27, 12, 3, 10, 123456700, time.UTC)
 
 func TestTimerPayloadGolden(t *testing.T) {
-	a := newTestApp(t, basicHostJSON, map[string]string{"Sweeper": `{"bindings": [{"name": "myTimer", "type": "timerTrigger", "direction": "in", "schedule": "0 */5 * * * *"}]}`}, nil)
+	fn := `{"bindings": [{"name": "myTimer", "type": "timerTrigger", "direction": "in", "schedule": "0 */5 * * * *", "runOnStartup": true}]}`
+	a := newTestApp(t, basicHostJSON, map[string]string{"Sweeper": fn}, nil)
 	opts := testOptions(a, newLogCapture())
 	opts.Now = fixedClock(testNow)
 	h := startHost(t, opts)
-	if err := h.RunFunction(context.Background(), "Sweeper"); err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, "the startup run", 5*time.Second, func() bool { return len(a.requests(t, "/Sweeper")) == 1 })
+	waitFor(t, "the stored status", 5*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(a.state, "timers", "Sweeper", "status.json"))
+		return err == nil
+	})
 	if err := h.RunFunction(context.Background(), "Sweeper"); err != nil {
 		t.Fatal(err)
 	}
@@ -28,9 +31,9 @@ func TestTimerPayloadGolden(t *testing.T) {
 	if len(reqs) != 2 {
 		t.Fatalf("got %d requests, want 2", len(reqs))
 	}
-	// First run: no previous run yet (Last is DateTime.MinValue).
+	// The startup run: no previous run (Last and LastUpdated are DateTime.MinValue).
 	checkGolden(t, "timer_first", reqs[0].Body)
-	// Second run: Last is the first run.
+	// The manual run after it: Last is the startup run.
 	checkGolden(t, "timer_second", reqs[1].Body)
 	checkInvocationHeaders(t, reqs)
 }
