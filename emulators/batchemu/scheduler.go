@@ -42,6 +42,7 @@ func (s *Server) loop() {
 	tick := time.NewTicker(s.opts.tick)
 	defer tick.Stop()
 	var lastSave time.Time
+	interval := snapshotEvery
 	for {
 		select {
 		case <-s.stop:
@@ -52,7 +53,8 @@ func (s *Server) loop() {
 		s.mu.Lock()
 		s.step(s.now())
 		var data []byte
-		if s.store != nil && s.dirty && time.Since(lastSave) >= snapshotEvery {
+		began := time.Now()
+		if s.store != nil && s.dirty && began.Sub(lastSave) >= interval {
 			var err error
 			if data, err = s.st.marshal(); err != nil {
 				s.log.Error("encode state", "err", err)
@@ -66,6 +68,8 @@ func (s *Server) loop() {
 				s.log.Error("save state", "err", err)
 			}
 			lastSave = time.Now()
+			// Large states are saved less often: snapshots take at most ~1/5 of the time.
+			interval = max(snapshotEvery, 5*lastSave.Sub(began))
 		}
 	}
 }
