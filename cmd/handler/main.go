@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,16 +23,22 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "handler:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	port := os.Getenv("FUNCTIONS_CUSTOMHANDLER_PORT")
+// run serves until ctx is cancelled. getenv reads the host-provided port;
+// the settings are read from the environment by config.Load. ready, if
+// not nil, receives the listening address once the server accepts
+// connections.
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
+	port := getenv("FUNCTIONS_CUSTOMHANDLER_PORT")
 	if port == "" {
-		port = os.Getenv("FUNCTIONS_HTTPWORKER_PORT")
+		port = getenv("FUNCTIONS_HTTPWORKER_PORT")
 	}
 	if port == "" {
 		return errors.New("FUNCTIONS_CUSTOMHANDLER_PORT is not set (the Functions host sets it)")
@@ -41,10 +48,7 @@ func run() error {
 		return err
 	}
 	// stdout lines are logged by the host at Information, stderr at Error.
-	log := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
 	deps, closeDeps, err := handlers.Connect(cfg)
 	if err != nil {
@@ -64,6 +68,9 @@ func run() error {
 	log.Info("handler ready", "addr", ln.Addr().String(), "settings", cfg.Redacted())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
