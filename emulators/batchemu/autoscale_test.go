@@ -18,38 +18,75 @@ func autoscalePool(id, formula, interval string) map[string]any {
 }
 
 func TestAutoScaleGrowsAndShrinks(t *testing.T) {
-	env := startServer(t, &Options{AutoScaleMinInterval: 50 * time.Millisecond, SampleInterval: 10 * time.Millisecond, Concurrency: 4})
-	formula := "$TargetDedicatedNodes = min(3, $PendingTasks.GetSample(1));\n$NodeDeallocationOption = taskcompletion;"
-	env.must(http.StatusCreated, "POST", "/pools", autoscalePool("asp", formula, "PT0.05S"))
-	p := env.must(200, "GET", "/pools/asp", nil).json(t)
-	if lookupPath(p, "autoScaleRun/results") == nil || p["currentDedicatedNodes"] != 0.0 {
-		t.Fatalf("pool after creation: autoScaleRun %v current %v", p["autoScaleRun"], p["currentDedicatedNodes"])
+	tests := []struct {
+		name             string
+		formula          string
+		slots            int
+		wantDed, wantLow float64
+		wantResults      []string
+	}{
+		{
+			name:        "pending tasks, one slot",
+			formula:     "$TargetDedicatedNodes = min(3, $PendingTasks.GetSample(1));\n$NodeDeallocationOption = taskcompletion;",
+			slots:       1,
+			wantDed:     3,
+			wantResults: []string{"$TargetDedicatedNodes=0", "$NodeDeallocationOption=taskcompletion"},
+		},
+		{
+			// The shape of the pipeline's formula (internal/plan): slot-aware, dedicated first, then spot.
+			name: "pipeline formula, two slots",
+			formula: `$samples = $PendingTasks.GetSamplePercent(TimeInterval_Minute * 5);
+$pending = $samples < 70 ? max(0, $PendingTasks.GetSample(1)) : max($PendingTasks.GetSample(1), avg($PendingTasks.GetSample(TimeInterval_Minute * 5)));
+$need = ($pending + 2 - 1) / 2;
+$dedicated = min(2, max(0, $need));
+$spot = min(3, max(0, $need - $dedicated));
+$TargetDedicatedNodes = $dedicated;
+$TargetLowPriorityNodes = $spot;
+$NodeDeallocationOption = taskcompletion;`,
+			slots:       2,
+			wantDed:     2,
+			wantLow:     1,
+			wantResults: []string{"$TargetDedicatedNodes=0", "$TargetLowPriorityNodes=0", "$NodeDeallocationOption=taskcompletion"},
+		},
 	}
-	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "asp"}})
-	var tasks []any
-	for i := 0; i < 6; i++ {
-		tasks = append(tasks, map[string]any{"id": fmt.Sprintf("t%d", i), "commandLine": "sleep 0.3"})
-	}
-	env.must(200, "POST", "/jobs/j/addtaskcollection", map[string]any{"value": tasks})
-	maxNodes := 0.0
-	env.waitFor("all tasks completed", 60*time.Second, func() bool {
-		p := env.must(200, "GET", "/pools/asp", nil).json(t)
-		if n := p["currentDedicatedNodes"].(float64); n > maxNodes {
-			maxNodes = n
-		}
-		c := env.must(200, "GET", "/jobs/j/taskcounts", nil).json(t)
-		return lookupPath(c, "taskCounts/succeeded") == 6.0
-	})
-	if maxNodes != 3 {
-		t.Errorf("pool grew to %v nodes, want 3", maxNodes)
-	}
-	env.waitFor("pool shrank to 0", 60*time.Second, func() bool {
-		p := env.must(200, "GET", "/pools/asp", nil).json(t)
-		return p["currentDedicatedNodes"] == 0.0 && p["allocationState"] == "steady"
-	})
-	run := env.must(200, "GET", "/pools/asp", nil).json(t)["autoScaleRun"].(map[string]any)
-	if r, _ := run["results"].(string); !strings.Contains(r, "$TargetDedicatedNodes=0") || !strings.Contains(r, "$NodeDeallocationOption=taskcompletion") {
-		t.Errorf("autoScaleRun %v", run)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := startServer(t, &Options{AutoScaleMinInterval: 50 * time.Millisecond, SampleInterval: 10 * time.Millisecond, Concurrency: 6})
+			p := autoscalePool("asp", tc.formula, "PT0.05S")
+			p["taskSlotsPerNode"] = tc.slots
+			env.must(http.StatusCreated, "POST", "/pools", p)
+			pl := env.must(200, "GET", "/pools/asp", nil).json(t)
+			if lookupPath(pl, "autoScaleRun/results") == nil || pl["currentDedicatedNodes"] != 0.0 {
+				t.Fatalf("pool after creation: autoScaleRun %v current %v", pl["autoScaleRun"], pl["currentDedicatedNodes"])
+			}
+			env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "asp"}})
+			var tasks []any
+			for i := 0; i < 6; i++ {
+				tasks = append(tasks, map[string]any{"id": fmt.Sprintf("t%d", i), "commandLine": "sleep 0.3"})
+			}
+			env.must(200, "POST", "/jobs/j/addtaskcollection", map[string]any{"value": tasks})
+			maxDed, maxLow := 0.0, 0.0
+			env.waitFor("all tasks completed", 60*time.Second, func() bool {
+				p := env.must(200, "GET", "/pools/asp", nil).json(t)
+				maxDed = max(maxDed, p["currentDedicatedNodes"].(float64))
+				maxLow = max(maxLow, p["currentLowPriorityNodes"].(float64))
+				c := env.must(200, "GET", "/jobs/j/taskcounts", nil).json(t)
+				return lookupPath(c, "taskCounts/succeeded") == 6.0
+			})
+			if maxDed != tc.wantDed || maxLow != tc.wantLow {
+				t.Errorf("pool grew to %v dedicated + %v low-priority nodes, want %v + %v", maxDed, maxLow, tc.wantDed, tc.wantLow)
+			}
+			env.waitFor("pool shrank to 0", 60*time.Second, func() bool {
+				p := env.must(200, "GET", "/pools/asp", nil).json(t)
+				return p["currentDedicatedNodes"] == 0.0 && p["currentLowPriorityNodes"] == 0.0 && p["allocationState"] == "steady"
+			})
+			run := env.must(200, "GET", "/pools/asp", nil).json(t)["autoScaleRun"].(map[string]any)
+			for _, want := range tc.wantResults {
+				if r, _ := run["results"].(string); !strings.Contains(r, want) {
+					t.Errorf("autoScaleRun results %q lack %q", r, want)
+				}
+			}
+		})
 	}
 }
 

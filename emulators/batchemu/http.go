@@ -31,6 +31,7 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rc := &reqCtx{requestID: newRequestID(), now: s.now(), base: baseURL(r)}
 		w.Header().Set("request-id", rc.requestID)
+		w.Header().Set("DataServiceVersion", "3.0")
 		if strings.EqualFold(r.Header.Get("return-client-request-id"), "true") {
 			if id := r.Header.Get("client-request-id"); id != "" {
 				w.Header().Set("client-request-id", id)
