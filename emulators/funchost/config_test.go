@@ -3,6 +3,7 @@ package funchost
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -237,5 +238,56 @@ func TestHostJSONServiceBusSettings(t *testing.T) {
 	}
 	if cfg.FunctionTimeout != 10*time.Minute || !cfg.Handler.EnableForwarding || cfg.RoutePrefix != "" || cfg.PoisonThreshold != 3 || cfg.BlobParallelism != 16 {
 		t.Errorf("config = %+v", cfg)
+	}
+}
+
+func TestIdentityConnectionsAreAccepted(t *testing.T) {
+	fns := map[string]string{
+		"OnArrivals": `{"bindings": [{"name": "m", "type": "serviceBusTrigger", "direction": "in", "queueName": "arrivals", "connection": "ServiceBusConnection"}]}`,
+		"OnBlob":     eventGridFunction,
+	}
+	a := newTestApp(t, basicHostJSON, fns, map[string]string{
+		"ServiceBusConnection__fullyQualifiedNamespace": "ffbatch.servicebus.windows.net",
+		"ServiceBusConnection__credential":              "managedidentity",
+		"ServiceBusConnection__clientId":                "00000000-0000-0000-0000-000000000001",
+		"InputStorage__accountName":                     "ffbatchinput",
+		"FUNCHOST_EVENTGRID_BLOBS":                      "OnBlob=InputStorage:input",
+	})
+	h, err := New(testOptions(a, newLogCapture()))
+	if err != nil {
+		t.Fatalf("New with identity-based connections: %v", err)
+	}
+	if len(h.sources) != 1 || h.sources[0].Container != "input" || h.sources[0].Connection != "InputStorage" {
+		t.Errorf("sources = %+v", h.sources)
+	}
+	if _, ns, err := serviceBusClient(h.settings, "ServiceBusConnection"); err != nil || ns != "ffbatch.servicebus.windows.net" {
+		t.Errorf("serviceBusClient = %q, %v", ns, err)
+	}
+}
+
+func TestParseEventGridBlobSources(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    []EventGridBlobSource
+		wantErr bool
+	}{
+		{name: "default connection", in: "BlobCreated=input", want: []EventGridBlobSource{{Function: "BlobCreated", Container: "input"}}},
+		{name: "named connection", in: "BlobCreated=InputStorage:input", want: []EventGridBlobSource{{Function: "BlobCreated", Connection: "InputStorage", Container: "input"}}},
+		{name: "several", in: "A=x; B=Conn:y", want: []EventGridBlobSource{{Function: "A", Container: "x"}, {Function: "B", Connection: "Conn", Container: "y"}}},
+		{name: "no function", in: "=input", wantErr: true},
+		{name: "no container", in: "A=Conn:", wantErr: true},
+		{name: "no equals", in: "input", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseEventGridBlobSources(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error = %v, wantErr %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }

@@ -132,3 +132,59 @@ func TestServiceBusAgainstEmulator(t *testing.T) {
 		rcv.Close(ctx)
 	}
 }
+
+func TestServiceBusSurvivesEmulatorRestart(t *testing.T) {
+	dataDir := t.TempDir()
+	start := func(addr string) (*sbemu.Server, string) {
+		t.Helper()
+		srv, err := sbemu.NewServer(&sbemu.Options{DataDir: dataDir})
+		if err != nil {
+			t.Fatalf("sbemu.NewServer: %v", err)
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = srv.ServeAMQP(ln) }()
+		return srv, ln.Addr().String()
+	}
+	srv, addr := start("127.0.0.1:0")
+	cs := fmt.Sprintf("Endpoint=sb://%s;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;", addr)
+	fn := `{"bindings": [{"name": "msgs", "type": "serviceBusTrigger", "direction": "in", "queueName": "arrivals", "connection": "ServiceBusConnection", "cardinality": "many", "dataType": "string"}]}`
+	a := newTestApp(t, basicHostJSON, map[string]string{"SubmitTasks": fn}, map[string]string{"ServiceBusConnection": cs})
+	startHost(t, testOptions(a, newLogCapture()))
+
+	send := func(id string) {
+		t.Helper()
+		client, err := azservicebus.NewClientFromConnectionString(cs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close(context.Background())
+		sender, err := client.NewSender("arrivals", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := sender.SendMessage(ctx, &azservicebus.Message{MessageID: ptr(id), Body: []byte(`{"id":"` + id + `"}`)}, nil); err != nil {
+			t.Fatalf("send %s: %v", id, err)
+		}
+	}
+	send("before")
+	waitFor(t, "the message sent before the restart", 10*time.Second, func() bool { return len(a.requests(t, "/SubmitTasks")) == 1 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Close(ctx); err != nil {
+		t.Fatalf("close sbemu: %v", err)
+	}
+	srv, _ = start(addr)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+	})
+	send("after")
+	waitFor(t, "the message sent after the restart", 30*time.Second, func() bool { return len(a.requests(t, "/SubmitTasks")) == 2 })
+}
