@@ -1,6 +1,7 @@
 package sbemu
 
 import (
+	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"maps"
@@ -63,6 +64,15 @@ func toBrokerMessage(b []byte) (*broker.Message, error) {
 		return nil, fmt.Errorf("decode message: %w", err)
 	}
 	m := &broker.Message{Size: len(b)}
+	if am.Properties == nil || am.Properties.MessageID == nil {
+		// The service assigns a message-id when the sender set none;
+		// clients key lock renewal and duplicate detection on it.
+		if am.Properties == nil {
+			am.Properties = &amqpwire.Properties{}
+		}
+		am.Properties.MessageID = newMessageID()
+		am.Bare = nil
+	}
 	if h := am.Header; h != nil && h.TTL > 0 {
 		m.TimeToLive = time.Duration(h.TTL) * time.Millisecond
 	}
@@ -107,6 +117,14 @@ func toBrokerMessage(b []byte) (*broker.Message, error) {
 		return nil, fmt.Errorf("re-encode message: %w", err)
 	}
 	return m, nil
+}
+
+// newMessageID returns a random 32-hex-digit id, the format the service
+// uses for ids it assigns.
+func newMessageID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // idString renders a message-id or correlation-id as Service Bus does.

@@ -137,8 +137,14 @@ func (s *session) attach(a *amqpwire.Attach) {
 			l.mode = broker.ReceiveAndDelete
 		}
 		l.stop = make(chan struct{})
-		if l.kind != kindEntity && a.Target != nil && a.Target.Address != "" {
-			l.replyAddr = a.Target.Address
+		if l.kind != kindEntity {
+			// Responses go to the link whose target address is the
+			// request's reply-to (Go, .NET); rhea-based clients leave the
+			// target empty and use the link name as reply-to.
+			l.replyAddr = a.Name
+			if a.Target != nil && a.Target.Address != "" {
+				l.replyAddr = a.Target.Address
+			}
 			c.replyLinks[l.replyAddr] = l
 		}
 	}

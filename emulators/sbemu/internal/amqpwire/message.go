@@ -14,8 +14,11 @@ type Header struct {
 	DeliveryCount uint32
 }
 
+// fields encodes every header field except an absent ttl explicitly:
+// some clients (rhea) report an omitted delivery-count as undefined rather
+// than its default 0.
 func (h *Header) fields() []any {
-	return []any{optFalse(h.Durable), h.Priority, nonZeroU32(h.TTL), optFalse(h.FirstAcquirer), nonZeroU32(h.DeliveryCount)}
+	return []any{h.Durable, h.Priority, nonZeroU32(h.TTL), h.FirstAcquirer, h.DeliveryCount}
 }
 
 // Properties is the immutable properties section of the bare message.
