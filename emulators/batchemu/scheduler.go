@@ -203,7 +203,10 @@ func poolNumber(pk string) uint32 {
 // addNode allocates a new node directory; mu held.
 func (s *Server) addNode(pk string, p *poolRec, dedicated bool, now time.Time) {
 	p.NodeSeq++
-	id := fmt.Sprintf("tvm-%d_%d-%sz", poolNumber(pk), p.NodeSeq, strings.ToLower(now.UTC().Format("20060102t150405")))
+	// The sequence number is global, so ids (and directories) never repeat,
+	// even when a pool is deleted and re-created within a second.
+	s.st.Seq++
+	id := fmt.Sprintf("tvm-%d_%d-%sz", poolNumber(pk), s.st.Seq, strings.ToLower(now.UTC().Format("20060102t150405")))
 	dir := filepath.Join(s.rootDir, pk, id)
 	for _, sub := range []string{"shared", "startup", "workitems", "fsmounts"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
@@ -702,6 +705,9 @@ func (s *Server) finishTask(a *attempt, res executor.Result) {
 	}
 	t.run = nil
 	now := s.now()
+	if !res.EndTime.IsZero() {
+		now = res.EndTime
+	}
 	success := res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0
 	if _, n := s.findNode(a.poolKey, a.nodeID); n != nil {
 		n.Node.TotalTasksRun++
