@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -71,13 +72,17 @@ func parseFlags(args []string) (*config, error) {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "batchemu:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// run serves the emulator until ctx is cancelled, then shuts it down
+// gracefully. ready, if not nil, receives the listening address.
+func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- string) error {
 	c, err := parseFlags(args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -85,7 +90,7 @@ func run(args []string) error {
 		}
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.logLevel}))
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: c.logLevel}))
 	c.opts.Logger = log
 	srv, err := batchemu.NewServer(&c.opts)
 	if err != nil {
@@ -96,11 +101,12 @@ func run(args []string) error {
 		_ = srv.Close(context.Background())
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("batch emulator listening", "url", "http://"+ln.Addr().String(), "account", c.opts.AccountName, "dataDir", c.opts.DataDir)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")

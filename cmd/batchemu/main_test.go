@@ -1,6 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,5 +46,45 @@ func TestParseFlags(t *testing.T) {
 				tc.check(t, c)
 			}
 		})
+	}
+}
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	var logs bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--storage-endpoint", ""}, &logs, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("run returned early: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("emulator did not start")
+	}
+	res, err := http.Get("http://" + addr + "/pools?api-version=2025-06-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"code":"AuthenticationFailed"`) {
+		t.Errorf("unsigned request: %d %s", res.StatusCode, body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("emulator did not shut down")
+	}
+	if !strings.Contains(logs.String(), "level=INFO msg=\"batch emulator listening\"") {
+		t.Errorf("logs are not slog text: %q", logs.String())
 	}
 }
