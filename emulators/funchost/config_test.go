@@ -1,6 +1,7 @@
 package funchost
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -251,7 +252,8 @@ func TestIdentityConnectionsAreAccepted(t *testing.T) {
 		"ServiceBusConnection__credential":              "managedidentity",
 		"ServiceBusConnection__clientId":                "00000000-0000-0000-0000-000000000001",
 		"InputStorage__accountName":                     "ffbatchinput",
-		"FUNCHOST_EVENTGRID_BLOBS":                      "OnBlob=InputStorage:input",
+		"FUNCHOST_EVENTGRID_BLOBS":                      "OnBlob=InputStorage:%INPUT_CONTAINER%",
+		"INPUT_CONTAINER":                               "input",
 	})
 	h, err := New(testOptions(a, newLogCapture()))
 	if err != nil {
@@ -289,5 +291,19 @@ func TestParseEventGridBlobSources(t *testing.T) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestDevelopmentStorageConnection(t *testing.T) {
+	s := newAppSettings(nil, map[string]string{"AzureWebJobsStorage": "UseDevelopmentStorage=true"}, slog.New(slog.DiscardHandler))
+	c, err := containerClient(s, EventGridBlobSource{Function: "F", Container: "input"})
+	if err != nil {
+		t.Fatalf("containerClient(UseDevelopmentStorage=true): %v", err)
+	}
+	if got, want := c.URL(), "http://127.0.0.1:10000/devstoreaccount1/input"; got != want {
+		t.Errorf("URL = %q, want %q", got, want)
+	}
+	if got := accountName(c.URL()); got != "devstoreaccount1" {
+		t.Errorf("accountName = %q, want devstoreaccount1", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
@@ -33,7 +34,7 @@ type EventGridBlobSource struct {
 	// connection (<Connection>__blobServiceUri or __accountName).
 	// Default: AzureWebJobsStorage.
 	Connection string
-	// Container is the blob container to watch.
+	// Container is the blob container to watch; %Setting% is expanded.
 	Container string
 }
 
@@ -66,7 +67,7 @@ func ParseEventGridBlobSources(s string) ([]EventGridBlobSource, error) {
 // devStorage is what UseDevelopmentStorage=true means: Azurite's
 // well-known public development account on the default port.
 const devStorage = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-	"AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFsyFmeRqFrtQ/w==;" +
+	"AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
 	"BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
 
 // containerClient builds a client for the source's container from the app
@@ -307,8 +308,8 @@ func (w *blobWatcher) run(ctx context.Context) {
 	for {
 		// Log a failing listing once per distinct error, not every poll.
 		switch err := w.scan(ctx); {
-		case err != nil && ctx.Err() == nil && err.Error() != lastErr:
-			lastErr = err.Error()
+		case err != nil && ctx.Err() == nil && errorKey(err) != lastErr:
+			lastErr = errorKey(err)
 			w.log.Warn("list blobs failed; retrying every poll", slog.String("container", w.src.Container), slog.Any("error", err))
 		case err == nil && lastErr != "":
 			lastErr = ""
@@ -470,4 +471,14 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// errorKey identifies an error for log deduplication: storage errors by
+// status and code (their text carries per-request ids), others by text.
+func errorKey(err error) string {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return fmt.Sprintf("%d %s", re.StatusCode, re.ErrorCode)
+	}
+	return err.Error()
 }

@@ -144,6 +144,28 @@ func TestEventGridBlobWatcher(t *testing.T) {
 		}
 	})
 
+	t.Run("a missing container is reported once and picked up when created", func(t *testing.T) {
+		a := newTestApp(t, basicHostJSON, map[string]string{"OnBlobCreated": eventGridFunction}, map[string]string{
+			"AzureWebJobsStorage": az.ConnectionString,
+		})
+		logs := newLogCapture()
+		opts := testOptions(a, logs)
+		opts.EventGridBlobSources = []EventGridBlobSource{{Function: "OnBlobCreated", Container: "later"}}
+		startHost(t, opts)
+		time.Sleep(6 * opts.BlobPollInterval)
+		if got := logs.find("list blobs failed", "ContainerNotFound"); len(got) != 1 {
+			t.Errorf("%d 'list blobs failed' lines, want exactly 1; logs:\n%s", len(got), logs.dump())
+		}
+		if _, err := client.CreateContainer(ctx, "later", nil); err != nil {
+			t.Fatal(err)
+		}
+		upload("later", "x.mp4", "x")
+		waitFor(t, "the event from the new container", 5*time.Second, func() bool { return len(a.requests(t, "/OnBlobCreated")) == 1 })
+		if len(logs.find("list blobs recovered")) != 1 {
+			t.Errorf("no recovery line; logs:\n%s", logs.dump())
+		}
+	})
+
 	t.Run("failed deliveries are retried then recorded as poison", func(t *testing.T) {
 		a := newTestApp(t, basicHostJSON, map[string]string{"OnBlobCreated": eventGridFunction}, map[string]string{
 			"AzureWebJobsStorage":      az.ConnectionString,

@@ -224,6 +224,10 @@ func (h *Host) checkSources() error {
 			return fmt.Errorf("event grid blob source for %q: the function has a %s, not an eventGridTrigger", src.Function, fn.Trigger.props["type"])
 		}
 		src.Function = fn.Name
+		var err error
+		if src.Container, err = h.settings.resolve(src.Container); err != nil {
+			return fmt.Errorf("event grid blob source for %s: container: %w", fn.Name, err)
+		}
 		if _, err := containerClient(h.settings, src); err != nil {
 			return fmt.Errorf("event grid blob source for %s: %w", fn.Name, err)
 		}
