@@ -1,0 +1,250 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+
+	"github.com/ffbatch/ffbatch/internal/arrival"
+	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/results"
+)
+
+// stateUploaded is shown for an input blob that has no status yet (the
+// host has not delivered its BlobCreated event, or BlobCreated has not
+// queued it).
+const stateUploaded results.State = "uploaded"
+
+// fileView is one file's line in the progress view.
+type fileView struct {
+	Blob       string
+	State      results.State
+	InputSize  int64
+	OutputBlob string
+	OutputSize int64 // -1 when the MP3 is not in the output container
+	Reason     string
+	Status     *results.FileStatus // nil for stateUploaded
+}
+
+// snapshot is everything the progress view shows, read at one time.
+type snapshot struct {
+	Files []fileView
+	// Queue is the arrivals queue's active plus scheduled messages; -1 unknown.
+	Queue int
+	// Nodes is the pool's current nodes, -1 without a pool.
+	Nodes     int
+	PoolState string
+	Tasks     *batch.TaskCounts
+	Problems  []string // sources that could not be read
+}
+
+// take reads the status documents, the input and output containers, the
+// arrivals queue's counts and the pool and job.
+func (c *clients) take(ctx context.Context) snapshot {
+	s := snapshot{Queue: -1, Nodes: -1}
+	inputs, err := c.listSizes(ctx, c.ep.InputContainer)
+	if err != nil {
+		s.Problems = append(s.Problems, err.Error())
+	}
+	outputs, err := c.listSizes(ctx, c.ep.OutputContainer)
+	if err != nil {
+		s.Problems = append(s.Problems, err.Error())
+	}
+	statuses, err := c.statuses(ctx)
+	if err != nil {
+		s.Problems = append(s.Problems, err.Error())
+	}
+	started := c.startedTasks(ctx)
+	seen := map[string]bool{}
+	for _, st := range statuses {
+		if st.Container != c.ep.InputContainer && st.Container != "" {
+			continue
+		}
+		v := fileView{Blob: st.Blob, State: st.State, InputSize: inputs[st.Blob], OutputSize: -1, Status: st}
+		if v.State == results.StateSubmitted && started[st.TaskID] {
+			v.State = results.StateRunning
+		}
+		if st.Output != nil {
+			v.OutputBlob = st.Output.Blob
+			if n, ok := outputs[st.Output.Blob]; ok {
+				v.OutputSize = n
+			}
+		}
+		v.Reason = reason(st)
+		seen[st.Blob] = true
+		s.Files = append(s.Files, v)
+	}
+	for name, size := range inputs {
+		if !seen[name] && arrival.HasMP4Extension(name) {
+			s.Files = append(s.Files, fileView{Blob: name, State: stateUploaded, InputSize: size, OutputSize: -1})
+		}
+	}
+	sort.Slice(s.Files, func(i, j int) bool { return s.Files[i].Blob < s.Files[j].Blob })
+
+	if q, err := c.queueDepth(ctx); err != nil {
+		s.Problems = append(s.Problems, err.Error())
+	} else {
+		s.Queue = q
+	}
+	if p, err := c.batch.GetPool(ctx, c.ep.PoolID, &batch.GetOptions{Select: "id,state,currentDedicatedNodes,currentLowPriorityNodes"}); err == nil {
+		s.Nodes = int(p.CurrentDedicatedNodes + p.CurrentLowPriorityNodes)
+		s.PoolState = string(p.State)
+	}
+	if tc, err := c.batch.GetTaskCounts(ctx, c.ep.JobID); err == nil {
+		s.Tasks = &tc.TaskCounts
+	}
+	return s
+}
+
+func reason(st *results.FileStatus) string {
+	switch {
+	case st.Failure != nil:
+		r := string(st.Failure.Category)
+		if st.Failure.Code != "" {
+			r += " " + st.Failure.Code
+		}
+		if st.Failure.ExitCode != nil {
+			r += fmt.Sprintf(" exit %d", *st.Failure.ExitCode)
+		}
+		if st.Failure.Message != "" {
+			r += ": " + st.Failure.Message
+		}
+		return r
+	case st.Rejection != nil:
+		return st.Rejection.Reason + ": " + st.Rejection.Message
+	}
+	return ""
+}
+
+// listSizes lists a container's blobs and their sizes.
+func (c *clients) listSizes(ctx context.Context, container string) (map[string]int64, error) {
+	out := map[string]int64{}
+	pager := c.blobs.NewListBlobsFlatPager(container, nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if bloberror.HasCode(err, bloberror.ContainerNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("list %s: %w", container, err)
+		}
+		for _, b := range page.Segment.BlobItems {
+			if b.Name == nil {
+				continue
+			}
+			var n int64
+			if b.Properties != nil && b.Properties.ContentLength != nil {
+				n = *b.Properties.ContentLength
+			}
+			out[*b.Name] = n
+		}
+	}
+	return out, nil
+}
+
+// statuses reads every status document (results.FileStatus JSON blobs in
+// the status container, written by the function app).
+func (c *clients) statuses(ctx context.Context) ([]*results.FileStatus, error) {
+	var out []*results.FileStatus
+	pager := c.blobs.NewListBlobsFlatPager(c.ep.StatusContainer, nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if bloberror.HasCode(err, bloberror.ContainerNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("list status documents: %w", err)
+		}
+		for _, b := range page.Segment.BlobItems {
+			if b.Name == nil {
+				continue
+			}
+			resp, err := c.blobs.DownloadStream(ctx, c.ep.StatusContainer, *b.Name, nil)
+			if bloberror.HasCode(err, bloberror.BlobNotFound) {
+				continue
+			}
+			if err != nil {
+				return out, fmt.Errorf("read status %s: %w", *b.Name, err)
+			}
+			data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+			if err != nil {
+				return out, fmt.Errorf("read status %s: %w", *b.Name, err)
+			}
+			var st results.FileStatus
+			if err := json.Unmarshal(data, &st); err != nil {
+				return out, fmt.Errorf("decode status %s: %w", *b.Name, err)
+			}
+			out = append(out, &st)
+		}
+	}
+	return out, nil
+}
+
+// startedTasks returns the ids of the job's tasks that have started
+// (running, or completed and not yet reported by a sweep); empty when the
+// job does not exist or Batch cannot be reached.
+func (c *clients) startedTasks(ctx context.Context) map[string]bool {
+	out := map[string]bool{}
+	pager := c.batch.NewListTasksPager(c.ep.JobID, &batch.ListOptions{Filter: "state eq 'running' or state eq 'completed'", Select: "id,state"})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return out
+		}
+		for _, t := range page.Value {
+			out[t.ID] = true
+		}
+	}
+	return out
+}
+
+// queueDepth reads the arrivals queue's counts from the Service Bus
+// emulator's /entities.
+func (c *clients) queueDepth(ctx context.Context) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.ep.ServiceBusHTTP+"/entities", nil)
+	if err != nil {
+		return 0, fmt.Errorf("queue depth: %w", err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("queue depth: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("queue depth: GET /entities: %s", resp.Status)
+	}
+	var v struct {
+		Entities []struct {
+			Name      string `json:"name"`
+			Active    int    `json:"active"`
+			Scheduled int    `json:"scheduled"`
+		} `json:"entities"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return 0, fmt.Errorf("queue depth: decode /entities: %w", err)
+	}
+	for _, e := range v.Entities {
+		if e.Name == c.ep.ArrivalsQueue {
+			return e.Active + e.Scheduled, nil
+		}
+	}
+	return 0, fmt.Errorf("queue depth: no queue %q in /entities", c.ep.ArrivalsQueue)
+}
+
+// terminal reports whether a file is finished: failed or rejected, or
+// succeeded with its MP3 in the output container.
+func (v fileView) terminal() bool {
+	switch v.State {
+	case results.StateFailed, results.StateRejected:
+		return true
+	case results.StateSucceeded:
+		return v.OutputSize >= 0
+	}
+	return false
+}

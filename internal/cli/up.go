@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/ffbatch/ffbatch/internal/localstack"
+)
+
+// stackFlags are the flags shared by up and run.
+type stackFlags struct {
+	fresh    bool
+	binDir   string
+	appDir   string
+	settings settingsFlag
+	timeout  time.Duration
+	ports    localstack.Ports
+	free     bool
+}
+
+func (f *stackFlags) register(fs *flag.FlagSet) {
+	f.settings = settingsFlag{}
+	fs.BoolVar(&f.fresh, "fresh", false, "delete the data of earlier runs before starting")
+	fs.StringVar(&f.binDir, "bin", "", "directory with sbemu, batchemu, funchost and handler (default: next to ffbatch, else built into <state>/bin)")
+	fs.StringVar(&f.appDir, "app", "", "deployable function app layout (make dist); default: assembled in <state>/app")
+	fs.Var(f.settings, "set", "override an app setting of the generated local.settings.json: KEY=VALUE (repeatable)")
+	fs.DurationVar(&f.timeout, "start-timeout", 60*time.Second, "how long each component may take to become healthy")
+	d := localstack.DefaultPorts
+	fs.IntVar(&f.ports.Blob, "blob-port", d.Blob, "Azurite blob port")
+	fs.IntVar(&f.ports.AMQP, "amqp-port", d.AMQP, "Service Bus emulator AMQP port")
+	fs.IntVar(&f.ports.SBHTTP, "sb-http-port", d.SBHTTP, "Service Bus emulator HTTP port (/health, /entities)")
+	fs.IntVar(&f.ports.Batch, "batch-port", d.Batch, "Batch emulator port")
+	fs.IntVar(&f.ports.Functions, "functions-port", d.Functions, "Functions host port")
+	fs.BoolVar(&f.free, "free-ports", false, "use free ports instead of the defaults (other commands find them in <state>/stack.json)")
+}
+
+func (f *stackFlags) start(ctx context.Context, e *env, fresh bool) (*localstack.Stack, error) {
+	fmt.Fprintln(e.stdout, "Starting the local stack (logs in "+e.stateDir+"/logs)...")
+	st, err := localstack.Start(ctx, &localstack.Options{
+		StateDir: e.stateDir, Fresh: fresh || f.fresh, BinDir: f.binDir, AppDir: f.appDir,
+		Settings: f.settings, StartTimeout: f.timeout, Logger: e.log,
+		Ports: f.portsToUse(), FreePorts: f.free,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := localstack.SaveEndpoints(st.Dir, st.Endpoints); err != nil {
+		_ = st.Stop()
+		return nil, err
+	}
+	return st, nil
+}
+
+func stopStack(e *env, st *localstack.Stack) error {
+	fmt.Fprintln(e.stdout, "Stopping the local stack...")
+	err := st.Stop()
+	return errors.Join(err, localstack.RemoveEndpoints(st.Dir))
+}
+
+func cmdUp(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "up", "[flags]")
+	var sf stackFlags
+	sf.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	st, err := sf.start(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "The local stack is up:\n%s", st.Endpoints)
+	fmt.Fprintf(e.stdout, "Drop MP4s with `ffbatch submit FILE...` (or upload to the %q container), follow them with `ffbatch watch`.\nPress Ctrl-C to stop.\n", st.Endpoints.InputContainer)
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case <-st.Done():
+		runErr = fmt.Errorf("a component stopped: %w", st.Err())
+	}
+	return errors.Join(runErr, stopStack(e, st))
+}
+
+// portsToUse returns the ports flags; with --free-ports, the ones left at
+// their default become zero so free ones are picked.
+func (f *stackFlags) portsToUse() localstack.Ports {
+	if !f.free {
+		return f.ports
+	}
+	p, d := f.ports, localstack.DefaultPorts
+	for _, x := range []struct {
+		v   *int
+		def int
+	}{{&p.Blob, d.Blob}, {&p.AMQP, d.AMQP}, {&p.SBHTTP, d.SBHTTP}, {&p.Batch, d.Batch}, {&p.Functions, d.Functions}} {
+		if *x.v == x.def {
+			*x.v = 0
+		}
+	}
+	return p
+}

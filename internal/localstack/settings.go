@@ -1,0 +1,181 @@
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+
+	"github.com/ffbatch/ffbatch/internal/azurite"
+)
+
+// localOverrides are the settings that differ from
+// local.settings.json.example on the local stack, besides the endpoints:
+// a sweep every two seconds so results show up quickly.
+var localOverrides = map[string]string{
+	"FFBATCH_SWEEP_SCHEDULE": "*/2 * * * * *",
+	"FFBATCH_SCALING_MODE":   "managed",
+	"FFBATCH_BATCH_AUTH":     "sharedkey",
+}
+
+// settings returns the app settings: the example file's values, the local
+// overrides, the endpoints of this stack, then Options.Settings.
+func (s *Stack) settings(az *azurite.Instance) (map[string]string, error) {
+	example := filepath.Join(s.o.RepoDir, "local.settings.json.example")
+	b, err := os.ReadFile(example)
+	if err != nil {
+		return nil, fmt.Errorf("read settings template: %w", err)
+	}
+	var file struct {
+		Values map[string]string `json:"Values"`
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		return nil, fmt.Errorf("read settings template %s: %w", example, err)
+	}
+	v := file.Values
+	if v == nil {
+		v = map[string]string{}
+	}
+	maps.Copy(v, localOverrides)
+	sb := fmt.Sprintf("Endpoint=sb://127.0.0.1:%d;SharedAccessKeyName=%s;SharedAccessKey=%s;UseDevelopmentEmulator=true;",
+		s.ports.AMQP, ServiceBusKeyName, ServiceBusKey)
+	maps.Copy(v, map[string]string{
+		"FUNCTIONS_WORKER_RUNTIME":                      "custom",
+		"AzureWebJobsStorage":                           az.ConnectionString,
+		"ServiceBusConnection":                          sb,
+		"ServiceBusConnection__fullyQualifiedNamespace": "",
+		"FFBATCH_STORAGE_CONNECTION_STRING":             az.ConnectionString,
+		"FFBATCH_STORAGE_ACCOUNT_URL":                   "",
+		"FFBATCH_SERVICEBUS_CONNECTION_STRING":          "",
+		"FFBATCH_SERVICEBUS_NAMESPACE":                  "",
+		"FFBATCH_BATCH_ENDPOINT":                        "http://" + addr(s.ports.Batch),
+		"FFBATCH_BATCH_ACCOUNT_NAME":                    BatchAccount,
+		"FFBATCH_BATCH_ACCOUNT_KEY":                     BatchKey,
+	})
+	maps.Copy(v, s.o.Settings)
+	return v, nil
+}
+
+func endpointsFrom(v map[string]string, az *azurite.Instance, p Ports) Endpoints {
+	def := func(k, d string) string {
+		if x := v[k]; x != "" {
+			return x
+		}
+		return d
+	}
+	return Endpoints{
+		BlobEndpoint: az.BlobEndpoint, StorageConnection: az.ConnectionString,
+		ServiceBus: v["ServiceBusConnection"], ServiceBusHTTP: "http://" + addr(p.SBHTTP),
+		BatchEndpoint: v["FFBATCH_BATCH_ENDPOINT"], BatchAccount: v["FFBATCH_BATCH_ACCOUNT_NAME"], BatchKey: v["FFBATCH_BATCH_ACCOUNT_KEY"],
+		FunctionsURL:    "http://" + addr(p.Functions),
+		InputContainer:  def("FFBATCH_INPUT_CONTAINER", "input"),
+		OutputContainer: def("FFBATCH_OUTPUT_CONTAINER", "output"),
+		StatusContainer: def("FFBATCH_STATUS_CONTAINER", "ffbatch-status"),
+		ArrivalsQueue:   def("FFBATCH_ARRIVALS_QUEUE", "arrivals"),
+		ResultsTopic:    def("FFBATCH_RESULTS_TOPIC", "results"),
+		PoolID:          def("FFBATCH_POOL_ID", "ffbatch-pool"),
+		JobID:           def("FFBATCH_JOB_ID", "ffbatch-job"),
+	}
+}
+
+// writeSettings writes a func CLI local.settings.json (mode 0600: it
+// holds the local emulators' keys).
+func writeSettings(path string, values map[string]string, port int) error {
+	doc := map[string]any{
+		"IsEncrypted":       false,
+		"Values":            values,
+		"Host":              map[string]int{"LocalHttpPort": port},
+		"ConnectionStrings": map[string]string{},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode settings: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write settings: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write settings: %w", err)
+	}
+	return nil
+}
+
+// childEnv is the environment of the children: the caller's, without the
+// app's own settings, so the generated local.settings.json is what runs
+// (the host lets the environment win over Values).
+func childEnv(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "FFBATCH_"), strings.HasPrefix(k, "FUNCHOST_"), strings.HasPrefix(k, "AzureWebJobs"),
+			strings.HasPrefix(k, "ServiceBusConnection"), strings.HasPrefix(k, "FUNCTIONS_"):
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// ensureContainers creates the input and output containers, so the host's
+// watcher has something to list from the first poll.
+func ensureContainers(ctx context.Context, conn string, names ...string) error {
+	c, err := azblob.NewClientFromConnectionString(conn, nil)
+	if err != nil {
+		return fmt.Errorf("storage client: %w", err)
+	}
+	for _, n := range names {
+		if _, err := c.CreateContainer(ctx, n, nil); err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
+			return fmt.Errorf("create container %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// SaveEndpoints writes the endpoints to <dir>/stack.json (mode 0600) so the
+// other ffbatch commands find a running stack.
+func SaveEndpoints(dir string, e Endpoints) error {
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode endpoints: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "stack.json"), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save endpoints: %w", err)
+	}
+	return nil
+}
+
+// ErrNoStack means no stack.json was found.
+var ErrNoStack = errors.New("no running local stack found (start one with `ffbatch up` or `make dev`)")
+
+// LoadEndpoints reads <dir>/stack.json.
+func LoadEndpoints(dir string) (Endpoints, error) {
+	var e Endpoints
+	b, err := os.ReadFile(filepath.Join(dir, "stack.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return e, fmt.Errorf("%w: %s is missing", ErrNoStack, filepath.Join(dir, "stack.json"))
+	}
+	if err != nil {
+		return e, fmt.Errorf("load endpoints: %w", err)
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, fmt.Errorf("load endpoints %s: %w", filepath.Join(dir, "stack.json"), err)
+	}
+	return e, nil
+}
+
+// RemoveEndpoints deletes <dir>/stack.json.
+func RemoveEndpoints(dir string) error {
+	err := os.Remove(filepath.Join(dir, "stack.json"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove endpoints: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,454 @@
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ffbatch/ffbatch/internal/azurite"
+)
+
+// Component names, used for logs, Restart and Kill.
+const (
+	Azurite    = "azurite"
+	ServiceBus = "sbemu"
+	Batch      = "batchemu"
+	Functions  = "funchost"
+)
+
+// Well-known local credentials of the emulators (public development values,
+// the same as the emulators' defaults; passed explicitly so the settings and
+// the processes cannot drift apart).
+const (
+	ServiceBusKeyName = "RootManageSharedAccessKey"
+	ServiceBusKey     = "SAS_KEY_VALUE"
+	BatchAccount      = "devbatch"
+	BatchKey          = "9I9wKQ78HF84MlYcGNCytO34fQfvfE4pnZKEAiQ7yyOdKoFeoghlTipV4jW92nT2bxAXn0JEwvMDMz1k/CB99Q=="
+)
+
+// Ports are the loopback ports of the stack. Zero picks the default
+// (DefaultPorts), or a free port when Options.FreePorts is set.
+type Ports struct {
+	Blob      int // Azurite blob service
+	AMQP      int // Service Bus emulator, AMQP
+	SBHTTP    int // Service Bus emulator, /health and /entities
+	Batch     int // Batch emulator REST API
+	Functions int // Functions host: /api, /admin
+}
+
+// DefaultPorts are the ports the README and local.settings.json.example use.
+var DefaultPorts = Ports{Blob: 10000, AMQP: 5672, SBHTTP: 5300, Batch: 10200, Functions: 7071}
+
+// Options configure Start. The zero value runs the stack with state in
+// .local under the working directory on the default ports.
+type Options struct {
+	// StateDir holds data, logs, the app layout and the settings.
+	// Default ".local".
+	StateDir string
+	// Fresh removes the data of a previous run (Azurite, Service Bus,
+	// Batch, host state) before starting.
+	Fresh bool
+	// BinDir holds sbemu, batchemu, funchost and handler. Empty: the
+	// directory of the running executable when all four are there,
+	// otherwise they are built with `go build` into <StateDir>/bin.
+	BinDir string
+	// RepoDir is the module root (host.json, function-definitions/,
+	// local.settings.json.example, cmd/). Default: found from the working
+	// directory.
+	RepoDir string
+	// AppDir is a ready deployable layout (make dist). Empty: the layout is
+	// assembled in <StateDir>/app from RepoDir and the handler binary.
+	AppDir string
+	// Ports; see FreePorts.
+	Ports Ports
+	// FreePorts picks free ports for every zero entry of Ports (tests).
+	FreePorts bool
+	// Settings override values of the generated local.settings.json.
+	Settings map[string]string
+	// BatchConcurrency caps the Batch emulator's running task processes
+	// (0: its default, the number of CPUs).
+	BatchConcurrency int
+	// BlobPoll is how often the host lists the input container. Default 250ms.
+	BlobPoll time.Duration
+	// StartTimeout bounds each component's health wait. Default 60s.
+	StartTimeout time.Duration
+	// StopGrace is how long a component gets after SIGTERM. Default 10s.
+	StopGrace time.Duration
+	// Logger receives progress lines. Default: discard.
+	Logger *slog.Logger
+}
+
+// Endpoints are how clients reach the running stack. The keys are the
+// emulators' public development keys; String leaves them out anyway.
+type Endpoints struct {
+	BlobEndpoint      string `json:"blobEndpoint"`
+	StorageConnection string `json:"storageConnectionString"`
+	ServiceBus        string `json:"serviceBusConnectionString"`
+	ServiceBusHTTP    string `json:"serviceBusHTTP"`
+	BatchEndpoint     string `json:"batchEndpoint"`
+	BatchAccount      string `json:"batchAccount"`
+	BatchKey          string `json:"batchKey"`
+	FunctionsURL      string `json:"functionsURL"`
+	InputContainer    string `json:"inputContainer"`
+	OutputContainer   string `json:"outputContainer"`
+	StatusContainer   string `json:"statusContainer"`
+	ArrivalsQueue     string `json:"arrivalsQueue"`
+	ResultsTopic      string `json:"resultsTopic"`
+	PoolID            string `json:"poolId"`
+	JobID             string `json:"jobId"`
+}
+
+// String lists the endpoints for people, without keys.
+func (e Endpoints) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  Blob storage (Azurite)   %s  containers: %s -> %s\n", e.BlobEndpoint, e.InputContainer, e.OutputContainer)
+	fmt.Fprintf(&b, "  Service Bus (sbemu)      %s  queue %s, topic %s  (health %s/health)\n", sbHost(e.ServiceBus), e.ArrivalsQueue, e.ResultsTopic, e.ServiceBusHTTP)
+	fmt.Fprintf(&b, "  Batch (batchemu)         %s  account %s, pool %s\n", e.BatchEndpoint, e.BatchAccount, e.PoolID)
+	fmt.Fprintf(&b, "  Functions (funchost)     %s  status: %s/api/status\n", e.FunctionsURL, e.FunctionsURL)
+	return b.String()
+}
+
+func sbHost(conn string) string {
+	for _, part := range strings.Split(conn, ";") {
+		if v, ok := strings.CutPrefix(part, "Endpoint="); ok {
+			return v
+		}
+	}
+	return "?"
+}
+
+// Stack is a running local stack. Its methods are safe for concurrent use.
+type Stack struct {
+	Endpoints Endpoints
+	// Dir is the state directory; Logs the log directory.
+	Dir, Logs string
+
+	o     Options
+	log   *slog.Logger
+	ports Ports
+	bins  map[string]string
+	app   string // app layout directory
+	env   []string
+
+	mu      sync.Mutex // guards azurite and stopped; serialises Restart and Stop
+	azurite *azurite.Instance
+	stopped bool
+	procs   map[string]*proc // fixed after Start
+}
+
+// Start brings up Azurite, the Service Bus emulator, the Batch emulator and
+// the Functions host in that order, waiting for each to be healthy. On
+// failure everything already started is stopped.
+func Start(ctx context.Context, opts *Options) (*Stack, error) {
+	s, err := prepare(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.startAll(ctx); err != nil {
+		_ = s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func prepare(ctx context.Context, opts *Options) (*Stack, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.StateDir == "" {
+		o.StateDir = ".local"
+	}
+	if o.BlobPoll == 0 {
+		o.BlobPoll = 250 * time.Millisecond
+	}
+	if o.StartTimeout == 0 {
+		o.StartTimeout = 60 * time.Second
+	}
+	if o.StopGrace == 0 {
+		o.StopGrace = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	dir, err := filepath.Abs(o.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	o.StateDir = dir
+	if o.RepoDir == "" {
+		if o.RepoDir, err = FindRepo(); err != nil {
+			return nil, err
+		}
+	}
+	if o.Fresh {
+		for _, d := range []string{"azurite", "servicebus", "batch", "funchost"} {
+			if err := os.RemoveAll(filepath.Join(dir, "data", d)); err != nil {
+				return nil, fmt.Errorf("remove old state: %w", err)
+			}
+		}
+	}
+	s := &Stack{Dir: dir, Logs: filepath.Join(dir, "logs"), o: o, log: o.Logger, procs: map[string]*proc{}}
+	if s.ports, err = resolvePorts(o.Ports, o.FreePorts); err != nil {
+		return nil, err
+	}
+	if s.bins, err = findBinaries(ctx, o, s.log); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func resolvePorts(p Ports, free bool) (Ports, error) {
+	fields := []struct {
+		v   *int
+		def int
+	}{{&p.Blob, DefaultPorts.Blob}, {&p.AMQP, DefaultPorts.AMQP}, {&p.SBHTTP, DefaultPorts.SBHTTP}, {&p.Batch, DefaultPorts.Batch}, {&p.Functions, DefaultPorts.Functions}}
+	for _, f := range fields {
+		if *f.v != 0 {
+			continue
+		}
+		if !free {
+			*f.v = f.def
+			continue
+		}
+		port, err := freePort()
+		if err != nil {
+			return p, err
+		}
+		*f.v = port
+	}
+	return p, nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("pick a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// checkPortFree gives a clear error when something already listens.
+func checkPortFree(name string, port int) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("%s: port %d on 127.0.0.1 is in use (another `ffbatch up`? stop it, or choose other ports): %w", name, port, err)
+	}
+	ln.Close()
+	return nil
+}
+
+func (s *Stack) startAll(ctx context.Context) error {
+	for _, c := range []struct {
+		name string
+		port int
+	}{{Azurite, s.ports.Blob}, {ServiceBus, s.ports.AMQP}, {ServiceBus, s.ports.SBHTTP}, {Batch, s.ports.Batch}, {Functions, s.ports.Functions}} {
+		if err := checkPortFree(c.name, c.port); err != nil {
+			return err
+		}
+	}
+	data := filepath.Join(s.Dir, "data")
+	s.log.Info("starting Azurite", "port", s.ports.Blob)
+	az, err := azurite.Start(ctx, &azurite.Options{
+		Bin:  filepath.Join(s.o.RepoDir, "tools", "node_modules", ".bin", "azurite-blob"),
+		Dir:  filepath.Join(data, "azurite"),
+		Port: s.ports.Blob, StartTimeout: s.o.StartTimeout,
+	})
+	if err != nil {
+		return fmt.Errorf("start azurite: %w", err)
+	}
+	s.mu.Lock()
+	s.azurite = az
+	s.mu.Unlock()
+
+	values, err := s.settings(az)
+	if err != nil {
+		return err
+	}
+	s.Endpoints = endpointsFrom(values, az, s.ports)
+	if err := ensureContainers(ctx, s.Endpoints.StorageConnection, s.Endpoints.InputContainer, s.Endpoints.OutputContainer); err != nil {
+		return err
+	}
+	s.env = childEnv(os.Environ())
+
+	s.procs[ServiceBus] = &proc{name: ServiceBus, bin: s.bins["sbemu"], env: s.env, dir: s.Dir,
+		logPath: filepath.Join(s.Logs, "sbemu.log"),
+		args: []string{"--amqp-addr", addr(s.ports.AMQP), "--http-addr", addr(s.ports.SBHTTP),
+			"--data", filepath.Join(data, "servicebus"), "--key-name", ServiceBusKeyName, "--key", ServiceBusKey}}
+	batchArgs := []string{"--addr", addr(s.ports.Batch), "--data", filepath.Join(data, "batch"),
+		"--account", BatchAccount, "--key", BatchKey,
+		"--storage-endpoint", az.BlobEndpoint, "--storage-account", az.AccountName, "--storage-key", az.AccountKey}
+	if s.o.BatchConcurrency > 0 {
+		batchArgs = append(batchArgs, "--concurrency", strconv.Itoa(s.o.BatchConcurrency))
+	}
+	s.procs[Batch] = &proc{name: Batch, bin: s.bins["batchemu"], env: s.env, dir: s.Dir,
+		logPath: filepath.Join(s.Logs, "batchemu.log"), args: batchArgs}
+
+	if s.app, err = s.layout(); err != nil {
+		return err
+	}
+	settingsPath := filepath.Join(s.Dir, "local.settings.json")
+	if err := writeSettings(settingsPath, values, s.ports.Functions); err != nil {
+		return err
+	}
+	s.procs[Functions] = &proc{name: Functions, bin: s.bins["funchost"], env: s.env, dir: s.Dir,
+		logPath: filepath.Join(s.Logs, "funchost.log"),
+		args: []string{"--app", s.app, "--settings", settingsPath, "--addr", addr(s.ports.Functions),
+			"--state", filepath.Join(data, "funchost"), "--blob-poll", s.o.BlobPoll.String(),
+			"--eventgrid-blob", "BlobCreated=AzureWebJobsStorage:" + s.Endpoints.InputContainer}}
+
+	for _, name := range []string{ServiceBus, Batch, Functions} {
+		if err := s.startProc(ctx, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// startProc starts one component and waits for its health check.
+func (s *Stack) startProc(ctx context.Context, name string) error {
+	p := s.procs[name]
+	s.log.Info("starting "+name, "log", p.logPath)
+	if err := p.start(); err != nil {
+		return err
+	}
+	if err := waitHealthy(ctx, s.healthURL(name), s.o.StartTimeout, p); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	return nil
+}
+
+func (s *Stack) healthURL(name string) string {
+	switch name {
+	case ServiceBus:
+		return s.Endpoints.ServiceBusHTTP + "/health"
+	case Batch:
+		return s.Endpoints.BatchEndpoint + "/"
+	default:
+		return s.Endpoints.FunctionsURL + "/admin/host/status"
+	}
+}
+
+// Done returns a channel that is closed when any component exits on its own.
+// Err then says which. Only meaningful while no Restart or Kill is running.
+func (s *Stack) Done() <-chan struct{} {
+	out := make(chan struct{})
+	go func() {
+		cases := make([]<-chan struct{}, 0, len(s.procs))
+		for _, p := range s.procs {
+			cases = append(cases, p.exited())
+		}
+		anyClosed(cases)
+		close(out)
+	}()
+	return out
+}
+
+func anyClosed(chs []<-chan struct{}) {
+	merged := make(chan struct{}, len(chs))
+	for _, c := range chs {
+		go func() { <-c; merged <- struct{}{} }()
+	}
+	<-merged
+}
+
+// Err reports which component has exited, or nil.
+func (s *Stack) Err() error {
+	var errs []error
+	for _, name := range []string{ServiceBus, Batch, Functions} {
+		p := s.procs[name]
+		select {
+		case <-p.exited():
+			errs = append(errs, p.exitError())
+		default:
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Restart stops one component (SIGTERM, or SIGKILL when kill is true) and
+// starts it again on the same ports with the same data directory.
+func (s *Stack) Restart(ctx context.Context, name string, kill bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("restart: the stack is stopped")
+	}
+	p, ok := s.procs[name]
+	if !ok {
+		return fmt.Errorf("restart %q: not a restartable component (want %s, %s or %s)", name, ServiceBus, Batch, Functions)
+	}
+	if kill {
+		p.kill()
+	} else if err := p.stop(s.o.StopGrace); err != nil {
+		return fmt.Errorf("restart: %w", err)
+	}
+	return s.startProc(ctx, name)
+}
+
+// HandlerPID returns the process id of the custom handler that the
+// Functions host runs (a child of funchost named "handler").
+func (s *Stack) HandlerPID() (int, error) {
+	p, ok := s.procs[Functions]
+	if !ok {
+		return 0, errors.New("the Functions host is not running")
+	}
+	host := p.pid()
+	kids, err := childPIDs(host)
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range kids {
+		if processName(k) == "handler" {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("no handler process under funchost (pid %d)", host)
+}
+
+// Stop shuts the Functions host, the Batch emulator, the Service Bus
+// emulator and Azurite down in that order. It is safe to call twice.
+func (s *Stack) Stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil
+	}
+	s.stopped = true
+	var errs []error
+	// The host runs the handler in the handler's own process group and
+	// stops it on shutdown; remember it to make sure it is gone.
+	handler, _ := s.HandlerPID()
+	for _, name := range []string{Functions, Batch, ServiceBus} {
+		if p, ok := s.procs[name]; ok {
+			s.log.Info("stopping " + name)
+			if err := p.stop(s.o.StopGrace); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if handler != 0 && processName(handler) == "handler" {
+		_ = syscall.Kill(handler, syscall.SIGKILL)
+	}
+	if s.azurite != nil {
+		s.log.Info("stopping Azurite")
+		s.azurite.Stop()
+	}
+	return errors.Join(errs...)
+}
+
+// Names lists the components in start order.
+func Names() []string { return slices.Clone([]string{Azurite, ServiceBus, Batch, Functions}) }
