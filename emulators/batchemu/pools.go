@@ -339,6 +339,48 @@ func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	return nil
 }
 
+// updatePoolProperties replaces the updatable properties (POST
+// updateproperties): absent startTask removes it; the lists are required.
+func (s *Server) updatePoolProperties(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in poolPatchParameter
+	if _, e := readJSON(r, &in, false); e != nil {
+		return e
+	}
+	if in.CertificateReferences == nil {
+		return errMissingProperty("certificateReferences")
+	}
+	if in.ApplicationPackageReferences == nil {
+		return errMissingProperty("applicationPackageReferences")
+	}
+	if in.Metadata == nil {
+		return errMissingProperty("metadata")
+	}
+	st, e := s.validateStartTask(in.StartTask)
+	if e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, e := s.activePool(r.PathValue("poolId"))
+	if e != nil {
+		return e
+	}
+	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
+		return e
+	}
+	p.Pool.StartTask = st
+	p.Pool.CertificateReferences = in.CertificateReferences
+	p.Pool.ApplicationPackageReferences = in.ApplicationPackageReferences
+	p.Pool.Metadata = *in.Metadata
+	if in.TargetNodeCommunicationMode != "" {
+		p.Pool.TargetNodeCommunicationMode = in.TargetNodeCommunicationMode
+	}
+	s.touchPool(p, rc.now)
+	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	var in poolResizeParameter
 	if _, e := readJSON(r, &in, false); e != nil {

@@ -51,6 +51,16 @@ func TestPoolLifecycle(t *testing.T) {
 	if md := env.must(200, "GET", "/pools/p1", nil).json(t)["metadata"]; md == nil {
 		t.Errorf("patch did not set metadata")
 	}
+	if r := env.call("POST", "/pools/p1/updateproperties", map[string]any{"metadata": []any{}}); r.status != 400 || r.code() != codeMissingRequiredProperty {
+		t.Errorf("updateproperties without the required lists: %d %s", r.status, r.body)
+	}
+	env.must(http.StatusNoContent, "POST", "/pools/p1/updateproperties", map[string]any{
+		"certificateReferences": []any{}, "applicationPackageReferences": []any{}, "metadata": []any{},
+		"startTask": map[string]any{"commandLine": "true"},
+	})
+	if p := env.must(200, "GET", "/pools/p1", nil).json(t); p["metadata"] != nil || lookupPath(p, "startTask/commandLine") != "true" {
+		t.Errorf("after updateproperties: metadata %v startTask %v", p["metadata"], p["startTask"])
+	}
 	env.must(http.StatusAccepted, "POST", "/pools/p1/resize", map[string]any{"targetDedicatedNodes": 1, "nodeDeallocationOption": "terminate"})
 	env.waitFor("shrink to 1", 30*time.Second, func() bool {
 		p := env.must(200, "GET", "/pools/p1", nil).json(t)

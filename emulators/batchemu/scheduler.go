@@ -103,6 +103,16 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 			s.dirty = true
 		case n.Node.State == nodeStarting, n.startPending:
 			s.startNode(pk, p, n, now)
+		case n.PendingBoot != "" && n.Node.RunningTasksCount == 0 && !n.Leaving:
+			s.bootNode(n, n.PendingBoot, now)
+		case (n.Node.State == nodeRebooting || n.Node.State == nodeReimaging) && !now.Before(n.ReadyAt):
+			if n.Node.State == nodeReimaging {
+				s.wipeNode(n)
+			}
+			setNodeState(n, nodeStarting, now)
+			n.Node.LastBootTime = wtp(now)
+			n.Node.StartTaskInfo = nil
+			s.dirty = true
 		}
 	}
 	if p.Pool.State == poolDeleting {
@@ -629,7 +639,8 @@ func (s *Server) schedule(now time.Time) {
 }
 
 func schedulable(n *nodeRec) bool {
-	return !n.Leaving && n.Node.SchedulingState == "enabled" && (n.Node.State == nodeIdle || n.Node.State == nodeRunning)
+	return !n.Leaving && n.PendingBoot == "" && n.Node.SchedulingState == "enabled" &&
+		(n.Node.State == nodeIdle || n.Node.State == nodeRunning)
 }
 
 // pickNode chooses a node with slots free for the pool's fill type.

@@ -40,6 +40,8 @@ const (
 	nodeRunning             = "running"
 	nodeStartTaskFailed     = "starttaskfailed"
 	nodeLeavingPool         = "leavingpool"
+	nodeRebooting           = "rebooting"
+	nodeReimaging           = "reimaging"
 )
 
 // state is everything the emulator knows; it is persisted as one JSON
@@ -73,6 +75,9 @@ type nodeRec struct {
 	ReadyAt time.Time   `json:"readyAt"` // end of the simulated allocation
 	// Removal: the node leaves the pool once no task runs on it.
 	Leaving bool `json:"leaving,omitempty"`
+	// PendingBoot is "rebooting" or "reimaging" while a reboot/reimage with
+	// taskcompletion/retaineddata waits for the node's tasks to finish.
+	PendingBoot string `json:"pendingBoot,omitempty"`
 
 	startRun     *attempt // the running start task attempt (not persisted)
 	startPending bool     // a start task retry waits for a process slot

@@ -1,0 +1,187 @@
+package batchemu
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Node operations: reboot, reimage, disable/enable scheduling. A rebooted
+// node runs its start task again; a reimaged one also loses its files.
+
+type nodeRebootParameter struct {
+	NodeRebootOption  string `json:"nodeRebootOption"`
+	NodeReimageOption string `json:"nodeReimageOption"`
+}
+
+// nodeForOperation looks up an active pool's node; mu held.
+func (s *Server) nodeForOperation(r *http.Request) (*poolRec, *nodeRec, *apiError) {
+	p, e := s.activePool(r.PathValue("poolId"))
+	if e != nil {
+		return nil, nil, e
+	}
+	_, n := s.findNode(key(p.Pool.ID), r.PathValue("nodeId"))
+	if n == nil {
+		return nil, nil, errNodeNotFound()
+	}
+	return p, n, nil
+}
+
+// nodeBusy is the 409 for a node that is not ready for an operation.
+func nodeBusy(n *nodeRec) *apiError {
+	switch {
+	case n.Leaving:
+		return newError(http.StatusConflict, codeOperationInvalidForState, "The specified node is leaving the pool.")
+	case n.Node.State == nodeRebooting || n.PendingBoot == nodeRebooting:
+		return newError(http.StatusConflict, "NodeBeingRebooted", "The specified node is being rebooted.")
+	case n.Node.State == nodeReimaging || n.PendingBoot == nodeReimaging:
+		return newError(http.StatusConflict, "NodeBeingReimaged", "The specified node is being reimaged.")
+	case n.Node.State == nodeCreating:
+		return newError(http.StatusConflict, "NodeBeingCreated", "The specified node is being created.")
+	case n.Node.State == nodeStarting || n.Node.State == nodeWaitingForStartTask:
+		return newError(http.StatusConflict, "NodeBeingStarted", "The specified node is being started.")
+	}
+	return nil
+}
+
+func (s *Server) rebootNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	return s.restartNode(w, r, rc, nodeRebooting)
+}
+
+func (s *Server) reimageNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	return s.restartNode(w, r, rc, nodeReimaging)
+}
+
+func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx, kind string) *apiError {
+	var in nodeRebootParameter
+	if _, e := readJSON(r, &in, true); e != nil {
+		return e
+	}
+	prop, opt := "nodeRebootOption", in.NodeRebootOption
+	if kind == nodeReimaging {
+		prop, opt = "nodeReimageOption", in.NodeReimageOption
+	}
+	opt, e := normEnum(prop, opt, "requeue", "terminate", "taskcompletion", "retaineddata")
+	if e != nil {
+		return e
+	}
+	if opt == "" {
+		opt = "requeue"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, n, e := s.nodeForOperation(r)
+	if e != nil {
+		return e
+	}
+	if e := nodeBusy(n); e != nil {
+		return e
+	}
+	s.stopNodeTasks(p, n, opt, rc.now)
+	if n.startRun != nil {
+		n.startRun.abandoned = true
+		n.startRun.cancel()
+		n.startRun = nil
+	}
+	n.startPending = false
+	if n.Node.RunningTasksCount == 0 {
+		s.bootNode(n, kind, rc.now)
+	} else {
+		n.PendingBoot = kind
+	}
+	s.dirty = true
+	s.wake()
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// bootNode takes n down for a reboot or reimage; mu held.
+func (s *Server) bootNode(n *nodeRec, kind string, now time.Time) {
+	n.PendingBoot = ""
+	setNodeState(n, kind, now)
+	n.ReadyAt = now.Add(s.opts.NodeStartDelay)
+	s.dirty = true
+}
+
+// wipeNode empties a reimaged node's directories; mu held.
+func (s *Server) wipeNode(n *nodeRec) {
+	for _, sub := range []string{"shared", "startup", "workitems", "fsmounts"} {
+		dir := filepath.Join(n.Dir, sub)
+		if err := os.RemoveAll(dir); err != nil {
+			s.log.Warn("reimage node", "node", n.Node.ID, "err", err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			s.log.Warn("reimage node", "node", n.Node.ID, "err", err)
+		}
+	}
+	for _, j := range s.st.Jobs {
+		for _, t := range j.Tasks {
+			if t.Node == n.Node.ID && t.Dir != "" && t.run == nil {
+				t.FilesCleaned = true
+			}
+		}
+	}
+}
+
+// stopNodeTasks applies a requeue/terminate option to the tasks running on
+// n; taskcompletion and retaineddata let them finish; mu held.
+func (s *Server) stopNodeTasks(p *poolRec, n *nodeRec, opt string, now time.Time) {
+	if opt != "requeue" && opt != "terminate" {
+		return
+	}
+	for _, j := range s.st.Jobs {
+		for _, t := range j.Tasks {
+			if t.run == nil || t.run.poolKey != key(p.Pool.ID) || t.run.nodeID != n.Node.ID {
+				continue
+			}
+			if opt == "terminate" {
+				s.endTask(j, t, now)
+			} else {
+				s.requeueTask(j, t, now)
+			}
+		}
+	}
+}
+
+func (s *Server) disableNodeScheduling(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in struct {
+		Option string `json:"nodeDisableSchedulingOption"`
+	}
+	if _, e := readJSON(r, &in, true); e != nil {
+		return e
+	}
+	opt, e := normEnum("nodeDisableSchedulingOption", in.Option, "requeue", "terminate", "taskcompletion")
+	if e != nil {
+		return e
+	}
+	if opt == "" {
+		opt = "requeue"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, n, e := s.nodeForOperation(r)
+	if e != nil {
+		return e
+	}
+	n.Node.SchedulingState = "disabled"
+	s.stopNodeTasks(p, n, opt, rc.now)
+	s.dirty = true
+	s.wake()
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) enableNodeScheduling(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, n, e := s.nodeForOperation(r)
+	if e != nil {
+		return e
+	}
+	n.Node.SchedulingState = "enabled"
+	s.dirty = true
+	s.wake()
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
