@@ -1,0 +1,37 @@
+// Parameters for infra/main.bicep. Deploy with
+//   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.bicepparam
+// and, after publishing the function code, again with
+//   -p deployEventSubscription=true
+// (a supplemental inline value overrides a parameter only if it is set in
+// this file, see Azure/bicep#12647, so every parameter you may override is
+// listed here).
+using 'main.bicep'
+
+param baseName = 'ffbatch'
+param hostingPlan = 'FlexConsumption'
+param poolAllocationMode = 'BatchService'
+param keyVaultId = ''
+param keyVaultUri = ''
+param deployEventSubscription = false
+
+param inputContainerName = 'input'
+param outputContainerName = 'output'
+param statusContainerName = 'ffbatch-status'
+param arrivalsQueueName = 'arrivals'
+param resultsTopicName = 'results'
+param resultsSubscriptionName = 'all'
+param blobCreatedFunctionName = 'BlobCreated'
+
+param vmSize = 'Standard_D2s_v3'
+param taskSlotsPerNode = 2
+param dedicatedMinNodes = 0
+param dedicatedMaxNodes = 0
+param spotMinNodes = 0
+param spotMaxNodes = 4
+param scalingMode = 'autoscale'
+param poolId = 'ffbatch-pool'
+param jobId = 'ffbatch-job'
+param poolIdleTimeout = '15m'
+param sweepSchedule = '0 */1 * * * *'
+param defaultPreset = 'mp3-192k-cbr'
+param logLevel = 'info'

@@ -1,0 +1,231 @@
+package infra
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ffbatch/ffbatch/internal/config"
+)
+
+// loadRepo reads the real repository and the settings list from the code
+// that runs.
+func loadRepo(t *testing.T) *Repo {
+	t.Helper()
+	r, err := LoadRepo("..")
+	if err != nil {
+		t.Fatalf("LoadRepo: %v", err)
+	}
+	r.Settings = config.Settings()
+	return r
+}
+
+// TestRepositorySettingsAgree is the real check: it fails when the function
+// app would read a setting the deployment does not set, or when names drift.
+func TestRepositorySettingsAgree(t *testing.T) {
+	r := loadRepo(t)
+	for _, p := range CheckSettings(r) {
+		t.Error(p)
+	}
+}
+
+// TestSourceParseMatchesReflection guards the source parse that supplies the
+// defaults: it must see the same fields as config.Settings() (reflection).
+func TestSourceParseMatchesReflection(t *testing.T) {
+	r := loadRepo(t)
+	var fromReflection []string
+	for _, s := range r.Settings {
+		if strings.HasPrefix(s, "FFBATCH_") {
+			fromReflection = append(fromReflection, s)
+		}
+	}
+	slices.Sort(fromReflection)
+	if !slices.Equal(r.SourceNames, fromReflection) {
+		t.Errorf("env struct tags parsed from %s = %v\nconfig.Settings() FFBATCH_* = %v", ConfigSourcePath, r.SourceNames, fromReflection)
+	}
+	if got := r.Defaults["FFBATCH_ARRIVALS_QUEUE"]; got == "" {
+		t.Errorf("default of FFBATCH_ARRIVALS_QUEUE not found (got %q)", got)
+	}
+}
+
+// TestCheckSettingsFindsDrift breaks a copy of the real files in one way
+// per case and checks that the checker names the setting and the file.
+func TestCheckSettingsFindsDrift(t *testing.T) {
+	type edit struct{ path, old, new string }
+	tests := []struct {
+		name     string
+		edits    []edit
+		settings []string // extra settings config "reads"
+		defaults map[string]string
+		want     []string // substrings of one problem
+	}{
+		{
+			name:  "setting missing from bicep",
+			edits: []edit{{MainBicepPath, "  FFBATCH_LOG_LEVEL: logLevel\n", ""}},
+			want:  []string{MainBicepPath, "FFBATCH_LOG_LEVEL", "missing from `var appSettings`"},
+		},
+		{
+			name:  "setting missing from local settings example",
+			edits: []edit{{LocalSettingsPath, `"FFBATCH_SAS_LIFETIME": "2h",`, ""}},
+			want:  []string{LocalSettingsPath, "FFBATCH_SAS_LIFETIME", "missing from Values"},
+		},
+		{
+			name:     "new config setting not yet deployed",
+			settings: []string{"FFBATCH_NEW_KNOB"},
+			want:     []string{MainBicepPath, "FFBATCH_NEW_KNOB", "missing"},
+		},
+		{
+			name:  "misspelt setting in bicep",
+			edits: []edit{{MainBicepPath, "FFBATCH_SAS_LIFETIME: '2h'", "FFBATCH_SAS_LIFE: '2h'"}},
+			want:  []string{MainBicepPath, "FFBATCH_SAS_LIFE", "not read by internal/config"},
+		},
+		{
+			name:  "secret deployed to azure",
+			edits: []edit{{MainBicepPath, "  FFBATCH_LOG_LEVEL: logLevel\n", "  FFBATCH_LOG_LEVEL: logLevel\n  FFBATCH_BATCH_ACCOUNT_KEY: 'x'\n"}},
+			want:  []string{MainBicepPath, "FFBATCH_BATCH_ACCOUNT_KEY", "must not be an app setting"},
+		},
+		{
+			name:  "queue renamed in bicepparam only",
+			edits: []edit{{MainParamsPath, "param arrivalsQueueName = 'arrivals'", "param arrivalsQueueName = 'incoming'"}},
+			want:  []string{MainParamsPath, "FFBATCH_ARRIVALS_QUEUE", `"incoming"`, `"arrivals"`},
+		},
+		{
+			name:  "topic default changed in bicep",
+			edits: []edit{{MainParamsPath, "param resultsTopicName = 'results'\n", ""}, {MainBicepPath, "param resultsTopicName string = 'results'", "param resultsTopicName string = 'outcomes'"}},
+			want:  []string{MainBicepPath, "FFBATCH_RESULTS_TOPIC", `"outcomes"`},
+		},
+		{
+			name:  "container name differs in example",
+			edits: []edit{{LocalSettingsPath, `"FFBATCH_OUTPUT_CONTAINER": "output"`, `"FFBATCH_OUTPUT_CONTAINER": "mp3"`}},
+			want:  []string{LocalSettingsPath, "FFBATCH_OUTPUT_CONTAINER", `"mp3"`},
+		},
+		{
+			name:  "container not created by the storage module",
+			edits: []edit{{MainBicepPath, "      statusContainerName\n      deadLetterContainerName", "      deadLetterContainerName"}},
+			want:  []string{MainBicepPath, "FFBATCH_STATUS_CONTAINER", "module dataStorage", "does not create it"},
+		},
+		{
+			name:  "event grid watches another container",
+			edits: []edit{{MainBicepPath, "    inputContainerName: inputContainerName\n    functionAppId", "    inputContainerName: outputContainerName\n    functionAppId"}},
+			want:  []string{MainBicepPath, "FFBATCH_INPUT_CONTAINER", "module eventGrid"},
+		},
+		{
+			name:  "event grid targets a function that does not exist",
+			edits: []edit{{MainParamsPath, "param blobCreatedFunctionName = 'BlobCreated'", "param blobCreatedFunctionName = 'OnBlob'"}},
+			want:  []string{MainParamsPath, "module eventGrid", `"OnBlob"`, "function.json"},
+		},
+		{
+			name:  "event grid targets a function without an event grid trigger",
+			edits: []edit{{MainParamsPath, "param blobCreatedFunctionName = 'BlobCreated'", "param blobCreatedFunctionName = 'Status'"}},
+			want:  []string{"module eventGrid", `"Status"`, "no eventGridTrigger"},
+		},
+		{
+			name:  "function.json refers to an unknown setting",
+			edits: []edit{{"function-definitions/SweepPools/function.json", "%FFBATCH_SWEEP_SCHEDULE%", "%FFBATCH_SWEEP_CRON%"}},
+			want:  []string{"function-definitions/SweepPools/function.json", "FFBATCH_SWEEP_CRON", "does not read"},
+		},
+		{
+			name:  "literal queue name in function.json disagrees",
+			edits: []edit{{"function-definitions/SubmitTasks/function.json", `"%FFBATCH_ARRIVALS_QUEUE%"`, `"arrival"`}},
+			want:  []string{"function-definitions/SubmitTasks/function.json", "queueName", `"arrival"`},
+		},
+		{
+			name:  "trigger connection not configured in bicep",
+			edits: []edit{{MainBicepPath, "  ServiceBusConnection__fullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace\n  ServiceBusConnection__credential: 'managedidentity'\n  ServiceBusConnection__clientId: funcIdentity.outputs.clientId\n", ""}},
+			want:  []string{MainBicepPath, "ServiceBusConnection", "uses connection"},
+		},
+		{
+			name:  "batch trigger without dataType",
+			edits: []edit{{"function-definitions/SubmitTasks/function.json", `"dataType": "string",`, ""}},
+			want:  []string{"function-definitions/SubmitTasks/function.json", "dataType", "cardinality many"},
+		},
+		{
+			name:  "empty value hides a default",
+			edits: []edit{{MainBicepPath, "FFBATCH_SAS_LIFETIME: '2h'", "FFBATCH_SAS_LIFETIME: ''"}},
+			want:  []string{MainBicepPath, "FFBATCH_SAS_LIFETIME", "replaces the internal/config default"},
+		},
+		{
+			name:  "app settings object renamed",
+			edits: []edit{{MainBicepPath, "var appSettings = {", "var settings = {"}, {MainBicepPath, "appSettings: appSettings", "appSettings: settings"}},
+			want:  []string{MainBicepPath, "no `var appSettings = {`"},
+		},
+		{
+			name:  "unbalanced bicep",
+			edits: []edit{{MainBicepPath, "var appSettings = {", "var appSettings = {{"}},
+			want:  []string{MainBicepPath, "never closed"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := loadRepo(t)
+			r.Files = maps.Clone(r.Files)
+			r.Settings = append(slices.Clone(r.Settings), tt.settings...)
+			for _, e := range tt.edits {
+				src, ok := r.Files[e.path]
+				if !ok {
+					t.Fatalf("fixture: no file %s", e.path)
+				}
+				if !strings.Contains(src, e.old) {
+					t.Fatalf("fixture: %s no longer contains %q; update the case", e.path, e.old)
+				}
+				r.Files[e.path] = strings.Replace(src, e.old, e.new, 1)
+			}
+			probs := CheckSettings(r)
+			if !anyProblem(probs, tt.want) {
+				t.Errorf("no problem containing %q; got:\n%s", tt.want, list(probs))
+			}
+		})
+	}
+}
+
+func anyProblem(probs []Problem, want []string) bool {
+	for _, p := range probs {
+		s, all := p.String(), true
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+func list(probs []Problem) string {
+	if len(probs) == 0 {
+		return "  (none)"
+	}
+	var b strings.Builder
+	for _, p := range probs {
+		b.WriteString("  " + p.String() + "\n")
+	}
+	return b.String()
+}
+
+func TestEnvTags(t *testing.T) {
+	src := []byte("package config\n" +
+		"type env struct {\n" +
+		"\tA string `envconfig:\"FFBATCH_A\" default:\"x\"`\n" +
+		"\tB string `envconfig:\"FFBATCH_B\"`\n" +
+		"\tC string `envconfig:\"FFBATCH_C\" default:\"\"`\n" +
+		"\td int\n" +
+		"}\n" +
+		"type other struct{ Z string `envconfig:\"NOPE\"` }\n")
+	names, defaults, err := EnvTags(src)
+	if err != nil {
+		t.Fatalf("EnvTags: %v", err)
+	}
+	if want := []string{"FFBATCH_A", "FFBATCH_B", "FFBATCH_C"}; !slices.Equal(names, want) {
+		t.Errorf("names = %v, want %v", names, want)
+	}
+	if want := map[string]string{"FFBATCH_A": "x", "FFBATCH_C": ""}; !maps.Equal(defaults, want) {
+		t.Errorf("defaults = %v, want %v", defaults, want)
+	}
+	if _, _, err := EnvTags([]byte("package config\ntype other struct{}\n")); err == nil {
+		t.Error("EnvTags without an env struct: got nil error")
+	}
+}
