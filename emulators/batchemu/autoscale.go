@@ -143,7 +143,7 @@ func (s *Server) sampleAutoScale(p *poolRec, now time.Time) {
 		for _, t := range j.Tasks {
 			switch t.Task.State {
 			case taskActive:
-				if jobState(j.Job.State) == jobActive {
+				if jobState(j.Job.State) == jobActive && depsSatisfied(j, t) {
 					active++
 				}
 			case taskRunning:

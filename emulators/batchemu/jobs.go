@@ -105,9 +105,6 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 			return errUnsupportedProperty(name)
 		}
 	}
-	if in.UsesTaskDependencies {
-		return errUnsupportedProperty("usesTaskDependencies")
-	}
 	oatc, e := validateJobSettings(jobSettings{in.Priority, in.MaxParallelTasks, in.Constraints, in.OnAllTasksComplete, in.PoolInfo})
 	if e != nil {
 		return e
@@ -123,7 +120,7 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 		ID: in.ID, DisplayName: in.DisplayName, MaxParallelTasks: -1, AllowTaskPreemption: in.AllowTaskPreemption,
 		Constraints: defaultJobConstraints(in.Constraints), CommonEnvironmentSettings: in.CommonEnvironmentSettings,
 		PoolInfo: *in.PoolInfo, OnAllTasksComplete: "noaction", OnTaskFailure: "noaction", Metadata: in.Metadata,
-		NetworkConfiguration: in.NetworkConfiguration, State: string(jobActive),
+		NetworkConfiguration: in.NetworkConfiguration, State: string(jobActive), UsesTaskDependencies: in.UsesTaskDependencies,
 	}
 	if in.Priority != nil {
 		job.Priority = *in.Priority

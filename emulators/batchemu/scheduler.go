@@ -601,7 +601,9 @@ func (s *Server) schedule(now time.Time) {
 		for _, t := range j.Tasks {
 			switch t.Task.State {
 			case taskActive:
-				cands = append(cands, candidate{j, t})
+				if depsSatisfied(j, t) {
+					cands = append(cands, candidate{j, t})
+				}
 			case taskRunning:
 				running[j]++
 			}

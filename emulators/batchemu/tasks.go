@@ -12,6 +12,68 @@ const (
 	maxTasksPerRequest = 100
 )
 
+// maxDependencyIDChars bounds the total length of dependsOn.taskIds.
+const maxDependencyIDChars = 64000
+
+// validateDependencies checks dependsOn against the job (nil: none).
+func validateDependencies(d *taskDependencies, j *jobRec) (*taskDependencies, *apiError) {
+	if d == nil || len(d.TaskIDs) == 0 && len(d.TaskIDRanges) == 0 {
+		return nil, nil
+	}
+	if !j.Job.UsesTaskDependencies {
+		return nil, newError(http.StatusBadRequest, "TaskDependenciesNotSpecifiedOnJob",
+			"The task has dependencies but the job does not use task dependencies.")
+	}
+	total := 0
+	for i, id := range d.TaskIDs {
+		if !validID(id) {
+			return nil, errInvalidProperty(fmt.Sprintf("dependsOn.taskIds[%d]", i), id, "not a valid task id")
+		}
+		total += len(id)
+	}
+	if total > maxDependencyIDChars {
+		return nil, newError(http.StatusBadRequest, "TaskDependencyListTooLong",
+			"The task dependency list is too long.", "MaxLength", strconv.Itoa(maxDependencyIDChars))
+	}
+	for i, r := range d.TaskIDRanges {
+		if r.Start < 0 || r.End < r.Start {
+			return nil, errInvalidProperty(fmt.Sprintf("dependsOn.taskIdRanges[%d]", i), fmt.Sprintf("%d-%d", r.Start, r.End),
+				"start must be 0 or more and not greater than end")
+		}
+	}
+	return d, nil
+}
+
+// depsSatisfied reports whether every task t depends on completed
+// successfully (the default dependency action; a failed dependency blocks
+// t, as without exitConditions in the service). mu held.
+func depsSatisfied(j *jobRec, t *taskRec) bool {
+	d := t.Task.DependsOn
+	if d == nil {
+		return true
+	}
+	ok := func(id string) bool {
+		dep, found := j.Tasks[key(id)]
+		return found && dep.Task.State == taskCompleted && dep.Task.ExecutionInfo.Result == "success"
+	}
+	for _, id := range d.TaskIDs {
+		if !ok(id) {
+			return false
+		}
+	}
+	for _, r := range d.TaskIDRanges {
+		if r.End-r.Start+1 > len(j.Tasks) {
+			return false // some task of the range does not exist
+		}
+		for n := r.Start; n <= r.End; n++ {
+			if !ok(strconv.Itoa(n)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (s *Server) touchTask(j *jobRec, t *taskRec, now time.Time) {
 	t.Task.ETag = s.st.nextETag(now)
 	t.Task.LastModified = wt(now)
@@ -63,9 +125,9 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 			return nil, errUnsupportedProperty(name)
 		}
 	}
-	if len(in.DependsOn) > 0 && string(in.DependsOn) != "null" {
-		return nil, newError(http.StatusBadRequest, "TaskDependenciesNotSpecifiedOnJob",
-			"The task has dependencies but the job does not use task dependencies.")
+	deps, e := validateDependencies(in.DependsOn, j)
+	if e != nil {
+		return nil, e
 	}
 	if e := validateResourceFiles("resourceFiles", in.ResourceFiles); e != nil {
 		return nil, e
@@ -113,7 +175,7 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 	return &cloudTask{
 		ID: in.ID, DisplayName: in.DisplayName, CommandLine: in.CommandLine,
 		ResourceFiles: in.ResourceFiles, OutputFiles: in.OutputFiles, EnvironmentSettings: in.EnvironmentSettings,
-		Constraints: c, RequiredSlots: slots, UserIdentity: in.UserIdentity,
+		Constraints: c, RequiredSlots: slots, UserIdentity: in.UserIdentity, DependsOn: deps,
 		State: taskActive, CreationTime: wt(now), StateTransitionTime: wt(now),
 	}, nil
 }

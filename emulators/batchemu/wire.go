@@ -367,6 +367,7 @@ type cloudTask struct {
 	UserIdentity                 json.RawMessage   `json:"userIdentity,omitempty"`
 	ExecutionInfo                taskExecutionInfo `json:"executionInfo"`
 	NodeInfo                     *nodeInfo         `json:"nodeInfo,omitempty"`
+	DependsOn                    *taskDependencies `json:"dependsOn,omitempty"`
 	ApplicationPackageReferences json.RawMessage   `json:"applicationPackageReferences,omitempty"`
 }
 
@@ -384,9 +385,19 @@ type taskAddParameter struct {
 	RequiredSlots                *int             `json:"requiredSlots"`
 	UserIdentity                 json.RawMessage  `json:"userIdentity"`
 	MultiInstanceSettings        json.RawMessage  `json:"multiInstanceSettings"`
-	DependsOn                    json.RawMessage  `json:"dependsOn"`
+	DependsOn                    *taskDependencies `json:"dependsOn"`
 	ApplicationPackageReferences json.RawMessage  `json:"applicationPackageReferences"`
 	AuthenticationTokenSettings  json.RawMessage  `json:"authenticationTokenSettings"`
+}
+
+type taskDependencies struct {
+	TaskIDs      []string      `json:"taskIds,omitempty"`
+	TaskIDRanges []taskIDRange `json:"taskIdRanges,omitempty"`
+}
+
+type taskIDRange struct {
+	Start int `json:"start"`
+	End   int `json:"end"`
 }
 
 type taskAddResult struct {

@@ -1,0 +1,42 @@
+package batchemu
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestTaskDependencies(t *testing.T) {
+	env := startServer(t, &Options{Concurrency: 4})
+	p := pool("p", 1)
+	p["taskSlotsPerNode"] = 4
+	env.must(http.StatusCreated, "POST", "/pools", p)
+	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "plain", "poolInfo": map[string]any{"poolId": "p"}})
+	if r := env.call("POST", "/jobs/plain/tasks", map[string]any{"id": "x", "commandLine": "true", "dependsOn": map[string]any{"taskIds": []string{"a"}}}); r.status != 400 || r.code() != "TaskDependenciesNotSpecifiedOnJob" {
+		t.Errorf("dependsOn on a job without dependencies: %d %s", r.status, r.body)
+	}
+	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "usesTaskDependencies": true, "poolInfo": map[string]any{"poolId": "p"}})
+	shared := "$AZ_BATCH_NODE_SHARED_DIR"
+	env.must(200, "POST", "/jobs/j/addtaskcollection", map[string]any{"value": []any{
+		map[string]any{"id": "after", "commandLine": `/bin/sh -c "test -f ` + shared + `/a && test -f ` + shared + `/1 && test -f ` + shared + `/2"`,
+			"dependsOn": map[string]any{"taskIds": []string{"a"}, "taskIdRanges": []any{map[string]any{"start": 1, "end": 2}}}},
+		map[string]any{"id": "a", "commandLine": `/bin/sh -c "sleep 0.2; touch ` + shared + `/a"`},
+		map[string]any{"id": "1", "commandLine": `/bin/sh -c "touch ` + shared + `/1"`},
+		map[string]any{"id": "2", "commandLine": `/bin/sh -c "sleep 0.1; touch ` + shared + `/2"`},
+		map[string]any{"id": "bad", "commandLine": "false"},
+		map[string]any{"id": "blocked", "commandLine": "true", "dependsOn": map[string]any{"taskIds": []string{"bad"}}},
+		map[string]any{"id": "badrange", "commandLine": "true", "dependsOn": map[string]any{"taskIdRanges": []any{map[string]any{"start": 5, "end": 2}}}},
+	}})
+	task := env.waitTaskState("j", "after", "completed", 60*time.Second)
+	if lookupPath(task, "executionInfo/result") != "success" || lookupPath(task, "dependsOn/taskIds") == nil {
+		t.Errorf("dependent task: %v", task)
+	}
+	env.waitTaskState("j", "bad", "completed", 60*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	if st := env.task("j", "blocked")["state"]; st != "active" {
+		t.Errorf("task depending on a failed task is %v, want active (blocked)", st)
+	}
+	if r := env.call("GET", "/jobs/j/tasks/badrange", nil); r.status != 404 {
+		t.Errorf("task with an invalid range was added: %d", r.status)
+	}
+}
