@@ -372,22 +372,22 @@ type cloudTask struct {
 }
 
 type taskAddParameter struct {
-	ID                           string           `json:"id"`
-	DisplayName                  string           `json:"displayName"`
-	CommandLine                  string           `json:"commandLine"`
-	ContainerSettings            json.RawMessage  `json:"containerSettings"`
-	ExitConditions               json.RawMessage  `json:"exitConditions"`
-	ResourceFiles                []resourceFile   `json:"resourceFiles"`
-	OutputFiles                  []outputFile     `json:"outputFiles"`
-	EnvironmentSettings          []envSetting     `json:"environmentSettings"`
-	AffinityInfo                 json.RawMessage  `json:"affinityInfo"`
-	Constraints                  *taskConstraints `json:"constraints"`
-	RequiredSlots                *int             `json:"requiredSlots"`
-	UserIdentity                 json.RawMessage  `json:"userIdentity"`
-	MultiInstanceSettings        json.RawMessage  `json:"multiInstanceSettings"`
+	ID                           string            `json:"id"`
+	DisplayName                  string            `json:"displayName"`
+	CommandLine                  string            `json:"commandLine"`
+	ContainerSettings            json.RawMessage   `json:"containerSettings"`
+	ExitConditions               json.RawMessage   `json:"exitConditions"`
+	ResourceFiles                []resourceFile    `json:"resourceFiles"`
+	OutputFiles                  []outputFile      `json:"outputFiles"`
+	EnvironmentSettings          []envSetting      `json:"environmentSettings"`
+	AffinityInfo                 json.RawMessage   `json:"affinityInfo"`
+	Constraints                  *taskConstraints  `json:"constraints"`
+	RequiredSlots                *int              `json:"requiredSlots"`
+	UserIdentity                 json.RawMessage   `json:"userIdentity"`
+	MultiInstanceSettings        json.RawMessage   `json:"multiInstanceSettings"`
 	DependsOn                    *taskDependencies `json:"dependsOn"`
-	ApplicationPackageReferences json.RawMessage  `json:"applicationPackageReferences"`
-	AuthenticationTokenSettings  json.RawMessage  `json:"authenticationTokenSettings"`
+	ApplicationPackageReferences json.RawMessage   `json:"applicationPackageReferences"`
+	AuthenticationTokenSettings  json.RawMessage   `json:"authenticationTokenSettings"`
 }
 
 type taskDependencies struct {
