@@ -162,7 +162,13 @@ func NewServer(opts *Options) (*Server, error) {
 		s.rootDir, s.tmpRoot = dir, true
 		s.st = newState()
 	} else {
-		s.rootDir = filepath.Join(o.DataDir, "nodes")
+		abs, err := filepath.Abs(o.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("new batch emulator: data directory: %w", err)
+		}
+		o.DataDir = abs
+		s.opts.DataDir = abs
+		s.rootDir = filepath.Join(abs, "nodes")
 		if err := os.MkdirAll(s.rootDir, 0o755); err != nil {
 			return nil, fmt.Errorf("new batch emulator: create data directory: %w", err)
 		}
