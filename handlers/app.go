@@ -116,9 +116,11 @@ type App struct {
 	now  func() time.Time
 	opts Options
 	out  containerOnce
+	sq   *statusQueue
 }
 
-// New returns the app. All Deps must be set.
+// New returns the app. All Deps must be set. It starts the background
+// status writers; call Close when done.
 func New(cfg *config.Config, log *slog.Logger, d Deps, opts *Options) *App {
 	a := &App{cfg: cfg, log: log, d: d, now: time.Now}
 	if opts != nil {
@@ -127,6 +129,7 @@ func New(cfg *config.Config, log *slog.Logger, d Deps, opts *Options) *App {
 			a.now = opts.Now
 		}
 	}
+	a.startStatusQueue()
 	return a
 }
 

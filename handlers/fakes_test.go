@@ -476,5 +476,6 @@ func newFixture(t *testing.T, mutate func(*config.Config)) *fixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.app = New(cfg, log, Deps{Batch: f.batch, Arrivals: f.arrivals, Results: f.results, Signer: fakeSigner{}, Blobs: f.blobs, Status: f.status},
 		&Options{Now: func() time.Time { return f.now }})
+	t.Cleanup(func() { _ = f.app.Close(context.Background()) })
 	return f
 }

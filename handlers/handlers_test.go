@@ -209,6 +209,9 @@ func TestSubmitTasks(t *testing.T) {
 	if task.OutputFiles[0].Destination.Container.Path != "shows/ep 1.mp3" {
 		t.Errorf("output path = %q", task.OutputFiles[0].Destination.Container.Path)
 	}
+	if err := f.app.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if st, _ := f.status.Get(ctx, "input", "shows/ep 1.MP4"); st == nil || st.State != results.StateSubmitted || st.TaskID != task.ID {
 		t.Errorf("status = %+v", st)
 	}
@@ -314,6 +317,12 @@ func TestSweepPools(t *testing.T) {
 	}
 	bodies = append(bodies, arrivalJSON("exhausted.mp4", "0x1", 10, `,"resubmit":2`))
 	if _, err := f.app.SubmitTasks(ctx, sbBatchRequest(bodies...)); err != nil {
+		t.Fatal(err)
+	}
+	// The fake status store is last-write-wins (the real one orders by
+	// resubmission and state); let the background "submitted" writes land
+	// first, as they would in the minutes before a task completes.
+	if err := f.app.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	id := func(blob string, r int) string { return plan.TaskID("input", blob, "0x1", "mp3-192k-cbr", r) }
@@ -521,6 +530,9 @@ func TestStatus(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
 	if _, err := f.app.SubmitTasks(ctx, sbBatchRequest(arrivalJSON("shows/ep 1.mp4", "0x1", 10, ""))); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.app.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	id := plan.TaskID("input", "shows/ep 1.mp4", "0x1", "mp3-192k-cbr", 0)

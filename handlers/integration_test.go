@@ -39,6 +39,7 @@ import (
 )
 
 type stack struct {
+	app      *handlers.App
 	cfg      *config.Config
 	handler  *httptest.Server
 	blobs    *azblob.Client
@@ -49,7 +50,7 @@ type stack struct {
 	inputs   *azservicebus.Sender
 }
 
-func startStack(t *testing.T, mutate func(*config.Config)) *stack {
+func startStack(t testing.TB, mutate func(*config.Config)) *stack {
 	t.Helper()
 	az := azuritetest.Start(t)
 
@@ -111,12 +112,13 @@ func startStack(t *testing.T, mutate func(*config.Config)) *stack {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	app := handlers.New(cfg, log, deps, nil)
+	t.Cleanup(func() { _ = app.Close(context.Background()) })
 	mux := customhandler.NewMux(log, nil)
 	app.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	s := &stack{cfg: cfg, handler: srv}
+	s := &stack{app: app, cfg: cfg, handler: srv}
 	if s.blobs, err = azblob.NewClientFromConnectionString(az.ConnectionString, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +151,7 @@ func startStack(t *testing.T, mutate func(*config.Config)) *stack {
 }
 
 // invoke POSTs a host-shaped invocation and returns the status and body.
-func (s *stack) invoke(t *testing.T, function string, body any) (int, customhandler.InvokeResponse) {
+func (s *stack) invoke(t testing.TB, function string, body any) (int, customhandler.InvokeResponse) {
 	t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -330,6 +332,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 		}
 	}
 	complete(t, s.arrivals, msgs)
+	if err := s.app.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	code, resp := s.invoke(t, handlers.FuncStatus, statusPayload(names[0]))
 	if code != 200 {

@@ -140,15 +140,6 @@ func (a *App) putStatus(ctx context.Context, st results.FileStatus) {
 // conditional write to Blob storage).
 const statusWorkers = 16
 
-// putStatuses records many status changes concurrently, bounded by
-// statusWorkers; failures are logged like putStatus's.
-func (a *App) putStatuses(ctx context.Context, sts []results.FileStatus) {
-	forEach(len(sts), statusWorkers, func(i int) error {
-		a.putStatus(ctx, sts[i])
-		return nil
-	})
-}
-
 // forEach calls fn(0..n-1) on at most workers goroutines and returns the
 // first error; after an error no new calls start.
 func forEach(n, workers int, fn func(i int) error) error {

@@ -97,7 +97,7 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 			}
 		}
 	}
-	a.putStatuses(ctx, submitted)
+	a.enqueueStatuses(submitted)
 	a.growManagedPool(ctx, pool)
 	resp.Logf("tasks: %d added, %d already present, %d refused, %d server errors", len(res.Added), len(res.Existing), len(res.Failed)-len(transient), len(transient))
 	if len(transient) > 0 {
