@@ -1,0 +1,356 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+
+	"github.com/ffbatch/ffbatch/internal/arrival"
+	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/localstack"
+	"github.com/ffbatch/ffbatch/internal/media"
+	"github.com/ffbatch/ffbatch/internal/results"
+)
+
+// waitTimeout bounds every wait for the pipeline in these tests.
+const waitTimeout = 90 * time.Second
+
+// fastSettings make the pipeline's timers short enough for tests.
+var fastSettings = map[string]string{
+	"FFBATCH_SWEEP_SCHEDULE":    "*/1 * * * * *",
+	"FFBATCH_POOL_IDLE_TIMEOUT": "3s",
+	"FFBATCH_RESUBMIT_BACKOFF":  "1s",
+	"FFBATCH_MAX_TASK_RETRIES":  "0",
+	"FFBATCH_LOG_LEVEL":         "debug",
+}
+
+// pipeline is a running stack and clients for it.
+type pipeline struct {
+	t      *testing.T
+	stack  *localstack.Stack
+	ep     localstack.Endpoints
+	blobs  *azblob.Client
+	batch  *batch.Client
+	sb     *azservicebus.Client
+	status *results.StatusStore
+}
+
+// startPipeline starts a stack on free ports with fastSettings plus extra.
+func startPipeline(t *testing.T, extra map[string]string) *pipeline {
+	t.Helper()
+	settings := maps.Clone(fastSettings)
+	maps.Copy(settings, extra)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	st, err := localstack.Start(ctx, &localstack.Options{
+		StateDir: dir, BinDir: binDir, RepoDir: repoDir, FreePorts: true,
+		Settings: settings, BatchConcurrency: 2, BlobPoll: 200 * time.Millisecond, StopGrace: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("start the local stack: %v", err)
+	}
+	p := &pipeline{t: t, stack: st, ep: st.Endpoints}
+	t.Cleanup(func() {
+		if err := st.Stop(); err != nil {
+			t.Errorf("stop the local stack: %v", err)
+		}
+		if t.Failed() {
+			dumpLogs(t, st.Logs)
+		}
+	})
+	if p.blobs, err = azblob.NewClientFromConnectionString(p.ep.StorageConnection, nil); err != nil {
+		t.Fatal(err)
+	}
+	cred, err := batch.NewSharedKeyCredential(p.ep.BatchAccount, p.ep.BatchKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bo := &batch.ClientOptions{}
+	bo.InsecureAllowCredentialWithHTTP = true
+	if p.batch, err = batch.NewSharedKeyClient(p.ep.BatchEndpoint, cred, bo); err != nil {
+		t.Fatal(err)
+	}
+	if p.sb, err = azservicebus.NewClientFromConnectionString(p.ep.ServiceBus, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.sb.Close(context.Background()) })
+	p.status = results.NewStatusStore(p.blobs.ServiceClient().NewContainerClient(p.ep.StatusContainer), nil)
+	return p
+}
+
+// dumpLogs prints the end of each component's log to the test output.
+func dumpLogs(t *testing.T, dir string) {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		if len(b) > 12000 {
+			b = b[len(b)-12000:]
+		}
+		t.Logf("---- %s (end) ----\n%s", e.Name(), b)
+	}
+}
+
+// context returns a context bounded by waitTimeout.
+func (p *pipeline) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	p.t.Cleanup(cancel)
+	return ctx
+}
+
+// upload puts data as the blob name in the input container and returns
+// the ETag (without quotes).
+func (p *pipeline) upload(name string, data []byte) string {
+	p.t.Helper()
+	resp, err := p.blobs.UploadBuffer(p.ctx(), p.ep.InputContainer, name, data, nil)
+	if err != nil {
+		p.t.Fatalf("upload %q: %v", name, err)
+	}
+	return arrival.NormalizeETag(string(*resp.ETag))
+}
+
+// sample returns the bytes of a generated sample.
+func sample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(mediaDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// waitDone waits until every blob's status is terminal for the given ETag
+// (empty: any version) and returns the statuses.
+func (p *pipeline) waitDone(etags map[string]string) map[string]*results.FileStatus {
+	p.t.Helper()
+	ctx := p.ctx()
+	out := map[string]*results.FileStatus{}
+	for {
+		pending := []string{}
+		for blob, etag := range etags {
+			st, err := p.status.Get(ctx, p.ep.InputContainer, blob)
+			if err == nil && st.State.Terminal() && (etag == "" || st.ETag == etag) {
+				out[blob] = st
+				continue
+			}
+			if err != nil && !errors.Is(err, results.ErrNotFound) {
+				p.t.Logf("status %q: %v", blob, err)
+			}
+			state := "none"
+			if st != nil {
+				state = string(st.State)
+			}
+			pending = append(pending, fmt.Sprintf("%q (%s)", blob, state))
+		}
+		if len(pending) == 0 {
+			return out
+		}
+		select {
+		case <-ctx.Done():
+			p.t.Fatalf("files not done after %s: %s", waitTimeout, strings.Join(pending, ", "))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// outputs lists the MP3s in the output container (not the task logs
+// under FFBATCH_LOGS_PREFIX): name -> ETag.
+func (p *pipeline) outputs() map[string]string {
+	p.t.Helper()
+	out := map[string]string{}
+	pager := p.blobs.NewListBlobsFlatPager(p.ep.OutputContainer, nil)
+	for pager.More() {
+		page, err := pager.NextPage(p.ctx())
+		if err != nil {
+			p.t.Fatalf("list outputs: %v", err)
+		}
+		for _, b := range page.Segment.BlobItems {
+			if !strings.HasPrefix(*b.Name, "logs/") {
+				out[*b.Name] = string(*b.Properties.ETag)
+			}
+		}
+	}
+	return out
+}
+
+// probeOutput downloads an output blob and runs ffprobe on it.
+func (p *pipeline) probeOutput(name string) media.Info {
+	p.t.Helper()
+	path := filepath.Join(p.t.TempDir(), "out.mp3")
+	f, err := os.Create(path)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if _, err := p.blobs.DownloadFile(p.ctx(), p.ep.OutputContainer, name, f, nil); err != nil {
+		p.t.Fatalf("download output %q: %v", name, err)
+	}
+	f.Close()
+	info, err := media.Probe(p.ctx(), path)
+	if err != nil {
+		p.t.Fatalf("probe output %q: %v", name, err)
+	}
+	return info
+}
+
+// checkMP3 checks that the output is an MP3 of about the given length.
+func (p *pipeline) checkMP3(name string, want time.Duration) {
+	p.t.Helper()
+	info := p.probeOutput(name)
+	if got := info.AudioCodec(); got != "mp3" {
+		p.t.Errorf("output %q: audio codec %q, want mp3 (streams %+v)", name, got, info.Streams)
+	}
+	if d := info.Duration - want; d < -300*time.Millisecond || d > 300*time.Millisecond {
+		p.t.Errorf("output %q: duration %s, want about %s", name, info.Duration, want)
+	}
+}
+
+// events peeks every result event on the results topic's "all"
+// subscription (without consuming them).
+func (p *pipeline) events() []results.Event {
+	p.t.Helper()
+	r, err := p.sb.NewReceiverForSubscription(p.ep.ResultsTopic, "all", nil)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer r.Close(context.Background())
+	var (
+		out  []results.Event
+		next int64
+	)
+	for range 1000 {
+		from := next
+		msgs, err := r.PeekMessages(p.ctx(), 100, &azservicebus.PeekMessagesOptions{FromSequenceNumber: &from})
+		if err != nil {
+			p.t.Fatalf("peek results: %v", err)
+		}
+		if len(msgs) == 0 {
+			return out
+		}
+		for _, m := range msgs {
+			next = *m.SequenceNumber + 1
+			var ev results.Event
+			if err := json.Unmarshal(m.Body, &ev); err != nil {
+				p.t.Errorf("result message %d is not a result event: %v: %q", *m.SequenceNumber, err, m.Body)
+				continue
+			}
+			out = append(out, ev)
+		}
+	}
+	p.t.Fatal("more than 100000 result events")
+	return nil
+}
+
+// eventsFor waits until there are at least n events about blob and returns
+// all events about it.
+func (p *pipeline) waitEvents(want map[string]int) map[string][]results.Event {
+	p.t.Helper()
+	ctx := p.ctx()
+	for {
+		by := map[string][]results.Event{}
+		for _, ev := range p.events() {
+			if ev.File != nil {
+				by[ev.File.Blob] = append(by[ev.File.Blob], ev)
+			}
+		}
+		ok := true
+		for blob, n := range want {
+			ok = ok && len(by[blob]) >= n
+		}
+		if ok {
+			return by
+		}
+		select {
+		case <-ctx.Done():
+			p.t.Fatalf("result events not published after %s: have %d kinds, want %v", waitTimeout, len(by), want)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// sendArrival sends a raw arrival message body with the given message id.
+func (p *pipeline) sendRaw(body []byte, id string) {
+	p.t.Helper()
+	s, err := p.sb.NewSender(p.ep.ArrivalsQueue, nil)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	ct := "application/json"
+	if err := s.SendMessage(p.ctx(), &azservicebus.Message{Body: body, MessageID: &id, ContentType: &ct}, nil); err != nil {
+		p.t.Fatalf("send arrival: %v", err)
+	}
+}
+
+// sendArrival sends the arrival message for an uploaded blob.
+func (p *pipeline) sendArrival(blob, etag string, size int) {
+	p.t.Helper()
+	a := arrival.Arrival{Container: p.ep.InputContainer, Blob: blob, ETag: etag, Size: int64(size)}
+	body, err := a.Marshal()
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.sendRaw(body, a.MessageID())
+}
+
+// waitPoolGone waits until SweepPools has deleted the pool (and the job).
+func (p *pipeline) waitPoolGone() {
+	p.t.Helper()
+	ctx := p.ctx()
+	for {
+		exists, err := p.batch.PoolExists(ctx, p.ep.PoolID)
+		if err == nil && !exists {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			p.t.Fatalf("pool %s still exists %s after the files finished (idle timeout 3s)", p.ep.PoolID, waitTimeout)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// taskCount returns the number of tasks in the job (0 without a job).
+func (p *pipeline) taskCount() int {
+	p.t.Helper()
+	n := 0
+	pager := p.batch.NewListTasksPager(p.ep.JobID, &batch.ListOptions{Select: "id"})
+	for pager.More() {
+		page, err := pager.NextPage(p.ctx())
+		if batch.HasCode(err, "JobNotFound") {
+			return 0
+		}
+		if err != nil {
+			p.t.Fatalf("list tasks: %v", err)
+		}
+		n += len(page.Value)
+	}
+	return n
+}
+
+// blobExists reports whether a blob is in a container.
+func (p *pipeline) blobExists(container, name string) bool {
+	p.t.Helper()
+	_, err := p.blobs.ServiceClient().NewContainerClient(container).NewBlobClient(name).GetProperties(p.ctx(), nil)
+	if bloberror.HasCode(err, bloberror.BlobNotFound) {
+		return false
+	}
+	if err != nil {
+		p.t.Fatalf("blob %s/%s: %v", container, name, err)
+	}
+	return true
+}
