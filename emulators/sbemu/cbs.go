@@ -181,7 +181,10 @@ func constantEqual(a, b string) bool {
 // "Responses"); CorrelationID is filled by reply.
 func rpcResponse(status int32, desc string, body amqpwire.Map) *amqpwire.Message {
 	m := &amqpwire.Message{Properties: &amqpwire.Properties{},
-		ApplicationProperties: amqpwire.Map{{Key: "statusCode", Value: status}, {Key: "statusDescription", Value: desc}}}
+		// Clients read either spelling: uamqp's CBS client the dashed one,
+		// Go, rhea and uamqp's management client the camel-case one.
+		ApplicationProperties: amqpwire.Map{{Key: "statusCode", Value: status}, {Key: "statusDescription", Value: desc},
+			{Key: "status-code", Value: status}, {Key: "status-description", Value: desc}}}
 	if body != nil {
 		m.Value, m.HasValue = body, true
 	}

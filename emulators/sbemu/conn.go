@@ -2,6 +2,7 @@ package sbemu
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -306,6 +307,7 @@ func (c *conn) drainOut() {
 
 // send encodes a frame and queues it for the writer.
 func (c *conn) send(ch uint16, body amqpwire.Composite, payload []byte) {
+	c.trace("send", ch, body, len(payload))
 	b, err := amqpwire.AppendFrame(nil, amqpwire.FrameAMQP, ch, body, payload)
 	if err != nil {
 		// Only our own values are encoded here; this is a bug.
@@ -376,8 +378,21 @@ func (c *conn) closeWith(e *amqpwire.Error) {
 	c.closing = true
 }
 
+// LevelTrace is the slog level at which every frame is logged.
+const LevelTrace = slog.LevelDebug - 4
+
+// trace logs a frame when LevelTrace is enabled.
+func (c *conn) trace(dir string, ch uint16, body any, payload int) {
+	if !c.log.Enabled(context.Background(), LevelTrace) {
+		return
+	}
+	c.log.Log(context.Background(), LevelTrace, "amqp frame", "dir", dir, "channel", ch,
+		"body", fmt.Sprintf("%T%+v", body, body), "payload", payload)
+}
+
 // handleFrame dispatches one frame; false stops the loop.
 func (c *conn) handleFrame(f amqpwire.Frame) bool {
+	c.trace("recv", f.Channel, f.Body, len(f.Payload))
 	if f.Type != amqpwire.FrameAMQP {
 		c.closeWith(amqpError(condFramingError, "SASL frame after SASL completed"))
 		return false

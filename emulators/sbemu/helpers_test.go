@@ -61,7 +61,11 @@ func newEnv(t testing.TB, opts *sbemu.Options) *env {
 		opts.Config = cfg
 	}
 	if opts.Logger == nil && os.Getenv("SBEMU_TEST_LOG") != "" {
-		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		level := slog.LevelDebug
+		if os.Getenv("SBEMU_TEST_LOG") == "trace" {
+			level = sbemu.LevelTrace
+		}
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	}
 	srv, err := sbemu.NewServer(opts)
 	if err != nil {

@@ -37,6 +37,7 @@ type link struct {
 	handle  uint32
 	role    bool
 	kind    linkKind
+	addr    string // the node address as attached ("$cbs", "q/$management", "q")
 	path    string // entity path (without /$management for kindMgmt)
 	mode    broker.ReceiveMode
 	refused bool // we sent detach with an error; waiting for the client's
@@ -48,7 +49,6 @@ type link struct {
 	inFirst       *amqpwire.Transfer // first frame of the delivery being reassembled
 	inBuf         []byte
 	inOversize    bool
-	rcvSecond     bool // rcv-settle-mode second: our dispositions are unsettled
 
 	// Our sending side (deliveryCount and credit above are reused).
 	queue     []*pending
@@ -87,6 +87,8 @@ func (s *session) attach(a *amqpwire.Attach) {
 	} else if a.Source != nil {
 		addr = a.Source.Address
 	}
+	addr = nodeAddress(addr)
+	l.addr = addr
 	lower := strings.ToLower(addr)
 	switch {
 	case addr == "$cbs":
@@ -128,7 +130,12 @@ func (s *session) attach(a *amqpwire.Attach) {
 		if a.InitialDeliveryCount != nil {
 			l.deliveryCount = *a.InitialDeliveryCount
 		}
-		l.rcvSecond = a.RcvSettleMode != nil && *a.RcvSettleMode == amqpwire.RcvSecond
+		// We settle every delivery we receive at once (first): a request
+		// for second (uamqp's default) is answered with our actual mode,
+		// as the attach exchange allows.
+		if a.RcvSettleMode != nil && *a.RcvSettleMode == amqpwire.RcvSecond {
+			reply.RcvSettleMode = amqpwire.Ptr(amqpwire.RcvFirst)
+		}
 	} else {
 		reply.InitialDeliveryCount = amqpwire.Ptr[uint32](0)
 		l.settled = a.SndSettleMode != nil && *a.SndSettleMode == amqpwire.SndSettled
@@ -153,6 +160,18 @@ func (s *session) attach(a *amqpwire.Attach) {
 		l.credit = linkCredit
 		c.send(s.localCh, l.flow(), nil)
 	}
+}
+
+// nodeAddress reduces an absolute address such as
+// amqps://ns.servicebus.windows.net/q1 (uamqp sends those) to the node
+// path "q1"; relative addresses are returned unchanged.
+func nodeAddress(addr string) string {
+	scheme, rest, ok := strings.Cut(addr, "://")
+	if !ok || strings.ContainsAny(scheme, "/$") {
+		return addr
+	}
+	_, path, _ := strings.Cut(rest, "/")
+	return path
 }
 
 // refuse answers an attach with null terminus and a closing detach
@@ -281,6 +300,7 @@ func (l *link) handleTransfer(t *amqpwire.Transfer, payload []byte) {
 	first := l.inFirst
 	l.inFirst = nil
 	var state amqpwire.DeliveryState
+	var after func()
 	if l.inOversize {
 		state = &amqpwire.Rejected{Error: amqpError(condMessageSizeExceeded,
 			"the message exceeds the maximum message size of %d bytes", limit)}
@@ -289,12 +309,17 @@ func (l *link) handleTransfer(t *amqpwire.Transfer, payload []byte) {
 		if first.MessageFormat != nil {
 			format = *first.MessageFormat
 		}
-		state = l.deliver(format, l.inBuf)
+		state, after = l.deliver(format, l.inBuf)
 	}
 	l.inBuf = nil
 	if first.Settled == nil || !*first.Settled {
 		l.s.c.send(l.s.localCh, &amqpwire.Disposition{Role: amqpwire.RoleReceiver, First: *first.DeliveryID,
-			Settled: !l.rcvSecond, State: state}, nil)
+			Settled: true, State: state}, nil)
+	}
+	if after != nil {
+		// RPC responses follow the request's settlement: uamqp's management
+		// client drops a response that arrives before it.
+		after()
 	}
 	if l.credit < linkCredit/2 && !l.refused {
 		l.credit = linkCredit
@@ -303,14 +328,14 @@ func (l *link) handleTransfer(t *amqpwire.Transfer, payload []byte) {
 }
 
 // deliver acts on a complete message from the client and returns the
-// outcome to report.
-func (l *link) deliver(format uint32, payload []byte) amqpwire.DeliveryState {
+// outcome to report and, for RPC requests, the response to send after it.
+func (l *link) deliver(format uint32, payload []byte) (amqpwire.DeliveryState, func()) {
 	c := l.s.c
 	switch l.kind {
 	case kindCBS, kindMgmt:
 		req, err := amqpwire.DecodeMessage(payload)
 		if err != nil {
-			return &amqpwire.Rejected{Error: amqpError(condDecodeError, "decode request: %v", err)}
+			return &amqpwire.Rejected{Error: amqpError(condDecodeError, "decode request: %v", err)}, nil
 		}
 		var resp *amqpwire.Message
 		if l.kind == kindCBS {
@@ -318,32 +343,41 @@ func (l *link) deliver(format uint32, payload []byte) amqpwire.DeliveryState {
 		} else {
 			resp = c.handleMgmt(l.path, req)
 		}
-		c.reply(req, resp)
-		return &amqpwire.Accepted{}
+		return &amqpwire.Accepted{}, func() { c.reply(l, req, resp) }
 	}
 	msgs, err := decodeIncoming(format, payload)
 	if err != nil {
-		return &amqpwire.Rejected{Error: amqpError(condDecodeError, "%v", err)}
+		return &amqpwire.Rejected{Error: amqpError(condDecodeError, "%v", err)}, nil
 	}
 	if _, err := c.srv.broker.Send(l.path, msgs); err != nil {
-		return &amqpwire.Rejected{Error: brokerError(err)}
+		return &amqpwire.Rejected{Error: brokerError(err)}, nil
 	}
-	return &amqpwire.Accepted{}
+	return &amqpwire.Accepted{}, nil
 }
 
-// reply routes a $cbs/$management response to the link whose target is
-// the request's reply-to.
-func (c *conn) reply(req, resp *amqpwire.Message) {
-	if req.Properties == nil || req.Properties.ReplyTo == "" {
-		c.log.Debug("dropping rpc response: request has no reply-to")
+// reply routes a $cbs/$management response to the link whose target (or
+// name) is the request's reply-to. Requests without reply-to (uamqp's C
+// management client) are answered on the session's receiving link attached
+// to the same node.
+func (c *conn) reply(from *link, req, resp *amqpwire.Message) {
+	var rl *link
+	if req.Properties != nil && req.Properties.ReplyTo != "" {
+		rl = c.replyLinks[req.Properties.ReplyTo]
+	} else {
+		for _, l := range from.s.links {
+			if l.role == amqpwire.RoleSender && l.kind == from.kind && strings.EqualFold(l.addr, from.addr) && !l.refused {
+				rl = l
+				break
+			}
+		}
+	}
+	if rl == nil {
+		c.log.Debug("dropping rpc response: no link attached for its reply-to")
 		return
 	}
-	rl, ok := c.replyLinks[req.Properties.ReplyTo]
-	if !ok {
-		c.log.Debug("dropping rpc response: no link attached for reply-to")
-		return
+	if req.Properties != nil {
+		resp.Properties.CorrelationID = req.Properties.MessageID
 	}
-	resp.Properties.CorrelationID = req.Properties.MessageID
 	payload, err := amqpwire.AppendMessage(nil, resp)
 	if err != nil {
 		c.log.Error("encode rpc response", "err", err)
