@@ -56,8 +56,9 @@ func decodeIncoming(format uint32, payload []byte) ([]*broker.Message, error) {
 }
 
 // toBrokerMessage extracts the broker's fields from an encoded message.
-// Raw keeps the message-annotations, bare message and footer; header and
-// delivery-annotations are rebuilt on delivery.
+// Raw keeps the header, message-annotations, bare message and footer; the
+// header's delivery-count and ttl and the delivery-annotations are rebuilt
+// on delivery.
 func toBrokerMessage(b []byte) (*broker.Message, error) {
 	am, err := amqpwire.DecodeMessage(b)
 	if err != nil {
@@ -95,7 +96,7 @@ func toBrokerMessage(b []byte) (*broker.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	am.Header, am.DeliveryAnnotations = nil, nil
+	am.DeliveryAnnotations = nil
 	// Broker-owned annotations from a re-sent received message are dropped.
 	var ma amqpwire.Map
 	for _, e := range am.MessageAnnotations {
@@ -252,7 +253,10 @@ func encodeDelivery(m *broker.Message, peekLock, lockTokenAnnotation bool) ([]by
 	if err != nil {
 		return nil, fmt.Errorf("decode stored message %d: %w", m.SequenceNumber, err)
 	}
-	am.Header = &amqpwire.Header{Priority: 4, DeliveryCount: m.DeliveryCount}
+	if am.Header == nil {
+		am.Header = &amqpwire.Header{Priority: 4}
+	}
+	am.Header.DeliveryCount, am.Header.TTL = m.DeliveryCount, 0
 	if ttl := m.TimeToLive; ttl > 0 && ttl/time.Millisecond <= 1<<32-1 {
 		am.Header.TTL = uint32(ttl / time.Millisecond)
 	}

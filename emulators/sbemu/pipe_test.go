@@ -478,7 +478,8 @@ func TestMultiFrameTransferInAndOut(t *testing.T) {
 	}
 	expect[*amqpwire.Flow](p)
 	body := []byte(strings.Repeat("abcdefghij", 300))
-	msg := encodeMsg(t, &amqpwire.Message{Properties: &amqpwire.Properties{MessageID: "big"}, Data: [][]byte{body}})
+	msg := encodeMsg(t, &amqpwire.Message{Header: &amqpwire.Header{Durable: true, Priority: 7, TTL: 60000},
+		Properties: &amqpwire.Properties{MessageID: "big"}, Data: [][]byte{body}})
 	// Send in three frames.
 	parts := [][]byte{msg[:100], msg[100:2000], msg[2000:]}
 	for i, part := range parts {
@@ -528,7 +529,8 @@ func TestMultiFrameTransferInAndOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(m.Data[0]) != string(body) || m.Header == nil || m.Header.DeliveryCount != 0 {
+	if string(m.Data[0]) != string(body) || m.Header == nil || m.Header.DeliveryCount != 0 || !m.Header.Durable ||
+		m.Header.Priority != 7 || m.Header.TTL != 60000 {
 		t.Fatalf("delivered message: header %+v, %d body bytes", m.Header, len(m.Data[0]))
 	}
 	if seq, _ := m.MessageAnnotations.Get("x-opt-sequence-number"); seq != int64(1) {
