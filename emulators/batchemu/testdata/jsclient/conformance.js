@@ -107,6 +107,52 @@ async function main() {
   const nodes = await client.computeNode.list("jspool");
   check(nodes.length === 1 && nodes[0].startTaskInfo.result === "success" && nodes[0].totalTasksRun === 27, "computeNode.list", nodes[0]);
 
+  const files = await client.file.listFromTask("jsjob", "task1", { fileListFromTaskOptions: { recursive: true } });
+  check(files.some((f) => f.name === "stdout.txt" && !f.isDirectory && f.properties.contentLength === 6) &&
+    files.some((f) => f.name === "wd" && f.isDirectory), "file.listFromTask recursive", files.map((f) => f.name));
+  const sel = await client.pool.get("jspool", { poolGetOptions: { select: "id,state" } });
+  check(sel.id === "jspool" && sel.state === "active" && sel.vmSize === undefined, "pool.get with $select", sel);
+
+  // A second job: terminate a running task, disable/enable, terminate the job with a reason.
+  await client.job.add({ id: "jsjob2", poolInfo: { poolId: "jspool" } });
+  await client.task.add("jsjob2", { id: "long", commandLine: "sleep 30" });
+  await waitFor("long running", async () => (await client.task.get("jsjob2", "long")).state === "running", 30000);
+  await client.task.terminate("jsjob2", "long");
+  const ended = await client.task.get("jsjob2", "long");
+  check(ended.state === "completed" && ended.executionInfo.failureInfo.code === "TaskEnded", "task.terminate → TaskEnded", ended.executionInfo);
+  await expectError(client.task.terminate("jsjob2", "long"), 409, "TaskCompleted", "terminate completed task → 409");
+  await client.task.reactivate("jsjob2", "long");
+  await waitFor("long running again", async () => (await client.task.get("jsjob2", "long")).state === "running", 30000);
+  await client.job.disable("jsjob2", "requeue");
+  await waitFor("job disabled", async () => (await client.job.get("jsjob2")).state === "disabled", 30000);
+  const requeued = await client.task.get("jsjob2", "long");
+  check(requeued.state === "active" && requeued.executionInfo.requeueCount === 1, "job.disable requeue", requeued.executionInfo);
+  await client.job.enable("jsjob2");
+  await waitFor("long running after enable", async () => (await client.task.get("jsjob2", "long")).state === "running", 30000);
+  await client.job.terminate("jsjob2", { jobTerminateOptions: {}, terminateReason: "byJS" });
+  await waitFor("job2 completed", async () => (await client.job.get("jsjob2")).state === "completed", 30000);
+  const j2 = await client.job.get("jsjob2");
+  check(j2.executionInfo.terminateReason === "byJS", "job.terminate with reason", j2.executionInfo);
+  await client.task.deleteMethod("jsjob2", "long");
+  await expectError(client.task.get("jsjob2", "long"), 404, "TaskNotFound", "deleted task → 404");
+  const jobs = await listAll(() => client.job.list({ jobListOptions: { maxResults: 1 } }), (link) => client.job.listNext(link));
+  check(jobs.length === 2, "job.list paged with maxResults 1", jobs.map((j) => j.id));
+
+  // Resize up, then stop the resize.
+  await client.pool.resize("jspool", { targetDedicatedNodes: 3, nodeDeallocationOption: "taskcompletion" });
+  await waitFor("pool steady with 3 nodes", async () => {
+    const p = await client.pool.get("jspool");
+    return p.allocationState === "steady" && p.currentDedicatedNodes === 3;
+  }, 30000);
+  const three = await client.computeNode.list("jspool");
+  await client.computeNode.reboot("jspool", three[0].id, { nodeRebootOption: "requeue" });
+  await waitFor("node rebooted", async () => (await client.computeNode.get("jspool", three[0].id)).state === "idle", 30000);
+  await client.pool.removeNodes("jspool", { nodeList: [three[1].id, three[2].id] });
+  await waitFor("pool back to 1 node", async () => {
+    const p = await client.pool.get("jspool");
+    return p.allocationState === "steady" && p.currentDedicatedNodes === 1 && p.targetDedicatedNodes === 1;
+  }, 30000);
+
   await client.job.patch("jsjob", { onAllTasksComplete: "terminatejob" });
   await waitFor("job completed", async () => (await client.job.get("jsjob")).state === "completed", 30000);
   const job = await client.job.get("jsjob");
@@ -123,6 +169,7 @@ async function main() {
   await client.pool.disableAutoScale("jspool");
 
   await client.job.deleteMethod("jsjob");
+  await client.job.deleteMethod("jsjob2");
   await client.pool.deleteMethod("jspool");
   try {
     await client.pool.patch("jspool", { metadata: [] });
