@@ -94,27 +94,25 @@ func (s *Server) checkInterval(d *isoDuration) (time.Duration, *apiError) {
 	return v, nil
 }
 
-func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolAddParameter
-	if _, e := readJSON(r, &in, false); e != nil {
-		return e
-	}
+// poolFromAdd validates a PoolAddParameter and builds the pool object
+// (without times and eTag). interval is the autoscale evaluation interval.
+func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval time.Duration, e *apiError) {
 	if in.ID == "" {
-		return errMissingProperty("id")
+		return pool, 0, errMissingProperty("id")
 	}
 	if !validID(in.ID) {
-		return errInvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+		return pool, 0, errInvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 	}
 	if in.VMSize == "" {
-		return errMissingProperty("vmSize")
+		return pool, 0, errMissingProperty("vmSize")
 	}
 	if len(in.VirtualMachineConfiguration) == 0 && len(in.CloudServiceConfiguration) == 0 {
-		return errMissingProperty("virtualMachineConfiguration")
+		return pool, 0, errMissingProperty("virtualMachineConfiguration")
 	}
 	if len(in.MountConfiguration) > 0 {
-		return errUnsupportedProperty("mountConfiguration")
+		return pool, 0, errUnsupportedProperty("mountConfiguration")
 	}
-	pool := cloudPool{
+	pool = cloudPool{
 		ID: in.ID, DisplayName: in.DisplayName, VMSize: in.VMSize,
 		VirtualMachineConfiguration: in.VirtualMachineConfiguration, CloudServiceConfiguration: in.CloudServiceConfiguration,
 		EnableInterNodeCommunication: in.EnableInterNodeCommunication, NetworkConfiguration: in.NetworkConfiguration,
@@ -125,7 +123,7 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 	}
 	if in.ResizeTimeout != nil {
 		if d := time.Duration(*in.ResizeTimeout); d < minResizeTimeout {
-			return errInvalidProperty("resizeTimeout", formatDuration(d), "the resize timeout must be at least PT5M")
+			return pool, 0, errInvalidProperty("resizeTimeout", formatDuration(d), "the resize timeout must be at least PT5M")
 		}
 		pool.ResizeTimeout = in.ResizeTimeout
 	}
@@ -135,56 +133,54 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 	}
 	if slots != nil {
 		if *slots < 1 || *slots > maxTaskSlotsPerNode {
-			return errInvalidProperty("taskSlotsPerNode", strconv.Itoa(*slots), "must be between 1 and 256")
+			return pool, 0, errInvalidProperty("taskSlotsPerNode", strconv.Itoa(*slots), "must be between 1 and 256")
 		}
 		pool.TaskSlotsPerNode = *slots
 	}
 	if in.TaskSchedulingPolicy != nil {
 		ft, e := normEnum("taskSchedulingPolicy.nodeFillType", in.TaskSchedulingPolicy.NodeFillType, "spread", "pack")
 		if e != nil {
-			return e
+			return pool, 0, e
 		}
 		if ft == "" {
-			return errMissingProperty("taskSchedulingPolicy.nodeFillType")
+			return pool, 0, errMissingProperty("taskSchedulingPolicy.nodeFillType")
 		}
 		pool.TaskSchedulingPolicy.NodeFillType = ft
 	}
 	st, e := s.validateStartTask(in.StartTask)
 	if e != nil {
-		return e
+		return pool, 0, e
 	}
 	pool.StartTask = st
-	autoScale := in.EnableAutoScale != nil && *in.EnableAutoScale
-	var interval time.Duration
-	if autoScale {
+	if in.EnableAutoScale != nil && *in.EnableAutoScale {
 		if in.TargetDedicatedNodes != nil || in.TargetLowPriorityNodes != nil {
-			return newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
+			return pool, 0, newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
 				"targetDedicatedNodes and targetLowPriorityNodes must not be specified when enableAutoScale is true.",
 				"PropertyName", "targetDedicatedNodes")
 		}
 		if in.AutoScaleFormula == "" {
-			return errMissingProperty("autoScaleFormula")
+			return pool, 0, errMissingProperty("autoScaleFormula")
 		}
 		if e := checkFormula(in.AutoScaleFormula); e != nil {
-			return e
+			return pool, 0, e
 		}
 		if interval, e = s.checkInterval(in.AutoScaleEvaluationInterval); e != nil {
-			return e
+			return pool, 0, e
 		}
 		pool.EnableAutoScale, pool.AutoScaleFormula = true, in.AutoScaleFormula
 		pool.AutoScaleEvaluationInterval = durp(interval)
 	} else {
 		if in.AutoScaleFormula != "" || in.AutoScaleEvaluationInterval != nil {
-			return newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
+			return pool, 0, newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
 				"autoScaleFormula and autoScaleEvaluationInterval must not be specified when enableAutoScale is false.",
 				"PropertyName", "autoScaleFormula")
 		}
 		if in.TargetDedicatedNodes == nil && in.TargetLowPriorityNodes == nil {
-			return errMissingProperty("targetDedicatedNodes")
+			return pool, 0, errMissingProperty("targetDedicatedNodes")
 		}
 		for name, v := range map[string]*int{"targetDedicatedNodes": in.TargetDedicatedNodes, "targetLowPriorityNodes": in.TargetLowPriorityNodes} {
 			if v != nil && *v < 0 {
-				return errInvalidProperty(name, strconv.Itoa(*v), "must not be negative")
+				return pool, 0, errInvalidProperty(name, strconv.Itoa(*v), "must not be negative")
 			}
 		}
 		if in.TargetDedicatedNodes != nil {
@@ -194,7 +190,19 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 			pool.TargetLowPriorityNodes = *in.TargetLowPriorityNodes
 		}
 	}
+	return pool, interval, nil
+}
 
+func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	var in poolAddParameter
+	if _, e := readJSON(r, &in, false); e != nil {
+		return e
+	}
+	pool, interval, e := s.poolFromAdd(&in)
+	if e != nil {
+		return e
+	}
+	autoScale := pool.EnableAutoScale
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.st.Pools[key(in.ID)]; ok {

@@ -1,0 +1,359 @@
+package batchemu
+
+import (
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+)
+
+// setNodeState moves n to state, stamping stateTransitionTime on a change.
+func setNodeState(n *nodeRec, state string, now time.Time) {
+	if n.Node.State != state {
+		n.Node.State = state
+		n.Node.StateTransitionTime = wt(now)
+	}
+}
+
+// stepPool advances p's node lifecycles, resize and autoscale; mu held.
+func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
+	for _, n := range p.Nodes {
+		switch {
+		case n.Node.State == nodeCreating && !now.Before(n.ReadyAt):
+			setNodeState(n, nodeStarting, now)
+			n.Node.LastBootTime = wtp(now)
+			s.dirty = true
+		case n.Node.State == nodeStarting, n.startPending:
+			s.startNode(pk, p, n, now)
+		case n.PendingBoot != "" && n.Node.RunningTasksCount == 0 && !n.Leaving:
+			s.bootNode(n, n.PendingBoot, now)
+		case (n.Node.State == nodeRebooting || n.Node.State == nodeReimaging) && !now.Before(n.ReadyAt):
+			if n.Node.State == nodeReimaging {
+				s.wipeNode(n)
+			}
+			setNodeState(n, nodeStarting, now)
+			n.Node.LastBootTime = wtp(now)
+			n.Node.StartTaskInfo = nil
+			s.dirty = true
+		}
+	}
+	if p.Pool.State == poolDeleting {
+		s.removeLeftNodes(p)
+		if len(p.Nodes) == 0 {
+			delete(s.st.Pools, pk)
+			s.dirty = true
+		}
+		return
+	}
+	if p.Pool.AllocationState != allocSteady {
+		s.converge(pk, p, now)
+	}
+	s.removeLeftNodes(p)
+	ded, low := 0, 0
+	for _, n := range p.Nodes {
+		if n.Node.IsDedicated {
+			ded++
+		} else {
+			low++
+		}
+	}
+	if ded != p.Pool.CurrentDedicatedNodes || low != p.Pool.CurrentLowPriorityNodes {
+		p.Pool.CurrentDedicatedNodes, p.Pool.CurrentLowPriorityNodes = ded, low
+		s.touchPool(p, now)
+	}
+	// A resize ends when the nodes are allocated (out of "creating"), or at
+	// once when it was stopped.
+	creating := false
+	for _, n := range p.Nodes {
+		creating = creating || n.Node.State == nodeCreating
+	}
+	if p.Pool.AllocationState != allocSteady && ded == p.Pool.TargetDedicatedNodes && low == p.Pool.TargetLowPriorityNodes &&
+		(!creating || p.Pool.AllocationState == allocStopping) {
+		s.setAllocation(p, allocSteady, now)
+		s.touchPool(p, now)
+	}
+	if p.Pool.EnableAutoScale {
+		if !now.Before(p.NextSample) {
+			s.sampleAutoScale(p, now)
+			p.NextSample = now.Add(s.opts.SampleInterval)
+		}
+		if !now.Before(p.NextEvaluation) && p.Pool.AutoScaleEvaluationInterval != nil {
+			s.runAutoScale(p, now)
+			p.NextEvaluation = now.Add(time.Duration(*p.Pool.AutoScaleEvaluationInterval))
+		}
+	}
+}
+
+// converge adds or evicts nodes until the pool matches its targets; mu held.
+func (s *Server) converge(pk string, p *poolRec, now time.Time) {
+	ded, low := currentNodes(p)
+	for ; ded < p.Pool.TargetDedicatedNodes; ded++ {
+		s.addNode(pk, p, true, now)
+	}
+	for ; low < p.Pool.TargetLowPriorityNodes; low++ {
+		s.addNode(pk, p, false, now)
+	}
+	if ded <= p.Pool.TargetDedicatedNodes && low <= p.Pool.TargetLowPriorityNodes {
+		return
+	}
+	// Evict the least busy nodes first, newest first among equals.
+	cands := make([]*nodeRec, 0, len(p.Nodes))
+	for _, n := range p.Nodes {
+		if !n.Leaving {
+			cands = append(cands, n)
+		}
+	}
+	sort.SliceStable(cands, func(a, b int) bool {
+		if cands[a].Node.RunningTasksCount != cands[b].Node.RunningTasksCount {
+			return cands[a].Node.RunningTasksCount < cands[b].Node.RunningTasksCount
+		}
+		return cands[a].Node.AllocationTime.After(cands[b].Node.AllocationTime.Time)
+	})
+	opt := p.Deallocation
+	if opt == "" {
+		opt = "requeue"
+	}
+	for _, n := range cands {
+		switch {
+		case n.Node.IsDedicated && ded > p.Pool.TargetDedicatedNodes:
+			ded--
+		case !n.Node.IsDedicated && low > p.Pool.TargetLowPriorityNodes:
+			low--
+		default:
+			continue
+		}
+		s.evictNode(p, n, opt, now)
+	}
+}
+
+// poolNumber is the pool-specific number in node ids.
+func poolNumber(pk string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(pk))
+	return h.Sum32() % 2000000000
+}
+
+// addNode allocates a new node directory; mu held.
+func (s *Server) addNode(pk string, p *poolRec, dedicated bool, now time.Time) {
+	p.NodeSeq++
+	// The sequence number is global, so ids (and directories) never repeat,
+	// even when a pool is deleted and re-created within a second.
+	s.st.Seq++
+	id := fmt.Sprintf("tvm-%d_%d-%sz", poolNumber(pk), s.st.Seq, strings.ToLower(now.UTC().Format("20060102t150405")))
+	dir := filepath.Join(s.rootDir, pk, id)
+	for _, sub := range []string{"shared", "startup", "workitems", "fsmounts"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			s.log.Error("create node directory", "pool", p.Pool.ID, "node", id, "err", err)
+		}
+	}
+	n := &nodeRec{
+		Dir:     dir,
+		ReadyAt: now.Add(s.opts.NodeStartDelay),
+		Node: computeNode{
+			ID: id, State: nodeCreating, SchedulingState: "enabled", StateTransitionTime: wt(now), AllocationTime: wt(now),
+			IPAddress: fmt.Sprintf("10.0.%d.%d", (p.NodeSeq/250)%250, p.NodeSeq%250+4), AffinityID: "TVM:" + id, VMSize: p.Pool.VMSize,
+			IsDedicated: dedicated, NodeAgentInfo: nodeAgentInfo{Version: "batchemu", LastUpdateTime: wt(now)},
+		},
+	}
+	p.Nodes = append(p.Nodes, n)
+	s.dirty = true
+	s.log.Info("node allocated", "pool", p.Pool.ID, "node", id, "dedicated", dedicated)
+}
+
+// startNode runs the pool's start task on a starting node (or a pending
+// start task retry), or makes the node idle when there is none; mu held.
+func (s *Server) startNode(pk string, p *poolRec, n *nodeRec, now time.Time) {
+	if !n.startPending && p.Pool.StartTask == nil {
+		n.Node.StartTask, n.Node.StartTaskInfo = nil, nil
+		setNodeState(n, nodeIdle, now)
+		s.dirty = true
+		return
+	}
+	if s.procs >= s.opts.Concurrency {
+		return // wait for a process slot
+	}
+	if !n.startPending {
+		st := *p.Pool.StartTask
+		n.Node.StartTask = &st
+		n.Node.StartTaskInfo = &startTaskInfo{State: "running", StartTime: wt(now)}
+		if st.WaitForSuccess {
+			setNodeState(n, nodeWaitingForStartTask, now)
+		} else {
+			setNodeState(n, nodeIdle, now)
+		}
+	}
+	n.startPending = false
+	n.Node.StartTaskInfo.State = "running"
+	n.Node.StartTaskInfo.StartTime = wt(now)
+	st := n.Node.StartTask
+	dir := filepath.Join(n.Dir, "startup")
+	env := s.nodeEnv(p, n)
+	env = append(env, "AZ_BATCH_TASK_DIR="+dir, "AZ_BATCH_TASK_WORKING_DIR="+filepath.Join(dir, "wd"))
+	env = appendSettings(env, st.EnvironmentSettings)
+	spec := executor.Spec{CommandLine: st.CommandLine, Env: env, TaskDir: dir, ResourceFiles: toExecResourceFiles(st.ResourceFiles)}
+	a := &attempt{start: true, poolKey: pk, nodeID: n.Node.ID}
+	n.startRun = a
+	s.dirty = true
+	s.launch(a, spec, s.finishStart)
+}
+
+// findNode returns pool pk and its node id (nil when absent); mu held.
+func (s *Server) findNode(pk, id string) (*poolRec, *nodeRec) {
+	p, ok := s.st.Pools[pk]
+	if !ok {
+		return nil, nil
+	}
+	for _, n := range p.Nodes {
+		if n.Node.ID == id {
+			return p, n
+		}
+	}
+	return p, nil
+}
+
+// finishStart records a start task attempt: retry, success (the node
+// becomes idle) or final failure (starttaskfailed with waitForSuccess); mu held.
+func (s *Server) finishStart(a *attempt, res executor.Result) {
+	p, n := s.findNode(a.poolKey, a.nodeID)
+	if n == nil || n.startRun != a {
+		return
+	}
+	n.startRun = nil
+	now := s.now()
+	sti := n.Node.StartTaskInfo
+	st := n.Node.StartTask
+	sti.ExitCode = res.ExitCode
+	sti.FailureInfo = fromExecFailure(res.Failure)
+	if !res.EndTime.IsZero() {
+		now = res.EndTime
+	}
+	s.dirty = true
+	ok := res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0
+	appFailure := res.Failure != nil && res.Failure.Code == executor.CodeFailureExitCode
+	if !ok && appFailure && (st.MaxTaskRetryCount == -1 || sti.RetryCount < st.MaxTaskRetryCount) {
+		sti.RetryCount++
+		sti.LastRetryTime = wtp(now)
+		n.startPending = true
+		return
+	}
+	sti.State = "completed"
+	sti.EndTime = wtp(now)
+	if ok {
+		sti.Result = "success"
+		if n.Node.State == nodeWaitingForStartTask {
+			setNodeState(n, nodeIdle, now)
+		}
+		return
+	}
+	sti.Result = "failure"
+	s.log.Info("start task failed", "pool", p.Pool.ID, "node", n.Node.ID, "retries", sti.RetryCount)
+	if st.WaitForSuccess && n.Node.State == nodeWaitingForStartTask {
+		setNodeState(n, nodeStartTaskFailed, now)
+	}
+}
+
+// nodeEnv is the environment shared by every process on node n.
+func (s *Server) nodeEnv(p *poolRec, n *nodeRec) []string {
+	env := append([]string(nil), s.baseEnv...)
+	return append(env,
+		"AZ_BATCH_ACCOUNT_NAME="+s.opts.AccountName,
+		"AZ_BATCH_ACCOUNT_URL="+s.accountURL,
+		"AZ_BATCH_POOL_ID="+p.Pool.ID,
+		"AZ_BATCH_NODE_ID="+n.Node.ID,
+		fmt.Sprintf("AZ_BATCH_NODE_IS_DEDICATED=%t", n.Node.IsDedicated),
+		"AZ_BATCH_NODE_ROOT_DIR="+n.Dir,
+		"AZ_BATCH_NODE_SHARED_DIR="+filepath.Join(n.Dir, "shared"),
+		"AZ_BATCH_NODE_STARTUP_DIR="+filepath.Join(n.Dir, "startup"),
+		"AZ_BATCH_NODE_MOUNTS_DIR="+filepath.Join(n.Dir, "fsmounts"),
+	)
+}
+
+// removeLeftNodes drops leaving nodes that no longer run anything; mu held.
+func (s *Server) removeLeftNodes(p *poolRec) {
+	kept := p.Nodes[:0]
+	for _, n := range p.Nodes {
+		if n.Leaving && n.Node.RunningTasksCount == 0 && n.startRun == nil {
+			s.log.Info("node removed", "pool", p.Pool.ID, "node", n.Node.ID)
+			s.removeDir(n.Dir)
+			s.dirty = true
+			continue
+		}
+		kept = append(kept, n)
+	}
+	for i := len(kept); i < len(p.Nodes); i++ {
+		p.Nodes[i] = nil
+	}
+	p.Nodes = kept
+}
+
+// removeDir deletes a directory in the background (processes being killed
+// may still hold files in it).
+func (s *Server) removeDir(dir string) {
+	if dir == "" || s.closed {
+		return
+	}
+	s.runs.Add(1)
+	go func() {
+		defer s.runs.Done()
+		if err := os.RemoveAll(dir); err != nil {
+			s.log.Warn("remove directory", "dir", dir, "err", err)
+		}
+	}()
+}
+
+// evictNode makes n leave its pool with the given deallocation option; mu held.
+func (s *Server) evictNode(p *poolRec, n *nodeRec, opt string, now time.Time) {
+	if n.Leaving {
+		return
+	}
+	n.Leaving = true
+	setNodeState(n, nodeLeavingPool, now)
+	if n.startRun != nil {
+		n.startRun.abandoned = true
+		n.startRun.cancel()
+		n.startRun = nil
+	}
+	n.startPending = false
+	for _, j := range s.st.Jobs {
+		for _, t := range j.Tasks {
+			if t.run == nil || t.run.poolKey != key(p.Pool.ID) || t.run.nodeID != n.Node.ID {
+				continue
+			}
+			switch opt {
+			case "terminate":
+				s.endTask(j, t, now)
+			case "taskcompletion", "retaineddata":
+				// the task finishes; the node leaves afterwards
+			default:
+				s.requeueTask(j, t, now)
+			}
+		}
+	}
+	s.dirty = true
+}
+
+// releaseNode gives a task attempt's slots back to its node; mu held.
+func (s *Server) releaseNode(a *attempt) {
+	if a.released {
+		return
+	}
+	a.released = true
+	_, n := s.findNode(a.poolKey, a.nodeID)
+	if n == nil {
+		return
+	}
+	n.Node.RunningTasksCount--
+	n.Node.RunningTaskSlotsCount -= a.slots
+	if n.Node.RunningTasksCount <= 0 {
+		n.Node.RunningTasksCount, n.Node.RunningTaskSlotsCount = 0, 0
+		if n.Node.State == nodeRunning {
+			setNodeState(n, nodeIdle, s.now())
+		}
+	}
+	s.dirty = true
+}
