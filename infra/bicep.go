@@ -174,6 +174,15 @@ type BicepFile struct {
 	Objects   map[string]map[string]string // var objects: key -> raw expression
 	Modules   map[string]*Module
 	Resources []Resource
+	Outputs   map[string]int // name -> line
+	// OutputRefs are `<module>.outputs.<name>` references, with their line.
+	OutputRefs []OutputRef
+}
+
+// OutputRef is a reference to a module output.
+type OutputRef struct {
+	Module, Output string
+	Line           int
 }
 
 var (
@@ -182,6 +191,8 @@ var (
 	moduleRE   = regexp.MustCompile(`^module\s+([A-Za-z_]\w*)\s+'([^']+)'\s*=`)
 	resourceRE = regexp.MustCompile(`\bresource\s+([A-Za-z_]\w*)\s+'([A-Za-z0-9.]+/[^'@]+)@([^']+)'`)
 	entryRE    = regexp.MustCompile(`^([A-Za-z_]\w*|'[^']*')\s*:\s*(.*)$`)
+	outputRE   = regexp.MustCompile(`^output\s+([A-Za-z_]\w*)\s`)
+	outRefRE   = regexp.MustCompile(`\b([A-Za-z_]\w*)\.outputs\.([A-Za-z_]\w*)`)
 )
 
 // ParseBicep reads the declarations of a .bicep file.
@@ -195,12 +206,18 @@ func ParseBicep(src string) (*BicepFile, error) {
 		Vars:    map[string]string{},
 		Objects: map[string]map[string]string{},
 		Modules: map[string]*Module{},
+		Outputs: map[string]int{},
 	}
 	described := false
 	for i := 0; i < len(s.lines); i++ {
 		text := strings.TrimSpace(s.lines[i])
 		if m := resourceRE.FindStringSubmatch(text); m != nil && s.depth[i] >= 0 {
 			f.Resources = append(f.Resources, Resource{Symbol: m[1], Type: m[2], APIVersion: m[3], Line: i + 1})
+		}
+		if s.depth[i] >= 0 {
+			for _, m := range outRefRE.FindAllStringSubmatch(text, -1) {
+				f.OutputRefs = append(f.OutputRefs, OutputRef{Module: m[1], Output: m[2], Line: i + 1})
+			}
 		}
 		if s.depth[i] != 0 || text == "" {
 			continue
@@ -222,6 +239,8 @@ func ParseBicep(src string) (*BicepFile, error) {
 			if strings.TrimSpace(m[2]) == "{" {
 				f.Objects[m[1]] = entries(s, i+1, 1)
 			}
+		case outputRE.MatchString(text):
+			f.Outputs[outputRE.FindStringSubmatch(text)[1]] = i + 1
 		case moduleRE.MatchString(text):
 			m := moduleRE.FindStringSubmatch(text)
 			mod := &Module{Symbol: m[1], Path: m[2], Params: map[string]string{}, Line: i + 1}

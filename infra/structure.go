@@ -94,6 +94,11 @@ func CheckStructure(files map[string]string) []Problem {
 		}
 	}
 	for _, name := range names {
+		if f, ok := parsed[name]; ok {
+			probs = append(probs, checkModuleInterfaces(name, f, parsed)...)
+		}
+	}
+	for _, name := range names {
 		if !strings.HasSuffix(name, ".bicepparam") {
 			continue
 		}
@@ -160,4 +165,46 @@ func sortedModules(f *BicepFile) []*Module {
 		out = append(out, f.Modules[k])
 	}
 	return out
+}
+
+// checkModuleInterfaces compares each module call in f with the module it
+// calls: every parameter passed must be declared there, every declared
+// parameter without a default must be passed, and every
+// <module>.outputs.<name> used must be declared as an output.
+func checkModuleInterfaces(name string, f *BicepFile, parsed map[string]*BicepFile) []Problem {
+	var probs []Problem
+	add := func(subject, format string, args ...any) {
+		probs = append(probs, Problem{name, subject, fmt.Sprintf(format, args...)})
+	}
+	for _, m := range sortedModules(f) {
+		target := path.Join(path.Dir(name), m.Path)
+		t, ok := parsed[target]
+		if !ok {
+			continue // missing or unparsable: reported elsewhere
+		}
+		for _, k := range sortedKeys(m.Params) {
+			if _, ok := t.Params[k]; !ok {
+				add("module "+m.Symbol, "line %d: passes param %s, which %s does not declare", m.Line, k, m.Path)
+			}
+		}
+		for _, p := range sortedParams(t) {
+			if _, ok := m.Params[p.Name]; !ok && !p.HasDefault {
+				add("module "+m.Symbol, "line %d: does not pass %s, which %s requires (no default)", m.Line, p.Name, m.Path)
+			}
+		}
+	}
+	for _, r := range f.OutputRefs {
+		m, ok := f.Modules[r.Module]
+		if !ok {
+			continue // a resource or variable named like that, not a module
+		}
+		t, ok := parsed[path.Join(path.Dir(name), m.Path)]
+		if !ok {
+			continue
+		}
+		if _, ok := t.Outputs[r.Output]; !ok {
+			add("module "+r.Module, "line %d: uses output %s, which %s does not declare", r.Line, r.Output, m.Path)
+		}
+	}
+	return probs
 }

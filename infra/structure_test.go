@@ -59,8 +59,8 @@ func TestCheckStructureFindsBreakage(t *testing.T) {
 			files: map[string]string{
 				"infra/main.bicep": "// a comment with { and '\n@description('Name; with } and \\' inside.')\n@minLength(3)\nparam name string = 'a${toLower(\"x\")}b'\n" +
 					"var v = '''\nmulti { line\n'''\nmodule m 'modules/m.bicep' = {\n  name: 'm'\n  params: {\n    x: '${name}-{'\n  }\n}\n" +
-					"resource id 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {\n  name: name\n  location: 'westeurope' /* } */\n}\n",
-				"infra/modules/m.bicep":    mod,
+					"resource id 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {\n  name: m.outputs.id\n  location: 'westeurope' /* } */\n}\n",
+				"infra/modules/m.bicep":    mod + "@description('id')\noutput id string = x\n",
 				"infra/main.bicepparam":    "using 'main.bicep'\nparam name = 'abc'\n",
 				"infra/other.bicepparam":   "using './main.bicep'\n",
 				"infra/modules/n.bicep":    "@sys.description('y')\nparam y int = 1\n",
@@ -121,6 +121,30 @@ func TestCheckStructureFindsBreakage(t *testing.T) {
 			name:  "unchecked resource type",
 			files: map[string]string{"infra/a.bicep": "resource k 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'x'\n}\n"},
 			want:  []string{"resource k", "Microsoft.KeyVault/vaults", "not in the checked list"},
+		},
+		{
+			name: "module given an undeclared param",
+			files: map[string]string{
+				"infra/a.bicep": "module m 'm.bicep' = {\n  name: 'm'\n  params: {\n    x: 'a'\n    typo: 'b'\n  }\n}\n",
+				"infra/m.bicep": mod,
+			},
+			want: []string{"infra/a.bicep", "module m", "passes param typo", "does not declare"},
+		},
+		{
+			name: "module missing a required param",
+			files: map[string]string{
+				"infra/a.bicep": "module m 'm.bicep' = {\n  name: 'm'\n  params: {\n  }\n}\n",
+				"infra/m.bicep": mod,
+			},
+			want: []string{"infra/a.bicep", "module m", "does not pass x"},
+		},
+		{
+			name: "undeclared module output",
+			files: map[string]string{
+				"infra/a.bicep": "module m 'm.bicep' = {\n  name: 'm'\n  params: {\n    x: 'a'\n  }\n}\n@description('o')\nparam p string = m.outputs.nope\n",
+				"infra/m.bicep": mod + "@description('id')\noutput id string = x\n",
+			},
+			want: []string{"infra/a.bicep", "module m", "line 8", "uses output nope"},
 		},
 		{
 			name: "bicepparam sets an unknown parameter",

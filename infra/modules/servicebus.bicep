@@ -61,7 +61,7 @@ param resultReceiverPrincipalIds array = []
 var senderRoleId = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39' // Azure Service Bus Data Sender
 var receiverRoleId = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0' // Azure Service Bus Data Receiver
 
-resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
+resource sbNamespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
   location: location
   tags: tags
@@ -77,7 +77,7 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
 }
 
 resource arrivals 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
-  parent: namespace
+  parent: sbNamespace
   name: arrivalsQueueName
   properties: {
     lockDuration: arrivalsLockDuration
@@ -92,7 +92,7 @@ resource arrivals 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
 }
 
 resource results 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' = {
-  parent: namespace
+  parent: sbNamespace
   name: resultsTopicName
   properties: {
     defaultMessageTimeToLive: 'P14D'
@@ -156,13 +156,13 @@ resource resultReceivers 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
 ]
 
 @description('Resource id of the namespace.')
-output id string = namespace.id
+output id string = sbNamespace.id
 
 @description('Name of the namespace.')
-output name string = namespace.name
+output name string = sbNamespace.name
 
 @description('Fully qualified namespace, e.g. <name>.servicebus.windows.net (taken from the service endpoint, so it is right in every cloud).')
-output fullyQualifiedNamespace string = split(split(namespace.properties.serviceBusEndpoint, '//')[1], ':')[0]
+output fullyQualifiedNamespace string = split(split(sbNamespace.properties.serviceBusEndpoint, '//')[1], ':')[0]
 
 @description('Name of the arrivals queue.')
 output arrivalsQueueName string = arrivals.name
