@@ -4,7 +4,7 @@ GO    ?= go
 BIN   := bin
 PKGS  := ./...
 
-.PHONY: all bootstrap build run test check fmt vet tidy-check lint-imports unit bench clean
+.PHONY: all bootstrap build run dev tutorial test check fmt vet tidy-check unit bench dist publish deploy clean
 
 all: build
 
@@ -16,8 +16,16 @@ bootstrap:
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## run: the main job locally (MP4s in, MP3s out) through the local stack
+## run: the main job locally: start the stack, transcode 5 sample MP4s, print a summary, stop
 run: bootstrap build
+	$(BIN)/ffbatch run $(RUNFLAGS)
+
+## dev: start the local stack and leave it running for manual drops (Ctrl-C stops it)
+dev: bootstrap build
+	$(BIN)/ffbatch up $(RUNFLAGS)
+
+## tutorial: Microsoft's Batch ffmpeg tutorial in Go (examples/tutorial) on Azurite + the Batch emulator
+tutorial: bootstrap
 	$(GO) run ./examples/tutorial -state .local/tutorial
 
 ## test: everything CI runs (installs what is missing, starts and stops the services tests need)
@@ -43,6 +51,24 @@ unit:
 ## bench: benchmarks whose results go into BENCHMARKS.md
 bench: bootstrap
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/... ./internal/batch/...
+
+## dist: the deployable function app in dist/ (host.json, static linux/amd64 handler, one folder per function)
+dist:
+	rm -rf dist && mkdir -p dist
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags='-s -w' -o dist/handler ./cmd/handler
+	chmod 0755 dist/handler
+	cp host.json dist/
+	cp -R function-definitions/. dist/
+
+## publish: publish dist/ to an existing function app: make publish APP=<name> (needs func, az login)
+publish: dist
+	@test -n "$(APP)" || { echo "usage: make publish APP=<function app name>" >&2; exit 2; }
+	cd dist && func azure functionapp publish "$(APP)" --custom
+
+## deploy: infrastructure, code, Event Grid subscription: make deploy RG=<rg> LOCATION=<region> (needs az, func)
+deploy:
+	@{ test -n "$(RG)" && test -n "$(LOCATION)"; } || { echo "usage: make deploy RG=<resource group> LOCATION=<region>" >&2; exit 2; }
+	scripts/deploy.sh "$(RG)" "$(LOCATION)"
 
 clean:
 	rm -rf $(BIN) dist .local
