@@ -19,6 +19,8 @@ const (
 	MainBicepPath     = "infra/main.bicep"
 	MainParamsPath    = "infra/main.bicepparam"
 	LocalSettingsPath = "local.settings.json.example"
+	HostJSONPath      = "host.json"
+	ServiceBusModule  = "infra/modules/servicebus.bicep"
 	FunctionsDir      = "function-definitions"
 	ConfigSourcePath  = "internal/config/config.go"
 )
@@ -36,7 +38,8 @@ type Repo struct {
 	// by LoadRepo, so a caller can confirm the source parse saw the same
 	// struct as config.Settings().
 	SourceNames []string
-	// Files holds MainBicepPath, MainParamsPath, LocalSettingsPath and
+	// Files holds MainBicepPath, MainParamsPath, LocalSettingsPath,
+	// HostJSONPath, ServiceBusModule and
 	// function-definitions/<Name>/function.json.
 	Files map[string]string
 }
@@ -47,7 +50,7 @@ type Repo struct {
 // that actually runs.
 func LoadRepo(root string) (*Repo, error) {
 	r := &Repo{Files: map[string]string{}}
-	for _, p := range []string{MainBicepPath, MainParamsPath, LocalSettingsPath} {
+	for _, p := range []string{MainBicepPath, MainParamsPath, LocalSettingsPath, HostJSONPath, ServiceBusModule} {
 		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
 		if err != nil {
 			return nil, fmt.Errorf("load repo: %w", err)

@@ -80,6 +80,7 @@ func (c *checker) run() {
 	c.emptyOverrides()
 	c.names()
 	c.bindings()
+	c.lockCoversBatch()
 }
 
 // load parses every input; a file that cannot be read stops the checks that

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ffbatch/ffbatch/internal/config"
 )
@@ -146,6 +147,21 @@ func TestCheckSettingsFindsDrift(t *testing.T) {
 			want:  []string{MainBicepPath, "FFBATCH_SAS_LIFETIME", "replaces the internal/config default"},
 		},
 		{
+			name:  "batch wait longer than half the lock",
+			edits: []edit{{HostJSONPath, `"maxBatchWaitTime": "00:00:05"`, `"maxBatchWaitTime": "00:02:31"`}},
+			want:  []string{HostJSONPath, "maxBatchWaitTime", "more than half", "PT5M"},
+		},
+		{
+			name:  "lock longer than service bus allows",
+			edits: []edit{{ServiceBusModule, "param arrivalsLockDuration string = 'PT5M'", "param arrivalsLockDuration string = 'PT10M'"}},
+			want:  []string{ServiceBusModule, "arrivalsLockDuration", "exceeds"},
+		},
+		{
+			name:  "lock passed from main overrides the module default",
+			edits: []edit{{MainBicepPath, "    arrivalsQueueName: arrivalsQueueName\n", "    arrivalsQueueName: arrivalsQueueName\n    arrivalsLockDuration: 'PT8S'\n"}},
+			want:  []string{HostJSONPath, "maxBatchWaitTime", "PT8S", MainBicepPath},
+		},
+		{
 			name:  "app settings object renamed",
 			edits: []edit{{MainBicepPath, "var appSettings = {", "var settings = {"}, {MainBicepPath, "appSettings: appSettings", "appSettings: settings"}},
 			want:  []string{MainBicepPath, "no `var appSettings = {`"},
@@ -227,5 +243,60 @@ func TestEnvTags(t *testing.T) {
 	}
 	if _, _, err := EnvTags([]byte("package config\ntype other struct{}\n")); err == nil {
 		t.Error("EnvTags without an env struct: got nil error")
+	}
+}
+
+func TestDurations(t *testing.T) {
+	iso := []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{in: "PT5M", want: 5 * time.Minute},
+		{in: "PT1H", want: time.Hour},
+		{in: "P7D", want: 7 * 24 * time.Hour},
+		{in: "P1DT2H3M4.5S", want: 26*time.Hour + 3*time.Minute + 4500*time.Millisecond},
+		{in: "PT", bad: true},
+		{in: "P", bad: true},
+		{in: "5m", bad: true},
+		{in: "P1Y", bad: true},
+	}
+	for _, tt := range iso {
+		got, err := parseISODuration(tt.in)
+		if tt.bad {
+			if err == nil {
+				t.Errorf("parseISODuration(%q) = %v, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("parseISODuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	spans := []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{in: "00:00:05", want: 5 * time.Second},
+		{in: "00:00:00.80", want: 800 * time.Millisecond},
+		{in: "1.02:00:00", want: 26 * time.Hour},
+		{in: "5s", bad: true},
+		{in: "00:05", bad: true},
+	}
+	for _, tt := range spans {
+		got, err := parseTimeSpan(tt.in)
+		if tt.bad {
+			if err == nil {
+				t.Errorf("parseTimeSpan(%q) = %v, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("parseTimeSpan(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	if got, err := hostBatchWait(`{"version":"2.0"}`); err != nil || got != defaultMaxBatchWaitTime {
+		t.Errorf("hostBatchWait without the setting = %v, %v; want the default %v", got, err, defaultMaxBatchWaitTime)
 	}
 }

@@ -49,6 +49,9 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
+@description('Flex Consumption runtime version for the custom handler. \'1.0\' is assumed, not confirmed in a reference; check `az functionapp list-flexconsumption-runtimes --location <region>`.')
+param customRuntimeVersion string = '1.0'
+
 @description('Resource id of the user-assigned identity the app runs as.')
 param identityId string
 
@@ -128,7 +131,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           }
           runtime: {
             name: 'custom'
-            version: '1.0'
+            version: customRuntimeVersion
           }
         }
       : null
