@@ -79,10 +79,20 @@ func (s *session) sessionFlow() *amqpwire.Flow {
 
 func (s *session) handleFlow(f *amqpwire.Flow) {
 	// Peer's incoming window as seen from our next-outgoing-id (2.5.6).
+	nextIn := uint32(1) // our initial next-outgoing-id, when the peer has not seen any transfer
 	if f.NextIncomingID != nil {
-		s.remoteIncomingWindow = *f.NextIncomingID + f.IncomingWindow - s.nextOutgoingID
-	} else {
-		s.remoteIncomingWindow = 1 + f.IncomingWindow - s.nextOutgoingID
+		nextIn = *f.NextIncomingID
+	}
+	// Window = peer's window minus the transfers it has not seen yet
+	// (serial-number arithmetic); never negative.
+	inFlight := s.nextOutgoingID - nextIn
+	switch {
+	case inFlight > 1<<31: // the peer claims to be ahead of us; trust its window
+		s.remoteIncomingWindow = f.IncomingWindow
+	case inFlight >= f.IncomingWindow:
+		s.remoteIncomingWindow = 0
+	default:
+		s.remoteIncomingWindow = f.IncomingWindow - inFlight
 	}
 	if f.Handle == nil {
 		if f.Echo {
