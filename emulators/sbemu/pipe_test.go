@@ -664,3 +664,30 @@ func TestReleasedDoesNotCountDelivery(t *testing.T) {
 		t.Fatalf("stats = %+v", st[0])
 	}
 }
+
+func TestPeerSessionWindowRespected(t *testing.T) {
+	_, p := plainPeer(t, nil, 65536)
+	sendSimple(t, p, 3)
+	// A second session whose incoming window allows two transfer frames.
+	p.amqp(1, &amqpwire.Begin{IncomingWindow: 2, OutgoingWindow: 100, HandleMax: 10})
+	expect[*amqpwire.Begin](p)
+	p.amqp(1, &amqpwire.Attach{Name: "r", Handle: 0, Role: amqpwire.RoleReceiver, SndSettleMode: amqpwire.Ptr(amqpwire.SndSettled),
+		Source: &amqpwire.Source{Address: "q1"}, Target: &amqpwire.Target{}})
+	expect[*amqpwire.Attach](p)
+	p.amqp(1, &amqpwire.Flow{NextIncomingID: amqpwire.Ptr[uint32](1), IncomingWindow: 2, OutgoingWindow: 100,
+		Handle: amqpwire.Ptr[uint32](0), DeliveryCount: amqpwire.Ptr[uint32](0), LinkCredit: amqpwire.Ptr[uint32](10)})
+	for range 2 {
+		expect[*amqpwire.Transfer](p)
+	}
+	// Nothing more until the window reopens; a session flow then releases the third.
+	p.nc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	var hdr [8]byte
+	if _, err := io.ReadFull(p.nc, hdr[:]); err == nil && hdr != [8]byte{0, 0, 0, 8, 2, 0, 0, 0} {
+		t.Fatalf("server sent a frame beyond the session window: %x", hdr)
+	}
+	p.amqp(1, &amqpwire.Flow{NextIncomingID: amqpwire.Ptr[uint32](3), IncomingWindow: 2, OutgoingWindow: 100})
+	tr := expect[*amqpwire.Transfer](p)
+	if *tr.DeliveryID != 2 {
+		t.Fatalf("third delivery id = %d, want 2", *tr.DeliveryID)
+	}
+}
