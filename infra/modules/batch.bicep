@@ -34,6 +34,11 @@ param dataContributorPrincipalIds array
 
 var batchDataContributorRoleId = '6aaa78f1-f7de-44ca-8722-c64a23943cae' // Azure Batch Data Contributor
 
+var userSubscriptionKeyVault = {
+  id: keyVaultId
+  url: keyVaultUri
+}
+
 resource account 'Microsoft.Batch/batchAccounts@2024-07-01' = {
   name: name
   location: location
@@ -47,12 +52,7 @@ resource account 'Microsoft.Batch/batchAccounts@2024-07-01' = {
       'TaskAuthenticationToken'
     ]
     publicNetworkAccess: 'Enabled'
-    keyVaultReference: poolAllocationMode == 'UserSubscription'
-      ? {
-          id: keyVaultId
-          url: keyVaultUri
-        }
-      : null
+    keyVaultReference: poolAllocationMode == 'UserSubscription' ? userSubscriptionKeyVault : null
   }
 }
 

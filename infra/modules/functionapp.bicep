@@ -75,20 +75,45 @@ param appSettings object
 
 var isFlex = hostingPlan == 'FlexConsumption'
 
+var flexSku = {
+  name: 'FC1'
+  tier: 'FlexConsumption'
+}
+
+var premiumPlanSku = {
+  name: premiumSku
+  tier: 'ElasticPremium'
+}
+
+// Flex Consumption: code comes from a blob container (read with the app's
+// identity), the runtime is declared here instead of FUNCTIONS_WORKER_RUNTIME.
+var flexConfig = {
+  deployment: {
+    storage: {
+      type: 'blobContainer'
+      value: '${hostStorageBlobEndpoint}${deploymentContainerName}'
+      authentication: {
+        type: 'UserAssignedIdentity'
+        userAssignedIdentityResourceId: identityId
+      }
+    }
+  }
+  scaleAndConcurrency: {
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+  runtime: {
+    name: 'custom'
+    version: customRuntimeVersion
+  }
+}
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
   tags: tags
   kind: isFlex ? 'functionapp' : 'elastic'
-  sku: isFlex
-    ? {
-        name: 'FC1'
-        tier: 'FlexConsumption'
-      }
-    : {
-        name: premiumSku
-        tier: 'ElasticPremium'
-      }
+  sku: isFlex ? flexSku : premiumPlanSku
   properties: {
     reserved: true // Linux
     maximumElasticWorkerCount: isFlex ? null : 20
@@ -113,28 +138,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
     }
-    functionAppConfig: isFlex
-      ? {
-          deployment: {
-            storage: {
-              type: 'blobContainer'
-              value: '${hostStorageBlobEndpoint}${deploymentContainerName}'
-              authentication: {
-                type: 'UserAssignedIdentity'
-                userAssignedIdentityResourceId: identityId
-              }
-            }
-          }
-          scaleAndConcurrency: {
-            maximumInstanceCount: maximumInstanceCount
-            instanceMemoryMB: instanceMemoryMB
-          }
-          runtime: {
-            name: 'custom'
-            version: customRuntimeVersion
-          }
-        }
-      : null
+    functionAppConfig: isFlex ? flexConfig : null
   }
 }
 
