@@ -152,6 +152,7 @@ func TestEventGridBlobWatcher(t *testing.T) {
 		opts := testOptions(a, logs)
 		opts.EventGridBlobSources = []EventGridBlobSource{{Function: "OnBlobCreated", Container: "later"}}
 		startHost(t, opts)
+		waitFor(t, "the listing error", 5*time.Second, func() bool { return len(logs.find("list blobs failed")) > 0 })
 		time.Sleep(6 * opts.BlobPollInterval)
 		if got := logs.find("list blobs failed", "ContainerNotFound"); len(got) != 1 {
 			t.Errorf("%d 'list blobs failed' lines, want exactly 1; logs:\n%s", len(got), logs.dump())
@@ -161,8 +162,8 @@ func TestEventGridBlobWatcher(t *testing.T) {
 		}
 		upload("later", "x.mp4", "x")
 		waitFor(t, "the event from the new container", 5*time.Second, func() bool { return len(a.requests(t, "/OnBlobCreated")) == 1 })
-		if len(logs.find("list blobs recovered")) != 1 {
-			t.Errorf("no recovery line; logs:\n%s", logs.dump())
+		if n := len(logs.find("list blobs recovered")); n != 1 {
+			t.Errorf("%d recovery lines, want 1; logs:\n%s", n, logs.dump())
 		}
 	})
 
@@ -200,9 +201,7 @@ func TestEventGridBlobWatcher(t *testing.T) {
 			recs[0].Event["subject"] != "/blobServices/default/containers/poison/blobs/bad.mp4" {
 			t.Errorf("poison records = %+v", recs)
 		}
-		if len(logs.find("recorded as poison", "bad.mp4")) == 0 {
-			t.Errorf("no poison log line; logs:\n%s", logs.dump())
-		}
+		waitFor(t, "the poison log line", 5*time.Second, func() bool { return len(logs.find("recorded as poison", "bad.mp4")) > 0 })
 	})
 }
 

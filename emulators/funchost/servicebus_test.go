@@ -179,7 +179,7 @@ func TestServiceBusConcurrencyLimit(t *testing.T) {
 	hostJSON := `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}}, "extensions": {"serviceBus": {"maxConcurrentCalls": 2}}}`
 	fn := `{"bindings": [{"name": "msg", "type": "serviceBusTrigger", "direction": "in", "queueName": "arrivals", "connection": "ServiceBusConnection"}]}`
 	rcv := newFakeReceiver()
-	startServiceBusHost(t, hostJSON, fn, rcv, `{"sleep": {"OnArrivals": "150ms"}}`)
+	startServiceBusHost(t, hostJSON, fn, rcv, `{"sleep": {"OnArrivals": "400ms"}}`)
 	for i := range 6 {
 		rcv.push(testMessage("m"+string(rune('a'+i)), int64(i+1), "x"))
 	}
@@ -217,7 +217,7 @@ func TestServiceBusBatch(t *testing.T) {
 
 func TestServiceBusBatchWaitsForMinimum(t *testing.T) {
 	hostJSON := `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}},
-	  "extensions": {"serviceBus": {"maxMessageBatchSize": 10, "minMessageBatchSize": 3, "maxBatchWaitTime": "00:00:01"}}}`
+	  "extensions": {"serviceBus": {"maxMessageBatchSize": 10, "minMessageBatchSize": 3, "maxBatchWaitTime": "00:00:02"}}}`
 	fn := `{"bindings": [{"name": "msgs", "type": "serviceBusTrigger", "direction": "in", "queueName": "arrivals", "connection": "ServiceBusConnection", "cardinality": "many", "dataType": "string"}]}`
 	rcv := newFakeReceiver()
 	a, _ := startServiceBusHost(t, hostJSON, fn, rcv, `{}`)
@@ -232,7 +232,7 @@ func TestServiceBusBatchWaitsForMinimum(t *testing.T) {
 	start := time.Now()
 	rcv.push(testMessage("m4", 4, "d"))
 	waitFor(t, "the lone message", 5*time.Second, func() bool { c, _ := rcv.settled(); return len(c) == 4 })
-	if waited := time.Since(start); waited < 900*time.Millisecond {
-		t.Errorf("a batch below minMessageBatchSize was sent after %s, want about maxBatchWaitTime (1s)", waited)
+	if waited := time.Since(start); waited < 1900*time.Millisecond {
+		t.Errorf("a batch below minMessageBatchSize was sent after %s, want about maxBatchWaitTime (2s)", waited)
 	}
 }
