@@ -127,7 +127,7 @@ func tokenExpiration(req *amqpwire.Message, now time.Time) time.Time {
 // the service's words.
 func (s *Server) verifySAS(token, audience string, now time.Time) (time.Time, int32, string) {
 	if !strings.HasPrefix(token, sasPrefix) {
-		return time.Time{}, statusUnauthorized, "InvalidToken: the token is not a SharedAccessSignature"
+		return time.Time{}, statusUnauthorized, sasInvalidToken("the token is not a SharedAccessSignature")
 	}
 	fields := map[string]string{}
 	for _, kv := range strings.Split(strings.TrimPrefix(token, sasPrefix), "&") {
@@ -136,10 +136,10 @@ func (s *Server) verifySAS(token, audience string, now time.Time) (time.Time, in
 	}
 	sr, sig, se, skn := fields["sr"], fields["sig"], fields["se"], fields["skn"]
 	if sr == "" || sig == "" || se == "" || skn == "" {
-		return time.Time{}, statusUnauthorized, "InvalidToken: the token must contain sr, sig, se and skn"
+		return time.Time{}, statusUnauthorized, sasInvalidToken("the token must contain sr, sig, se and skn")
 	}
 	if !constantEqual(skn, s.opts.KeyName) {
-		return time.Time{}, statusUnauthorized, "InvalidSignature: unknown shared access key name"
+		return time.Time{}, statusUnauthorized, sasInvalidSignature("unknown shared access key name")
 	}
 	// The signature covers sr exactly as received (clients differ in escape case).
 	mac := hmac.New(sha256.New, []byte(s.opts.Key))
@@ -147,20 +147,19 @@ func (s *Server) verifySAS(token, audience string, now time.Time) (time.Time, in
 	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	got, err := url.QueryUnescape(sig)
 	if err != nil || !constantEqual(got, want) {
-		return time.Time{}, statusUnauthorized, "InvalidSignature: The token has an invalid signature."
+		return time.Time{}, statusUnauthorized, sasInvalidSignature("The token has an invalid signature.")
 	}
 	secs, err := strconv.ParseInt(se, 10, 64)
 	if err != nil {
-		return time.Time{}, statusUnauthorized, "InvalidToken: se is not a number"
+		return time.Time{}, statusUnauthorized, sasInvalidToken("se is not a number")
 	}
 	exp := time.Unix(secs, 0)
 	if !now.Before(exp) {
-		return time.Time{}, statusUnauthorized, fmt.Sprintf("ExpiredToken: The token is expired. Expiration time: '%s'",
-			exp.UTC().Format("2006-01-02 15:04:05Z"))
+		return time.Time{}, statusUnauthorized, sasExpired(exp)
 	}
 	resource, err := url.QueryUnescape(sr)
 	if err != nil || !audienceCovers(resource, audience) {
-		return time.Time{}, statusUnauthorized, "InvalidAudience: the token's resource does not cover the audience"
+		return time.Time{}, statusUnauthorized, sasInvalidAudience()
 	}
 	return exp, statusAccepted, ""
 }

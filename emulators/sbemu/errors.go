@@ -3,6 +3,7 @@ package sbemu
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/amqpwire"
 	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/broker"
@@ -95,4 +96,19 @@ func errUnauthorized(path string) *amqpwire.Error {
 // advertised idle-time-out.
 func errIdleTimeout() *amqpwire.Error {
 	return amqpError(condResourceLimit, "local-idle-timeout expired")
+}
+
+// $cbs put-token failure descriptions, worded as the service words them
+// (status 401).
+
+func sasInvalidToken(why string) string { return "InvalidToken: " + why }
+
+func sasInvalidSignature(why string) string { return "InvalidSignature: " + why }
+
+func sasInvalidAudience() string {
+	return "InvalidAudience: the token's resource does not cover the audience"
+}
+
+func sasExpired(exp time.Time) string {
+	return fmt.Sprintf("ExpiredToken: The token is expired. Expiration time: '%s'", exp.UTC().Format("2006-01-02 15:04:05Z"))
 }
