@@ -174,7 +174,8 @@ type BicepFile struct {
 	Objects   map[string]map[string]string // var objects: key -> raw expression
 	Modules   map[string]*Module
 	Resources []Resource
-	Outputs   map[string]int // name -> line
+	Outputs   map[string]int    // name -> line
+	OutputExp map[string]string // name -> raw expression
 	// OutputRefs are `<module>.outputs.<name>` references, with their line.
 	OutputRefs []OutputRef
 }
@@ -191,7 +192,7 @@ var (
 	moduleRE   = regexp.MustCompile(`^module\s+([A-Za-z_]\w*)\s+'([^']+)'\s*=`)
 	resourceRE = regexp.MustCompile(`\bresource\s+([A-Za-z_]\w*)\s+'([A-Za-z0-9.]+/[^'@]+)@([^']+)'`)
 	entryRE    = regexp.MustCompile(`^([A-Za-z_]\w*|'[^']*')\s*:\s*(.*)$`)
-	outputRE   = regexp.MustCompile(`^output\s+([A-Za-z_]\w*)\s`)
+	outputRE   = regexp.MustCompile(`^output\s+([A-Za-z_]\w*)\s+\S+\s*=\s*(.*)$`)
 	outRefRE   = regexp.MustCompile(`\b([A-Za-z_]\w*)\.outputs\.([A-Za-z_]\w*)`)
 )
 
@@ -202,11 +203,12 @@ func ParseBicep(src string) (*BicepFile, error) {
 		return nil, err
 	}
 	f := &BicepFile{
-		Params:  map[string]*Param{},
-		Vars:    map[string]string{},
-		Objects: map[string]map[string]string{},
-		Modules: map[string]*Module{},
-		Outputs: map[string]int{},
+		Params:    map[string]*Param{},
+		Vars:      map[string]string{},
+		Objects:   map[string]map[string]string{},
+		Modules:   map[string]*Module{},
+		Outputs:   map[string]int{},
+		OutputExp: map[string]string{},
 	}
 	described := false
 	for i := 0; i < len(s.lines); i++ {
@@ -240,7 +242,8 @@ func ParseBicep(src string) (*BicepFile, error) {
 				f.Objects[m[1]] = entries(s, i+1, 1)
 			}
 		case outputRE.MatchString(text):
-			f.Outputs[outputRE.FindStringSubmatch(text)[1]] = i + 1
+			m := outputRE.FindStringSubmatch(text)
+			f.Outputs[m[1]], f.OutputExp[m[1]] = i+1, strings.TrimSpace(m[2])
 		case moduleRE.MatchString(text):
 			m := moduleRE.FindStringSubmatch(text)
 			mod := &Module{Symbol: m[1], Path: m[2], Params: map[string]string{}, Line: i + 1}

@@ -81,6 +81,21 @@ func (c *checker) run() {
 	c.names()
 	c.bindings()
 	c.lockCoversBatch()
+	c.outputs()
+}
+
+// outputs: every app setting computed from a deployed resource is also a
+// template output, so operators and scripts can read the value the app got.
+func (c *checker) outputs() {
+	have := map[string]bool{}
+	for _, e := range c.main.OutputExp {
+		have[e] = true
+	}
+	for _, s := range sortedKeys(c.app) {
+		if e := c.app[s]; strings.Contains(e, ".outputs.") && !have[e] {
+			c.add(MainBicepPath, s, "its value %s is not a template output; add `output <name> string = %s`", e, e)
+		}
+	}
 }
 
 // load parses every input; a file that cannot be read stops the checks that

@@ -162,6 +162,11 @@ func TestCheckSettingsFindsDrift(t *testing.T) {
 			want:  []string{HostJSONPath, "maxBatchWaitTime", "PT8S", MainBicepPath},
 		},
 		{
+			name:  "computed setting without an output",
+			edits: []edit{{MainBicepPath, "output batchEndpoint string = batch.outputs.endpoint\n", ""}},
+			want:  []string{MainBicepPath, "FFBATCH_BATCH_ENDPOINT", "batch.outputs.endpoint", "not a template output"},
+		},
+		{
 			name:  "app settings object renamed",
 			edits: []edit{{MainBicepPath, "var appSettings = {", "var settings = {"}, {MainBicepPath, "appSettings: appSettings", "appSettings: settings"}},
 			want:  []string{MainBicepPath, "no `var appSettings = {`"},
