@@ -255,28 +255,41 @@ func (p *pipeline) events() []results.Event {
 	return nil
 }
 
-// eventsFor waits until there are at least n events about blob and returns
-// all events about it.
+// eventKey is the blob an event is about, or "msg:<message id>" for a
+// rejection that names no file.
+func eventKey(ev results.Event) string {
+	switch {
+	case ev.File != nil:
+		return ev.File.Blob
+	case ev.Rejection != nil:
+		return "msg:" + ev.Rejection.MessageID
+	}
+	return "id:" + ev.ID
+}
+
+// waitEvents waits until there are at least want[k] events for each key
+// (see eventKey) and returns all events by key.
 func (p *pipeline) waitEvents(want map[string]int) map[string][]results.Event {
 	p.t.Helper()
 	ctx := p.ctx()
 	for {
 		by := map[string][]results.Event{}
 		for _, ev := range p.events() {
-			if ev.File != nil {
-				by[ev.File.Blob] = append(by[ev.File.Blob], ev)
+			k := eventKey(ev)
+			by[k] = append(by[k], ev)
+		}
+		var missing []string
+		for k, n := range want {
+			if len(by[k]) < n {
+				missing = append(missing, fmt.Sprintf("%q (%d of %d)", k, len(by[k]), n))
 			}
 		}
-		ok := true
-		for blob, n := range want {
-			ok = ok && len(by[blob]) >= n
-		}
-		if ok {
+		if len(missing) == 0 {
 			return by
 		}
 		select {
 		case <-ctx.Done():
-			p.t.Fatalf("result events not published after %s: have %d kinds, want %v", waitTimeout, len(by), want)
+			p.t.Fatalf("result events not published after %s: missing %s", waitTimeout, strings.Join(missing, ", "))
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
