@@ -76,7 +76,7 @@ func (a *App) BlobCreated(ctx context.Context, req *customhandler.InvokeRequest)
 			return nil, perr
 		}
 		a.putStatus(ctx, results.FileStatus{Container: container, Blob: blob, ETag: arr.ETag, State: results.StateRejected,
-			Rejection: &results.Rejection{Reason: string(err.(*arrival.Error).Reason()), Message: err.Error()}, FinishedAt: a.now().UTC()})
+			Rejection: &results.Rejection{Reason: string(err.(*arrival.Error).Reason()), Message: err.Error(), MessageID: arr.MessageID()}, FinishedAt: a.now().UTC()})
 		resp.Logf("rejected %s/%s: %v", container, blob, err)
 		return resp, nil
 	}
