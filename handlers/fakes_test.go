@@ -42,6 +42,9 @@ type fakeBatch struct {
 	fail map[string]error
 	// addFailures injects per-task AddTasks failures by task id.
 	addFailures map[string]batch.TaskAddFailure
+	// onTerminate runs inside TerminateJob (with mu held) before the job
+	// completes, to simulate a SubmitTasks racing the idle sweep.
+	onTerminate func()
 }
 
 func newFakeBatch() *fakeBatch {
@@ -171,6 +174,9 @@ func (f *fakeBatch) TerminateJob(_ context.Context, id, _ string) error {
 	j, ok := f.jobs[id]
 	if !ok {
 		return batchErr(404, batch.CodeJobNotFound)
+	}
+	if f.onTerminate != nil {
+		f.onTerminate()
 	}
 	j.State = batch.JobStateCompleted
 	return nil

@@ -441,6 +441,40 @@ func TestSweepPoolsIdleCleanup(t *testing.T) {
 	}
 }
 
+func TestSweepPoolsRescuesTasksAddedDuringTermination(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, func(c *config.Config) { c.PoolIdleTimeout = 0 })
+	f.batch.jobs["ffbatch-job"] = &batch.Job{ID: "ffbatch-job", State: batch.JobStateActive}
+	f.batch.pools["ffbatch-pool"] = &batch.Pool{ID: "ffbatch-pool", State: batch.PoolStateActive}
+	if _, err := f.app.SweepPools(ctx, timerRequest()); err != nil { // marks idle
+		t.Fatal(err)
+	}
+	// A SubmitTasks slips a task in after the sweep counted none.
+	file := plan.File{Container: "input", Blob: "late.mp4", ETag: "0x1", Size: 10, Preset: "mp3-192k-cbr", Output: "late.mp3", Correlation: "c-1"}
+	preset, _ := plan.LookupPreset(file.Preset)
+	task, err := plan.Task(file, preset, plan.TaskOptions{InputURL: "https://x/in?sig=s", OutputContainerURL: "https://x/out?sig=s", LogsPrefix: "logs/", MinWallClock: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.batch.onTerminate = func() {
+		f.batch.tasks[task.ID] = &batch.Task{ID: task.ID, State: batch.TaskStateActive, EnvironmentSettings: task.EnvironmentSettings}
+	}
+	if _, err := f.app.SweepPools(ctx, timerRequest()); err != nil {
+		t.Fatal(err)
+	}
+	if f.batch.jobs["ffbatch-job"] != nil || f.batch.pools["ffbatch-pool"] != nil {
+		t.Errorf("job or pool not deleted")
+	}
+	if len(f.arrivals.sent) != 1 {
+		t.Fatalf("rescued %d arrivals, want 1", len(f.arrivals.sent))
+	}
+	m := f.arrivals.sent[0]
+	arr, err := arrival.Parse(m.Body)
+	if err != nil || arr.Blob != "late.mp4" || arr.Correlation != "c-1" || !strings.HasSuffix(*m.MessageID, "-rescued") {
+		t.Errorf("rescue message = %+v, %v, id %s", arr, err, *m.MessageID)
+	}
+}
+
 func TestSweepPoolsIdleTimerResetByWork(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
