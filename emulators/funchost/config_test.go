@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 )
 
 func TestParseTimeSpan(t *testing.T) {
@@ -124,6 +126,8 @@ func TestNewRejectsBadLayouts(t *testing.T) {
 		{name: "bad function timeout", hostJSON: `{"version": "2.0", "functionTimeout": "ten minutes", "customHandler": {"description": {"defaultExecutablePath": "handler"}}}`, wantErr: "functionTimeout"},
 		{name: "missing executable", hostJSON: `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "nope-not-here"}}}`, wantErr: `defaultExecutablePath "nope-not-here": not found`},
 		{name: "bad batch size", hostJSON: `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}}, "extensions": {"serviceBus": {"maxMessageBatchSize": 0}}}`, wantErr: "maxMessageBatchSize must be at least 1"},
+		{name: "bad retry mode", hostJSON: `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}}, "extensions": {"serviceBus": {"clientRetryOptions": {"mode": "linear"}}}}`, wantErr: `mode "linear" must be exponential or fixed`},
+		{name: "bad retry delay", hostJSON: `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}}, "extensions": {"serviceBus": {"clientRetryOptions": {"delay": "soon"}}}}`, wantErr: `delay "soon" must be a non-negative timespan`},
 		{name: "bad batch wait", hostJSON: `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}}, "extensions": {"serviceBus": {"maxBatchWaitTime": "00:05:00"}}}`, wantErr: "maxBatchWaitTime"},
 		{name: "unknown trigger", functions: map[string]string{"F": `{"bindings": [{"name": "q", "type": "queueTrigger", "direction": "in", "queueName": "x"}]}`}, wantErr: `unknown trigger type "queueTrigger"`},
 		{name: "no bindings", functions: map[string]string{"F": `{"bindings": []}`}, wantErr: "no bindings"},
@@ -227,13 +231,15 @@ func TestHostJSONServiceBusSettings(t *testing.T) {
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "host.json"), `{"version": "2.0", "functionTimeout": "00:10:00",
 	  "customHandler": {"description": {"defaultExecutablePath": "handler"}, "enableForwardingHttpRequest": true},
-	  "extensions": {"serviceBus": {"maxMessageBatchSize": 50, "minMessageBatchSize": 5, "maxBatchWaitTime": "00:00:02", "maxConcurrentCalls": 4, "autoCompleteMessages": false},
+	  "extensions": {"serviceBus": {"maxMessageBatchSize": 50, "minMessageBatchSize": 5, "maxBatchWaitTime": "00:00:02", "maxConcurrentCalls": 4, "autoCompleteMessages": false,
+	                                "clientRetryOptions": {"mode": "fixed", "tryTimeout": "00:01:00", "delay": "00:00:00.50", "maxDelay": "00:01:00", "maxRetries": 5}},
 	                 "http": {"routePrefix": ""}, "blobs": {"poisonBlobThreshold": 3}}}`)
 	cfg, err := loadHostJSON(dir, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := serviceBusHostConfig{AutoCompleteMessages: false, MaxAutoLockRenewal: 5 * time.Minute, MaxConcurrentCalls: 4, MaxMessageBatchSize: 50, MinMessageBatchSize: 5, MaxBatchWaitTime: 2 * time.Second}
+	want := serviceBusHostConfig{AutoCompleteMessages: false, MaxAutoLockRenewal: 5 * time.Minute, MaxConcurrentCalls: 4, MaxMessageBatchSize: 50, MinMessageBatchSize: 5, MaxBatchWaitTime: 2 * time.Second,
+		Retry: azservicebus.RetryOptions{MaxRetries: 5, RetryDelay: 500 * time.Millisecond, MaxRetryDelay: 500 * time.Millisecond}}
 	if cfg.ServiceBus != want {
 		t.Errorf("service bus = %+v, want %+v", cfg.ServiceBus, want)
 	}
@@ -262,7 +268,7 @@ func TestIdentityConnectionsAreAccepted(t *testing.T) {
 	if len(h.sources) != 1 || h.sources[0].Container != "input" || h.sources[0].Connection != "InputStorage" {
 		t.Errorf("sources = %+v", h.sources)
 	}
-	if _, ns, err := serviceBusClient(h.settings, "ServiceBusConnection"); err != nil || ns != "ffbatch.servicebus.windows.net" {
+	if _, ns, err := serviceBusClient(h.settings, "ServiceBusConnection", nil); err != nil || ns != "ffbatch.servicebus.windows.net" {
 		t.Errorf("serviceBusClient = %q, %v", ns, err)
 	}
 }

@@ -55,6 +55,7 @@ func subjects(evs []blobEvent) []string {
 }
 
 func TestEventGridBlobWatcher(t *testing.T) {
+	t.Parallel()
 	az := azuritetest.Start(t)
 	ctx := context.Background()
 	client, err := azblob.NewClientFromConnectionString(az.ConnectionString, nil)

@@ -257,7 +257,7 @@ func (h *Host) checkServiceBus() error {
 		if fn.ServiceBus == nil {
 			continue
 		}
-		if _, _, err := serviceBusClient(h.settings, fn.ServiceBus.Connection); err != nil {
+		if _, _, err := serviceBusClient(h.settings, fn.ServiceBus.Connection, nil); err != nil {
 			return fmt.Errorf("function %s: %w", fn.Name, err)
 		}
 	}
@@ -387,7 +387,7 @@ func (h *Host) newListener(fn *function) (*sbListener, error) {
 	if h.cfg.ServiceBus.PrefetchCount > 0 {
 		l.log.Warn("extensions.serviceBus.prefetchCount is ignored: azservicebus manages link credit itself", slog.Int("prefetchCount", h.cfg.ServiceBus.PrefetchCount))
 	}
-	client, ns, err := serviceBusClient(h.settings, fn.ServiceBus.Connection)
+	client, ns, err := serviceBusClient(h.settings, fn.ServiceBus.Connection, &azservicebus.ClientOptions{RetryOptions: h.cfg.ServiceBus.Retry})
 	if err != nil {
 		return nil, fmt.Errorf("function %s: %w", fn.Name, err)
 	}

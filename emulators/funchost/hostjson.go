@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 )
 
 // Defaults of the real host and its extensions (functions-host.md §1, §2).
@@ -62,6 +64,13 @@ type serviceBusJSON struct {
 	MaxMessageBatchSize        *int    `json:"maxMessageBatchSize"`
 	MinMessageBatchSize        *int    `json:"minMessageBatchSize"`
 	MaxBatchWaitTime           *string `json:"maxBatchWaitTime"`
+	ClientRetryOptions         *struct {
+		Mode       string  `json:"mode"`
+		TryTimeout *string `json:"tryTimeout"`
+		Delay      *string `json:"delay"`
+		MaxDelay   *string `json:"maxDelay"`
+		MaxRetries *int    `json:"maxRetries"`
+	} `json:"clientRetryOptions"`
 }
 
 // hostConfig is host.json after validation and defaults.
@@ -97,6 +106,8 @@ type serviceBusHostConfig struct {
 	MaxMessageBatchSize  int
 	MinMessageBatchSize  int
 	MaxBatchWaitTime     time.Duration
+	// Retry is clientRetryOptions mapped onto azservicebus.
+	Retry azservicebus.RetryOptions
 }
 
 // loadHostJSON reads and validates <appDir>/host.json. cpus scales the
@@ -218,9 +229,14 @@ func serviceBusHost(j *serviceBusJSON, cpus int) (serviceBusHostConfig, error) {
 		MaxMessageBatchSize:  defaultMaxMessageBatchSize,
 		MinMessageBatchSize:  defaultMinMessageBatchSize,
 		MaxBatchWaitTime:     defaultMaxBatchWaitTime,
+		// The extension's defaults (ServiceBusRetryOptions), not azservicebus's.
+		Retry: azservicebus.RetryOptions{MaxRetries: 3, RetryDelay: 800 * time.Millisecond, MaxRetryDelay: time.Minute},
 	}
 	if j == nil {
 		return c, nil
+	}
+	if err := clientRetry(j, &c.Retry); err != nil {
+		return c, fmt.Errorf("clientRetryOptions: %w", err)
 	}
 	positive := func(name string, v *int, dst *int) error {
 		if v == nil {
@@ -269,4 +285,49 @@ func serviceBusHost(j *serviceBusJSON, cpus int) (serviceBusHostConfig, error) {
 		c.MaxBatchWaitTime = d
 	}
 	return c, nil
+}
+
+// clientRetry maps clientRetryOptions onto azservicebus.RetryOptions.
+// azservicebus always backs off exponentially; "fixed" is emulated by
+// capping the delay at the first delay. tryTimeout has no azservicebus
+// counterpart and is only validated.
+func clientRetry(j *serviceBusJSON, r *azservicebus.RetryOptions) error {
+	o := j.ClientRetryOptions
+	if o == nil {
+		return nil
+	}
+	span := func(name string, v *string, dst *time.Duration) error {
+		if v == nil {
+			return nil
+		}
+		d, err := parseTimeSpan(*v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("%s %q must be a non-negative timespan", name, *v)
+		}
+		if dst != nil {
+			*dst = d
+		}
+		return nil
+	}
+	if err := errors.Join(
+		span("delay", o.Delay, &r.RetryDelay),
+		span("maxDelay", o.MaxDelay, &r.MaxRetryDelay),
+		span("tryTimeout", o.TryTimeout, nil),
+	); err != nil {
+		return err
+	}
+	if o.MaxRetries != nil {
+		if *o.MaxRetries < 0 {
+			return fmt.Errorf("maxRetries must not be negative, got %d", *o.MaxRetries)
+		}
+		r.MaxRetries = int32(*o.MaxRetries)
+	}
+	switch strings.ToLower(o.Mode) {
+	case "", "exponential":
+	case "fixed":
+		r.MaxRetryDelay = r.RetryDelay
+	default:
+		return fmt.Errorf("mode %q must be exponential or fixed", o.Mode)
+	}
+	return nil
 }

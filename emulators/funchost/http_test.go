@@ -185,6 +185,7 @@ func TestHostStatus(t *testing.T) {
 }
 
 func TestHTTPMaxConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	hostJSON := `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}}, "extensions": {"http": {"maxConcurrentRequests": 1}}}`
 	fn := `{"bindings": [{"name": "req", "type": "httpTrigger", "direction": "in"}, {"name": "res", "type": "http", "direction": "out"}]}`
 	a := newTestApp(t, hostJSON, map[string]string{"Slow": fn}, nil)

@@ -15,13 +15,13 @@ import (
 // AzureWebJobs<conn>), else an identity connection
 // <conn>__fullyQualifiedNamespace with optional __credential and __clientId.
 // It returns the client and the fully qualified namespace.
-func serviceBusClient(s appSettings, conn string) (*azservicebus.Client, string, error) {
+func serviceBusClient(s appSettings, conn string, opts *azservicebus.ClientOptions) (*azservicebus.Client, string, error) {
 	cs, ok := s.lookup(conn)
 	if !ok || cs == "" {
 		cs, ok = s.lookup("AzureWebJobs" + conn)
 	}
 	if ok && cs != "" {
-		client, err := azservicebus.NewClientFromConnectionString(cs, nil)
+		client, err := azservicebus.NewClientFromConnectionString(cs, opts)
 		if err != nil {
 			return nil, "", fmt.Errorf("service bus connection %s: invalid connection string: %w", conn, err)
 		}
@@ -46,7 +46,7 @@ func serviceBusClient(s appSettings, conn string) (*azservicebus.Client, string,
 	if err != nil {
 		return nil, "", fmt.Errorf("service bus connection %s: credential: %w", conn, err)
 	}
-	client, err := azservicebus.NewClient(ns, cred, nil)
+	client, err := azservicebus.NewClient(ns, cred, opts)
 	if err != nil {
 		return nil, "", fmt.Errorf("service bus connection %s: %w", conn, err)
 	}

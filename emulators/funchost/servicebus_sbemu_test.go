@@ -37,6 +37,7 @@ func startSBEmu(t *testing.T) string {
 }
 
 func TestServiceBusAgainstEmulator(t *testing.T) {
+	t.Parallel()
 	cs := startSBEmu(t)
 	fns := map[string]string{
 		"SubmitTasks": `{"bindings": [{"name": "msgs", "type": "serviceBusTrigger", "direction": "in", "queueName": "arrivals", "connection": "ServiceBusConnection", "cardinality": "many", "dataType": "string"}]}`,
@@ -134,6 +135,7 @@ func TestServiceBusAgainstEmulator(t *testing.T) {
 }
 
 func TestServiceBusSurvivesEmulatorRestart(t *testing.T) {
+	t.Parallel()
 	dataDir := t.TempDir()
 	start := func(addr string) (*sbemu.Server, string) {
 		t.Helper()
@@ -151,7 +153,9 @@ func TestServiceBusSurvivesEmulatorRestart(t *testing.T) {
 	srv, addr := start("127.0.0.1:0")
 	cs := fmt.Sprintf("Endpoint=sb://%s;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;", addr)
 	fn := `{"bindings": [{"name": "msgs", "type": "serviceBusTrigger", "direction": "in", "queueName": "arrivals", "connection": "ServiceBusConnection", "cardinality": "many", "dataType": "string"}]}`
-	a := newTestApp(t, basicHostJSON, map[string]string{"SubmitTasks": fn}, map[string]string{"ServiceBusConnection": cs})
+	hostJSON := `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}},
+	  "extensions": {"serviceBus": {"clientRetryOptions": {"delay": "00:00:00.05", "maxDelay": "00:00:00.20"}}}}`
+	a := newTestApp(t, hostJSON, map[string]string{"SubmitTasks": fn}, map[string]string{"ServiceBusConnection": cs})
 	startHost(t, testOptions(a, newLogCapture()))
 
 	send := func(id string) {

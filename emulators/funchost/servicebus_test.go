@@ -176,6 +176,7 @@ func TestServiceBusAutoCompleteOff(t *testing.T) {
 }
 
 func TestServiceBusConcurrencyLimit(t *testing.T) {
+	t.Parallel()
 	hostJSON := `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}}, "extensions": {"serviceBus": {"maxConcurrentCalls": 2}}}`
 	fn := `{"bindings": [{"name": "msg", "type": "serviceBusTrigger", "direction": "in", "queueName": "arrivals", "connection": "ServiceBusConnection"}]}`
 	rcv := newFakeReceiver()
@@ -216,6 +217,7 @@ func TestServiceBusBatch(t *testing.T) {
 }
 
 func TestServiceBusBatchWaitsForMinimum(t *testing.T) {
+	t.Parallel()
 	hostJSON := `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}},
 	  "extensions": {"serviceBus": {"maxMessageBatchSize": 10, "minMessageBatchSize": 3, "maxBatchWaitTime": "00:00:02"}}}`
 	fn := `{"bindings": [{"name": "msgs", "type": "serviceBusTrigger", "direction": "in", "queueName": "arrivals", "connection": "ServiceBusConnection", "cardinality": "many", "dataType": "string"}]}`

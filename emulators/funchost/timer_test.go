@@ -112,6 +112,7 @@ func TestTimerPastDueAfterDowntime(t *testing.T) {
 }
 
 func TestTimerFiresOnSchedule(t *testing.T) {
+	t.Parallel()
 	fn := `{"bindings": [{"name": "t", "type": "timerTrigger", "direction": "in", "schedule": "* * * * * *"}]}`
 	a := newTestApp(t, basicHostJSON, map[string]string{"Tick": fn}, nil)
 	startHost(t, testOptions(a, newLogCapture()))

@@ -71,6 +71,7 @@ func TestHandlerLaunch(t *testing.T) {
 }
 
 func TestReadinessWaitsForGetRoot(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t, basicHostJSON, map[string]string{"Tick": timerFunction}, nil)
 	a.setConfig(t, `{"startDelay": "300ms"}`)
 	start := time.Now()
@@ -84,6 +85,7 @@ func TestReadinessWaitsForGetRoot(t *testing.T) {
 }
 
 func TestStartFailsWhenHandlerNeverReady(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t, basicHostJSON, map[string]string{"Tick": timerFunction}, nil)
 	a.setConfig(t, `{"startDelay": "5s"}`)
 	opts := testOptions(a, newLogCapture())
@@ -174,6 +176,7 @@ func TestRepeatedCrashesStopTheHost(t *testing.T) {
 }
 
 func TestFunctionTimeoutKillsAndRestartsHandler(t *testing.T) {
+	t.Parallel()
 	hostJSON := `{"version": "2.0", "functionTimeout": "00:00:01", "customHandler": {"description": {"defaultExecutablePath": "handler"}}}`
 	a := newTestApp(t, hostJSON, map[string]string{"Tick": timerFunction}, nil)
 	a.setConfig(t, `{"sleepFirst": {"Tick": "30s"}}`)
