@@ -72,8 +72,14 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 	for _, n := range p.Nodes {
 		creating = creating || n.Node.State == nodeCreating
 	}
-	if p.Pool.AllocationState != allocSteady && ded == p.Pool.TargetDedicatedNodes && low == p.Pool.TargetLowPriorityNodes &&
+	tD, tL := p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes
+	capped := ded+low >= s.opts.maxPoolNodes && ded <= tD && low <= tL && (ded < tD || low < tL)
+	if p.Pool.AllocationState != allocSteady && (ded == tD && low == tL || capped) &&
 		(!creating || p.Pool.AllocationState == allocStopping) {
+		if capped {
+			p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, errorInfo{Code: "AccountCoreQuotaReached",
+				Message: fmt.Sprintf("The pool reached the emulator's quota of %d nodes per pool.", s.opts.maxPoolNodes)})
+		}
 		s.setAllocation(p, allocSteady, now)
 		s.touchPool(p, now)
 	}
@@ -92,11 +98,14 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 // converge adds or evicts nodes until the pool matches its targets; mu held.
 func (s *Server) converge(pk string, p *poolRec, now time.Time) {
 	ded, low := currentNodes(p)
-	for ; ded < p.Pool.TargetDedicatedNodes; ded++ {
+	total := len(p.Nodes) // leaving nodes still hold their "VM"
+	for ; ded < p.Pool.TargetDedicatedNodes && total < s.opts.maxPoolNodes; ded++ {
 		s.addNode(pk, p, true, now)
+		total++
 	}
-	for ; low < p.Pool.TargetLowPriorityNodes; low++ {
+	for ; low < p.Pool.TargetLowPriorityNodes && total < s.opts.maxPoolNodes; low++ {
 		s.addNode(pk, p, false, now)
+		total++
 	}
 	if ded <= p.Pool.TargetDedicatedNodes && low <= p.Pool.TargetLowPriorityNodes {
 		return

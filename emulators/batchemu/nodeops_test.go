@@ -7,12 +7,14 @@ import (
 )
 
 func TestNodeRebootReimageAndScheduling(t *testing.T) {
-	env := startServer(t, nil)
+	// Nodes take an (injected) hour to boot, so "rebooting" lasts until the test advances the clock.
+	env, clock := newClockEnv(t, &Options{NodeStartDelay: time.Hour})
 	p := pool("p", 1)
 	p["startTask"] = map[string]any{"commandLine": `/bin/sh -c "echo boot >> $AZ_BATCH_NODE_SHARED_DIR/boots"`, "waitForSuccess": true}
 	env.must(http.StatusCreated, "POST", "/pools", p)
 	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"}})
 	var node string
+	clock.Advance(time.Hour)
 	env.waitFor("idle node", 60*time.Second, func() bool {
 		nodes := env.must(200, "GET", "/pools/p/nodes?$filter=state%20eq%20'idle'", nil).json(t)["value"].([]any)
 		if len(nodes) == 1 {
@@ -30,9 +32,13 @@ func TestNodeRebootReimageAndScheduling(t *testing.T) {
 		t.Errorf("bad reboot option: %d", r.status)
 	}
 	env.must(http.StatusAccepted, "POST", base+"/reboot", map[string]any{"nodeRebootOption": "requeue"})
-	if r := env.call("POST", base+"/reboot", nil); r.status != 409 {
+	if r := env.call("POST", base+"/reboot", nil); r.status != 409 || r.code() != "NodeBeingRebooted" {
 		t.Errorf("second reboot while rebooting: %d %s", r.status, r.body)
 	}
+	if st := env.must(200, "GET", base, nil).json(t)["state"]; st != "rebooting" {
+		t.Errorf("node state %v, want rebooting", st)
+	}
+	clock.Advance(time.Hour)
 	task := env.waitTaskState("j", "t1", "completed", 60*time.Second)
 	if lookupPath(task, "executionInfo/result") != "success" || lookupPath(task, "executionInfo/requeueCount") != 1.0 {
 		t.Errorf("task after reboot: %v", task["executionInfo"])
@@ -53,6 +59,7 @@ func TestNodeRebootReimageAndScheduling(t *testing.T) {
 
 	// Reimage wipes the node's files.
 	env.must(http.StatusAccepted, "POST", base+"/reimage", nil)
+	clock.Advance(time.Hour)
 	env.waitFor("node back after reimage", 60*time.Second, func() bool {
 		n := env.must(200, "GET", base, nil).json(t)
 		return n["state"] == "idle" && lookupPath(n, "startTaskInfo/result") == "success"

@@ -156,6 +156,24 @@ func TestPoolErrors(t *testing.T) {
 	}
 }
 
+func TestPoolNodeQuota(t *testing.T) {
+	env := startServer(t, &Options{maxPoolNodes: 3})
+	p := pool("p", 2)
+	p["targetLowPriorityNodes"] = 5
+	env.must(http.StatusCreated, "POST", "/pools", p)
+	var got map[string]any
+	env.waitFor("steady at the quota", 30*time.Second, func() bool {
+		got = env.must(200, "GET", "/pools/p", nil).json(t)
+		return got["allocationState"] == "steady"
+	})
+	if got["currentDedicatedNodes"] != 2.0 || got["currentLowPriorityNodes"] != 1.0 || got["targetLowPriorityNodes"] != 5.0 {
+		t.Errorf("pool at quota: current %v+%v, targets %v+%v", got["currentDedicatedNodes"], got["currentLowPriorityNodes"], got["targetDedicatedNodes"], got["targetLowPriorityNodes"])
+	}
+	if code := lookupPath(got, "resizeErrors"); code == nil || lookupPath(got["resizeErrors"].([]any)[0].(map[string]any), "code") != "AccountCoreQuotaReached" {
+		t.Errorf("resizeErrors %v", got["resizeErrors"])
+	}
+}
+
 func TestResizeConflicts(t *testing.T) {
 	env := startServer(t, &Options{NodeStartDelay: time.Hour})
 	env.must(http.StatusCreated, "POST", "/pools", pool("p", 1))

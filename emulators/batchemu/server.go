@@ -56,6 +56,10 @@ type Options struct {
 
 	// runner replaces the process executor in tests.
 	runner attemptRunner
+	// maxPoolNodes is the emulator's quota of nodes per pool (default 1000);
+	// larger targets end the resize with an AccountCoreQuotaReached resize
+	// error, as a real account's core quota does.
+	maxPoolNodes int
 	// tick is the scheduler loop period (default 50ms); changes wake the loop at once.
 	tick time.Duration
 }
@@ -128,6 +132,9 @@ func NewServer(opts *Options) (*Server, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.maxPoolNodes <= 0 {
+		o.maxPoolNodes = 1000
 	}
 	if o.tick <= 0 {
 		o.tick = 50 * time.Millisecond
