@@ -238,3 +238,19 @@ func TestServiceBusBatchWaitsForMinimum(t *testing.T) {
 		t.Errorf("a batch below minMessageBatchSize was sent after %s, want about maxBatchWaitTime (2s)", waited)
 	}
 }
+
+func TestServiceBusRenewsLockWhileRunning(t *testing.T) {
+	t.Parallel()
+	fn := `{"bindings": [{"name": "msg", "type": "serviceBusTrigger", "direction": "in", "queueName": "arrivals", "connection": "ServiceBusConnection"}]}`
+	rcv := newFakeReceiver()
+	startServiceBusHost(t, basicHostJSON, fn, rcv, `{"sleep": {"OnArrivals": "1500ms"}}`)
+	m := testMessage("m1", 1, "x")
+	m.LockedUntil = ptr(testNow.Add(2 * time.Second)) // on the host clock: renewed every second
+	rcv.push(m)
+	waitFor(t, "the completion", 5*time.Second, func() bool { c, _ := rcv.settled(); return len(c) == 1 })
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	if rcv.renewed < 1 {
+		t.Errorf("lock renewed %d times during a 1.5s invocation with a 2s lock, want at least once", rcv.renewed)
+	}
+}

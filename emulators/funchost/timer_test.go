@@ -165,3 +165,34 @@ func TestAdminInvoke(t *testing.T) {
 	}
 	waitFor(t, "two admin runs", 5*time.Second, func() bool { return len(a.requests(t, "/Tick")) == 2 })
 }
+
+func TestDisabledFunctionsAndAllowList(t *testing.T) {
+	hostJSON := `{"version": "2.0", "functions": ["Tick", "Hello"], "customHandler": {"description": {"defaultExecutablePath": "handler"}}}`
+	startup := `{"bindings": [{"name": "t", "type": "timerTrigger", "direction": "in", "schedule": "0 0 0 1 1 *", "runOnStartup": true}]}`
+	fns := map[string]string{
+		"Tick":    startup,
+		"Hello":   `{"bindings": [{"name": "req", "type": "httpTrigger", "direction": "in"}, {"name": "res", "type": "http", "direction": "out"}], "disabled": true}`,
+		"Ignored": startup,
+	}
+	a := newTestApp(t, hostJSON, fns, map[string]string{"AzureWebJobs.Tick.Disabled": "true"})
+	h := startHost(t, testOptions(a, newLogCapture()))
+	if got := h.Functions(); len(got) != 2 || got[0] != "Hello" || got[1] != "Tick" {
+		t.Errorf("Functions() = %q, want only the host.json allow-list", got)
+	}
+	resp, err := http.Get("http://" + h.Addr() + "/api/Hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET a disabled HTTP function = %d, want 404", resp.StatusCode)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(a.requests(t, "/Tick")) + len(a.requests(t, "/Ignored")); n != 0 {
+		t.Errorf("%d runOnStartup invocations of disabled or unlisted timers, want 0", n)
+	}
+	// A disabled function can still be run by hand, as in Azure.
+	if err := h.RunFunction(context.Background(), "Tick"); err != nil {
+		t.Fatalf("RunFunction of a disabled timer: %v", err)
+	}
+}
