@@ -21,7 +21,9 @@
 //
 // All emulator state (pools, nodes, jobs, tasks, counters) is guarded by one
 // mutex, Server.mu. HTTP handlers, the scheduler loop and the goroutines that
-// run task processes take it for short critical sections only; no I/O that can
-// block for long (process execution, downloads, snapshot writes to disk)
-// happens while it is held, except removing task directories.
+// run task processes take it for short critical sections only. No I/O that can
+// block for long (process execution, downloads, snapshot writes, directory
+// removal) happens while it is held: creating a node's directories and wiping
+// a reimaged node are the only file system calls made under it, and the
+// snapshot is encoded under mu but written after it is released.
 package batchemu
