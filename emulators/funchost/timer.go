@@ -199,14 +199,14 @@ func (r *timerRunner) run(ctx context.Context) {
 		_ = r.fire(ctx, fireStartup)
 	}
 	for {
+		// Wait for the recorded next occurrence; one that passed while the
+		// previous run was still going fires at once (GetNextTimerInterval).
 		r.mu.Lock()
 		next := r.status.Next
 		r.mu.Unlock()
-		if !next.After(r.h.now()) {
-			next = r.fn.Timer.sched.Next(r.h.now().UTC())
-			r.mu.Lock()
-			r.status.Next = next
-			r.mu.Unlock()
+		if next.IsZero() {
+			log.Warn("the timer schedule has no further occurrence", slog.String("schedule", r.fn.Timer.Schedule))
+			return
 		}
 		log.Debug("next timer occurrence", slog.Time("next", next))
 		t := time.NewTimer(next.Sub(r.h.now()))
