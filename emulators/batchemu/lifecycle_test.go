@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -128,4 +130,84 @@ func serve(t *testing.T, srv *Server) string {
 	}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String()
+}
+
+func TestRestartPreservesState(t *testing.T) {
+	dir := t.TempDir()
+	open := func() (*Server, *testEnv) {
+		srv, err := NewServer(&Options{DataDir: dir, tick: 5 * time.Millisecond, AutoScaleMinInterval: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := &testEnv{t: t, srv: srv, now: srv.now}
+		env.base = serve(t, srv)
+		return srv, env
+	}
+	closeSrv := func(srv *Server) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+	srv, env := open()
+	env.must(http.StatusCreated, "POST", "/pools", autoscalePool("asp", "$TargetDedicatedNodes=1;", "PT1M"))
+	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "asp"}, "priority": 7})
+	env.must(http.StatusAccepted, "POST", "/jobs/j/disable", map[string]any{"disableTasks": "wait"})
+	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "t", "commandLine": "true"})
+	var node string
+	env.waitFor("node allocated", 30*time.Second, func() bool {
+		nodes := env.must(200, "GET", "/pools/asp/nodes", nil).json(t)["value"].([]any)
+		if len(nodes) == 1 {
+			node = nodes[0].(map[string]any)["id"].(string)
+		}
+		return node != ""
+	})
+	env.waitFor("job disabled", 30*time.Second, func() bool {
+		return env.must(200, "GET", "/jobs/j", nil).json(t)["state"] == "disabled"
+	})
+	before := env.must(200, "GET", "/jobs/j/tasks/t", nil).header.Get("ETag")
+	closeSrv(srv)
+
+	srv2, env2 := open()
+	defer closeSrv(srv2)
+	p := env2.must(200, "GET", "/pools/asp", nil).json(t)
+	if p["enableAutoScale"] != true || p["autoScaleFormula"] != "$TargetDedicatedNodes=1;" || p["autoScaleEvaluationInterval"] != "PT1M" {
+		t.Errorf("autoscale settings lost: %v", p)
+	}
+	j := env2.must(200, "GET", "/jobs/j", nil).json(t)
+	if j["state"] != "disabled" || j["priority"] != 7.0 {
+		t.Errorf("job after restart: state %v priority %v", j["state"], j["priority"])
+	}
+	if got := env2.must(200, "GET", "/jobs/j/tasks/t", nil).header.Get("ETag"); got != before {
+		t.Errorf("task eTag changed across restart: %s -> %s", before, got)
+	}
+	env2.must(http.StatusOK, "POST", "/pools/asp/disableautoscale", nil)
+	env2.must(http.StatusAccepted, "POST", "/pools/asp/resize", map[string]any{"targetDedicatedNodes": 2})
+	env2.waitFor("second node", 30*time.Second, func() bool {
+		return len(env2.must(200, "GET", "/pools/asp/nodes", nil).json(t)["value"].([]any)) == 2
+	})
+	for _, n := range env2.must(200, "GET", "/pools/asp/nodes", nil).json(t)["value"].([]any) {
+		id := n.(map[string]any)["id"].(string)
+		if id == node {
+			continue
+		}
+		if nodeSeq(t, id) <= nodeSeq(t, node) {
+			t.Errorf("node id %s reuses a sequence number at or below %s", id, node)
+		}
+	}
+	env2.must(http.StatusAccepted, "POST", "/jobs/j/enable", nil)
+	env2.waitTaskState("j", "t", "completed", 60*time.Second)
+}
+
+// nodeSeq extracts <i> from a node id tvm-<n>_<i>-<timestamp>z.
+func nodeSeq(t *testing.T, id string) int {
+	t.Helper()
+	_, rest, _ := strings.Cut(id, "_")
+	seq, _, _ := strings.Cut(rest, "-")
+	n, err := strconv.Atoi(seq)
+	if err != nil {
+		t.Fatalf("node id %q: %v", id, err)
+	}
+	return n
 }
