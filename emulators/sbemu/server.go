@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/broker"
@@ -56,6 +58,8 @@ type Server struct {
 	conns     map[*conn]struct{}
 	closed    bool
 	wg        sync.WaitGroup // one per connection goroutine tree
+
+	panics atomic.Int64 // connection loops that panicked (a bug; see serveConn)
 }
 
 // NewServer builds the broker from opts and returns a server that is ready
@@ -144,10 +148,19 @@ func (s *Server) serveConn(nc net.Conn) {
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
+		defer func() {
+			// A bug in one connection must not take the emulator down:
+			// log it, count it (tests assert none) and drop the connection.
+			if r := recover(); r != nil {
+				s.panics.Add(1)
+				s.log.Error("panic serving amqp connection", "panic", r, "stack", string(debug.Stack()))
+				nc.Close()
+			}
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
 		c.serve()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
 	}()
 }
 
@@ -209,4 +222,11 @@ func (s *Server) Tick() error {
 		return fmt.Errorf("tick broker: %w", err)
 	}
 	return nil
+}
+
+// connCount returns the number of connections being served.
+func (s *Server) connCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
