@@ -26,7 +26,6 @@ const (
 	condHandleInUse         amqpwire.Symbol = "amqp:session:handle-in-use"
 	condMessageSizeExceeded amqpwire.Symbol = "amqp:link:message-size-exceeded"
 	condLockLost            amqpwire.Symbol = "com.microsoft:message-lock-lost"
-	condEntityDisabled      amqpwire.Symbol = "com.microsoft:entity-disabled"
 	condMessageNotFound     amqpwire.Symbol = "com.microsoft:message-not-found"
 	condDeadLetter          amqpwire.Symbol = "com.microsoft:dead-letter"
 )
