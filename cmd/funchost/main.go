@@ -53,7 +53,7 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
 		settings   = fs.String("settings", "", "local.settings.json (default <app>/local.settings.json, optional)")
 		addr       = fs.String("addr", "127.0.0.1:7071", "listen address for HTTP functions, /admin and /runtime/webhooks")
 		state      = fs.String("state", "", "state directory for timer status and Event Grid deliveries (default <app>/.funchost)")
-		poll       = fs.Duration("blob-poll", time.Second, "how often watched blob containers are listed")
+		poll       = fs.Duration("blob-poll", 250*time.Millisecond, "how often watched blob containers are listed")
 		logFormat  = fs.String("log-format", "text", "log format: text or json")
 		logLevel   = fs.String("log-level", "info", "log level: debug, info, warn or error")
 		eventGrids sources

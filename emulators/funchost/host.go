@@ -45,7 +45,9 @@ type Options struct {
 	// The FUNCHOST_EVENTGRID_BLOBS app setting adds more.
 	EventGridBlobSources []EventGridBlobSource
 
-	// BlobPollInterval is how often watched containers are listed. Default 1s.
+	// BlobPollInterval is how often watched containers are listed.
+	// Default 250ms: listing a local container is cheap, and Event Grid
+	// delivers within a second.
 	BlobPollInterval time.Duration
 	// EventGridRetryDelay is the first retry delay of a failed event
 	// delivery; it doubles per attempt. Default 2s.
@@ -189,7 +191,7 @@ func setDefaults(o *Options) {
 			*d = v
 		}
 	}
-	def(&o.BlobPollInterval, time.Second)
+	def(&o.BlobPollInterval, 250*time.Millisecond)
 	def(&o.EventGridRetryDelay, 2*time.Second)
 	def(&o.ReadinessPollInterval, 25*time.Millisecond)
 	def(&o.RestartBackoff, time.Second)
