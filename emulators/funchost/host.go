@@ -76,6 +76,12 @@ type Options struct {
 	// count. Default runtime.NumCPU().
 	CPUs int
 
+	// OnInvocation, when set, is called when an invocation starts and when
+	// it ends, from the invoking goroutine; it must not block. End-to-end
+	// tests use it to observe the host (e.g. to kill the handler while a
+	// given function runs).
+	OnInvocation func(InvocationEvent)
+
 	// newReceiver replaces azservicebus receivers in tests.
 	newReceiver func(fn *function) (messageReceiver, sbClientInfo, error)
 }
@@ -161,6 +167,7 @@ func New(opts *Options) (*Host, error) {
 	spec.ErrorLimit, spec.ErrorInterval = o.WorkerErrorLimit, o.WorkerErrorInterval
 	h.worker = newWorker(spec, h.log.With(slog.String("app", filepath.Base(appDir)), slog.String("component", "handler")), h.now, h.fatal)
 	h.invoker = newInvoker(h.worker, h.log, h.now, h.cfg.FunctionTimeout)
+	h.invoker.observe = o.OnInvocation
 	if h.cfg.MaxConcurrentRequests > 0 {
 		h.httpSem = make(chan struct{}, h.cfg.MaxConcurrentRequests)
 	}

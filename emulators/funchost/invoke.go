@@ -26,6 +26,19 @@ var ErrFunctionTimeout = errors.New("function timeout")
 // maxResponseBody bounds what funchost reads from the handler.
 const maxResponseBody = 64 << 20
 
+// InvocationEvent reports the start (Done false) or the end (Done true) of
+// one function invocation to Options.OnInvocation.
+type InvocationEvent struct {
+	Function string
+	// ID is the X-Azure-Functions-InvocationId sent to the handler.
+	ID     string
+	Reason string
+	Done   bool
+	// Duration and Err are set when Done.
+	Duration time.Duration
+	Err      error
+}
+
 // invoker sends invocations to the handler over HTTP.
 type invoker struct {
 	worker  *worker
@@ -33,6 +46,13 @@ type invoker struct {
 	log     *slog.Logger
 	now     func() time.Time
 	timeout time.Duration // functionTimeout; zero means unbounded
+	observe func(InvocationEvent)
+}
+
+func (iv *invoker) notify(ev InvocationEvent) {
+	if iv.observe != nil {
+		iv.observe(ev)
+	}
 }
 
 func newInvoker(w *worker, log *slog.Logger, now func() time.Time, timeout time.Duration) *invoker {
@@ -64,6 +84,7 @@ func (iv *invoker) call(ctx context.Context, inv *invocation, do func(ctx contex
 	log := iv.log.With(slog.String("function", inv.Function.Name), slog.String("invocationId", inv.ID))
 	log.Info(fmt.Sprintf("Executing 'Functions.%s' (Reason='%s', Id=%s)", inv.Function.Name, inv.Reason, inv.ID))
 	start := iv.now()
+	iv.notify(InvocationEvent{Function: inv.Function.Name, ID: inv.ID, Reason: inv.Reason})
 	callCtx := ctx
 	if iv.timeout > 0 {
 		var cancel context.CancelFunc
@@ -82,6 +103,7 @@ func (iv *invoker) call(ctx context.Context, inv *invocation, do func(ctx contex
 		err = fmt.Errorf("%w: invocation %s of %s exceeded %s", ErrFunctionTimeout, inv.ID, inv.Function.Name, iv.timeout)
 	}
 	elapsed := iv.now().Sub(start)
+	iv.notify(InvocationEvent{Function: inv.Function.Name, ID: inv.ID, Reason: inv.Reason, Done: true, Duration: elapsed, Err: err})
 	if err != nil {
 		log.Error(fmt.Sprintf("Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)", inv.Function.Name, inv.ID, elapsed.Milliseconds()), slog.Any("error", err))
 		return fmt.Errorf("invoke %s: %w", inv.Function.Name, err)

@@ -217,17 +217,52 @@ func processAlive(pid int) error {
 
 func TestHandlerKilledExternallyIsRestarted(t *testing.T) {
 	a := newTestApp(t, basicHostJSON, map[string]string{"Tick": timerFunction}, nil)
-	h := startHost(t, testOptions(a, newLogCapture()))
+	a.setConfig(t, `{"sleepFirst": {"Tick": "30s"}}`)
+	opts := testOptions(a, newLogCapture())
+	started := make(chan InvocationEvent, 4)
+	ended := make(chan InvocationEvent, 4)
+	opts.OnInvocation = func(ev InvocationEvent) {
+		if ev.Done {
+			ended <- ev
+		} else {
+			started <- ev
+		}
+	}
+	h := startHost(t, opts)
 	pid := h.HandlerPID()
 	if pid == 0 || pid != a.starts(t)[0].PID {
 		t.Fatalf("HandlerPID() = %d, want the fake handler's pid %d", pid, a.starts(t)[0].PID)
 	}
+	// Kill the handler in the middle of an invocation, as the fault tests do.
+	runErr := make(chan error, 1)
+	go func() { runErr <- h.RunFunction(context.Background(), "Tick") }()
+	var ev InvocationEvent
+	select {
+	case ev = <-started:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no invocation start reported")
+	}
+	if ev.Function != "Tick" || !uuidPattern.MatchString(ev.ID) {
+		t.Errorf("start event = %+v", ev)
+	}
+	waitFor(t, "the handler to receive the request", 5*time.Second, func() bool { return len(a.requests(t, "/Tick")) == 1 })
 	p, err := os.FindProcess(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Kill(); err != nil {
 		t.Fatal(err)
+	}
+	if err := <-runErr; err == nil {
+		t.Error("the invocation cut by the kill succeeded")
+	}
+	select {
+	case end := <-ended:
+		if end.ID != ev.ID || end.Err == nil {
+			t.Errorf("end event = %+v, want the failed invocation %s", end, ev.ID)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no invocation end reported")
 	}
 	waitFor(t, "a new handler process", 5*time.Second, func() bool { n := h.HandlerPID(); return n != 0 && n != pid })
 	if err := h.RunFunction(context.Background(), "Tick"); err != nil {
