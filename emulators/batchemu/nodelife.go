@@ -302,15 +302,27 @@ func (s *Server) removeLeftNodes(p *poolRec) {
 
 // removeDir deletes a directory in the background (processes being killed
 // may still hold files in it).
+//
+// The directory is first renamed out of the way (one quick syscall, under
+// mu), so a task re-added with the same id, or a node that reuses the path,
+// never sees its new directory deleted by an old removal.
 func (s *Server) removeDir(dir string) {
 	if dir == "" || s.closed {
+		return
+	}
+	s.st.Seq++
+	trash := fmt.Sprintf("%s.deleted-%d", dir, s.st.Seq)
+	if err := os.Rename(dir, trash); err != nil {
+		if !os.IsNotExist(err) {
+			s.log.Warn("remove directory", "dir", dir, "err", err)
+		}
 		return
 	}
 	s.runs.Add(1)
 	go func() {
 		defer s.runs.Done()
-		if err := os.RemoveAll(dir); err != nil {
-			s.log.Warn("remove directory", "dir", dir, "err", err)
+		if err := os.RemoveAll(trash); err != nil {
+			s.log.Warn("remove directory", "dir", trash, "err", err)
 		}
 	}()
 }

@@ -289,3 +289,17 @@ func TestPagingAcrossManyTasks(t *testing.T) {
 		}
 	}
 }
+
+func TestDeleteAndReAddTask(t *testing.T) {
+	env := startServer(t, nil)
+	setupJob(t, env, "p", 1, map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"}})
+	for i := 0; i < 5; i++ {
+		env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "same", "commandLine": fmt.Sprintf(`/bin/sh -c "echo round%d"`, i)})
+		env.waitTaskState("j", "same", "completed", 60*time.Second)
+		out := env.must(200, "GET", "/jobs/j/tasks/same/files/stdout.txt", nil)
+		if want := fmt.Sprintf("round%d\n", i); string(out.body) != want {
+			t.Fatalf("round %d: stdout %q, want %q", i, out.body, want)
+		}
+		env.must(http.StatusOK, "DELETE", "/jobs/j/tasks/same", nil)
+	}
+}

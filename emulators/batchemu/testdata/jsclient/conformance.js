@@ -144,6 +144,7 @@ async function main() {
     const p = await client.pool.get("jspool");
     return p.allocationState === "steady" && p.currentDedicatedNodes === 3;
   }, 30000);
+  await waitFor("3 idle nodes", async () => (await client.computeNode.list("jspool")).every((n) => n.state === "idle"), 30000);
   const three = await client.computeNode.list("jspool");
   await client.computeNode.reboot("jspool", three[0].id, { nodeRebootOption: "requeue" });
   await waitFor("node rebooted", async () => (await client.computeNode.get("jspool", three[0].id)).state === "idle", 30000);
