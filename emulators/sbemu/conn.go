@@ -387,7 +387,7 @@ func (c *conn) trace(dir string, ch uint16, body any, payload int) {
 		return
 	}
 	c.log.Log(context.Background(), LevelTrace, "amqp frame", "dir", dir, "channel", ch,
-		"body", fmt.Sprintf("%T%+v", body, body), "payload", payload)
+		"body", describe(body), "payload", payload)
 }
 
 // handleFrame dispatches one frame; false stops the loop.

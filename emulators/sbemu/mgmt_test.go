@@ -69,3 +69,24 @@ func TestManagementStatuses(t *testing.T) {
 		})
 	}
 }
+
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"empty frame", nil, "empty"},
+		{"flow", &amqpwire.Flow{NextIncomingID: amqpwire.Ptr[uint32](3), IncomingWindow: 10, LinkCredit: amqpwire.Ptr[uint32](0)},
+			"Flow{NextIncomingID:3 IncomingWindow:10 LinkCredit:0}"},
+		{"transfer", &amqpwire.Transfer{Handle: 1, DeliveryTag: []byte{0xab}, State: &amqpwire.Accepted{}},
+			"Transfer{Handle:1 DeliveryTag:ab State:Accepted{}}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := describe(tt.in); got != tt.want {
+				t.Errorf("describe = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
