@@ -170,7 +170,7 @@ func writeList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []listI
 			}
 		}
 		q.Set("$skiptoken", encodeSkipToken(next))
-		body["odata.nextLink"] = rc.base + r.URL.Path + "?" + strings.ReplaceAll(q.Encode(), "+", "%20")
+		body["odata.nextLink"] = rc.base + r.URL.EscapedPath() + "?" + strings.ReplaceAll(q.Encode(), "+", "%20")
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
