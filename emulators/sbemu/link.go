@@ -66,6 +66,10 @@ type pending struct {
 	tag     []byte
 	format  uint32
 	od      *outDelivery // nil for pre-settled deliveries
+	// held is the broker lock of an entity message not yet sent. Receive-
+	// and-delete messages are also acquired under a lock and completed
+	// only as they are sent, so a link that ends first loses nothing.
+	held *[16]byte
 }
 
 // outDelivery is an unsettled delivery we sent in peek-lock mode.
@@ -222,8 +226,8 @@ func (l *link) teardown() {
 // release hands acquired but unsent peek-lock messages back to the broker.
 func (l *link) release() {
 	for _, p := range l.queue {
-		if p.od != nil {
-			if err := l.s.c.srv.releaseLock(l.path, p.od.lockToken); err != nil {
+		if p.held != nil {
+			if err := l.s.c.srv.releaseLock(l.path, *p.held); err != nil {
 				l.s.c.log.Debug("release unsent message", "err", err)
 			}
 		}
@@ -406,10 +410,20 @@ func (l *link) pump() {
 			continue
 		}
 		p := l.queue[0]
-		if !l.sendDelivery(p) {
-			break
+		frames, ok := l.framesFor(p)
+		if !ok || uint64(frames) > uint64(l.s.remoteIncomingWindow) {
+			break // wait for the peer's session window
 		}
 		l.queue = l.queue[1:]
+		if p.held != nil && l.mode == broker.ReceiveAndDelete {
+			if err := l.s.c.srv.broker.Complete(l.path, *p.held); err != nil {
+				// The lock expired while the window was closed; the
+				// broker hands the message out again.
+				l.s.c.log.Debug("drop unsent receive-and-delete message", "err", err)
+				continue
+			}
+		}
+		l.writeDelivery(p, frames)
 	}
 	if l.drain && l.credit > 0 && len(l.queue) == 0 {
 		l.deliveryCount += l.credit
@@ -428,7 +442,7 @@ func (l *link) fill() bool {
 		return false
 	}
 	wake := srv.broker.Wait(l.path)
-	msgs, err := srv.broker.Acquire(l.path, l.mode, n)
+	msgs, err := srv.broker.Acquire(l.path, broker.PeekLock, n)
 	if err != nil {
 		l.detachWith(brokerError(err))
 		return false
@@ -439,7 +453,7 @@ func (l *link) fill() bool {
 			l.s.c.log.Error("encode delivery", "err", err, "seq", m.SequenceNumber)
 			continue
 		}
-		p := &pending{payload: payload, format: 0}
+		p := &pending{payload: payload, format: 0, held: &m.LockToken}
 		if l.mode == broker.PeekLock {
 			p.tag = dotNetGUIDBytes(m.LockToken)
 			p.od = &outDelivery{link: l, lockToken: m.LockToken}
@@ -475,30 +489,46 @@ func (l *link) park(wake <-chan struct{}) {
 	}()
 }
 
-// sendDelivery writes one delivery, split over max-frame-size; false when
-// the session window is too small right now.
-func (l *link) sendDelivery(p *pending) bool {
+// transfers returns the first and continuation transfer performatives
+// of a delivery and the payload bytes each can carry at the peer's
+// max-frame-size.
+func (l *link) transfers(p *pending) (first, cont *amqpwire.Transfer, firstCap, contCap int, err error) {
 	s := l.s
-	maxFrame := int(s.c.peerMaxFrame)
 	id := s.nextDeliveryID
 	settled := p.od == nil
-	first := &amqpwire.Transfer{Handle: l.handle, DeliveryID: &id, DeliveryTag: p.tag, MessageFormat: &p.format,
+	first = &amqpwire.Transfer{Handle: l.handle, DeliveryID: &id, DeliveryTag: p.tag, MessageFormat: &p.format,
 		Settled: &settled, More: true}
+	cont = &amqpwire.Transfer{Handle: l.handle, More: true}
 	firstSize, err := amqpwire.EncodedSize(first)
 	if err != nil {
-		return false
+		return nil, nil, 0, 0, err
 	}
-	cont := &amqpwire.Transfer{Handle: l.handle, More: true}
-	contSize, _ := amqpwire.EncodedSize(cont)
-	firstCap := maxFrame - amqpwire.FrameHeaderSize - firstSize
-	contCap := maxFrame - amqpwire.FrameHeaderSize - contSize
+	contSize, err := amqpwire.EncodedSize(cont)
+	if err != nil {
+		return nil, nil, 0, 0, err
+	}
+	maxFrame := int(s.c.peerMaxFrame)
+	return first, cont, maxFrame - amqpwire.FrameHeaderSize - firstSize, maxFrame - amqpwire.FrameHeaderSize - contSize, nil
+}
+
+// framesFor returns how many transfer frames a delivery needs.
+func (l *link) framesFor(p *pending) (int, bool) {
+	_, _, firstCap, contCap, err := l.transfers(p)
+	if err != nil || firstCap <= 0 || contCap <= 0 {
+		return 0, false
+	}
 	frames := 1
 	if rest := len(p.payload) - firstCap; rest > 0 {
 		frames += (rest + contCap - 1) / contCap
 	}
-	if uint64(frames) > uint64(s.remoteIncomingWindow) {
-		return false
-	}
+	return frames, true
+}
+
+// writeDelivery writes one delivery as frames transfer frames.
+func (l *link) writeDelivery(p *pending, frames int) {
+	s := l.s
+	first, cont, firstCap, contCap, _ := l.transfers(p)
+	id := *first.DeliveryID
 	rest := p.payload
 	for i := 0; i < frames; i++ {
 		t, capacity := cont, contCap
@@ -518,7 +548,6 @@ func (l *link) sendDelivery(p *pending) bool {
 	if p.od != nil {
 		s.unsettled[id] = p.od
 	}
-	return true
 }
 
 // settle applies the client's outcome for a peek-lock delivery and returns

@@ -691,3 +691,36 @@ func TestPeerSessionWindowRespected(t *testing.T) {
 		t.Fatalf("third delivery id = %d, want 2", *tr.DeliveryID)
 	}
 }
+
+func TestReceiveAndDeleteLosesNothingUnsent(t *testing.T) {
+	srv, p := plainPeer(t, nil, 512)
+	if _, err := p.attachEntity(0, senderAttach("s", 0, "q1")); err != nil {
+		t.Fatal(err)
+	}
+	expect[*amqpwire.Flow](p)
+	msg := encodeMsg(t, &amqpwire.Message{Data: [][]byte{make([]byte, 1500)}})
+	for i, part := range [][]byte{msg[:400], msg[400:800], msg[800:1200], msg[1200:]} {
+		tr := &amqpwire.Transfer{Handle: 0, More: i < 3}
+		if i == 0 {
+			tr.DeliveryID, tr.DeliveryTag, tr.MessageFormat = amqpwire.Ptr[uint32](0), []byte{0}, amqpwire.Ptr[uint32](0)
+		}
+		p.frame(amqpwire.FrameAMQP, 0, tr, part)
+	}
+	expect[*amqpwire.Disposition](p)
+	// A receive-and-delete link on a session whose window fits one frame:
+	// the message (several frames) is acquired but cannot be sent.
+	p.amqp(1, &amqpwire.Begin{IncomingWindow: 1, OutgoingWindow: 100, HandleMax: 10})
+	expect[*amqpwire.Begin](p)
+	p.amqp(1, &amqpwire.Attach{Name: "r", Handle: 0, Role: amqpwire.RoleReceiver, SndSettleMode: amqpwire.Ptr(amqpwire.SndSettled),
+		Source: &amqpwire.Source{Address: "q1"}, Target: &amqpwire.Target{}})
+	expect[*amqpwire.Attach](p)
+	p.amqp(1, &amqpwire.Flow{NextIncomingID: amqpwire.Ptr[uint32](1), IncomingWindow: 1, OutgoingWindow: 100,
+		Handle: amqpwire.Ptr[uint32](0), DeliveryCount: amqpwire.Ptr[uint32](0), LinkCredit: amqpwire.Ptr[uint32](1)})
+	p.amqp(1, &amqpwire.Detach{Handle: 0, Closed: true})
+	if d := expect[*amqpwire.Detach](p); d.Handle != 0 {
+		t.Fatalf("detach reply = %+v", d)
+	}
+	if st := srv.broker.Stats(); st[0].Active != 1 || st[0].Locked != 0 {
+		t.Fatalf("after detach: active %d locked %d, want the message back and unlocked", st[0].Active, st[0].Locked)
+	}
+}
