@@ -50,6 +50,23 @@ func (a *authState) allowed(addr string, now time.Time) bool {
 
 func normPath(p string) string { return strings.ToLower(strings.Trim(p, "/")) }
 
+// checkTokens detaches entity and $management links whose token has
+// expired without being renewed, as the service does.
+func (c *conn) checkTokens() {
+	if c.auth.full {
+		return
+	}
+	now := c.srv.now()
+	for _, s := range c.sessions {
+		for _, l := range s.links {
+			if l.kind != kindCBS && !l.refused && !l.gone && !c.auth.allowed(l.addr, now) {
+				c.log.Info("detaching link: token expired", "link", l.name)
+				l.detachWith(errTokenExpired(l.addr))
+			}
+		}
+	}
+}
+
 // audiencePath returns the entity path of an audience URI such as
 // amqp://localhost:5672/queue1 or sb://ns.servicebus.windows.net/queue1.
 func audiencePath(aud string) string {

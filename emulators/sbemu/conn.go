@@ -325,6 +325,8 @@ func (c *conn) loop() {
 	in := make(chan frameOrErr)
 	go c.reader(in)
 	go c.writer()
+	authTick := time.NewTicker(c.srv.authCheckEvery)
+	defer authTick.Stop()
 	defer func() {
 		// Hand unsent peek-lock messages back before the connection goes.
 		for _, s := range c.sessions {
@@ -346,6 +348,8 @@ func (c *conn) loop() {
 			}
 		case ev := <-c.events:
 			ev()
+		case <-authTick.C:
+			c.checkTokens()
 		case <-c.srv.ctx.Done():
 			c.send(0, &amqpwire.Close{Error: amqpError(condConnectionForced, "the emulator is shutting down")}, nil)
 			return

@@ -91,6 +91,11 @@ func errUnauthorized(path string) *amqpwire.Error {
 	return amqpError(condUnauthorized, "unauthorized access: no valid token for %q was put on $cbs", path)
 }
 
+// errTokenExpired detaches a link whose token expired without renewal.
+func errTokenExpired(path string) *amqpwire.Error {
+	return amqpError(condUnauthorized, "unauthorized access: the token for %q expired and was not renewed on $cbs", path)
+}
+
 // errIdleTimeout closes a connection whose peer stayed silent past our
 // advertised idle-time-out.
 func errIdleTimeout() *amqpwire.Error {

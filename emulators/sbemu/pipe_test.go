@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ func newPipeServer(t *testing.T, opts *Options) (*Server, *peer) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.authCheckEvery = 20 * time.Millisecond
 	a, b := net.Pipe()
 	srv.serveConn(a)
 	t.Cleanup(func() {
@@ -722,5 +724,29 @@ func TestReceiveAndDeleteLosesNothingUnsent(t *testing.T) {
 	}
 	if st := srv.broker.Stats(); st[0].Active != 1 || st[0].Locked != 0 {
 		t.Fatalf("after detach: active %d locked %d, want the message back and unlocked", st[0].Active, st[0].Locked)
+	}
+}
+
+func TestLinkDetachedWhenTokenExpires(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	_, p := newPipeServer(t, &Options{Now: clock})
+	p.handshake("ANONYMOUS", nil, nil)
+	code, _ := p.putToken(1, tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q1", DefaultKeyName, DefaultKey, now.Add(time.Minute)))
+	if code != statusAccepted {
+		t.Fatalf("put-token status %d", code)
+	}
+	p.begin(2)
+	if _, err := p.attachEntity(2, senderAttach("s", 0, "q1")); err != nil {
+		t.Fatal(err)
+	}
+	expect[*amqpwire.Flow](p)
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	d := expect[*amqpwire.Detach](p)
+	if !d.Closed || d.Error == nil || d.Error.Condition != condUnauthorized {
+		t.Fatalf("detach = %+v, want closed with %s", d, condUnauthorized)
 	}
 }

@@ -21,6 +21,7 @@ const (
 	DefaultMaxMessageSize = 256 * 1024
 	DefaultIdleTimeout    = 60 * time.Second
 	defaultMaxFrameSize   = 256 * 1024
+	defaultAuthCheckEvery = 5 * time.Second
 )
 
 // Options configure a Server. The zero value (or nil) serves the local
@@ -60,6 +61,10 @@ type Server struct {
 	wg        sync.WaitGroup // one per connection goroutine tree
 
 	panics atomic.Int64 // connection loops that panicked (a bug; see serveConn)
+
+	// authCheckEvery is how often connections re-check that each link's
+	// token is still valid; set before serving (tests shorten it).
+	authCheckEvery time.Duration
 }
 
 // NewServer builds the broker from opts and returns a server that is ready
@@ -97,7 +102,8 @@ func NewServer(opts *Options) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{opts: o, broker: b, log: o.Logger.With("component", "sbemu"), now: o.Now,
-		ctx: ctx, cancel: cancel, listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}}, nil
+		ctx: ctx, cancel: cancel, listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
+		authCheckEvery: defaultAuthCheckEvery}, nil
 }
 
 // ErrServerClosed is returned by ServeAMQP after Close.
