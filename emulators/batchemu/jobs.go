@@ -100,10 +100,11 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	if in.PoolInfo == nil {
 		return errMissingProperty("poolInfo")
 	}
-	for name, raw := range map[string][]byte{"jobManagerTask": in.JobManagerTask, "jobPreparationTask": in.JobPreparationTask, "jobReleaseTask": in.JobReleaseTask} {
-		if len(raw) > 0 && string(raw) != "null" {
-			return errUnsupportedProperty(name)
-		}
+	if len(in.JobManagerTask) > 0 && string(in.JobManagerTask) != "null" {
+		return errUnsupportedProperty("jobManagerTask")
+	}
+	if e := validatePrepRelease(in.JobPreparationTask, in.JobReleaseTask); e != nil {
+		return e
 	}
 	oatc, e := validateJobSettings(jobSettings{in.Priority, in.MaxParallelTasks, in.Constraints, in.OnAllTasksComplete, in.PoolInfo})
 	if e != nil {
@@ -121,6 +122,7 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 		Constraints: defaultJobConstraints(in.Constraints), CommonEnvironmentSettings: in.CommonEnvironmentSettings,
 		PoolInfo: *in.PoolInfo, OnAllTasksComplete: "noaction", OnTaskFailure: "noaction", Metadata: in.Metadata,
 		NetworkConfiguration: in.NetworkConfiguration, State: string(jobActive), UsesTaskDependencies: in.UsesTaskDependencies,
+		JobPreparationTask: in.JobPreparationTask, JobReleaseTask: in.JobReleaseTask,
 	}
 	if in.Priority != nil {
 		job.Priority = *in.Priority

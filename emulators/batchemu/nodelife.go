@@ -288,6 +288,7 @@ func (s *Server) removeLeftNodes(p *poolRec) {
 	for _, n := range p.Nodes {
 		if n.Leaving && n.Node.RunningTasksCount == 0 && n.startRun == nil {
 			s.log.Info("node removed", "pool", p.Pool.ID, "node", n.Node.ID)
+			s.forgetNodePrep(key(p.Pool.ID), n.Node.ID, false)
 			s.removeDir(n.Dir)
 			s.dirty = true
 			continue

@@ -79,6 +79,7 @@ func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		return e
 	}
 	s.stopNodeTasks(p, n, opt, rc.now)
+	s.forgetNodePrep(key(p.Pool.ID), n.Node.ID, kind == nodeRebooting)
 	if n.startRun != nil {
 		n.startRun.abandoned = true
 		n.startRun.cancel()

@@ -42,6 +42,7 @@ func (s *Server) routes() *http.ServeMux {
 	h("POST /jobs/{jobId}/disable", s.disableJob)
 	h("POST /jobs/{jobId}/enable", s.enableJob)
 	h("GET /jobs/{jobId}/taskcounts", s.getTaskCounts)
+	h("GET /jobs/{jobId}/jobpreparationandreleasetaskstatus", s.listPrepReleaseStatus)
 
 	h("POST /jobs/{jobId}/tasks", s.addTask)
 	h("GET /jobs/{jobId}/tasks", s.listTasks)

@@ -2,6 +2,7 @@ package batchemu
 
 import (
 	"context"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -118,9 +119,20 @@ func (s *Server) stepJobs(now time.Time) {
 				s.killTask(j, t)
 				s.removeTaskDir(t)
 			}
+			if !s.releasesDone(j, now) {
+				continue // the job stays "deleting" until its release tasks end
+			}
+			for _, st := range j.Prep {
+				if _, n := s.findNode(st.PoolKey, st.NodeID); n != nil {
+					s.removeDir(filepath.Join(n.Dir, "workitems", j.Job.ID))
+				}
+			}
 			delete(s.st.Jobs, jk)
 			s.dirty = true
 		case jobTerminating:
+			if !s.releasesDone(j, now) {
+				continue
+			}
 			s.setJobState(j, jobCompleted, now)
 			j.Job.ExecutionInfo.EndTime = wtp(now)
 		case jobEnabling:
@@ -222,8 +234,11 @@ func (s *Server) schedule(now time.Time) {
 		}
 		pk := key(c.j.Job.PoolInfo.PoolID)
 		p := s.st.Pools[pk]
-		n := pickNode(p, c.t.Task.RequiredSlots)
+		n := pickNode(p, c.t.Task.RequiredSlots, func(n *nodeRec) bool { return prepReady(c.j, pk, n) })
 		if n == nil {
+			if c.j.Job.JobPreparationTask != nil {
+				s.ensurePrep(c.j, pk, p, c.t.Task.RequiredSlots, now)
+			}
 			continue
 		}
 		s.launchTask(c.j, c.t, pk, p, n, now)
@@ -237,11 +252,11 @@ func schedulable(n *nodeRec) bool {
 }
 
 // pickNode chooses a node with slots free for the pool's fill type.
-func pickNode(p *poolRec, slots int) *nodeRec {
+func pickNode(p *poolRec, slots int, ok func(*nodeRec) bool) *nodeRec {
 	pack := p.Pool.TaskSchedulingPolicy != nil && p.Pool.TaskSchedulingPolicy.NodeFillType == "pack"
 	var best *nodeRec
 	for _, n := range p.Nodes {
-		if !schedulable(n) || p.Pool.TaskSlotsPerNode-n.Node.RunningTaskSlotsCount < slots {
+		if !schedulable(n) || p.Pool.TaskSlotsPerNode-n.Node.RunningTaskSlotsCount < slots || !ok(n) {
 			continue
 		}
 		if best == nil ||

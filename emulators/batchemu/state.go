@@ -86,6 +86,9 @@ type nodeRec struct {
 type jobRec struct {
 	Job   cloudJob            `json:"job"`
 	Tasks map[string]*taskRec `json:"tasks"`
+	// Prep holds the job preparation/release task state per node, keyed by
+	// prepKey(pool key, node id).
+	Prep map[string]*nodePrep `json:"prep,omitempty"`
 }
 
 type taskRec struct {
@@ -189,6 +192,16 @@ func (s *Server) recover() {
 			ei.LastRequeueTime = wtp(now)
 			t.Task.NodeInfo = nil
 			s.touchTask(j, t, now)
+		}
+	}
+	for _, j := range s.st.Jobs {
+		for k, st := range j.Prep {
+			switch {
+			case st.Prep != nil && st.Prep.State == "running":
+				delete(j.Prep, k) // prepare again after the "reboot"
+			case st.Release != nil && st.Release.State == "running":
+				st.Release = nil // release again
+			}
 		}
 	}
 	for _, p := range s.st.Pools {

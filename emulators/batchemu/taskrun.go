@@ -99,6 +99,10 @@ func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nod
 	env := s.nodeEnv(p, n)
 	env = append(env, "AZ_BATCH_JOB_ID="+j.Job.ID, "AZ_BATCH_TASK_ID="+t.Task.ID,
 		"AZ_BATCH_TASK_DIR="+dir, "AZ_BATCH_TASK_WORKING_DIR="+filepath.Join(dir, "wd"))
+	if prep := j.Job.JobPreparationTask; prep != nil {
+		prepPath, _ := prepDir(n, j.Job.ID, prep.ID)
+		env = append(env, "AZ_BATCH_JOB_PREP_DIR="+prepPath, "AZ_BATCH_JOB_PREP_WORKING_DIR="+filepath.Join(prepPath, "wd"))
+	}
 	env = appendSettings(env, j.Job.CommonEnvironmentSettings)
 	env = appendSettings(env, t.Task.EnvironmentSettings)
 	var wall time.Duration

@@ -113,6 +113,9 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 	if !validID(in.ID) {
 		return nil, errInvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 	}
+	if e := checkTaskIDAgainstPrep(j, in.ID); e != nil {
+		return nil, e
+	}
 	if in.CommandLine == "" {
 		return nil, errMissingProperty("commandLine")
 	}

@@ -258,47 +258,87 @@ type jobExecutionInfo struct {
 }
 
 type cloudJob struct {
-	ID                          string           `json:"id"`
-	DisplayName                 string           `json:"displayName,omitempty"`
-	UsesTaskDependencies        bool             `json:"usesTaskDependencies"`
-	URL                         string           `json:"url"`
-	ETag                        string           `json:"eTag"`
-	LastModified                wireTime         `json:"lastModified"`
-	CreationTime                wireTime         `json:"creationTime"`
-	State                       string           `json:"state"`
-	StateTransitionTime         wireTime         `json:"stateTransitionTime"`
-	PreviousState               string           `json:"previousState,omitempty"`
-	PreviousStateTransitionTime *wireTime        `json:"previousStateTransitionTime,omitempty"`
-	Priority                    int              `json:"priority"`
-	MaxParallelTasks            int              `json:"maxParallelTasks"`
-	AllowTaskPreemption         bool             `json:"allowTaskPreemption"`
-	Constraints                 jobConstraints   `json:"constraints"`
-	CommonEnvironmentSettings   []envSetting     `json:"commonEnvironmentSettings,omitempty"`
-	PoolInfo                    poolInformation  `json:"poolInfo"`
-	OnAllTasksComplete          string           `json:"onAllTasksComplete"`
-	OnTaskFailure               string           `json:"onTaskFailure"`
-	NetworkConfiguration        json.RawMessage  `json:"networkConfiguration,omitempty"`
-	Metadata                    []nameValue      `json:"metadata,omitempty"`
-	ExecutionInfo               jobExecutionInfo `json:"executionInfo"`
+	ID                          string              `json:"id"`
+	DisplayName                 string              `json:"displayName,omitempty"`
+	UsesTaskDependencies        bool                `json:"usesTaskDependencies"`
+	URL                         string              `json:"url"`
+	ETag                        string              `json:"eTag"`
+	LastModified                wireTime            `json:"lastModified"`
+	CreationTime                wireTime            `json:"creationTime"`
+	State                       string              `json:"state"`
+	StateTransitionTime         wireTime            `json:"stateTransitionTime"`
+	PreviousState               string              `json:"previousState,omitempty"`
+	PreviousStateTransitionTime *wireTime           `json:"previousStateTransitionTime,omitempty"`
+	Priority                    int                 `json:"priority"`
+	MaxParallelTasks            int                 `json:"maxParallelTasks"`
+	AllowTaskPreemption         bool                `json:"allowTaskPreemption"`
+	Constraints                 jobConstraints      `json:"constraints"`
+	CommonEnvironmentSettings   []envSetting        `json:"commonEnvironmentSettings,omitempty"`
+	PoolInfo                    poolInformation     `json:"poolInfo"`
+	JobPreparationTask          *jobPreparationTask `json:"jobPreparationTask,omitempty"`
+	JobReleaseTask              *jobReleaseTask     `json:"jobReleaseTask,omitempty"`
+	OnAllTasksComplete          string              `json:"onAllTasksComplete"`
+	OnTaskFailure               string              `json:"onTaskFailure"`
+	NetworkConfiguration        json.RawMessage     `json:"networkConfiguration,omitempty"`
+	Metadata                    []nameValue         `json:"metadata,omitempty"`
+	ExecutionInfo               jobExecutionInfo    `json:"executionInfo"`
 }
 
 type jobAddParameter struct {
-	ID                        string           `json:"id"`
-	DisplayName               string           `json:"displayName"`
-	Priority                  *int             `json:"priority"`
-	MaxParallelTasks          *int             `json:"maxParallelTasks"`
-	AllowTaskPreemption       bool             `json:"allowTaskPreemption"`
-	Constraints               *jobConstraints  `json:"constraints"`
-	JobManagerTask            json.RawMessage  `json:"jobManagerTask"`
-	JobPreparationTask        json.RawMessage  `json:"jobPreparationTask"`
-	JobReleaseTask            json.RawMessage  `json:"jobReleaseTask"`
-	CommonEnvironmentSettings []envSetting     `json:"commonEnvironmentSettings"`
-	PoolInfo                  *poolInformation `json:"poolInfo"`
-	OnAllTasksComplete        string           `json:"onAllTasksComplete"`
-	OnTaskFailure             string           `json:"onTaskFailure"`
-	Metadata                  []nameValue      `json:"metadata"`
-	UsesTaskDependencies      bool             `json:"usesTaskDependencies"`
-	NetworkConfiguration      json.RawMessage  `json:"networkConfiguration"`
+	ID                        string              `json:"id"`
+	DisplayName               string              `json:"displayName"`
+	Priority                  *int                `json:"priority"`
+	MaxParallelTasks          *int                `json:"maxParallelTasks"`
+	AllowTaskPreemption       bool                `json:"allowTaskPreemption"`
+	Constraints               *jobConstraints     `json:"constraints"`
+	JobManagerTask            json.RawMessage     `json:"jobManagerTask"`
+	JobPreparationTask        *jobPreparationTask `json:"jobPreparationTask"`
+	JobReleaseTask            *jobReleaseTask     `json:"jobReleaseTask"`
+	CommonEnvironmentSettings []envSetting        `json:"commonEnvironmentSettings"`
+	PoolInfo                  *poolInformation    `json:"poolInfo"`
+	OnAllTasksComplete        string              `json:"onAllTasksComplete"`
+	OnTaskFailure             string              `json:"onTaskFailure"`
+	Metadata                  []nameValue         `json:"metadata"`
+	UsesTaskDependencies      bool                `json:"usesTaskDependencies"`
+	NetworkConfiguration      json.RawMessage     `json:"networkConfiguration"`
+}
+
+type jobPreparationTask struct {
+	ID                            string           `json:"id,omitempty"`
+	CommandLine                   string           `json:"commandLine"`
+	ContainerSettings             json.RawMessage  `json:"containerSettings,omitempty"`
+	ResourceFiles                 []resourceFile   `json:"resourceFiles,omitempty"`
+	EnvironmentSettings           []envSetting     `json:"environmentSettings,omitempty"`
+	Constraints                   *taskConstraints `json:"constraints,omitempty"`
+	WaitForSuccess                *bool            `json:"waitForSuccess,omitempty"`
+	UserIdentity                  json.RawMessage  `json:"userIdentity,omitempty"`
+	RerunOnNodeRebootAfterSuccess *bool            `json:"rerunOnNodeRebootAfterSuccess,omitempty"`
+}
+
+type jobReleaseTask struct {
+	ID                  string          `json:"id,omitempty"`
+	CommandLine         string          `json:"commandLine"`
+	ContainerSettings   json.RawMessage `json:"containerSettings,omitempty"`
+	ResourceFiles       []resourceFile  `json:"resourceFiles,omitempty"`
+	EnvironmentSettings []envSetting    `json:"environmentSettings,omitempty"`
+	MaxWallClockTime    *isoDuration    `json:"maxWallClockTime,omitempty"`
+	RetentionTime       *isoDuration    `json:"retentionTime,omitempty"`
+	UserIdentity        json.RawMessage `json:"userIdentity,omitempty"`
+}
+
+// prepReleaseExecutionInfo is the per-node state of a job preparation or
+// release task (jobpreparationandreleasetaskstatus).
+type prepReleaseExecutionInfo struct {
+	StartTime            wireTime     `json:"startTime"`
+	EndTime              *wireTime    `json:"endTime,omitempty"`
+	State                string       `json:"state"`
+	TaskRootDirectory    string       `json:"taskRootDirectory,omitempty"`
+	TaskRootDirectoryURL string       `json:"taskRootDirectoryUrl,omitempty"`
+	ExitCode             *int         `json:"exitCode,omitempty"`
+	FailureInfo          *failureInfo `json:"failureInfo,omitempty"`
+	RetryCount           int          `json:"retryCount"`
+	LastRetryTime        *wireTime    `json:"lastRetryTime,omitempty"`
+	Result               string       `json:"result,omitempty"`
 }
 
 type jobPatchParameter struct {

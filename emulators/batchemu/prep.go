@@ -1,0 +1,397 @@
+package batchemu
+
+import (
+	"net/http"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+)
+
+// Job preparation and release tasks. The preparation task runs on a node
+// before the first task of its job runs there (tasks wait in "active", not
+// "preparing"); the release task runs on every node that ran the preparation
+// task when the job is terminated or deleted, and the job stays
+// terminating/deleting until they finish.
+
+const (
+	defaultPrepID          = "jobpreparation"
+	defaultReleaseID       = "jobrelease"
+	defaultReleaseWallTime = 15 * time.Minute
+)
+
+// nodePrep is one node's preparation/release state for a job.
+type nodePrep struct {
+	PoolKey string                    `json:"pool"`
+	PoolID  string                    `json:"poolId"`
+	NodeID  string                    `json:"node"`
+	Prep    *prepReleaseExecutionInfo `json:"prep,omitempty"`
+	Release *prepReleaseExecutionInfo `json:"release,omitempty"`
+
+	prepRun     *attempt // running preparation attempt (not persisted)
+	releaseRun  *attempt // running release attempt (not persisted)
+	prepPending bool     // a preparation retry waits for a process slot
+}
+
+func prepKey(pk, nodeID string) string { return pk + "/" + nodeID }
+
+// validatePrepRelease checks and fills in the defaults of a job's
+// preparation and release tasks.
+func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiError {
+	if rel != nil && prep == nil {
+		return newError(http.StatusBadRequest, codeInvalidPropertyValue,
+			"A job release task requires a job preparation task.", "PropertyName", "jobReleaseTask")
+	}
+	if prep != nil {
+		if prep.CommandLine == "" {
+			return errMissingProperty("jobPreparationTask.commandLine")
+		}
+		if len(prep.ContainerSettings) > 0 {
+			return errUnsupportedProperty("jobPreparationTask.containerSettings")
+		}
+		if prep.ID == "" {
+			prep.ID = defaultPrepID
+		}
+		if !validID(prep.ID) {
+			return errInvalidProperty("jobPreparationTask.id", prep.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+		}
+		if e := validateResourceFiles("jobPreparationTask.resourceFiles", prep.ResourceFiles); e != nil {
+			return e
+		}
+		if e := validateEnv("jobPreparationTask.environmentSettings", prep.EnvironmentSettings); e != nil {
+			return e
+		}
+		c := taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: new(int)}
+		if in := prep.Constraints; in != nil {
+			if e := validateRetryCount("jobPreparationTask.constraints.maxTaskRetryCount", in.MaxTaskRetryCount); e != nil {
+				return e
+			}
+			if in.MaxWallClockTime != nil {
+				c.MaxWallClockTime = in.MaxWallClockTime
+			}
+			if in.RetentionTime != nil {
+				c.RetentionTime = in.RetentionTime
+			}
+			if in.MaxTaskRetryCount != nil {
+				c.MaxTaskRetryCount = in.MaxTaskRetryCount
+			}
+		}
+		prep.Constraints = &c
+		if prep.WaitForSuccess == nil {
+			prep.WaitForSuccess = boolp(true)
+		}
+		if prep.RerunOnNodeRebootAfterSuccess == nil {
+			prep.RerunOnNodeRebootAfterSuccess = boolp(true)
+		}
+	}
+	if rel != nil {
+		if rel.CommandLine == "" {
+			return errMissingProperty("jobReleaseTask.commandLine")
+		}
+		if len(rel.ContainerSettings) > 0 {
+			return errUnsupportedProperty("jobReleaseTask.containerSettings")
+		}
+		if rel.ID == "" {
+			rel.ID = defaultReleaseID
+		}
+		if !validID(rel.ID) {
+			return errInvalidProperty("jobReleaseTask.id", rel.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+		}
+		if key(rel.ID) == key(prep.ID) {
+			return errInvalidProperty("jobReleaseTask.id", rel.ID, "the release task id must differ from the preparation task id")
+		}
+		if e := validateResourceFiles("jobReleaseTask.resourceFiles", rel.ResourceFiles); e != nil {
+			return e
+		}
+		if e := validateEnv("jobReleaseTask.environmentSettings", rel.EnvironmentSettings); e != nil {
+			return e
+		}
+		if rel.MaxWallClockTime == nil {
+			rel.MaxWallClockTime = durp(defaultReleaseWallTime)
+		}
+		if rel.RetentionTime == nil {
+			rel.RetentionTime = durp(defaultRetention)
+		}
+	}
+	return nil
+}
+
+func boolp(b bool) *bool { return &b }
+
+// checkTaskIDAgainstPrep rejects a task id equal to the job's preparation
+// or release task id.
+func checkTaskIDAgainstPrep(j *jobRec, id string) *apiError {
+	if p := j.Job.JobPreparationTask; p != nil && key(p.ID) == key(id) {
+		return newError(http.StatusConflict, "TaskIdSameAsJobPreparationTask", "The task id is the same as that of the job preparation task.")
+	}
+	if r := j.Job.JobReleaseTask; r != nil && key(r.ID) == key(id) {
+		return newError(http.StatusConflict, "TaskIdSameAsJobReleaseTask", "The task id is the same as that of the job release task.")
+	}
+	return nil
+}
+
+// prepReady reports whether tasks of j may run on node n (of pool pk); mu held.
+func prepReady(j *jobRec, pk string, n *nodeRec) bool {
+	prep := j.Job.JobPreparationTask
+	if prep == nil {
+		return true
+	}
+	st := j.Prep[prepKey(pk, n.Node.ID)]
+	if st == nil || st.Prep == nil {
+		return false
+	}
+	wait := prep.WaitForSuccess == nil || *prep.WaitForSuccess
+	switch {
+	case st.Prep.State == "completed" && st.Prep.Result == "success":
+		return true
+	default:
+		return !wait
+	}
+}
+
+// ensurePrep starts the preparation task on one node of p that can take
+// j's task and has not prepared yet; mu held.
+func (s *Server) ensurePrep(j *jobRec, pk string, p *poolRec, slots int, now time.Time) {
+	for _, n := range p.Nodes {
+		if s.procs >= s.opts.Concurrency {
+			return
+		}
+		if !schedulable(n) || p.Pool.TaskSlotsPerNode-n.Node.RunningTaskSlotsCount < slots {
+			continue
+		}
+		if st := j.Prep[prepKey(pk, n.Node.ID)]; st != nil {
+			if st.prepPending && st.prepRun == nil {
+				s.runPrep(j, st, p, n, now)
+			}
+			continue
+		}
+		if j.Prep == nil {
+			j.Prep = map[string]*nodePrep{}
+		}
+		st := &nodePrep{PoolKey: pk, PoolID: p.Pool.ID, NodeID: n.Node.ID}
+		j.Prep[prepKey(pk, n.Node.ID)] = st
+		s.runPrep(j, st, p, n, now)
+		return
+	}
+}
+
+func prepDir(n *nodeRec, jobID, taskID string) (dir, rel string) {
+	rel = filepath.ToSlash(filepath.Join("workitems", jobID, "job-1", taskID))
+	return filepath.Join(n.Dir, filepath.FromSlash(rel)), rel
+}
+
+// runPrep launches (or relaunches for a retry) the preparation task; mu held.
+func (s *Server) runPrep(j *jobRec, st *nodePrep, p *poolRec, n *nodeRec, now time.Time) {
+	prep := j.Job.JobPreparationTask
+	dir, rel := prepDir(n, j.Job.ID, prep.ID)
+	if st.Prep == nil {
+		st.Prep = &prepReleaseExecutionInfo{TaskRootDirectory: rel}
+	}
+	st.Prep.State, st.Prep.StartTime, st.Prep.EndTime = "running", wt(now), nil
+	st.Prep.ExitCode, st.Prep.FailureInfo, st.Prep.Result = nil, nil, ""
+	st.prepPending = false
+	env := s.nodeEnv(p, n)
+	env = append(env, "AZ_BATCH_JOB_ID="+j.Job.ID, "AZ_BATCH_TASK_ID="+prep.ID,
+		"AZ_BATCH_TASK_DIR="+dir, "AZ_BATCH_TASK_WORKING_DIR="+filepath.Join(dir, "wd"),
+		"AZ_BATCH_JOB_PREP_DIR="+dir, "AZ_BATCH_JOB_PREP_WORKING_DIR="+filepath.Join(dir, "wd"))
+	env = appendSettings(env, j.Job.CommonEnvironmentSettings)
+	env = appendSettings(env, prep.EnvironmentSettings)
+	spec := executor.Spec{CommandLine: prep.CommandLine, Env: env, TaskDir: dir,
+		ResourceFiles: toExecResourceFiles(prep.ResourceFiles), MaxWallClockTime: wallClock(prep.Constraints.MaxWallClockTime)}
+	a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
+	st.prepRun = a
+	s.dirty = true
+	s.launch(a, spec, s.finishPrep)
+}
+
+func wallClock(d *isoDuration) time.Duration {
+	if d == nil || time.Duration(*d) == infiniteDuration {
+		return 0
+	}
+	return time.Duration(*d)
+}
+
+// finishPrep records a preparation attempt; mu held.
+func (s *Server) finishPrep(a *attempt, res executor.Result) {
+	j, ok := s.st.Jobs[a.jobKey]
+	if !ok {
+		return
+	}
+	st := j.Prep[prepKey(a.poolKey, a.nodeID)]
+	if st == nil || st.prepRun != a {
+		return
+	}
+	st.prepRun = nil
+	now := s.now()
+	if !res.EndTime.IsZero() {
+		now = res.EndTime
+	}
+	s.dirty, s.jobsChanged = true, true
+	info := st.Prep
+	info.ExitCode, info.FailureInfo = res.ExitCode, fromExecFailure(res.Failure)
+	ok = res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0
+	max := *j.Job.JobPreparationTask.Constraints.MaxTaskRetryCount
+	if !ok && res.Failure != nil && res.Failure.Code == executor.CodeFailureExitCode && (max == -1 || info.RetryCount < max) {
+		info.RetryCount++
+		info.LastRetryTime = wtp(now)
+		st.prepPending = true
+		return
+	}
+	info.State, info.EndTime = "completed", wtp(now)
+	if ok {
+		info.Result = "success"
+	} else {
+		info.Result = "failure"
+	}
+}
+
+// releasesDone runs the release task on every node that ran the
+// preparation task and reports whether all of them finished; mu held.
+func (s *Server) releasesDone(j *jobRec, now time.Time) bool {
+	done := true
+	for _, k := range sortedPrepKeys(j) {
+		st := j.Prep[k]
+		if st.prepRun != nil { // the job ended: stop preparing
+			st.prepRun.abandoned = true
+			st.prepRun.cancel()
+			st.prepRun = nil
+			st.Prep.State, st.Prep.EndTime, st.Prep.Result = "completed", wtp(now), "failure"
+			st.Prep.FailureInfo = &failureInfo{Category: executor.CategoryUserError, Code: executor.CodeTaskEnded, Message: "Task was ended by user request"}
+		}
+		st.prepPending = false
+		rel := j.Job.JobReleaseTask
+		if rel == nil || st.Prep == nil {
+			continue
+		}
+		if st.Release != nil && st.Release.State == "completed" {
+			continue
+		}
+		p, n := s.findNode(st.PoolKey, st.NodeID)
+		if n == nil || n.Leaving {
+			continue // the node is gone: nothing to release
+		}
+		done = false
+		if st.releaseRun != nil || s.procs >= s.opts.Concurrency {
+			continue
+		}
+		dir, relPath := prepDir(n, j.Job.ID, rel.ID)
+		st.Release = &prepReleaseExecutionInfo{State: "running", StartTime: wt(now), TaskRootDirectory: relPath}
+		prepDirPath, _ := prepDir(n, j.Job.ID, j.Job.JobPreparationTask.ID)
+		env := s.nodeEnv(p, n)
+		env = append(env, "AZ_BATCH_JOB_ID="+j.Job.ID, "AZ_BATCH_TASK_ID="+rel.ID,
+			"AZ_BATCH_TASK_DIR="+dir, "AZ_BATCH_TASK_WORKING_DIR="+filepath.Join(dir, "wd"),
+			"AZ_BATCH_JOB_PREP_DIR="+prepDirPath, "AZ_BATCH_JOB_PREP_WORKING_DIR="+filepath.Join(prepDirPath, "wd"))
+		env = appendSettings(env, j.Job.CommonEnvironmentSettings)
+		env = appendSettings(env, rel.EnvironmentSettings)
+		spec := executor.Spec{CommandLine: rel.CommandLine, Env: env, TaskDir: dir,
+			ResourceFiles: toExecResourceFiles(rel.ResourceFiles), MaxWallClockTime: wallClock(rel.MaxWallClockTime)}
+		a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
+		st.releaseRun = a
+		s.dirty = true
+		s.launch(a, spec, s.finishRelease)
+	}
+	return done
+}
+
+func sortedPrepKeys(j *jobRec) []string {
+	keys := make([]string, 0, len(j.Prep))
+	for k := range j.Prep {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// finishRelease records a release attempt; mu held.
+func (s *Server) finishRelease(a *attempt, res executor.Result) {
+	j, ok := s.st.Jobs[a.jobKey]
+	if !ok {
+		return
+	}
+	st := j.Prep[prepKey(a.poolKey, a.nodeID)]
+	if st == nil || st.releaseRun != a {
+		return
+	}
+	st.releaseRun = nil
+	now := s.now()
+	if !res.EndTime.IsZero() {
+		now = res.EndTime
+	}
+	info := st.Release
+	info.State, info.EndTime = "completed", wtp(now)
+	info.ExitCode, info.FailureInfo = res.ExitCode, fromExecFailure(res.Failure)
+	if res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0 {
+		info.Result = "success"
+	} else {
+		info.Result = "failure"
+	}
+	s.dirty, s.jobsChanged = true, true
+}
+
+// forgetNodePrep drops every job's preparation state for a node that left
+// or rebooted (reboot: only when the task asks to rerun); mu held.
+func (s *Server) forgetNodePrep(pk, nodeID string, reboot bool) {
+	k := prepKey(pk, nodeID)
+	for _, j := range s.st.Jobs {
+		st := j.Prep[k]
+		if st == nil {
+			continue
+		}
+		prep := j.Job.JobPreparationTask
+		if reboot && prep != nil && prep.RerunOnNodeRebootAfterSuccess != nil && !*prep.RerunOnNodeRebootAfterSuccess &&
+			st.Prep != nil && st.Prep.Result == "success" {
+			continue
+		}
+		for _, a := range []*attempt{st.prepRun, st.releaseRun} {
+			if a != nil {
+				a.abandoned = true
+				a.cancel()
+			}
+		}
+		delete(j.Prep, k)
+		s.dirty = true
+	}
+}
+
+// prepStatus is one item of jobpreparationandreleasetaskstatus.
+type prepStatus struct {
+	PoolID  string                    `json:"poolId"`
+	NodeID  string                    `json:"nodeId"`
+	NodeURL string                    `json:"nodeUrl"`
+	Prep    *prepReleaseExecutionInfo `json:"jobPreparationTaskExecutionInfo,omitempty"`
+	Release *prepReleaseExecutionInfo `json:"jobReleaseTaskExecutionInfo,omitempty"`
+}
+
+func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	s.mu.Lock()
+	j, e := s.lookupJob(r.PathValue("jobId"))
+	if e != nil {
+		s.mu.Unlock()
+		return e
+	}
+	if j.Job.JobPreparationTask == nil && j.Job.JobReleaseTask == nil {
+		s.mu.Unlock()
+		return newError(http.StatusConflict, "JobPreparationTaskOrReleaseTaskNotSpecified",
+			"The specified job has neither a job preparation task nor a job release task.")
+	}
+	var items []listItem
+	for k, st := range j.Prep {
+		nodeURL := rc.base + "/pools/" + st.PoolID + "/nodes/" + st.NodeID
+		item := prepStatus{PoolID: st.PoolID, NodeID: st.NodeID, NodeURL: nodeURL}
+		for _, pair := range []struct {
+			src *prepReleaseExecutionInfo
+			dst **prepReleaseExecutionInfo
+		}{{st.Prep, &item.Prep}, {st.Release, &item.Release}} {
+			if pair.src != nil {
+				c := *pair.src
+				c.TaskRootDirectoryURL = nodeURL + "/files/" + c.TaskRootDirectory
+				*pair.dst = &c
+			}
+		}
+		items = append(items, listItem{sortKey: k, obj: item})
+	}
+	s.mu.Unlock()
+	sortItems(items)
+	return writeList(w, r, rc, items, schemaOf(prepStatus{}), "jobpreparationandreleasetaskstatuslist")
+}
