@@ -1,0 +1,130 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+
+	"github.com/ffbatch/ffbatch/internal/localstack"
+	"github.com/ffbatch/ffbatch/internal/plan"
+)
+
+// preset is the one both the pipeline (FFBATCH_DEFAULT_PRESET) and the
+// baseline use.
+const preset = "mp3-192k-cbr"
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	repoDir   string
+	buildErr  error
+)
+
+// binaries builds the stack's binaries once per test binary.
+func binaries(b *testing.B) (bin, repo string) {
+	b.Helper()
+	buildOnce.Do(func() {
+		if repoDir, buildErr = localstack.FindRepo(); buildErr != nil {
+			return
+		}
+		dir, err := os.MkdirTemp("", "ffbatch-bench-bin-*")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binDir = dir
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		buildErr = localstack.Build(ctx, repoDir, binDir)
+	})
+	if buildErr != nil {
+		b.Fatalf("build the stack: %v", buildErr)
+	}
+	return binDir, repoDir
+}
+
+// startStack runs the local stack on free ports with settings on top of
+// the local defaults.
+func startStack(b *testing.B, settings map[string]string, concurrency int) (*localstack.Stack, *azblob.Client) {
+	b.Helper()
+	bin, repo := binaries(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, err := localstack.Start(ctx, &localstack.Options{
+		StateDir: b.TempDir(), BinDir: bin, RepoDir: repo, FreePorts: true,
+		Settings: settings, BatchConcurrency: concurrency,
+	})
+	if err != nil {
+		b.Fatalf("start the local stack: %v", err)
+	}
+	b.Cleanup(func() { _ = st.Stop() })
+	blobs, err := azblob.NewClientFromConnectionString(st.Endpoints.StorageConnection, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, blobs
+}
+
+// ffmpeg converts in to out exactly as a task does (plan.Args for the
+// preset, with the local file names).
+func ffmpeg(ctx context.Context, in, out string) error {
+	p, ok := plan.LookupPreset(preset)
+	if !ok {
+		return fmt.Errorf("preset %s is gone", preset)
+	}
+	args := plan.Args(p)
+	for i, a := range args {
+		switch a {
+		case plan.InputFile:
+			args[i] = in
+		case plan.OutputFile:
+			args[i] = out
+		}
+	}
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("ffmpeg %s: %w: %s", in, err, b)
+	}
+	return nil
+}
+
+// waitBlob polls until the blob exists.
+func waitBlob(ctx context.Context, blobs *azblob.Client, container, name string, poll time.Duration) error {
+	c := blobs.ServiceClient().NewContainerClient(container).NewBlobClient(name)
+	for {
+		_, err := c.GetProperties(ctx, nil)
+		if err == nil {
+			return nil
+		}
+		if !bloberror.HasCode(err, bloberror.BlobNotFound) {
+			return fmt.Errorf("wait for %s/%s: %w", container, name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s/%s: %w", container, name, ctx.Err())
+		case <-time.After(poll):
+		}
+	}
+}
+
+// percentile returns the q-quantile (0..1) of ds by nearest rank.
+func percentile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	rank := int(q*float64(len(s))+0.999999) - 1
+	rank = max(0, min(rank, len(s)-1))
+	return s[rank]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

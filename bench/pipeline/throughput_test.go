@@ -1,0 +1,124 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ffbatch/ffbatch/internal/media"
+)
+
+// files is the batch size.
+const files = 24
+
+// BenchmarkTwentyFourThreeMinuteFiles uploads 24 MP4s with 3 minutes of
+// audio each at once and measures upload start -> the last MP3 in the
+// output container. The pipeline runs one node with one task slot per CPU
+// and the Batch emulator's process limit set to the same number; the
+// baseline runs plain ffmpeg (same preset) over the same local files with
+// that many workers. Reported: both wall times in seconds and their ratio.
+func BenchmarkTwentyFourThreeMinuteFiles(b *testing.B) {
+	par := runtime.NumCPU()
+	dir := b.TempDir()
+	ctx := context.Background()
+	src := filepath.Join(dir, "src.mp4")
+	if err := media.GenerateMP4(ctx, src, &media.SampleOptions{Duration: 3 * time.Minute, Width: 160, Height: 120}); err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// 24 distinct local files with the same content.
+	var paths []string
+	for i := range files {
+		p := filepath.Join(dir, fmt.Sprintf("in-%02d.mp4", i))
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	st, blobs := startStack(b, map[string]string{
+		"FFBATCH_DEFAULT_PRESET":      preset,
+		"FFBATCH_SWEEP_SCHEDULE":      "*/1 * * * * *",
+		"FFBATCH_DEDICATED_MAX_NODES": "1",
+		"FFBATCH_SPOT_MAX_NODES":      "0",
+		"FFBATCH_TASK_SLOTS_PER_NODE": strconv.Itoa(par),
+	}, par)
+	in, out := st.Endpoints.InputContainer, st.Endpoints.OutputContainer
+
+	var pipe, base time.Duration
+	b.ResetTimer()
+	for n := range b.N {
+		// Pipeline: upload all at once, wait for every MP3.
+		start := time.Now()
+		uctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*files)
+		for i, p := range paths {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				name := fmt.Sprintf("run-%d/in-%02d", n, i)
+				f, err := os.Open(p)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer f.Close()
+				if _, err := blobs.UploadFile(uctx, in, name+".mp4", f, nil); err != nil {
+					errs <- fmt.Errorf("upload %s: %w", name, err)
+					return
+				}
+				if err := waitBlob(uctx, blobs, out, name+".mp3", 50*time.Millisecond); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		cancel()
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+		pipe = time.Since(start)
+
+		// Baseline: plain ffmpeg, par workers, same files.
+		start = time.Now()
+		work := make(chan int)
+		ferrs := make(chan error, files)
+		for range par {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					if err := ffmpeg(ctx, paths[i], filepath.Join(dir, fmt.Sprintf("out-%d-%02d.mp3", n, i))); err != nil {
+						ferrs <- err
+					}
+				}
+			}()
+		}
+		for i := range paths {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		close(ferrs)
+		for err := range ferrs {
+			b.Fatal(err)
+		}
+		base = time.Since(start)
+	}
+	b.StopTimer()
+	b.ReportMetric(pipe.Seconds(), "pipeline-s")
+	b.ReportMetric(base.Seconds(), "ffmpeg-s")
+	b.ReportMetric(pipe.Seconds()/base.Seconds(), "ratio")
+	b.ReportMetric(float64(par), "parallelism")
+	b.ReportMetric(0, "ns/op")
+}
