@@ -138,6 +138,22 @@ async function main() {
   const jobs = await listAll(() => client.job.list({ jobListOptions: { maxResults: 1 } }), (link) => client.job.listNext(link));
   check(jobs.length === 2, "job.list paged with maxResults 1", jobs.map((j) => j.id));
 
+  // Job preparation and release tasks.
+  await client.job.add({ id: "jsprep", poolInfo: { poolId: "jspool" },
+    jobPreparationTask: { commandLine: "/bin/sh -c \"echo prep > p.txt\"" },
+    jobReleaseTask: { commandLine: "/bin/sh -c \"echo release\"" } });
+  await client.task.add("jsprep", { id: "usesprep", commandLine: "/bin/sh -c \"cat $AZ_BATCH_JOB_PREP_WORKING_DIR/p.txt\"" });
+  await waitFor("usesprep completed", async () => (await client.task.get("jsprep", "usesprep")).state === "completed", 30000);
+  const up = await client.task.get("jsprep", "usesprep");
+  check(up.executionInfo.result === "success", "task after job preparation", up.executionInfo);
+  await client.job.terminate("jsprep");
+  await waitFor("jsprep completed", async () => (await client.job.get("jsprep")).state === "completed", 30000);
+  const prs = await client.job.listPreparationAndReleaseTaskStatus("jsprep");
+  check(prs.length === 1 && prs[0].jobPreparationTaskExecutionInfo.result === "success" &&
+    prs[0].jobReleaseTaskExecutionInfo.result === "success" && prs[0].jobReleaseTaskExecutionInfo.endTime instanceof Date,
+  "job.listPreparationAndReleaseTaskStatus", prs);
+  await client.job.deleteMethod("jsprep");
+
   // Resize up, then stop the resize.
   await client.pool.resize("jspool", { targetDedicatedNodes: 3, nodeDeallocationOption: "taskcompletion" });
   await waitFor("pool steady with 3 nodes", async () => {
