@@ -8,6 +8,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
 	"github.com/ffbatch/ffbatch/internal/blobaccess"
@@ -72,17 +73,29 @@ type signer interface {
 var _ signer = (*blobaccess.Signer)(nil)
 
 // blobAPI is the part of the blob client the functions use: creating the
-// output container once, and reading the end of a task's stderr.txt.
+// output container once, reading the end of a task's stderr.txt, and
+// reading an input's properties (its Content-MD5).
 type blobAPI interface {
 	CreateContainer(ctx context.Context, containerName string, o *azblob.CreateContainerOptions) (azblob.CreateContainerResponse, error)
 	DownloadStream(ctx context.Context, containerName, blobName string, o *azblob.DownloadStreamOptions) (azblob.DownloadStreamResponse, error)
+	GetProperties(ctx context.Context, containerName, blobName string) (blob.GetPropertiesResponse, error)
 }
 
-var _ blobAPI = (*azblob.Client)(nil)
+var _ blobAPI = storageClient{}
 
-// statusStore keeps per-file status documents.
+// storageClient is the azblob client plus the one call it lacks at the
+// top level: a blob's properties.
+type storageClient struct{ *azblob.Client }
+
+func (c storageClient) GetProperties(ctx context.Context, containerName, blobName string) (blob.GetPropertiesResponse, error) {
+	return c.ServiceClient().NewContainerClient(containerName).NewBlobClient(blobName).GetProperties(ctx, nil)
+}
+
+// statusStore keeps per-file status documents. Claim is Put that refuses
+// (and returns the holder) when st repeats work already done or in flight.
 type statusStore interface {
 	Put(ctx context.Context, st results.FileStatus) (bool, error)
+	Claim(ctx context.Context, st results.FileStatus) (*results.FileStatus, error)
 	Get(ctx context.Context, container, blob string) (*results.FileStatus, error)
 	Summarize(ctx context.Context, limit int) (results.Summary, error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
@@ -80,6 +81,22 @@ func (a *App) BlobCreated(ctx context.Context, req *customhandler.InvokeRequest)
 		resp.Logf("rejected %s/%s: %v", container, blob, err)
 		return resp, nil
 	}
+	arr.ContentMD5 = a.contentMD5(ctx, log, arr)
+	queued := results.FileStatus{Container: container, Blob: blob, ETag: arr.ETag, State: results.StateQueued,
+		Content: a.arrivalContent(arr), QueuedAt: a.now().UTC()}
+	if arr.ContentMD5 != "" {
+		// Skip the arrival if this content is already transcoded or in
+		// flight under another version. SubmitTasks checks again
+		// atomically; this only saves the message and the write.
+		holder, err := a.d.Status.Claim(ctx, queued)
+		if err != nil {
+			log.Warn("blob created: content check failed; sending the arrival anyway", "err", err)
+		} else if holder != nil {
+			a.logRepeat(log, "blob created", arr, holder)
+			resp.Logf("skipped %s/%s version %s: identical content to version %s (%s)", container, blob, arr.ETag, holder.ETag, holder.State)
+			return resp, nil
+		}
+	}
 	msg, err := arrivalMessage(arr)
 	if err != nil {
 		return nil, err
@@ -87,10 +104,35 @@ func (a *App) BlobCreated(ctx context.Context, req *customhandler.InvokeRequest)
 	if err := a.d.Arrivals.SendMessage(ctx, msg, nil); err != nil {
 		return nil, fmt.Errorf("send arrival for %s/%s: %w", container, blob, err)
 	}
-	a.putStatus(ctx, results.FileStatus{Container: container, Blob: blob, ETag: arr.ETag, State: results.StateQueued, QueuedAt: a.now().UTC()})
-	log.Info("blob created: arrival sent", "container", container, "blob", blob, "message_id", arr.MessageID())
+	if arr.ContentMD5 == "" {
+		a.putStatus(ctx, queued)
+	}
+	log.Info("blob created: arrival sent", "container", container, "blob", blob, "message_id", arr.MessageID(), "content_md5", arr.ContentMD5)
 	resp.Logf("arrival sent for %s/%s (message %s)", container, blob, arr.MessageID())
 	return resp, nil
+}
+
+// contentMD5 reads the blob's Content-MD5 (one HEAD request) and returns
+// it in arrival form, or "" when there is none (block-list uploads unless
+// the client set x-ms-blob-content-md5), the blob has changed since the
+// event (its own event follows) or the read failed: without a hash the
+// arrival is transcoded like any new version.
+func (a *App) contentMD5(ctx context.Context, log *slog.Logger, arr arrival.Arrival) string {
+	props, err := a.d.Blobs.GetProperties(ctx, arr.Container, arr.Blob)
+	if err != nil {
+		log.Warn("blob created: cannot read blob properties; arrival sent without content hash", "blob", arr.Blob, "err", err)
+		return ""
+	}
+	if props.ETag == nil || arrival.NormalizeETag(string(*props.ETag)) != arr.ETag {
+		log.Info("blob created: blob changed since the event; arrival sent without content hash", "blob", arr.Blob)
+		return ""
+	}
+	if props.ContentLength != nil && *props.ContentLength != arr.Size {
+		log.Warn("blob created: blob size differs from the event; arrival sent without content hash", "blob", arr.Blob,
+			"event_size", arr.Size, "blob_size", *props.ContentLength)
+		return ""
+	}
+	return arrival.EncodeContentMD5(props.ContentMD5)
 }
 
 // parseSubject splits "/blobServices/default/containers/{c}/blobs/{name}".

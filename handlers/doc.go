@@ -2,10 +2,12 @@
 // and the small interfaces they consume:
 //
 //   - BlobCreated (eventGridTrigger): turns a BlobCreated event for a
-//     committed .mp4 in the input container into an arrival message.
-//   - SubmitTasks (serviceBusTrigger, cardinality many): ensures the pool
-//     and job, rejects invalid arrivals as result events and adds one Batch
-//     task per valid arrival.
+//     committed .mp4 in the input container into an arrival message,
+//     carrying the blob's Content-MD5 when it has one.
+//   - SubmitTasks (serviceBusTrigger, cardinality many): rejects invalid
+//     arrivals as result events, skips arrivals whose content is already
+//     transcoded or in flight (content.go), ensures the pool and job and
+//     adds one Batch task per remaining arrival.
 //   - SweepPools (timerTrigger): reports completed tasks as result events,
 //     resubmits transient failures, deletes completed tasks, sizes managed
 //     pools and removes idle jobs and pools.

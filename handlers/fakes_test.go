@@ -17,6 +17,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
 	"github.com/ffbatch/ffbatch/internal/config"
@@ -383,6 +384,34 @@ type fakeBlobs struct {
 	mu         sync.Mutex
 	blobs      map[string][]byte // container/name
 	containers map[string]bool
+	props      map[string]blob.GetPropertiesResponse // container/name
+	propsErr   error
+}
+
+// setProps records a blob's properties as Put Blob leaves them: its ETag
+// (quoted, as the service returns it), length and Content-MD5 (nil for a
+// block-list upload without one).
+func (b *fakeBlobs) setProps(c, name, etag string, size int64, md5sum []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.props == nil {
+		b.props = map[string]blob.GetPropertiesResponse{}
+	}
+	tag := azcore.ETag(`"` + etag + `"`)
+	b.props[c+"/"+name] = blob.GetPropertiesResponse{ETag: &tag, ContentLength: &size, ContentMD5: md5sum}
+}
+
+func (b *fakeBlobs) GetProperties(_ context.Context, c, name string) (blob.GetPropertiesResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.propsErr != nil {
+		return blob.GetPropertiesResponse{}, b.propsErr
+	}
+	p, ok := b.props[c+"/"+name]
+	if !ok {
+		return blob.GetPropertiesResponse{}, &azcore.ResponseError{StatusCode: http.StatusNotFound, ErrorCode: "BlobNotFound"}
+	}
+	return p, nil
 }
 
 func (b *fakeBlobs) CreateContainer(_ context.Context, name string, _ *azblob.CreateContainerOptions) (azblob.CreateContainerResponse, error) {
@@ -409,9 +438,10 @@ func (b *fakeBlobs) DownloadStream(_ context.Context, c, name string, _ *azblob.
 
 // fakeStatus keeps the latest document per file. mu guards docs.
 type fakeStatus struct {
-	mu   sync.Mutex
-	docs map[string]results.FileStatus
-	err  error
+	mu            sync.Mutex
+	docs          map[string]results.FileStatus
+	err           error
+	claimsRefused int
 }
 
 func (s *fakeStatus) Put(_ context.Context, st results.FileStatus) (bool, error) {
@@ -425,6 +455,27 @@ func (s *fakeStatus) Put(_ context.Context, st results.FileStatus) (bool, error)
 	}
 	s.docs[st.Container+"/"+st.Blob] = st
 	return true, nil
+}
+
+// Claim refuses u when it repeats the stored document, with the real
+// store's rule; otherwise it stores u like Put. The mutex makes it atomic,
+// as the real store's conditional write does.
+func (s *fakeStatus) Claim(_ context.Context, u results.FileStatus) (*results.FileStatus, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil, s.err
+	}
+	if s.docs == nil {
+		s.docs = map[string]results.FileStatus{}
+	}
+	key := u.Container + "/" + u.Blob
+	if cur, ok := s.docs[key]; ok && u.Repeats(&cur) {
+		s.claimsRefused++
+		return &cur, nil
+	}
+	s.docs[key] = u
+	return nil, nil
 }
 
 func (s *fakeStatus) Get(_ context.Context, c, b string) (*results.FileStatus, error) {

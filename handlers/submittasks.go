@@ -54,6 +54,22 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 		return resp, nil
 	}
 
+	tasks, err := a.planTasks(ctx, valid)
+	if err != nil {
+		return nil, err
+	}
+	// Before any pool work: identical content already done or in flight
+	// needs neither a pool nor a task.
+	tasks, claimed, skipped, err := a.claimAll(ctx, tasks)
+	if err != nil {
+		return nil, fmt.Errorf("submit tasks: %w", err)
+	}
+	if skipped > 0 {
+		resp.Logf("%d arrivals skipped: identical content already transcoded or in flight", skipped)
+	}
+	if len(tasks) == 0 {
+		return resp, nil
+	}
 	pool, err := a.ensurePool(ctx)
 	if err != nil {
 		return nil, err
@@ -62,10 +78,6 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 		return nil, err
 	}
 	if err := a.out.ensure(ctx, a.d.Blobs, a.cfg.OutputContainer); err != nil {
-		return nil, err
-	}
-	tasks, err := a.planTasks(ctx, valid)
-	if err != nil {
 		return nil, err
 	}
 	params := make([]batch.TaskAddParameter, len(tasks))
@@ -82,12 +94,13 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 	}
 	var transient []batch.TaskAddFailure
 	var submitted []results.FileStatus
-	for _, t := range tasks {
+	for i, t := range tasks {
 		f, bad := failed[t.task.ID]
 		switch {
+		case !bad && claimed[i]:
+			// Its claim already recorded "submitted".
 		case !bad:
-			submitted = append(submitted, results.FileStatus{Container: t.file.Container, Blob: t.file.Blob, ETag: t.file.ETag,
-				State: results.StateSubmitted, TaskID: t.task.ID, Preset: t.file.Preset, Resubmits: t.file.Resubmit, SubmittedAt: t.file.SubmittedAt})
+			submitted = append(submitted, submittedStatus(t))
 		case f.Status == batch.TaskAddStatusServerError:
 			transient = append(transient, f)
 		default:
@@ -130,7 +143,7 @@ func (a *App) planTasks(ctx context.Context, arrs []arrival.Arrival) ([]planned,
 			output = plan.OutputName(arr.Blob)
 		}
 		f := plan.File{Container: arr.Container, Blob: arr.Blob, ETag: arr.ETag, Size: arr.Size, Preset: preset.Name,
-			Output: output, Correlation: arr.Correlation, Resubmit: arr.Resubmit, SubmittedAt: now}
+			Output: output, Correlation: arr.Correlation, Resubmit: arr.Resubmit, ContentMD5: arr.ContentMD5, SubmittedAt: now}
 		id := plan.TaskID(f.Container, f.Blob, f.ETag, f.Preset, f.Resubmit)
 		if seen[id] {
 			continue
@@ -164,10 +177,10 @@ func (a *App) reportAddFailure(ctx context.Context, t planned, f batch.TaskAddFa
 		return err
 	}
 	a.putStatus(ctx, results.FileStatus{Container: t.file.Container, Blob: t.file.Blob, ETag: t.file.ETag, State: results.StateFailed,
-		TaskID: t.task.ID, Preset: t.file.Preset, Resubmits: t.file.Resubmit, Failure: fail, FinishedAt: a.now().UTC()})
+		TaskID: t.task.ID, Preset: t.file.Preset, Resubmits: t.file.Resubmit, Failure: fail, Content: fileContent(t.file), FinishedAt: a.now().UTC()})
 	return nil
 }
 
 func fileRef(f plan.File) *results.File {
-	return &results.File{Container: f.Container, Blob: f.Blob, ETag: f.ETag, Size: f.Size, Preset: f.Preset, Correlation: f.Correlation}
+	return &results.File{Container: f.Container, Blob: f.Blob, ETag: f.ETag, Size: f.Size, Preset: f.Preset, Correlation: f.Correlation, ContentMD5: f.ContentMD5}
 }

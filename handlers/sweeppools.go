@@ -158,7 +158,7 @@ func (a *App) reportSuccess(ctx context.Context, t *batch.Task, f plan.File) err
 		return err
 	}
 	a.putStatus(ctx, results.FileStatus{Container: f.Container, Blob: f.Blob, ETag: f.ETag, State: results.StateSucceeded,
-		TaskID: t.ID, Preset: f.Preset, Resubmits: f.Resubmit, Output: out,
+		TaskID: t.ID, Preset: f.Preset, Resubmits: f.Resubmit, Output: out, Content: fileContent(f),
 		SubmittedAt: f.SubmittedAt, StartedAt: started, FinishedAt: finished})
 	return nil
 }
@@ -180,7 +180,7 @@ func (a *App) reportFailure(ctx context.Context, t *batch.Task, f plan.File, c r
 		return err
 	}
 	a.putStatus(ctx, results.FileStatus{Container: f.Container, Blob: f.Blob, ETag: f.ETag, State: results.StateFailed,
-		TaskID: t.ID, Preset: f.Preset, Resubmits: f.Resubmit, Failure: fail,
+		TaskID: t.ID, Preset: f.Preset, Resubmits: f.Resubmit, Failure: fail, Content: fileContent(f),
 		SubmittedAt: f.SubmittedAt, StartedAt: started, FinishedAt: finished})
 	return nil
 }
@@ -190,7 +190,7 @@ func (a *App) reportFailure(ctx context.Context, t *batch.Task, f plan.File, c r
 // from the completed one's, so it never collides with it.
 func (a *App) resubmit(ctx context.Context, f plan.File) error {
 	arr := arrival.Arrival{Container: f.Container, Blob: f.Blob, ETag: f.ETag, Size: f.Size, Preset: f.Preset,
-		Output: f.Output, Correlation: f.Correlation, Resubmit: f.Resubmit + 1}
+		Output: f.Output, Correlation: f.Correlation, Resubmit: f.Resubmit + 1, ContentMD5: f.ContentMD5}
 	msg, err := arrivalMessage(arr)
 	if err != nil {
 		return err
@@ -200,7 +200,7 @@ func (a *App) resubmit(ctx context.Context, f plan.File) error {
 		return fmt.Errorf("schedule resubmission of %s/%s: %w", f.Container, f.Blob, err)
 	}
 	a.putStatus(ctx, results.FileStatus{Container: f.Container, Blob: f.Blob, ETag: f.ETag, State: results.StateQueued,
-		Preset: f.Preset, Resubmits: arr.Resubmit, QueuedAt: a.now().UTC()})
+		Preset: f.Preset, Resubmits: arr.Resubmit, Content: fileContent(f), QueuedAt: a.now().UTC()})
 	return nil
 }
 
@@ -322,7 +322,7 @@ func (a *App) rescue(ctx context.Context) error {
 				continue
 			}
 			arr := arrival.Arrival{Container: f.Container, Blob: f.Blob, ETag: f.ETag, Size: f.Size, Preset: f.Preset,
-				Output: f.Output, Correlation: f.Correlation, Resubmit: f.Resubmit}
+				Output: f.Output, Correlation: f.Correlation, Resubmit: f.Resubmit, ContentMD5: f.ContentMD5}
 			msg, err := arrivalMessage(arr)
 			if err != nil {
 				return err

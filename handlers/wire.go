@@ -82,7 +82,7 @@ func Connect(cfg *config.Config) (Deps, func(), error) {
 	if err != nil {
 		return d, nil, fmt.Errorf("sas signer: %w", err)
 	}
-	d.Blobs = blobs
+	d.Blobs = storageClient{blobs}
 	d.Status = results.NewStatusStore(blobs.ServiceClient().NewContainerClient(cfg.StatusContainer), nil)
 
 	// Service Bus.

@@ -43,6 +43,9 @@ param arrivalsTimeToLive string = 'P7D'
 @description('Name of the results topic (FFBATCH_RESULTS_TOPIC).')
 param resultsTopicName string
 
+@description('Duplicate detection window of the results topic: a result event repeated with the same MessageId (a sweep reporting one completion twice) inside it is dropped.')
+param resultsDuplicateDetectionWindow string = 'PT1H'
+
 @description('Name of the default subscription on the results topic.')
 param resultsSubscriptionName string
 
@@ -97,6 +100,11 @@ resource results 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' = {
   properties: {
     defaultMessageTimeToLive: 'P14D'
     enableBatchedOperations: true
+    // Result events carry stable ids (one per file version and preset), so
+    // a sweep that reports the same completion twice is dropped here.
+    // Immutable after creation: an existing topic must be recreated.
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: resultsDuplicateDetectionWindow
   }
 }
 

@@ -2,7 +2,9 @@ package arrival
 
 import (
 	"bytes"
+	"crypto/md5"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -49,6 +51,11 @@ type Arrival struct {
 	// Resubmit counts SweepPools' resubmissions after transient failures;
 	// producers omit it.
 	Resubmit int `json:"resubmit,omitempty"`
+	// ContentMD5 is the base64 MD5 of the blob's content (its Content-MD5
+	// property), when known. With it, a new version with the same content,
+	// size, preset and output as one already transcoded or in flight is
+	// skipped; without it every version is transcoded.
+	ContentMD5 string `json:"contentMD5,omitempty"`
 }
 
 // Reason is a stable, machine-readable cause of rejection.
@@ -72,6 +79,7 @@ const (
 	ReasonInvalidETag      Reason = "invalid_etag"
 	ReasonInvalidText      Reason = "invalid_text"
 	ReasonInvalidContainer Reason = "invalid_container"
+	ReasonInvalidMD5       Reason = "invalid_content_md5"
 )
 
 // Problem is one reason a message is invalid.
@@ -109,6 +117,7 @@ func (e *Error) Reason() Reason {
 var knownFields = map[string]bool{
 	"container": true, "blob": true, "etag": true, "size": true,
 	"preset": true, "output": true, "correlation": true, "resubmit": true,
+	"contentMD5": true,
 }
 
 // Parse decodes and validates an arrival message. Unknown fields are
@@ -126,7 +135,7 @@ func Parse(data []byte) (Arrival, error) {
 	var ps problems
 	for _, k := range sortedKeys(fields) {
 		if !knownFields[k] {
-			ps.add(k, ReasonUnknownField, "unknown field (known: blob, container, correlation, etag, output, preset, resubmit, size)")
+			ps.add(k, ReasonUnknownField, "unknown field (known: blob, container, contentMD5, correlation, etag, output, preset, resubmit, size)")
 		}
 	}
 	a.Container = ps.str(fields, "container", true)
@@ -137,6 +146,7 @@ func Parse(data []byte) (Arrival, error) {
 	a.Output = ps.str(fields, "output", false)
 	a.Correlation = ps.str(fields, "correlation", false)
 	a.Resubmit = int(ps.integer(fields, "resubmit", false))
+	a.ContentMD5 = ps.str(fields, "contentMD5", false)
 	if len(ps) == 0 {
 		a.ETag = NormalizeETag(a.ETag)
 		ps = append(ps, a.validate()...)
@@ -201,7 +211,27 @@ func (a Arrival) validate() problems {
 	if a.Resubmit < 0 || a.Resubmit > MaxResubmit {
 		ps.add("resubmit", ReasonOutOfRange, fmt.Sprintf("must be between 0 and %d", MaxResubmit))
 	}
+	if a.ContentMD5 != "" && !ValidContentMD5(a.ContentMD5) {
+		ps.add("contentMD5", ReasonInvalidMD5, fmt.Sprintf("must be the standard base64 encoding (with padding) of a %d-byte MD5, e.g. 1B2M2Y8AsgTpgAmY7PhCfg==", md5.Size))
+	}
 	return ps
+}
+
+// ValidContentMD5 reports whether s is the canonical standard base64
+// encoding of 16 bytes, as Azure reports Content-MD5.
+func ValidContentMD5(s string) bool {
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	return err == nil && len(b) == md5.Size && base64.StdEncoding.EncodeToString(b) == s
+}
+
+// EncodeContentMD5 returns the arrival form of a raw Content-MD5, or ""
+// when md5sum is not 16 bytes (Azure returns none for most block-list
+// uploads).
+func EncodeContentMD5(md5sum []byte) string {
+	if len(md5sum) != md5.Size {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(md5sum)
 }
 
 // nameProblem checks a blob name: 1-1024 characters of valid UTF-8 without

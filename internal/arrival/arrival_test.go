@@ -1,6 +1,7 @@
 package arrival
 
 import (
+	"crypto/md5"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,10 @@ func TestParseValid(t *testing.T) {
 			Arrival{Container: "input", Blob: `a'b"c;d$(rm -rf).mp4`, ETag: "0x1", Size: 5}},
 		{"unicode", `{"container":"input","blob":"musique/été – 東京.mp4","etag":"0x1","size":5}`,
 			Arrival{Container: "input", Blob: "musique/été – 東京.mp4", ETag: "0x1", Size: 5}},
+		{"content md5", `{"container":"input","blob":"a.mp4","etag":"0x1","size":5,"contentMD5":"1B2M2Y8AsgTpgAmY7PhCfg=="}`,
+			Arrival{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 5, ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}},
+		{"null content md5", `{"container":"input","blob":"a.mp4","etag":"0x1","size":5,"contentMD5":null}`,
+			Arrival{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 5}},
 		{"null optional fields", `{"container":"input","blob":"a.mp4","etag":"0x1","size":5,"preset":null}`,
 			Arrival{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 5}},
 		{"1024 characters", fmt.Sprintf(`{"container":"input","blob":"%s.mp4","etag":"0x1","size":5}`, strings.Repeat("é", 1020)),
@@ -106,6 +111,13 @@ func TestParseInvalid(t *testing.T) {
 		{"correlation too long", `{` + valid + `,"correlation":"` + strings.Repeat("c", 129) + `"}`, "correlation", ReasonTooLong},
 		{"correlation control char", `{` + valid + `,"correlation":"a\u0007"}`, "correlation", ReasonInvalidText},
 		{"resubmit negative", `{` + valid + `,"resubmit":-1}`, "resubmit", ReasonOutOfRange},
+		{"content md5 as hex", `{` + valid + `,"contentMD5":"d41d8cd98f00b204e9800998ecf8427e"}`, "contentMD5", ReasonInvalidMD5},
+		{"content md5 of 15 bytes", `{` + valid + `,"contentMD5":"1B2M2Y8AsgTpgAmY7PhC"}`, "contentMD5", ReasonInvalidMD5},
+		{"content md5 of 20 bytes", `{` + valid + `,"contentMD5":"2jmj7l5rSw0yVb/vlWAYkK/YBwk="}`, "contentMD5", ReasonInvalidMD5},
+		{"content md5 unpadded", `{` + valid + `,"contentMD5":"1B2M2Y8AsgTpgAmY7PhCfg"}`, "contentMD5", ReasonInvalidMD5},
+		{"content md5 url alphabet", `{` + valid + `,"contentMD5":"1B2M2Y8AsgTpgAmY7PhC_g=="}`, "contentMD5", ReasonInvalidMD5},
+		{"content md5 non-canonical padding bits", `{` + valid + `,"contentMD5":"1B2M2Y8AsgTpgAmY7PhCfh=="}`, "contentMD5", ReasonInvalidMD5},
+		{"content md5 as number", `{` + valid + `,"contentMD5":16}`, "contentMD5", ReasonWrongType},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,6 +191,30 @@ func TestMessageID(t *testing.T) {
 	long := Arrival{Container: strings.Repeat("c", 63), Blob: strings.Repeat("b", 1024), ETag: strings.Repeat("e", 128), Resubmit: 100}
 	if n := len(long.MessageID()); n > 128 {
 		t.Errorf("MessageID length %d > 128", n)
+	}
+}
+
+func TestEncodeContentMD5(t *testing.T) {
+	sum := md5.Sum(nil)
+	tests := []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"md5 of nothing", sum[:], "1B2M2Y8AsgTpgAmY7PhCfg=="},
+		{"absent (block-list upload)", nil, ""},
+		{"wrong length", []byte{1, 2, 3}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := EncodeContentMD5(tc.in)
+			if got != tc.want {
+				t.Errorf("EncodeContentMD5 = %q, want %q", got, tc.want)
+			}
+			if got != "" && !ValidContentMD5(got) {
+				t.Errorf("ValidContentMD5(%q) = false", got)
+			}
+		})
 	}
 }
 

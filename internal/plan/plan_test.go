@@ -126,7 +126,7 @@ func TestTaskNeverPutsNamesOnTheCommandLine(t *testing.T) {
 	wantCmd := "ffmpeg -nostdin -y -hide_banner -loglevel error -i input.mp4 -vn -c:a libmp3lame -b:a 192k -ar 44100 output.mp3"
 	for _, name := range names {
 		t.Run(name[:min(len(name), 30)], func(t *testing.T) {
-			f := File{Container: "input", Blob: name, ETag: "0x1", Size: 1 << 20, Preset: preset.Name, Output: OutputName(name)}
+			f := File{Container: "input", Blob: name, ETag: "0x1", Size: 1 << 20, Preset: preset.Name, Output: OutputName(name), ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}
 			task, err := Task(f, preset, opts)
 			if err != nil {
 				t.Fatalf("Task: %v", err)
@@ -149,7 +149,7 @@ func TestTaskNeverPutsNamesOnTheCommandLine(t *testing.T) {
 				t.Errorf("logs output = %+v", logs)
 			}
 			got, err := FileOf(&batch.Task{ID: task.ID, EnvironmentSettings: task.EnvironmentSettings})
-			if err != nil || got.Blob != name {
+			if err != nil || got.Blob != name || got.ContentMD5 != f.ContentMD5 {
 				t.Errorf("FileOf = %+v, %v", got, err)
 			}
 			if len([]rune(task.DisplayName)) > 1024 {

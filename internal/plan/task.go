@@ -85,6 +85,9 @@ type File struct {
 	Output      string `json:"output"`
 	Correlation string `json:"correlation,omitempty"`
 	Resubmit    int    `json:"resubmit,omitempty"`
+	// ContentMD5 is the arrival's content hash (base64), if it had one;
+	// carried so resubmissions and status updates keep it.
+	ContentMD5 string `json:"contentMD5,omitempty"`
 	// SubmittedAt is when SubmitTasks planned the task.
 	SubmittedAt time.Time `json:"submittedAt"`
 }

@@ -47,6 +47,8 @@ type File struct {
 	Size        int64  `json:"size,omitempty"`
 	Preset      string `json:"preset,omitempty"`
 	Correlation string `json:"correlation,omitempty"`
+	// ContentMD5 is the arrival's content hash (base64), when it had one.
+	ContentMD5 string `json:"contentMD5,omitempty"`
 }
 
 // Output is where the MP3 is. URL carries no SAS: consumers use their own

@@ -60,6 +60,9 @@ type FileStatus struct {
 	Output    *Output    `json:"output,omitempty"`
 	Failure   *Failure   `json:"failure,omitempty"`
 	Rejection *Rejection `json:"rejection,omitempty"`
+	// Content is what this version asks to produce when its arrival
+	// carried a content MD5; nil otherwise.
+	Content *Content `json:"content,omitempty"`
 
 	QueuedAt    time.Time `json:"queuedAt,omitzero"`
 	SubmittedAt time.Time `json:"submittedAt,omitzero"`
@@ -68,7 +71,40 @@ type FileStatus struct {
 	UpdatedAt   time.Time `json:"updatedAt"`
 }
 
-// supersedes reports whether u should replace cur. A different ETag is a
+// Content identifies the work a version asks for, independent of its
+// ETag: the same bytes (by Content-MD5 and size) to the same output with
+// the same preset. Only versions whose arrival carried a content MD5 have
+// one.
+type Content struct {
+	MD5    string `json:"md5"`
+	Size   int64  `json:"size"`
+	Preset string `json:"preset"`
+	Output string `json:"output"`
+}
+
+// Repeats reports whether u asks for work the version in cur has done or
+// is doing, so it must not start a second task: both carry the same
+// Content and either cur is another version that succeeded or is
+// submitted or running, or cur is the same version, already succeeded
+// (a repeat of its arrival). A queued cur does not count (its arrival may
+// yet be lost); failed and rejected versions do not count (an identical
+// re-upload retries them). Without Content nothing repeats.
+func (u *FileStatus) Repeats(cur *FileStatus) bool {
+	if cur == nil || u.Content == nil || cur.Content == nil || *u.Content != *cur.Content {
+		return false
+	}
+	if u.ETag == cur.ETag {
+		return cur.State == StateSucceeded && u.Resubmits <= cur.Resubmits
+	}
+	switch cur.State {
+	case StateSubmitted, StateRunning, StateSucceeded:
+		return true
+	}
+	return false
+}
+
+// supersedes reports whether u should replace cur. An update that Repeats
+// cur never does. A different ETag is a
 // different version: only an update that starts a version (queued,
 // submitted, rejected) replaces it, so a late sweep report about an older
 // version cannot overwrite a newer one. For the same version, progress is
@@ -77,6 +113,9 @@ type FileStatus struct {
 func (u *FileStatus) supersedes(cur *FileStatus) bool {
 	if cur == nil {
 		return true
+	}
+	if u.Repeats(cur) {
+		return false
 	}
 	if u.ETag != cur.ETag {
 		return u.State == StateQueued || u.State == StateSubmitted || u.State == StateRejected
@@ -103,6 +142,9 @@ func (u *FileStatus) merge(cur *FileStatus) {
 	}
 	if u.Preset == "" {
 		u.Preset = cur.Preset
+	}
+	if u.Content == nil {
+		u.Content = cur.Content
 	}
 }
 
@@ -172,22 +214,47 @@ const maxUpdateAttempts = 8
 // Put records u unless the stored document is newer (see supersedes).
 // It reports whether u was written.
 func (s *StatusStore) Put(ctx context.Context, u FileStatus) (bool, error) {
+	written, _, err := s.put(ctx, u)
+	return written, err
+}
+
+// Claim records u, like Put, unless u repeats the work of the stored
+// document (see FileStatus.Repeats); then it writes nothing and returns
+// that document. The read and the conditional write make this atomic:
+// of two racing claims for identical content under different versions,
+// exactly one is recorded and the other gets the winner's document. A nil
+// document and nil error mean u may go ahead (it was recorded, or the
+// store holds a newer state of the same version).
+func (s *StatusStore) Claim(ctx context.Context, u FileStatus) (*FileStatus, error) {
+	_, holder, err := s.put(ctx, u)
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	return holder, nil
+}
+
+// put implements Put and Claim: it returns whether u was written and, when
+// it was not because u repeats the stored document, that document.
+func (s *StatusStore) put(ctx context.Context, u FileStatus) (bool, *FileStatus, error) {
 	name := blobName(u.Container, u.Blob)
 	createdContainer := false
 	for range maxUpdateAttempts {
 		cur, etag, err := s.read(ctx, name)
 		if err != nil {
-			return false, fmt.Errorf("put status of %s/%s: %w", u.Container, u.Blob, err)
+			return false, nil, fmt.Errorf("put status of %s/%s: %w", u.Container, u.Blob, err)
+		}
+		if u.Repeats(cur) {
+			return false, cur, nil
 		}
 		if !u.supersedes(cur) {
-			return false, nil
+			return false, nil, nil
 		}
 		next := u
 		next.merge(cur)
 		next.UpdatedAt = s.now().UTC()
 		body, err := json.Marshal(next)
 		if err != nil {
-			return false, fmt.Errorf("put status: %w", err)
+			return false, nil, fmt.Errorf("put status: %w", err)
 		}
 		mod := &blob.ModifiedAccessConditions{}
 		if etag != nil {
@@ -205,19 +272,19 @@ func (s *StatusStore) Put(ctx context.Context, u FileStatus) (bool, error) {
 		})
 		switch {
 		case err == nil:
-			return true, nil
+			return true, nil, nil
 		case bloberror.HasCode(err, bloberror.ContainerNotFound) && !createdContainer:
 			createdContainer = true
 			if _, cerr := s.c.Create(ctx, nil); cerr != nil && !bloberror.HasCode(cerr, bloberror.ContainerAlreadyExists) {
-				return false, fmt.Errorf("put status: create container: %w", cerr)
+				return false, nil, fmt.Errorf("put status: create container: %w", cerr)
 			}
 		case bloberror.HasCode(err, bloberror.ConditionNotMet, bloberror.BlobAlreadyExists):
 			// Another writer got there first: read again and re-decide.
 		default:
-			return false, fmt.Errorf("put status of %s/%s: %w", u.Container, u.Blob, err)
+			return false, nil, fmt.Errorf("put status of %s/%s: %w", u.Container, u.Blob, err)
 		}
 	}
-	return false, fmt.Errorf("put status of %s/%s: gave up after %d conflicting writes", u.Container, u.Blob, maxUpdateAttempts)
+	return false, nil, fmt.Errorf("put status of %s/%s: gave up after %d conflicting writes", u.Container, u.Blob, maxUpdateAttempts)
 }
 
 // Summary counts files by state, reading at most limit documents' metadata.

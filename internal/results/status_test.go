@@ -127,3 +127,141 @@ func TestStatusStore(t *testing.T) {
 		t.Errorf("limited summary = %+v", sum)
 	}
 }
+
+func TestRepeats(t *testing.T) {
+	h := &Content{MD5: "1B2M2Y8AsgTpgAmY7PhCfg==", Size: 10, Preset: "mp3-192k-cbr", Output: "a.mp3"}
+	other := func(mod func(*Content)) *Content {
+		c := *h
+		mod(&c)
+		return &c
+	}
+	tests := []struct {
+		name string
+		u    FileStatus
+		cur  *FileStatus
+		want bool
+	}{
+		{"no document", FileStatus{ETag: "0x2", State: StateSubmitted, Content: h}, nil, false},
+		{"other version succeeded, same content", FileStatus{ETag: "0x2", State: StateSubmitted, Content: h}, &FileStatus{ETag: "0x1", State: StateSucceeded, Content: h}, true},
+		{"other version submitted, same content", FileStatus{ETag: "0x2", State: StateSubmitted, Content: h}, &FileStatus{ETag: "0x1", State: StateSubmitted, Content: h}, true},
+		{"other version running, same content", FileStatus{ETag: "0x2", State: StateQueued, Content: h}, &FileStatus{ETag: "0x1", State: StateRunning, Content: h}, true},
+		{"other version only queued", FileStatus{ETag: "0x2", State: StateSubmitted, Content: h}, &FileStatus{ETag: "0x1", State: StateQueued, Content: h}, false},
+		{"other version failed", FileStatus{ETag: "0x2", State: StateSubmitted, Content: h}, &FileStatus{ETag: "0x1", State: StateFailed, Content: h}, false},
+		{"other version rejected", FileStatus{ETag: "0x2", State: StateSubmitted, Content: h}, &FileStatus{ETag: "0x1", State: StateRejected, Content: h}, false},
+		{"different md5", FileStatus{ETag: "0x2", State: StateSubmitted, Content: other(func(c *Content) { c.MD5 = "AAAAAAAAAAAAAAAAAAAAAA==" })}, &FileStatus{ETag: "0x1", State: StateSucceeded, Content: h}, false},
+		{"different size", FileStatus{ETag: "0x2", State: StateSubmitted, Content: other(func(c *Content) { c.Size = 11 })}, &FileStatus{ETag: "0x1", State: StateSucceeded, Content: h}, false},
+		{"different preset", FileStatus{ETag: "0x2", State: StateSubmitted, Content: other(func(c *Content) { c.Preset = "mp3-v2-vbr" })}, &FileStatus{ETag: "0x1", State: StateSucceeded, Content: h}, false},
+		{"different output", FileStatus{ETag: "0x2", State: StateSubmitted, Content: other(func(c *Content) { c.Output = "b.mp3" })}, &FileStatus{ETag: "0x1", State: StateSucceeded, Content: h}, false},
+		{"arrival without hash", FileStatus{ETag: "0x2", State: StateSubmitted}, &FileStatus{ETag: "0x1", State: StateSucceeded, Content: h}, false},
+		{"document without hash", FileStatus{ETag: "0x2", State: StateSubmitted, Content: h}, &FileStatus{ETag: "0x1", State: StateSucceeded}, false},
+		{"same version already succeeded", FileStatus{ETag: "0x1", State: StateSubmitted, Content: h}, &FileStatus{ETag: "0x1", State: StateSucceeded, Content: h}, true},
+		{"same version in flight (redelivered batch)", FileStatus{ETag: "0x1", State: StateSubmitted, Content: h}, &FileStatus{ETag: "0x1", State: StateSubmitted, Content: h}, false},
+		{"same version, later resubmission", FileStatus{ETag: "0x1", State: StateSubmitted, Resubmits: 2, Content: h}, &FileStatus{ETag: "0x1", State: StateSucceeded, Resubmits: 1, Content: h}, false},
+		{"same version succeeded report refreshes", FileStatus{ETag: "0x1", State: StateSucceeded, Content: h}, &FileStatus{ETag: "0x1", State: StateSucceeded, Content: h}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.u.Repeats(tc.cur); got != tc.want {
+				t.Errorf("Repeats = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestClaim(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	h := &Content{MD5: "1B2M2Y8AsgTpgAmY7PhCfg==", Size: 10, Preset: "mp3-192k-cbr", Output: "a.mp3"}
+	at := func(etag string, st State, c *Content) FileStatus {
+		return FileStatus{Container: "input", Blob: "a.mp4", ETag: etag, State: st, Content: c}
+	}
+	steps := []struct {
+		name       string
+		u          FileStatus
+		wantHolder string // ETag of the document returned, "" for none
+		wantETag   string // ETag of the stored document afterwards
+		wantState  State
+	}{
+		{"first version claims", at("0x1", StateSubmitted, h), "", "0x1", StateSubmitted},
+		{"identical second version is a repeat", at("0x2", StateSubmitted, h), "0x1", "0x1", StateSubmitted},
+		{"queued identical version does not overwrite", at("0x2", StateQueued, h), "0x1", "0x1", StateSubmitted},
+		{"redelivered first version goes ahead", at("0x1", StateSubmitted, h), "", "0x1", StateSubmitted},
+		{"first version succeeds", at("0x1", StateSucceeded, nil), "", "0x1", StateSucceeded},
+		{"identical version after success is a repeat", at("0x3", StateSubmitted, h), "0x1", "0x1", StateSucceeded},
+		{"version without hash goes ahead", at("0x4", StateSubmitted, nil), "", "0x4", StateSubmitted},
+	}
+	for _, st := range steps {
+		holder, err := s.Claim(ctx, st.u)
+		if err != nil {
+			t.Fatalf("%s: Claim: %v", st.name, err)
+		}
+		gotHolder := ""
+		if holder != nil {
+			gotHolder = holder.ETag
+		}
+		if gotHolder != st.wantHolder {
+			t.Errorf("%s: holder %q, want %q", st.name, gotHolder, st.wantHolder)
+		}
+		got, err := s.Get(ctx, "input", "a.mp4")
+		if err != nil {
+			t.Fatalf("%s: Get: %v", st.name, err)
+		}
+		if got.ETag != st.wantETag || got.State != st.wantState {
+			t.Errorf("%s: stored %s/%s, want %s/%s", st.name, got.ETag, got.State, st.wantETag, st.wantState)
+		}
+	}
+	if got, _ := s.Get(ctx, "input", "a.mp4"); got.Content != nil {
+		t.Errorf("a version without hash kept the old content: %+v", got.Content)
+	}
+}
+
+// TestClaimRace: identical uploads (different ETags, same content) racing
+// to claim one file: exactly one wins, every other gets the winner.
+func TestClaimRace(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	h := &Content{MD5: "1B2M2Y8AsgTpgAmY7PhCfg==", Size: 10, Preset: "mp3-192k-cbr", Output: "a.mp3"}
+	const racers = 8
+	type outcome struct {
+		etag   string
+		holder *FileStatus
+		err    error
+	}
+	out := make(chan outcome, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			etag := fmt.Sprintf("0x%d", i+1)
+			holder, err := s.Claim(ctx, FileStatus{Container: "input", Blob: "race.mp4", ETag: etag, State: StateSubmitted, Content: h})
+			out <- outcome{etag, holder, err}
+		}()
+	}
+	wg.Wait()
+	close(out)
+	var winners []string
+	var holders []string
+	for o := range out {
+		switch {
+		case o.err != nil:
+			t.Errorf("claim %s: %v", o.etag, o.err)
+		case o.holder == nil:
+			winners = append(winners, o.etag)
+		default:
+			holders = append(holders, o.holder.ETag)
+		}
+	}
+	if len(winners) != 1 {
+		t.Fatalf("%d claims won (%v), want exactly 1", len(winners), winners)
+	}
+	for _, h := range holders {
+		if h != winners[0] {
+			t.Errorf("a losing claim was told %s holds the file, want the winner %s", h, winners[0])
+		}
+	}
+	got, err := s.Get(ctx, "input", "race.mp4")
+	if err != nil || got.ETag != winners[0] {
+		t.Errorf("stored document %+v, %v; want the winner %s", got, err, winners[0])
+	}
+}

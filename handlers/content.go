@@ -1,0 +1,91 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/ffbatch/ffbatch/internal/arrival"
+	"github.com/ffbatch/ffbatch/internal/plan"
+	"github.com/ffbatch/ffbatch/internal/results"
+)
+
+// Idempotence by content: a new version of a blob (new ETag) whose arrival
+// carries a content MD5 equal to that of a version already succeeded or in
+// flight, with the same size, preset and output, is skipped: no task, no
+// result event, no status change; only a log line. The status document is
+// the arbiter, and its conditional writes make the check atomic (see
+// results.StatusStore.Claim). Arrivals without a content MD5 are
+// transcoded per version, as before.
+
+// arrivalContent is the Content an arrival asks for, with the default
+// preset and output name filled in; nil without a content MD5.
+func (a *App) arrivalContent(arr arrival.Arrival) *results.Content {
+	if arr.ContentMD5 == "" {
+		return nil
+	}
+	preset := arr.Preset
+	if preset == "" {
+		preset = a.cfg.DefaultPreset
+	}
+	output := arr.Output
+	if output == "" {
+		output = plan.OutputName(arr.Blob)
+	}
+	return &results.Content{MD5: arr.ContentMD5, Size: arr.Size, Preset: preset, Output: output}
+}
+
+// fileContent is the Content of a planned file; nil without a content MD5.
+func fileContent(f plan.File) *results.Content {
+	if f.ContentMD5 == "" {
+		return nil
+	}
+	return &results.Content{MD5: f.ContentMD5, Size: f.Size, Preset: f.Preset, Output: f.Output}
+}
+
+// logRepeat logs an arrival skipped because holder already did (or is
+// doing) the same work.
+func (a *App) logRepeat(log *slog.Logger, fn string, arr arrival.Arrival, holder *results.FileStatus) {
+	log.Info(fn+": identical content already transcoded or in flight; arrival skipped",
+		"container", arr.Container, "blob", arr.Blob, "etag", arr.ETag, "content_md5", arr.ContentMD5, "size", arr.Size,
+		"holder_etag", holder.ETag, "holder_state", holder.State, "holder_task_id", holder.TaskID)
+}
+
+// claimAll claims the status document for every planned task whose file
+// has a content MD5 (concurrently, at most statusWorkers at once) and
+// returns the tasks to add: those without a hash, and those whose claim
+// was not refused. claimed[i] reports whether keep[i]'s "submitted" status
+// is already written. A store error fails the whole call, so the batch is
+// redelivered rather than risking a second MP3 for identical content.
+func (a *App) claimAll(ctx context.Context, tasks []planned) (keep []planned, claimed []bool, skipped int, err error) {
+	holders := make([]*results.FileStatus, len(tasks))
+	err = forEach(len(tasks), statusWorkers, func(i int) error {
+		t := tasks[i]
+		c := fileContent(t.file)
+		if c == nil {
+			return nil
+		}
+		h, err := a.d.Status.Claim(ctx, submittedStatus(t))
+		holders[i] = h
+		return err
+	})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	for i, t := range tasks {
+		if h := holders[i]; h != nil {
+			a.logRepeat(a.log, "submit tasks", t.arr, h)
+			skipped++
+			continue
+		}
+		keep = append(keep, t)
+		claimed = append(claimed, t.file.ContentMD5 != "")
+	}
+	return keep, claimed, skipped, nil
+}
+
+// submittedStatus is the status document of a task about to be added.
+func submittedStatus(t planned) results.FileStatus {
+	return results.FileStatus{Container: t.file.Container, Blob: t.file.Blob, ETag: t.file.ETag,
+		State: results.StateSubmitted, TaskID: t.task.ID, Preset: t.file.Preset, Resubmits: t.file.Resubmit,
+		Content: fileContent(t.file), SubmittedAt: t.file.SubmittedAt}
+}
