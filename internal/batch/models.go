@@ -72,6 +72,16 @@ type ContainerRegistry struct {
 	Password       string `json:"password,omitempty"`
 }
 
+// TaskContainerSettings runs a task inside a container image. The pool must
+// have a ContainerConfiguration; the command line runs in the container.
+type TaskContainerSettings struct {
+	ImageName           string             `json:"imageName"`
+	ContainerRunOptions string             `json:"containerRunOptions,omitempty"`
+	Registry            *ContainerRegistry `json:"registry,omitempty"`
+	// WorkingDirectory is "taskWorkingDirectory" (default) or "containerImageDefault".
+	WorkingDirectory string `json:"workingDirectory,omitempty"`
+}
+
 // VirtualMachineConfiguration is the OS image of a pool's nodes.
 type VirtualMachineConfiguration struct {
 	ImageReference         ImageReference          `json:"imageReference"`

@@ -11,38 +11,40 @@ type TaskConstraints struct {
 
 // TaskAddParameter is one task to add to a job.
 type TaskAddParameter struct {
-	ID                  string               `json:"id"`
-	DisplayName         string               `json:"displayName,omitempty"`
-	CommandLine         string               `json:"commandLine"`
-	ResourceFiles       []ResourceFile       `json:"resourceFiles,omitempty"`
-	OutputFiles         []OutputFile         `json:"outputFiles,omitempty"`
-	EnvironmentSettings []EnvironmentSetting `json:"environmentSettings,omitempty"`
-	Constraints         *TaskConstraints     `json:"constraints,omitempty"`
-	UserIdentity        *UserIdentity        `json:"userIdentity,omitempty"`
-	RequiredSlots       int32                `json:"requiredSlots,omitempty"`
+	ID                  string                 `json:"id"`
+	DisplayName         string                 `json:"displayName,omitempty"`
+	CommandLine         string                 `json:"commandLine"`
+	ResourceFiles       []ResourceFile         `json:"resourceFiles,omitempty"`
+	OutputFiles         []OutputFile           `json:"outputFiles,omitempty"`
+	EnvironmentSettings []EnvironmentSetting   `json:"environmentSettings,omitempty"`
+	Constraints         *TaskConstraints       `json:"constraints,omitempty"`
+	UserIdentity        *UserIdentity          `json:"userIdentity,omitempty"`
+	RequiredSlots       int32                  `json:"requiredSlots,omitempty"`
+	ContainerSettings   *TaskContainerSettings `json:"containerSettings,omitempty"`
 }
 
 // Task is a task as the service reports it (CloudTask).
 type Task struct {
-	ID                          string               `json:"id,omitempty"`
-	DisplayName                 string               `json:"displayName,omitempty"`
-	URL                         string               `json:"url,omitempty"`
-	ETag                        string               `json:"eTag,omitempty"`
-	LastModified                time.Time            `json:"lastModified,omitzero"`
-	CreationTime                time.Time            `json:"creationTime,omitzero"`
-	State                       TaskState            `json:"state,omitempty"`
-	StateTransitionTime         time.Time            `json:"stateTransitionTime,omitzero"`
-	PreviousState               TaskState            `json:"previousState,omitempty"`
-	PreviousStateTransitionTime time.Time            `json:"previousStateTransitionTime,omitzero"`
-	CommandLine                 string               `json:"commandLine,omitempty"`
-	ResourceFiles               []ResourceFile       `json:"resourceFiles,omitempty"`
-	OutputFiles                 []OutputFile         `json:"outputFiles,omitempty"`
-	EnvironmentSettings         []EnvironmentSetting `json:"environmentSettings,omitempty"`
-	Constraints                 *TaskConstraints     `json:"constraints,omitempty"`
-	UserIdentity                *UserIdentity        `json:"userIdentity,omitempty"`
-	RequiredSlots               int32                `json:"requiredSlots,omitempty"`
-	ExecutionInfo               *TaskExecutionInfo   `json:"executionInfo,omitempty"`
-	NodeInfo                    *TaskNodeInfo        `json:"nodeInfo,omitempty"`
+	ID                          string                 `json:"id,omitempty"`
+	DisplayName                 string                 `json:"displayName,omitempty"`
+	URL                         string                 `json:"url,omitempty"`
+	ETag                        string                 `json:"eTag,omitempty"`
+	LastModified                time.Time              `json:"lastModified,omitzero"`
+	CreationTime                time.Time              `json:"creationTime,omitzero"`
+	State                       TaskState              `json:"state,omitempty"`
+	StateTransitionTime         time.Time              `json:"stateTransitionTime,omitzero"`
+	PreviousState               TaskState              `json:"previousState,omitempty"`
+	PreviousStateTransitionTime time.Time              `json:"previousStateTransitionTime,omitzero"`
+	CommandLine                 string                 `json:"commandLine,omitempty"`
+	ResourceFiles               []ResourceFile         `json:"resourceFiles,omitempty"`
+	OutputFiles                 []OutputFile           `json:"outputFiles,omitempty"`
+	EnvironmentSettings         []EnvironmentSetting   `json:"environmentSettings,omitempty"`
+	Constraints                 *TaskConstraints       `json:"constraints,omitempty"`
+	UserIdentity                *UserIdentity          `json:"userIdentity,omitempty"`
+	RequiredSlots               int32                  `json:"requiredSlots,omitempty"`
+	ContainerSettings           *TaskContainerSettings `json:"containerSettings,omitempty"`
+	ExecutionInfo               *TaskExecutionInfo     `json:"executionInfo,omitempty"`
+	NodeInfo                    *TaskNodeInfo          `json:"nodeInfo,omitempty"`
 }
 
 // TaskExecutionInfo is a task's run history. ExitCode is nil until the
