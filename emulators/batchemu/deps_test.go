@@ -40,3 +40,33 @@ func TestTaskDependencies(t *testing.T) {
 		t.Errorf("task with an invalid range was added: %d", r.status)
 	}
 }
+
+func TestExitConditions(t *testing.T) {
+	env := startServer(t, &Options{Concurrency: 4})
+	env.must(http.StatusCreated, "POST", "/pools", pool("p", 1))
+	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "plain", "poolInfo": map[string]any{"poolId": "p"}})
+	terminateOn3 := map[string]any{"exitCodes": []any{map[string]any{"code": 3, "exitOptions": map[string]any{"jobAction": "terminate"}}}}
+	if r := env.call("POST", "/jobs/plain/tasks", map[string]any{"id": "x", "commandLine": "true", "exitConditions": terminateOn3}); r.status != 400 || r.code() != codeInvalidPropertyValue {
+		t.Errorf("jobAction on a noaction job: %d %s", r.status, r.body)
+	}
+	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"},
+		"usesTaskDependencies": true, "onTaskFailure": "performExitOptionsJobAction"})
+	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "soft", "commandLine": `/bin/sh -c "exit 3"`,
+		"exitConditions": map[string]any{"exitCodeRanges": []any{map[string]any{"start": 1, "end": 9, "exitOptions": map[string]any{"jobAction": "none", "dependencyAction": "Satisfy"}}}}})
+	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "after", "commandLine": "true", "dependsOn": map[string]any{"taskIds": []string{"soft"}}})
+	task := env.waitTaskState("j", "after", "completed", 60*time.Second)
+	if lookupPath(task, "executionInfo/result") != "success" {
+		t.Errorf("dependent of a satisfying failure: %v", task["executionInfo"])
+	}
+	if lookupPath(env.task("j", "soft"), "exitConditions/exitCodeRanges") == nil {
+		t.Errorf("exitConditions not echoed")
+	}
+	if st := env.must(200, "GET", "/jobs/j", nil).json(t)["state"]; st != "active" {
+		t.Fatalf("job %v after a failure with jobAction none", st)
+	}
+	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "hard", "commandLine": `/bin/sh -c "exit 4"`})
+	env.waitFor("job terminated by the failure", 60*time.Second, func() bool {
+		j := env.must(200, "GET", "/jobs/j", nil).json(t)
+		return j["state"] == "completed" && lookupPath(j, "executionInfo/terminateReason") == "TaskFailed"
+	})
+}

@@ -175,4 +175,5 @@ func (s *Server) finishTask(a *attempt, res executor.Result) {
 		ei.Result = "failure"
 	}
 	s.touchTask(j, t, now)
+	s.applyJobAction(j, t, now)
 }

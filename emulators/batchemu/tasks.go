@@ -44,9 +44,9 @@ func validateDependencies(d *taskDependencies, j *jobRec) (*taskDependencies, *a
 	return d, nil
 }
 
-// depsSatisfied reports whether every task t depends on completed
-// successfully (the default dependency action; a failed dependency blocks
-// t, as without exitConditions in the service). mu held.
+// depsSatisfied reports whether every task t depends on completed with the
+// dependency action "satisfy" (by default: succeeded; exitConditions can
+// make a failure satisfy its dependents too). mu held.
 func depsSatisfied(j *jobRec, t *taskRec) bool {
 	d := t.Task.DependsOn
 	if d == nil {
@@ -54,7 +54,7 @@ func depsSatisfied(j *jobRec, t *taskRec) bool {
 	}
 	ok := func(id string) bool {
 		dep, found := j.Tasks[key(id)]
-		return found && dep.Task.State == taskCompleted && dep.Task.ExecutionInfo.Result == "success"
+		return found && dep.Task.State == taskCompleted && exitOptionsOf(j, dep).DependencyAction == "satisfy"
 	}
 	for _, id := range d.TaskIDs {
 		if !ok(id) {
@@ -122,7 +122,7 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 	for name, raw := range map[string][]byte{
 		"containerSettings": in.ContainerSettings, "multiInstanceSettings": in.MultiInstanceSettings,
 		"applicationPackageReferences": in.ApplicationPackageReferences, "authenticationTokenSettings": in.AuthenticationTokenSettings,
-		"exitConditions": in.ExitConditions, "affinityInfo": in.AffinityInfo,
+		"affinityInfo": in.AffinityInfo,
 	} {
 		if len(raw) > 0 && string(raw) != "null" && string(raw) != "[]" {
 			return nil, errUnsupportedProperty(name)
@@ -130,6 +130,9 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 	}
 	deps, e := validateDependencies(in.DependsOn, j)
 	if e != nil {
+		return nil, e
+	}
+	if e := validateExitConditions(in.ExitConditions, j); e != nil {
 		return nil, e
 	}
 	if e := validateResourceFiles("resourceFiles", in.ResourceFiles); e != nil {
@@ -179,7 +182,8 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 		ID: in.ID, DisplayName: in.DisplayName, CommandLine: in.CommandLine,
 		ResourceFiles: in.ResourceFiles, OutputFiles: in.OutputFiles, EnvironmentSettings: in.EnvironmentSettings,
 		Constraints: c, RequiredSlots: slots, UserIdentity: in.UserIdentity, DependsOn: deps,
-		State: taskActive, CreationTime: wt(now), StateTransitionTime: wt(now),
+		ExitConditions: in.ExitConditions,
+		State:          taskActive, CreationTime: wt(now), StateTransitionTime: wt(now),
 	}, nil
 }
 

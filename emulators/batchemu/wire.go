@@ -391,7 +391,7 @@ type cloudTask struct {
 	ETag                         string            `json:"eTag"`
 	LastModified                 wireTime          `json:"lastModified"`
 	CreationTime                 wireTime          `json:"creationTime"`
-	ExitConditions               json.RawMessage   `json:"exitConditions,omitempty"`
+	ExitConditions               *exitConditions   `json:"exitConditions,omitempty"`
 	State                        string            `json:"state"`
 	StateTransitionTime          wireTime          `json:"stateTransitionTime"`
 	PreviousState                string            `json:"previousState,omitempty"`
@@ -416,7 +416,7 @@ type taskAddParameter struct {
 	DisplayName                  string            `json:"displayName"`
 	CommandLine                  string            `json:"commandLine"`
 	ContainerSettings            json.RawMessage   `json:"containerSettings"`
-	ExitConditions               json.RawMessage   `json:"exitConditions"`
+	ExitConditions               *exitConditions   `json:"exitConditions"`
 	ResourceFiles                []resourceFile    `json:"resourceFiles"`
 	OutputFiles                  []outputFile      `json:"outputFiles"`
 	EnvironmentSettings          []envSetting      `json:"environmentSettings"`
@@ -428,6 +428,30 @@ type taskAddParameter struct {
 	DependsOn                    *taskDependencies `json:"dependsOn"`
 	ApplicationPackageReferences json.RawMessage   `json:"applicationPackageReferences"`
 	AuthenticationTokenSettings  json.RawMessage   `json:"authenticationTokenSettings"`
+}
+
+type exitConditions struct {
+	ExitCodes          []exitCodeMapping      `json:"exitCodes,omitempty"`
+	ExitCodeRanges     []exitCodeRangeMapping `json:"exitCodeRanges,omitempty"`
+	PreProcessingError *exitOptions           `json:"preProcessingError,omitempty"`
+	FileUploadError    *exitOptions           `json:"fileUploadError,omitempty"`
+	Default            *exitOptions           `json:"default,omitempty"`
+}
+
+type exitCodeMapping struct {
+	Code        int         `json:"code"`
+	ExitOptions exitOptions `json:"exitOptions"`
+}
+
+type exitCodeRangeMapping struct {
+	Start       int         `json:"start"`
+	End         int         `json:"end"`
+	ExitOptions exitOptions `json:"exitOptions"`
+}
+
+type exitOptions struct {
+	JobAction        string `json:"jobAction,omitempty"`
+	DependencyAction string `json:"dependencyAction,omitempty"`
 }
 
 type taskDependencies struct {
