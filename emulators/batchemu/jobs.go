@@ -100,8 +100,8 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	if in.PoolInfo == nil {
 		return errMissingProperty("poolInfo")
 	}
-	if len(in.JobManagerTask) > 0 && string(in.JobManagerTask) != "null" {
-		return errUnsupportedProperty("jobManagerTask")
+	if e := validateJobManager(in.JobManagerTask); e != nil {
+		return e
 	}
 	if e := validatePrepRelease(in.JobPreparationTask, in.JobReleaseTask); e != nil {
 		return e
@@ -122,7 +122,7 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 		Constraints: defaultJobConstraints(in.Constraints), CommonEnvironmentSettings: in.CommonEnvironmentSettings,
 		PoolInfo: *in.PoolInfo, OnAllTasksComplete: "noaction", OnTaskFailure: "noaction", Metadata: in.Metadata,
 		NetworkConfiguration: in.NetworkConfiguration, State: string(jobActive), UsesTaskDependencies: in.UsesTaskDependencies,
-		JobPreparationTask: in.JobPreparationTask, JobReleaseTask: in.JobReleaseTask,
+		JobPreparationTask: in.JobPreparationTask, JobReleaseTask: in.JobReleaseTask, JobManagerTask: in.JobManagerTask,
 	}
 	if in.Priority != nil {
 		job.Priority = *in.Priority
@@ -148,6 +148,15 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	job.CreationTime, job.StateTransitionTime = wt(now), wt(now)
 	job.ExecutionInfo = jobExecutionInfo{StartTime: wt(now), PoolID: job.PoolInfo.PoolID}
 	j := &jobRec{Job: job, Tasks: map[string]*taskRec{}}
+	if jm := in.JobManagerTask; jm != nil {
+		ct, e := buildTask(jm.asTask(), j, now)
+		if e != nil {
+			return prefixProperty(e, "jobManagerTask.")
+		}
+		t, _ := s.insertTask(j, ct, now)
+		t.JobManager = true
+		t.Order = 0 // the job manager runs before the job's other tasks
+	}
 	s.touchJob(j, now)
 	s.st.Jobs[key(in.ID)] = j
 	s.wake()

@@ -106,3 +106,40 @@ func TestFailedJobPreparationBlocksTasks(t *testing.T) {
 	env.must(http.StatusAccepted, "DELETE", "/jobs/j", nil)
 	env.waitFor("job gone", 60*time.Second, func() bool { return env.call("GET", "/jobs/j", nil).status == 404 })
 }
+
+func TestJobManagerTask(t *testing.T) {
+	env := startServer(t, &Options{Concurrency: 4})
+	p := pool("p", 1)
+	p["taskSlotsPerNode"] = 2
+	env.must(http.StatusCreated, "POST", "/pools", p)
+	if r := env.call("POST", "/jobs", map[string]any{"id": "bad", "poolInfo": map[string]any{"poolId": "p"},
+		"jobManagerTask": map[string]any{"id": "jm"}}); r.status != 400 || r.code() != codeMissingRequiredProperty {
+		t.Errorf("job manager without commandLine: %d %s", r.status, r.body)
+	}
+	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"},
+		"jobManagerTask": map[string]any{"id": "jm", "commandLine": `/bin/sh -c "sleep 0.3"`}})
+	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "t", "commandLine": "true"})
+	env.waitFor("job completed by its manager", 60*time.Second, func() bool {
+		j := env.must(200, "GET", "/jobs/j", nil).json(t)
+		return j["state"] == "completed"
+	})
+	j := env.must(200, "GET", "/jobs/j", nil).json(t)
+	if lookupPath(j, "executionInfo/terminateReason") != "JMComplete" || lookupPath(j, "jobManagerTask/runExclusive") != true {
+		t.Errorf("job %v", j)
+	}
+	if st := env.task("j", "t")["state"]; st != "active" {
+		t.Errorf("task t ran next to an exclusive job manager: %v", st)
+	}
+	if r := lookupPath(env.task("j", "jm"), "executionInfo/result"); r != "success" {
+		t.Errorf("job manager result %v", r)
+	}
+
+	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "k", "poolInfo": map[string]any{"poolId": "p"},
+		"jobManagerTask": map[string]any{"id": "jm", "commandLine": `/bin/sh -c "sleep 0.3"`, "killJobOnCompletion": false, "runExclusive": false}})
+	env.must(http.StatusCreated, "POST", "/jobs/k/tasks", map[string]any{"id": "t", "commandLine": "true"})
+	env.waitTaskState("k", "t", "completed", 60*time.Second)
+	env.waitTaskState("k", "jm", "completed", 60*time.Second)
+	if st := env.must(200, "GET", "/jobs/k", nil).json(t)["state"]; st != "active" {
+		t.Errorf("job with killJobOnCompletion false is %v", st)
+	}
+}

@@ -234,14 +234,15 @@ func (s *Server) schedule(now time.Time) {
 		}
 		pk := key(c.j.Job.PoolInfo.PoolID)
 		p := s.st.Pools[pk]
-		n := pickNode(p, c.t.Task.RequiredSlots, func(n *nodeRec) bool { return prepReady(c.j, pk, n) })
+		slots := taskSlots(c.j, c.t, p)
+		n := pickNode(p, slots, func(n *nodeRec) bool { return prepReady(c.j, pk, n) && jobManagerFits(c.j, c.t, n) })
 		if n == nil {
 			if c.j.Job.JobPreparationTask != nil {
-				s.ensurePrep(c.j, pk, p, c.t.Task.RequiredSlots, now)
+				s.ensurePrep(c.j, pk, p, slots, now)
 			}
 			continue
 		}
-		s.launchTask(c.j, c.t, pk, p, n, now)
+		s.launchTask(c.j, c.t, pk, p, n, slots, now)
 		running[c.j]++
 	}
 }

@@ -98,6 +98,9 @@ type taskRec struct {
 	Pool         string    `json:"pool,omitempty"` // pool/node keys of the last attempt
 	Node         string    `json:"node,omitempty"`
 	FilesCleaned bool      `json:"filesCleaned,omitempty"`
+	// JobManager marks the job manager task: scheduled first, exclusive
+	// node unless runExclusive is false, completes the job when it ends.
+	JobManager bool `json:"jobManager,omitempty"`
 
 	run *attempt // the running attempt, if any (not persisted)
 }

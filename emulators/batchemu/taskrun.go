@@ -73,7 +73,7 @@ func (s *Server) removeTaskDir(t *taskRec) {
 }
 
 // launchTask starts one attempt of t on node n; mu held.
-func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nodeRec, now time.Time) {
+func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nodeRec, slots int, now time.Time) {
 	rel := filepath.ToSlash(filepath.Join("workitems", j.Job.ID, "job-1", t.Task.ID))
 	dir := filepath.Join(n.Dir, filepath.FromSlash(rel))
 	s.setTaskState(t, taskRunning, now)
@@ -88,7 +88,7 @@ func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nod
 	s.touchTask(j, t, now)
 
 	n.Node.RunningTasksCount++
-	n.Node.RunningTaskSlotsCount += t.Task.RequiredSlots
+	n.Node.RunningTaskSlotsCount += slots
 	setNodeState(n, nodeRunning, now)
 	info := taskInformation{JobID: j.Job.ID, TaskID: t.Task.ID, TaskState: taskRunning}
 	n.Node.RecentTasks = append(n.Node.RecentTasks, info)
@@ -114,7 +114,7 @@ func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nod
 		ResourceFiles: toExecResourceFiles(t.Task.ResourceFiles), OutputFiles: toExecOutputFiles(t.Task.OutputFiles),
 		MaxWallClockTime: wall,
 	}
-	a := &attempt{poolKey: pk, nodeID: n.Node.ID, jobKey: key(j.Job.ID), taskKey: key(t.Task.ID), slots: t.Task.RequiredSlots}
+	a := &attempt{poolKey: pk, nodeID: n.Node.ID, jobKey: key(j.Job.ID), taskKey: key(t.Task.ID), slots: slots}
 	t.run = a
 	s.launch(a, spec, s.finishTask)
 }
@@ -176,4 +176,8 @@ func (s *Server) finishTask(a *attempt, res executor.Result) {
 	}
 	s.touchTask(j, t, now)
 	s.applyJobAction(j, t, now)
+	if jm := j.Job.JobManagerTask; t.JobManager && jm != nil && (jm.KillJobOnCompletion == nil || *jm.KillJobOnCompletion) &&
+		jobOpen(jobState(j.Job.State)) {
+		s.terminateJobLocked(j, "JMComplete", now)
+	}
 }

@@ -275,6 +275,7 @@ type cloudJob struct {
 	Constraints                 jobConstraints      `json:"constraints"`
 	CommonEnvironmentSettings   []envSetting        `json:"commonEnvironmentSettings,omitempty"`
 	PoolInfo                    poolInformation     `json:"poolInfo"`
+	JobManagerTask              *jobManagerTask     `json:"jobManagerTask,omitempty"`
 	JobPreparationTask          *jobPreparationTask `json:"jobPreparationTask,omitempty"`
 	JobReleaseTask              *jobReleaseTask     `json:"jobReleaseTask,omitempty"`
 	OnAllTasksComplete          string              `json:"onAllTasksComplete"`
@@ -291,7 +292,7 @@ type jobAddParameter struct {
 	MaxParallelTasks          *int                `json:"maxParallelTasks"`
 	AllowTaskPreemption       bool                `json:"allowTaskPreemption"`
 	Constraints               *jobConstraints     `json:"constraints"`
-	JobManagerTask            json.RawMessage     `json:"jobManagerTask"`
+	JobManagerTask            *jobManagerTask     `json:"jobManagerTask"`
 	JobPreparationTask        *jobPreparationTask `json:"jobPreparationTask"`
 	JobReleaseTask            *jobReleaseTask     `json:"jobReleaseTask"`
 	CommonEnvironmentSettings []envSetting        `json:"commonEnvironmentSettings"`
@@ -301,6 +302,26 @@ type jobAddParameter struct {
 	Metadata                  []nameValue         `json:"metadata"`
 	UsesTaskDependencies      bool                `json:"usesTaskDependencies"`
 	NetworkConfiguration      json.RawMessage     `json:"networkConfiguration"`
+}
+
+// jobManagerTask is a job's manager task: a task added with the job that
+// runs first and, by default, completes the job when it ends.
+type jobManagerTask struct {
+	ID                           string           `json:"id"`
+	DisplayName                  string           `json:"displayName,omitempty"`
+	CommandLine                  string           `json:"commandLine"`
+	ContainerSettings            json.RawMessage  `json:"containerSettings,omitempty"`
+	ResourceFiles                []resourceFile   `json:"resourceFiles,omitempty"`
+	OutputFiles                  []outputFile     `json:"outputFiles,omitempty"`
+	EnvironmentSettings          []envSetting     `json:"environmentSettings,omitempty"`
+	Constraints                  *taskConstraints `json:"constraints,omitempty"`
+	RequiredSlots                *int             `json:"requiredSlots,omitempty"`
+	KillJobOnCompletion          *bool            `json:"killJobOnCompletion,omitempty"`
+	UserIdentity                 json.RawMessage  `json:"userIdentity,omitempty"`
+	RunExclusive                 *bool            `json:"runExclusive,omitempty"`
+	ApplicationPackageReferences json.RawMessage  `json:"applicationPackageReferences,omitempty"`
+	AuthenticationTokenSettings  json.RawMessage  `json:"authenticationTokenSettings,omitempty"`
+	AllowLowPriorityNode         *bool            `json:"allowLowPriorityNode,omitempty"`
 }
 
 type jobPreparationTask struct {

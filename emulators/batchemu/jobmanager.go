@@ -1,0 +1,68 @@
+package batchemu
+
+import "net/http"
+
+// validateJobManager checks a job manager task's own fields; the task
+// fields are checked by buildTask when the job is added.
+func validateJobManager(jm *jobManagerTask) *apiError {
+	if jm == nil {
+		return nil
+	}
+	if jm.ID == "" {
+		return errMissingProperty("jobManagerTask.id")
+	}
+	for name, raw := range map[string][]byte{"containerSettings": jm.ContainerSettings,
+		"applicationPackageReferences": jm.ApplicationPackageReferences, "authenticationTokenSettings": jm.AuthenticationTokenSettings} {
+		if len(raw) > 0 && string(raw) != "null" && string(raw) != "[]" {
+			return errUnsupportedProperty("jobManagerTask." + name)
+		}
+	}
+	if jm.KillJobOnCompletion == nil {
+		jm.KillJobOnCompletion = boolp(true)
+	}
+	if jm.RunExclusive == nil {
+		jm.RunExclusive = boolp(true)
+	}
+	if jm.AllowLowPriorityNode == nil {
+		jm.AllowLowPriorityNode = boolp(true)
+	}
+	return nil
+}
+
+// asTask is the TaskAddParameter of the job manager task.
+func (jm *jobManagerTask) asTask() *taskAddParameter {
+	return &taskAddParameter{
+		ID: jm.ID, DisplayName: jm.DisplayName, CommandLine: jm.CommandLine, ResourceFiles: jm.ResourceFiles,
+		OutputFiles: jm.OutputFiles, EnvironmentSettings: jm.EnvironmentSettings, Constraints: jm.Constraints,
+		RequiredSlots: jm.RequiredSlots, UserIdentity: jm.UserIdentity,
+	}
+}
+
+// prefixProperty qualifies the PropertyName of a validation error.
+func prefixProperty(e *apiError, prefix string) *apiError {
+	if e.Status != http.StatusBadRequest {
+		return e
+	}
+	for i := range e.Values {
+		if e.Values[i].Key == "PropertyName" {
+			e.Values[i].Value = prefix + e.Values[i].Value
+		}
+	}
+	return e
+}
+
+// taskSlots is how many slots t occupies on a node of p: all of them for an
+// exclusive job manager task.
+func taskSlots(j *jobRec, t *taskRec, p *poolRec) int {
+	if jm := j.Job.JobManagerTask; t.JobManager && jm != nil && jm.RunExclusive != nil && *jm.RunExclusive {
+		return p.Pool.TaskSlotsPerNode
+	}
+	return t.Task.RequiredSlots
+}
+
+// jobManagerFits keeps a job manager task off low-priority nodes when it
+// does not allow them.
+func jobManagerFits(j *jobRec, t *taskRec, n *nodeRec) bool {
+	jm := j.Job.JobManagerTask
+	return !t.JobManager || jm == nil || jm.AllowLowPriorityNode == nil || *jm.AllowLowPriorityNode || n.Node.IsDedicated
+}
