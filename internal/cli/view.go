@@ -51,7 +51,10 @@ func render(w io.Writer, s snapshot, elapsed time.Duration, poolID string) int {
 	if len(parts) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(&b, "  elapsed %s\n", elapsed.Round(100*time.Millisecond))
+	if elapsed > 0 {
+		fmt.Fprintf(&b, "  elapsed %s", elapsed.Round(100*time.Millisecond))
+	}
+	b.WriteString("\n")
 	queue := "?"
 	if s.Queue >= 0 {
 		queue = fmt.Sprint(s.Queue)

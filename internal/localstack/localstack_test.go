@@ -211,3 +211,20 @@ func waitGone(pid int) error {
 	}
 	return errors.New("still alive")
 }
+
+func TestStateDirLock(t *testing.T) {
+	dir := t.TempDir()
+	first, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockDir(dir); err == nil || !strings.Contains(err.Error(), "in use by another ffbatch stack") {
+		t.Fatalf("second lock: err = %v, want in use", err)
+	}
+	first.Close()
+	again, err := lockDir(dir)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	again.Close()
+}

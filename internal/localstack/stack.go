@@ -140,9 +140,10 @@ type Stack struct {
 	app   string // app layout directory
 	env   []string
 
-	mu      sync.Mutex // guards azurite and stopped; serialises Restart and Stop
+	mu      sync.Mutex // guards azurite, stopped and lock; serialises Restart and Stop
 	azurite *azurite.Instance
 	stopped bool
+	lock    *os.File // flock on <Dir>/.lock while the stack runs
 	procs   map[string]*proc // fixed after Start
 }
 
@@ -191,21 +192,50 @@ func prepare(ctx context.Context, opts *Options) (*Stack, error) {
 			return nil, err
 		}
 	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Dir: dir, Logs: filepath.Join(dir, "logs"), o: o, log: o.Logger, procs: map[string]*proc{}, lock: lock}
+	fail := func(err error) (*Stack, error) {
+		lock.Close()
+		return nil, err
+	}
 	if o.Fresh {
 		for _, d := range []string{"azurite", "servicebus", "batch", "funchost"} {
 			if err := os.RemoveAll(filepath.Join(dir, "data", d)); err != nil {
-				return nil, fmt.Errorf("remove old state: %w", err)
+				return fail(fmt.Errorf("remove old state: %w", err))
 			}
 		}
 	}
-	s := &Stack{Dir: dir, Logs: filepath.Join(dir, "logs"), o: o, log: o.Logger, procs: map[string]*proc{}}
 	if s.ports, err = resolvePorts(o.Ports, o.FreePorts); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if s.bins, err = findBinaries(ctx, o, s.log); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	return s, nil
+}
+
+// lockDir takes an exclusive lock on <dir>/.lock, so two stacks never share
+// (or wipe) one state directory. The lock is released when the file is
+// closed (Stop) or the process ends.
+func lockDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock state dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("state dir %s is in use by another ffbatch stack (stop it, or pass another -state)", dir)
+		}
+		return nil, fmt.Errorf("lock state dir: %w", err)
+	}
+	return f, nil
 }
 
 func resolvePorts(p Ports, free bool) (Ports, error) {
@@ -446,6 +476,9 @@ func (s *Stack) Stop() error {
 	if s.azurite != nil {
 		s.log.Info("stopping Azurite")
 		s.azurite.Stop()
+	}
+	if s.lock != nil {
+		s.lock.Close()
 	}
 	return errors.Join(errs...)
 }
