@@ -143,7 +143,7 @@ type Stack struct {
 	mu      sync.Mutex // guards azurite, stopped and lock; serialises Restart and Stop
 	azurite *azurite.Instance
 	stopped bool
-	lock    *os.File // flock on <Dir>/.lock while the stack runs
+	lock    *os.File         // flock on <Dir>/.lock while the stack runs
 	procs   map[string]*proc // fixed after Start
 }
 
