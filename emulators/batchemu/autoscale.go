@@ -137,7 +137,7 @@ func (s *Server) runAutoScale(p *poolRec, now time.Time) {
 func (s *Server) sampleAutoScale(p *poolRec, now time.Time) {
 	var active, running, succeeded, failed float64
 	for _, j := range s.st.Jobs {
-		if !strings.EqualFold(j.Job.PoolInfo.PoolID, p.Pool.ID) {
+		if jobPoolKey(j) != key(p.Pool.ID) {
 			continue
 		}
 		for _, t := range j.Tasks {

@@ -13,8 +13,8 @@
 //
 // It deliberately does not emulate the management plane (accounts, quotas),
 // containers, user isolation, certificates, application packages, job
-// schedules, auto pools or multi-instance tasks; requests using them get a
-// 400 UnsupportedProperty.
+// schedules or multi-instance tasks; requests using them get a 400
+// UnsupportedProperty.
 // docs/fidelity/batchemu.md lists every deviation.
 //
 // # Concurrency

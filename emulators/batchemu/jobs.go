@@ -44,6 +44,7 @@ type jobSettings struct {
 	constraints           *jobConstraints
 	onAllTasksComplete    string
 	poolInfo              *poolInformation
+	allowAutoPool         bool // job add may name an auto pool
 }
 
 func validateJobSettings(in jobSettings) (string, *apiError) {
@@ -64,9 +65,10 @@ func validateJobSettings(in jobSettings) (string, *apiError) {
 	}
 	if in.poolInfo != nil {
 		if len(in.poolInfo.AutoPoolSpecification) > 0 {
-			return "", errUnsupportedProperty("poolInfo.autoPoolSpecification")
-		}
-		if in.poolInfo.PoolID == "" {
+			if !in.allowAutoPool {
+				return "", errUnsupportedProperty("poolInfo.autoPoolSpecification")
+			}
+		} else if in.poolInfo.PoolID == "" {
 			return "", errMissingProperty("poolInfo.poolId")
 		}
 	}
@@ -106,7 +108,11 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	if e := validatePrepRelease(in.JobPreparationTask, in.JobReleaseTask); e != nil {
 		return e
 	}
-	oatc, e := validateJobSettings(jobSettings{in.Priority, in.MaxParallelTasks, in.Constraints, in.OnAllTasksComplete, in.PoolInfo})
+	oatc, e := validateJobSettings(jobSettings{in.Priority, in.MaxParallelTasks, in.Constraints, in.OnAllTasksComplete, in.PoolInfo, true})
+	if e != nil {
+		return e
+	}
+	auto, autoPool, autoInterval, e := s.autoPoolFor(in.PoolInfo)
 	if e != nil {
 		return e
 	}
@@ -147,6 +153,13 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	now := rc.now
 	job.CreationTime, job.StateTransitionTime = wt(now), wt(now)
 	job.ExecutionInfo = jobExecutionInfo{StartTime: wt(now), PoolID: job.PoolInfo.PoolID}
+	if auto != nil {
+		if _, taken := s.st.Pools[key(autoPool.ID)]; taken {
+			return newError(http.StatusConflict, codePoolExists, "The auto pool id is already taken.")
+		}
+		s.insertPool(autoPool, autoInterval, now)
+		job.ExecutionInfo.PoolID = autoPool.ID
+	}
 	j := &jobRec{Job: job, Tasks: map[string]*taskRec{}}
 	if jm := in.JobManagerTask; jm != nil {
 		ct, e := buildTask(jm.asTask(), j, now)
@@ -286,7 +299,7 @@ func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, r
 	if replace && in.PoolInfo == nil {
 		return errMissingProperty("poolInfo")
 	}
-	oatc, e := validateJobSettings(jobSettings{in.Priority, in.MaxParallelTasks, in.Constraints, in.OnAllTasksComplete, in.PoolInfo})
+	oatc, e := validateJobSettings(jobSettings{in.Priority, in.MaxParallelTasks, in.Constraints, in.OnAllTasksComplete, in.PoolInfo, false})
 	if e != nil {
 		return e
 	}

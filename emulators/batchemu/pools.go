@@ -202,7 +202,6 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 	if e != nil {
 		return e
 	}
-	autoScale := pool.EnableAutoScale
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.st.Pools[key(in.ID)]; ok {
@@ -212,11 +211,21 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 		return newError(http.StatusConflict, codePoolExists, "The specified pool already exists.")
 	}
 	now := rc.now
+	p := s.insertPool(pool, interval, now)
+	loc := rc.base + "/pools/" + in.ID
+	setEntityHeaders(w, p.Pool.ETag, now, loc)
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+// insertPool stores a validated new pool and starts its allocation; mu held.
+func (s *Server) insertPool(pool cloudPool, interval time.Duration, now time.Time) *poolRec {
 	pool.CreationTime, pool.StateTransitionTime, pool.AllocationStateTransitionTime = wt(now), wt(now), wt(now)
 	p := &poolRec{Pool: pool}
 	s.touchPool(p, now)
-	s.st.Pools[key(in.ID)] = p
-	if autoScale {
+	s.st.Pools[key(pool.ID)] = p
+	if pool.EnableAutoScale {
 		s.sampleAutoScale(p, now)
 		p.NextSample = now.Add(s.opts.SampleInterval)
 		s.runAutoScale(p, now) // evaluation at creation, like the service
@@ -226,11 +235,7 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 		p.Deallocation = "requeue"
 	}
 	s.wake()
-	loc := rc.base + "/pools/" + in.ID
-	setEntityHeaders(w, p.Pool.ETag, now, loc)
-	w.Header().Set("Location", loc)
-	w.WriteHeader(http.StatusCreated)
-	return nil
+	return p
 }
 
 func (s *Server) setAllocation(p *poolRec, state string, now time.Time) {
@@ -294,18 +299,22 @@ func (s *Server) deletePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
 		return e
 	}
-	now := rc.now
+	s.deletePoolLocked(p, rc.now)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// deletePoolLocked starts deleting p: running tasks are requeued and the
+// nodes go away on the next scheduler pass; mu held.
+func (s *Server) deletePoolLocked(p *poolRec, now time.Time) {
 	p.Pool.State = poolDeleting
 	p.Pool.StateTransitionTime = wt(now)
 	s.setAllocation(p, allocResizing, now)
-	// Running tasks are requeued; nodes go away on the next scheduler pass.
 	for _, n := range p.Nodes {
 		s.evictNode(p, n, "requeue", now)
 	}
 	s.touchPool(p, now)
 	s.wake()
-	w.WriteHeader(http.StatusAccepted)
-	return nil
 }
 
 func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {

@@ -143,3 +143,39 @@ func TestJobManagerTask(t *testing.T) {
 		t.Errorf("job with killJobOnCompletion false is %v", st)
 	}
 }
+
+func TestAutoPool(t *testing.T) {
+	env := startServer(t, nil)
+	spec := func(lifetime string, keepAlive bool) map[string]any {
+		p := pool("ignored", 1)
+		delete(p, "id")
+		return map[string]any{"autoPoolIdPrefix": "auto", "poolLifetimeOption": lifetime, "keepAlive": keepAlive, "pool": p}
+	}
+	for _, tc := range []struct {
+		name string
+		spec map[string]any
+		code string
+	}{
+		{"job schedule lifetime", spec("jobschedule", false), codeUnsupportedProperty},
+		{"no lifetime", spec("", false), codeMissingRequiredProperty},
+		{"no pool", map[string]any{"poolLifetimeOption": "job"}, codeMissingRequiredProperty},
+	} {
+		if r := env.call("POST", "/jobs", map[string]any{"id": "bad", "poolInfo": map[string]any{"autoPoolSpecification": tc.spec}}); r.status != 400 || r.code() != tc.code {
+			t.Errorf("%s: %d %s, want 400 %s", tc.name, r.status, r.body, tc.code)
+		}
+	}
+	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"autoPoolSpecification": spec("job", false)}})
+	poolID, _ := lookupPath(env.must(200, "GET", "/jobs/j", nil).json(t), "executionInfo/poolId").(string)
+	if !strings.HasPrefix(poolID, "auto_") {
+		t.Fatalf("executionInfo.poolId = %q, want an auto_ pool", poolID)
+	}
+	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "t", "commandLine": `/bin/sh -c "echo $AZ_BATCH_POOL_ID"`})
+	env.waitTaskState("j", "t", "completed", 60*time.Second)
+	if out := env.must(200, "GET", "/jobs/j/tasks/t/files/stdout.txt", nil); string(out.body) != poolID+"\n" {
+		t.Errorf("task ran on %q, want %q", out.body, poolID)
+	}
+	env.must(http.StatusAccepted, "POST", "/jobs/j/terminate", nil)
+	env.waitFor("auto pool deleted with its job", 60*time.Second, func() bool {
+		return env.call("GET", "/pools/"+poolID, nil).status == 404
+	})
+}

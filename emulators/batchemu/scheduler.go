@@ -127,6 +127,7 @@ func (s *Server) stepJobs(now time.Time) {
 					s.removeDir(filepath.Join(n.Dir, "workitems", j.Job.ID))
 				}
 			}
+			s.releaseAutoPool(j, now)
 			delete(s.st.Jobs, jk)
 			s.dirty = true
 		case jobTerminating:
@@ -135,6 +136,7 @@ func (s *Server) stepJobs(now time.Time) {
 			}
 			s.setJobState(j, jobCompleted, now)
 			j.Job.ExecutionInfo.EndTime = wtp(now)
+			s.releaseAutoPool(j, now)
 		case jobEnabling:
 			s.setJobState(j, jobActive, now)
 		case jobDisabling:
@@ -198,7 +200,7 @@ func (s *Server) schedule(now time.Time) {
 	var cands []candidate
 	running := map[*jobRec]int{}
 	for _, j := range s.st.Jobs {
-		if jobState(j.Job.State) != jobActive || !free[key(j.Job.PoolInfo.PoolID)] {
+		if jobState(j.Job.State) != jobActive || !free[jobPoolKey(j)] {
 			continue
 		}
 		for _, t := range j.Tasks {
@@ -232,7 +234,7 @@ func (s *Server) schedule(now time.Time) {
 		if m := c.j.Job.MaxParallelTasks; m >= 0 && running[c.j] >= m {
 			continue
 		}
-		pk := key(c.j.Job.PoolInfo.PoolID)
+		pk := jobPoolKey(c.j)
 		p := s.st.Pools[pk]
 		slots := taskSlots(c.j, c.t, p)
 		n := pickNode(p, slots, func(n *nodeRec) bool { return prepReady(c.j, pk, n) && jobManagerFits(c.j, c.t, n) })
