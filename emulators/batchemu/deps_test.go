@@ -70,3 +70,28 @@ func TestExitConditions(t *testing.T) {
 		return j["state"] == "completed" && lookupPath(j, "executionInfo/terminateReason") == "TaskFailed"
 	})
 }
+
+func TestAffinityInfo(t *testing.T) {
+	env := startServer(t, &Options{Concurrency: 4})
+	p := pool("p", 3)
+	p["taskSlotsPerNode"] = 4
+	env.must(http.StatusCreated, "POST", "/pools", p)
+	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"}})
+	var nodes []any
+	env.waitFor("3 idle nodes", 60*time.Second, func() bool {
+		nodes = env.must(200, "GET", "/pools/p/nodes?$filter=state%20eq%20'idle'", nil).json(t)["value"].([]any)
+		return len(nodes) == 3
+	})
+	want := nodes[2].(map[string]any)
+	for _, id := range []string{"a", "b", "c"} {
+		env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": id, "commandLine": "true",
+			"affinityInfo": map[string]any{"affinityId": want["affinityId"]}})
+		task := env.waitTaskState("j", id, "completed", 60*time.Second)
+		if got := lookupPath(task, "nodeInfo/nodeId"); got != want["id"] {
+			t.Errorf("task %s ran on %v, want the affinity node %v", id, got, want["id"])
+		}
+	}
+	if r := env.call("POST", "/jobs/j/tasks", map[string]any{"id": "x", "commandLine": "true", "affinityInfo": map[string]any{}}); r.status != 400 {
+		t.Errorf("affinityInfo without affinityId: %d", r.status)
+	}
+}

@@ -237,7 +237,15 @@ func (s *Server) schedule(now time.Time) {
 		pk := jobPoolKey(c.j)
 		p := s.st.Pools[pk]
 		slots := taskSlots(c.j, c.t, p)
-		n := pickNode(p, slots, func(n *nodeRec) bool { return prepReady(c.j, pk, n) && jobManagerFits(c.j, c.t, n) })
+		ok := func(n *nodeRec) bool { return prepReady(c.j, pk, n) && jobManagerFits(c.j, c.t, n) }
+		var n *nodeRec
+		if ai := c.t.Task.AffinityInfo; ai != nil {
+			// Affinity is a preference: the named node if it can take the task now.
+			n = pickNode(p, slots, func(n *nodeRec) bool { return n.Node.AffinityID == ai.AffinityID && ok(n) })
+		}
+		if n == nil {
+			n = pickNode(p, slots, ok)
+		}
 		if n == nil {
 			if c.j.Job.JobPreparationTask != nil {
 				s.ensurePrep(c.j, pk, p, slots, now)

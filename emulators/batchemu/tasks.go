@@ -122,7 +122,6 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 	for name, raw := range map[string][]byte{
 		"containerSettings": in.ContainerSettings, "multiInstanceSettings": in.MultiInstanceSettings,
 		"applicationPackageReferences": in.ApplicationPackageReferences, "authenticationTokenSettings": in.AuthenticationTokenSettings,
-		"affinityInfo": in.AffinityInfo,
 	} {
 		if len(raw) > 0 && string(raw) != "null" && string(raw) != "[]" {
 			return nil, errUnsupportedProperty(name)
@@ -134,6 +133,9 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 	}
 	if e := validateExitConditions(in.ExitConditions, j); e != nil {
 		return nil, e
+	}
+	if in.AffinityInfo != nil && in.AffinityInfo.AffinityID == "" {
+		return nil, errMissingProperty("affinityInfo.affinityId")
 	}
 	if e := validateResourceFiles("resourceFiles", in.ResourceFiles); e != nil {
 		return nil, e
@@ -182,8 +184,8 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 		ID: in.ID, DisplayName: in.DisplayName, CommandLine: in.CommandLine,
 		ResourceFiles: in.ResourceFiles, OutputFiles: in.OutputFiles, EnvironmentSettings: in.EnvironmentSettings,
 		Constraints: c, RequiredSlots: slots, UserIdentity: in.UserIdentity, DependsOn: deps,
-		ExitConditions: in.ExitConditions,
-		State:          taskActive, CreationTime: wt(now), StateTransitionTime: wt(now),
+		ExitConditions: in.ExitConditions, AffinityInfo: in.AffinityInfo,
+		State: taskActive, CreationTime: wt(now), StateTransitionTime: wt(now),
 	}, nil
 }
 

@@ -406,49 +406,49 @@ type nodeInfo struct {
 }
 
 type cloudTask struct {
-	ID                           string            `json:"id"`
-	DisplayName                  string            `json:"displayName,omitempty"`
-	URL                          string            `json:"url"`
-	ETag                         string            `json:"eTag"`
-	LastModified                 wireTime          `json:"lastModified"`
-	CreationTime                 wireTime          `json:"creationTime"`
-	ExitConditions               *exitConditions   `json:"exitConditions,omitempty"`
-	State                        string            `json:"state"`
-	StateTransitionTime          wireTime          `json:"stateTransitionTime"`
-	PreviousState                string            `json:"previousState,omitempty"`
-	PreviousStateTransitionTime  *wireTime         `json:"previousStateTransitionTime,omitempty"`
-	CommandLine                  string            `json:"commandLine"`
-	ContainerSettings            json.RawMessage   `json:"containerSettings,omitempty"`
-	ResourceFiles                []resourceFile    `json:"resourceFiles,omitempty"`
-	OutputFiles                  []outputFile      `json:"outputFiles,omitempty"`
-	EnvironmentSettings          []envSetting      `json:"environmentSettings,omitempty"`
-	AffinityInfo                 json.RawMessage   `json:"affinityInfo,omitempty"`
-	Constraints                  taskConstraints   `json:"constraints"`
-	RequiredSlots                int               `json:"requiredSlots"`
-	UserIdentity                 json.RawMessage   `json:"userIdentity,omitempty"`
-	ExecutionInfo                taskExecutionInfo `json:"executionInfo"`
-	NodeInfo                     *nodeInfo         `json:"nodeInfo,omitempty"`
-	DependsOn                    *taskDependencies `json:"dependsOn,omitempty"`
-	ApplicationPackageReferences json.RawMessage   `json:"applicationPackageReferences,omitempty"`
+	ID                           string               `json:"id"`
+	DisplayName                  string               `json:"displayName,omitempty"`
+	URL                          string               `json:"url"`
+	ETag                         string               `json:"eTag"`
+	LastModified                 wireTime             `json:"lastModified"`
+	CreationTime                 wireTime             `json:"creationTime"`
+	ExitConditions               *exitConditions      `json:"exitConditions,omitempty"`
+	State                        string               `json:"state"`
+	StateTransitionTime          wireTime             `json:"stateTransitionTime"`
+	PreviousState                string               `json:"previousState,omitempty"`
+	PreviousStateTransitionTime  *wireTime            `json:"previousStateTransitionTime,omitempty"`
+	CommandLine                  string               `json:"commandLine"`
+	ContainerSettings            json.RawMessage      `json:"containerSettings,omitempty"`
+	ResourceFiles                []resourceFile       `json:"resourceFiles,omitempty"`
+	OutputFiles                  []outputFile         `json:"outputFiles,omitempty"`
+	EnvironmentSettings          []envSetting         `json:"environmentSettings,omitempty"`
+	AffinityInfo                 *affinityInformation `json:"affinityInfo,omitempty"`
+	Constraints                  taskConstraints      `json:"constraints"`
+	RequiredSlots                int                  `json:"requiredSlots"`
+	UserIdentity                 json.RawMessage      `json:"userIdentity,omitempty"`
+	ExecutionInfo                taskExecutionInfo    `json:"executionInfo"`
+	NodeInfo                     *nodeInfo            `json:"nodeInfo,omitempty"`
+	DependsOn                    *taskDependencies    `json:"dependsOn,omitempty"`
+	ApplicationPackageReferences json.RawMessage      `json:"applicationPackageReferences,omitempty"`
 }
 
 type taskAddParameter struct {
-	ID                           string            `json:"id"`
-	DisplayName                  string            `json:"displayName"`
-	CommandLine                  string            `json:"commandLine"`
-	ContainerSettings            json.RawMessage   `json:"containerSettings"`
-	ExitConditions               *exitConditions   `json:"exitConditions"`
-	ResourceFiles                []resourceFile    `json:"resourceFiles"`
-	OutputFiles                  []outputFile      `json:"outputFiles"`
-	EnvironmentSettings          []envSetting      `json:"environmentSettings"`
-	AffinityInfo                 json.RawMessage   `json:"affinityInfo"`
-	Constraints                  *taskConstraints  `json:"constraints"`
-	RequiredSlots                *int              `json:"requiredSlots"`
-	UserIdentity                 json.RawMessage   `json:"userIdentity"`
-	MultiInstanceSettings        json.RawMessage   `json:"multiInstanceSettings"`
-	DependsOn                    *taskDependencies `json:"dependsOn"`
-	ApplicationPackageReferences json.RawMessage   `json:"applicationPackageReferences"`
-	AuthenticationTokenSettings  json.RawMessage   `json:"authenticationTokenSettings"`
+	ID                           string               `json:"id"`
+	DisplayName                  string               `json:"displayName"`
+	CommandLine                  string               `json:"commandLine"`
+	ContainerSettings            json.RawMessage      `json:"containerSettings"`
+	ExitConditions               *exitConditions      `json:"exitConditions"`
+	ResourceFiles                []resourceFile       `json:"resourceFiles"`
+	OutputFiles                  []outputFile         `json:"outputFiles"`
+	EnvironmentSettings          []envSetting         `json:"environmentSettings"`
+	AffinityInfo                 *affinityInformation `json:"affinityInfo"`
+	Constraints                  *taskConstraints     `json:"constraints"`
+	RequiredSlots                *int                 `json:"requiredSlots"`
+	UserIdentity                 json.RawMessage      `json:"userIdentity"`
+	MultiInstanceSettings        json.RawMessage      `json:"multiInstanceSettings"`
+	DependsOn                    *taskDependencies    `json:"dependsOn"`
+	ApplicationPackageReferences json.RawMessage      `json:"applicationPackageReferences"`
+	AuthenticationTokenSettings  json.RawMessage      `json:"authenticationTokenSettings"`
 }
 
 type exitConditions struct {
@@ -473,6 +473,10 @@ type exitCodeRangeMapping struct {
 type exitOptions struct {
 	JobAction        string `json:"jobAction,omitempty"`
 	DependencyAction string `json:"dependencyAction,omitempty"`
+}
+
+type affinityInformation struct {
+	AffinityID string `json:"affinityId"`
 }
 
 type taskDependencies struct {
