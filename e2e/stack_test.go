@@ -90,19 +90,30 @@ func startPipeline(t *testing.T, extra map[string]string) *pipeline {
 	return p
 }
 
-// dumpLogs prints the end of each component's log to the test output.
+// dumpLogs keeps the components' logs of a failed test in a directory
+// that outlives the test and prints the end of each.
 func dumpLogs(t *testing.T, dir string) {
 	t.Helper()
+	keep, err := os.MkdirTemp("", "ffbatch-e2e-logs-"+strings.ReplaceAll(t.Name(), "/", "_")+"-*")
+	if err != nil {
+		t.Logf("keep logs: %v", err)
+	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			continue
 		}
-		if len(b) > 12000 {
-			b = b[len(b)-12000:]
+		if keep != "" {
+			_ = os.WriteFile(filepath.Join(keep, e.Name()), b, 0o644)
+		}
+		if len(b) > 4000 {
+			b = b[len(b)-4000:]
 		}
 		t.Logf("---- %s (end) ----\n%s", e.Name(), b)
+	}
+	if keep != "" {
+		t.Logf("full logs kept in %s", keep)
 	}
 }
 
