@@ -10,6 +10,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
 )
@@ -109,6 +110,10 @@ func sendArrivals(ctx context.Context, e *env, c *clients, names []string, prese
 	var errs []error
 	for _, n := range names {
 		props, err := c.blobs.ServiceClient().NewContainerClient(c.ep.InputContainer).NewBlobClient(n).GetProperties(ctx, nil)
+		if bloberror.HasCode(err, bloberror.BlobNotFound) {
+			errs = append(errs, fmt.Errorf("blob %s/%s does not exist: upload it first (ffbatch submit FILE without --message)", c.ep.InputContainer, n))
+			continue
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("blob %s/%s: %w", c.ep.InputContainer, n, err))
 			continue

@@ -14,16 +14,32 @@ import (
 // binaries the stack runs.
 var binaries = []string{"sbemu", "batchemu", "funchost", "handler"}
 
-// FindRepo returns the module root above the working directory.
+// FindRepo returns the module root (a go.mod next to function-definitions/)
+// above the working directory, or else above the running executable (so
+// bin/ffbatch works from any directory).
 func FindRepo() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find repository: %w", err)
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
 	}
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			starts = append(starts, filepath.Dir(exe))
+		}
+	}
+	for _, dir := range starts {
+		if root, ok := repoAbove(dir); ok {
+			return root, nil
+		}
+	}
+	return "", errors.New("find repository: run ffbatch inside the ffbatch repository, or run the ffbatch built into its bin/ (no go.mod with function-definitions/ above the working directory or the executable)")
+}
+
+func repoAbove(dir string) (string, bool) {
 	for range 64 {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 			if _, err := os.Stat(filepath.Join(dir, "function-definitions")); err == nil {
-				return dir, nil
+				return dir, true
 			}
 		}
 		parent := filepath.Dir(dir)
@@ -32,7 +48,7 @@ func FindRepo() (string, error) {
 		}
 		dir = parent
 	}
-	return "", errors.New("find repository: run ffbatch inside the ffbatch repository (no go.mod with function-definitions/ above the working directory)")
+	return "", false
 }
 
 // findBinaries locates the four binaries: in o.BinDir, next to the running

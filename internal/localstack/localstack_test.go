@@ -228,3 +228,23 @@ func TestStateDirLock(t *testing.T) {
 	}
 	again.Close()
 }
+
+func TestRepoAbove(t *testing.T) {
+	root := t.TempDir()
+	deep := filepath.Join(root, "a", "b")
+	for _, d := range []string{deep, filepath.Join(root, "function-definitions")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := repoAbove(deep); ok {
+		t.Fatal("found a repository without go.mod")
+	}
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := repoAbove(deep)
+	if !ok || got != root {
+		t.Errorf("repoAbove(%s) = %q, %v; want %q", deep, got, ok, root)
+	}
+}
