@@ -123,7 +123,7 @@ func TestTaskNeverPutsNamesOnTheCommandLine(t *testing.T) {
 		strings.Repeat("n", 1020) + ".mp4",
 	}
 	preset, _ := LookupPreset("mp3-192k-cbr")
-	wantCmd := "ffmpeg -nostdin -y -hide_banner -loglevel error -i input.mp4 -vn -c:a libmp3lame -b:a 192k -ar 44100 output.mp3"
+	wantCmd := "ffmpeg -nostdin -y -hide_banner -loglevel error -xerror -i input.mp4 -vn -c:a libmp3lame -b:a 192k -ar 44100 output.mp3"
 	for _, name := range names {
 		t.Run(name[:min(len(name), 30)], func(t *testing.T) {
 			f := File{Container: "input", Blob: name, ETag: "0x1", Size: 1 << 20, Preset: preset.Name, Output: OutputName(name), ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}

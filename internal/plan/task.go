@@ -63,9 +63,15 @@ func OutputName(blob string) string {
 }
 
 // Args returns ffmpeg's argument vector for preset: no stdin, overwrite,
-// quiet banner, the fixed input, audio only via the preset, fixed output.
+// quiet banner, errors only, the fixed input, audio only via the preset,
+// fixed output.
+//
+// -xerror makes a decoding error fatal. Without it ffmpeg exits 0 on an MP4
+// whose index is complete but whose media data is cut short ("partial
+// file"), and the pipeline would publish a short MP3 as a success; with it
+// the task fails (exit 1) and stderr.txt names the corrupt packet.
 func Args(p Preset) []string {
-	args := []string{"ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", InputFile}
+	args := []string{"ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-xerror", "-i", InputFile}
 	args = append(args, p.Args...)
 	return append(args, OutputFile)
 }
