@@ -156,6 +156,7 @@ func (a *App) planTasks(ctx context.Context, arrs []arrival.Arrival) ([]planned,
 		task, err := plan.Task(f, preset, plan.TaskOptions{
 			InputURL: inURL, OutputContainerURL: outURL, LogsPrefix: a.cfg.LogsPrefix,
 			MaxTaskRetries: a.cfg.MaxTaskRetries, MinWallClock: a.cfg.MinWallClock, WallClockPerGiB: a.cfg.WallClockPerGiB,
+			ContainerImage: a.cfg.ContainerImage,
 		})
 		if err != nil {
 			return nil, err

@@ -372,8 +372,11 @@ func (e *env) build() (*Config, error) {
 	default:
 		bad("FFBATCH_SCALING_MODE", "must be autoscale or managed, got %q", e.Scaling)
 	}
-	if c.ContainerImage == "" && (c.ImagePublisher == "" || c.ImageOffer == "" || c.ImageSKU == "") {
-		bad("FFBATCH_IMAGE_SKU", "FFBATCH_IMAGE_PUBLISHER, FFBATCH_IMAGE_OFFER and FFBATCH_IMAGE_SKU are required unless FFBATCH_CONTAINER_IMAGE is set")
+	// The node image is needed in both modes: with FFBATCH_CONTAINER_IMAGE it
+	// must be one Batch supports for containers (e.g. microsoft-dsvm /
+	// ubuntu-hpc / 2204 with node agent "batch.node.ubuntu 22.04").
+	if c.ImagePublisher == "" || c.ImageOffer == "" || c.ImageSKU == "" {
+		bad("FFBATCH_IMAGE_SKU", "FFBATCH_IMAGE_PUBLISHER, FFBATCH_IMAGE_OFFER and FFBATCH_IMAGE_SKU are required")
 	}
 	if c.NodeAgentSKU == "" {
 		bad("FFBATCH_NODE_AGENT_SKU", "is required")
@@ -382,11 +385,6 @@ func (e *env) build() (*Config, error) {
 	case c.ContainerImage == "":
 	case strings.ContainsAny(c.ContainerImage, " \t\n;$`\"'"):
 		bad("FFBATCH_CONTAINER_IMAGE", "must be an image reference such as myregistry.azurecr.io/ffmpeg:7, got %q", c.ContainerImage)
-	default:
-		// The pool side exists (plan.Pool prefetches the image), but tasks
-		// must also carry containerSettings, which internal/batch does not
-		// model yet; refusing beats running ffmpeg-less tasks on the host.
-		bad("FFBATCH_CONTAINER_IMAGE", "container image mode is not available yet (task containerSettings are not supported by internal/batch); leave it empty to install ffmpeg with the start task")
 	}
 
 	if _, ok := plan.LookupPreset(c.DefaultPreset); !ok {

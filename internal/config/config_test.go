@@ -174,7 +174,8 @@ func TestLoadConditionalRequirements(t *testing.T) {
 		{"sas in storage url", map[string]string{"FFBATCH_STORAGE_CONNECTION_STRING": "", "FFBATCH_STORAGE_ACCOUNT_URL": "https://a.blob.core.windows.net/?sig=x"}, "FFBATCH_STORAGE_ACCOUNT_URL"},
 		{"status equals input", map[string]string{"FFBATCH_STATUS_CONTAINER": "input"}, "FFBATCH_STATUS_CONTAINER"},
 		{"image missing", map[string]string{"FFBATCH_IMAGE_SKU": " "}, "FFBATCH_IMAGE_SKU"},
-		{"container image mode not available yet", map[string]string{"FFBATCH_CONTAINER_IMAGE": "example.azurecr.io/ffmpeg:7"}, "FFBATCH_CONTAINER_IMAGE"},
+		{"container image mode", map[string]string{"FFBATCH_CONTAINER_IMAGE": "example.azurecr.io/ffmpeg:7"}, ""},
+		{"container image needs a node image too", map[string]string{"FFBATCH_CONTAINER_IMAGE": "example.azurecr.io/ffmpeg:7", "FFBATCH_IMAGE_OFFER": " "}, "FFBATCH_IMAGE_SKU"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

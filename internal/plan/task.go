@@ -114,6 +114,10 @@ type TaskOptions struct {
 	// MinWallClock and WallClockPerGiB size maxWallClockTime.
 	MinWallClock    time.Duration
 	WallClockPerGiB time.Duration
+	// ContainerImage, when set, runs the task inside that image (which must
+	// contain ffmpeg) in the task's working directory; the pool prefetches
+	// it (PoolOptions.ContainerImage).
+	ContainerImage string
 }
 
 // Task builds the Batch task for f with preset p.
@@ -133,6 +137,12 @@ func Task(f File, p Preset, o TaskOptions) (batch.TaskAddParameter, error) {
 	id := TaskID(f.Container, f.Blob, f.ETag, p.Name, f.Resubmit)
 	wall := batch.Duration(WallClock(f.Size, o.MinWallClock, o.WallClockPerGiB))
 	retries := int32(Retries(f.Size, o.MaxTaskRetries))
+	var container *batch.TaskContainerSettings
+	if o.ContainerImage != "" {
+		// taskWorkingDirectory maps the task's wd into the container, so the
+		// fixed input.mp4/output.mp3 names work unchanged.
+		container = &batch.TaskContainerSettings{ImageName: o.ContainerImage, WorkingDirectory: "taskWorkingDirectory"}
+	}
 	return batch.TaskAddParameter{
 		ID:          id,
 		DisplayName: displayName(f.Blob),
@@ -158,6 +168,7 @@ func Task(f File, p Preset, o TaskOptions) (batch.TaskAddParameter, error) {
 			MaxWallClockTime:  &wall,
 			MaxTaskRetryCount: &retries,
 		},
+		ContainerSettings: container,
 	}, nil
 }
 
