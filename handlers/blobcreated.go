@@ -73,7 +73,11 @@ func (a *App) BlobCreated(ctx context.Context, req *customhandler.InvokeRequest)
 		// name): record it so it is not silently lost.
 		log.Warn("blob created: blob rejected", "err", err)
 		body, _ := arr.Marshal()
-		if perr := a.publish(ctx, a.rejectionEvent(arr.MessageID(), body, err)); perr != nil {
+		ev := a.rejectionEvent(arr.MessageID(), body, err)
+		// The event names the blob: it is known here, unlike for an
+		// unparseable upstream message.
+		ev.File = &results.File{Container: container, Blob: blob, ETag: arr.ETag, Size: arr.Size}
+		if perr := a.publish(ctx, ev); perr != nil {
 			return nil, perr
 		}
 		a.putStatus(ctx, results.FileStatus{Container: container, Blob: blob, ETag: arr.ETag, State: results.StateRejected,

@@ -109,6 +109,9 @@ func TestBlobCreated(t *testing.T) {
 				if ev.Status != results.StatusRejected || ev.Rejection.Reason == "" {
 					t.Errorf("result = %+v", ev)
 				}
+				if ev.File == nil || ev.File.Container != "input" || ev.File.Blob == "" || ev.File.ETag == "" {
+					t.Errorf("rejection of a committed blob does not name it: file = %+v", ev.File)
+				}
 			}
 			if !tc.wantSent {
 				return
