@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,47 +123,127 @@ func TestHandlerKilledDuringSubmitTasks(t *testing.T) {
 	}
 }
 
+// restarts are the two ways a service goes down: stopped (SIGTERM, a
+// graceful shutdown) and killed (SIGKILL, a crash).
+var restarts = []struct {
+	name string
+	kill bool
+}{{"stopped", false}, {"killed", true}}
+
 // TestBatchEmulatorRestartedWhileTasksRun: the Batch emulator is stopped
-// and started again (same --data) while tasks are running.
+// and started again with the same --data while tasks run. (Only "stopped":
+// a killed emulator loses up to 200 ms of acknowledged changes, see
+// docs/fidelity/batchemu.md; the killed case waits for that fix.)
 func TestBatchEmulatorRestartedWhileTasksRun(t *testing.T) {
-	p := startPipeline(t, nil)
-	etags := p.uploadBatch("batch", 6)
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	for running := false; !running; {
+	for _, r := range restarts[:1] {
+		t.Run(r.name, func(t *testing.T) {
+			p := startPipeline(t, nil)
+			etags := p.uploadBatch("batch", 6)
+			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+			defer cancel()
+			p.waitRunningTask(ctx)
+			if err := p.stack.Restart(ctx, localstack.Batch, r.kill); err != nil {
+				t.Fatalf("restart the Batch emulator: %v", err)
+			}
+			p.checkExactlyOnce(etags)
+		})
+	}
+}
+
+// waitRunningTask waits until the job has a running task.
+func (p *pipeline) waitRunningTask(ctx context.Context) {
+	p.t.Helper()
+	for {
 		pager := p.batch.NewListTasksPager(p.ep.JobID, &batch.ListOptions{Filter: "state eq 'running'", Select: "id"})
 		if pager.More() {
 			if page, err := pager.NextPage(ctx); err == nil && len(page.Value) > 0 {
-				running = true
-				break
+				return
 			}
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatal("no task was ever running")
+			p.t.Fatal("no task was ever running")
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	if err := p.stack.Restart(ctx, localstack.Batch, false); err != nil {
-		t.Fatalf("restart the Batch emulator: %v", err)
-	}
-	p.checkExactlyOnce(etags)
 }
 
-// TestServiceBusRestartedWithData: the Service Bus emulator (with --data)
-// is stopped and started again while arrivals are queued and in flight.
+// TestServiceBusRestartedWithData: arrivals wait in the queue (SubmitTasks
+// switched off) while the Service Bus emulator is stopped (or killed) and
+// started again
+// with the same --data; they are all still there, and once SubmitTasks is
+// switched on every file ends with exactly one MP3 and one result event.
 func TestServiceBusRestartedWithData(t *testing.T) {
-	p := startPipeline(t, nil)
-	off := p.logSize(localstack.Functions)
-	etags := p.uploadBatch("sb", 6)
-	p.waitLog(localstack.Functions, "Executing 'Functions.BlobCreated'", off)
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	if err := p.stack.Restart(ctx, localstack.ServiceBus, false); err != nil {
-		t.Fatalf("restart the Service Bus emulator: %v", err)
+	for _, r := range restarts {
+		t.Run(r.name, func(t *testing.T) {
+			p := startPipeline(t, map[string]string{"AzureWebJobs.SubmitTasks.Disabled": "true"})
+			etags := p.uploadBatch("sb", 6)
+			p.waitQueueDepth(len(etags))
+			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+			defer cancel()
+			if err := p.stack.Restart(ctx, localstack.ServiceBus, r.kill); err != nil {
+				t.Fatalf("restart the Service Bus emulator: %v", err)
+			}
+			if got := p.queueDepth(); got != len(etags) {
+				t.Fatalf("after the restart the arrivals queue holds %d messages, want %d", got, len(etags))
+			}
+			if err := p.stack.UpdateSettings(map[string]string{"AzureWebJobs.SubmitTasks.Disabled": ""}); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.stack.Restart(ctx, localstack.Functions, false); err != nil {
+				t.Fatalf("restart the Functions host: %v", err)
+			}
+			p.checkExactlyOnce(etags)
+			if b, _ := os.ReadFile(filepath.Join(p.stack.Logs, "sbemu.log")); strings.Count(string(b), ": starting ") != 2 {
+				t.Errorf("sbemu log shows %d starts, want 2", strings.Count(string(b), ": starting "))
+			}
+		})
 	}
-	p.checkExactlyOnce(etags)
-	if b, _ := os.ReadFile(filepath.Join(p.stack.Logs, "sbemu.log")); strings.Count(string(b), "starting ") < 2 {
-		t.Errorf("sbemu log shows no restart")
+}
+
+// queueDepth reads the arrivals queue's active messages from the Service
+// Bus emulator's /entities.
+func (p *pipeline) queueDepth() int {
+	p.t.Helper()
+	req, err := http.NewRequestWithContext(p.ctx(), http.MethodGet, p.ep.ServiceBusHTTP+"/entities", nil)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatalf("GET /entities: %v", err)
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Entities []struct {
+			Name   string `json:"name"`
+			Active int    `json:"active"`
+		} `json:"entities"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		p.t.Fatalf("decode /entities: %v", err)
+	}
+	for _, e := range v.Entities {
+		if e.Name == p.ep.ArrivalsQueue {
+			return e.Active
+		}
+	}
+	p.t.Fatalf("no %s queue in /entities", p.ep.ArrivalsQueue)
+	return 0
+}
+
+func (p *pipeline) waitQueueDepth(n int) {
+	p.t.Helper()
+	ctx := p.ctx()
+	for {
+		got := p.queueDepth()
+		if got >= n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			p.t.Fatalf("arrivals queue holds %d messages, want %d", got, n)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }

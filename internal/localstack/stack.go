@@ -140,6 +140,9 @@ type Stack struct {
 	app   string // app layout directory
 	env   []string
 
+	settingsPath string
+	values       map[string]string // the written app settings; guarded by mu after Start
+
 	mu      sync.Mutex // guards azurite, stopped and lock; serialises Restart and Stop
 	azurite *azurite.Instance
 	stopped bool
@@ -332,6 +335,7 @@ func (s *Stack) startAll(ctx context.Context) error {
 	if err := writeSettings(settingsPath, values, s.ports.Functions); err != nil {
 		return err
 	}
+	s.settingsPath, s.values = settingsPath, values
 	s.procs[Functions] = &proc{name: Functions, bin: s.bins["funchost"], env: s.env, dir: s.Dir,
 		logPath: filepath.Join(s.Logs, "funchost.log"),
 		args: []string{"--app", s.app, "--settings", settingsPath, "--addr", addr(s.ports.Functions),
@@ -427,6 +431,25 @@ func (s *Stack) Restart(ctx context.Context, name string, kill bool) error {
 		return fmt.Errorf("restart: %w", err)
 	}
 	return s.startProc(ctx, name)
+}
+
+// UpdateSettings changes app settings in local.settings.json (an empty
+// value removes the setting). The Functions host reads the file when it
+// starts: Restart(ctx, Functions, false) applies the change.
+func (s *Stack) UpdateSettings(changes map[string]string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.values == nil {
+		return errors.New("update settings: the stack is not started")
+	}
+	for k, v := range changes {
+		if v == "" {
+			delete(s.values, k)
+		} else {
+			s.values[k] = v
+		}
+	}
+	return writeSettings(s.settingsPath, s.values, s.ports.Functions)
 }
 
 // HandlerPID returns the process id of the custom handler that the
