@@ -115,6 +115,33 @@ func waitBlob(ctx context.Context, blobs *azblob.Client, container, name string,
 	}
 }
 
+// waitAll polls a container listing until every name in want is there.
+func waitAll(ctx context.Context, blobs *azblob.Client, container string, want map[string]bool, poll time.Duration) error {
+	for {
+		have := 0
+		pager := blobs.NewListBlobsFlatPager(container, nil)
+		for pager.More() {
+			page, err := pager.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("list %s: %w", container, err)
+			}
+			for _, b := range page.Segment.BlobItems {
+				if want[*b.Name] {
+					have++
+				}
+			}
+		}
+		if have == len(want) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %d blobs in %s (have %d): %w", len(want), container, have, ctx.Err())
+		case <-time.After(poll):
+		}
+	}
+}
+
 // percentile returns the q-quantile (0..1) of ds by nearest rank.
 func percentile(ds []time.Duration, q float64) time.Duration {
 	if len(ds) == 0 {
