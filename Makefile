@@ -50,7 +50,7 @@ unit:
 
 ## bench: benchmarks whose results go into BENCHMARKS.md
 bench: bootstrap
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/... ./internal/batch/...
+	scripts/bench.sh
 
 ## dist: the deployable function app in dist/ (host.json, static linux/amd64 handler, one folder per function)
 dist:
