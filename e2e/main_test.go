@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 
 // Shared by every test, set up once in TestMain.
 var (
-	binDir   string // sbemu, batchemu, funchost, handler
+	binDir   string // sbemu, batchemu, funchost, handler, ffbatch
 	repoDir  string
 	mediaDir string // generated inputs, see samples
 )
@@ -46,6 +47,12 @@ func run(m *testing.M) int {
 	binDir = filepath.Join(tmp, "bin")
 	if err := localstack.Build(ctx, repoDir, binDir); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(binDir, "ffbatch"), "./cmd/ffbatch")
+	build.Dir = repoDir
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/ffbatch: %v: %s\n", err, out)
 		return 1
 	}
 	mediaDir = filepath.Join(tmp, "media")
