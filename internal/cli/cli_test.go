@@ -230,3 +230,20 @@ func TestSettingsFlag(t *testing.T) {
 		t.Errorf("A = %q, want b=c", s["A"])
 	}
 }
+
+func TestSummary(t *testing.T) {
+	var b bytes.Buffer
+	e := &env{stdout: &b}
+	s := sampleSnapshot()
+	failed := summary(e, s, map[string]int64{"a.mp4": 2048}, 3*time.Second)
+	// b failed, c still running, d succeeded without its MP3: 3 not succeeded.
+	if failed != 3 {
+		t.Errorf("summary counted %d files not succeeded, want 3", failed)
+	}
+	out := b.String()
+	for _, want := range []string{"FILE", "a.mp4", "succeeded", "2.0 KiB", "1.0 KiB", "a.mp3", "ffmpeg FailureExitCode exit 1", "1 of 4 succeeded in 3s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
