@@ -377,7 +377,9 @@ func (s *Stack) healthURL(name string) string {
 }
 
 // Done returns a channel that is closed when any component exits on its own.
-// Err then says which. Only meaningful while no Restart or Kill is running.
+// Err then says which. Only meaningful while no Restart is running. Each
+// call starts one goroutine per component that lives until that component
+// exits (Stop ends them all): call it once per Stack.
 func (s *Stack) Done() <-chan struct{} {
 	out := make(chan struct{})
 	go func() {
