@@ -31,7 +31,7 @@ func TestBadInputsAreRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(tg.close)
-	store, err := newStorage(tg.storageConnectionString)
+	store, err := newStorage(tg.storageConnectionString, tg.local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,15 +57,15 @@ func TestBadInputsAreRecorded(t *testing.T) {
 	if err := store.upload(ctx, inputContainer, "notes.mp4", text); err != nil {
 		t.Fatal(err)
 	}
-	outURL, err := store.containerWriteURL(outputContainer, time.Hour)
+	outURL, err := store.containerWriteURL(ctx, outputContainer, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	textURL, err := store.blobReadURL(inputContainer, "notes.mp4", time.Hour)
+	textURL, err := store.blobReadURL(ctx, inputContainer, "notes.mp4", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	missingURL, err := store.blobReadURL(inputContainer, "missing.mp4", time.Hour)
+	missingURL, err := store.blobReadURL(ctx, inputContainer, "missing.mp4", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

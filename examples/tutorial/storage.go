@@ -2,58 +2,42 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
+
+	"github.com/ffbatch/ffbatch/internal/blobaccess"
 )
 
 // storage is the blob side of the tutorial: containers, uploads, SAS URLs.
+// SAS URLs come from internal/blobaccess, the same signer the function app
+// uses: read-only for one blob, create/write-only for the output container.
 type storage struct {
-	client   *azblob.Client
-	cred     *azblob.SharedKeyCredential
-	endpoint string // account blob endpoint without a trailing slash
+	client *azblob.Client
+	signer *blobaccess.Signer
 }
 
-func newStorage(connectionString string) (*storage, error) {
-	fields := map[string]string{}
-	for _, part := range strings.Split(connectionString, ";") {
-		k, v, ok := strings.Cut(part, "=")
-		if ok {
-			fields[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
-		}
+func newStorage(connectionString string, allowHTTP bool) (*storage, error) {
+	acct, err := blobaccess.ParseConnectionString(connectionString)
+	if err != nil {
+		return nil, err
 	}
-	name, key := fields["accountname"], fields["accountkey"]
-	if name == "" || key == "" {
-		return nil, errors.New("storage connection string: AccountName and AccountKey are required (the tutorial signs SAS URLs with the account key)")
-	}
-	endpoint := fields["blobendpoint"]
-	if endpoint == "" {
-		proto := fields["defaultendpointsprotocol"]
-		if proto == "" {
-			proto = "https"
-		}
-		suffix := fields["endpointsuffix"]
-		if suffix == "" {
-			suffix = "core.windows.net"
-		}
-		endpoint = fmt.Sprintf("%s://%s.blob.%s", proto, name, suffix)
-	}
-	cred, err := azblob.NewSharedKeyCredential(name, key)
+	cred, err := azblob.NewSharedKeyCredential(acct.Name, acct.Key)
 	if err != nil {
 		return nil, fmt.Errorf("storage credential: %w", err)
+	}
+	signer, err := blobaccess.NewAccountKeySigner(acct.BlobURL, cred, &blobaccess.Options{AllowHTTP: allowHTTP})
+	if err != nil {
+		return nil, fmt.Errorf("storage signer: %w", err)
 	}
 	client, err := azblob.NewClientFromConnectionString(connectionString, nil)
 	if err != nil {
 		return nil, fmt.Errorf("storage client: %w", err)
 	}
-	return &storage{client: client, cred: cred, endpoint: strings.TrimSuffix(endpoint, "/")}, nil
+	return &storage{client: client, signer: signer}, nil
 }
 
 func (s *storage) ensureContainer(ctx context.Context, name string) error {
@@ -99,38 +83,11 @@ func (s *storage) download(ctx context.Context, container, blobName, path string
 
 // blobReadURL is a read-only SAS URL for one blob (the sample attaches a
 // container read SAS to the blob URL; a blob-scoped SAS grants less).
-func (s *storage) blobReadURL(container, blobName string, expiry time.Duration) (string, error) {
-	qp, err := sas.BlobSignatureValues{
-		Protocol:      sas.ProtocolHTTPSandHTTP,
-		ExpiryTime:    time.Now().UTC().Add(expiry),
-		Permissions:   (&sas.BlobPermissions{Read: true}).String(),
-		ContainerName: container,
-		BlobName:      blobName,
-	}.SignWithSharedKey(s.cred)
-	if err != nil {
-		return "", fmt.Errorf("sign read SAS for %s/%s: %w", container, blobName, err)
-	}
-	return s.endpoint + "/" + container + "/" + escapeBlobName(blobName) + "?" + qp.Encode(), nil
+func (s *storage) blobReadURL(ctx context.Context, container, blobName string, expiry time.Duration) (string, error) {
+	return s.signer.ReadBlobURL(ctx, container, blobName, expiry)
 }
 
 // containerWriteURL is a create/write-only SAS URL for the output container.
-func (s *storage) containerWriteURL(container string, expiry time.Duration) (string, error) {
-	qp, err := sas.BlobSignatureValues{
-		Protocol:      sas.ProtocolHTTPSandHTTP,
-		ExpiryTime:    time.Now().UTC().Add(expiry),
-		Permissions:   (&sas.ContainerPermissions{Create: true, Write: true}).String(),
-		ContainerName: container,
-	}.SignWithSharedKey(s.cred)
-	if err != nil {
-		return "", fmt.Errorf("sign write SAS for %s: %w", container, err)
-	}
-	return s.endpoint + "/" + container + "?" + qp.Encode(), nil
-}
-
-func escapeBlobName(name string) string {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return strings.Join(parts, "/")
+func (s *storage) containerWriteURL(ctx context.Context, container string, expiry time.Duration) (string, error) {
+	return s.signer.WriteContainerURL(ctx, container, expiry)
 }

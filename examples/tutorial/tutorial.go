@@ -93,7 +93,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logger *slog.Logger) (*
 	}
 	defer targets.close()
 
-	store, err := newStorage(targets.storageConnectionString)
+	store, err := newStorage(targets.storageConnectionString, targets.local)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logger *slog.Logger) (*
 	}
 	var tasks []batch.TaskAddParameter
 	results := make([]FileResult, len(inputs))
-	outputURL, err := store.containerWriteURL(outputContainer, sasLifetime)
+	outputURL, err := store.containerWriteURL(ctx, outputContainer, sasLifetime)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logger *slog.Logger) (*
 		if err := store.upload(ctx, inputContainer, name, path); err != nil {
 			return nil, err
 		}
-		inputURL, err := store.blobReadURL(inputContainer, name, sasLifetime)
+		inputURL, err := store.blobReadURL(ctx, inputContainer, name, sasLifetime)
 		if err != nil {
 			return nil, err
 		}
