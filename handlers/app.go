@@ -98,6 +98,7 @@ type statusStore interface {
 	Claim(ctx context.Context, st results.FileStatus) (*results.FileStatus, error)
 	Get(ctx context.Context, container, blob string) (*results.FileStatus, error)
 	Summarize(ctx context.Context, limit int) (results.Summary, error)
+	InFlight(ctx context.Context, before time.Time, limit int, marker string) ([]results.FileStatus, string, error)
 }
 
 var _ statusStore = (*results.StatusStore)(nil)
@@ -130,6 +131,8 @@ type App struct {
 	opts Options
 	out  containerOnce
 	sq   *statusQueue
+	// orphans paces SweepPools' scans for lost tasks.
+	orphans orphanScan
 }
 
 // New returns the app. All Deps must be set. It starts the background

@@ -58,15 +58,30 @@ func (a *App) logRepeat(log *slog.Logger, fn string, arr arrival.Arrival, holder
 // redelivered rather than risking a second MP3 for identical content.
 func (a *App) claimAll(ctx context.Context, tasks []planned) (keep []planned, claimed []bool, skipped int, err error) {
 	holders := make([]*results.FileStatus, len(tasks))
-	err = forEach(len(tasks), statusWorkers, func(i int) error {
-		t := tasks[i]
-		c := fileContent(t.file)
-		if c == nil {
-			return nil
+	// Claims for the same file run in batch order, so of two identical
+	// versions in one batch the first is the one transcoded; different
+	// files are claimed concurrently.
+	byFile := map[string][]int{}
+	var files []string
+	for i, t := range tasks {
+		if fileContent(t.file) == nil {
+			continue
 		}
-		h, err := a.d.Status.Claim(ctx, submittedStatus(t))
-		holders[i] = h
-		return err
+		k := arrival.FileKey(t.file.Container, t.file.Blob)
+		if _, ok := byFile[k]; !ok {
+			files = append(files, k)
+		}
+		byFile[k] = append(byFile[k], i)
+	}
+	err = forEach(len(files), statusWorkers, func(g int) error {
+		for _, i := range byFile[files[g]] {
+			h, err := a.d.Status.Claim(ctx, submittedStatus(tasks[i]))
+			if err != nil {
+				return err
+			}
+			holders[i] = h
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, nil, 0, err
@@ -85,7 +100,9 @@ func (a *App) claimAll(ctx context.Context, tasks []planned) (keep []planned, cl
 
 // submittedStatus is the status document of a task about to be added.
 func submittedStatus(t planned) results.FileStatus {
+	arr := t.arr
+	arr.Resubmit = t.file.Resubmit
 	return results.FileStatus{Container: t.file.Container, Blob: t.file.Blob, ETag: t.file.ETag,
 		State: results.StateSubmitted, TaskID: t.task.ID, Preset: t.file.Preset, Resubmits: t.file.Resubmit,
-		Content: fileContent(t.file), SubmittedAt: t.file.SubmittedAt}
+		Content: fileContent(t.file), SubmittedAt: t.file.SubmittedAt, Arrival: &arr}
 }

@@ -46,6 +46,9 @@ type fakeBatch struct {
 	// onTerminate runs inside TerminateJob (with mu held) before the job
 	// completes, to simulate a SubmitTasks racing the idle sweep.
 	onTerminate func()
+	// onGetTask runs inside GetTask (with mu held) before it answers, to
+	// simulate another function acting meanwhile.
+	onGetTask func(id string)
 }
 
 func newFakeBatch() *fakeBatch {
@@ -251,11 +254,17 @@ func (f *fakeBatch) AddTasks(_ context.Context, jobID string, tasks []batch.Task
 	return res, nil
 }
 
-func (f *fakeBatch) GetTask(_ context.Context, _, id string, _ *batch.GetOptions) (*batch.Task, error) {
+func (f *fakeBatch) GetTask(_ context.Context, jobID, id string, _ *batch.GetOptions) (*batch.Task, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("GetTask"); err != nil {
 		return nil, err
+	}
+	if f.onGetTask != nil {
+		f.onGetTask(id)
+	}
+	if _, ok := f.jobs[jobID]; !ok {
+		return nil, batchErr(404, batch.CodeJobNotFound)
 	}
 	t, ok := f.tasks[strings.ToLower(id)]
 	if !ok {
@@ -440,8 +449,53 @@ func (b *fakeBlobs) DownloadStream(_ context.Context, c, name string, _ *azblob.
 type fakeStatus struct {
 	mu            sync.Mutex
 	docs          map[string]results.FileStatus
+	modified      map[string]time.Time // last write per document, by now
+	now           func() time.Time     // nil: writes are dated zero
 	err           error
+	listErr       error
 	claimsRefused int
+}
+
+// touch records a write of key; mu must be held.
+func (s *fakeStatus) touch(key string) {
+	if s.modified == nil {
+		s.modified = map[string]time.Time{}
+	}
+	var t time.Time
+	if s.now != nil {
+		t = s.now()
+	}
+	s.modified[key] = t
+}
+
+// InFlight lists submitted and running documents written before before,
+// in key order, limit at a time; the marker is the last key returned. It
+// fails with listErr (err fails only writes).
+func (s *fakeStatus) InFlight(_ context.Context, before time.Time, limit int, marker string) ([]results.FileStatus, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listErr != nil {
+		return nil, "", s.listErr
+	}
+	keys := make([]string, 0, len(s.docs))
+	for k := range s.docs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []results.FileStatus
+	for _, k := range keys {
+		if k <= marker {
+			continue
+		}
+		if d := s.docs[k]; d.State.InFlight() && s.modified[k].Before(before) {
+			if len(out) == limit {
+				return out, marker, nil
+			}
+			out = append(out, d)
+			marker = k
+		}
+	}
+	return out, "", nil
 }
 
 func (s *fakeStatus) Put(_ context.Context, st results.FileStatus) (bool, error) {
@@ -454,6 +508,7 @@ func (s *fakeStatus) Put(_ context.Context, st results.FileStatus) (bool, error)
 		s.docs = map[string]results.FileStatus{}
 	}
 	s.docs[st.Container+"/"+st.Blob] = st
+	s.touch(st.Container + "/" + st.Blob)
 	return true, nil
 }
 
@@ -475,6 +530,7 @@ func (s *fakeStatus) Claim(_ context.Context, u results.FileStatus) (*results.Fi
 		return &cur, nil
 	}
 	s.docs[key] = u
+	s.touch(key)
 	return nil, nil
 }
 
@@ -519,6 +575,7 @@ func testConfig() *config.Config {
 		ImagePublisher: "Canonical", ImageOffer: "ubuntu-24_04-lts", ImageSKU: "server", ImageVersion: "latest", NodeAgentSKU: "batch.node.ubuntu 24.04",
 		PoolIdleTimeout: 15 * time.Minute, DefaultPreset: "mp3-192k-cbr", MaxTaskRetries: 2, MaxResubmits: 2,
 		ResubmitBackoff: time.Minute, MinWallClock: 10 * time.Minute, WallClockPerGiB: 20 * time.Minute,
+		OrphanGrace: 15 * time.Minute,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -131,9 +132,22 @@ func (c *containerOnce) ensure(ctx context.Context, blobs blobAPI, name string) 
 // putStatus records a status change; a failure is logged, not returned:
 // the status store is an observability aid and must not block transcodes.
 func (a *App) putStatus(ctx context.Context, st results.FileStatus) {
+	_ = a.putStatusErr(ctx, st)
+}
+
+// errStatusNotRecorded marks a status write that failed after the message
+// it records was sent.
+var errStatusNotRecorded = errors.New("status not recorded")
+
+// putStatusErr is putStatus that also returns the failure, wrapping
+// errStatusNotRecorded, for callers that must not go on without the
+// record (SweepPools keeps a task until its outcome is recorded).
+func (a *App) putStatusErr(ctx context.Context, st results.FileStatus) error {
 	if _, err := a.d.Status.Put(ctx, st); err != nil {
 		a.log.Warn("status update failed", "container", st.Container, "blob", st.Blob, "state", st.State, "err", err)
+		return fmt.Errorf("%w: %w", errStatusNotRecorded, err)
 	}
+	return nil
 }
 
 // statusWorkers bounds concurrent status writes (each is a read and a

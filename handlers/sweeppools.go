@@ -52,6 +52,13 @@ func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) 
 		return nil, err
 	}
 	resp.Logf("sweep: %d succeeded, %d failed, %d resubmitted, %d skipped", st.succeeded, st.failed, st.resubmitted, st.skipped)
+	lost, err := a.sweepOrphans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if lost.checked > 0 {
+		resp.Logf("lost tasks: %d in-flight files checked, %d resubmitted, %d failed", lost.checked, lost.resubmitted, lost.failed)
+	}
 	msg, err := a.sweepIdle(ctx)
 	if err != nil {
 		return nil, err
@@ -117,20 +124,28 @@ func (a *App) settle(ctx context.Context, t *batch.Task) (results.Outcome, error
 	log := a.log.With("task_id", t.ID, "container", f.Container, "blob", f.Blob)
 	switch {
 	case c.Outcome == results.OutcomeSuccess:
-		if err := a.reportSuccess(ctx, t, f); err != nil {
-			return "", err
-		}
+		err = a.reportSuccess(ctx, t, f)
 	case c.Outcome == results.OutcomeTransient && f.Resubmit < a.cfg.MaxResubmits:
-		if err := a.resubmit(ctx, f); err != nil {
-			return "", err
+		err = a.resubmit(ctx, f)
+		if err == nil || errors.Is(err, errStatusNotRecorded) {
+			log.Info("sweep: resubmitted after transient failure", "code", c.Code, "resubmit", f.Resubmit+1)
 		}
-		log.Info("sweep: resubmitted after transient failure", "code", c.Code, "resubmit", f.Resubmit+1)
 	default:
-		if err := a.reportFailure(ctx, t, f, c); err != nil {
-			return "", err
+		err = a.reportFailure(ctx, t, f, c)
+		if err == nil || errors.Is(err, errStatusNotRecorded) {
+			log.Info("sweep: file failed", "code", c.Code, "category", c.Category)
 		}
-		log.Info("sweep: file failed", "code", c.Code, "category", c.Category)
 		c.Outcome = results.OutcomePermanent
+	}
+	if errors.Is(err, errStatusNotRecorded) {
+		// Deleting the task now would leave a submitted document without
+		// a task, which the lost-task sweep would resubmit. Keep it; the
+		// next sweep reports it again under the same ids.
+		log.Warn("sweep: status not recorded; task kept for the next sweep", "err", err)
+		return c.Outcome, nil
+	}
+	if err != nil {
+		return "", err
 	}
 	if err := a.d.Batch.DeleteTask(ctx, a.cfg.JobID, t.ID); err != nil && !batch.HasCode(err, batch.CodeTaskNotFound) {
 		return "", fmt.Errorf("delete task %s: %w", t.ID, err)
@@ -145,6 +160,8 @@ func execTimes(t *batch.Task) (started, finished time.Time, retries, requeues in
 	return time.Time{}, t.StateTransitionTime, 0, 0
 }
 
+// reportSuccess publishes the success and records it; a failed record is
+// an errStatusNotRecorded.
 func (a *App) reportSuccess(ctx context.Context, t *batch.Task, f plan.File) error {
 	started, finished, retries, requeues := execTimes(t)
 	out := a.outputRef(f.Output)
@@ -157,12 +174,13 @@ func (a *App) reportSuccess(ctx context.Context, t *batch.Task, f plan.File) err
 	if err := a.publish(ctx, ev); err != nil {
 		return err
 	}
-	a.putStatus(ctx, results.FileStatus{Container: f.Container, Blob: f.Blob, ETag: f.ETag, State: results.StateSucceeded,
+	return a.putStatusErr(ctx, results.FileStatus{Container: f.Container, Blob: f.Blob, ETag: f.ETag, State: results.StateSucceeded,
 		TaskID: t.ID, Preset: f.Preset, Resubmits: f.Resubmit, Output: out, Content: fileContent(f),
 		SubmittedAt: f.SubmittedAt, StartedAt: started, FinishedAt: finished})
-	return nil
 }
 
+// reportFailure publishes the failure and records it; a failed record is
+// an errStatusNotRecorded.
 func (a *App) reportFailure(ctx context.Context, t *batch.Task, f plan.File, c results.Classification) error {
 	started, finished, retries, requeues := execTimes(t)
 	fail := &results.Failure{
@@ -179,15 +197,16 @@ func (a *App) reportFailure(ctx context.Context, t *batch.Task, f plan.File, c r
 	if err := a.publish(ctx, ev); err != nil {
 		return err
 	}
-	a.putStatus(ctx, results.FileStatus{Container: f.Container, Blob: f.Blob, ETag: f.ETag, State: results.StateFailed,
+	return a.putStatusErr(ctx, results.FileStatus{Container: f.Container, Blob: f.Blob, ETag: f.ETag, State: results.StateFailed,
 		TaskID: t.ID, Preset: f.Preset, Resubmits: f.Resubmit, Failure: fail, Content: fileContent(f),
 		SubmittedAt: f.SubmittedAt, StartedAt: started, FinishedAt: finished})
-	return nil
 }
 
 // resubmit schedules the file's arrival again after a backoff. The new
 // message id (…-r<n>) escapes duplicate detection; its task id differs
 // from the completed one's, so it never collides with it.
+// A failed status write after the message was scheduled is an
+// errStatusNotRecorded.
 func (a *App) resubmit(ctx context.Context, f plan.File) error {
 	arr := arrival.Arrival{Container: f.Container, Blob: f.Blob, ETag: f.ETag, Size: f.Size, Preset: f.Preset,
 		Output: f.Output, Correlation: f.Correlation, Resubmit: f.Resubmit + 1, ContentMD5: f.ContentMD5}
@@ -199,9 +218,8 @@ func (a *App) resubmit(ctx context.Context, f plan.File) error {
 	if _, err := a.d.Arrivals.ScheduleMessages(ctx, []*azservicebus.Message{msg}, at, nil); err != nil {
 		return fmt.Errorf("schedule resubmission of %s/%s: %w", f.Container, f.Blob, err)
 	}
-	a.putStatus(ctx, results.FileStatus{Container: f.Container, Blob: f.Blob, ETag: f.ETag, State: results.StateQueued,
+	return a.putStatusErr(ctx, results.FileStatus{Container: f.Container, Blob: f.Blob, ETag: f.ETag, State: results.StateQueued,
 		Preset: f.Preset, Resubmits: arr.Resubmit, Content: fileContent(f), QueuedAt: a.now().UTC()})
-	return nil
 }
 
 // stderrExcerpt reads the end of the task's uploaded stderr.txt; "" if it
@@ -246,6 +264,13 @@ func (a *App) sweepIdle(ctx context.Context) (string, error) {
 	}
 	tc := counts.TaskCounts
 	pending := int(tc.Active + tc.Running)
+	if pending > 0 {
+		// Tasks wait for a pool that someone deleted (the job keeps only
+		// its id): create it again, or they would wait forever.
+		if _, err := a.ensurePool(ctx); err != nil {
+			a.log.Warn("sweep: pool for pending tasks not available", "pool_id", a.cfg.PoolID, "err", err)
+		}
+	}
 	a.sizeManagedPool(ctx, pending)
 	since, marked := idleSince(job)
 	if pending+int(tc.Completed) > 0 {

@@ -93,6 +93,9 @@ type Config struct {
 	MaxTaskRetries  int
 	MaxResubmits    int
 	ResubmitBackoff time.Duration
+	// OrphanGrace is how long a file may stay submitted without its task
+	// existing in the job before SweepPools treats the task as lost.
+	OrphanGrace     time.Duration
 	MinWallClock    time.Duration
 	WallClockPerGiB time.Duration
 
@@ -149,6 +152,7 @@ type env struct {
 	MaxTaskRetries  intField      `envconfig:"FFBATCH_MAX_TASK_RETRIES" default:"2"`
 	MaxResubmits    intField      `envconfig:"FFBATCH_MAX_RESUBMITS" default:"3"`
 	ResubmitBackoff durationField `envconfig:"FFBATCH_RESUBMIT_BACKOFF" default:"1m"`
+	OrphanGrace     durationField `envconfig:"FFBATCH_ORPHAN_GRACE" default:"15m"`
 	MinWallClock    durationField `envconfig:"FFBATCH_TASK_MIN_WALL_CLOCK" default:"10m"`
 	WallClockPerGiB durationField `envconfig:"FFBATCH_TASK_WALL_CLOCK_PER_GIB" default:"20m"`
 
@@ -264,6 +268,7 @@ func (e *env) build() (*Config, error) {
 		{"FFBATCH_AUTOSCALE_INTERVAL", &e.AutoscaleInterval, &c.AutoscaleInterval, 5 * time.Minute, 168 * time.Hour},
 		{"FFBATCH_POOL_IDLE_TIMEOUT", &e.PoolIdleTimeout, &c.PoolIdleTimeout, 0, 30 * 24 * time.Hour},
 		{"FFBATCH_RESUBMIT_BACKOFF", &e.ResubmitBackoff, &c.ResubmitBackoff, time.Second, 24 * time.Hour},
+		{"FFBATCH_ORPHAN_GRACE", &e.OrphanGrace, &c.OrphanGrace, time.Second, 7 * 24 * time.Hour},
 		{"FFBATCH_TASK_MIN_WALL_CLOCK", &e.MinWallClock, &c.MinWallClock, time.Minute, 7 * 24 * time.Hour},
 		{"FFBATCH_TASK_WALL_CLOCK_PER_GIB", &e.WallClockPerGiB, &c.WallClockPerGiB, 0, 24 * time.Hour},
 	}

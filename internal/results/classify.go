@@ -32,6 +32,7 @@ const (
 	CategoryService  Category = "service"  // Batch servererror
 	CategoryTask     Category = "task"     // task definition refused (a planning bug)
 	CategoryRejected Category = "rejected" // invalid arrival message
+	CategoryLost     Category = "lost"     // task vanished from Batch without a completion
 )
 
 // Classification is the result of Classify.

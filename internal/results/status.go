@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
@@ -63,6 +64,10 @@ type FileStatus struct {
 	// Content is what this version asks to produce when its arrival
 	// carried a content MD5; nil otherwise.
 	Content *Content `json:"content,omitempty"`
+	// Arrival is the arrival the current attempt was submitted for, so
+	// SweepPools can resubmit the file if its task is lost. Documents
+	// written before it was recorded lack it.
+	Arrival *arrival.Arrival `json:"arrival,omitempty"`
 
 	QueuedAt    time.Time `json:"queuedAt,omitzero"`
 	SubmittedAt time.Time `json:"submittedAt,omitzero"`
@@ -146,7 +151,14 @@ func (u *FileStatus) merge(cur *FileStatus) {
 	if u.Content == nil {
 		u.Content = cur.Content
 	}
+	if u.Arrival == nil {
+		u.Arrival = cur.Arrival
+	}
 }
+
+// InFlight reports whether s is a state in which a Batch task should
+// exist for the file.
+func (s State) InFlight() bool { return s == StateSubmitted || s == StateRunning }
 
 // ErrNotFound is returned by Get for a file without a status document.
 var ErrNotFound = errors.New("no status for this file")
@@ -157,6 +169,8 @@ var ErrNotFound = errors.New("no status for this file")
 type StatusStore struct {
 	c   *container.Client
 	now func() time.Time
+	// pageSize is InFlight's listing page size (tests make it small).
+	pageSize int32
 }
 
 // NewStatusStore returns a store over the container client c; now is the
@@ -165,7 +179,7 @@ func NewStatusStore(c *container.Client, now func() time.Time) *StatusStore {
 	if now == nil {
 		now = time.Now
 	}
-	return &StatusStore{c: c, now: now}
+	return &StatusStore{c: c, now: now, pageSize: inFlightPage}
 }
 
 // stateMetadata is the blob metadata key holding the state, so Summary can
@@ -313,16 +327,69 @@ func (s *StatusStore) Summarize(ctx context.Context, limit int) (Summary, error)
 				return sum, nil
 			}
 			sum.Total++
-			state := StateQueued
-			for k, v := range item.Metadata {
-				if (k == stateMetadata || k == "State") && v != nil {
-					state = State(*v)
-				}
-			}
-			sum.Counts[state]++
+			sum.Counts[itemState(item.Metadata)]++
 		}
 	}
 	return sum, nil
+}
+
+// inFlightPage is the listing page size of InFlight.
+const inFlightPage = 1000
+
+// InFlight returns the status documents whose state is submitted or
+// running and that were last written before before, starting at marker
+// ("" for the beginning). It stops at the end of the first listing page
+// (of 1,000 documents) at which it holds at least limit documents, and
+// returns the marker to continue from ("" when the listing is complete),
+// so a caller can cover a large store over several calls. The listing
+// carries each document's state in its metadata and its last write time,
+// so only candidates are read: the cost is one List Blobs request per
+// 1,000 documents listed plus one read per candidate. Documents whose
+// state changed between the listing and the read are left out.
+func (s *StatusStore) InFlight(ctx context.Context, before time.Time, limit int, marker string) ([]FileStatus, string, error) {
+	var out []FileStatus
+	opts := &container.ListBlobsFlatOptions{Include: container.ListBlobsInclude{Metadata: true}, MaxResults: to.Ptr(s.pageSize)}
+	if marker != "" {
+		opts.Marker = &marker
+	}
+	pager := s.c.NewListBlobsFlatPager(opts)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if bloberror.HasCode(err, bloberror.ContainerNotFound) {
+			return out, "", nil
+		}
+		if err != nil {
+			return out, "", fmt.Errorf("list in-flight status: %w", err)
+		}
+		for _, item := range page.Segment.BlobItems {
+			if item.Name == nil || item.Properties == nil || item.Properties.LastModified == nil ||
+				!item.Properties.LastModified.Before(before) || !itemState(item.Metadata).InFlight() {
+				continue
+			}
+			st, _, err := s.read(ctx, *item.Name)
+			if err != nil {
+				return out, "", fmt.Errorf("list in-flight status: read %s: %w", *item.Name, err)
+			}
+			if st != nil && st.State.InFlight() {
+				out = append(out, *st)
+			}
+		}
+		if len(out) >= limit && page.NextMarker != nil && *page.NextMarker != "" {
+			return out, *page.NextMarker, nil
+		}
+	}
+	return out, "", nil
+}
+
+// itemState is the state recorded in a listed document's metadata (queued
+// when absent). Some servers return metadata keys capitalised.
+func itemState(md map[string]*string) State {
+	for k, v := range md {
+		if (k == stateMetadata || k == "State") && v != nil {
+			return State(*v)
+		}
+	}
+	return StateQueued
 }
 
 type nopCloser struct{ *bytes.Reader }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
+	"github.com/ffbatch/ffbatch/internal/arrival"
 	"github.com/ffbatch/ffbatch/internal/azurite/azuritetest"
 )
 
@@ -263,5 +265,72 @@ func TestClaimRace(t *testing.T) {
 	got, err := s.Get(ctx, "input", "race.mp4")
 	if err != nil || got.ETag != winners[0] {
 		t.Errorf("stored document %+v, %v; want the winner %s", got, err, winners[0])
+	}
+}
+
+func TestStatusStoreInFlight(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	if got, next, err := s.InFlight(ctx, time.Now().Add(time.Hour), 10, ""); err != nil || len(got) != 0 || next != "" {
+		t.Fatalf("InFlight on a store without container = %v, %q, %v; want none", got, next, err)
+	}
+	arr := &arrival.Arrival{Container: "input", Blob: "b.mp4", ETag: "0x1", Size: 5}
+	docs := []FileStatus{
+		{Container: "input", Blob: "a.mp4", ETag: "0x1", State: StateQueued},
+		{Container: "input", Blob: "b.mp4", ETag: "0x1", State: StateSubmitted, TaskID: "t-b", Arrival: arr},
+		{Container: "input", Blob: "c.mp4", ETag: "0x1", State: StateRunning, TaskID: "t-c"},
+		{Container: "input", Blob: "d.mp4", ETag: "0x1", State: StateSucceeded, TaskID: "t-d"},
+		{Container: "input", Blob: "e.mp4", ETag: "0x1", State: StateFailed, TaskID: "t-e"},
+		{Container: "input", Blob: "f.mp4", ETag: "0x1", State: StateSubmitted, TaskID: "t-f"},
+		{Container: "input", Blob: "g.mp4", ETag: "0x1", State: StateSubmitted, TaskID: "t-g"},
+	}
+	for _, d := range docs {
+		if _, err := s.Put(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name     string
+		before   time.Time
+		limit    int
+		pageSize int32
+		want     []string // task ids over all calls, sorted
+		calls    int      // calls until the marker comes back empty
+	}{
+		{"all old enough", time.Now().Add(time.Hour), 10, 1000, []string{"t-b", "t-c", "t-f", "t-g"}, 1},
+		{"limit within one page", time.Now().Add(time.Hour), 1, 1000, []string{"t-b", "t-c", "t-f", "t-g"}, 1},
+		{"limit over small pages", time.Now().Add(time.Hour), 1, 2, []string{"t-b", "t-c", "t-f", "t-g"}, 0},
+		{"too recent", time.Now().Add(-time.Hour), 10, 2, []string{}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s.pageSize = tc.pageSize
+			ids := []string{}
+			marker, calls := "", 0
+			for {
+				got, next, err := s.InFlight(ctx, tc.before, tc.limit, marker)
+				if err != nil {
+					t.Fatal(err)
+				}
+				calls++
+				for _, g := range got {
+					ids = append(ids, g.TaskID)
+					if g.TaskID == "t-b" && (g.Arrival == nil || *g.Arrival != *arr) {
+						t.Errorf("arrival of b = %+v, want %+v", g.Arrival, arr)
+					}
+				}
+				if next == "" || calls > 10 {
+					break
+				}
+				marker = next
+			}
+			sort.Strings(ids)
+			if fmt.Sprint(ids) != fmt.Sprint(tc.want) {
+				t.Errorf("InFlight = %v, want %v", ids, tc.want)
+			}
+			if tc.calls > 0 && calls != tc.calls || tc.calls == 0 && calls < 2 {
+				t.Errorf("took %d calls, want %d (0: several)", calls, tc.calls)
+			}
+		})
 	}
 }

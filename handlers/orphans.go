@@ -1,0 +1,197 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/plan"
+	"github.com/ffbatch/ffbatch/internal/results"
+)
+
+// maxOrphanChecks bounds (to about this plus one listing page) the
+// in-flight files one sweep checks against Batch, one GetTask each; the
+// next sweep continues the listing where this one stopped.
+const maxOrphanChecks = 1000
+
+// orphanScan remembers when this process last started a pass over the
+// status store looking for lost tasks, and where an unfinished pass
+// continues. mu guards last and marker.
+type orphanScan struct {
+	mu     sync.Mutex
+	last   time.Time
+	marker string
+}
+
+// start reports whether a scan should run at now and the listing marker
+// it starts from. An unfinished pass continues at every sweep; a new pass
+// starts at most once per half grace period: a file cannot be recovered
+// before its grace period ends anyway, so more frequent passes would only
+// repeat the listing.
+func (o *orphanScan) start(now time.Time, grace time.Duration) (string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.marker != "" {
+		return o.marker, true
+	}
+	if !o.last.IsZero() && now.Sub(o.last) < grace/2 && !now.Before(o.last) {
+		return "", false
+	}
+	o.last = now
+	return "", true
+}
+
+// done records where the next scan continues ("" when the pass is over).
+func (o *orphanScan) done(next string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.marker = next
+}
+
+type orphanStats struct{ checked, resubmitted, failed int }
+
+// sweepOrphans recovers files whose Batch task vanished without a
+// completion the sweep could report: the task or the whole job was
+// deleted, or the service lost it. A file is an orphan when its status
+// document has been submitted (or running) for longer than
+// FFBATCH_ORPHAN_GRACE and Batch answers TaskNotFound or JobNotFound for
+// its task id. An orphan is resubmitted through the usual path (a
+// scheduled arrival with the next resubmission number, so a new task id)
+// until FFBATCH_MAX_RESUBMITS, then reported failed with category "lost".
+//
+// Safety with concurrent sweeps and SubmitTasks:
+//   - the grace period is longer than the function timeout, so a
+//     SubmitTasks that claimed a file but has not added its task yet has
+//     either added it (GetTask finds it) or failed and been redelivered
+//     (its next attempt rewrites the document and restarts the grace);
+//   - SweepPools deletes a completed task only after its terminal status
+//     was written, and the document is read again after GetTask answers
+//     "not found", so a task settled by a concurrent sweep is never taken
+//     for an orphan;
+//   - two sweeps recovering the same orphan schedule the same message id
+//     (dropped by duplicate detection) for the same task id (AddTasks is
+//     idempotent), or publish the same result id.
+func (a *App) sweepOrphans(ctx context.Context) (orphanStats, error) {
+	var st orphanStats
+	now := a.now()
+	marker, ok := a.orphans.start(now, a.cfg.OrphanGrace)
+	if !ok {
+		return st, nil
+	}
+	cands, next, err := a.d.Status.InFlight(ctx, now.Add(-a.cfg.OrphanGrace), maxOrphanChecks, marker)
+	if err != nil {
+		return st, fmt.Errorf("sweep orphans: %w", err)
+	}
+	a.orphans.done(next)
+	var mu sync.Mutex // guards st
+	err = forEach(len(cands), sweepWorkers, func(i int) error {
+		outcome, err := a.checkOrphan(ctx, &cands[i])
+		mu.Lock()
+		defer mu.Unlock()
+		st.checked++
+		switch outcome {
+		case results.OutcomeTransient:
+			st.resubmitted++
+		case results.OutcomePermanent:
+			st.failed++
+		}
+		return err
+	})
+	return st, err
+}
+
+// checkOrphan recovers one candidate if its task is gone. It returns the
+// outcome acted on ("" when the task exists or the document moved on).
+func (a *App) checkOrphan(ctx context.Context, cand *results.FileStatus) (results.Outcome, error) {
+	if cand.TaskID == "" {
+		return "", nil
+	}
+	_, err := a.d.Batch.GetTask(ctx, a.cfg.JobID, cand.TaskID, &batch.GetOptions{Select: "id,state"})
+	var code string
+	switch {
+	case err == nil:
+		return "", nil // alive: the completed-task sweep will report it
+	case batch.HasCode(err, batch.CodeTaskNotFound):
+		code = batch.CodeTaskNotFound
+	case batch.HasCode(err, batch.CodeJobNotFound):
+		code = batch.CodeJobNotFound
+	default:
+		return "", fmt.Errorf("sweep orphans: get task %s: %w", cand.TaskID, err)
+	}
+	// Read again: a concurrent sweep may have reported the task and
+	// deleted it since the listing.
+	cur, err := a.d.Status.Get(ctx, cand.Container, cand.Blob)
+	if errors.Is(err, results.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sweep orphans: %w", err)
+	}
+	if !cur.State.InFlight() || cur.TaskID != cand.TaskID || cur.Resubmits != cand.Resubmits || !cur.UpdatedAt.Equal(cand.UpdatedAt) {
+		return "", nil
+	}
+	log := a.log.With("task_id", cur.TaskID, "container", cur.Container, "blob", cur.Blob, "code", code, "resubmits", cur.Resubmits)
+	if cur.Arrival == nil {
+		log.Warn("sweep: task lost and its arrival is not recorded; file failed")
+		return results.OutcomePermanent, a.reportLost(ctx, cur, code, "the Batch task disappeared and the status document does not record the arrival to resubmit")
+	}
+	f := orphanFile(cur)
+	if cur.Resubmits < a.cfg.MaxResubmits {
+		// A failed status write after scheduling is left to the next
+		// scan: the same message id and task id make a repeat harmless.
+		if err := a.resubmit(ctx, f); err != nil && !errors.Is(err, errStatusNotRecorded) {
+			return "", err
+		}
+		log.Warn("sweep: task lost; file resubmitted", "resubmit", cur.Resubmits+1)
+		return results.OutcomeTransient, nil
+	}
+	log.Warn("sweep: task lost and resubmissions exhausted; file failed")
+	return results.OutcomePermanent, a.reportLost(ctx, cur, code,
+		fmt.Sprintf("the Batch task disappeared without completing (%s) after %d resubmissions", code, cur.Resubmits))
+}
+
+// orphanFile rebuilds the plan.File of a lost attempt from its status
+// document.
+func orphanFile(st *results.FileStatus) plan.File {
+	arr := st.Arrival
+	preset := st.Preset
+	if preset == "" {
+		preset = arr.Preset
+	}
+	output := arr.Output
+	if output == "" {
+		output = plan.OutputName(arr.Blob)
+	}
+	return plan.File{Container: st.Container, Blob: st.Blob, ETag: st.ETag, Size: arr.Size, Preset: preset,
+		Output: output, Correlation: arr.Correlation, Resubmit: st.Resubmits, ContentMD5: arr.ContentMD5, SubmittedAt: st.SubmittedAt}
+}
+
+// reportLost publishes the failed result of a lost file and records it.
+func (a *App) reportLost(ctx context.Context, st *results.FileStatus, code, msg string) error {
+	fail := &results.Failure{Category: results.CategoryLost, Transient: true, Code: code, Message: msg}
+	file := &results.File{Container: st.Container, Blob: st.Blob, ETag: st.ETag, Preset: st.Preset}
+	if arr := st.Arrival; arr != nil {
+		file.Size, file.Correlation, file.ContentMD5 = arr.Size, arr.Correlation, arr.ContentMD5
+	} else if c := st.Content; c != nil {
+		file.Size, file.ContentMD5 = c.Size, c.MD5
+	}
+	now := a.now().UTC()
+	ev := &results.Event{
+		Schema: results.SchemaVersion, ID: resultID(plan.File{Container: st.Container, Blob: st.Blob, ETag: st.ETag, Preset: st.Preset}),
+		Status: results.StatusFailed, Time: now, File: file, TaskID: st.TaskID, Failure: fail,
+		Attempts: &results.Attempts{Resubmits: st.Resubmits},
+	}
+	if !st.SubmittedAt.IsZero() {
+		ev.Timings = results.NewTimings(st.SubmittedAt, time.Time{}, now)
+	}
+	if err := a.publish(ctx, ev); err != nil {
+		return err
+	}
+	a.putStatus(ctx, results.FileStatus{Container: st.Container, Blob: st.Blob, ETag: st.ETag, State: results.StateFailed,
+		TaskID: st.TaskID, Preset: st.Preset, Resubmits: st.Resubmits, Failure: fail, Content: st.Content,
+		SubmittedAt: st.SubmittedAt, FinishedAt: now})
+	return nil
+}
