@@ -171,7 +171,7 @@ func (s *Server) sampleAutoScale(p *poolRec, now time.Time) {
 		}
 		p.Samples[m] = ss
 	}
-	s.dirty = true
+	s.markDirty()
 }
 
 // enableRateLimit is the minimum time between enableautoscale calls on one

@@ -25,5 +25,14 @@
 // block for long (process execution, downloads, snapshot writes, directory
 // removal) happens while it is held: creating a node's directories and wiping
 // a reimaged node are the only file system calls made under it, and the
-// snapshot is encoded under mu but written after it is released.
+// state is encoded under mu but written after it is released.
+//
+// # Persistence
+//
+// With a DataDir, a request that may change state (any method but GET and
+// HEAD) is answered only after a save containing its effect is durable
+// (fsynced); concurrent requests share one save. Saves append a record to a
+// journal and are serialised by Server.flushMu, which is taken before mu and
+// never while mu is held. A failed save is answered 500 InternalError. See
+// docs/decisions/0027-batchemu-json-snapshots.md.
 package batchemu

@@ -47,18 +47,39 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 			writeError(w, r, rc.requestID, rc.now, newError(http.StatusServiceUnavailable, "ServerBusy", "The emulator is shutting down."))
 			return
 		}
+		out := w
+		var dw *durableWriter
+		if s.store != nil && mutating(r) {
+			dw = newDurableWriter(w)
+			out = dw
+		}
 		v, e := checkAPIVersion(r)
 		if e == nil {
 			e = s.auth.check(r, rc.now)
 		}
 		if e == nil {
 			rc.apiVersion = v
-			e = h(w, r, rc)
+			e = h(out, r, rc)
 		}
 		if e != nil {
 			s.log.Debug("request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "code", e.Code)
-			writeError(w, r, rc.requestID, rc.now, e)
+			writeError(out, r, rc.requestID, rc.now, e)
 		}
+		if dw == nil {
+			return
+		}
+		// Answer only once the state the handler left (even a rejection
+		// such as TaskExists reports state a retry relies on) is durable.
+		s.mu.Lock()
+		gen := s.gen
+		s.mu.Unlock()
+		if err := s.syncTo(gen); err != nil {
+			s.log.Error("request not acknowledged: state not saved", "method", r.Method, "path", r.URL.Path, "err", err)
+			writeError(w, r, rc.requestID, rc.now, newError(http.StatusInternalServerError, codeInternalError,
+				"The server encountered an internal error. Please retry the request."))
+			return
+		}
+		dw.flush()
 	}
 }
 

@@ -27,7 +27,7 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 		case n.Node.State == nodeCreating && !now.Before(n.ReadyAt):
 			setNodeState(n, nodeStarting, now)
 			n.Node.LastBootTime = wtp(now)
-			s.dirty = true
+			s.markDirty()
 		case n.Node.State == nodeStarting, n.startPending:
 			s.startNode(pk, p, n, now)
 		case n.PendingBoot != "" && n.Node.RunningTasksCount == 0 && !n.Leaving:
@@ -39,14 +39,14 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 			setNodeState(n, nodeStarting, now)
 			n.Node.LastBootTime = wtp(now)
 			n.Node.StartTaskInfo = nil
-			s.dirty = true
+			s.markDirty()
 		}
 	}
 	if p.Pool.State == poolDeleting {
 		s.removeLeftNodes(p)
 		if len(p.Nodes) == 0 {
 			delete(s.st.Pools, pk)
-			s.dirty = true
+			s.markDirty()
 		}
 		return
 	}
@@ -170,7 +170,7 @@ func (s *Server) addNode(pk string, p *poolRec, dedicated bool, now time.Time) {
 		},
 	}
 	p.Nodes = append(p.Nodes, n)
-	s.dirty = true
+	s.markDirty()
 	s.log.Info("node allocated", "pool", p.Pool.ID, "node", id, "dedicated", dedicated)
 }
 
@@ -180,7 +180,7 @@ func (s *Server) startNode(pk string, p *poolRec, n *nodeRec, now time.Time) {
 	if !n.startPending && p.Pool.StartTask == nil {
 		n.Node.StartTask, n.Node.StartTaskInfo = nil, nil
 		setNodeState(n, nodeIdle, now)
-		s.dirty = true
+		s.markDirty()
 		return
 	}
 	if s.procs >= s.opts.Concurrency {
@@ -207,7 +207,7 @@ func (s *Server) startNode(pk string, p *poolRec, n *nodeRec, now time.Time) {
 	spec := executor.Spec{CommandLine: st.CommandLine, Env: env, TaskDir: dir, ResourceFiles: toExecResourceFiles(st.ResourceFiles)}
 	a := &attempt{start: true, poolKey: pk, nodeID: n.Node.ID}
 	n.startRun = a
-	s.dirty = true
+	s.markDirty()
 	s.launch(a, spec, s.finishStart)
 }
 
@@ -241,7 +241,7 @@ func (s *Server) finishStart(a *attempt, res executor.Result) {
 	if !res.EndTime.IsZero() {
 		now = res.EndTime
 	}
-	s.dirty = true
+	s.markDirty()
 	ok := res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0
 	appFailure := res.Failure != nil && res.Failure.Code == executor.CodeFailureExitCode
 	if !ok && appFailure && (st.MaxTaskRetryCount == -1 || sti.RetryCount < st.MaxTaskRetryCount) {
@@ -290,7 +290,7 @@ func (s *Server) removeLeftNodes(p *poolRec) {
 			s.log.Info("node removed", "pool", p.Pool.ID, "node", n.Node.ID)
 			s.forgetNodePrep(key(p.Pool.ID), n.Node.ID, false)
 			s.removeDir(n.Dir)
-			s.dirty = true
+			s.markDirty()
 			continue
 		}
 		kept = append(kept, n)
@@ -356,7 +356,7 @@ func (s *Server) evictNode(p *poolRec, n *nodeRec, opt string, now time.Time) {
 			}
 		}
 	}
-	s.dirty = true
+	s.markDirty()
 }
 
 // releaseNode gives a task attempt's slots back to its node; mu held.
@@ -377,5 +377,5 @@ func (s *Server) releaseNode(a *attempt) {
 			setNodeState(n, nodeIdle, s.now())
 		}
 	}
-	s.dirty = true
+	s.markDirty()
 }

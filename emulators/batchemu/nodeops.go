@@ -91,7 +91,7 @@ func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 	} else {
 		n.PendingBoot = kind
 	}
-	s.dirty = true
+	s.markDirty()
 	s.wake()
 	w.WriteHeader(http.StatusAccepted)
 	return nil
@@ -102,7 +102,7 @@ func (s *Server) bootNode(n *nodeRec, kind string, now time.Time) {
 	n.PendingBoot = ""
 	setNodeState(n, kind, now)
 	n.ReadyAt = now.Add(s.opts.NodeStartDelay)
-	s.dirty = true
+	s.markDirty()
 }
 
 // wipeNode empties a reimaged node's directories; mu held.
@@ -120,6 +120,7 @@ func (s *Server) wipeNode(n *nodeRec) {
 		for _, t := range j.Tasks {
 			if t.Node == n.Node.ID && t.Dir != "" && t.run == nil {
 				t.FilesCleaned = true
+				s.noteTask(j, t)
 			}
 		}
 	}
@@ -167,7 +168,7 @@ func (s *Server) disableNodeScheduling(w http.ResponseWriter, r *http.Request, r
 	}
 	n.Node.SchedulingState = "disabled"
 	s.stopNodeTasks(p, n, opt, rc.now)
-	s.dirty = true
+	s.markDirty()
 	s.wake()
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -181,7 +182,7 @@ func (s *Server) enableNodeScheduling(w http.ResponseWriter, r *http.Request, rc
 		return e
 	}
 	n.Node.SchedulingState = "enabled"
-	s.dirty = true
+	s.markDirty()
 	s.wake()
 	w.WriteHeader(http.StatusOK)
 	return nil

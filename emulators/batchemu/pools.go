@@ -39,7 +39,7 @@ func (s *Server) activePool(id string) (*poolRec, *apiError) {
 func (s *Server) touchPool(p *poolRec, now time.Time) {
 	p.Pool.ETag = s.st.nextETag(now)
 	p.Pool.LastModified = wt(now)
-	s.dirty = true
+	s.markDirty()
 }
 
 func renderPool(p *poolRec, base string) cloudPool {

@@ -201,7 +201,7 @@ func (s *Server) runPrep(j *jobRec, st *nodePrep, p *poolRec, n *nodeRec, now ti
 		ResourceFiles: toExecResourceFiles(prep.ResourceFiles), MaxWallClockTime: wallClock(prep.Constraints.MaxWallClockTime)}
 	a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
 	st.prepRun = a
-	s.dirty = true
+	s.markDirty()
 	s.launch(a, spec, s.finishPrep)
 }
 
@@ -227,7 +227,8 @@ func (s *Server) finishPrep(a *attempt, res executor.Result) {
 	if !res.EndTime.IsZero() {
 		now = res.EndTime
 	}
-	s.dirty, s.jobsChanged = true, true
+	s.markDirty()
+	s.jobsChanged = true
 	info := st.Prep
 	info.ExitCode, info.FailureInfo = res.ExitCode, fromExecFailure(res.Failure)
 	ok = res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0
@@ -288,7 +289,7 @@ func (s *Server) releasesDone(j *jobRec, now time.Time) bool {
 			ResourceFiles: toExecResourceFiles(rel.ResourceFiles), MaxWallClockTime: wallClock(rel.MaxWallClockTime)}
 		a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
 		st.releaseRun = a
-		s.dirty = true
+		s.markDirty()
 		s.launch(a, spec, s.finishRelease)
 	}
 	return done
@@ -326,7 +327,8 @@ func (s *Server) finishRelease(a *attempt, res executor.Result) {
 	} else {
 		info.Result = "failure"
 	}
-	s.dirty, s.jobsChanged = true, true
+	s.markDirty()
+	s.jobsChanged = true
 }
 
 // forgetNodePrep drops every job's preparation state for a node that left
@@ -350,7 +352,7 @@ func (s *Server) forgetNodePrep(pk, nodeID string, reboot bool) {
 			}
 		}
 		delete(j.Prep, k)
-		s.dirty = true
+		s.markDirty()
 	}
 }
 

@@ -48,23 +48,18 @@ func (s *Server) loop() {
 		}
 		s.mu.Lock()
 		s.step(s.now())
-		var data []byte
-		began := time.Now()
-		if s.store != nil && s.dirty && began.Sub(lastSave) >= interval {
-			var err error
-			if data, err = s.st.marshal(); err != nil {
-				s.log.Error("encode state", "err", err)
-				data = nil
-			}
-			s.dirty = false
-		}
+		save := s.store != nil && s.dirty && time.Since(lastSave) >= interval
 		s.mu.Unlock()
-		if data != nil {
-			if err := s.store.write(data); err != nil {
+		// Scheduler-internal changes are saved lazily. A request waiting for
+		// durability saves them too; if one is writing now, skip this turn.
+		if save && s.flushMu.TryLock() {
+			began := time.Now()
+			if err := s.saveLocked(false); err != nil {
 				s.log.Error("save state", "err", err)
 			}
+			s.flushMu.Unlock()
 			lastSave = time.Now()
-			// Large states are saved less often: snapshots take at most ~1/5 of the time.
+			// Large states are saved less often: lazy snapshots take at most ~1/5 of the time.
 			interval = max(snapshotEvery, 5*lastSave.Sub(began))
 		}
 	}
@@ -117,7 +112,7 @@ func (s *Server) stepJobs(now time.Time) {
 		case jobDeleting:
 			for _, t := range j.Tasks {
 				s.killTask(j, t)
-				s.removeTaskDir(t)
+				s.removeTaskDir(j, t)
 			}
 			if !s.releasesDone(j, now) {
 				continue // the job stays "deleting" until its release tasks end
@@ -129,7 +124,7 @@ func (s *Server) stepJobs(now time.Time) {
 			}
 			s.releaseAutoPool(j, now)
 			delete(s.st.Jobs, jk)
-			s.dirty = true
+			s.markDirty()
 		case jobTerminating:
 			if !s.releasesDone(j, now) {
 				continue
@@ -161,8 +156,8 @@ func (s *Server) stepJobs(now time.Time) {
 				}
 				if r := t.Task.Constraints.RetentionTime; r != nil && !t.FilesCleaned && t.Dir != "" && t.Task.ExecutionInfo.EndTime != nil &&
 					time.Duration(*r) != infiniteDuration && now.Sub(t.Task.ExecutionInfo.EndTime.Time) > time.Duration(*r) {
-					s.removeTaskDir(t)
-					s.dirty = true
+					s.removeTaskDir(j, t)
+					s.markDirty()
 				}
 			}
 			if all && j.Job.OnAllTasksComplete == "terminatejob" {

@@ -60,6 +60,9 @@ type Options struct {
 	// larger targets end the resize with an AccountCoreQuotaReached resize
 	// error, as a real account's core quota does.
 	maxPoolNodes int
+	// store replaces the snapshot writer in tests (the state is still
+	// loaded from DataDir).
+	store stateStore
 	// tick is the scheduler loop period (default 50ms); changes wake the loop at once.
 	tick time.Duration
 }
@@ -74,7 +77,7 @@ type Server struct {
 	mux     *http.ServeMux
 	rootDir string // node directories live here
 	tmpRoot bool   // rootDir was created by NewServer and is removed by Close
-	store   *snapshotStore
+	store   stateStore
 
 	// mu guards every field below it up to kick (st, attempts, procs,
 	// accountURL, dirty, jobsChanged, lastJobScan, closed) and the runtime
@@ -97,6 +100,23 @@ type Server struct {
 	stop     chan struct{} // closed by Close to end the loop
 	loopDone chan struct{}
 	runs     sync.WaitGroup // attempt goroutines
+
+	// gen counts changes to st (markDirty); guarded by mu.
+	gen uint64
+	// flushMu serialises snapshot writes and guards savedGen and crashed.
+	// It is taken before mu, never while mu is held.
+	flushMu  sync.Mutex
+	savedGen uint64 // every change up to this generation is durable
+	crashed  bool   // a test simulated a crash: nothing is saved any more
+	// snapshotSize is the length of the last snapshot; guarded by flushMu.
+	snapshotSize int64
+	// Guarded by mu: the journal bookkeeping of saveLocked. changedTasks
+	// holds the tasks touched and deletedTasks the tasks removed since the
+	// last save; needSnapshot asks for a whole snapshot (after a failed save).
+	journalN     uint64
+	changedTasks map[*taskRec]taskRef
+	deletedTasks []taskRef
+	needSnapshot bool
 
 	httpMu   sync.Mutex // guards httpSrvs
 	httpSrvs []*http.Server
@@ -179,12 +199,18 @@ func NewServer(opts *Options) (*Server, error) {
 		if err := os.MkdirAll(s.rootDir, 0o755); err != nil {
 			return nil, fmt.Errorf("new batch emulator: create data directory: %w", err)
 		}
-		s.store = &snapshotStore{path: filepath.Join(o.DataDir, "state.json")}
-		st, err := s.store.load()
+		store := newSnapshotStore(o.DataDir)
+		s.store = store
+		if o.store != nil {
+			s.store = o.store
+		}
+		st, last, err := store.load()
 		if err != nil {
 			return nil, fmt.Errorf("new batch emulator: %w", err)
 		}
 		s.st = st
+		s.journalN = last
+		s.changedTasks = map[*taskRec]taskRef{}
 		s.recover()
 	}
 	s.mux = s.routes()
@@ -240,14 +266,20 @@ func (s *Server) Close(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("wait for task processes: %w", ctx.Err()))
 	}
 	if s.store != nil {
-		s.mu.Lock()
-		data, err := s.st.marshal()
-		s.mu.Unlock()
-		if err == nil {
-			err = s.store.write(data)
+		s.flushMu.Lock()
+		crashed := s.crashed
+		var err error
+		if !crashed {
+			err = s.saveLocked(true)
 		}
+		if ss, ok := s.store.(*snapshotStore); ok {
+			if cerr := ss.close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+		s.flushMu.Unlock()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("save state: %w", err))
+			errs = append(errs, err)
 		}
 	}
 	if s.tmpRoot {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -47,9 +46,12 @@ const (
 // state is everything the emulator knows; it is persisted as one JSON
 // document. Maps are keyed by the lower-cased id (ids are case-insensitive).
 type state struct {
-	Seq   uint64              `json:"seq"` // source of eTags and ordering
-	Pools map[string]*poolRec `json:"pools"`
-	Jobs  map[string]*jobRec  `json:"jobs"`
+	Seq uint64 `json:"seq"` // source of eTags and ordering
+	// Journal is the number of the last journal record this snapshot
+	// contains; records up to it are skipped when the journal is replayed.
+	Journal uint64              `json:"journal,omitempty"`
+	Pools   map[string]*poolRec `json:"pools"`
+	Jobs    map[string]*jobRec  `json:"jobs"`
 }
 
 type poolRec struct {
@@ -126,56 +128,18 @@ func (st *state) marshal() ([]byte, error) {
 	return b, nil
 }
 
-// snapshotStore persists the state as one JSON file, replaced atomically
-// (write to a temporary file, fsync, rename). See docs/decisions for why this
-// beats an embedded database here.
-type snapshotStore struct{ path string }
-
-func (s *snapshotStore) load() (*state, error) {
-	b, err := os.ReadFile(s.path)
-	if os.IsNotExist(err) {
-		return newState(), nil
+// syncDir fsyncs a directory so that a rename in it survives a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load state: %w", err)
-	}
-	st := newState()
-	if err := json.Unmarshal(b, st); err != nil {
-		return nil, fmt.Errorf("load state %s: %w", s.path, err)
-	}
-	if st.Pools == nil {
-		st.Pools = map[string]*poolRec{}
-	}
-	if st.Jobs == nil {
-		st.Jobs = map[string]*jobRec{}
-	}
-	for _, j := range st.Jobs {
-		if j.Tasks == nil {
-			j.Tasks = map[string]*taskRec{}
-		}
-	}
-	return st, nil
-}
-
-func (s *snapshotStore) write(data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".state-*.json")
-	if err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return fmt.Errorf("write state: %w", err)
+		return fmt.Errorf("sync directory %s: %w", dir, err)
 	}
 	return nil
 }
@@ -219,7 +183,7 @@ func (s *Server) recover() {
 			setNodeState(n, nodeStarting, now)
 		}
 	}
-	s.dirty = true
+	s.markDirty()
 }
 
 // validID reports whether id is a valid Batch id: 1..64 characters from

@@ -65,10 +65,11 @@ func (s *Server) requeueTask(j *jobRec, t *taskRec, now time.Time) {
 	s.touchTask(j, t, now)
 }
 
-func (s *Server) removeTaskDir(t *taskRec) {
+func (s *Server) removeTaskDir(j *jobRec, t *taskRec) {
 	if t.Dir != "" && !t.FilesCleaned {
 		s.removeDir(t.Dir)
 		t.FilesCleaned = true
+		s.noteTask(j, t)
 	}
 }
 
@@ -82,7 +83,7 @@ func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nod
 	ei.EndTime, ei.ExitCode, ei.Result, ei.FailureInfo = nil, nil, "", nil
 	t.Task.NodeInfo = &nodeInfo{AffinityID: n.Node.AffinityID, PoolID: p.Pool.ID, NodeID: n.Node.ID, TaskRootDirectory: rel}
 	if t.Dir != "" && t.Dir != dir {
-		s.removeTaskDir(t) // a previous attempt ran on another node
+		s.removeTaskDir(j, t) // a previous attempt ran on another node
 	}
 	t.Dir, t.Pool, t.Node, t.FilesCleaned = dir, pk, n.Node.ID, false
 	s.touchTask(j, t, now)

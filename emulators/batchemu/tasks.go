@@ -77,8 +77,18 @@ func depsSatisfied(j *jobRec, t *taskRec) bool {
 func (s *Server) touchTask(j *jobRec, t *taskRec, now time.Time) {
 	t.Task.ETag = s.st.nextETag(now)
 	t.Task.LastModified = wt(now)
-	s.dirty = true
 	s.jobsChanged = true
+	s.noteTask(j, t)
+}
+
+// noteTask records a change to t that does not show on the wire (no new
+// eTag) or comes with one (touchTask), so that the next journal record
+// carries t; mu held.
+func (s *Server) noteTask(j *jobRec, t *taskRec) {
+	s.markDirty()
+	if s.changedTasks != nil {
+		s.changedTasks[t] = taskRef{Job: key(j.Job.ID), Task: key(t.Task.ID)}
+	}
 }
 
 func (s *Server) setTaskState(t *taskRec, state string, now time.Time) {
@@ -367,9 +377,12 @@ func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		s.killTask(j, t)
 	}
 	delete(j.Tasks, key(t.Task.ID))
+	if s.changedTasks != nil { // persisting: the next journal record drops it
+		s.deletedTasks = append(s.deletedTasks, taskRef{Job: key(j.Job.ID), Task: key(t.Task.ID)})
+	}
 	s.jobsChanged = true
-	s.removeTaskDir(t)
-	s.dirty = true
+	s.removeTaskDir(j, t)
+	s.markDirty()
 	s.wake()
 	w.WriteHeader(http.StatusOK)
 	return nil

@@ -1,0 +1,224 @@
+package batchemu
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// stateStore persists the state: whole snapshots and, between them, journal
+// records. Both methods make data durable (file contents and directory
+// entries fsynced) before they return nil. See docs/decisions/0027.
+type stateStore interface {
+	// writeSnapshot atomically replaces the snapshot with data and then
+	// empties the journal.
+	writeSnapshot(data []byte) error
+	// appendJournal appends one record (a JSON document without newline).
+	appendJournal(rec []byte) error
+	// journalSize is the journal's current length in bytes.
+	journalSize() int64
+}
+
+// journalRec is one journal record: the state changes since the previous
+// record. Pools and job metadata are small and recorded whole (a pool or job
+// missing from Pools/Jobs was removed); tasks are recorded when touched.
+type journalRec struct {
+	N       uint64              `json:"n"` // record number, increasing
+	Seq     uint64              `json:"seq"`
+	Pools   map[string]*poolRec `json:"pools"`
+	Jobs    map[string]jobMeta  `json:"jobs"`
+	Deleted []taskRef           `json:"deleted,omitempty"` // applied before Tasks
+	Tasks   []taskDelta         `json:"tasks,omitempty"`
+}
+
+// jobMeta is a job record without its tasks.
+type jobMeta struct {
+	Job  cloudJob             `json:"job"`
+	Prep map[string]*nodePrep `json:"prep,omitempty"`
+}
+
+// taskRef names a task by its job and task keys.
+type taskRef struct {
+	Job  string `json:"job"`
+	Task string `json:"task"`
+}
+
+type taskDelta struct {
+	taskRef
+	Rec *taskRec `json:"rec"`
+}
+
+// apply replays rec onto st.
+func (st *state) apply(rec *journalRec) {
+	st.Seq = max(st.Seq, rec.Seq)
+	st.Pools = rec.Pools
+	if st.Pools == nil {
+		st.Pools = map[string]*poolRec{}
+	}
+	jobs := make(map[string]*jobRec, len(rec.Jobs))
+	for jk, m := range rec.Jobs {
+		j := st.Jobs[jk]
+		if j == nil {
+			j = &jobRec{Tasks: map[string]*taskRec{}}
+		}
+		j.Job, j.Prep = m.Job, m.Prep
+		jobs[jk] = j
+	}
+	st.Jobs = jobs
+	for _, d := range rec.Deleted {
+		if j := st.Jobs[d.Job]; j != nil {
+			delete(j.Tasks, d.Task)
+		}
+	}
+	for _, d := range rec.Tasks {
+		if j := st.Jobs[d.Job]; j != nil && d.Rec != nil {
+			j.Tasks[d.Task] = d.Rec
+		}
+	}
+}
+
+// snapshotStore keeps the state in <DataDir>/state.json, replaced atomically
+// (temporary file, fsync, rename, fsync of the directory), and a journal
+// <DataDir>/journal.jsonl of one record per line, appended and fsynced.
+type snapshotStore struct {
+	path    string // state.json
+	jpath   string // journal.jsonl
+	journal *os.File
+	size    int64
+}
+
+func newSnapshotStore(dir string) *snapshotStore {
+	return &snapshotStore{path: filepath.Join(dir, "state.json"), jpath: filepath.Join(dir, "journal.jsonl")}
+}
+
+// load reads the snapshot and replays the journal records it does not
+// contain. It returns the number of the last record seen. A torn last line
+// (a crash during an append that was therefore never acknowledged) is
+// ignored; any other bad record is an error.
+func (s *snapshotStore) load() (*state, uint64, error) {
+	st := newState()
+	b, err := os.ReadFile(s.path)
+	switch {
+	case os.IsNotExist(err):
+	case err != nil:
+		return nil, 0, fmt.Errorf("load state: %w", err)
+	default:
+		if err := json.Unmarshal(b, st); err != nil {
+			return nil, 0, fmt.Errorf("load state %s: %w", s.path, err)
+		}
+	}
+	if st.Pools == nil {
+		st.Pools = map[string]*poolRec{}
+	}
+	if st.Jobs == nil {
+		st.Jobs = map[string]*jobRec{}
+	}
+	last := st.Journal
+	jb, err := os.ReadFile(s.jpath)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, 0, fmt.Errorf("load state journal: %w", err)
+	}
+	lines := bytes.Split(jb, []byte("\n"))
+	// The part after the last newline is empty or a torn record.
+	lines = lines[:len(lines)-1]
+	for i, line := range lines {
+		var rec journalRec
+		if err := json.Unmarshal(line, &rec); err != nil {
+			if i == len(lines)-1 {
+				break // torn last record: its append never completed
+			}
+			return nil, 0, fmt.Errorf("load state journal %s line %d: %w", s.jpath, i+1, err)
+		}
+		if rec.N <= st.Journal {
+			continue // already in the snapshot
+		}
+		st.apply(&rec)
+		last = max(last, rec.N)
+	}
+	for _, j := range st.Jobs {
+		if j.Tasks == nil {
+			j.Tasks = map[string]*taskRec{}
+		}
+	}
+	s.size = int64(len(jb))
+	return st, last, nil
+}
+
+func (s *snapshotStore) writeSnapshot(data []byte) error {
+	dir := filepath.Dir(s.path)
+	tmp, err := os.CreateTemp(dir, ".state-*.json")
+	if err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write state: sync: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	// The snapshot contains every record: empty the journal. Records left
+	// behind by a crash here are skipped on load (their numbers are not
+	// above the snapshot's Journal).
+	if s.journal != nil {
+		if err := s.journal.Truncate(0); err != nil {
+			return fmt.Errorf("write state: truncate journal: %w", err)
+		}
+	} else if err := os.Truncate(s.jpath, 0); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("write state: truncate journal: %w", err)
+	}
+	s.size = 0
+	return nil
+}
+
+func (s *snapshotStore) appendJournal(rec []byte) error {
+	if s.journal == nil {
+		f, err := os.OpenFile(s.jpath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("append to state journal: %w", err)
+		}
+		if err := syncDir(filepath.Dir(s.jpath)); err != nil {
+			f.Close()
+			return fmt.Errorf("append to state journal: %w", err)
+		}
+		s.journal = f
+	}
+	line := append(rec, '\n')
+	n, err := s.journal.Write(line)
+	s.size += int64(n)
+	if err != nil {
+		return fmt.Errorf("append to state journal: %w", err)
+	}
+	if err := s.journal.Sync(); err != nil {
+		return fmt.Errorf("append to state journal: sync: %w", err)
+	}
+	return nil
+}
+
+func (s *snapshotStore) journalSize() int64 { return s.size }
+
+// close releases the journal file.
+func (s *snapshotStore) close() error {
+	if s.journal == nil {
+		return nil
+	}
+	err := s.journal.Close()
+	s.journal = nil
+	if err != nil {
+		return fmt.Errorf("close state journal: %w", err)
+	}
+	return nil
+}
