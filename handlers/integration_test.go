@@ -572,75 +572,93 @@ func TestPipelineFailures(t *testing.T) {
 	})
 }
 
-// TestPipelineLostTask deletes a file's task behind the pipeline's back (as
+// TestPipelineLostTask loses a file's task behind the pipeline's back (as
 // someone might on Azure): SweepPools finds the file submitted without a
 // task after the grace period, resubmits it, and the file still ends with
 // exactly one MP3 and one result event.
 func TestPipelineLostTask(t *testing.T) {
-	ctx := context.Background()
-	s := startStack(t, func(c *config.Config) { c.OrphanGrace = 2 * time.Second })
-	mp4 := filepath.Join(t.TempDir(), "in.mp4")
-	if err := media.GenerateMP4(ctx, mp4, &media.SampleOptions{Duration: time.Second}); err != nil {
-		t.Fatalf("generate mp4: %v", err)
-	}
-	data, err := os.ReadFile(mp4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	etag := strings.Trim(s.upload(t, "lost/ep 1.mp4", data), `"`)
-	body := fmt.Sprintf(`{"container":"input","blob":"lost/ep 1.mp4","etag":%q,"size":%d,"correlation":"order-9"}`, etag, len(data))
-	if err := s.inputs.SendMessage(ctx, &azservicebus.Message{Body: []byte(body)}, nil); err != nil {
-		t.Fatal(err)
-	}
-	msgs := receiveAll(t, s.arrivals, 1, 2*time.Second)
-	if code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs)); code != 200 {
-		t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
-	}
-	complete(t, s.arrivals, msgs)
-	if err := s.app.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	first := plan.TaskID("input", "lost/ep 1.mp4", etag, s.cfg.DefaultPreset, 0)
-	if err := s.batch.DeleteTask(ctx, s.cfg.JobID, first); err != nil {
-		t.Fatalf("delete task: %v", err)
-	}
-
-	evs := s.resultsAfterSweeps(t, 1)
-	ev := evs[0]
-	if ev.Status != results.StatusSucceeded || ev.Attempts.Resubmits != 1 || ev.File.Correlation != "order-9" ||
-		ev.TaskID != plan.TaskID("input", "lost/ep 1.mp4", etag, s.cfg.DefaultPreset, 1) || ev.Output.Blob != "lost/ep 1.mp3" {
-		t.Errorf("event = %+v, attempts %+v", ev, ev.Attempts)
-	}
-	// Later sweeps publish nothing more and resubmit nothing.
-	for range 2 {
-		if code, resp := s.invoke(t, handlers.FuncSweepPools, timerPayload()); code != 200 {
-			t.Fatalf("SweepPools: %d %v", code, resp.Logs)
-		}
-	}
-	if extra := receiveAll(t, s.results, 5, time.Second); len(extra) != 0 {
-		t.Errorf("%d more result events after the file succeeded", len(extra))
-	}
-	if extra := receiveAll(t, s.arrivals, 5, time.Second); len(extra) != 0 {
-		t.Errorf("%d more arrivals after the file succeeded", len(extra))
-	}
-	var mp3s []string
-	pager := s.blobs.NewListBlobsFlatPager("output", nil)
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, b := range page.Segment.BlobItems {
-			if strings.HasSuffix(*b.Name, ".mp3") {
-				mp3s = append(mp3s, *b.Name)
+	tests := []struct {
+		name string
+		lose func(ctx context.Context, s *stack, taskID string) error
+	}{
+		{"task deleted", func(ctx context.Context, s *stack, taskID string) error {
+			return s.batch.DeleteTask(ctx, s.cfg.JobID, taskID)
+		}},
+		{"job terminated and deleted with its task active", func(ctx context.Context, s *stack, _ string) error {
+			if err := s.batch.TerminateJob(ctx, s.cfg.JobID, "by hand"); err != nil {
+				return err
 			}
-		}
+			return s.batch.DeleteJob(ctx, s.cfg.JobID)
+		}},
 	}
-	if len(mp3s) != 1 || mp3s[0] != "lost/ep 1.mp3" {
-		t.Errorf("MP3s in the output container = %q, want exactly lost/ep 1.mp3", mp3s)
-	}
-	code, resp := s.invoke(t, handlers.FuncStatus, statusPayload("lost/ep 1.mp4"))
-	if body := httpBody(t, resp); code != 200 || !strings.Contains(body, `"state":"succeeded"`) || !strings.Contains(body, `"resubmits":1`) {
-		t.Errorf("status: %d %s", code, body)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			// A long idle timeout: the job must vanish only by tc.lose.
+			s := startStack(t, func(c *config.Config) { c.OrphanGrace = 2 * time.Second; c.PoolIdleTimeout = time.Hour })
+			mp4 := filepath.Join(t.TempDir(), "in.mp4")
+			if err := media.GenerateMP4(ctx, mp4, &media.SampleOptions{Duration: time.Second}); err != nil {
+				t.Fatalf("generate mp4: %v", err)
+			}
+			data, err := os.ReadFile(mp4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			etag := strings.Trim(s.upload(t, "lost/ep 1.mp4", data), `"`)
+			body := fmt.Sprintf(`{"container":"input","blob":"lost/ep 1.mp4","etag":%q,"size":%d,"correlation":"order-9"}`, etag, len(data))
+			if err := s.inputs.SendMessage(ctx, &azservicebus.Message{Body: []byte(body)}, nil); err != nil {
+				t.Fatal(err)
+			}
+			msgs := receiveAll(t, s.arrivals, 1, 2*time.Second)
+			if code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs)); code != 200 {
+				t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
+			}
+			complete(t, s.arrivals, msgs)
+			if err := s.app.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.lose(ctx, s, plan.TaskID("input", "lost/ep 1.mp4", etag, s.cfg.DefaultPreset, 0)); err != nil {
+				t.Fatalf("lose the task: %v", err)
+			}
+
+			evs := s.resultsAfterSweeps(t, 1)
+			ev := evs[0]
+			if ev.Status != results.StatusSucceeded || ev.Attempts.Resubmits != 1 || ev.File.Correlation != "order-9" ||
+				ev.TaskID != plan.TaskID("input", "lost/ep 1.mp4", etag, s.cfg.DefaultPreset, 1) || ev.Output.Blob != "lost/ep 1.mp3" {
+				t.Errorf("event = %+v, attempts %+v", ev, ev.Attempts)
+			}
+			// Later sweeps publish nothing more and resubmit nothing.
+			for range 2 {
+				if code, resp := s.invoke(t, handlers.FuncSweepPools, timerPayload()); code != 200 {
+					t.Fatalf("SweepPools: %d %v", code, resp.Logs)
+				}
+			}
+			if extra := receiveAll(t, s.results, 5, time.Second); len(extra) != 0 {
+				t.Errorf("%d more result events after the file succeeded", len(extra))
+			}
+			if extra := receiveAll(t, s.arrivals, 5, time.Second); len(extra) != 0 {
+				t.Errorf("%d more arrivals after the file succeeded", len(extra))
+			}
+			var mp3s []string
+			pager := s.blobs.NewListBlobsFlatPager("output", nil)
+			for pager.More() {
+				page, err := pager.NextPage(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, b := range page.Segment.BlobItems {
+					if strings.HasSuffix(*b.Name, ".mp3") {
+						mp3s = append(mp3s, *b.Name)
+					}
+				}
+			}
+			if len(mp3s) != 1 || mp3s[0] != "lost/ep 1.mp3" {
+				t.Errorf("MP3s in the output container = %q, want exactly lost/ep 1.mp3", mp3s)
+			}
+			code, resp := s.invoke(t, handlers.FuncStatus, statusPayload("lost/ep 1.mp4"))
+			if body := httpBody(t, resp); code != 200 || !strings.Contains(body, `"state":"succeeded"`) || !strings.Contains(body, `"resubmits":1`) {
+				t.Errorf("status: %d %s", code, body)
+			}
+		})
 	}
 }
