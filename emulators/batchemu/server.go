@@ -211,6 +211,9 @@ func NewServer(opts *Options) (*Server, error) {
 		s.st = st
 		s.journalN = last
 		s.changedTasks = map[*taskRec]taskRef{}
+		// Start from a fresh snapshot: it folds the replayed journal in and
+		// truncates it, so no record is appended after a torn one.
+		s.needSnapshot = store.journalSize() > 0
 		s.recover()
 	}
 	s.mux = s.routes()
