@@ -81,9 +81,10 @@ type Server struct {
 
 	// mu guards every field below it up to kick (st, attempts, procs,
 	// accountURL, dirty, jobsChanged, lastJobScan, closed) and the runtime
-	// fields of the records in st (taskRec.run, nodeRec.startRun). It is the
-	// only lock besides httpMu and schemaMu, which are never held together
-	// with it. Never run a process or do network I/O with mu held.
+	// fields of the records in st (taskRec.run, nodeRec.startRun). Besides
+	// it there are httpMu and schemaMu, never held together with it, and
+	// flushMu, which may be held while taking mu (never the other way
+	// round). Never run a process or do network I/O with mu held.
 	mu         sync.Mutex
 	st         *state
 	attempts   map[*attempt]struct{} // running processes
