@@ -202,11 +202,8 @@ func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *req
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, e := s.activePool(r.PathValue("poolId"))
+	p, e := s.poolForUpdate(r)
 	if e != nil {
-		return e
-	}
-	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
 		return e
 	}
 	now := rc.now
@@ -248,11 +245,8 @@ func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *req
 func (s *Server) disableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, e := s.activePool(r.PathValue("poolId"))
+	p, e := s.poolForUpdate(r)
 	if e != nil {
-		return e
-	}
-	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
 		return e
 	}
 	p.Pool.EnableAutoScale = false

@@ -29,11 +29,8 @@ func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, e := s.activePool(r.PathValue("poolId"))
+	p, e := s.poolForUpdate(r)
 	if e != nil {
-		return e
-	}
-	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
 		return e
 	}
 	if p.Pool.EnableAutoScale {

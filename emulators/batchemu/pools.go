@@ -36,6 +36,20 @@ func (s *Server) activePool(id string) (*poolRec, *apiError) {
 	return p, nil
 }
 
+// poolForUpdate returns the active pool named in the request path once the
+// request's preconditions (If-Match and the like) hold for it; mu must be
+// held.
+func (s *Server) poolForUpdate(r *http.Request) (*poolRec, *apiError) {
+	p, e := s.activePool(r.PathValue("poolId"))
+	if e != nil {
+		return nil, e
+	}
+	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
+		return nil, e
+	}
+	return p, nil
+}
+
 func (s *Server) touchPool(p *poolRec, now time.Time) {
 	p.Pool.ETag = s.st.nextETag(now)
 	p.Pool.LastModified = wt(now)
@@ -292,11 +306,8 @@ func sortItems(items []listItem) {
 func (s *Server) deletePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, e := s.activePool(r.PathValue("poolId"))
+	p, e := s.poolForUpdate(r)
 	if e != nil {
-		return e
-	}
-	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
 		return e
 	}
 	s.deletePoolLocked(p, rc.now)
@@ -328,11 +339,8 @@ func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, e := s.activePool(r.PathValue("poolId"))
+	p, e := s.poolForUpdate(r)
 	if e != nil {
-		return e
-	}
-	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
 		return e
 	}
 	if in.StartTask != nil {
@@ -378,11 +386,8 @@ func (s *Server) updatePoolProperties(w http.ResponseWriter, r *http.Request, rc
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, e := s.activePool(r.PathValue("poolId"))
+	p, e := s.poolForUpdate(r)
 	if e != nil {
-		return e
-	}
-	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
 		return e
 	}
 	p.Pool.StartTask = st
@@ -423,11 +428,8 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, e := s.activePool(r.PathValue("poolId"))
+	p, e := s.poolForUpdate(r)
 	if e != nil {
-		return e
-	}
-	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
 		return e
 	}
 	if p.Pool.EnableAutoScale {
@@ -466,11 +468,8 @@ func (s *Server) startResize(p *poolRec, ded, low int, opt string, now time.Time
 func (s *Server) stopResizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, e := s.activePool(r.PathValue("poolId"))
+	p, e := s.poolForUpdate(r)
 	if e != nil {
-		return e
-	}
-	if e := checkConditions(r, p.Pool.ETag, p.Pool.LastModified.Time, false); e != nil {
 		return e
 	}
 	if p.Pool.AllocationState == allocResizing {
