@@ -139,6 +139,51 @@ func setEntityHeaders(w http.ResponseWriter, etag string, lastModified time.Time
 	}
 }
 
+// versioned is a rendered entity that carries its own ETag and
+// Last-Modified: a job, a pool or a task.
+type versioned interface {
+	version() (etag string, lastModified time.Time)
+}
+
+func (j cloudJob) version() (string, time.Time)  { return j.ETag, j.LastModified.Time }
+func (p cloudPool) version() (string, time.Time) { return p.ETag, p.LastModified.Time }
+func (t cloudTask) version() (string, time.Time) { return t.ETag, t.LastModified.Time }
+
+// getEntity answers a GET (or HEAD) of one entity of the given entity set
+// ("jobs", "pools", "tasks"). It checks $select against T's schema, then
+// calls render with mu held to look the entity up and render a copy of it;
+// the read preconditions, the entity headers and the $select-shaped body
+// are worked out from that copy after mu is released. HEAD gets the
+// headers only.
+func getEntity[T versioned](s *Server, w http.ResponseWriter, r *http.Request, rc *reqCtx, set string, render func() (T, *apiError)) *apiError {
+	var zero T
+	o, e := parseQueryOptions(r, schemaOf(zero), false)
+	if e != nil {
+		return e
+	}
+	s.mu.Lock()
+	out, e := render()
+	s.mu.Unlock()
+	if e != nil {
+		return e
+	}
+	etag, lastModified := out.version()
+	if e := checkConditions(r, etag, lastModified, true); e != nil {
+		return e
+	}
+	setEntityHeaders(w, etag, lastModified, "")
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	body, e := shape(out, o.selectExpr, rc.base+"/$metadata#"+set+"/@Element")
+	if e != nil {
+		return e
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
 // checkConditions applies If-Match / If-None-Match / If-Modified-Since /
 // If-Unmodified-Since to an entity. read says whether the operation is a
 // read (a failed If-None-Match then means 304 instead of 412).

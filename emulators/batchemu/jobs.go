@@ -181,28 +181,13 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	o, e := parseQueryOptions(r, schemaOf(cloudJob{}), false)
-	if e != nil {
-		return e
-	}
-	s.mu.Lock()
-	j, e := s.lookupJob(r.PathValue("jobId"))
-	if e != nil {
-		s.mu.Unlock()
-		return e
-	}
-	out := renderJob(j, rc.base)
-	s.mu.Unlock()
-	if e := checkConditions(r, out.ETag, out.LastModified.Time, true); e != nil {
-		return e
-	}
-	setEntityHeaders(w, out.ETag, out.LastModified.Time, "")
-	body, e := shape(out, o.selectExpr, rc.base+"/$metadata#jobs/@Element")
-	if e != nil {
-		return e
-	}
-	writeJSON(w, http.StatusOK, body)
-	return nil
+	return getEntity(s, w, r, rc, "jobs", func() (cloudJob, *apiError) {
+		j, e := s.lookupJob(r.PathValue("jobId"))
+		if e != nil {
+			return cloudJob{}, e
+		}
+		return renderJob(j, rc.base), nil
+	})
 }
 
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {

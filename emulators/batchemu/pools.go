@@ -260,32 +260,13 @@ func (s *Server) setAllocation(p *poolRec, state string, now time.Time) {
 }
 
 func (s *Server) getPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	o, e := parseQueryOptions(r, schemaOf(cloudPool{}), false)
-	if e != nil {
-		return e
-	}
-	s.mu.Lock()
-	p, e := s.lookupPool(r.PathValue("poolId"))
-	if e != nil {
-		s.mu.Unlock()
-		return e
-	}
-	out := renderPool(p, rc.base)
-	s.mu.Unlock()
-	if e := checkConditions(r, out.ETag, out.LastModified.Time, true); e != nil {
-		return e
-	}
-	setEntityHeaders(w, out.ETag, out.LastModified.Time, "")
-	if r.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
-		return nil
-	}
-	body, e := shape(out, o.selectExpr, rc.base+"/$metadata#pools/@Element")
-	if e != nil {
-		return e
-	}
-	writeJSON(w, http.StatusOK, body)
-	return nil
+	return getEntity(s, w, r, rc, "pools", func() (cloudPool, *apiError) {
+		p, e := s.lookupPool(r.PathValue("poolId"))
+		if e != nil {
+			return cloudPool{}, e
+		}
+		return renderPool(p, rc.base), nil
+	})
 }
 
 func (s *Server) listPools(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {

@@ -320,28 +320,13 @@ func (s *Server) lookupTask(jobID, taskID string) (*jobRec, *taskRec, *apiError)
 }
 
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	o, e := parseQueryOptions(r, schemaOf(cloudTask{}), false)
-	if e != nil {
-		return e
-	}
-	s.mu.Lock()
-	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
-	if e != nil {
-		s.mu.Unlock()
-		return e
-	}
-	out := renderTask(j, t, rc.base)
-	s.mu.Unlock()
-	if e := checkConditions(r, out.ETag, out.LastModified.Time, true); e != nil {
-		return e
-	}
-	setEntityHeaders(w, out.ETag, out.LastModified.Time, "")
-	body, e := shape(out, o.selectExpr, rc.base+"/$metadata#tasks/@Element")
-	if e != nil {
-		return e
-	}
-	writeJSON(w, http.StatusOK, body)
-	return nil
+	return getEntity(s, w, r, rc, "tasks", func() (cloudTask, *apiError) {
+		j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
+		if e != nil {
+			return cloudTask{}, e
+		}
+		return renderTask(j, t, rc.base), nil
+	})
 }
 
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
