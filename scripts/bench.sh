@@ -22,6 +22,6 @@ run ./emulators/sbemu/internal/broker/ '.' 1s
 run ./bench/pipeline/ 'UploadToMP3Latency' 1x
 if [ "${1:-}" != quick ]; then
   run ./bench/ 'Transcode24' 1x
-  run ./bench/pipeline/ 'TwentyFourThreeMinuteFiles' 1x
+  run ./bench/pipeline/ 'TwentyFourThreeMinuteFiles' 2x
 fi
 echo "raw results: $out"
