@@ -83,52 +83,19 @@ func (s *Server) nodeFiles(r *http.Request, rc *reqCtx) (fileRoot, *apiError) {
 	return fileRoot{n.Dir, rc.base + "/pools/" + p.Pool.ID + "/nodes/" + n.Node.ID + "/files"}, nil
 }
 
-func (s *Server) listTaskFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	root, e := s.taskFiles(r, rc)
-	if e != nil {
-		return e
-	}
-	return listFiles(w, r, rc, root)
-}
+// fileOp is a files API operation (list, get, delete) in a resolved root.
+type fileOp func(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot) *apiError
 
-func (s *Server) getTaskFile(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	root, e := s.taskFiles(r, rc)
-	if e != nil {
-		return e
+// inFiles is the handler that resolves the request's files root with
+// resolve (taskFiles or nodeFiles) and then runs op in it.
+func inFiles(resolve func(*http.Request, *reqCtx) (fileRoot, *apiError), op fileOp) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+		root, e := resolve(r, rc)
+		if e != nil {
+			return e
+		}
+		return op(w, r, rc, root)
 	}
-	return serveFile(w, r, root)
-}
-
-func (s *Server) deleteTaskFile(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	root, e := s.taskFiles(r, rc)
-	if e != nil {
-		return e
-	}
-	return deleteFile(w, r, root)
-}
-
-func (s *Server) listNodeFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	root, e := s.nodeFiles(r, rc)
-	if e != nil {
-		return e
-	}
-	return listFiles(w, r, rc, root)
-}
-
-func (s *Server) getNodeFile(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	root, e := s.nodeFiles(r, rc)
-	if e != nil {
-		return e
-	}
-	return serveFile(w, r, root)
-}
-
-func (s *Server) deleteNodeFile(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	root, e := s.nodeFiles(r, rc)
-	if e != nil {
-		return e
-	}
-	return deleteFile(w, r, root)
 }
 
 func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot) *apiError {
@@ -173,7 +140,7 @@ func resolveFile(r *http.Request, root fileRoot) (string, string, *apiError) {
 	return filepath.Join(root.dir, filepath.FromSlash(clean)), clean, nil
 }
 
-func serveFile(w http.ResponseWriter, r *http.Request, root fileRoot) *apiError {
+func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *apiError {
 	full, clean, e := resolveFile(r, root)
 	if e != nil {
 		return e
@@ -206,7 +173,7 @@ func serveFile(w http.ResponseWriter, r *http.Request, root fileRoot) *apiError 
 }
 
 // deleteFile removes a file, or a directory when recursive=true.
-func deleteFile(w http.ResponseWriter, r *http.Request, root fileRoot) *apiError {
+func deleteFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *apiError {
 	full, clean, e := resolveFile(r, root)
 	if e != nil {
 		return e

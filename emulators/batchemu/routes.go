@@ -27,10 +27,10 @@ func (s *Server) routes() *http.ServeMux {
 	h("POST /pools/{poolId}/nodes/{nodeId}/reimage", s.reimageNode)
 	h("POST /pools/{poolId}/nodes/{nodeId}/disablescheduling", s.disableNodeScheduling)
 	h("POST /pools/{poolId}/nodes/{nodeId}/enablescheduling", s.enableNodeScheduling)
-	h("GET /pools/{poolId}/nodes/{nodeId}/files", s.listNodeFiles)
-	h("GET /pools/{poolId}/nodes/{nodeId}/files/{filePath...}", s.getNodeFile)
-	h("HEAD /pools/{poolId}/nodes/{nodeId}/files/{filePath...}", s.getNodeFile)
-	h("DELETE /pools/{poolId}/nodes/{nodeId}/files/{filePath...}", s.deleteNodeFile)
+	h("GET /pools/{poolId}/nodes/{nodeId}/files", inFiles(s.nodeFiles, listFiles))
+	h("GET /pools/{poolId}/nodes/{nodeId}/files/{filePath...}", inFiles(s.nodeFiles, serveFile))
+	h("HEAD /pools/{poolId}/nodes/{nodeId}/files/{filePath...}", inFiles(s.nodeFiles, serveFile))
+	h("DELETE /pools/{poolId}/nodes/{nodeId}/files/{filePath...}", inFiles(s.nodeFiles, deleteFile))
 
 	h("POST /jobs", s.addJob)
 	h("GET /jobs", s.listJobs)
@@ -52,10 +52,10 @@ func (s *Server) routes() *http.ServeMux {
 	h("DELETE /jobs/{jobId}/tasks/{taskId}", s.deleteTask)
 	h("POST /jobs/{jobId}/tasks/{taskId}/terminate", s.terminateTask)
 	h("POST /jobs/{jobId}/tasks/{taskId}/reactivate", s.reactivateTask)
-	h("GET /jobs/{jobId}/tasks/{taskId}/files", s.listTaskFiles)
-	h("GET /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", s.getTaskFile)
-	h("HEAD /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", s.getTaskFile)
-	h("DELETE /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", s.deleteTaskFile)
+	h("GET /jobs/{jobId}/tasks/{taskId}/files", inFiles(s.taskFiles, listFiles))
+	h("GET /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", inFiles(s.taskFiles, serveFile))
+	h("HEAD /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", inFiles(s.taskFiles, serveFile))
+	h("DELETE /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", inFiles(s.taskFiles, deleteFile))
 
 	m.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 		for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
