@@ -62,12 +62,9 @@ func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 	if kind == nodeReimaging {
 		prop, opt = "nodeReimageOption", in.NodeReimageOption
 	}
-	opt, e := normEnum(prop, opt, "requeue", "terminate", "taskcompletion", "retaineddata")
+	opt, e := deallocationOption(prop, opt)
 	if e != nil {
 		return e
-	}
-	if opt == "" {
-		opt = "requeue"
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -20,12 +20,9 @@ func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	if len(in.NodeList) > maxRemoveNodes {
 		return errInvalidProperty("nodeList", strconv.Itoa(len(in.NodeList))+" nodes", "at most 100 nodes can be removed per request")
 	}
-	opt, e := normEnum("nodeDeallocationOption", in.NodeDeallocationOption, "requeue", "terminate", "taskcompletion", "retaineddata")
+	opt, e := deallocationOption("nodeDeallocationOption", in.NodeDeallocationOption)
 	if e != nil {
 		return e
-	}
-	if opt == "" {
-		opt = "requeue"
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -389,12 +389,9 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
-	opt, e := normEnum("nodeDeallocationOption", in.NodeDeallocationOption, "requeue", "terminate", "taskcompletion", "retaineddata")
+	opt, e := deallocationOption("nodeDeallocationOption", in.NodeDeallocationOption)
 	if e != nil {
 		return e
-	}
-	if opt == "" {
-		opt = "requeue"
 	}
 	if in.TargetDedicatedNodes == nil && in.TargetLowPriorityNodes == nil {
 		return errMissingProperty("targetDedicatedNodes")

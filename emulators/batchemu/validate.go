@@ -24,6 +24,17 @@ func normEnum(prop, v string, allowed ...string) (string, *apiError) {
 	return "", errInvalidProperty(prop, v, "allowed values are "+strings.Join(allowed, ", "))
 }
 
+// deallocationOption checks what happens to the running tasks of nodes that
+// leave (resize, remove, reboot, reimage): requeue (the default), terminate,
+// taskcompletion or retaineddata.
+func deallocationOption(prop, v string) (string, *apiError) {
+	opt, e := normEnum(prop, v, "requeue", "terminate", "taskcompletion", "retaineddata")
+	if e != nil || opt != "" {
+		return opt, e
+	}
+	return "requeue", nil
+}
+
 func validateResourceFiles(prop string, rfs []resourceFile) *apiError {
 	for i, rf := range rfs {
 		p := fmt.Sprintf("%s[%d]", prop, i)
