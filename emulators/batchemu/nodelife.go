@@ -233,17 +233,14 @@ func (s *Server) finishStart(a *attempt, res executor.Result) {
 		return
 	}
 	n.startRun = nil
-	now := s.now()
+	now := endedAt(res, s.now())
 	sti := n.Node.StartTaskInfo
 	st := n.Node.StartTask
 	sti.ExitCode = res.ExitCode
 	sti.FailureInfo = fromExecFailure(res.Failure)
-	if !res.EndTime.IsZero() {
-		now = res.EndTime
-	}
 	s.markDirty()
-	ok := res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0
-	appFailure := res.Failure != nil && res.Failure.Code == executor.CodeFailureExitCode
+	ok := succeeded(res)
+	appFailure := failedByExitCode(res)
 	if !ok && appFailure && (st.MaxTaskRetryCount == -1 || sti.RetryCount < st.MaxTaskRetryCount) {
 		sti.RetryCount++
 		sti.LastRetryTime = wtp(now)

@@ -212,28 +212,32 @@ func wallClock(d *isoDuration) time.Duration {
 	return time.Duration(*d)
 }
 
-// finishPrep records a preparation attempt; mu held.
-func (s *Server) finishPrep(a *attempt, res executor.Result) {
+// nodePrepOf returns the job and the node preparation state that a
+// preparation or release attempt ran for; st is nil when either is gone.
+// mu held.
+func (s *Server) nodePrepOf(a *attempt) (j *jobRec, st *nodePrep) {
 	j, ok := s.st.Jobs[a.jobKey]
 	if !ok {
-		return
+		return nil, nil
 	}
-	st := j.Prep[prepKey(a.poolKey, a.nodeID)]
+	return j, j.Prep[prepKey(a.poolKey, a.nodeID)]
+}
+
+// finishPrep records a preparation attempt; mu held.
+func (s *Server) finishPrep(a *attempt, res executor.Result) {
+	j, st := s.nodePrepOf(a)
 	if st == nil || st.prepRun != a {
 		return
 	}
 	st.prepRun = nil
-	now := s.now()
-	if !res.EndTime.IsZero() {
-		now = res.EndTime
-	}
+	now := endedAt(res, s.now())
 	s.markDirty()
 	s.jobsChanged = true
 	info := st.Prep
 	info.ExitCode, info.FailureInfo = res.ExitCode, fromExecFailure(res.Failure)
-	ok = res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0
+	ok := succeeded(res)
 	max := *j.Job.JobPreparationTask.Constraints.MaxTaskRetryCount
-	if !ok && res.Failure != nil && res.Failure.Code == executor.CodeFailureExitCode && (max == -1 || info.RetryCount < max) {
+	if !ok && failedByExitCode(res) && (max == -1 || info.RetryCount < max) {
 		info.RetryCount++
 		info.LastRetryTime = wtp(now)
 		st.prepPending = true
@@ -306,23 +310,16 @@ func sortedPrepKeys(j *jobRec) []string {
 
 // finishRelease records a release attempt; mu held.
 func (s *Server) finishRelease(a *attempt, res executor.Result) {
-	j, ok := s.st.Jobs[a.jobKey]
-	if !ok {
-		return
-	}
-	st := j.Prep[prepKey(a.poolKey, a.nodeID)]
+	_, st := s.nodePrepOf(a)
 	if st == nil || st.releaseRun != a {
 		return
 	}
 	st.releaseRun = nil
-	now := s.now()
-	if !res.EndTime.IsZero() {
-		now = res.EndTime
-	}
+	now := endedAt(res, s.now())
 	info := st.Release
 	info.State, info.EndTime = "completed", wtp(now)
 	info.ExitCode, info.FailureInfo = res.ExitCode, fromExecFailure(res.Failure)
-	if res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0 {
+	if succeeded(res) {
 		info.Result = "success"
 	} else {
 		info.Result = "failure"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
 )
@@ -56,4 +57,24 @@ func fromExecFailure(f *executor.FailureInfo) *failureInfo {
 		out.Details = append(out.Details, nameValue{Name: d.Name, Value: d.Value})
 	}
 	return out
+}
+
+// endedAt is when an attempt's process ended: the executor's end time, or
+// now when it reported none.
+func endedAt(res executor.Result, now time.Time) time.Time {
+	if res.EndTime.IsZero() {
+		return now
+	}
+	return res.EndTime
+}
+
+// succeeded reports whether an attempt's process ran and exited with code 0.
+func succeeded(res executor.Result) bool {
+	return res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0
+}
+
+// failedByExitCode reports whether an attempt failed only through a nonzero
+// exit code: the one failure that task retries are for.
+func failedByExitCode(res executor.Result) bool {
+	return res.Failure != nil && res.Failure.Code == executor.CodeFailureExitCode
 }

@@ -132,11 +132,8 @@ func (s *Server) finishTask(a *attempt, res executor.Result) {
 		return
 	}
 	t.run = nil
-	now := s.now()
-	if !res.EndTime.IsZero() {
-		now = res.EndTime
-	}
-	success := res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0
+	now := endedAt(res, s.now())
+	success := succeeded(res)
 	if _, n := s.findNode(a.poolKey, a.nodeID); n != nil {
 		n.Node.TotalTasksRun++
 		if success {
@@ -153,7 +150,7 @@ func (s *Server) finishTask(a *attempt, res executor.Result) {
 	if !res.StartTime.IsZero() {
 		ei.StartTime = wtp(res.StartTime)
 	}
-	appFailure := res.Failure != nil && res.Failure.Code == executor.CodeFailureExitCode
+	appFailure := failedByExitCode(res)
 	max := 0
 	if c := t.Task.Constraints.MaxTaskRetryCount; c != nil {
 		max = *c
