@@ -180,6 +180,23 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	return nil
 }
 
+// jobForUpdate returns the job named in the request path once allowed
+// accepts its state (otherwise the service's error for that state) and the
+// request's preconditions hold for it; mu must be held.
+func (s *Server) jobForUpdate(r *http.Request, allowed func(jobState) bool) (*jobRec, *apiError) {
+	j, e := s.lookupJob(r.PathValue("jobId"))
+	if e != nil {
+		return nil, e
+	}
+	if st := jobState(j.Job.State); !allowed(st) {
+		return nil, errJobState(st)
+	}
+	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
+		return nil, e
+	}
+	return j, nil
+}
+
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	return getEntity(s, w, r, rc, "jobs", func() (cloudJob, *apiError) {
 		j, e := s.lookupJob(r.PathValue("jobId"))
@@ -204,14 +221,8 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) *a
 func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, e := s.lookupJob(r.PathValue("jobId"))
+	j, e := s.jobForUpdate(r, func(st jobState) bool { return st != jobDeleting })
 	if e != nil {
-		return e
-	}
-	if jobState(j.Job.State) == jobDeleting {
-		return errJobState(jobDeleting)
-	}
-	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
 		return e
 	}
 	now := rc.now
@@ -233,14 +244,8 @@ func (s *Server) terminateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, e := s.lookupJob(r.PathValue("jobId"))
+	j, e := s.jobForUpdate(r, jobOpen)
 	if e != nil {
-		return e
-	}
-	if st := jobState(j.Job.State); !jobOpen(st) {
-		return errJobState(st)
-	}
-	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
 		return e
 	}
 	reason := in.TerminateReason
@@ -290,14 +295,8 @@ func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, r
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, e := s.lookupJob(r.PathValue("jobId"))
+	j, e := s.jobForUpdate(r, func(st jobState) bool { return st != jobDeleting && st != jobCompleted && st != jobTerminating })
 	if e != nil {
-		return e
-	}
-	if st := jobState(j.Job.State); st == jobDeleting || st == jobCompleted || st == jobTerminating {
-		return errJobState(st)
-	}
-	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
 		return e
 	}
 	job := &j.Job
@@ -358,14 +357,8 @@ func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, e := s.lookupJob(r.PathValue("jobId"))
+	j, e := s.jobForUpdate(r, func(st jobState) bool { return st == jobActive })
 	if e != nil {
-		return e
-	}
-	if st := jobState(j.Job.State); st != jobActive {
-		return errJobState(st)
-	}
-	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
 		return e
 	}
 	s.setJobState(j, jobDisabling, rc.now)
