@@ -221,7 +221,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) *a
 func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, e := s.jobForUpdate(r, func(st jobState) bool { return st != jobDeleting })
+	j, e := s.jobForUpdate(r, jobNotDeleting)
 	if e != nil {
 		return e
 	}

@@ -212,6 +212,9 @@ func (s *Server) activeJob(id string) (*jobRec, *apiError) {
 	return j, nil
 }
 
+// jobNotDeleting reports whether a job in state st is not being deleted.
+func jobNotDeleting(st jobState) bool { return st != jobDeleting }
+
 // jobOpen reports whether a job in state st is neither ending nor ended.
 func jobOpen(st jobState) bool {
 	switch st {
@@ -319,6 +322,37 @@ func (s *Server) lookupTask(jobID, taskID string) (*jobRec, *taskRec, *apiError)
 	return j, t, nil
 }
 
+// taskForUpdate returns the task named in the request path, and its job,
+// once jobAllowed accepts the job's state (otherwise the service's error
+// for that state), check (when not nil) accepts the task and the request's
+// preconditions hold for the task; mu must be held.
+func (s *Server) taskForUpdate(r *http.Request, jobAllowed func(jobState) bool, check func(*taskRec) *apiError) (*jobRec, *taskRec, *apiError) {
+	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
+	if e != nil {
+		return nil, nil, e
+	}
+	if st := jobState(j.Job.State); !jobAllowed(st) {
+		return nil, nil, errJobState(st)
+	}
+	if check != nil {
+		if e := check(t); e != nil {
+			return nil, nil, e
+		}
+	}
+	if e := checkConditions(r, t.Task.ETag, t.Task.LastModified.Time, false); e != nil {
+		return nil, nil, e
+	}
+	return j, t, nil
+}
+
+// taskNotCompleted refuses a task that has already completed.
+func taskNotCompleted(t *taskRec) *apiError {
+	if t.Task.State == taskCompleted {
+		return newError(http.StatusConflict, codeTaskCompleted, "The specified task is already completed.")
+	}
+	return nil
+}
+
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	return getEntity(s, w, r, rc, "tasks", func() (cloudTask, *apiError) {
 		j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
@@ -348,14 +382,8 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
+	j, t, e := s.taskForUpdate(r, jobNotDeleting, nil)
 	if e != nil {
-		return e
-	}
-	if jobState(j.Job.State) == jobDeleting {
-		return errJobState(jobDeleting)
-	}
-	if e := checkConditions(r, t.Task.ETag, t.Task.LastModified.Time, false); e != nil {
 		return e
 	}
 	if t.Task.State == taskRunning {
@@ -376,17 +404,8 @@ func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 func (s *Server) terminateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
+	j, t, e := s.taskForUpdate(r, jobNotDeleting, taskNotCompleted)
 	if e != nil {
-		return e
-	}
-	if st := jobState(j.Job.State); st == jobDeleting {
-		return errJobState(st)
-	}
-	if t.Task.State == taskCompleted {
-		return newError(http.StatusConflict, codeTaskCompleted, "The specified task is already completed.")
-	}
-	if e := checkConditions(r, t.Task.ETag, t.Task.LastModified.Time, false); e != nil {
 		return e
 	}
 	s.endTask(j, t, rc.now)
@@ -401,20 +420,16 @@ func (s *Server) terminateTask(w http.ResponseWriter, r *http.Request, rc *reqCt
 func (s *Server) reactivateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
+	j, t, e := s.taskForUpdate(r, jobOpen, func(t *taskRec) *apiError {
+		if t.Task.State != taskCompleted {
+			return newError(http.StatusConflict, "TaskNotCompleted", "The specified task is not completed.")
+		}
+		if t.Task.ExecutionInfo.Result == "success" {
+			return newError(http.StatusConflict, "TaskSucceeded", "The specified task completed successfully and cannot be reactivated.")
+		}
+		return nil
+	})
 	if e != nil {
-		return e
-	}
-	if st := jobState(j.Job.State); !jobOpen(st) {
-		return errJobState(st)
-	}
-	if t.Task.State != taskCompleted {
-		return newError(http.StatusConflict, "TaskNotCompleted", "The specified task is not completed.")
-	}
-	if t.Task.ExecutionInfo.Result == "success" {
-		return newError(http.StatusConflict, "TaskSucceeded", "The specified task completed successfully and cannot be reactivated.")
-	}
-	if e := checkConditions(r, t.Task.ETag, t.Task.LastModified.Time, false); e != nil {
 		return e
 	}
 	s.setTaskState(t, taskActive, rc.now)
@@ -435,17 +450,8 @@ func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
+	j, t, e := s.taskForUpdate(r, func(st jobState) bool { return st != jobDeleting && st != jobCompleted }, taskNotCompleted)
 	if e != nil {
-		return e
-	}
-	if st := jobState(j.Job.State); st == jobDeleting || st == jobCompleted {
-		return errJobState(st)
-	}
-	if t.Task.State == taskCompleted {
-		return newError(http.StatusConflict, codeTaskCompleted, "The specified task is already completed.")
-	}
-	if e := checkConditions(r, t.Task.ETag, t.Task.LastModified.Time, false); e != nil {
 		return e
 	}
 	c := taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: j.Job.Constraints.MaxTaskRetryCount}
