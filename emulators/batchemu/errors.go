@@ -126,6 +126,10 @@ func errTaskNotFound() *apiError {
 	return newError(http.StatusNotFound, codeTaskNotFound, "The specified task does not exist.")
 }
 
+func errFileNotFound(name string) *apiError {
+	return newError(http.StatusNotFound, codeFileNotFound, "The specified file does not exist.", "FilePath", name)
+}
+
 func errNodeNotFound() *apiError {
 	return newError(http.StatusNotFound, codeNodeNotFound, "The specified node does not exist.")
 }

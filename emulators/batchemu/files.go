@@ -130,24 +130,26 @@ func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot
 	return writeList(w, r, rc, items, schemaOf(nodeFile{}), "files")
 }
 
-// resolveFile maps the {filePath...} of r to a path under root.
-func resolveFile(r *http.Request, root fileRoot) (string, string, *apiError) {
+// findFile maps the {filePath...} of r to an existing file or directory
+// under root: its full path, its clean name relative to root and its info.
+func findFile(r *http.Request, root fileRoot) (full, clean string, info fs.FileInfo, e *apiError) {
 	name := r.PathValue("filePath")
-	clean := path.Clean("/" + name)[1:]
+	clean = path.Clean("/" + name)[1:]
 	if clean == "" || clean != strings.TrimSuffix(name, "/") || strings.HasPrefix(clean, "..") {
-		return "", "", newError(http.StatusBadRequest, codeInvalidQueryParameterValue, "The file path is not valid.", "FilePath", name)
+		return "", "", nil, newError(http.StatusBadRequest, codeInvalidQueryParameterValue, "The file path is not valid.", "FilePath", name)
 	}
-	return filepath.Join(root.dir, filepath.FromSlash(clean)), clean, nil
+	full = filepath.Join(root.dir, filepath.FromSlash(clean))
+	info, err := os.Stat(full)
+	if err != nil {
+		return "", "", nil, errFileNotFound(clean)
+	}
+	return full, clean, info, nil
 }
 
 func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *apiError {
-	full, clean, e := resolveFile(r, root)
+	full, clean, info, e := findFile(r, root)
 	if e != nil {
 		return e
-	}
-	info, err := os.Stat(full)
-	if err != nil {
-		return newError(http.StatusNotFound, codeFileNotFound, "The specified file does not exist.", "FilePath", clean)
 	}
 	h := w.Header()
 	h.Set("ocp-creation-time", info.ModTime().UTC().Format(http.TimeFormat))
@@ -161,7 +163,7 @@ func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot)
 	}
 	f, err := os.Open(full)
 	if err != nil {
-		return newError(http.StatusNotFound, codeFileNotFound, "The specified file does not exist.", "FilePath", clean)
+		return errFileNotFound(clean)
 	}
 	defer f.Close()
 	if rg := r.Header.Get("ocp-range"); rg != "" && r.Header.Get("Range") == "" {
@@ -174,14 +176,11 @@ func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot)
 
 // deleteFile removes a file, or a directory when recursive=true.
 func deleteFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *apiError {
-	full, clean, e := resolveFile(r, root)
+	full, clean, info, e := findFile(r, root)
 	if e != nil {
 		return e
 	}
-	info, err := os.Stat(full)
-	if err != nil {
-		return newError(http.StatusNotFound, codeFileNotFound, "The specified file does not exist.", "FilePath", clean)
-	}
+	var err error
 	if info.IsDir() {
 		if !strings.EqualFold(r.URL.Query().Get("recursive"), "true") {
 			return newError(http.StatusConflict, codeOperationInvalidForState,
