@@ -254,9 +254,7 @@ func (s *Server) disableAutoScale(w http.ResponseWriter, r *http.Request, rc *re
 	p.Pool.AutoScaleEvaluationInterval = nil
 	p.Pool.AutoScaleRun = nil
 	p.Samples = nil
-	s.touchPool(p, rc.now)
-	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
-	w.WriteHeader(http.StatusOK)
+	s.ackPoolUpdate(w, rc, p, http.StatusOK)
 	return nil
 }
 

@@ -58,9 +58,7 @@ func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		s.evictNode(p, n, opt, rc.now)
 	}
 	s.startResize(p, max(ded, 0), max(low, 0), opt, rc.now)
-	s.touchPool(p, rc.now)
-	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
-	w.WriteHeader(http.StatusAccepted)
+	s.ackPoolUpdate(w, rc, p, http.StatusAccepted)
 	return nil
 }
 

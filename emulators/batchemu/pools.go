@@ -56,6 +56,14 @@ func (s *Server) touchPool(p *poolRec, now time.Time) {
 	s.markDirty()
 }
 
+// ackPoolUpdate gives p a new ETag and Last-Modified and answers the
+// update with status and the pool's new entity headers; mu must be held.
+func (s *Server) ackPoolUpdate(w http.ResponseWriter, rc *reqCtx, p *poolRec, status int) {
+	s.touchPool(p, rc.now)
+	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
+	w.WriteHeader(status)
+}
+
 func renderPool(p *poolRec, base string) cloudPool {
 	out := p.Pool
 	out.URL = base + "/pools/" + p.Pool.ID
@@ -339,9 +347,7 @@ func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	if in.TargetNodeCommunicationMode != "" {
 		p.Pool.TargetNodeCommunicationMode = in.TargetNodeCommunicationMode
 	}
-	s.touchPool(p, rc.now)
-	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
-	w.WriteHeader(http.StatusOK)
+	s.ackPoolUpdate(w, rc, p, http.StatusOK)
 	return nil
 }
 
@@ -378,9 +384,7 @@ func (s *Server) updatePoolProperties(w http.ResponseWriter, r *http.Request, rc
 	if in.TargetNodeCommunicationMode != "" {
 		p.Pool.TargetNodeCommunicationMode = in.TargetNodeCommunicationMode
 	}
-	s.touchPool(p, rc.now)
-	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
-	w.WriteHeader(http.StatusNoContent)
+	s.ackPoolUpdate(w, rc, p, http.StatusNoContent)
 	return nil
 }
 
@@ -428,9 +432,7 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		p.Pool.ResizeTimeout = in.ResizeTimeout
 	}
 	s.startResize(p, ded, low, opt, rc.now)
-	s.touchPool(p, rc.now)
-	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
-	w.WriteHeader(http.StatusAccepted)
+	s.ackPoolUpdate(w, rc, p, http.StatusAccepted)
 	return nil
 }
 
