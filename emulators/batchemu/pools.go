@@ -74,16 +74,10 @@ func (s *Server) validateStartTask(st *startTaskParameter) (*startTask, *apiErro
 	if st == nil {
 		return nil, nil
 	}
-	if st.CommandLine == "" {
-		return nil, errMissingProperty("startTask.commandLine")
-	}
-	if len(st.ContainerSettings) > 0 {
-		return nil, errUnsupportedProperty("startTask.containerSettings")
-	}
-	if e := validateResourceFiles("startTask.resourceFiles", st.ResourceFiles); e != nil {
+	if e := checkCommand("startTask", st.CommandLine, st.ContainerSettings); e != nil {
 		return nil, e
 	}
-	if e := validateEnv("startTask.environmentSettings", st.EnvironmentSettings); e != nil {
+	if e := checkTaskInputs("startTask", st.ResourceFiles, st.EnvironmentSettings); e != nil {
 		return nil, e
 	}
 	if e := validateRetryCount("startTask.maxTaskRetryCount", st.MaxTaskRetryCount); e != nil {

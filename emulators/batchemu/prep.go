@@ -44,11 +44,8 @@ func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiErro
 			"A job release task requires a job preparation task.", "PropertyName", "jobReleaseTask")
 	}
 	if prep != nil {
-		if prep.CommandLine == "" {
-			return errMissingProperty("jobPreparationTask.commandLine")
-		}
-		if len(prep.ContainerSettings) > 0 {
-			return errUnsupportedProperty("jobPreparationTask.containerSettings")
+		if e := checkCommand("jobPreparationTask", prep.CommandLine, prep.ContainerSettings); e != nil {
+			return e
 		}
 		if prep.ID == "" {
 			prep.ID = defaultPrepID
@@ -56,10 +53,7 @@ func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiErro
 		if !validID(prep.ID) {
 			return errInvalidProperty("jobPreparationTask.id", prep.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 		}
-		if e := validateResourceFiles("jobPreparationTask.resourceFiles", prep.ResourceFiles); e != nil {
-			return e
-		}
-		if e := validateEnv("jobPreparationTask.environmentSettings", prep.EnvironmentSettings); e != nil {
+		if e := checkTaskInputs("jobPreparationTask", prep.ResourceFiles, prep.EnvironmentSettings); e != nil {
 			return e
 		}
 		c := taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: new(int)}
@@ -86,11 +80,8 @@ func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiErro
 		}
 	}
 	if rel != nil {
-		if rel.CommandLine == "" {
-			return errMissingProperty("jobReleaseTask.commandLine")
-		}
-		if len(rel.ContainerSettings) > 0 {
-			return errUnsupportedProperty("jobReleaseTask.containerSettings")
+		if e := checkCommand("jobReleaseTask", rel.CommandLine, rel.ContainerSettings); e != nil {
+			return e
 		}
 		if rel.ID == "" {
 			rel.ID = defaultReleaseID
@@ -101,10 +92,7 @@ func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiErro
 		if key(rel.ID) == key(prep.ID) {
 			return errInvalidProperty("jobReleaseTask.id", rel.ID, "the release task id must differ from the preparation task id")
 		}
-		if e := validateResourceFiles("jobReleaseTask.resourceFiles", rel.ResourceFiles); e != nil {
-			return e
-		}
-		if e := validateEnv("jobReleaseTask.environmentSettings", rel.EnvironmentSettings); e != nil {
+		if e := checkTaskInputs("jobReleaseTask", rel.ResourceFiles, rel.EnvironmentSettings); e != nil {
 			return e
 		}
 		if rel.MaxWallClockTime == nil {

@@ -1,6 +1,7 @@
 package batchemu
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -76,6 +77,28 @@ func validateOutputFiles(files []outputFile) *apiError {
 		f.UploadOptions.UploadCondition = c
 	}
 	return nil
+}
+
+// checkCommand checks the command of a start, job preparation or job
+// release task (prop names it, "startTask"): the command line is required
+// and containers are not supported.
+func checkCommand(prop, commandLine string, containerSettings json.RawMessage) *apiError {
+	if commandLine == "" {
+		return errMissingProperty(prop + ".commandLine")
+	}
+	if len(containerSettings) > 0 {
+		return errUnsupportedProperty(prop + ".containerSettings")
+	}
+	return nil
+}
+
+// checkTaskInputs checks the resource files and environment settings of a
+// start, job preparation or job release task (prop names it).
+func checkTaskInputs(prop string, rfs []resourceFile, env []envSetting) *apiError {
+	if e := validateResourceFiles(prop+".resourceFiles", rfs); e != nil {
+		return e
+	}
+	return validateEnv(prop+".environmentSettings", env)
 }
 
 func validateEnv(prop string, env []envSetting) *apiError {
