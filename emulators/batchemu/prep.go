@@ -56,20 +56,10 @@ func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiErro
 		if e := checkTaskInputs("jobPreparationTask", prep.ResourceFiles, prep.EnvironmentSettings); e != nil {
 			return e
 		}
-		c := taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: new(int)}
-		if in := prep.Constraints; in != nil {
-			if e := validateRetryCount("jobPreparationTask.constraints.maxTaskRetryCount", in.MaxTaskRetryCount); e != nil {
-				return e
-			}
-			if in.MaxWallClockTime != nil {
-				c.MaxWallClockTime = in.MaxWallClockTime
-			}
-			if in.RetentionTime != nil {
-				c.RetentionTime = in.RetentionTime
-			}
-			if in.MaxTaskRetryCount != nil {
-				c.MaxTaskRetryCount = in.MaxTaskRetryCount
-			}
+		c, e := overlayConstraints("jobPreparationTask.constraints",
+			taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: new(int)}, prep.Constraints)
+		if e != nil {
+			return e
 		}
 		prep.Constraints = &c
 		if prep.WaitForSuccess == nil {

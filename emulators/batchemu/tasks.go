@@ -454,20 +454,10 @@ func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if e != nil {
 		return e
 	}
-	c := taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: j.Job.Constraints.MaxTaskRetryCount}
-	if in.Constraints != nil {
-		if e := validateRetryCount("constraints.maxTaskRetryCount", in.Constraints.MaxTaskRetryCount); e != nil {
-			return e
-		}
-		if in.Constraints.MaxWallClockTime != nil {
-			c.MaxWallClockTime = in.Constraints.MaxWallClockTime
-		}
-		if in.Constraints.RetentionTime != nil {
-			c.RetentionTime = in.Constraints.RetentionTime
-		}
-		if in.Constraints.MaxTaskRetryCount != nil {
-			c.MaxTaskRetryCount = in.Constraints.MaxTaskRetryCount
-		}
+	c, e := overlayConstraints("constraints",
+		taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: j.Job.Constraints.MaxTaskRetryCount}, in.Constraints)
+	if e != nil {
+		return e
 	}
 	t.Task.Constraints = c
 	s.touchTask(j, t, rc.now)

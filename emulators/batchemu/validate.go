@@ -101,6 +101,28 @@ func checkTaskInputs(prop string, rfs []resourceFile, env []envSetting) *apiErro
 	return validateEnv(prop+".environmentSettings", env)
 }
 
+// overlayConstraints returns defaults with the constraints given in in
+// (when not nil) laid over them, field by field; prop names in for errors.
+func overlayConstraints(prop string, defaults taskConstraints, in *taskConstraints) (taskConstraints, *apiError) {
+	c := defaults
+	if in == nil {
+		return c, nil
+	}
+	if e := validateRetryCount(prop+".maxTaskRetryCount", in.MaxTaskRetryCount); e != nil {
+		return taskConstraints{}, e
+	}
+	if in.MaxWallClockTime != nil {
+		c.MaxWallClockTime = in.MaxWallClockTime
+	}
+	if in.RetentionTime != nil {
+		c.RetentionTime = in.RetentionTime
+	}
+	if in.MaxTaskRetryCount != nil {
+		c.MaxTaskRetryCount = in.MaxTaskRetryCount
+	}
+	return c, nil
+}
+
 func validateEnv(prop string, env []envSetting) *apiError {
 	for i, e := range env {
 		if e.Name == "" {
