@@ -448,18 +448,7 @@ func (s *Server) stopResizePool(w http.ResponseWriter, r *http.Request, rc *reqC
 	}
 	if p.Pool.AllocationState == allocResizing {
 		// Keep the nodes the pool has now; nodes already leaving still leave.
-		ded, low := 0, 0
-		for _, n := range p.Nodes {
-			if n.Leaving {
-				continue
-			}
-			if n.Node.IsDedicated {
-				ded++
-			} else {
-				low++
-			}
-		}
-		p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes = ded, low
+		p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes = currentNodes(p)
 		s.setAllocation(p, allocStopping, rc.now)
 		p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, errorInfo{Code: "ResizeStopped", Message: "Desired number of dedicated nodes could not be allocated as a resize operation was stopped"})
 	}
