@@ -240,7 +240,7 @@ func TestSettingsDocumented(t *testing.T) {
 	if ls.IsEncrypted == nil || *ls.IsEncrypted {
 		t.Errorf("IsEncrypted must be false explicitly (it defaults to true)")
 	}
-	readme, err := os.ReadFile(filepath.Join(root, "docs", "fidelity", "handler-readme.md"))
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
