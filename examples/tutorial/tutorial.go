@@ -119,26 +119,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logger *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	var tasks []batch.TaskAddParameter
-	results := make([]FileResult, len(inputs))
-	outputURL, err := store.containerWriteURL(ctx, outputContainer, sasLifetime)
+	tasks, results, err := uploadAndPlan(ctx, store, inputs, out)
 	if err != nil {
 		return nil, err
-	}
-	for i, path := range inputs {
-		name := filepath.Base(path)
-		fmt.Fprintf(out, "Uploading file %s to container [%s]...\n", path, inputContainer)
-		if err := store.upload(ctx, inputContainer, name, path); err != nil {
-			return nil, err
-		}
-		inputURL, err := store.blobReadURL(ctx, inputContainer, name, sasLifetime)
-		if err != nil {
-			return nil, err
-		}
-		taskID := fmt.Sprintf("Task%d", i)
-		outName := strings.TrimSuffix(name, filepath.Ext(name)) + ".mp3"
-		results[i] = FileResult{TaskID: taskID, Input: name, Output: outName}
-		tasks = append(tasks, transcodeTask(taskID, inputURL, outputURL, outName))
 	}
 
 	fmt.Fprintf(out, "\nCreating pool [%s]...\n", cfg.PoolID)
@@ -166,34 +149,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logger *slog.Logger) (*
 		return nil, err
 	}
 
-	outDir := filepath.Join(cfg.StateDir, "OutputFiles")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", outDir, err)
-	}
-	for i := range results {
-		r := &results[i]
-		t, ok := final[r.TaskID]
-		if !ok || t.ExecutionInfo == nil {
-			r.Failure = "task not reported by Batch"
-			continue
-		}
-		ei := t.ExecutionInfo
-		r.Result, r.ExitCode = ei.Result, ei.ExitCode
-		if !ei.StartTime.IsZero() && !ei.EndTime.IsZero() {
-			r.Runtime = ei.EndTime.Sub(ei.StartTime)
-		}
-		if ei.FailureInfo != nil {
-			r.Failure = ei.FailureInfo.Code + ": " + ei.FailureInfo.Message
-		}
-		if r.Result == batch.TaskExecutionResultSuccess {
-			local := filepath.Join(outDir, r.Output)
-			n, err := store.download(ctx, outputContainer, r.Output, local)
-			if err != nil {
-				r.Result, r.Failure = batch.TaskExecutionResultFailure, err.Error()
-				continue
-			}
-			r.OutputBytes, r.LocalOutput = n, local
-		}
+	if err := collectResults(ctx, store, results, final, filepath.Join(cfg.StateDir, "OutputFiles")); err != nil {
+		return nil, err
 	}
 	report := &Report{Files: results}
 	printResults(out, report)
@@ -221,6 +178,68 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logger *slog.Logger) (*
 	fmt.Fprintf(out, "\nSample end: %s\n", end.Format("2006-01-02 15:04:05"))
 	fmt.Fprintf(out, "Elapsed time: %s\n", report.Elapsed.Round(time.Millisecond))
 	return report, nil
+}
+
+// uploadAndPlan uploads every input and plans one task per file; results
+// gets one entry per file, in input order.
+func uploadAndPlan(ctx context.Context, store *storage, inputs []string, out io.Writer) ([]batch.TaskAddParameter, []FileResult, error) {
+	outputURL, err := store.containerWriteURL(ctx, outputContainer, sasLifetime)
+	if err != nil {
+		return nil, nil, err
+	}
+	var tasks []batch.TaskAddParameter
+	results := make([]FileResult, len(inputs))
+	for i, path := range inputs {
+		name := filepath.Base(path)
+		fmt.Fprintf(out, "Uploading file %s to container [%s]...\n", path, inputContainer)
+		if err := store.upload(ctx, inputContainer, name, path); err != nil {
+			return nil, nil, err
+		}
+		inputURL, err := store.blobReadURL(ctx, inputContainer, name, sasLifetime)
+		if err != nil {
+			return nil, nil, err
+		}
+		taskID := fmt.Sprintf("Task%d", i)
+		outName := strings.TrimSuffix(name, filepath.Ext(name)) + ".mp3"
+		results[i] = FileResult{TaskID: taskID, Input: name, Output: outName}
+		tasks = append(tasks, transcodeTask(taskID, inputURL, outputURL, outName))
+	}
+	return tasks, results, nil
+}
+
+// collectResults fills results from the final task states and downloads
+// each MP3 into outDir.
+func collectResults(ctx context.Context, store *storage, results []FileResult, final map[string]batch.Task, outDir string) error {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", outDir, err)
+	}
+	for i := range results {
+		r := &results[i]
+		t, ok := final[r.TaskID]
+		if !ok || t.ExecutionInfo == nil {
+			r.Failure = "task not reported by Batch"
+			continue
+		}
+		ei := t.ExecutionInfo
+		r.Result, r.ExitCode = ei.Result, ei.ExitCode
+		if !ei.StartTime.IsZero() && !ei.EndTime.IsZero() {
+			r.Runtime = ei.EndTime.Sub(ei.StartTime)
+		}
+		if ei.FailureInfo != nil {
+			r.Failure = ei.FailureInfo.Code + ": " + ei.FailureInfo.Message
+		}
+		if r.Result != batch.TaskExecutionResultSuccess {
+			continue
+		}
+		local := filepath.Join(outDir, r.Output)
+		n, err := store.download(ctx, outputContainer, r.Output, local)
+		if err != nil {
+			r.Result, r.Failure = batch.TaskExecutionResultFailure, err.Error()
+			continue
+		}
+		r.OutputBytes, r.LocalOutput = n, local
+	}
+	return nil
 }
 
 func generateInputs(ctx context.Context, dir string, n int, d time.Duration) ([]string, error) {
