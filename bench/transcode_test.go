@@ -7,19 +7,28 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/blobaccess"
 	"github.com/ffbatch/ffbatch/internal/media"
+	"github.com/ffbatch/ffbatch/internal/plan"
 )
 
-// ffmpegArgs is the conversion both sides run (fixed local names, no shell).
-var ffmpegArgs = []string{"-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", "input.mp4", "-vn", "-codec:a", "libmp3lame", "-q:a", "4", "output.mp3"}
+// ffmpegArgs is the conversion both sides run: the product's own command
+// (internal/plan, fixed local names, no shell) with the default preset.
+var ffmpegArgs = func() []string {
+	p, ok := plan.LookupPreset("mp3-192k-cbr")
+	if !ok {
+		panic("preset mp3-192k-cbr missing")
+	}
+	return plan.Args(p)
+}()
 
 // BenchmarkTranscode24 converts 24 generated MP4s with 3 minutes of audio
 // each, once with plain ffmpeg processes over the local files (the
@@ -47,8 +56,15 @@ func BenchmarkTranscode24(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	signer, err := blobaccess.NewAccountKeySigner(s.azurite.BlobEndpoint, cred, &blobaccess.Options{AllowHTTP: true})
+	if err != nil {
+		b.Fatal(err)
+	}
 	var tasks []batch.TaskAddParameter
-	outSAS := sasQuery(b, cred, "outputs", "", (&sas.ContainerPermissions{Create: true, Write: true}).String())
+	outURL, err := signer.WriteContainerURL(ctx, "outputs", 2*time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for i, in := range inputs {
 		name := filepath.Base(in)
 		f, err := os.Open(in)
@@ -59,15 +75,18 @@ func BenchmarkTranscode24(b *testing.B) {
 			b.Fatal(err)
 		}
 		f.Close()
-		inSAS := sasQuery(b, cred, "inputs", name, (&sas.BlobPermissions{Read: true}).String())
+		inURL, err := signer.ReadBlobURL(ctx, "inputs", name, 2*time.Hour)
+		if err != nil {
+			b.Fatal(err)
+		}
 		tasks = append(tasks, batch.TaskAddParameter{
 			ID:            fmt.Sprintf("t%02d", i),
-			CommandLine:   "ffmpeg " + joinArgs(ffmpegArgs),
-			ResourceFiles: []batch.ResourceFile{{HTTPURL: s.azurite.BlobEndpoint + "/inputs/" + name + "?" + inSAS, FilePath: "input.mp4"}},
+			CommandLine:   strings.Join(ffmpegArgs, " "),
+			ResourceFiles: []batch.ResourceFile{{HTTPURL: inURL, FilePath: plan.InputFile}},
 			OutputFiles: []batch.OutputFile{{
-				FilePattern: "output.mp3",
+				FilePattern: plan.OutputFile,
 				Destination: batch.OutputFileDestination{Container: &batch.OutputFileBlobContainerDestination{
-					ContainerURL: s.azurite.BlobEndpoint + "/outputs?" + outSAS, Path: name + ".mp3"}},
+					ContainerURL: outURL, Path: name + ".mp3"}},
 				UploadOptions: batch.OutputFileUploadOptions{UploadCondition: batch.OutputFileUploadConditionTaskSuccess},
 			}},
 		})
@@ -116,11 +135,11 @@ func plainFFmpeg(ctx context.Context, b *testing.B, inputs []string, par int) {
 				errs <- err
 				return
 			}
-			if err := os.Symlink(in, filepath.Join(dir, "input.mp4")); err != nil {
+			if err := os.Symlink(in, filepath.Join(dir, plan.InputFile)); err != nil {
 				errs <- err
 				return
 			}
-			cmd := exec.CommandContext(ctx, "ffmpeg", ffmpegArgs...)
+			cmd := exec.CommandContext(ctx, ffmpegArgs[0], ffmpegArgs[1:]...)
 			cmd.Dir = dir
 			if out, err := cmd.CombinedOutput(); err != nil {
 				errs <- fmt.Errorf("ffmpeg %s: %w: %s", in, err, out)
@@ -183,27 +202,4 @@ func sampleFiles(ctx context.Context, b *testing.B, n int, d time.Duration) []st
 		out = append(out, p)
 	}
 	return out
-}
-
-func sasQuery(b *testing.B, cred *azblob.SharedKeyCredential, container, blob, perms string) string {
-	b.Helper()
-	qp, err := sas.BlobSignatureValues{
-		Protocol: sas.ProtocolHTTPSandHTTP, ExpiryTime: time.Now().Add(2 * time.Hour),
-		Permissions: perms, ContainerName: container, BlobName: blob,
-	}.SignWithSharedKey(cred)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return qp.Encode()
-}
-
-func joinArgs(args []string) string {
-	s := ""
-	for i, a := range args {
-		if i > 0 {
-			s += " "
-		}
-		s += a
-	}
-	return s
 }
