@@ -94,11 +94,8 @@ func (a *App) refineFromTask(ctx context.Context, st *results.FileStatus) {
 	if err != nil {
 		return
 	}
-	switch t.State {
-	case batch.TaskStateRunning, batch.TaskStatePreparing:
-		st.State = results.StateRunning
-	case batch.TaskStateCompleted:
-		st.State = results.StateRunning // finished; the next sweep reports the outcome
+	if state, ok := results.StateForTask(t.State); ok {
+		st.State = state
 	}
 	if t.ExecutionInfo != nil && !t.ExecutionInfo.StartTime.IsZero() {
 		st.StartedAt = t.ExecutionInfo.StartTime

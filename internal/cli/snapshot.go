@@ -66,8 +66,8 @@ func (c *clients) take(ctx context.Context) snapshot {
 			continue
 		}
 		v := fileView{Blob: st.Blob, State: st.State, InputSize: inputs[st.Blob], OutputSize: -1, Status: st}
-		if v.State == results.StateSubmitted && started[st.TaskID] {
-			v.State = results.StateRunning
+		if state, ok := started[st.TaskID]; ok && v.State == results.StateSubmitted {
+			v.State = state
 		}
 		if st.Output != nil {
 			v.OutputBlob = st.Output.Blob
@@ -186,19 +186,22 @@ func (c *clients) statuses(ctx context.Context) ([]*results.FileStatus, error) {
 	return out, nil
 }
 
-// startedTasks returns the ids of the job's tasks that have started
-// (running, or completed and not yet reported by a sweep); empty when the
-// job does not exist or Batch cannot be reached.
-func (c *clients) startedTasks(ctx context.Context) map[string]bool {
-	out := map[string]bool{}
-	pager := c.batch.NewListTasksPager(c.ep.JobID, &batch.ListOptions{Filter: "state eq 'running' or state eq 'completed'", Select: "id,state"})
+// startedTasks maps the ids of the job's tasks that have started to the
+// state their files report (results.StateForTask, the rule the Status
+// function uses); empty when the job does not exist or Batch cannot be
+// reached.
+func (c *clients) startedTasks(ctx context.Context) map[string]results.State {
+	out := map[string]results.State{}
+	pager := c.batch.NewListTasksPager(c.ep.JobID, &batch.ListOptions{Filter: "state ne 'active'", Select: "id,state"})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
 			return out
 		}
 		for _, t := range page.Value {
-			out[t.ID] = true
+			if state, ok := results.StateForTask(t.State); ok {
+				out[t.ID] = state
+			}
 		}
 	}
 	return out
