@@ -743,3 +743,29 @@ func TestDeadlineHeapsStayBounded(t *testing.T) {
 		t.Errorf("after 2000 acquire/renew/release cycles: %d events, %d available entries for 1 message", events, avail)
 	}
 }
+
+// TestFailedCancelStillAppliesDueDeadlines: a CancelScheduled that fails on
+// an unknown sequence number must still commit the deadlines its pass
+// processed, so a message that became due is delivered and waiters wake.
+func TestFailedCancelStillAppliesDueDeadlines(t *testing.T) {
+	b, clk := newTestBroker(t, testConfig(), t.TempDir())
+	at := clk.Now().Add(time.Minute)
+	seqs, err := b.Schedule("q", []*Message{msg("due"), msg("later")}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Schedule("q", []*Message{msg("much-later")}, at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wait := b.Wait("q")
+	clk.Advance(time.Minute)
+	wantErr(t, b.CancelScheduled("q", []int64{seqs[0], 999}), ErrMessageNotFound)
+	select {
+	case <-wait:
+	default:
+		t.Fatal("Wait did not fire for messages that became due during a failed cancel")
+	}
+	if got := mustAcquire(t, b, "q", PeekLock, 10); !slices.Equal(ids(got), []string{"due", "later"}) {
+		t.Fatalf("acquired %v, want [due later]", ids(got))
+	}
+}

@@ -118,7 +118,10 @@ func (b *Broker) CancelScheduled(path string, seqs []int64) error {
 	o.process(q)
 	for _, s := range seqs {
 		if m := q.msgs[s]; m == nil || m.State != StateScheduled {
-			return fmt.Errorf("cancel scheduled on %s: sequence number %d: %w", path, s, ErrMessageNotFound)
+			// process may already have applied due deadlines: commit them
+			// (and wake waiters) even though the cancel itself fails.
+			err := fmt.Errorf("cancel scheduled on %s: sequence number %d: %w", path, s, ErrMessageNotFound)
+			return errors.Join(err, o.commit())
 		}
 	}
 	for _, s := range seqs {
