@@ -53,10 +53,11 @@ func (a *App) logRepeat(log *slog.Logger, fn string, arr arrival.Arrival, holder
 // claimAll claims the status document for every planned task whose file
 // has a content MD5 (concurrently, at most statusWorkers at once) and
 // returns the tasks to add: those without a hash, and those whose claim
-// was not refused. claimed[i] reports whether keep[i]'s "submitted" status
-// is already written. A store error fails the whole call, so the batch is
-// redelivered rather than risking a second MP3 for identical content.
-func (a *App) claimAll(ctx context.Context, tasks []planned) (keep []planned, claimed []bool, skipped int, err error) {
+// was not refused. A kept task with a content MD5 (fileContent non-nil)
+// already has its "submitted" status written. A store error fails the
+// whole call, so the batch is redelivered rather than risking a second MP3
+// for identical content.
+func (a *App) claimAll(ctx context.Context, tasks []planned) (keep []planned, skipped int, err error) {
 	holders := make([]*results.FileStatus, len(tasks))
 	// Claims for the same file run in batch order, so of two identical
 	// versions in one batch the first is the one transcoded; different
@@ -84,7 +85,7 @@ func (a *App) claimAll(ctx context.Context, tasks []planned) (keep []planned, cl
 		return nil
 	})
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, 0, err
 	}
 	for i, t := range tasks {
 		if h := holders[i]; h != nil {
@@ -93,15 +94,13 @@ func (a *App) claimAll(ctx context.Context, tasks []planned) (keep []planned, cl
 			continue
 		}
 		keep = append(keep, t)
-		claimed = append(claimed, t.file.ContentMD5 != "")
 	}
-	return keep, claimed, skipped, nil
+	return keep, skipped, nil
 }
 
 // submittedStatus is the status document of a task about to be added.
 func submittedStatus(t planned) results.FileStatus {
 	arr := t.arr
-	arr.Resubmit = t.file.Resubmit
 	return results.FileStatus{Container: t.file.Container, Blob: t.file.Blob, ETag: t.file.ETag,
 		State: results.StateSubmitted, TaskID: t.task.ID, Preset: t.file.Preset, Resubmits: t.file.Resubmit,
 		Content: fileContent(t.file), SubmittedAt: t.file.SubmittedAt, Arrival: &arr}

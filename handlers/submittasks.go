@@ -60,7 +60,7 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 	}
 	// Before any pool work: identical content already done or in flight
 	// needs neither a pool nor a task.
-	tasks, claimed, skipped, err := a.claimAll(ctx, tasks)
+	tasks, skipped, err := a.claimAll(ctx, tasks)
 	if err != nil {
 		return nil, fmt.Errorf("submit tasks: %w", err)
 	}
@@ -94,11 +94,11 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 	}
 	var transient []batch.TaskAddFailure
 	var submitted []results.FileStatus
-	for i, t := range tasks {
+	for _, t := range tasks {
 		f, bad := failed[t.task.ID]
 		switch {
-		case !bad && claimed[i]:
-			// Its claim already recorded "submitted".
+		case !bad && fileContent(t.file) != nil:
+			// Its claim (claimAll) already recorded "submitted".
 		case !bad:
 			submitted = append(submitted, submittedStatus(t))
 		case f.Status == batch.TaskAddStatusServerError:
