@@ -182,8 +182,11 @@ func (c *conn) mgmtSchedule(path string, body amqpwire.Map) (amqpwire.Map, *mgmt
 	if merr != nil {
 		return nil, merr
 	}
-	seqs := amqpwire.Array{Code: amqpwire.TypeLong}
-	now := c.srv.now()
+	// Decode every message first, then schedule them in one broker
+	// transaction (one fsync with --data): all or nothing, so a retry after
+	// an error cannot duplicate the ones that went through. Send schedules
+	// each message at its own ScheduledEnqueueTime (now when unset).
+	msgs := make([]*broker.Message, 0, len(l))
 	for i, e := range l {
 		entry, ok := e.(amqpwire.Map)
 		if !ok {
@@ -198,17 +201,15 @@ func (c *conn) mgmtSchedule(path string, body amqpwire.Map) (amqpwire.Map, *mgmt
 		if err != nil {
 			return nil, badRequest("messages[%d]: %v", i, err)
 		}
-		at := m.ScheduledEnqueueTime
-		if at.IsZero() {
-			at = now
-		}
-		got, err := c.srv.broker.Schedule(path, []*broker.Message{m}, at)
-		if err != nil {
-			return nil, fromBroker(err)
-		}
-		for _, s := range got {
-			seqs.Elems = append(seqs.Elems, s)
-		}
+		msgs = append(msgs, m)
+	}
+	got, err := c.srv.broker.Send(path, msgs)
+	if err != nil {
+		return nil, fromBroker(err)
+	}
+	seqs := amqpwire.Array{Code: amqpwire.TypeLong}
+	for _, s := range got {
+		seqs.Elems = append(seqs.Elems, s)
 	}
 	return amqpwire.Map{{Key: "sequence-numbers", Value: seqs}}, nil
 }
