@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
+	"github.com/ffbatch/ffbatch/internal/arrival/arrivalmsg"
 	"github.com/ffbatch/ffbatch/internal/blobaccess"
 	"github.com/ffbatch/ffbatch/internal/plan"
 	"github.com/ffbatch/ffbatch/internal/results"
@@ -22,18 +23,7 @@ const contentTypeJSON = "application/json"
 
 // arrivalMessage builds the Service Bus message for an arrival.
 func arrivalMessage(a arrival.Arrival) (*azservicebus.Message, error) {
-	body, err := a.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	id := a.MessageID()
-	ct, subject := contentTypeJSON, "arrival"
-	m := &azservicebus.Message{Body: body, MessageID: &id, ContentType: &ct, Subject: &subject}
-	if a.Correlation != "" {
-		c := a.Correlation
-		m.CorrelationID = &c
-	}
-	return m, nil
+	return arrivalmsg.New(a)
 }
 
 // publish sends one result event to the results topic.

@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
+	"github.com/ffbatch/ffbatch/internal/arrival/arrivalmsg"
 )
 
 func cmdSubmit(ctx context.Context, e *env, args []string) error {
@@ -138,13 +139,11 @@ func sendArrival(ctx context.Context, sender *azservicebus.Sender, a arrival.Arr
 	if err := a.Validate(); err != nil {
 		return fmt.Errorf("arrival for %s: %w", a.Blob, err)
 	}
-	body, err := a.Marshal()
+	m, err := arrivalmsg.New(a)
 	if err != nil {
-		return fmt.Errorf("arrival for %s: %w", a.Blob, err)
+		return err
 	}
-	id := a.MessageID()
-	ct, subject := "application/json", "arrival"
-	if err := sender.SendMessage(ctx, &azservicebus.Message{Body: body, MessageID: &id, ContentType: &ct, Subject: &subject}, nil); err != nil {
+	if err := sender.SendMessage(ctx, m, nil); err != nil {
 		return fmt.Errorf("send arrival for %s: %w", a.Blob, err)
 	}
 	return nil
