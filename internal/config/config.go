@@ -94,7 +94,8 @@ type Config struct {
 	MaxResubmits    int
 	ResubmitBackoff time.Duration
 	// OrphanGrace is how long a file may stay submitted without its task
-	// existing in the job before SweepPools treats the task as lost.
+	// existing in the job before SweepPools treats the task as lost. It is
+	// at least minOrphanGrace.
 	OrphanGrace     time.Duration
 	MinWallClock    time.Duration
 	WallClockPerGiB time.Duration
@@ -168,6 +169,12 @@ const (
 	hostSBConnection = "ServiceBusConnection"
 	hostSBNamespace  = "ServiceBusConnection__fullyQualifiedNamespace"
 )
+
+// minOrphanGrace is the least FFBATCH_ORPHAN_GRACE: the functionTimeout in
+// host.json (10 minutes). A SubmitTasks invocation may claim a file's status
+// and add its task up to that long later; a shorter grace could treat the
+// task as lost before it was ever added.
+const minOrphanGrace = 10 * time.Minute
 
 // Setting names that hold secrets; their values never appear in output.
 var secretSettings = map[string]bool{
@@ -268,7 +275,7 @@ func (e *env) build() (*Config, error) {
 		{"FFBATCH_AUTOSCALE_INTERVAL", &e.AutoscaleInterval, &c.AutoscaleInterval, 5 * time.Minute, 168 * time.Hour},
 		{"FFBATCH_POOL_IDLE_TIMEOUT", &e.PoolIdleTimeout, &c.PoolIdleTimeout, 0, 30 * 24 * time.Hour},
 		{"FFBATCH_RESUBMIT_BACKOFF", &e.ResubmitBackoff, &c.ResubmitBackoff, time.Second, 24 * time.Hour},
-		{"FFBATCH_ORPHAN_GRACE", &e.OrphanGrace, &c.OrphanGrace, time.Second, 7 * 24 * time.Hour},
+		{"FFBATCH_ORPHAN_GRACE", &e.OrphanGrace, &c.OrphanGrace, minOrphanGrace, 7 * 24 * time.Hour},
 		{"FFBATCH_TASK_MIN_WALL_CLOCK", &e.MinWallClock, &c.MinWallClock, time.Minute, 7 * 24 * time.Hour},
 		{"FFBATCH_TASK_WALL_CLOCK_PER_GIB", &e.WallClockPerGiB, &c.WallClockPerGiB, 0, 24 * time.Hour},
 	}

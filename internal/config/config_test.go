@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -176,6 +177,8 @@ func TestLoadConditionalRequirements(t *testing.T) {
 		{"sas in storage url", map[string]string{"FFBATCH_STORAGE_CONNECTION_STRING": "", "FFBATCH_STORAGE_ACCOUNT_URL": "https://a.blob.core.windows.net/?sig=x"}, "FFBATCH_STORAGE_ACCOUNT_URL"},
 		{"status equals input", map[string]string{"FFBATCH_STATUS_CONTAINER": "input"}, "FFBATCH_STATUS_CONTAINER"},
 		{"image missing", map[string]string{"FFBATCH_IMAGE_SKU": " "}, "FFBATCH_IMAGE_SKU"},
+		{"orphan grace below function timeout", map[string]string{"FFBATCH_ORPHAN_GRACE": "9m59s"}, "FFBATCH_ORPHAN_GRACE"},
+		{"orphan grace at function timeout", map[string]string{"FFBATCH_ORPHAN_GRACE": "10m"}, ""},
 		{"container image mode", map[string]string{"FFBATCH_CONTAINER_IMAGE": "example.azurecr.io/ffmpeg:7"}, ""},
 		{"container image needs a node image too", map[string]string{"FFBATCH_CONTAINER_IMAGE": "example.azurecr.io/ffmpeg:7", "FFBATCH_IMAGE_OFFER": " "}, "FFBATCH_IMAGE_SKU"},
 	}
@@ -260,5 +263,28 @@ func TestSettingsDocumented(t *testing.T) {
 	}
 	if _, err := Load(); err != nil {
 		t.Errorf("local.settings.json.example does not load: %v", err)
+	}
+}
+
+// The orphan grace must not be shorter than a function invocation may run
+// (host.json functionTimeout), or a task still being added looks lost.
+func TestMinOrphanGraceCoversFunctionTimeout(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "host.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var host struct {
+		FunctionTimeout string `json:"functionTimeout"`
+	}
+	if err := json.Unmarshal(b, &host); err != nil {
+		t.Fatalf("host.json: %v", err)
+	}
+	var h, m, s int
+	if _, err := fmt.Sscanf(host.FunctionTimeout, "%d:%d:%d", &h, &m, &s); err != nil {
+		t.Fatalf("host.json functionTimeout %q: %v", host.FunctionTimeout, err)
+	}
+	timeout := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second
+	if timeout <= 0 || minOrphanGrace < timeout {
+		t.Errorf("minOrphanGrace %v is below host.json functionTimeout %v", minOrphanGrace, timeout)
 	}
 }
