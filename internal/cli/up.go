@@ -28,22 +28,24 @@ func (f *stackFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.appDir, "app", "", "deployable function app layout (make dist); default: assembled in <state>/app")
 	fs.Var(f.settings, "set", "override an app setting of the generated local.settings.json: KEY=VALUE (repeatable)")
 	fs.DurationVar(&f.timeout, "start-timeout", 60*time.Second, "how long each component may take to become healthy")
+	// The port flags default to 0, which localstack resolves to the default
+	// port, or to a free one with --free-ports; a port given explicitly is
+	// always used, even with --free-ports.
 	d := localstack.DefaultPorts
-	fs.IntVar(&f.ports.Blob, "blob-port", d.Blob, "Azurite blob port")
-	fs.IntVar(&f.ports.AMQP, "amqp-port", d.AMQP, "Service Bus emulator AMQP port")
-	fs.IntVar(&f.ports.SBHTTP, "sb-http-port", d.SBHTTP, "Service Bus emulator HTTP port (/health, /entities)")
-	fs.IntVar(&f.ports.Batch, "batch-port", d.Batch, "Batch emulator port")
-	fs.IntVar(&f.ports.Functions, "functions-port", d.Functions, "Functions host port")
-	fs.BoolVar(&f.free, "free-ports", false, "use free ports instead of the defaults (other commands find them in <state>/stack.json)")
+	port := func(v *int, name string, def int, what string) {
+		fs.IntVar(v, name, 0, fmt.Sprintf("%s (0: %d, or a free port with --free-ports)", what, def))
+	}
+	port(&f.ports.Blob, "blob-port", d.Blob, "Azurite blob port")
+	port(&f.ports.AMQP, "amqp-port", d.AMQP, "Service Bus emulator AMQP port")
+	port(&f.ports.SBHTTP, "sb-http-port", d.SBHTTP, "Service Bus emulator HTTP port (/health, /entities)")
+	port(&f.ports.Batch, "batch-port", d.Batch, "Batch emulator port")
+	port(&f.ports.Functions, "functions-port", d.Functions, "Functions host port")
+	fs.BoolVar(&f.free, "free-ports", false, "use free ports for the ports not given explicitly, instead of the defaults (other commands find them in <state>/stack.json)")
 }
 
 func (f *stackFlags) start(ctx context.Context, e *env, fresh bool) (*localstack.Stack, error) {
 	fmt.Fprintln(e.stdout, "Starting the local stack (logs in "+e.stateDir+"/logs)...")
-	st, err := localstack.Start(ctx, &localstack.Options{
-		StateDir: e.stateDir, Fresh: fresh || f.fresh, BinDir: f.binDir, AppDir: f.appDir,
-		Settings: f.settings, StartTimeout: f.timeout, Logger: e.log,
-		Ports: f.portsToUse(), FreePorts: f.free,
-	})
+	st, err := localstack.Start(ctx, f.options(e, fresh))
 	if err != nil {
 		return nil, err
 	}
@@ -85,20 +87,11 @@ func cmdUp(ctx context.Context, e *env, args []string) error {
 	return errors.Join(runErr, stopStack(e, st))
 }
 
-// portsToUse returns the ports flags; with --free-ports, the ones left at
-// their default become zero so free ones are picked.
-func (f *stackFlags) portsToUse() localstack.Ports {
-	if !f.free {
-		return f.ports
+// options returns the localstack options for the flags.
+func (f *stackFlags) options(e *env, fresh bool) *localstack.Options {
+	return &localstack.Options{
+		StateDir: e.stateDir, Fresh: fresh || f.fresh, BinDir: f.binDir, AppDir: f.appDir,
+		Settings: f.settings, StartTimeout: f.timeout, Logger: e.log,
+		Ports: f.ports, FreePorts: f.free,
 	}
-	p, d := f.ports, localstack.DefaultPorts
-	for _, x := range []struct {
-		v   *int
-		def int
-	}{{&p.Blob, d.Blob}, {&p.AMQP, d.AMQP}, {&p.SBHTTP, d.SBHTTP}, {&p.Batch, d.Batch}, {&p.Functions, d.Functions}} {
-		if *x.v == x.def {
-			*x.v = 0
-		}
-	}
-	return p
 }

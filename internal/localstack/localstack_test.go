@@ -36,6 +36,9 @@ func TestResolvePorts(t *testing.T) {
 		{"free ports", Ports{Batch: 4321}, true, func(p Ports) bool {
 			return p.Batch == 4321 && p.Blob != 0 && p.Blob != DefaultPorts.Blob && p.Functions != 0 && p.AMQP != p.SBHTTP
 		}},
+		{"explicit default port kept with free ports", Ports{Blob: DefaultPorts.Blob}, true, func(p Ports) bool {
+			return p.Blob == DefaultPorts.Blob && p.Batch != 0 && p.Batch != DefaultPorts.Batch
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
