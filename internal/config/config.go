@@ -149,6 +149,8 @@ type env struct {
 	StartTaskCommand  string        `envconfig:"FFBATCH_START_TASK_COMMAND"`
 	PoolIdleTimeout   durationField `envconfig:"FFBATCH_POOL_IDLE_TIMEOUT" default:"15m"`
 
+	// A struct tag cannot name plan.DefaultPresetName; TestLoadLocalDefaults
+	// keeps the two equal.
 	DefaultPreset   string        `envconfig:"FFBATCH_DEFAULT_PRESET" default:"mp3-192k-cbr"`
 	MaxTaskRetries  intField      `envconfig:"FFBATCH_MAX_TASK_RETRIES" default:"2"`
 	MaxResubmits    intField      `envconfig:"FFBATCH_MAX_RESUBMITS" default:"3"`

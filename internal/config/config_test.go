@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/plan"
 )
 
 // clearEnv unsets every setting for the test (t.Setenv restores them).
@@ -62,6 +64,7 @@ func TestLoadLocalDefaults(t *testing.T) {
 		{"node agent", c.NodeAgentSKU, "batch.node.ubuntu 24.04"},
 		{"image", c.ImageOffer + "/" + c.ImageSKU, "ubuntu-24_04-lts/server"},
 		{"preset", c.DefaultPreset, "mp3-192k-cbr"},
+		{"preset is plan's default", c.DefaultPreset, plan.DefaultPresetName},
 		{"sas lifetime", c.SASLifetime, 2 * time.Hour},
 		{"log level", c.LogLevel, slog.LevelInfo},
 	}

@@ -40,21 +40,6 @@ func (f *durationField) Decode(s string) error {
 	return nil
 }
 
-type boolField struct {
-	v   bool
-	raw string
-	err error
-}
-
-func (f *boolField) Decode(s string) error {
-	f.raw = s
-	f.v, f.err = strconv.ParseBool(strings.TrimSpace(s))
-	if f.err != nil {
-		f.err = errNotBool
-	}
-	return nil
-}
-
 type problem string
 
 func (p problem) Error() string { return string(p) }
@@ -62,5 +47,4 @@ func (p problem) Error() string { return string(p) }
 const (
 	errNotInteger  = problem("must be an integer")
 	errNotDuration = problem(`must be a Go duration such as "90s", "15m" or "2h"`)
-	errNotBool     = problem("must be true or false")
 )
