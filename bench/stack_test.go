@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"net"
-	"runtime"
 	"testing"
 	"time"
 
@@ -25,9 +24,6 @@ func startStack(b *testing.B, withStorage bool, concurrency int) *stack {
 	b.Helper()
 	s := &stack{}
 	opts := &batchemu.Options{DataDir: b.TempDir(), Concurrency: concurrency}
-	if concurrency == 0 {
-		opts.Concurrency = runtime.NumCPU()
-	}
 	if withStorage {
 		s.azurite = azuritetest.Start(b)
 		opts.Storage = &batchemu.StorageAccount{BlobEndpoint: s.azurite.BlobEndpoint, AccountName: s.azurite.AccountName, AccountKey: s.azurite.AccountKey}

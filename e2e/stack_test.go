@@ -14,7 +14,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
 	"github.com/ffbatch/ffbatch/internal/batch"
@@ -234,36 +233,17 @@ func (p *pipeline) checkMP3(name string, want time.Duration) {
 // subscription (without consuming them).
 func (p *pipeline) events() []results.Event {
 	p.t.Helper()
-	r, err := p.sb.NewReceiverForSubscription(p.ep.ResultsTopic, "all", nil)
+	got, err := localstack.PeekResults(p.ctx(), p.sb, p.ep, "all", 100000)
 	if err != nil {
-		p.t.Fatal(err)
+		p.t.Fatalf("peek results: %v", err)
 	}
-	defer r.Close(context.Background())
-	var (
-		out  []results.Event
-		next int64
-	)
-	for range 1000 {
-		from := next
-		msgs, err := r.PeekMessages(p.ctx(), 100, &azservicebus.PeekMessagesOptions{FromSequenceNumber: &from})
-		if err != nil {
-			p.t.Fatalf("peek results: %v", err)
-		}
-		if len(msgs) == 0 {
-			return out
-		}
-		for _, m := range msgs {
-			next = *m.SequenceNumber + 1
-			var ev results.Event
-			if err := json.Unmarshal(m.Body, &ev); err != nil {
-				p.t.Errorf("result message %d is not a result event: %v: %q", *m.SequenceNumber, err, m.Body)
-				continue
-			}
-			out = append(out, ev)
-		}
+	for _, err := range got.Undecodable {
+		p.t.Error(err)
 	}
-	p.t.Fatal("more than 100000 result events")
-	return nil
+	if got.Truncated {
+		p.t.Fatal("100000 or more messages on the results subscription")
+	}
+	return got.Events
 }
 
 // eventKey is the blob an event is about, or "msg:<message id>" for a
@@ -366,15 +346,3 @@ func (p *pipeline) taskCount() int {
 	return n
 }
 
-// blobExists reports whether a blob is in a container.
-func (p *pipeline) blobExists(container, name string) bool {
-	p.t.Helper()
-	_, err := p.blobs.ServiceClient().NewContainerClient(container).NewBlobClient(name).GetProperties(p.ctx(), nil)
-	if bloberror.HasCode(err, bloberror.BlobNotFound) {
-		return false
-	}
-	if err != nil {
-		p.t.Fatalf("blob %s/%s: %v", container, name, err)
-	}
-	return true
-}

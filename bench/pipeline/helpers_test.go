@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,24 +116,11 @@ func waitBlob(ctx context.Context, blobs *azblob.Client, container, name string,
 }
 
 // waitAll polls a container listing until every name in want is there.
-func waitAll(ctx context.Context, blobs *azblob.Client, container string, want map[string]bool, poll time.Duration) error {
-	// List only the wanted names' common virtual directory (e.g. "run-0/"):
-	// the container also holds every task's logs and earlier runs' MP3s, and
+func waitAll(ctx context.Context, blobs *azblob.Client, container, prefix string, want map[string]bool, poll time.Duration) error {
+	// List only prefix (the run's virtual directory, e.g. "run-0/"): the
+	// container also holds every task's logs and earlier runs' MP3s, and
 	// listing them all would load Azurite, which shares the CPUs.
-	var prefix string
-	for name := range want {
-		prefix = name[:strings.LastIndexByte(name, '/')+1]
-		break
-	}
-	for name := range want {
-		for !strings.HasPrefix(name, prefix) {
-			prefix = prefix[:strings.LastIndexByte(strings.TrimSuffix(prefix, "/"), '/')+1]
-		}
-	}
-	opts := &azblob.ListBlobsFlatOptions{}
-	if prefix != "" {
-		opts.Prefix = &prefix
-	}
+	opts := &azblob.ListBlobsFlatOptions{Prefix: &prefix}
 	for {
 		have := 0
 		pager := blobs.NewListBlobsFlatPager(container, opts)

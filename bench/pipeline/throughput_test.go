@@ -89,7 +89,7 @@ func BenchmarkTwentyFourThreeMinuteFiles(b *testing.B) {
 		for err := range errs {
 			b.Fatal(err)
 		}
-		if err := waitAll(uctx, blobs, out, want, 100*time.Millisecond); err != nil {
+		if err := waitAll(uctx, blobs, out, fmt.Sprintf("run-%d/", n), want, 100*time.Millisecond); err != nil {
 			b.Fatal(err)
 		}
 		cancel()

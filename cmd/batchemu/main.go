@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/ffbatch/ffbatch/internal/azurite"
 	"io"
 	"log/slog"
 	"net"
@@ -20,9 +21,9 @@ import (
 
 // Azurite's well-known development account (public, like DefaultAccountKey).
 const (
-	azuriteEndpoint = "http://127.0.0.1:10000/devstoreaccount1"
-	azuriteAccount  = "devstoreaccount1"
-	azuriteKey      = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+	azuriteEndpoint = "http://127.0.0.1:10000/" + azurite.AccountName
+	azuriteAccount  = azurite.AccountName
+	azuriteKey      = azurite.AccountKey
 )
 
 type config struct {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ffbatch/ffbatch/internal/azurite"
 	"log/slog"
 	"net"
 	"net/url"
@@ -66,9 +67,9 @@ func ParseEventGridBlobSources(s string) ([]EventGridBlobSource, error) {
 
 // devStorage is what UseDevelopmentStorage=true means: Azurite's
 // well-known public development account on the default port.
-const devStorage = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-	"AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-	"BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
+var devStorage = "DefaultEndpointsProtocol=http;AccountName=" + azurite.AccountName + ";" +
+	"AccountKey=" + azurite.AccountKey + ";" +
+	"BlobEndpoint=http://127.0.0.1:10000/" + azurite.AccountName + ";"
 
 // containerClient builds a client for the source's container from the app
 // settings, as the storage extension resolves a "connection".

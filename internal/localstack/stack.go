@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -507,6 +506,3 @@ func (s *Stack) Stop() error {
 	}
 	return errors.Join(errs...)
 }
-
-// Names lists the components in start order.
-func Names() []string { return slices.Clone([]string{Azurite, ServiceBus, Batch, Functions}) }
