@@ -3,9 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -205,31 +203,11 @@ func TestServiceBusRestartedWithData(t *testing.T) {
 // Bus emulator's /entities.
 func (p *pipeline) queueDepth() int {
 	p.t.Helper()
-	req, err := http.NewRequestWithContext(p.ctx(), http.MethodGet, p.ep.ServiceBusHTTP+"/entities", nil)
+	active, _, err := localstack.QueueDepth(p.ctx(), nil, p.ep, p.ep.ArrivalsQueue)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		p.t.Fatalf("GET /entities: %v", err)
-	}
-	defer resp.Body.Close()
-	var v struct {
-		Entities []struct {
-			Name   string `json:"name"`
-			Active int    `json:"active"`
-		} `json:"entities"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-		p.t.Fatalf("decode /entities: %v", err)
-	}
-	for _, e := range v.Entities {
-		if e.Name == p.ep.ArrivalsQueue {
-			return e.Active
-		}
-	}
-	p.t.Fatalf("no %s queue in /entities", p.ep.ArrivalsQueue)
-	return 0
+	return active
 }
 
 func (p *pipeline) waitQueueDepth(n int) {

@@ -8,8 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
-
+	"github.com/ffbatch/ffbatch/internal/localstack"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
@@ -24,37 +23,15 @@ func peekResults(ctx context.Context, c *clients, subscription string) ([]result
 	if err != nil {
 		return nil, err
 	}
-	r, err := sb.NewReceiverForSubscription(c.ep.ResultsTopic, subscription, nil)
-	if err != nil {
-		return nil, fmt.Errorf("receiver for %s/%s: %w", c.ep.ResultsTopic, subscription, err)
+	// Messages that are not result events are skipped; the schema is
+	// documented in docs/messages.md.
+	p, err := localstack.PeekResults(ctx, sb, c.ep, subscription, maxPeek)
+	if p == nil {
+		return nil, err
 	}
-	defer r.Close(context.Background())
-	var (
-		out  []results.Event
-		next int64
-	)
-	for len(out) < maxPeek {
-		from := next
-		msgs, err := r.PeekMessages(ctx, 250, &azservicebus.PeekMessagesOptions{FromSequenceNumber: &from})
-		if err != nil {
-			return out, fmt.Errorf("peek %s/%s: %w", c.ep.ResultsTopic, subscription, err)
-		}
-		if len(msgs) == 0 {
-			break
-		}
-		for _, m := range msgs {
-			if m.SequenceNumber != nil && *m.SequenceNumber >= next {
-				next = *m.SequenceNumber + 1
-			}
-			var ev results.Event
-			if err := json.Unmarshal(m.Body, &ev); err != nil {
-				continue // not a result event; the schema is documented in docs/messages.md
-			}
-			out = append(out, ev)
-		}
-	}
+	out := p.Events
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
-	return out, nil
+	return out, err
 }
 
 // describe is one result event as a line.

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"sort"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
 	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/localstack"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
@@ -207,37 +207,11 @@ func (c *clients) startedTasks(ctx context.Context) map[string]results.State {
 	return out
 }
 
-// queueDepth reads the arrivals queue's counts from the Service Bus
-// emulator's /entities.
+// queueDepth returns the arrivals queue's messages, active and
+// scheduled, from the Service Bus emulator's /entities.
 func (c *clients) queueDepth(ctx context.Context) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.ep.ServiceBusHTTP+"/entities", nil)
-	if err != nil {
-		return 0, fmt.Errorf("queue depth: %w", err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("queue depth: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("queue depth: GET /entities: %s", resp.Status)
-	}
-	var v struct {
-		Entities []struct {
-			Name      string `json:"name"`
-			Active    int    `json:"active"`
-			Scheduled int    `json:"scheduled"`
-		} `json:"entities"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-		return 0, fmt.Errorf("queue depth: decode /entities: %w", err)
-	}
-	for _, e := range v.Entities {
-		if e.Name == c.ep.ArrivalsQueue {
-			return e.Active + e.Scheduled, nil
-		}
-	}
-	return 0, fmt.Errorf("queue depth: no queue %q in /entities", c.ep.ArrivalsQueue)
+	active, scheduled, err := localstack.QueueDepth(ctx, c.http, c.ep, c.ep.ArrivalsQueue)
+	return active + scheduled, err
 }
 
 // terminal reports whether a file is finished: failed or rejected, or

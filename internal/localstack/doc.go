@@ -9,8 +9,10 @@
 // order (SIGTERM, then SIGKILL after a grace period), so no process is left
 // behind. Health is checked over HTTP before Start returns.
 //
-// The package does not talk to the pipeline beyond health checks and
-// creating the input and output containers; it never imports the emulators
-// (they are separate binaries, found in a bin directory or built with the
-// go tool). It is Linux/Unix only (process groups, /proc for the handler).
+// Beyond health checks and creating the input and output containers, it
+// talks to the pipeline only to read it, for the CLI and the end-to-end
+// tests: QueueDepth (a queue's counts from the Service Bus emulator's
+// /entities) and PeekResults (result events, peeked without settling). It
+// never imports the emulators (they are separate binaries, found in a bin
+// directory or built with the go tool). It is Linux/Unix only (process groups, /proc for the handler).
 package localstack
