@@ -22,8 +22,9 @@ type stateStore interface {
 }
 
 // journalRec is one journal record: the state changes since the previous
-// record. Pools and job metadata are small and recorded whole (a pool or job
-// missing from Pools/Jobs was removed); tasks are recorded when touched.
+// record. Pools (without their autoscale sample histories, which only
+// snapshots keep) and job metadata are recorded whole (a pool or job missing
+// from Pools/Jobs was removed); tasks are recorded when touched.
 type journalRec struct {
 	N       uint64              `json:"n"` // record number, increasing
 	Seq     uint64              `json:"seq"`
@@ -53,10 +54,16 @@ type taskDelta struct {
 // apply replays rec onto st.
 func (st *state) apply(rec *journalRec) {
 	st.Seq = max(st.Seq, rec.Seq)
-	st.Pools = rec.Pools
-	if st.Pools == nil {
-		st.Pools = map[string]*poolRec{}
+	pools := rec.Pools
+	if pools == nil {
+		pools = map[string]*poolRec{}
 	}
+	for pk, p := range pools {
+		if old := st.Pools[pk]; old != nil && p.Samples == nil {
+			p.Samples = old.Samples // records carry no samples; keep the snapshot's
+		}
+	}
+	st.Pools = pools
 	jobs := make(map[string]*jobRec, len(rec.Jobs))
 	for jk, m := range rec.Jobs {
 		j := st.Jobs[jk]

@@ -101,7 +101,15 @@ func (s *Server) saveLocked(full bool) error {
 // journalRecord builds journal record n from the changes since the last
 // save; mu held.
 func (s *Server) journalRecord(n uint64) *journalRec {
-	rec := &journalRec{N: n, Seq: s.st.Seq, Pools: s.st.Pools, Jobs: make(map[string]jobMeta, len(s.st.Jobs))}
+	rec := &journalRec{N: n, Seq: s.st.Seq, Pools: make(map[string]*poolRec, len(s.st.Pools)), Jobs: make(map[string]jobMeta, len(s.st.Jobs))}
+	for pk, p := range s.st.Pools {
+		// Autoscale sample histories (up to ~650 KB per pool) go only into
+		// snapshots: every record would otherwise repeat them, under mu. A
+		// crash loses at most the samples since the last snapshot.
+		c := *p
+		c.Samples = nil
+		rec.Pools[pk] = &c
+	}
 	for jk, j := range s.st.Jobs {
 		rec.Jobs[jk] = jobMeta{Job: j.Job, Prep: j.Prep}
 	}

@@ -303,3 +303,34 @@ func TestDeleteAndReAddTask(t *testing.T) {
 		env.must(http.StatusOK, "DELETE", "/jobs/j/tasks/same", nil)
 	}
 }
+
+// TestAddTaskRejectsInvalidOutputFiles: output files the executor could never
+// upload are refused at add time with 400 InvalidPropertyValue, as the
+// service does, instead of failing the task after its process ran.
+func TestAddTaskRejectsInvalidOutputFiles(t *testing.T) {
+	env := startServer(t, nil)
+	setupJob(t, env, "p", 0, map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"}})
+	of := func(pattern, url string) map[string]any {
+		return map[string]any{"filePattern": pattern,
+			"destination":   map[string]any{"container": map[string]any{"containerUrl": url}},
+			"uploadOptions": map[string]any{"uploadCondition": "tasksuccess"}}
+	}
+	tests := []struct {
+		name string
+		file map[string]any
+		want int
+	}{
+		{"valid", of("out/*.mp3", "https://acct.blob.core.windows.net/c?sig=x"), http.StatusCreated},
+		{"unterminated class", of("out/[a.mp3", "https://acct.blob.core.windows.net/c?sig=x"), http.StatusBadRequest},
+		{"relative container url", of("out.mp3", "c?sig=x"), http.StatusBadRequest},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := env.call("POST", "/jobs/j/tasks", map[string]any{"id": fmt.Sprintf("t%d", i), "commandLine": "true",
+				"outputFiles": []any{tc.file}})
+			if r.status != tc.want || (tc.want == http.StatusBadRequest && r.code() != codeInvalidPropertyValue) {
+				t.Fatalf("got %d %s, want %d", r.status, r.body, tc.want)
+			}
+		})
+	}
+}

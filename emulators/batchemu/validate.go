@@ -76,6 +76,16 @@ func validateOutputFiles(files []outputFile) *apiError {
 		}
 		f.UploadOptions.UploadCondition = c
 	}
+	// The executor's own checks (pattern syntax, absolute http(s) container
+	// URL, header names) answer at add time, as the service does, instead
+	// of failing the task after it ran.
+	for i, of := range toExecOutputFiles(files) {
+		if err := of.Validate(); err != nil {
+			return newError(http.StatusBadRequest, codeInvalidPropertyValue,
+				"The value provided for one of the properties in the request body is invalid.",
+				"PropertyName", fmt.Sprintf("outputFiles[%d]", i), "Reason", err.Error())
+		}
+	}
 	return nil
 }
 
