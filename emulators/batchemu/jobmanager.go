@@ -13,7 +13,7 @@ func validateJobManager(jm *jobManagerTask) *apiError {
 	}
 	for name, raw := range map[string][]byte{"containerSettings": jm.ContainerSettings,
 		"applicationPackageReferences": jm.ApplicationPackageReferences, "authenticationTokenSettings": jm.AuthenticationTokenSettings} {
-		if len(raw) > 0 && string(raw) != "null" && string(raw) != "[]" {
+		if present(raw) {
 			return errUnsupportedProperty("jobManagerTask." + name)
 		}
 	}

@@ -64,7 +64,7 @@ func validateJobSettings(in jobSettings) (string, *apiError) {
 		}
 	}
 	if in.poolInfo != nil {
-		if len(in.poolInfo.AutoPoolSpecification) > 0 {
+		if present(in.poolInfo.AutoPoolSpecification) {
 			if !in.allowAutoPool {
 				return "", errUnsupportedProperty("poolInfo.autoPoolSpecification")
 			}

@@ -125,7 +125,7 @@ func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval tim
 	if len(in.VirtualMachineConfiguration) == 0 && len(in.CloudServiceConfiguration) == 0 {
 		return pool, 0, errMissingProperty("virtualMachineConfiguration")
 	}
-	if len(in.MountConfiguration) > 0 {
+	if len(in.MountConfiguration) > 0 { // any value, even [], is refused (TestPoolErrors)
 		return pool, 0, errUnsupportedProperty("mountConfiguration")
 	}
 	pool = cloudPool{

@@ -133,7 +133,7 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 		"containerSettings": in.ContainerSettings, "multiInstanceSettings": in.MultiInstanceSettings,
 		"applicationPackageReferences": in.ApplicationPackageReferences, "authenticationTokenSettings": in.AuthenticationTokenSettings,
 	} {
-		if len(raw) > 0 && string(raw) != "null" && string(raw) != "[]" {
+		if present(raw) {
 			return nil, errUnsupportedProperty(name)
 		}
 	}

@@ -334,3 +334,23 @@ func TestAddTaskRejectsInvalidOutputFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestNullOptionalPropertiesMeanUnset: null (and an empty array) for an
+// optional property the emulator does not support is the same as leaving it
+// out, wherever it appears.
+func TestNullOptionalPropertiesMeanUnset(t *testing.T) {
+	env := startServer(t, nil)
+	env.must(http.StatusCreated, "POST", "/pools", pool("p", 0))
+	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j",
+		"poolInfo": map[string]any{"poolId": "p", "autoPoolSpecification": nil}})
+	if got := lookupPath(env.must(200, "GET", "/jobs/j", nil).json(t), "poolInfo/poolId"); got != "p" {
+		t.Errorf("job with a null autoPoolSpecification runs on pool %v, want p", got)
+	}
+	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "t", "commandLine": "true",
+		"containerSettings": nil, "applicationPackageReferences": []any{},
+		"resourceFiles": []any{map[string]any{"httpUrl": "https://a/b", "filePath": "b", "identityReference": nil}}})
+	if r := env.call("POST", "/jobs/j/tasks", map[string]any{"id": "t2", "commandLine": "true",
+		"containerSettings": map[string]any{"imageName": "x"}}); r.status != 400 || r.code() != codeUnsupportedProperty {
+		t.Errorf("containerSettings with a value: %d %s, want 400 %s", r.status, r.body, codeUnsupportedProperty)
+	}
+}

@@ -39,7 +39,7 @@ func deallocationOption(prop, v string) (string, *apiError) {
 func validateResourceFiles(prop string, rfs []resourceFile) *apiError {
 	for i, rf := range rfs {
 		p := fmt.Sprintf("%s[%d]", prop, i)
-		if len(rf.IdentityReference) > 0 {
+		if present(rf.IdentityReference) {
 			return errUnsupportedProperty(p + ".identityReference")
 		}
 		if err := toExecResourceFile(rf).Validate(); err != nil {
@@ -64,7 +64,7 @@ func validateOutputFiles(files []outputFile) *apiError {
 		if f.Destination.Container.ContainerURL == "" {
 			return errMissingProperty(p + ".destination.container.containerUrl")
 		}
-		if len(f.Destination.Container.IdentityReference) > 0 {
+		if present(f.Destination.Container.IdentityReference) {
 			return errUnsupportedProperty(p + ".destination.container.identityReference")
 		}
 		if f.UploadOptions.UploadCondition == "" {
@@ -96,7 +96,7 @@ func checkCommand(prop, commandLine string, containerSettings json.RawMessage) *
 	if commandLine == "" {
 		return errMissingProperty(prop + ".commandLine")
 	}
-	if len(containerSettings) > 0 {
+	if present(containerSettings) {
 		return errUnsupportedProperty(prop + ".containerSettings")
 	}
 	return nil
@@ -154,4 +154,12 @@ func toExecResourceFile(rf resourceFile) executor.ResourceFile {
 		HTTPURL: rf.HTTPURL, StorageContainerURL: rf.StorageContainerURL, AutoStorageContainerName: rf.AutoStorageContainerName,
 		BlobPrefix: rf.BlobPrefix, FilePath: rf.FilePath, FileMode: rf.FileMode,
 	}
+}
+
+// present reports whether an optional JSON property was given a value:
+// absent, null and an empty array all mean "not set", as the service treats
+// them, so every unsupported-property check agrees.
+func present(raw []byte) bool {
+	v := strings.TrimSpace(string(raw))
+	return v != "" && v != "null" && v != "[]"
 }
