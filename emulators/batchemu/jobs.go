@@ -15,7 +15,7 @@ func (s *Server) lookupJob(id string) (*jobRec, *apiError) {
 }
 
 func (s *Server) touchJob(j *jobRec, now time.Time) {
-	j.Job.ETag = s.st.nextETag(now)
+	j.Job.ETag = s.st.nextETag()
 	j.Job.LastModified = wt(now)
 	s.markDirty()
 	s.jobsChanged = true

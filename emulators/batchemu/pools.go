@@ -51,7 +51,7 @@ func (s *Server) poolForUpdate(r *http.Request) (*poolRec, *apiError) {
 }
 
 func (s *Server) touchPool(p *poolRec, now time.Time) {
-	p.Pool.ETag = s.st.nextETag(now)
+	p.Pool.ETag = s.st.nextETag()
 	p.Pool.LastModified = wt(now)
 	s.markDirty()
 }

@@ -114,9 +114,8 @@ func newState() *state {
 func key(id string) string { return strings.ToLower(id) }
 
 // nextETag returns a fresh eTag in the service's 0x8D… hex form.
-func (st *state) nextETag(now time.Time) string {
+func (st *state) nextETag() string {
 	st.Seq++
-	_ = now
 	return fmt.Sprintf("0x8DE%012X", st.Seq)
 }
 

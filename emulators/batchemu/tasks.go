@@ -75,7 +75,7 @@ func depsSatisfied(j *jobRec, t *taskRec) bool {
 }
 
 func (s *Server) touchTask(j *jobRec, t *taskRec, now time.Time) {
-	t.Task.ETag = s.st.nextETag(now)
+	t.Task.ETag = s.st.nextETag()
 	t.Task.LastModified = wt(now)
 	s.jobsChanged = true
 	s.noteTask(j, t)

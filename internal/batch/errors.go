@@ -8,8 +8,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
-// Batch error codes the pipeline branches on. They arrive as the top-level
-// "code" of the error body and as azcore.ResponseError.ErrorCode.
+// Batch error codes (from the service's documented list) for use with
+// HasCode. They arrive as the top-level "code" of the error body and as
+// azcore.ResponseError.ErrorCode.
 const (
 	CodePoolExists                    = "PoolExists"
 	CodePoolNotFound                  = "PoolNotFound"
