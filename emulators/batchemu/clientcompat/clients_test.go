@@ -63,13 +63,6 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func TestJavaScriptClient(t *testing.T) {
-	if _, err := os.Stat(filepath.Join("..", "..", "..", "tools", "node_modules", "@azure", "batch")); err != nil {
-		t.Fatalf("@azure/batch is not installed (run `make bootstrap`): %v", err)
-	}
-	runClient(t, 16, "node", filepath.Join("testdata", "batch_js.js"))
-}
-
 func TestPythonClient(t *testing.T) {
 	runClient(t, 15, "/usr/bin/python3", filepath.Join("testdata", "batch_py.py"))
 }
