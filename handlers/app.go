@@ -98,7 +98,7 @@ type statusStore interface {
 	Claim(ctx context.Context, st results.FileStatus) (*results.FileStatus, error)
 	Get(ctx context.Context, container, blob string) (*results.FileStatus, error)
 	Summarize(ctx context.Context, limit int) (results.Summary, error)
-	InFlight(ctx context.Context, before time.Time, limit int, marker string) ([]results.FileStatus, string, error)
+	ListInFlight(ctx context.Context, before time.Time, limit int, marker string) ([]results.Candidate, string, error)
 }
 
 var _ statusStore = (*results.StatusStore)(nil)

@@ -49,6 +49,8 @@ type fakeBatch struct {
 	// onGetTask runs inside GetTask (with mu held) before it answers, to
 	// simulate another function acting meanwhile.
 	onGetTask func(id string)
+	// onListTaskIDs does the same inside a listing of all task ids.
+	onListTaskIDs func()
 }
 
 func newFakeBatch() *fakeBatch {
@@ -274,7 +276,7 @@ func (f *fakeBatch) GetTask(_ context.Context, jobID, id string, _ *batch.GetOpt
 	return &cp, nil
 }
 
-// NewListTasksPager supports the two filters the handlers use.
+// NewListTasksPager supports the two filters the handlers use, and none.
 func (f *fakeBatch) NewListTasksPager(jobID string, opts *batch.ListOptions) *runtime.Pager[batch.ListPage[batch.Task]] {
 	done := false
 	return runtime.NewPager(runtime.PagingHandler[batch.ListPage[batch.Task]]{
@@ -286,8 +288,16 @@ func (f *fakeBatch) NewListTasksPager(jobID string, opts *batch.ListOptions) *ru
 				return batch.ListPage[batch.Task]{}, errors.New("fetched twice")
 			}
 			done = true
-			if err := f.enter("ListTasks"); err != nil {
+			// Listing every task's id (no filter) is the lost-task scan's.
+			op := "ListTasks"
+			if opts.Filter == "" {
+				op = "ListTaskIDs"
+			}
+			if err := f.enter(op); err != nil {
 				return batch.ListPage[batch.Task]{}, err
+			}
+			if opts.Filter == "" && f.onListTaskIDs != nil {
+				f.onListTaskIDs()
 			}
 			if _, ok := f.jobs[jobID]; !ok {
 				return batch.ListPage[batch.Task]{}, batchErr(404, batch.CodeJobNotFound)
@@ -454,6 +464,12 @@ type fakeStatus struct {
 	err           error
 	listErr       error
 	claimsRefused int
+	// legacy makes ListInFlight carry whole documents, as for documents
+	// written without the task id in metadata.
+	legacy bool
+	// gets counts Get calls; getErr fails them.
+	gets   int
+	getErr error
 }
 
 // touch records a write of key; mu must be held.
@@ -468,10 +484,13 @@ func (s *fakeStatus) touch(key string) {
 	s.modified[key] = t
 }
 
-// InFlight lists submitted and running documents written before before,
-// in key order, limit at a time; the marker is the last key returned. It
-// fails with listErr (err fails only writes).
-func (s *fakeStatus) InFlight(_ context.Context, before time.Time, limit int, marker string) ([]results.FileStatus, string, error) {
+// ListInFlight lists submitted and running documents written before
+// before, in key order, limit at a time; the marker is the last key
+// returned. Documents are listed from "metadata" (no Doc), unless legacy
+// is set: then each is carried whole, as the real store does for
+// documents without the task id in metadata. It fails with listErr (err
+// fails only writes).
+func (s *fakeStatus) ListInFlight(_ context.Context, before time.Time, limit int, marker string) ([]results.Candidate, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.listErr != nil {
@@ -482,7 +501,7 @@ func (s *fakeStatus) InFlight(_ context.Context, before time.Time, limit int, ma
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var out []results.FileStatus
+	var out []results.Candidate
 	for _, k := range keys {
 		if k <= marker {
 			continue
@@ -491,7 +510,11 @@ func (s *fakeStatus) InFlight(_ context.Context, before time.Time, limit int, ma
 			if len(out) == limit {
 				return out, marker, nil
 			}
-			out = append(out, d)
+			c := results.Candidate{Container: d.Container, Blob: d.Blob, State: d.State, TaskID: d.TaskID, LastModified: s.modified[k]}
+			if s.legacy || d.TaskID == "" {
+				c.Doc = &d
+			}
+			out = append(out, c)
 			marker = k
 		}
 	}
@@ -537,6 +560,10 @@ func (s *fakeStatus) Claim(_ context.Context, u results.FileStatus) (*results.Fi
 func (s *fakeStatus) Get(_ context.Context, c, b string) (*results.FileStatus, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gets++
+	if s.getErr != nil {
+		return nil, s.getErr
+	}
 	st, ok := s.docs[c+"/"+b]
 	if !ok {
 		return nil, results.ErrNotFound

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,9 +14,13 @@ import (
 )
 
 // maxOrphanChecks bounds (to about this plus one listing page) the
-// in-flight files one sweep checks against Batch, one GetTask each; the
-// next sweep continues the listing where this one stopped.
+// in-flight files one sweep checks against Batch; the next sweep continues
+// the listing where this one stopped.
 const maxOrphanChecks = 1000
+
+// maxTaskIDPages bounds the pages of task ids one scan lists (1,000 ids a
+// page): a job holds the tasks not yet completed and swept.
+const maxTaskIDPages = 1000
 
 // orphanScan remembers when this process last started a pass over the
 // status store looking for lost tasks, and where an unfinished pass
@@ -57,20 +62,29 @@ type orphanStats struct{ checked, resubmitted, failed int }
 // completion the sweep could report: the task or the whole job was
 // deleted, or the service lost it. A file is an orphan when its status
 // document has been submitted (or running) for longer than
-// FFBATCH_ORPHAN_GRACE and Batch answers TaskNotFound or JobNotFound for
-// its task id. An orphan is resubmitted through the usual path (a
+// FFBATCH_ORPHAN_GRACE and its task id is missing from the job (or the
+// job is gone). An orphan is resubmitted through the usual path (a
 // scheduled arrival with the next resubmission number, so a new task id)
 // until FFBATCH_MAX_RESUBMITS, then reported failed with category "lost".
+//
+// Cost: the candidates come from the status listing alone (state, task id
+// and file are in each document's metadata) and the job's task ids from
+// one id-only task listing per scan, so a healthy backlog costs no
+// per-file request. Only a candidate whose task is missing is read again
+// before recovery. Documents written before the task id was recorded in
+// metadata are read by the listing and checked with Get Task, one each.
 //
 // Safety with concurrent sweeps and SubmitTasks:
 //   - the grace period is longer than the function timeout, so a
 //     SubmitTasks that claimed a file but has not added its task yet has
-//     either added it (GetTask finds it) or failed and been redelivered
-//     (its next attempt rewrites the document and restarts the grace);
+//     either added it (the task listing shows it) or failed and been
+//     redelivered (its next attempt rewrites the document and restarts
+//     the grace);
 //   - SweepPools deletes a completed task only after its terminal status
-//     was written, and the document is read again after GetTask answers
-//     "not found", so a task settled by a concurrent sweep is never taken
-//     for an orphan;
+//     was written, and the document is read again once its task is found
+//     missing, so a task settled by a concurrent sweep is never taken for
+//     an orphan; a document rewritten since the listing (its UpdatedAt
+//     within the grace period) is left to a later scan;
 //   - two sweeps recovering the same orphan schedule the same message id
 //     (dropped by duplicate detection) for the same task id (AddTasks is
 //     idempotent), or publish the same result id.
@@ -81,14 +95,24 @@ func (a *App) sweepOrphans(ctx context.Context) (orphanStats, error) {
 	if !ok {
 		return st, nil
 	}
-	cands, next, err := a.d.Status.InFlight(ctx, now.Add(-a.cfg.OrphanGrace), maxOrphanChecks, marker)
+	cutoff := now.Add(-a.cfg.OrphanGrace)
+	cands, next, err := a.d.Status.ListInFlight(ctx, cutoff, maxOrphanChecks, marker)
 	if err != nil {
 		return st, fmt.Errorf("sweep orphans: %w", err)
 	}
 	a.orphans.done(next)
+	var tasks *jobTasks
+	for _, c := range cands {
+		if c.Doc == nil {
+			if tasks, err = a.listTaskIDs(ctx); err != nil {
+				return st, err
+			}
+			break
+		}
+	}
 	var mu sync.Mutex // guards st
 	err = forEach(len(cands), sweepWorkers, func(i int) error {
-		outcome, err := a.checkOrphan(ctx, &cands[i])
+		outcome, err := a.checkCandidate(ctx, &cands[i], tasks, cutoff)
 		mu.Lock()
 		defer mu.Unlock()
 		st.checked++
@@ -103,8 +127,73 @@ func (a *App) sweepOrphans(ctx context.Context) (orphanStats, error) {
 	return st, err
 }
 
-// checkOrphan recovers one candidate if its task is gone. It returns the
-// outcome acted on ("" when the task exists or the document moved on).
+// jobTasks is the set of task ids (lower case: Batch ids are
+// case-insensitive) in the job at one moment; jobGone when the job does
+// not exist.
+type jobTasks struct {
+	ids     map[string]bool
+	jobGone bool
+}
+
+// listTaskIDs lists the ids of every task in the job.
+func (a *App) listTaskIDs(ctx context.Context) (*jobTasks, error) {
+	tasks := &jobTasks{ids: map[string]bool{}}
+	pager := a.d.Batch.NewListTasksPager(a.cfg.JobID, &batch.ListOptions{Select: "id"})
+	for pages := 0; pager.More(); pages++ {
+		if pages == maxTaskIDPages {
+			return nil, fmt.Errorf("sweep orphans: list task ids of job %s: more than %d pages", a.cfg.JobID, maxTaskIDPages)
+		}
+		page, err := pager.NextPage(ctx)
+		if batch.HasCode(err, batch.CodeJobNotFound) {
+			return &jobTasks{jobGone: true}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sweep orphans: list task ids of job %s: %w", a.cfg.JobID, err)
+		}
+		for _, t := range page.Value {
+			tasks.ids[strings.ToLower(t.ID)] = true
+		}
+	}
+	return tasks, nil
+}
+
+// checkCandidate recovers one candidate if its task is gone. It returns
+// the outcome acted on ("" when the task exists or the document moved
+// on). A listed candidate is checked against tasks; a candidate read
+// whole (written before the task id was in metadata) with Get Task.
+func (a *App) checkCandidate(ctx context.Context, cand *results.Candidate, tasks *jobTasks, cutoff time.Time) (results.Outcome, error) {
+	if cand.Doc != nil {
+		return a.checkOrphan(ctx, cand.Doc)
+	}
+	if cand.TaskID == "" {
+		return "", nil
+	}
+	code := batch.CodeJobNotFound
+	if !tasks.jobGone {
+		if tasks.ids[strings.ToLower(cand.TaskID)] {
+			return "", nil // alive: the completed-task sweep will report it
+		}
+		code = batch.CodeTaskNotFound
+	}
+	// Read again: a concurrent sweep may have reported the task and
+	// deleted it since the listing, or a redelivered SubmitTasks may be
+	// about to add it again.
+	cur, err := a.d.Status.Get(ctx, cand.Container, cand.Blob)
+	if errors.Is(err, results.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sweep orphans: %w", err)
+	}
+	if !cur.State.InFlight() || cur.TaskID != cand.TaskID || !cur.UpdatedAt.Before(cutoff) {
+		return "", nil
+	}
+	return a.recoverOrphan(ctx, cur, code)
+}
+
+// checkOrphan recovers one candidate read whole if Get Task says its task
+// is gone. It returns the outcome acted on ("" when the task exists or the
+// document moved on).
 func (a *App) checkOrphan(ctx context.Context, cand *results.FileStatus) (results.Outcome, error) {
 	if cand.TaskID == "" {
 		return "", nil
@@ -133,6 +222,13 @@ func (a *App) checkOrphan(ctx context.Context, cand *results.FileStatus) (result
 	if !cur.State.InFlight() || cur.TaskID != cand.TaskID || cur.Resubmits != cand.Resubmits || !cur.UpdatedAt.Equal(cand.UpdatedAt) {
 		return "", nil
 	}
+	return a.recoverOrphan(ctx, cur, code)
+}
+
+// recoverOrphan resubmits the file of cur, whose task is gone (code says
+// how), or fails it once resubmissions are exhausted or its arrival is
+// not recorded.
+func (a *App) recoverOrphan(ctx context.Context, cur *results.FileStatus, code string) (results.Outcome, error) {
 	log := a.log.With("task_id", cur.TaskID, "container", cur.Container, "blob", cur.Blob, "code", code, "resubmits", cur.Resubmits)
 	if cur.Arrival == nil {
 		log.Warn("sweep: task lost and its arrival is not recorded; file failed")

@@ -119,67 +119,76 @@ func TestSweepPoolsLostTasks(t *testing.T) {
 		{
 			name: "reported by a concurrent sweep meanwhile",
 			setup: func(t *testing.T, f *fixture) {
-				f.batch.onGetTask = func(string) {
-					// The other sweep records the success, then deletes the task.
+				// The other sweep records the success, then deletes the task,
+				// while this one asks Batch about it (Get Task for a legacy
+				// document, else the task id listing).
+				other := func() {
 					delete(f.batch.tasks, id(0))
 					setState(f, "input/a.mp4", results.StateSucceeded)
 				}
+				f.batch.onGetTask = func(string) { other() }
+				f.batch.onListTaskIDs = other
 			},
 			elapsed: 16 * time.Minute, wantState: results.StateSucceeded,
 		},
 	}
+	// Each case runs over documents listed with their task id in metadata
+	// and over legacy documents (read whole, checked with Get Task).
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, nil)
-			extra := ""
-			if tc.resubmit > 0 {
-				extra = `,"resubmit":` + string(rune('0'+tc.resubmit))
-			}
-			submitOne(t, f, arrivalJSON("a.mp4", "0x1", 10, `,"correlation":"c-1"`+extra))
-			tc.setup(t, f)
-			f.now = f.now.Add(tc.elapsed)
-			resp, err := f.app.SweepPools(ctx, timerRequest())
-			if err != nil {
-				t.Fatalf("SweepPools: %v", err)
-			}
-			if tc.wantResubmit > 0 {
-				if len(f.arrivals.scheduled) != 1 {
-					t.Fatalf("scheduled %d messages, want 1", len(f.arrivals.scheduled))
+		for _, legacy := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/legacy=%v", tc.name, legacy), func(t *testing.T) {
+				f := newFixture(t, nil)
+				f.status.legacy = legacy
+				extra := ""
+				if tc.resubmit > 0 {
+					extra = `,"resubmit":` + string(rune('0'+tc.resubmit))
 				}
-				sch := f.arrivals.scheduled[0]
-				arr, err := arrival.Parse(sch.msg.Body)
-				if err != nil || arr.Blob != "a.mp4" || arr.Size != 10 || arr.Correlation != "c-1" || arr.Resubmit != tc.wantResubmit ||
-					*sch.msg.MessageID != arr.MessageID() {
-					t.Errorf("resubmission = %+v, %v, id %s", arr, err, *sch.msg.MessageID)
+				submitOne(t, f, arrivalJSON("a.mp4", "0x1", 10, `,"correlation":"c-1"`+extra))
+				tc.setup(t, f)
+				f.now = f.now.Add(tc.elapsed)
+				resp, err := f.app.SweepPools(ctx, timerRequest())
+				if err != nil {
+					t.Fatalf("SweepPools: %v", err)
 				}
-				if !sch.at.Equal(f.now.Add(time.Minute)) {
-					t.Errorf("scheduled at %v, want now+1m", sch.at)
+				if tc.wantResubmit > 0 {
+					if len(f.arrivals.scheduled) != 1 {
+						t.Fatalf("scheduled %d messages, want 1", len(f.arrivals.scheduled))
+					}
+					sch := f.arrivals.scheduled[0]
+					arr, err := arrival.Parse(sch.msg.Body)
+					if err != nil || arr.Blob != "a.mp4" || arr.Size != 10 || arr.Correlation != "c-1" || arr.Resubmit != tc.wantResubmit ||
+						*sch.msg.MessageID != arr.MessageID() {
+						t.Errorf("resubmission = %+v, %v, id %s", arr, err, *sch.msg.MessageID)
+					}
+					if !sch.at.Equal(f.now.Add(time.Minute)) {
+						t.Errorf("scheduled at %v, want now+1m", sch.at)
+					}
+					if !strings.Contains(strings.Join(resp.Logs, "\n"), "1 resubmitted, 0 failed") {
+						t.Errorf("logs = %q", resp.Logs)
+					}
+				} else if len(f.arrivals.scheduled) != 0 {
+					t.Errorf("scheduled %d messages, want none", len(f.arrivals.scheduled))
 				}
-				if !strings.Contains(strings.Join(resp.Logs, "\n"), "1 resubmitted, 0 failed") {
-					t.Errorf("logs = %q", resp.Logs)
+				evs := resultEvents(t, f.results)
+				if tc.wantCategory != "" {
+					if len(evs) != 1 {
+						t.Fatalf("published %d events, want 1", len(evs))
+					}
+					ev := evs[0]
+					if ev.Status != results.StatusFailed || ev.Failure.Category != tc.wantCategory || ev.Failure.Code != tc.wantCode ||
+						!ev.Failure.Transient || ev.ID != resultID(plan.File{Container: "input", Blob: "a.mp4", ETag: "0x1", Preset: "mp3-192k-cbr"}) ||
+						ev.TaskID != id(tc.resubmit) || ev.Attempts.Resubmits != tc.resubmit {
+						t.Errorf("event = %+v, failure %+v", ev, ev.Failure)
+					}
+				} else if len(evs) != 0 {
+					t.Errorf("published %d events, want none", len(evs))
 				}
-			} else if len(f.arrivals.scheduled) != 0 {
-				t.Errorf("scheduled %d messages, want none", len(f.arrivals.scheduled))
-			}
-			evs := resultEvents(t, f.results)
-			if tc.wantCategory != "" {
-				if len(evs) != 1 {
-					t.Fatalf("published %d events, want 1", len(evs))
+				st, err := f.status.Get(ctx, "input", "a.mp4")
+				if err != nil || st.State != tc.wantState {
+					t.Errorf("status = %+v, %v; want state %s", st, err, tc.wantState)
 				}
-				ev := evs[0]
-				if ev.Status != results.StatusFailed || ev.Failure.Category != tc.wantCategory || ev.Failure.Code != tc.wantCode ||
-					!ev.Failure.Transient || ev.ID != resultID(plan.File{Container: "input", Blob: "a.mp4", ETag: "0x1", Preset: "mp3-192k-cbr"}) ||
-					ev.TaskID != id(tc.resubmit) || ev.Attempts.Resubmits != tc.resubmit {
-					t.Errorf("event = %+v, failure %+v", ev, ev.Failure)
-				}
-			} else if len(evs) != 0 {
-				t.Errorf("published %d events, want none", len(evs))
-			}
-			st, err := f.status.Get(ctx, "input", "a.mp4")
-			if err != nil || st.State != tc.wantState {
-				t.Errorf("status = %+v, %v; want state %s", st, err, tc.wantState)
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -199,7 +208,12 @@ func TestSweepPoolsLostTasksFailures(t *testing.T) {
 		name  string
 		setup func(f *fixture)
 	}{
-		{"batch unavailable", func(f *fixture) { f.batch.fail["GetTask"] = batchErr(500, batch.CodeInternalError) }},
+		{"batch unavailable", func(f *fixture) {
+			f.status.legacy = true // checked with Get Task
+			f.batch.fail["GetTask"] = batchErr(500, batch.CodeInternalError)
+		}},
+		{"task id listing unavailable", func(f *fixture) { f.batch.fail["ListTaskIDs"] = batchErr(500, batch.CodeInternalError) }},
+		{"re-read fails", func(f *fixture) { f.status.getErr = errors.New("down") }},
 		{"status listing fails", func(f *fixture) { f.status.listErr = errors.New("down") }},
 		{"scheduling fails", func(f *fixture) { f.arrivals.err = errors.New("down") }},
 	}
@@ -387,5 +401,60 @@ func TestSweepPoolsRecreatesDeletedPool(t *testing.T) {
 	}
 	if _, ok := f.batch.pools[f.cfg.PoolID]; ok {
 		t.Error("pool re-created without pending tasks")
+	}
+}
+
+// TestSweepPoolsLostTasksHealthyCost: a scan over healthy in-flight files
+// lists the job's task ids once and makes no per-file Get Task or status
+// read; only legacy documents (no task id in metadata) cost one Get Task
+// each.
+func TestSweepPoolsLostTasksHealthyCost(t *testing.T) {
+	ctx := context.Background()
+	const n = 25
+	tests := []struct {
+		name                        string
+		legacy                      bool
+		wantGetTask, wantListTaskID int
+	}{
+		{"task id in metadata", false, 0, 1},
+		{"legacy documents", true, n, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.status.legacy = tc.legacy
+			for i := range n {
+				submitOne(t, f, arrivalJSON(fmt.Sprintf("f%02d.mp4", i), "0x1", 10, ""))
+			}
+			if len(f.batch.tasks) != n {
+				t.Fatalf("%d tasks added, want %d", len(f.batch.tasks), n)
+			}
+			f.now = f.now.Add(time.Hour)
+			f.batch.mu.Lock()
+			f.batch.calls = nil
+			f.batch.mu.Unlock()
+			f.status.mu.Lock()
+			f.status.gets = 0
+			f.status.mu.Unlock()
+			if _, err := f.app.SweepPools(ctx, timerRequest()); err != nil {
+				t.Fatalf("SweepPools: %v", err)
+			}
+			count := map[string]int{}
+			f.batch.mu.Lock()
+			for _, c := range f.batch.calls {
+				count[c]++
+			}
+			f.batch.mu.Unlock()
+			f.status.mu.Lock()
+			gets := f.status.gets
+			f.status.mu.Unlock()
+			if count["GetTask"] != tc.wantGetTask || count["ListTaskIDs"] != tc.wantListTaskID || gets != 0 {
+				t.Errorf("Batch calls %v, %d status reads; want %d GetTask, %d id listings, no reads",
+					count, gets, tc.wantGetTask, tc.wantListTaskID)
+			}
+			if len(f.arrivals.scheduled) != 0 || len(f.results.sent) != 0 {
+				t.Errorf("healthy files recovered: %d scheduled, %d events", len(f.arrivals.scheduled), len(f.results.sent))
+			}
+		})
 	}
 }

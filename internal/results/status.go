@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -169,7 +171,7 @@ var ErrNotFound = errors.New("no status for this file")
 type StatusStore struct {
 	c   *container.Client
 	now func() time.Time
-	// pageSize is InFlight's listing page size (tests make it small).
+	// pageSize is ListInFlight's listing page size (tests make it small).
 	pageSize int32
 }
 
@@ -182,9 +184,41 @@ func NewStatusStore(c *container.Client, now func() time.Time) *StatusStore {
 	return &StatusStore{c: c, now: now, pageSize: inFlightPage}
 }
 
-// stateMetadata is the blob metadata key holding the state, so Summary can
-// count states from a listing without reading every document.
-const stateMetadata = "state"
+// Blob metadata of a status document, so a listing tells what a document
+// holds without reading it: stateMetadata is the state (Summarize counts
+// states by it); taskMetadata the task id of an in-flight document, and
+// containerMetadata and blobMetadata the file (the blob name
+// path-escaped, as metadata values must be ASCII), so ListInFlight needs no
+// reads. Documents written before the task id was recorded lack the last
+// three.
+const (
+	stateMetadata     = "state"
+	taskMetadata      = "taskid"
+	containerMetadata = "container"
+	blobMetadata      = "blob"
+)
+
+// metadata is the blob metadata recorded with st.
+func metadata(st *FileStatus) map[string]*string {
+	md := map[string]*string{stateMetadata: to.Ptr(string(st.State))}
+	if st.TaskID != "" {
+		md[taskMetadata] = to.Ptr(st.TaskID)
+		md[containerMetadata] = to.Ptr(st.Container)
+		md[blobMetadata] = to.Ptr(url.PathEscape(st.Blob))
+	}
+	return md
+}
+
+// metaValue is the value of key in listed metadata ("" when absent). Some
+// servers return metadata keys capitalised.
+func metaValue(md map[string]*string, key string) string {
+	for k, v := range md {
+		if strings.EqualFold(k, key) && v != nil {
+			return *v
+		}
+	}
+	return ""
+}
 
 func blobName(containerName, blobName string) string {
 	return arrival.FileKey(containerName, blobName) + ".json"
@@ -277,10 +311,9 @@ func (s *StatusStore) put(ctx context.Context, u FileStatus) (bool, *FileStatus,
 			anyTag := azcore.ETagAny
 			mod.IfNoneMatch = &anyTag
 		}
-		state := string(next.State)
 		ct := "application/json"
 		_, err = s.c.NewBlockBlobClient(name).Upload(ctx, nopCloser{bytes.NewReader(body)}, &blockblob.UploadOptions{
-			Metadata:         map[string]*string{stateMetadata: &state},
+			Metadata:         metadata(&next),
 			HTTPHeaders:      &blob.HTTPHeaders{BlobContentType: &ct},
 			AccessConditions: &blob.AccessConditions{ModifiedAccessConditions: mod},
 		})
@@ -333,21 +366,35 @@ func (s *StatusStore) Summarize(ctx context.Context, limit int) (Summary, error)
 	return sum, nil
 }
 
-// inFlightPage is the listing page size of InFlight.
+// inFlightPage is the listing page size of ListInFlight.
 const inFlightPage = 1000
 
-// InFlight returns the status documents whose state is submitted or
+// Candidate is an in-flight status document as a listing shows it.
+type Candidate struct {
+	Container string
+	Blob      string
+	State     State
+	TaskID    string
+	// LastModified is when the document was last written (server time).
+	LastModified time.Time
+	// Doc is the whole document, read because its metadata lacks the task
+	// id (written before it was recorded); nil for a listed candidate.
+	Doc *FileStatus
+}
+
+// ListInFlight returns the status documents whose state is submitted or
 // running and that were last written before before, starting at marker
 // ("" for the beginning). It stops at the end of the first listing page
-// (of 1,000 documents) at which it holds at least limit documents, and
+// (of 1,000 documents) at which it holds at least limit candidates, and
 // returns the marker to continue from ("" when the listing is complete),
 // so a caller can cover a large store over several calls. The listing
-// carries each document's state in its metadata and its last write time,
-// so only candidates are read: the cost is one List Blobs request per
-// 1,000 documents listed plus one read per candidate. Documents whose
-// state changed between the listing and the read are left out.
-func (s *StatusStore) InFlight(ctx context.Context, before time.Time, limit int, marker string) ([]FileStatus, string, error) {
-	var out []FileStatus
+// carries each document's state, task id and file in its metadata and its
+// last write time, so the cost is one List Blobs request per 1,000
+// documents. Only documents written before the task id was recorded in
+// metadata are read (see Candidate.Doc); those no longer in flight when
+// read are left out.
+func (s *StatusStore) ListInFlight(ctx context.Context, before time.Time, limit int, marker string) ([]Candidate, string, error) {
+	var out []Candidate
 	opts := &container.ListBlobsFlatOptions{Include: container.ListBlobsInclude{Metadata: true}, MaxResults: to.Ptr(s.pageSize)}
 	if marker != "" {
 		opts.Marker = &marker
@@ -366,12 +413,12 @@ func (s *StatusStore) InFlight(ctx context.Context, before time.Time, limit int,
 				!item.Properties.LastModified.Before(before) || !itemState(item.Metadata).InFlight() {
 				continue
 			}
-			st, _, err := s.read(ctx, *item.Name)
+			c, ok, err := s.candidate(ctx, *item.Name, item.Metadata, *item.Properties.LastModified)
 			if err != nil {
-				return out, "", fmt.Errorf("list in-flight status: read %s: %w", *item.Name, err)
+				return out, "", fmt.Errorf("list in-flight status: %w", err)
 			}
-			if st != nil && st.State.InFlight() {
-				out = append(out, *st)
+			if ok {
+				out = append(out, c)
 			}
 		}
 		if len(out) >= limit && page.NextMarker != nil && *page.NextMarker != "" {
@@ -381,13 +428,56 @@ func (s *StatusStore) InFlight(ctx context.Context, before time.Time, limit int,
 	return out, "", nil
 }
 
-// itemState is the state recorded in a listed document's metadata (queued
-// when absent). Some servers return metadata keys capitalised.
-func itemState(md map[string]*string) State {
-	for k, v := range md {
-		if (k == stateMetadata || k == "State") && v != nil {
-			return State(*v)
+// candidate builds the Candidate of a listed in-flight document, from its
+// metadata when that records the task id, else by reading it. ok is false
+// when the document read is no longer in flight.
+func (s *StatusStore) candidate(ctx context.Context, name string, md map[string]*string, modified time.Time) (Candidate, bool, error) {
+	taskID, cont, escaped := metaValue(md, taskMetadata), metaValue(md, containerMetadata), metaValue(md, blobMetadata)
+	if taskID != "" && cont != "" && escaped != "" {
+		b, err := url.PathUnescape(escaped)
+		if err != nil {
+			return Candidate{}, false, fmt.Errorf("%s: blob metadata %q: %w", name, escaped, err)
 		}
+		return Candidate{Container: cont, Blob: b, State: itemState(md), TaskID: taskID, LastModified: modified}, true, nil
+	}
+	st, _, err := s.read(ctx, name)
+	if err != nil {
+		return Candidate{}, false, fmt.Errorf("read %s: %w", name, err)
+	}
+	if st == nil || !st.State.InFlight() {
+		return Candidate{}, false, nil
+	}
+	return Candidate{Container: st.Container, Blob: st.Blob, State: st.State, TaskID: st.TaskID, LastModified: modified, Doc: st}, true, nil
+}
+
+// InFlight is ListInFlight with every candidate's whole document: it
+// reads each one, leaving out those no longer in flight.
+func (s *StatusStore) InFlight(ctx context.Context, before time.Time, limit int, marker string) ([]FileStatus, string, error) {
+	cands, next, err := s.ListInFlight(ctx, before, limit, marker)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]FileStatus, 0, len(cands))
+	for _, c := range cands {
+		st := c.Doc
+		if st == nil {
+			name := blobName(c.Container, c.Blob)
+			if st, _, err = s.read(ctx, name); err != nil {
+				return nil, "", fmt.Errorf("list in-flight status: read %s: %w", name, err)
+			}
+		}
+		if st != nil && st.State.InFlight() {
+			out = append(out, *st)
+		}
+	}
+	return out, next, nil
+}
+
+// itemState is the state recorded in a listed document's metadata (queued
+// when absent).
+func itemState(md map[string]*string) State {
+	if v := metaValue(md, stateMetadata); v != "" {
+		return State(v)
 	}
 	return StateQueued
 }

@@ -2,6 +2,7 @@ package results
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
@@ -332,5 +335,67 @@ func TestStatusStoreInFlight(t *testing.T) {
 				t.Errorf("took %d calls, want %d (0: several)", calls, tc.calls)
 			}
 		})
+	}
+}
+
+// TestStatusStoreListInFlight: documents written with their task id in
+// metadata are listed without being read; older documents (state only)
+// are read and carried whole.
+func TestStatusStoreListInFlight(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	arr := &arrival.Arrival{Container: "input", Blob: "legacy.mp4", ETag: "0x1", Size: 5}
+	for _, d := range []FileStatus{
+		{Container: "input", Blob: "dir/ép 1.mp4", ETag: "0x1", State: StateSubmitted, TaskID: "t-new"},
+		{Container: "input", Blob: "run.mp4", ETag: "0x1", State: StateRunning, TaskID: "t-run"},
+		{Container: "input", Blob: "done.mp4", ETag: "0x1", State: StateSucceeded, TaskID: "t-done"},
+	} {
+		if _, err := s.Put(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A document as written before the task id was recorded in metadata.
+	legacy := FileStatus{Container: "input", Blob: "legacy.mp4", ETag: "0x1", State: StateSubmitted, TaskID: "t-old", Arrival: arr}
+	body, err := json.Marshal(legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.c.NewBlockBlobClient(blobName("input", "legacy.mp4")).UploadBuffer(ctx, body,
+		&blockblob.UploadBufferOptions{Metadata: map[string]*string{stateMetadata: to.Ptr(string(StateSubmitted))}}); err != nil {
+		t.Fatal(err)
+	}
+	got, next, err := s.ListInFlight(ctx, time.Now().Add(time.Hour), 10, "")
+	if err != nil || next != "" {
+		t.Fatalf("ListInFlight = %v, %q, %v", got, next, err)
+	}
+	byTask := map[string]Candidate{}
+	for _, c := range got {
+		byTask[c.TaskID] = c
+	}
+	tests := []struct {
+		name, task, blob string
+		state            State
+		read             bool
+	}{
+		{"escaped name from metadata", "t-new", "dir/ép 1.mp4", StateSubmitted, false},
+		{"running from metadata", "t-run", "run.mp4", StateRunning, false},
+		{"legacy document read", "t-old", "legacy.mp4", StateSubmitted, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ok := byTask[tc.task]
+			if !ok {
+				t.Fatalf("%s not listed: %+v", tc.task, got)
+			}
+			if c.Container != "input" || c.Blob != tc.blob || c.State != tc.state || c.LastModified.IsZero() || (c.Doc != nil) != tc.read {
+				t.Errorf("candidate = %+v, want blob %q state %s read %v", c, tc.blob, tc.state, tc.read)
+			}
+			if tc.read && (c.Doc.Arrival == nil || *c.Doc.Arrival != *arr) {
+				t.Errorf("legacy document = %+v", c.Doc)
+			}
+		})
+	}
+	if len(got) != len(tests) {
+		t.Errorf("listed %d candidates, want %d: %+v", len(got), len(tests), got)
 	}
 }
