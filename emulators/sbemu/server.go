@@ -18,7 +18,7 @@ import (
 const (
 	DefaultKeyName        = "RootManageSharedAccessKey"
 	DefaultKey            = "SAS_KEY_VALUE"
-	DefaultMaxMessageSize = 256 * 1024
+	DefaultMaxMessageSize = broker.DefaultMaxMessageSize
 	DefaultIdleTimeout    = 60 * time.Second
 	defaultMaxFrameSize   = 256 * 1024
 	defaultAuthCheckEvery = 5 * time.Second

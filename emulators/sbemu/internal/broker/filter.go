@@ -2,7 +2,6 @@ package broker
 
 import (
 	"fmt"
-	"maps"
 	"strings"
 	"time"
 )
@@ -232,5 +231,3 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-// cloneProps copies a property map (nil stays nil).
-func cloneProps(m map[string]any) map[string]any { return maps.Clone(m) }
