@@ -23,15 +23,27 @@ func (a *App) arrivalContent(arr arrival.Arrival) *results.Content {
 	if arr.ContentMD5 == "" {
 		return nil
 	}
-	preset := arr.Preset
+	preset, output := a.target(arr)
+	return &results.Content{MD5: arr.ContentMD5, Size: arr.Size, Preset: preset, Output: output}
+}
+
+// target is the preset name and output blob name an arrival asks for:
+// its own, else the configured default preset and plan.OutputName.
+func (a *App) target(arr arrival.Arrival) (preset, output string) {
+	preset = arr.Preset
 	if preset == "" {
 		preset = a.cfg.DefaultPreset
 	}
-	output := arr.Output
-	if output == "" {
-		output = plan.OutputName(arr.Blob)
+	return preset, outputOf(arr)
+}
+
+// outputOf is the output blob name an arrival asks for: its own, else
+// plan.OutputName of its blob.
+func outputOf(arr arrival.Arrival) string {
+	if arr.Output != "" {
+		return arr.Output
 	}
-	return &results.Content{MD5: arr.ContentMD5, Size: arr.Size, Preset: preset, Output: output}
+	return plan.OutputName(arr.Blob)
 }
 
 // fileContent is the Content of a planned file; nil without a content MD5.

@@ -257,12 +257,8 @@ func orphanFile(st *results.FileStatus) plan.File {
 	if preset == "" {
 		preset = arr.Preset
 	}
-	output := arr.Output
-	if output == "" {
-		output = plan.OutputName(arr.Blob)
-	}
 	return plan.File{Container: st.Container, Blob: st.Blob, ETag: st.ETag, Size: arr.Size, Preset: preset,
-		Output: output, Correlation: arr.Correlation, Resubmit: st.Resubmits, ContentMD5: arr.ContentMD5, SubmittedAt: st.SubmittedAt}
+		Output: outputOf(*arr), Correlation: arr.Correlation, Resubmit: st.Resubmits, ContentMD5: arr.ContentMD5, SubmittedAt: st.SubmittedAt}
 }
 
 // reportLost publishes the failed result of a lost file and records it.

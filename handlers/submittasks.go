@@ -130,17 +130,10 @@ func (a *App) planTasks(ctx context.Context, arrs []arrival.Arrival) ([]planned,
 	}
 	now := a.now().UTC()
 	for _, arr := range arrs {
-		presetName := arr.Preset
-		if presetName == "" {
-			presetName = a.cfg.DefaultPreset
-		}
+		presetName, output := a.target(arr)
 		preset, ok := plan.LookupPreset(presetName)
 		if !ok {
 			return nil, fmt.Errorf("plan %s/%s: %w %q", arr.Container, arr.Blob, plan.ErrUnknownPreset, presetName)
-		}
-		output := arr.Output
-		if output == "" {
-			output = plan.OutputName(arr.Blob)
 		}
 		f := plan.File{Container: arr.Container, Blob: arr.Blob, ETag: arr.ETag, Size: arr.Size, Preset: preset.Name,
 			Output: output, Correlation: arr.Correlation, Resubmit: arr.Resubmit, ContentMD5: arr.ContentMD5, SubmittedAt: now}
