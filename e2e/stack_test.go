@@ -344,4 +344,3 @@ func (p *pipeline) taskCount() int {
 	}
 	return n
 }
-
