@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/ffbatch/ffbatch/internal/ncrontab"
 )
 
 // schedule yields the next occurrence strictly after t.
@@ -26,10 +26,6 @@ type constantSchedule struct{ every time.Duration }
 func (c constantSchedule) Next(t time.Time) time.Time {
 	return t.Truncate(time.Second).Add(c.every)
 }
-
-// ncrontab parses six-field NCRONTAB expressions:
-// {second} {minute} {hour} {day} {month} {day-of-week}.
-var ncrontab = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
 
 // parseSchedule accepts what the timer trigger accepts: a six-field NCRONTAB
 // expression or a TimeSpan ("hh:mm:ss").
@@ -48,12 +44,7 @@ func parseSchedule(expr string) (schedule, error) {
 		}
 		return constantSchedule{every: d}, nil
 	}
-	if strings.HasPrefix(e, "@") {
-		return nil, fmt.Errorf("schedule %q: descriptors are not NCRONTAB; use six fields {second} {minute} {hour} {day} {month} {day-of-week}", expr)
-	}
-	if n := len(strings.Fields(e)); n != 6 {
-		return nil, fmt.Errorf("schedule %q: NCRONTAB needs six fields {second} {minute} {hour} {day} {month} {day-of-week}, got %d", expr, n)
-	}
+	// The handler validates FFBATCH_SWEEP_SCHEDULE with the same parser.
 	s, err := ncrontab.Parse(e)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %w", expr, err)
