@@ -3,9 +3,7 @@ package arrival
 import (
 	"bytes"
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -15,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ffbatch/ffbatch/internal/plan"
+	"github.com/ffbatch/ffbatch/internal/request"
 )
 
 // Limits of the schema.
@@ -26,36 +25,36 @@ const (
 	MaxResubmit        = 100
 	MaxSizeBytes       = 5 << 40 // 5 TiB: far beyond any realistic MP4, keeps arithmetic safe
 	MaxMessageBytes    = 64 << 10
-	messageIDHashChars = 64
 )
 
-// Arrival announces one committed MP4 blob to transcode.
+// Arrival is the arrivals-queue message: a request to transcode one
+// committed MP4 blob, as a producer sends it (preset and output may be
+// left to the defaults). Request resolves it.
 type Arrival struct {
-	// Container and Blob locate the input.
-	Container string `json:"container"`
-	Blob      string `json:"blob"`
-	// ETag is the blob version to transcode (without quotes); it makes the
-	// task id and the message id unique per version.
-	ETag string `json:"etag"`
-	// Size is the blob's length in bytes (at least 1).
-	Size int64 `json:"size"`
+	// Version locates the input: container, blob, ETag (the version to
+	// transcode, without quotes), size (at least 1) and, when known, the
+	// content MD5 (base64, as Azure reports Content-MD5).
+	request.Version
 	// Preset names the ffmpeg preset; empty means the configured default.
 	Preset string `json:"preset,omitempty"`
 	// Output is the MP3 blob name in the output container; empty means the
-	// input path with its extension replaced by .mp3.
+	// naming rule (plan.OutputName).
 	Output string `json:"output,omitempty"`
 	// Correlation is an opaque id from the producer, echoed in result
 	// events. (Not "correlationId": the host merges top-level body
 	// properties into trigger metadata, where CorrelationId already exists.)
 	Correlation string `json:"correlation,omitempty"`
+	// Request is the producer's id of this request; empty means the
+	// message's MessageId, else request.DefaultID.
+	Request string `json:"request,omitempty"`
+	// Force transcodes even when the same work already succeeded.
+	Force bool `json:"force,omitempty"`
+	// Overwrite lets the request write an output another input or preset
+	// owns.
+	Overwrite bool `json:"overwrite,omitempty"`
 	// Resubmit counts SweepPools' resubmissions after transient failures;
 	// producers omit it.
 	Resubmit int `json:"resubmit,omitempty"`
-	// ContentMD5 is the base64 MD5 of the blob's content (its Content-MD5
-	// property), when known. With it, a new version with the same content,
-	// size, preset and output as one already transcoded or in flight is
-	// skipped; without it every version is transcoded.
-	ContentMD5 string `json:"contentMD5,omitempty"`
 }
 
 // Reason is a stable, machine-readable cause of rejection.
@@ -80,6 +79,7 @@ const (
 	ReasonInvalidText      Reason = "invalid_text"
 	ReasonInvalidContainer Reason = "invalid_container"
 	ReasonInvalidMD5       Reason = "invalid_content_md5"
+	ReasonInvalidRequestID Reason = "invalid_request_id"
 )
 
 // Problem is one reason a message is invalid.
@@ -117,7 +117,7 @@ func (e *Error) Reason() Reason {
 var knownFields = map[string]bool{
 	"container": true, "blob": true, "etag": true, "size": true,
 	"preset": true, "output": true, "correlation": true, "resubmit": true,
-	"contentMD5": true,
+	"contentMD5": true, "request": true, "force": true, "overwrite": true,
 }
 
 // Parse decodes and validates an arrival message. Unknown fields are
@@ -135,7 +135,7 @@ func Parse(data []byte) (Arrival, error) {
 	var ps problems
 	for _, k := range sortedKeys(fields) {
 		if !knownFields[k] {
-			ps.add(k, ReasonUnknownField, "unknown field (known: blob, container, contentMD5, correlation, etag, output, preset, resubmit, size)")
+			ps.add(k, ReasonUnknownField, "unknown field (known: blob, container, contentMD5, correlation, etag, force, output, overwrite, preset, request, resubmit, size)")
 		}
 	}
 	a.Container = ps.str(fields, "container", true)
@@ -147,6 +147,9 @@ func Parse(data []byte) (Arrival, error) {
 	a.Correlation = ps.str(fields, "correlation", false)
 	a.Resubmit = int(ps.integer(fields, "resubmit", false))
 	a.ContentMD5 = ps.str(fields, "contentMD5", false)
+	a.Request = ps.str(fields, "request", false)
+	a.Force = ps.boolean(fields, "force")
+	a.Overwrite = ps.boolean(fields, "overwrite")
 	if len(ps) == 0 {
 		a.ETag = NormalizeETag(a.ETag)
 		ps = append(ps, a.validate()...)
@@ -207,6 +210,9 @@ func (a Arrival) validate() problems {
 		ps.add("correlation", ReasonTooLong, fmt.Sprintf("longer than %d bytes", MaxCorrelationLen))
 	} else if !printable(a.Correlation) {
 		ps.add("correlation", ReasonInvalidText, "must be valid UTF-8 without control characters")
+	}
+	if p := requestIDProblem(a.Request); p != "" {
+		ps.add("request", ReasonInvalidRequestID, p)
 	}
 	if a.Resubmit < 0 || a.Resubmit > MaxResubmit {
 		ps.add("resubmit", ReasonOutOfRange, fmt.Sprintf("must be between 0 and %d", MaxResubmit))
@@ -308,36 +314,51 @@ var (
 	etag          = regexp.MustCompile(`^[\x21\x23-\x7e]+$`)
 )
 
-// VersionKey returns a hex SHA-256 over container, blob and ETag, the
-// identity of one version of one file. Fields are length-prefixed so no two
-// different triples collide by concatenation.
-func VersionKey(container, blob, etag string) string {
-	return hashParts(container, blob, NormalizeETag(etag))
-}
-
-// FileKey returns a hex SHA-256 over container and blob: the identity of a
-// file across versions (the Status store's key).
-func FileKey(container, blob string) string { return hashParts(container, blob) }
-
-func hashParts(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		fmt.Fprintf(h, "%d:%s;", len(p), p)
+// ID is the request id the arrival names: its Request field, else
+// request.DefaultID. SubmitTasks prefers the message's MessageId over the
+// default (see RequestID).
+func (a Arrival) ID() string {
+	if a.Request != "" {
+		return a.Request
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return request.DefaultID(a.Version, a.Preset, a.Output, a.Correlation, a.Force, a.Overwrite)
 }
 
-// MessageID is the Service Bus MessageId for this arrival: derived from
-// container, blob and ETag so that duplicate detection drops repeats of
-// the same version (Event Grid redelivery, an upstream resend). A
-// resubmission gets its own id, or duplicate detection would drop it. At
-// most 128 characters, as Service Bus requires.
+// RequestID is the id of the request carried by a message with messageID:
+// the body's request field, else the MessageId (so duplicate detection and
+// the answer key on the same id), else request.DefaultID.
+func (a Arrival) RequestID(messageID string) string {
+	if a.Request == "" && messageID != "" {
+		return messageID
+	}
+	return a.ID()
+}
+
+// MessageID is the Service Bus MessageId for this arrival: the request id,
+// or for resubmission n the id of that attempt, so duplicate detection
+// drops resends of one request but never another request or attempt.
 func (a Arrival) MessageID() string {
-	id := "arrival-" + VersionKey(a.Container, a.Blob, a.ETag)[:messageIDHashChars]
 	if a.Resubmit > 0 {
-		id += fmt.Sprintf("-r%d", a.Resubmit)
+		return request.AttemptMessageID(a.ID(), a.Resubmit)
 	}
-	return id
+	return a.ID()
+}
+
+// Resolve returns the request this arrival carries in a message with
+// messageID, with preset and output filled in (from defaults when empty).
+func (a Arrival) Resolve(messageID string, source request.Source, preset, output string) request.Request {
+	return request.Request{
+		ID: a.RequestID(messageID), Version: a.Version, Preset: preset, Output: output,
+		Correlation: a.Correlation, Source: source, Force: a.Force, Overwrite: a.Overwrite, Attempt: a.Resubmit,
+	}
+}
+
+// FromRequest is the arrival that resubmits r (attempt r.Attempt): it
+// names the request id, preset and output explicitly, so the attempt is
+// the same request whatever the defaults are by then.
+func FromRequest(r request.Request) Arrival {
+	return Arrival{Version: r.Version, Preset: r.Preset, Output: r.Output, Correlation: r.Correlation,
+		Request: r.ID, Force: r.Force, Overwrite: r.Overwrite, Resubmit: r.Attempt}
 }
 
 // Marshal returns the message body.
@@ -347,6 +368,21 @@ func (a Arrival) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("marshal arrival: %w", err)
 	}
 	return b, nil
+}
+
+// requestIDProblem checks a producer's request id: at most
+// request.MaxIDLen printable ASCII characters without spaces ("" when
+// fine or absent).
+func requestIDProblem(id string) string {
+	switch {
+	case id == "":
+		return ""
+	case len(id) > request.MaxIDLen:
+		return fmt.Sprintf("longer than %d characters", request.MaxIDLen)
+	case !etag.MatchString(id):
+		return "must be printable ASCII without spaces or quotes"
+	}
+	return ""
 }
 
 func truncate(s string, n int) string {
@@ -376,6 +412,19 @@ func (ps *problems) str(fields map[string]json.RawMessage, name string, required
 		return ""
 	}
 	return s
+}
+
+func (ps *problems) boolean(fields map[string]json.RawMessage, name string) bool {
+	raw, ok := fields[name]
+	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return false
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err != nil {
+		ps.add(name, ReasonWrongType, "must be true or false, got "+kind(raw))
+		return false
+	}
+	return b
 }
 
 func (ps *problems) integer(fields map[string]json.RawMessage, name string, required bool) int64 {

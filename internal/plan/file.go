@@ -4,11 +4,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/request"
 )
 
-func marshalFile(f File) (string, error) {
+// TaskFile is the value of a task's FFBATCH_FILE variable: the request
+// whose work the task does, and when SubmitTasks planned it.
+type TaskFile struct {
+	request.Request
+	SubmittedAt time.Time `json:"submittedAt"`
+}
+
+func marshalFile(f TaskFile) (string, error) {
 	b, err := json.Marshal(f)
 	if err != nil {
 		return "", fmt.Errorf("plan task: marshal file: %w", err)
@@ -20,16 +29,20 @@ func marshalFile(f File) (string, error) {
 // created by SubmitTasks).
 var ErrNoFile = errors.New("task has no " + EnvFile + " environment setting")
 
-// FileOf recovers the File a task was planned for.
-func FileOf(t *batch.Task) (File, error) {
+// FileOf recovers the TaskFile a task was planned for. Tasks planned
+// before requests had ids get the id their arrival would have had.
+func FileOf(t *batch.Task) (TaskFile, error) {
 	for _, e := range t.EnvironmentSettings {
 		if e.Name == EnvFile {
-			var f File
+			var f TaskFile
 			if err := json.Unmarshal([]byte(e.Value), &f); err != nil {
-				return File{}, fmt.Errorf("task %s: decode %s: %w", t.ID, EnvFile, err)
+				return TaskFile{}, fmt.Errorf("task %s: decode %s: %w", t.ID, EnvFile, err)
+			}
+			if f.ID == "" {
+				f.ID = request.DefaultID(f.Version, "", "", f.Correlation, false, false)
 			}
 			return f, nil
 		}
 	}
-	return File{}, fmt.Errorf("task %s: %w", t.ID, ErrNoFile)
+	return TaskFile{}, fmt.Errorf("task %s: %w", t.ID, ErrNoFile)
 }

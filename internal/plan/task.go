@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,34 +30,22 @@ const (
 // resubmission decided by SweepPools.
 const largeFileBytes = 2 << 30
 
-// TaskID returns the Batch task id for one version of one file with one
-// preset (and, for SweepPools' resubmissions, the resubmission number):
-// "t-" and 62 lowercase hex digits of a SHA-256 over the length-prefixed
-// parts, so it is at most 64 characters of [a-z0-9-] and case-insensitive
-// uniqueness cannot merge two files. The same arrival always gets the same
-// id, which makes redelivered batches idempotent; a resubmission gets a new
-// id so it never collides with the completed task it replaces.
-func TaskID(container, blob, etag, preset string, resubmit int) string {
-	h := sha256.New()
-	for _, p := range []string{container, blob, etag, preset} {
-		fmt.Fprintf(h, "%d:%s;", len(p), p)
-	}
-	if resubmit > 0 {
-		fmt.Fprintf(h, "r%d;", resubmit)
-	}
-	return "t-" + hex.EncodeToString(h.Sum(nil))[:62]
-}
-
-// OutputName returns the MP3 name for an input blob: the same path with the
-// last extension replaced by .mp3 (inner dots are kept: "a.b.MP4" →
-// "a.b.mp3"); a name without an extension gets ".mp3" appended.
-func OutputName(blob string) string {
+// OutputName returns the MP3 name for an input blob transcoded with
+// preset when defaultPreset is the configured default: the same path with
+// the last extension replaced by .mp3 (inner dots are kept: "a.b.MP4" →
+// "a.b.mp3"; a name without an extension gets ".mp3" appended), and for
+// any other preset the preset name before it ("a.mp3-v2-vbr.mp3"), so
+// outputs of different presets never share a name by default.
+func OutputName(blob, preset, defaultPreset string) string {
+	base := blob
 	slash := strings.LastIndexByte(blob, '/')
-	dot := strings.LastIndexByte(blob, '.')
-	if dot > slash+1 { // a dot inside the last segment, not leading it
-		return blob[:dot] + ".mp3"
+	if dot := strings.LastIndexByte(blob, '.'); dot > slash+1 { // a dot inside the last segment, not leading it
+		base = blob[:dot]
 	}
-	return blob + ".mp3"
+	if preset != "" && preset != defaultPreset {
+		base += "." + preset
+	}
+	return base + ".mp3"
 }
 
 // Args returns ffmpeg's argument vector for preset: no stdin, overwrite,
@@ -80,23 +66,6 @@ func Args(p Preset) []string {
 // a shell; every token is a fixed word from this package, so no quoting is
 // needed and none is added.
 func CommandLine(p Preset) string { return strings.Join(Args(p), " ") }
-
-// File identifies the file a task transcodes.
-type File struct {
-	Container   string `json:"container"`
-	Blob        string `json:"blob"`
-	ETag        string `json:"etag"`
-	Size        int64  `json:"size"`
-	Preset      string `json:"preset"`
-	Output      string `json:"output"`
-	Correlation string `json:"correlation,omitempty"`
-	Resubmit    int    `json:"resubmit,omitempty"`
-	// ContentMD5 is the arrival's content hash (base64), if it had one;
-	// carried so resubmissions and status updates keep it.
-	ContentMD5 string `json:"contentMD5,omitempty"`
-	// SubmittedAt is when SubmitTasks planned the task.
-	SubmittedAt time.Time `json:"submittedAt"`
-}
 
 // TaskOptions are the parts of a task that depend on configuration and on
 // freshly signed URLs.
@@ -120,8 +89,8 @@ type TaskOptions struct {
 	ContainerImage string
 }
 
-// Task builds the Batch task for f with preset p.
-func Task(f File, p Preset, o TaskOptions) (batch.TaskAddParameter, error) {
+// Task builds the Batch task with id for f with preset p.
+func Task(id string, f TaskFile, p Preset, o TaskOptions) (batch.TaskAddParameter, error) {
 	switch {
 	case o.InputURL == "" || o.OutputContainerURL == "":
 		return batch.TaskAddParameter{}, errors.New("plan task: input and output URLs are required")
@@ -134,7 +103,6 @@ func Task(f File, p Preset, o TaskOptions) (batch.TaskAddParameter, error) {
 	if err != nil {
 		return batch.TaskAddParameter{}, err
 	}
-	id := TaskID(f.Container, f.Blob, f.ETag, p.Name, f.Resubmit)
 	wall := batch.Duration(WallClock(f.Size, o.MinWallClock, o.WallClockPerGiB))
 	retries := int32(Retries(f.Size, o.MaxTaskRetries))
 	var container *batch.TaskContainerSettings

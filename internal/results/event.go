@@ -6,49 +6,59 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ffbatch/ffbatch/internal/request"
 )
 
 // SchemaVersion is the value of Event.Schema for this version of the
-// result event.
-const SchemaVersion = "ffbatch.result/v1"
+// result event. v2 answers requests (v1 answered file versions).
+const SchemaVersion = "ffbatch.result/v2"
 
-// Status is a file's final state as reported by an event.
+// Status is a request's outcome as reported by its event.
 type Status string
 
 const (
 	StatusSucceeded Status = "succeeded"
 	StatusFailed    Status = "failed"
 	StatusRejected  Status = "rejected"
+	StatusIgnored   Status = "ignored"
 )
 
-// Event is one result event: exactly one per file version (or per
-// rejected message), published to the results topic.
+// Event is one result event: exactly one per request, published to the
+// results topic with MessageId = ID = request.ResultID(request id).
 type Event struct {
-	Schema string    `json:"schema"`
-	ID     string    `json:"id"` // stable: the Service Bus MessageId
-	Status Status    `json:"status"`
-	Time   time.Time `json:"time"`
-	File   *File     `json:"file,omitempty"` // absent for rejections that could not name one
-	TaskID string    `json:"taskId,omitempty"`
+	Schema  string      `json:"schema"`
+	ID      string      `json:"id"`
+	Status  Status      `json:"status"`
+	Time    time.Time   `json:"time"`
+	Request *RequestRef `json:"request,omitempty"` // absent only for a message that could not be parsed
+	// File is the input; absent for rejections that could not name one.
+	File   *request.Version `json:"file,omitempty"`
+	Preset string           `json:"preset,omitempty"`
+	TaskID string           `json:"taskId,omitempty"`
 
 	Output    *Output    `json:"output,omitempty"`    // succeeded
+	Reused    *Reuse     `json:"reused,omitempty"`    // succeeded without transcoding
 	Logs      string     `json:"logs,omitempty"`      // URL prefix of stdout.txt / stderr.txt, no SAS
 	Timings   *Timings   `json:"timings,omitempty"`   // succeeded and failed
 	Attempts  *Attempts  `json:"attempts,omitempty"`  // succeeded and failed
 	Failure   *Failure   `json:"failure,omitempty"`   // failed
-	Rejection *Rejection `json:"rejection,omitempty"` // rejected
+	Rejection *Rejection `json:"rejection,omitempty"` // rejected and ignored
 }
 
-// File identifies the input.
-type File struct {
-	Container   string `json:"container"`
-	Blob        string `json:"blob"`
-	ETag        string `json:"etag,omitempty"`
-	Size        int64  `json:"size,omitempty"`
-	Preset      string `json:"preset,omitempty"`
+// RequestRef names the request an event answers.
+type RequestRef struct {
+	ID          string `json:"id"`
+	Source      string `json:"source,omitempty"`
 	Correlation string `json:"correlation,omitempty"`
-	// ContentMD5 is the arrival's content hash (base64), when it had one.
-	ContentMD5 string `json:"contentMD5,omitempty"`
+	Force       bool   `json:"force,omitempty"`
+}
+
+// Reuse says that a request was answered with the MP3 another request
+// made (the same content, preset and output), without transcoding again.
+type Reuse struct {
+	Request string `json:"request"`
+	TaskID  string `json:"taskId,omitempty"`
 }
 
 // Output is where the MP3 is. URL carries no SAS: consumers use their own
@@ -105,7 +115,8 @@ type Failure struct {
 	Stderr        string   `json:"stderr,omitempty"` // the end of stderr.txt
 }
 
-// Rejection describes an invalid arrival message.
+// Rejection says why a request was rejected (invalid or not allowed) or
+// ignored (a drop that is not an MP4).
 type Rejection struct {
 	Reason    string    `json:"reason"`
 	Message   string    `json:"message"`
@@ -150,9 +161,9 @@ func (e *Event) check() error {
 		if e.Failure == nil || e.File == nil {
 			return fmt.Errorf("failed event needs file and failure")
 		}
-	case StatusRejected:
+	case StatusRejected, StatusIgnored:
 		if e.Rejection == nil {
-			return fmt.Errorf("rejected event needs rejection")
+			return fmt.Errorf("%s event needs rejection", e.Status)
 		}
 	default:
 		return fmt.Errorf("unknown status %q", e.Status)

@@ -22,7 +22,7 @@ const (
 )
 
 // New returns the message for a: the JSON body, MessageID a.MessageID()
-// (stable per file version, so duplicate detection drops repeats),
+// (the request id, so duplicate detection drops resends of one request),
 // ContentType, Subject, and CorrelationID a.Correlation when it is set.
 // New does not validate a; callers that accept arrivals from outside call
 // a.Validate first.

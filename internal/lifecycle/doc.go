@@ -1,0 +1,25 @@
+// Package lifecycle is the one model of what happens to a request: the
+// status record of an input blob (every request made for it, the last
+// MaxHistory), the transitions a request goes through, and the store that
+// keeps records in Blob storage.
+//
+//	drop or message ─▶ queued ─▶ submitted ─▶ succeeded | failed
+//	                     │          │  ▲
+//	                     │          └──┘ transient failure or lost task:
+//	                     │               queued again as the next attempt
+//	                     ├─▶ succeeded (reused: the same work already done)
+//	                     ├─▶ submitted (sharing the task of an identical request in flight)
+//	                     └─▶ rejected | ignored
+//
+// Each transition is a method on *Record that changes the record and
+// returns a Change: the result events it decided (built from the entries
+// by one constructor, answer) and the work the caller must do once the
+// record is written (add a task, send or schedule an arrival). The write
+// policy is the same for every transition: the record is written first,
+// then the caller acts; if writing or acting fails, the caller fails and
+// its retry runs the same transition, which finds the decision recorded
+// and returns the same events and work again under the same ids, so
+// duplicate detection turns the repeat into one answer.
+//
+// The package does no Service Bus or Batch I/O; Store does Blob I/O only.
+package lifecycle

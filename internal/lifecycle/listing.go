@@ -1,0 +1,114 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/ffbatch/ffbatch/internal/results"
+)
+
+// inFlightPage is the listing page size of ListInFlight.
+const inFlightPage = 1000
+
+// Summary counts files by state, reading at most limit records' metadata.
+// Truncated is true when more records exist.
+type Summary struct {
+	Counts    map[results.State]int `json:"counts"`
+	Total     int                   `json:"total"`
+	Truncated bool                  `json:"truncated"`
+}
+
+// Summarize lists the records and counts their states.
+func (s *Store) Summarize(ctx context.Context, limit int) (Summary, error) {
+	sum := Summary{Counts: map[results.State]int{}}
+	pager := s.c.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: to.Ptr(RecordPrefix), Include: container.ListBlobsInclude{Metadata: true}})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if bloberror.HasCode(err, bloberror.ContainerNotFound) {
+			return sum, nil
+		}
+		if err != nil {
+			return sum, fmt.Errorf("summarize status: %w", err)
+		}
+		for _, item := range page.Segment.BlobItems {
+			if sum.Total >= limit {
+				sum.Truncated = true
+				return sum, nil
+			}
+			sum.Total++
+			sum.Counts[results.State(metaValue(item.Metadata, stateMetadata))]++
+		}
+	}
+	return sum, nil
+}
+
+// Candidate is a record with tasks in flight, as a listing shows it.
+type Candidate struct {
+	Container string
+	Blob      string
+	TaskIDs   []string
+	// LastModified is when the record was last written (server time).
+	LastModified time.Time
+}
+
+// ListInFlight returns the records that own tasks in flight and were last
+// written before before, starting at marker ("" for the beginning). It
+// stops at the end of the first listing page (of 1,000 records) at which
+// it holds at least limit candidates, and returns the marker to continue
+// from ("" when the listing is complete). Records carry their in-flight
+// task ids and file in metadata, so the cost is one List Blobs request per
+// 1,000 records and no reads.
+func (s *Store) ListInFlight(ctx context.Context, before time.Time, limit int, marker string) ([]Candidate, string, error) {
+	var out []Candidate
+	opts := &container.ListBlobsFlatOptions{Prefix: to.Ptr(RecordPrefix), Include: container.ListBlobsInclude{Metadata: true}, MaxResults: to.Ptr(s.pageSize)}
+	if marker != "" {
+		opts.Marker = &marker
+	}
+	pager := s.c.NewListBlobsFlatPager(opts)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if bloberror.HasCode(err, bloberror.ContainerNotFound) {
+			return out, "", nil
+		}
+		if err != nil {
+			return out, "", fmt.Errorf("list in-flight status: %w", err)
+		}
+		for _, item := range page.Segment.BlobItems {
+			if item.Name == nil || item.Properties == nil || item.Properties.LastModified == nil || !item.Properties.LastModified.Before(before) {
+				continue
+			}
+			c, ok, err := candidate(*item.Name, item.Metadata, *item.Properties.LastModified)
+			if err != nil {
+				return out, "", fmt.Errorf("list in-flight status: %w", err)
+			}
+			if ok {
+				out = append(out, c)
+			}
+		}
+		if len(out) >= limit && page.NextMarker != nil && *page.NextMarker != "" {
+			return out, *page.NextMarker, nil
+		}
+	}
+	return out, "", nil
+}
+
+// candidate builds the Candidate of a listed record from its metadata; ok
+// is false when it owns no task in flight.
+func candidate(name string, md map[string]*string, modified time.Time) (Candidate, bool, error) {
+	tasks := strings.Fields(metaValue(md, tasksMetadata))
+	if len(tasks) == 0 {
+		return Candidate{}, false, nil
+	}
+	b, err := url.PathUnescape(metaValue(md, blobMetadata))
+	if err != nil {
+		return Candidate{}, false, fmt.Errorf("%s: blob metadata: %w", name, err)
+	}
+	return Candidate{Container: metaValue(md, containerMetadata), Blob: b, TaskIDs: tasks, LastModified: modified}, true, nil
+}

@@ -1,0 +1,213 @@
+package lifecycle
+
+import (
+	"time"
+
+	"github.com/ffbatch/ffbatch/internal/request"
+	"github.com/ffbatch/ffbatch/internal/results"
+)
+
+// Change is what a transition decided, for its caller to carry out after
+// the record is written.
+type Change struct {
+	// Events are the result events to publish: the answers decided now,
+	// or decided earlier and repeated (same ids).
+	Events []*results.Event
+	// Send is set when the request waits for SubmitTasks: BlobCreated
+	// sends its arrival.
+	Send bool
+	// Task is set when a task must be added for this entry's request:
+	// Task.TaskID is its id.
+	Task *Entry
+	// Resubmit lists the attempts to schedule as arrivals.
+	Resubmit []request.Request
+	// dirty is set when the record changed and must be written.
+	dirty bool
+}
+
+// Dirty reports whether the record changed.
+func (c Change) Dirty() bool { return c.dirty }
+
+// Queue records a request that BlobCreated turns into an arrival. A
+// request already recorded is not queued again: its answer, if it has one,
+// is repeated. A new request is answered at once with the output of the
+// same work already done, or shares the task of the same work in flight;
+// otherwise Change.Send asks for its arrival to be sent.
+func (r *Record) Queue(req request.Request, now time.Time) Change {
+	if e := r.Find(req.ID); e != nil {
+		if e.State.Terminal() {
+			return Change{Events: []*results.Event{answer(e)}}
+		}
+		return Change{Send: e.State == results.StateQueued}
+	}
+	r.add(Entry{Request: req, State: results.StateQueued, QueuedAt: now})
+	if ch, ok := r.share(req.ID, now); ok {
+		return ch
+	}
+	return Change{Send: true, dirty: true}
+}
+
+// Submit records that SubmitTasks received req. A request already
+// answered gets its answer again; one that owns a task in flight gets it
+// added again (a redelivered batch: AddTasks is idempotent); one sharing a
+// task needs nothing. Otherwise the request is answered with the output of
+// the same work already done, shares the task of the same work in flight,
+// or owns a new task (Change.Task). A message for an earlier attempt than
+// the recorded one is stale and changes nothing.
+func (r *Record) Submit(req request.Request, now time.Time) Change {
+	var ch Change
+	e := r.Find(req.ID)
+	if e == nil {
+		e = r.add(Entry{Request: req, State: results.StateQueued, QueuedAt: now})
+		ch.dirty = true
+	}
+	switch {
+	case e.State.Terminal():
+		return Change{Events: []*results.Event{answer(e)}}
+	case req.Attempt < e.Attempt:
+		return Change{}
+	case req.Attempt > e.Attempt:
+		e.Attempt, e.State, e.QueuedAt = req.Attempt, results.StateQueued, now
+		ch.dirty = true
+	case e.State.InFlight() && e.owner():
+		return Change{Task: e}
+	case e.State.InFlight():
+		return Change{}
+	}
+	if e.Attempt == 0 {
+		if sh, ok := r.share(req.ID, now); ok {
+			return sh
+		}
+		e = r.Find(req.ID)
+	}
+	e.State, e.SharedWith, e.SubmittedAt = results.StateSubmitted, "", now
+	e.TaskID = request.TaskID(e.Request, e.Attempt)
+	for _, s := range r.sharers(e.ID) {
+		s.TaskID = e.TaskID
+	}
+	ch.Task, ch.dirty = e, true
+	return ch
+}
+
+// share answers request id with the output of the same work already done
+// (unless it asks for force), or makes it share the task of the same work
+// in flight. ok is false when neither applies.
+func (r *Record) share(id string, now time.Time) (Change, bool) {
+	e := r.Find(id)
+	var done, running *Entry
+	for i := range r.Requests {
+		o := &r.Requests[i]
+		if o.ID == id || !o.SameWork(e.Request) {
+			continue
+		}
+		switch {
+		case o.State == results.StateSucceeded && o.Output != nil:
+			done = o
+		case o.State.InFlight() && o.owner() && o.TaskID != "":
+			running = o
+		}
+	}
+	switch {
+	case done != nil && !e.Force:
+		e.State, e.Output, e.Reused = results.StateSucceeded, done.Output, &results.Reuse{Request: done.ID, TaskID: done.TaskID}
+		e.FinishedAt, e.AnsweredAt = now, now
+		return Change{Events: []*results.Event{answer(e)}, dirty: true}, true
+	case running != nil:
+		e.State, e.SharedWith, e.TaskID, e.SubmittedAt = results.StateSubmitted, running.ID, running.TaskID, now
+		return Change{dirty: true}, true
+	}
+	return Change{}, false
+}
+
+// Refuse records req as rejected or ignored (state) for rej, or repeats
+// its answer if it already has one.
+func (r *Record) Refuse(req request.Request, state results.State, rej *results.Rejection, now time.Time) Change {
+	e := r.Find(req.ID)
+	if e == nil {
+		e = r.add(Entry{Request: req, QueuedAt: now})
+	} else if e.State.Terminal() {
+		return Change{Events: []*results.Event{answer(e)}}
+	}
+	e.State, e.Rejection, e.FinishedAt, e.AnsweredAt = state, rej, now, now
+	return Change{Events: []*results.Event{answer(e)}, dirty: true}
+}
+
+// TaskResult is how a task ended, as SweepPools saw it.
+type TaskResult struct {
+	Outcome results.Outcome
+	// Output is where the MP3 is (success).
+	Output *results.Output
+	// Failure says why it failed (otherwise).
+	Failure *results.Failure
+	// Logs is the URL prefix of the task's logs, if it ran.
+	Logs                  string
+	StartedAt, FinishedAt time.Time
+	Retries, Requeues     int32
+}
+
+// Settle records how task ended for every request waiting on it. owner
+// is the request the task was planned for (its FFBATCH_FILE); if the
+// record lost it, it is recorded again. A success or a permanent failure
+// answers them all; a transient failure queues the owner's next attempt
+// (Change.Resubmit) while the others keep waiting, until maxResubmits,
+// after which it is a failure too. Settling a task again repeats the
+// answers, or the resubmission, already recorded.
+func (r *Record) Settle(task string, owner request.Request, res TaskResult, maxResubmits int, now time.Time) Change {
+	var ch Change
+	if len(r.onTask(task)) == 0 {
+		if r.Find(owner.ID) != nil {
+			return ch // a task of an earlier attempt: the request has moved on
+		}
+		r.add(Entry{Request: owner, State: results.StateSubmitted, TaskID: task, QueuedAt: now, SubmittedAt: now})
+		ch.dirty = true
+	}
+	entries := r.onTask(task)
+	if o := r.Find(owner.ID); o != nil && o.TaskID == task && o.State == results.StateQueued && o.Attempt > owner.Attempt {
+		ch.Resubmit = append(ch.Resubmit, o.Request) // already resubmitted: repeat it
+	}
+	retry := res.Outcome == results.OutcomeTransient && owner.Attempt < maxResubmits
+	for _, e := range entries {
+		switch {
+		case e.State.Terminal():
+			ch.Events = append(ch.Events, answer(e))
+		case !e.State.InFlight():
+		case retry && e.ID == owner.ID:
+			e.State, e.Attempt, e.QueuedAt = results.StateQueued, owner.Attempt+1, now
+			e.Retries, e.Requeues = e.Retries+res.Retries, e.Requeues+res.Requeues
+			ch.Resubmit, ch.dirty = append(ch.Resubmit, e.Request), true
+		case retry:
+		default:
+			finish(e, res, now)
+			ch.Events, ch.dirty = append(ch.Events, answer(e)), true
+		}
+	}
+	return ch
+}
+
+// finish records res as e's answer.
+func finish(e *Entry, res TaskResult, now time.Time) {
+	e.State = results.StateFailed
+	if res.Outcome == results.OutcomeSuccess {
+		e.State = results.StateSucceeded
+	}
+	e.Output, e.Logs, e.Failure = res.Output, res.Logs, res.Failure
+	e.StartedAt, e.FinishedAt, e.AnsweredAt = res.StartedAt, res.FinishedAt, now
+	e.Retries, e.Requeues = e.Retries+res.Retries, e.Requeues+res.Requeues
+	if e.FinishedAt.IsZero() {
+		e.FinishedAt = now
+	}
+}
+
+// Lost records that task vanished from Batch without a completion
+// (code: TaskNotFound or JobNotFound): a transient failure of category
+// lost for the requests still waiting on it.
+func (r *Record) Lost(task, code string, maxResubmits int, now time.Time) Change {
+	for _, e := range r.onTask(task) {
+		if e.State.InFlight() && e.owner() {
+			fail := &results.Failure{Category: results.CategoryLost, Transient: true, Code: code,
+				Message: "the Batch task disappeared without completing (" + code + ")"}
+			return r.Settle(task, e.Request, TaskResult{Outcome: results.OutcomeTransient, Failure: fail}, maxResubmits, now)
+		}
+	}
+	return Change{}
+}
