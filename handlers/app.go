@@ -14,7 +14,7 @@ import (
 	"github.com/ffbatch/ffbatch/internal/blobaccess"
 	"github.com/ffbatch/ffbatch/internal/config"
 	"github.com/ffbatch/ffbatch/internal/customhandler"
-	"github.com/ffbatch/ffbatch/internal/results"
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
 )
 
 // Function names: the folder names under function-definitions/ and the
@@ -91,17 +91,17 @@ func (c storageClient) GetProperties(ctx context.Context, containerName, blobNam
 	return c.ServiceClient().NewContainerClient(containerName).NewBlobClient(blobName).GetProperties(ctx, nil)
 }
 
-// statusStore keeps per-file status documents. Claim is Put that refuses
-// (and returns the holder) when st repeats work already done or in flight.
+// statusStore keeps the status records of input blobs and the owners of
+// output blobs (see internal/lifecycle).
 type statusStore interface {
-	Put(ctx context.Context, st results.FileStatus) (bool, error)
-	Claim(ctx context.Context, st results.FileStatus) (*results.FileStatus, error)
-	Get(ctx context.Context, container, blob string) (*results.FileStatus, error)
-	Summarize(ctx context.Context, limit int) (results.Summary, error)
-	ListInFlight(ctx context.Context, before time.Time, limit int, marker string) ([]results.Candidate, string, error)
+	Update(ctx context.Context, container, blob string, fn func(*lifecycle.Record) lifecycle.Change) (lifecycle.Change, error)
+	Get(ctx context.Context, container, blob string) (*lifecycle.Record, error)
+	ClaimOutput(ctx context.Context, o lifecycle.OutputOwner, overwrite bool) (*lifecycle.OutputOwner, error)
+	Summarize(ctx context.Context, limit int) (lifecycle.Summary, error)
+	ListInFlight(ctx context.Context, before time.Time, limit int, marker string) ([]lifecycle.Candidate, string, error)
 }
 
-var _ statusStore = (*results.StatusStore)(nil)
+var _ statusStore = (*lifecycle.Store)(nil)
 
 // Deps are the clients the functions use.
 type Deps struct {
@@ -130,13 +130,11 @@ type App struct {
 	now  func() time.Time
 	opts Options
 	out  containerOnce
-	sq   *statusQueue
 	// orphans paces SweepPools' scans for lost tasks.
 	orphans orphanScan
 }
 
-// New returns the app. All Deps must be set. It starts the background
-// status writers; call Close when done.
+// New returns the app. All Deps must be set.
 func New(cfg *config.Config, log *slog.Logger, d Deps, opts *Options) *App {
 	a := &App{cfg: cfg, log: log, d: d, now: time.Now}
 	if opts != nil {
@@ -145,7 +143,6 @@ func New(cfg *config.Config, log *slog.Logger, d Deps, opts *Options) *App {
 			a.now = opts.Now
 		}
 	}
-	a.startStatusQueue()
 	return a
 }
 

@@ -8,34 +8,25 @@ import (
 
 	"github.com/ffbatch/ffbatch/internal/batch"
 	"github.com/ffbatch/ffbatch/internal/customhandler"
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
 // summaryLimit bounds the documents a summary counts.
 const summaryLimit = 10000
 
-// fileStatusView is the Status answer for one file.
-type fileStatusView struct {
-	Container   string             `json:"container"`
-	Blob        string             `json:"blob"`
-	ETag        string             `json:"etag"`
-	State       results.State      `json:"state"`
-	TaskID      string             `json:"taskId,omitempty"`
-	Preset      string             `json:"preset,omitempty"`
-	Resubmits   int                `json:"resubmits"`
-	Output      *results.Output    `json:"output,omitempty"`
-	Failure     *results.Failure   `json:"failure,omitempty"`
-	Rejection   *results.Rejection `json:"rejection,omitempty"`
-	QueuedAt    *time.Time         `json:"queuedAt,omitempty"`
-	SubmittedAt *time.Time         `json:"submittedAt,omitempty"`
-	StartedAt   *time.Time         `json:"startedAt,omitempty"`
-	FinishedAt  *time.Time         `json:"finishedAt,omitempty"`
-	UpdatedAt   time.Time          `json:"updatedAt"`
+// fileView is the Status answer for one file: its current (latest)
+// request, flattened, so "state" is the file's state, and every request
+// the record keeps, oldest first.
+type fileView struct {
+	lifecycle.Entry
+	Requests  []lifecycle.Entry `json:"requests"`
+	UpdatedAt time.Time         `json:"updatedAt"`
 }
 
 // summaryView is the Status answer without ?blob=.
 type summaryView struct {
-	Files results.Summary   `json:"files"`
+	Files lifecycle.Summary `json:"files"`
 	Pool  *poolView         `json:"pool,omitempty"`
 	Tasks *batch.TaskCounts `json:"tasks,omitempty"`
 }
@@ -74,31 +65,49 @@ func (a *App) Status(ctx context.Context, req *customhandler.InvokeRequest) (*cu
 	if container == "" {
 		container = a.cfg.InputContainer
 	}
-	st, err := a.d.Status.Get(ctx, container, blob)
-	if errors.Is(err, results.ErrNotFound) {
+	rec, err := a.d.Status.Get(ctx, container, blob)
+	if errors.Is(err, lifecycle.ErrNotFound) || err == nil && rec.Current() == nil {
 		return resp, resp.SetHTTP(bindingResponse, http.StatusNotFound, errorView{"no status for " + container + "/" + blob})
 	}
 	if err != nil {
 		return nil, err
 	}
-	if st.State == results.StateSubmitted && st.TaskID != "" {
-		a.refineFromTask(ctx, st)
-	}
-	return resp, resp.SetHTTP(bindingResponse, http.StatusOK, view(st))
+	v := fileView{Entry: *rec.Current(), Requests: rec.Requests, UpdatedAt: rec.UpdatedAt}
+	a.refineFromTask(ctx, &v)
+	return resp, resp.SetHTTP(bindingResponse, http.StatusOK, v)
 }
 
-// refineFromTask reports "running" (with the start time) for a submitted
-// file whose task has started. Best effort.
-func (a *App) refineFromTask(ctx context.Context, st *results.FileStatus) {
-	t, err := a.d.Batch.GetTask(ctx, a.cfg.JobID, st.TaskID, &batch.GetOptions{Select: "id,state,executionInfo"})
-	if err != nil {
-		return
+// refineFromTask reports "running" (with the start time) for submitted
+// requests whose task has started: one Get Task per distinct task. Best
+// effort.
+func (a *App) refineFromTask(ctx context.Context, v *fileView) {
+	type live struct {
+		state   results.State
+		started time.Time
 	}
-	if state, ok := results.StateForTask(t.State); ok {
-		st.State = state
+	tasks := map[string]*live{}
+	refine := func(e *lifecycle.Entry) {
+		if e.State != results.StateSubmitted || e.TaskID == "" {
+			return
+		}
+		l, ok := tasks[e.TaskID]
+		if !ok {
+			l = &live{}
+			tasks[e.TaskID] = l
+			if t, err := a.d.Batch.GetTask(ctx, a.cfg.JobID, e.TaskID, &batch.GetOptions{Select: "id,state,executionInfo"}); err == nil {
+				l.state, _ = results.StateForTask(t.State)
+				if t.ExecutionInfo != nil {
+					l.started = t.ExecutionInfo.StartTime
+				}
+			}
+		}
+		if l.state != "" {
+			e.State, e.StartedAt = l.state, l.started
+		}
 	}
-	if t.ExecutionInfo != nil && !t.ExecutionInfo.StartTime.IsZero() {
-		st.StartedAt = t.ExecutionInfo.StartTime
+	refine(&v.Entry)
+	for i := range v.Requests {
+		refine(&v.Requests[i])
 	}
 }
 
@@ -117,19 +126,4 @@ func (a *App) summary(ctx context.Context) summaryView {
 		v.Tasks = &c.TaskCounts
 	}
 	return v
-}
-
-func view(st *results.FileStatus) fileStatusView {
-	opt := func(t time.Time) *time.Time {
-		if t.IsZero() {
-			return nil
-		}
-		return &t
-	}
-	return fileStatusView{
-		Container: st.Container, Blob: st.Blob, ETag: st.ETag, State: st.State, TaskID: st.TaskID, Preset: st.Preset,
-		Resubmits: st.Resubmits, Output: st.Output, Failure: st.Failure, Rejection: st.Rejection,
-		QueuedAt: opt(st.QueuedAt), SubmittedAt: opt(st.SubmittedAt), StartedAt: opt(st.StartedAt), FinishedAt: opt(st.FinishedAt),
-		UpdatedAt: st.UpdatedAt,
-	}
 }

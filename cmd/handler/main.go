@@ -57,13 +57,6 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	defer closeDeps()
 
 	app := handlers.New(cfg, log, deps, nil)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := app.Close(ctx); err != nil {
-			log.Warn("status writes not drained at shutdown", "err", err)
-		}
-	}()
 	mux := customhandler.NewMux(log, nil)
 	app.Register(mux)
 

@@ -7,10 +7,13 @@ import (
 	"io"
 	"sort"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
 	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
 	"github.com/ffbatch/ffbatch/internal/localstack"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
@@ -28,7 +31,7 @@ type fileView struct {
 	OutputBlob string
 	OutputSize int64 // -1 when the MP3 is not in the output container
 	Reason     string
-	Status     *results.FileStatus // nil for stateUploaded
+	Record     *lifecycle.Record // nil for stateUploaded
 }
 
 // snapshot is everything the progress view shows, read at one time.
@@ -55,17 +58,18 @@ func (c *clients) take(ctx context.Context) snapshot {
 	if err != nil {
 		s.Problems = append(s.Problems, err.Error())
 	}
-	statuses, err := c.statuses(ctx)
+	records, err := c.records(ctx)
 	if err != nil {
 		s.Problems = append(s.Problems, err.Error())
 	}
 	started := c.startedTasks(ctx)
 	seen := map[string]bool{}
-	for _, st := range statuses {
-		if st.Container != c.ep.InputContainer && st.Container != "" {
+	for _, rec := range records {
+		st := rec.Current()
+		if st == nil || rec.Container != c.ep.InputContainer {
 			continue
 		}
-		v := fileView{Blob: st.Blob, State: st.State, InputSize: inputs[st.Blob], OutputSize: -1, Status: st}
+		v := fileView{Blob: rec.Blob, State: st.State, InputSize: inputs[rec.Blob], OutputSize: -1, Record: rec}
 		if state, ok := started[st.TaskID]; ok && v.State == results.StateSubmitted {
 			v.State = state
 		}
@@ -76,7 +80,7 @@ func (c *clients) take(ctx context.Context) snapshot {
 			}
 		}
 		v.Reason = reason(st)
-		seen[st.Blob] = true
+		seen[rec.Blob] = true
 		s.Files = append(s.Files, v)
 	}
 	for name, size := range inputs {
@@ -101,7 +105,7 @@ func (c *clients) take(ctx context.Context) snapshot {
 	return s
 }
 
-func reason(st *results.FileStatus) string {
+func reason(st *lifecycle.Entry) string {
 	switch {
 	case st.Failure != nil:
 		r := string(st.Failure.Category)
@@ -147,11 +151,11 @@ func (c *clients) listSizes(ctx context.Context, container string) (map[string]i
 	return out, nil
 }
 
-// statuses reads every status document (results.FileStatus JSON blobs in
-// the status container, written by the function app).
-func (c *clients) statuses(ctx context.Context) ([]*results.FileStatus, error) {
-	var out []*results.FileStatus
-	pager := c.blobs.NewListBlobsFlatPager(c.ep.StatusContainer, nil)
+// records reads every status record (lifecycle.Record JSON blobs in the
+// status container, written by the function app).
+func (c *clients) records(ctx context.Context) ([]*lifecycle.Record, error) {
+	var out []*lifecycle.Record
+	pager := c.blobs.NewListBlobsFlatPager(c.ep.StatusContainer, &azblob.ListBlobsFlatOptions{Prefix: to.Ptr(lifecycle.RecordPrefix)})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if bloberror.HasCode(err, bloberror.ContainerNotFound) {
@@ -176,7 +180,7 @@ func (c *clients) statuses(ctx context.Context) ([]*results.FileStatus, error) {
 			if err != nil {
 				return out, fmt.Errorf("read status %s: %w", *b.Name, err)
 			}
-			var st results.FileStatus
+			var st lifecycle.Record
 			if err := json.Unmarshal(data, &st); err != nil {
 				return out, fmt.Errorf("decode status %s: %w", *b.Name, err)
 			}
@@ -218,7 +222,7 @@ func (c *clients) queueDepth(ctx context.Context) (int, error) {
 // succeeded with its MP3 in the output container.
 func (v fileView) terminal() bool {
 	switch v.State {
-	case results.StateFailed, results.StateRejected:
+	case results.StateFailed, results.StateRejected, results.StateIgnored:
 		return true
 	case results.StateSucceeded:
 		return v.OutputSize >= 0

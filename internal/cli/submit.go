@@ -14,6 +14,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
 	"github.com/ffbatch/ffbatch/internal/arrival/arrivalmsg"
+	"github.com/ffbatch/ffbatch/internal/request"
 )
 
 func cmdSubmit(ctx context.Context, e *env, args []string) error {
@@ -119,7 +120,7 @@ func sendArrivals(ctx context.Context, e *env, c *clients, names []string, prese
 			errs = append(errs, fmt.Errorf("blob %s/%s: %w", c.ep.InputContainer, n, err))
 			continue
 		}
-		a := arrival.Arrival{Container: c.ep.InputContainer, Blob: n, Preset: preset}
+		a := arrival.Arrival{Version: request.Version{Container: c.ep.InputContainer, Blob: n}, Preset: preset}
 		if props.ETag != nil {
 			a.ETag = arrival.NormalizeETag(string(*props.ETag))
 		}

@@ -200,10 +200,12 @@ func finish(e *Entry, res TaskResult, now time.Time) {
 
 // Lost records that task vanished from Batch without a completion
 // (code: TaskNotFound or JobNotFound): a transient failure of category
-// lost for the requests still waiting on it.
-func (r *Record) Lost(task, code string, maxResubmits int, now time.Time) Change {
+// lost for the requests still waiting on it. A request submitted on it at
+// or after before (the grace period) is left alone: the SubmitTasks that
+// recorded it may not have added the task yet.
+func (r *Record) Lost(task, code string, before time.Time, maxResubmits int, now time.Time) Change {
 	for _, e := range r.onTask(task) {
-		if e.State.InFlight() && e.owner() {
+		if e.State.InFlight() && e.owner() && e.SubmittedAt.Before(before) {
 			fail := &results.Failure{Category: results.CategoryLost, Transient: true, Code: code,
 				Message: "the Batch task disappeared without completing (" + code + ")"}
 			return r.Settle(task, e.Request, TaskResult{Outcome: results.OutcomeTransient, Failure: fail}, maxResubmits, now)

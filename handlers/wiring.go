@@ -14,7 +14,7 @@ import (
 	"github.com/ffbatch/ffbatch/internal/batch"
 	"github.com/ffbatch/ffbatch/internal/blobaccess"
 	"github.com/ffbatch/ffbatch/internal/config"
-	"github.com/ffbatch/ffbatch/internal/results"
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
 )
 
 // Connect builds the real clients from the configuration: Batch (Entra ID
@@ -83,7 +83,7 @@ func Connect(cfg *config.Config) (Deps, func(), error) {
 		return d, nil, fmt.Errorf("sas signer: %w", err)
 	}
 	d.Blobs = storageClient{blobs}
-	d.Status = results.NewStatusStore(blobs.ServiceClient().NewContainerClient(cfg.StatusContainer), nil)
+	d.Status = lifecycle.NewStore(blobs.ServiceClient().NewContainerClient(cfg.StatusContainer), nil)
 
 	// Service Bus.
 	var sb *azservicebus.Client

@@ -1,0 +1,98 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/ffbatch/ffbatch/internal/arrival"
+	"github.com/ffbatch/ffbatch/internal/arrival/arrivalmsg"
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
+	"github.com/ffbatch/ffbatch/internal/request"
+	"github.com/ffbatch/ffbatch/internal/results"
+)
+
+const contentTypeJSON = "application/json"
+
+// carryOut does what a written transition asks (lifecycle.Change): it
+// schedules the resubmissions and publishes the answers. Every message
+// has a stable id, so a retry after a failure here repeats them
+// harmlessly.
+func (a *App) carryOut(ctx context.Context, ch lifecycle.Change) error {
+	for _, r := range ch.Resubmit {
+		if err := a.scheduleAttempt(ctx, r); err != nil {
+			return err
+		}
+	}
+	return a.publishAll(ctx, ch.Events)
+}
+
+// publishAll publishes events in order, stopping at the first failure.
+func (a *App) publishAll(ctx context.Context, evs []*results.Event) error {
+	for _, ev := range evs {
+		if err := a.publish(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publish sends one result event to the results topic: MessageId the
+// event id (one per request), CorrelationId the request's correlation.
+func (a *App) publish(ctx context.Context, ev *results.Event) error {
+	body, err := ev.Marshal()
+	if err != nil {
+		return err
+	}
+	ct, subject, id := contentTypeJSON, string(ev.Status), ev.ID
+	m := &azservicebus.Message{
+		Body: body, MessageID: &id, ContentType: &ct, Subject: &subject,
+		ApplicationProperties: map[string]any{"status": string(ev.Status)},
+	}
+	if ev.Request != nil && ev.Request.Correlation != "" {
+		c := ev.Request.Correlation
+		m.CorrelationID = &c
+	}
+	if err := a.d.Results.SendMessage(ctx, m, nil); err != nil {
+		return fmt.Errorf("publish %s result %s: %w", ev.Status, ev.ID, err)
+	}
+	return nil
+}
+
+// sendArrival sends the arrival of r (attempt 0) now.
+func (a *App) sendArrival(ctx context.Context, r request.Request) error {
+	msg, err := arrivalmsg.New(arrival.FromRequest(r))
+	if err != nil {
+		return err
+	}
+	if err := a.d.Arrivals.SendMessage(ctx, msg, nil); err != nil {
+		return fmt.Errorf("send arrival of %s/%s: %w", r.Container, r.Blob, err)
+	}
+	return nil
+}
+
+// scheduleAttempt schedules the arrival of attempt r.Attempt of r after
+// its backoff.
+func (a *App) scheduleAttempt(ctx context.Context, r request.Request) error {
+	msg, err := arrivalmsg.New(arrival.FromRequest(r))
+	if err != nil {
+		return err
+	}
+	at := a.now().Add(backoff(a.cfg.ResubmitBackoff, r.Attempt))
+	if _, err := a.d.Arrivals.ScheduleMessages(ctx, []*azservicebus.Message{msg}, at, nil); err != nil {
+		return fmt.Errorf("schedule attempt %d of %s/%s: %w", r.Attempt, r.Container, r.Blob, err)
+	}
+	return nil
+}
+
+// backoff is the delay before resubmission n (1-based): base × 2^(n-1),
+// capped at a day.
+func backoff(base time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < 24*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 24*time.Hour)
+}

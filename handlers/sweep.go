@@ -1,0 +1,42 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/ffbatch/ffbatch/internal/customhandler"
+)
+
+// SweepPools runs on the timer, in three stages, one file each: settle
+// the completed tasks (settle.go), recover requests whose task was lost
+// (recover.go), and size the pool and remove it when idle (idle.go). Each
+// stage is idempotent, so overlapping runs and runs racing SubmitTasks are
+// safe: result and resubmission messages carry stable ids (duplicates are
+// dropped or harmless), deleting a task twice is a no-op, and idle cleanup
+// re-checks for tasks after terminating the job and rescues any that
+// slipped in.
+func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) (*customhandler.InvokeResponse, error) {
+	resp := &customhandler.InvokeResponse{}
+	if ti, err := req.Timer(bindingTimer); err == nil && ti.IsPastDue {
+		resp.Log("timer is past due")
+	}
+	st, err := a.sweepCompleted(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp.Logf("sweep: %d succeeded, %d failed, %d resubmitted, %d skipped", st.succeeded, st.failed, st.resubmitted, st.skipped)
+	lost, err := a.sweepOrphans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if lost.checked > 0 {
+		resp.Logf("lost tasks: %d in-flight files checked, %d resubmitted, %d failed", lost.checked, lost.resubmitted, lost.failed)
+	}
+	msg, err := a.sweepIdle(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if msg != "" {
+		resp.Log(msg)
+	}
+	return resp, nil
+}
