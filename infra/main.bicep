@@ -356,6 +356,9 @@ var appSettings = {
   ServiceBusConnection__clientId: funcIdentity.outputs.clientId
 
   FFBATCH_INPUT_CONTAINER: inputContainerName
+  // Containers upstream systems may name in arrival messages; the function
+  // and pool identities need Storage Blob Data Reader on each one listed.
+  FFBATCH_UPSTREAM_CONTAINERS: ''
   FFBATCH_OUTPUT_CONTAINER: outputContainerName
   FFBATCH_STATUS_CONTAINER: statusContainerName
   FFBATCH_LOGS_PREFIX: 'logs/'

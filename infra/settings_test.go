@@ -10,15 +10,15 @@ import (
 	"github.com/ffbatch/ffbatch/internal/config"
 )
 
-// loadRepo reads the real repository and the settings list from the code
-// that runs.
+// loadRepo reads the real repository and the settings and defaults from
+// the code that runs.
 func loadRepo(t *testing.T) *Repo {
 	t.Helper()
 	r, err := LoadRepo("..")
 	if err != nil {
 		t.Fatalf("LoadRepo: %v", err)
 	}
-	r.Settings = config.Settings()
+	r.Settings, r.Defaults = config.Settings(), config.Defaults()
 	return r
 }
 
@@ -28,25 +28,6 @@ func TestRepositorySettingsAgree(t *testing.T) {
 	r := loadRepo(t)
 	for _, p := range CheckSettings(r) {
 		t.Error(p)
-	}
-}
-
-// TestSourceParseMatchesReflection guards the source parse that supplies the
-// defaults: it must see the same fields as config.Settings() (reflection).
-func TestSourceParseMatchesReflection(t *testing.T) {
-	r := loadRepo(t)
-	var fromReflection []string
-	for _, s := range r.Settings {
-		if strings.HasPrefix(s, "FFBATCH_") {
-			fromReflection = append(fromReflection, s)
-		}
-	}
-	slices.Sort(fromReflection)
-	if !slices.Equal(r.SourceNames, fromReflection) {
-		t.Errorf("env struct tags parsed from %s = %v\nconfig.Settings() FFBATCH_* = %v", ConfigSourcePath, r.SourceNames, fromReflection)
-	}
-	if got := r.Defaults["FFBATCH_ARRIVALS_QUEUE"]; got == "" {
-		t.Errorf("default of FFBATCH_ARRIVALS_QUEUE not found (got %q)", got)
 	}
 }
 
@@ -225,30 +206,6 @@ func list(probs []Problem) string {
 		b.WriteString("  " + p.String() + "\n")
 	}
 	return b.String()
-}
-
-func TestEnvTags(t *testing.T) {
-	src := []byte("package config\n" +
-		"type env struct {\n" +
-		"\tA string `envconfig:\"FFBATCH_A\" default:\"x\"`\n" +
-		"\tB string `envconfig:\"FFBATCH_B\"`\n" +
-		"\tC string `envconfig:\"FFBATCH_C\" default:\"\"`\n" +
-		"\td int\n" +
-		"}\n" +
-		"type other struct{ Z string `envconfig:\"NOPE\"` }\n")
-	names, defaults, err := EnvTags(src)
-	if err != nil {
-		t.Fatalf("EnvTags: %v", err)
-	}
-	if want := []string{"FFBATCH_A", "FFBATCH_B", "FFBATCH_C"}; !slices.Equal(names, want) {
-		t.Errorf("names = %v, want %v", names, want)
-	}
-	if want := map[string]string{"FFBATCH_A": "x", "FFBATCH_C": ""}; !maps.Equal(defaults, want) {
-		t.Errorf("defaults = %v, want %v", defaults, want)
-	}
-	if _, _, err := EnvTags([]byte("package config\ntype other struct{}\n")); err == nil {
-		t.Error("EnvTags without an env struct: got nil error")
-	}
 }
 
 func TestDurations(t *testing.T) {

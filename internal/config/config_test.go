@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,7 +184,14 @@ func TestLoadConditionalRequirements(t *testing.T) {
 		{"orphan grace below function timeout", map[string]string{"FFBATCH_ORPHAN_GRACE": "9m59s"}, "FFBATCH_ORPHAN_GRACE"},
 		{"orphan grace at function timeout", map[string]string{"FFBATCH_ORPHAN_GRACE": "10m"}, ""},
 		{"container image mode", map[string]string{"FFBATCH_CONTAINER_IMAGE": "example.azurecr.io/ffmpeg:7"}, ""},
-		{"container image needs a node image too", map[string]string{"FFBATCH_CONTAINER_IMAGE": "example.azurecr.io/ffmpeg:7", "FFBATCH_IMAGE_OFFER": " "}, "FFBATCH_IMAGE_SKU"},
+		{"container image needs a node image too", map[string]string{"FFBATCH_CONTAINER_IMAGE": "example.azurecr.io/ffmpeg:7", "FFBATCH_IMAGE_OFFER": " "}, "FFBATCH_IMAGE_OFFER"},
+		{"entra ignores a key that is not base64", map[string]string{"FFBATCH_BATCH_AUTH": "Entra", "FFBATCH_BATCH_ACCOUNT_KEY": "not base64!"}, ""},
+		{"storage url and key both", map[string]string{"FFBATCH_STORAGE_ACCOUNT_URL": "https://a.blob.core.windows.net"}, "FFBATCH_STORAGE_CONNECTION_STRING"},
+		{"dedicated min above max", map[string]string{"FFBATCH_DEDICATED_MIN_NODES": "2", "FFBATCH_DEDICATED_MAX_NODES": "1"}, "FFBATCH_DEDICATED_MIN_NODES"},
+		{"spot min unparsable is one problem", map[string]string{"FFBATCH_SPOT_MIN_NODES": "many"}, "FFBATCH_SPOT_MIN_NODES"},
+		{"spot min out of range is one problem", map[string]string{"FFBATCH_SPOT_MIN_NODES": "1001"}, "FFBATCH_SPOT_MIN_NODES"},
+		{"empty container", map[string]string{"FFBATCH_OUTPUT_CONTAINER": ""}, "FFBATCH_OUTPUT_CONTAINER"},
+		{"empty integer", map[string]string{"FFBATCH_MAX_TASK_RETRIES": ""}, "FFBATCH_MAX_TASK_RETRIES"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -211,28 +219,10 @@ func TestLoadConditionalRequirements(t *testing.T) {
 	}
 }
 
-func TestRedactedHidesSecrets(t *testing.T) {
-	clearEnv(t)
-	setAll(t, localEnv())
-	c, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range c.Redacted() {
-		if strings.Contains(v, fakeKey) {
-			t.Errorf("Redacted()[%s] leaks the key", k)
-		}
-	}
-	if c.Redacted()["FFBATCH_BATCH_ACCOUNT_KEY"] != "(set)" {
-		t.Errorf("account key shown as %q, want (set)", c.Redacted()["FFBATCH_BATCH_ACCOUNT_KEY"])
-	}
-}
-
-// TestSettingsDocumented keeps local.settings.json.example and the README
-// table in step with the settings Load reads.
+// TestSettingsDocumented keeps local.settings.json.example in step with the
+// settings Load reads (TestReadmeTable does the same for the README).
 func TestSettingsDocumented(t *testing.T) {
-	root := filepath.Join("..", "..")
-	b, err := os.ReadFile(filepath.Join(root, "local.settings.json.example"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "local.settings.json.example"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,17 +236,14 @@ func TestSettingsDocumented(t *testing.T) {
 	if ls.IsEncrypted == nil || *ls.IsEncrypted {
 		t.Errorf("IsEncrypted must be false explicitly (it defaults to true)")
 	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, name := range Settings() {
 		if _, ok := ls.Values[name]; !ok {
 			t.Errorf("%s missing from local.settings.json.example", name)
 		}
-		short := strings.TrimPrefix(name, "FFBATCH_IMAGE")
-		if !strings.Contains(string(readme), "`"+name+"`") && !strings.Contains(string(readme), "_"+strings.TrimPrefix(short, "_")+"`") {
-			t.Errorf("%s missing from the README table", name)
+	}
+	for name := range ls.Values {
+		if strings.HasPrefix(name, "FFBATCH_") && !slices.Contains(Settings(), name) {
+			t.Errorf("local.settings.json.example sets %s, which Load does not read", name)
 		}
 	}
 	// The example must itself be a valid configuration.
@@ -289,5 +276,128 @@ func TestMinOrphanGraceCoversFunctionTimeout(t *testing.T) {
 	timeout := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second
 	if timeout <= 0 || minOrphanGrace < timeout {
 		t.Errorf("minOrphanGrace %v is below host.json functionTimeout %v", minOrphanGrace, timeout)
+	}
+}
+
+// loadWith loads localEnv with changes applied.
+func loadWith(t *testing.T, change map[string]string) (*Config, error) {
+	t.Helper()
+	clearEnv(t)
+	env := localEnv()
+	for k, v := range change {
+		env[k] = v
+	}
+	setAll(t, env)
+	return Load()
+}
+
+// wantOneProblem checks that err is Errors with exactly one problem, for
+// setting, whose text contains every one of want.
+func wantOneProblem(t *testing.T, err error, setting string, want ...string) {
+	t.Helper()
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("Load error = %v, want Errors", err)
+	}
+	if len(errs) != 1 || errs[0].Setting != setting {
+		t.Fatalf("errors = %v, want exactly one for %s", errs, setting)
+	}
+	for _, w := range want {
+		if !strings.Contains(errs[0].Problem, w) {
+			t.Errorf("problem %q does not contain %q", errs[0].Problem, w)
+		}
+	}
+}
+
+func TestLoadUpstreamContainers(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		want  []string
+	}{
+		{"unset", "", nil},
+		{"one", "uploads", []string{"uploads"}},
+		{"several with spaces", " uploads , legacy-media,archive2024 ", []string{"uploads", "legacy-media", "archive2024"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadWith(t, map[string]string{"FFBATCH_UPSTREAM_CONTAINERS": tc.value})
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !slices.Equal(c.UpstreamContainers, tc.want) {
+				t.Errorf("UpstreamContainers = %q, want %q", c.UpstreamContainers, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadRefusesUpstreamContainers(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		want  []string // substrings of the one problem
+	}{
+		{"not a container name", "uploads,Legacy_Media", []string{`"Legacy_Media"`, "blob container name"}},
+		{"empty entry", "uploads,,archive", []string{"entry 2 is empty"}},
+		{"duplicate", "uploads,archive,uploads", []string{`"uploads"`, "twice"}},
+		{"input container", "uploads,input", []string{`"input"`, "FFBATCH_INPUT_CONTAINER", "Event Grid"}},
+		{"output container", "output", []string{`"output"`, "FFBATCH_OUTPUT_CONTAINER", "MP3s"}},
+		{"status container", "ffbatch-status", []string{`"ffbatch-status"`, "FFBATCH_STATUS_CONTAINER", "status documents"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadWith(t, map[string]string{"FFBATCH_UPSTREAM_CONTAINERS": tc.value})
+			wantOneProblem(t, err, "FFBATCH_UPSTREAM_CONTAINERS", tc.want...)
+		})
+	}
+}
+
+func TestAllowedSourceContainer(t *testing.T) {
+	c, err := loadWith(t, map[string]string{"FFBATCH_UPSTREAM_CONTAINERS": "uploads,archive"})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	for name, want := range map[string]bool{
+		"input": true, "uploads": true, "archive": true,
+		"output": false, "ffbatch-status": false, "other": false, "": false, "Uploads": false,
+	} {
+		if got := c.AllowedSourceContainer(name); got != want {
+			t.Errorf("AllowedSourceContainer(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestLoadSweepSchedule(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		want  []string // substrings of the one problem; none means valid
+	}{
+		{"default", "0 */1 * * * *", nil},
+		{"every five minutes on weekdays", "0 */5 * * * MON-FRI", nil},
+		{"five fields", "*/5 * * * *", []string{"six fields", "got 5", `"*/5 * * * *"`}},
+		{"minute out of range", "0 61 * * * *", []string{"above maximum", `"0 61 * * * *"`}},
+		{"unknown day name", "0 0 0 * * FUNDAY", []string{"FUNDAY"}},
+		{"never fires", "0 0 0 30 2 *", []string{"never fires"}},
+		{"descriptor", "@hourly", []string{"descriptors"}},
+		{"timespan", "00:05:00", []string{"six fields"}},
+		{"setting indirection", "%FFBATCH_SWEEP_SCHEDULE%", []string{"six fields"}},
+		{"empty", "", []string{"is required"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadWith(t, map[string]string{"FFBATCH_SWEEP_SCHEDULE": tc.value})
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if c.SweepSchedule != tc.value {
+					t.Errorf("SweepSchedule = %q, want %q", c.SweepSchedule, tc.value)
+				}
+				return
+			}
+			wantOneProblem(t, err, "FFBATCH_SWEEP_SCHEDULE", tc.want...)
+		})
 	}
 }
