@@ -53,7 +53,7 @@ func (v *textValue) field() any            { return v.p }
 type intValue struct {
 	p        *int
 	min, max int
-	bad      string // the text, if it is not an integer
+	raw      string // the text as given, for messages
 	parsed   bool
 }
 
@@ -61,7 +61,7 @@ func integer(p *int, min, max int) *intValue { return &intValue{p: p, min: min, 
 
 func (v *intValue) Decode(s string) error {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
-	v.parsed, v.bad, *v.p = err == nil, s, n
+	v.parsed, v.raw, *v.p = err == nil, s, n
 	return nil
 }
 
@@ -72,7 +72,7 @@ func (v *intValue) field() any     { return v.p }
 func (v *intValue) problem() string {
 	switch {
 	case !v.parsed:
-		return fmt.Sprintf("must be an integer, got %q", v.bad)
+		return fmt.Sprintf("must be an integer, got %q", v.raw)
 	case *v.p < v.min || *v.p > v.max:
 		return fmt.Sprintf("must be between %d and %d, got %d", v.min, v.max, *v.p)
 	}
@@ -83,7 +83,7 @@ func (v *intValue) problem() string {
 type durationValue struct {
 	p        *time.Duration
 	min, max time.Duration
-	bad      string
+	raw      string
 	parsed   bool
 }
 
@@ -93,7 +93,7 @@ func duration(p *time.Duration, min, max time.Duration) *durationValue {
 
 func (v *durationValue) Decode(s string) error {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
-	v.parsed, v.bad, *v.p = err == nil, s, d
+	v.parsed, v.raw, *v.p = err == nil, s, d
 	return nil
 }
 
@@ -107,7 +107,7 @@ func (v *durationValue) bounds() string {
 func (v *durationValue) problem() string {
 	switch {
 	case !v.parsed:
-		return fmt.Sprintf(`must be a Go duration such as "90s", "15m" or "2h", got %q`, v.bad)
+		return fmt.Sprintf(`must be a Go duration such as "90s", "15m" or "2h", got %q`, v.raw)
 	case *v.p < v.min || *v.p > v.max:
 		return fmt.Sprintf("must be between %s and %s, got %s", shortDuration(v.min), shortDuration(v.max), shortDuration(*v.p))
 	}
@@ -131,7 +131,7 @@ func shortDuration(d time.Duration) string {
 type choiceValue[T ~string] struct {
 	p       *T
 	choices []T
-	bad     string
+	raw     string
 }
 
 func choice[T ~string](p *T, choices ...T) *choiceValue[T] {
@@ -139,7 +139,7 @@ func choice[T ~string](p *T, choices ...T) *choiceValue[T] {
 }
 
 func (v *choiceValue[T]) Decode(s string) error {
-	v.bad = s
+	v.raw = s
 	*v.p = T(strings.ToLower(strings.TrimSpace(s)))
 	return nil
 }
@@ -156,7 +156,7 @@ func (v *choiceValue[T]) problem() string {
 	for i, c := range v.choices {
 		names[i] = string(c)
 	}
-	return fmt.Sprintf("must be %s, got %q", orList(names), v.bad)
+	return fmt.Sprintf("must be %s, got %q", orList(names), v.raw)
 }
 
 // orList joins "a", "b", "c" as "a, b or c".
@@ -170,14 +170,14 @@ func orList(s []string) string {
 // levelValue is a log/slog level name.
 type levelValue struct {
 	p      *slog.Level
-	bad    string
+	raw    string
 	parsed bool
 }
 
 func level(p *slog.Level) *levelValue { return &levelValue{p: p} }
 
 func (v *levelValue) Decode(s string) error {
-	v.bad = s
+	v.raw = s
 	v.parsed = v.p.UnmarshalText([]byte(strings.TrimSpace(s))) == nil
 	return nil
 }
@@ -190,7 +190,7 @@ func (v *levelValue) problem() string {
 	if v.parsed {
 		return ""
 	}
-	return fmt.Sprintf("must be debug, info, warn or error, got %q", v.bad)
+	return fmt.Sprintf("must be debug, info, warn or error, got %q", v.raw)
 }
 
 // listValue is a comma-separated list of distinct items, each checked by
