@@ -115,7 +115,7 @@ func (a *App) taskResult(ctx context.Context, t *batch.Task, f plan.TaskFile) li
 		res.StartedAt, res.FinishedAt, res.Retries, res.Requeues = ei.StartTime, ei.EndTime, ei.RetryCount, ei.RequeueCount
 	}
 	if c.Outcome == results.OutcomeSuccess {
-		res.Output = a.outputRef(f.Output)
+		res.MP3 = a.outputRef(f.Output)
 		return res
 	}
 	res.Failure = &results.Failure{

@@ -18,13 +18,13 @@ import (
 
 // Limits of the schema.
 const (
-	MaxBlobNameChars   = 1024 // Azure's blob name limit
-	MaxPathSegments    = 254  // Azure's limit on virtual directory depth
-	MaxETagChars       = 128
-	MaxCorrelationLen  = 128
-	MaxResubmit        = 100
-	MaxSizeBytes       = 5 << 40 // 5 TiB: far beyond any realistic MP4, keeps arithmetic safe
-	MaxMessageBytes    = 64 << 10
+	MaxBlobNameChars  = 1024 // Azure's blob name limit
+	MaxPathSegments   = 254  // Azure's limit on virtual directory depth
+	MaxETagChars      = 128
+	MaxCorrelationLen = 128
+	MaxResubmit       = 100
+	MaxSizeBytes      = 5 << 40 // 5 TiB: far beyond any realistic MP4, keeps arithmetic safe
+	MaxMessageBytes   = 64 << 10
 )
 
 // Arrival is the arrivals-queue message: a request to transcode one
@@ -321,7 +321,9 @@ func (a Arrival) ID() string {
 	if a.Request != "" {
 		return a.Request
 	}
-	return request.DefaultID(a.Version, a.Preset, a.Output, a.Correlation, a.Force, a.Overwrite)
+	v := a.Version
+	v.ETag = NormalizeETag(v.ETag)
+	return request.DefaultID(v, a.Preset, a.Output, a.Correlation, a.Force, a.Overwrite)
 }
 
 // RequestID is the id of the request carried by a message with messageID:

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ffbatch/ffbatch/internal/plan"
+	"github.com/ffbatch/ffbatch/internal/request"
 )
 
 func TestParseValid(t *testing.T) {
@@ -22,23 +23,23 @@ func TestParseValid(t *testing.T) {
 		want Arrival
 	}{
 		{"minimal", `{"container":"input","blob":"a.mp4","etag":"0x8D4BCC2E4835CD0","size":1}`,
-			Arrival{Container: "input", Blob: "a.mp4", ETag: "0x8D4BCC2E4835CD0", Size: 1}},
+			Arrival{Version: request.Version{Container: "input", Blob: "a.mp4", ETag: "0x8D4BCC2E4835CD0", Size: 1}}},
 		{"quoted etag normalised", `{"container":"input","blob":"a.mp4","etag":"\"0x1\"","size":10}`,
-			Arrival{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 10}},
+			Arrival{Version: request.Version{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 10}}},
 		{"all fields", `{"container":"in-1","blob":"shows/ep 1.MP4","etag":"0x1","size":524288,"preset":"mp3-v2-vbr","output":"podcasts/ep1.mp3","correlation":"order-42","resubmit":2}`,
-			Arrival{Container: "in-1", Blob: "shows/ep 1.MP4", ETag: "0x1", Size: 524288, Preset: "mp3-v2-vbr", Output: "podcasts/ep1.mp3", Correlation: "order-42", Resubmit: 2}},
+			Arrival{Version: request.Version{Container: "in-1", Blob: "shows/ep 1.MP4", ETag: "0x1", Size: 524288}, Preset: "mp3-v2-vbr", Output: "podcasts/ep1.mp3", Correlation: "order-42", Resubmit: 2}},
 		{"shell metacharacters are just characters", `{"container":"input","blob":"a'b\"c;d$(rm -rf).mp4","etag":"0x1","size":5}`,
-			Arrival{Container: "input", Blob: `a'b"c;d$(rm -rf).mp4`, ETag: "0x1", Size: 5}},
+			Arrival{Version: request.Version{Container: "input", Blob: `a'b"c;d$(rm -rf).mp4`, ETag: "0x1", Size: 5}}},
 		{"unicode", `{"container":"input","blob":"musique/été – 東京.mp4","etag":"0x1","size":5}`,
-			Arrival{Container: "input", Blob: "musique/été – 東京.mp4", ETag: "0x1", Size: 5}},
+			Arrival{Version: request.Version{Container: "input", Blob: "musique/été – 東京.mp4", ETag: "0x1", Size: 5}}},
 		{"content md5", `{"container":"input","blob":"a.mp4","etag":"0x1","size":5,"contentMD5":"1B2M2Y8AsgTpgAmY7PhCfg=="}`,
-			Arrival{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 5, ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}},
+			Arrival{Version: request.Version{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 5, ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}}},
 		{"null content md5", `{"container":"input","blob":"a.mp4","etag":"0x1","size":5,"contentMD5":null}`,
-			Arrival{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 5}},
+			Arrival{Version: request.Version{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 5}}},
 		{"null optional fields", `{"container":"input","blob":"a.mp4","etag":"0x1","size":5,"preset":null}`,
-			Arrival{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 5}},
+			Arrival{Version: request.Version{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 5}}},
 		{"1024 characters", fmt.Sprintf(`{"container":"input","blob":"%s.mp4","etag":"0x1","size":5}`, strings.Repeat("é", 1020)),
-			Arrival{Container: "input", Blob: strings.Repeat("é", 1020) + ".mp4", ETag: "0x1", Size: 5}},
+			Arrival{Version: request.Version{Container: "input", Blob: strings.Repeat("é", 1020) + ".mp4", ETag: "0x1", Size: 5}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -162,7 +163,7 @@ func TestParseReportsAllProblems(t *testing.T) {
 }
 
 func TestMessageID(t *testing.T) {
-	a := Arrival{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x1", Size: 1}
+	a := Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x1", Size: 1}}
 	id := a.MessageID()
 	if len(id) > 128 || !regexp.MustCompile(`^[a-z0-9-]+$`).MatchString(id) {
 		t.Errorf("MessageID = %q: want ≤128 chars of [a-z0-9-]", id)
@@ -172,14 +173,19 @@ func TestMessageID(t *testing.T) {
 		b    Arrival
 		same bool
 	}{
-		{"same version, other fields differ", Arrival{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x1", Size: 99, Preset: "mp3-v2-vbr"}, true},
-		{"quoted etag", Arrival{Container: "input", Blob: "shows/ep 1.mp4", ETag: `"0x1"`}, true},
-		{"new etag", Arrival{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x2"}, false},
-		{"other blob", Arrival{Container: "input", Blob: "shows/ep 2.mp4", ETag: "0x1"}, false},
-		{"other container", Arrival{Container: "input2", Blob: "shows/ep 1.mp4", ETag: "0x1"}, false},
-		{"concatenation ambiguity", Arrival{Container: "inputs", Blob: "hows/ep 1.mp4", ETag: "0x1"}, false},
-		{"case matters in blob names", Arrival{Container: "input", Blob: "Shows/ep 1.mp4", ETag: "0x1"}, false},
-		{"resubmission", Arrival{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x1", Resubmit: 1}, false},
+		{"same version, other size and hash", Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x1", Size: 99, ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}}, true},
+		{"another preset is another request", Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x1"}, Preset: "mp3-v2-vbr"}, false},
+		{"another output is another request", Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x1"}, Output: "x.mp3"}, false},
+		{"another correlation is another request", Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x1"}, Correlation: "order-2"}, false},
+		{"force is another request", Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x1"}, Force: true}, false},
+		{"explicit request id", Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x1"}, Request: "order-1"}, false},
+		{"quoted etag", Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 1.mp4", ETag: `"0x1"`}}, true},
+		{"new etag", Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x2"}}, false},
+		{"other blob", Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 2.mp4", ETag: "0x1"}}, false},
+		{"other container", Arrival{Version: request.Version{Container: "input2", Blob: "shows/ep 1.mp4", ETag: "0x1"}}, false},
+		{"concatenation ambiguity", Arrival{Version: request.Version{Container: "inputs", Blob: "hows/ep 1.mp4", ETag: "0x1"}}, false},
+		{"case matters in blob names", Arrival{Version: request.Version{Container: "input", Blob: "Shows/ep 1.mp4", ETag: "0x1"}}, false},
+		{"resubmission", Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x1"}, Resubmit: 1}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,9 +194,48 @@ func TestMessageID(t *testing.T) {
 			}
 		})
 	}
-	long := Arrival{Container: strings.Repeat("c", 63), Blob: strings.Repeat("b", 1024), ETag: strings.Repeat("e", 128), Resubmit: 100}
+	long := Arrival{Version: request.Version{Container: strings.Repeat("c", 63), Blob: strings.Repeat("b", 1024), ETag: strings.Repeat("e", 128)}, Resubmit: 100}
 	if n := len(long.MessageID()); n > 128 {
 		t.Errorf("MessageID length %d > 128", n)
+	}
+	named := Arrival{Version: a.Version, Request: strings.Repeat("x", 128), Resubmit: 100}
+	if n := len(named.MessageID()); n > 128 {
+		t.Errorf("MessageID of a resubmitted 128-character request id has length %d > 128", n)
+	}
+	if got := (Arrival{Version: a.Version, Request: "order-1"}).MessageID(); got != "order-1" {
+		t.Errorf("MessageID with request id = %q, want the request id", got)
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	a := Arrival{Version: request.Version{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 1}}
+	tests := []struct {
+		name      string
+		arr       Arrival
+		messageID string
+		want      string
+	}{
+		{"body request id wins", Arrival{Version: a.Version, Request: "req-1"}, "msg-1", "req-1"},
+		{"message id without body id", a, "msg-1", "msg-1"},
+		{"neither: the default recipe", a, "", a.ID()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.arr.RequestID(tc.messageID); got != tc.want {
+				t.Errorf("RequestID(%q) = %q, want %q", tc.messageID, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDefaultIDVector pins the recipe docs/messages.md gives to non-Go
+// senders.
+func TestDefaultIDVector(t *testing.T) {
+	a := Arrival{Version: request.Version{Container: "input", Blob: "shows/ep 1.mp4", ETag: "0x8D4BCC2E4835CD0", Size: 524288},
+		Preset: "mp3-v2-vbr", Correlation: "order-42"}
+	const want = "arrival-cfc39dc7b4eeacc02fa6638d49a809b915d16b7f45f57bd0398f8459251d3d84"
+	if got := a.MessageID(); got != want {
+		t.Errorf("MessageID = %q, want %q (update docs/messages.md if the recipe changed on purpose)", got, want)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/request"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
@@ -192,7 +193,7 @@ func TestOnlyAndAllDone(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	exit := int32(1)
-	file := &results.File{Container: "input", Blob: "x.mp4"}
+	file := &request.Version{Container: "input", Blob: "x.mp4"}
 	tests := []struct {
 		name string
 		ev   results.Event
@@ -203,6 +204,10 @@ func TestDescribe(t *testing.T) {
 		{"failed", results.Event{Status: results.StatusFailed, File: file, Failure: &results.Failure{Category: results.CategoryFFmpeg,
 			Code: "FailureExitCode", ExitCode: &exit, Stderr: "line1\nInvalid data found when processing input\n"}},
 			[]string{"failed    input/x.mp4: ffmpeg FailureExitCode exit 1", "stderr: Invalid data found"}},
+		{"reused", results.Event{Status: results.StatusSucceeded, File: file, Output: &results.Output{Container: "output", Blob: "x.mp3"},
+			Reused: &results.Reuse{Request: "r1"}}, []string{"succeeded input/x.mp4 -> output/x.mp3 (reused: same work as request r1)"}},
+		{"ignored", results.Event{Status: results.StatusIgnored, File: &request.Version{Container: "input", Blob: "notes.txt"},
+			Rejection: &results.Rejection{Reason: "unsupported_extension", Message: "not an .mp4 blob"}}, []string{"ignored   input/notes.txt: unsupported_extension: not an .mp4 blob"}},
 		{"rejected without file", results.Event{Status: results.StatusRejected, Rejection: &results.Rejection{Reason: "not_json", Message: "bad", MessageID: "m1"}},
 			[]string{"(unnamed message): not_json: bad (message m1)"}},
 	}

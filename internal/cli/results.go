@@ -47,6 +47,9 @@ func describe(ev results.Event) string {
 		if ev.Output != nil {
 			fmt.Fprintf(&b, " -> %s/%s", ev.Output.Container, ev.Output.Blob)
 		}
+		if ev.Reused != nil {
+			fmt.Fprintf(&b, " (reused: same work as request %s)", ev.Reused.Request)
+		}
 		if ev.Timings != nil {
 			fmt.Fprintf(&b, " (run %dms, total %dms)", ev.Timings.RunMillis, ev.Timings.TotalMillis)
 		}
@@ -66,7 +69,7 @@ func describe(ev results.Event) string {
 				fmt.Fprintf(&b, "\n          stderr: %s", oneLine(s, 120))
 			}
 		}
-	case results.StatusRejected:
+	case results.StatusRejected, results.StatusIgnored:
 		if r := ev.Rejection; r != nil {
 			fmt.Fprintf(&b, ": %s: %s", r.Reason, oneLine(r.Message, 120))
 			if r.MessageID != "" {

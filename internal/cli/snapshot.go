@@ -73,9 +73,9 @@ func (c *clients) take(ctx context.Context) snapshot {
 		if state, ok := started[st.TaskID]; ok && v.State == results.StateSubmitted {
 			v.State = state
 		}
-		if st.Output != nil {
-			v.OutputBlob = st.Output.Blob
-			if n, ok := outputs[st.Output.Blob]; ok {
+		if st.MP3 != nil {
+			v.OutputBlob = st.MP3.Blob
+			if n, ok := outputs[st.MP3.Blob]; ok {
 				v.OutputSize = n
 			}
 		}

@@ -30,14 +30,15 @@ type Entry struct {
 	TaskID string `json:"taskId,omitempty"`
 	// SharedWith is the id of the request whose task does this request's
 	// work; empty when the request owns its task.
-	SharedWith string             `json:"sharedWith,omitempty"`
-	Reused     *results.Reuse     `json:"reused,omitempty"`
-	Output     *results.Output    `json:"output,omitempty"`
-	Logs       string             `json:"logs,omitempty"`
-	Failure    *results.Failure   `json:"failure,omitempty"`
-	Rejection  *results.Rejection `json:"rejection,omitempty"`
-	Retries    int32              `json:"retries,omitempty"`
-	Requeues   int32              `json:"requeues,omitempty"`
+	SharedWith string         `json:"sharedWith,omitempty"`
+	Reused     *results.Reuse `json:"reused,omitempty"`
+	// MP3 is where the MP3 is, once succeeded.
+	MP3       *results.Output    `json:"mp3,omitempty"`
+	Logs      string             `json:"logs,omitempty"`
+	Failure   *results.Failure   `json:"failure,omitempty"`
+	Rejection *results.Rejection `json:"rejection,omitempty"`
+	Retries   int32              `json:"retries,omitempty"`
+	Requeues  int32              `json:"requeues,omitempty"`
 
 	QueuedAt    time.Time `json:"queuedAt,omitzero"`
 	SubmittedAt time.Time `json:"submittedAt,omitzero"`

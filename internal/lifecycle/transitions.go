@@ -101,7 +101,7 @@ func (r *Record) share(id string, now time.Time) (Change, bool) {
 			continue
 		}
 		switch {
-		case o.State == results.StateSucceeded && o.Output != nil:
+		case o.State == results.StateSucceeded && o.MP3 != nil:
 			done = o
 		case o.State.InFlight() && o.owner() && o.TaskID != "":
 			running = o
@@ -109,7 +109,7 @@ func (r *Record) share(id string, now time.Time) (Change, bool) {
 	}
 	switch {
 	case done != nil && !e.Force:
-		e.State, e.Output, e.Reused = results.StateSucceeded, done.Output, &results.Reuse{Request: done.ID, TaskID: done.TaskID}
+		e.State, e.MP3, e.Reused = results.StateSucceeded, done.MP3, &results.Reuse{Request: done.ID, TaskID: done.TaskID}
 		e.FinishedAt, e.AnsweredAt = now, now
 		return Change{Events: []*results.Event{answer(e)}, dirty: true}, true
 	case running != nil:
@@ -135,8 +135,8 @@ func (r *Record) Refuse(req request.Request, state results.State, rej *results.R
 // TaskResult is how a task ended, as SweepPools saw it.
 type TaskResult struct {
 	Outcome results.Outcome
-	// Output is where the MP3 is (success).
-	Output *results.Output
+	// MP3 is where the MP3 is (success).
+	MP3 *results.Output
 	// Failure says why it failed (otherwise).
 	Failure *results.Failure
 	// Logs is the URL prefix of the task's logs, if it ran.
@@ -190,7 +190,7 @@ func finish(e *Entry, res TaskResult, now time.Time) {
 	if res.Outcome == results.OutcomeSuccess {
 		e.State = results.StateSucceeded
 	}
-	e.Output, e.Logs, e.Failure = res.Output, res.Logs, res.Failure
+	e.MP3, e.Logs, e.Failure = res.MP3, res.Logs, res.Failure
 	e.StartedAt, e.FinishedAt, e.AnsweredAt = res.StartedAt, res.FinishedAt, now
 	e.Retries, e.Requeues = e.Retries+res.Retries, e.Requeues+res.Requeues
 	if e.FinishedAt.IsZero() {

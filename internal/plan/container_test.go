@@ -3,6 +3,8 @@ package plan
 import (
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/request"
 )
 
 // TestTaskContainerMode: with a container image the task runs in it, in the
@@ -13,9 +15,9 @@ func TestTaskContainerMode(t *testing.T) {
 	if !ok {
 		t.Fatal("preset mp3-192k-cbr missing")
 	}
-	f := File{Container: "input", Blob: "a b.mp4", ETag: "0x1", Size: 10, Preset: preset.Name, Output: "a b.mp3"}
+	f := TaskFile{Request: request.Request{Version: request.Version{Container: "input", Blob: "a b.mp4", ETag: "0x1", Size: 10}, Preset: preset.Name, Output: "a b.mp3"}}
 	opts := TaskOptions{InputURL: "https://x/in?sig=s", OutputContainerURL: "https://x/out?sig=s", LogsPrefix: "logs/", MinWallClock: time.Minute}
-	host, err := Task(f, preset, opts)
+	host, err := Task("t-1", f, preset, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +25,7 @@ func TestTaskContainerMode(t *testing.T) {
 		t.Errorf("task without a container image has containerSettings %+v", host.ContainerSettings)
 	}
 	opts.ContainerImage = "example.azurecr.io/ffmpeg:7"
-	inContainer, err := Task(f, preset, opts)
+	inContainer, err := Task("t-1", f, preset, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

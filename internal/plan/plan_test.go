@@ -8,49 +8,18 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/request"
 )
 
 var batchID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-func TestTaskID(t *testing.T) {
-	base := TaskID("input", "a.mp4", "0x1", "mp3-192k-cbr", 0)
-	if !batchID.MatchString(base) || len(base) != 64 {
-		t.Fatalf("TaskID = %q (%d chars), want 64 chars of Batch id alphabet", base, len(base))
-	}
-	if base != strings.ToLower(base) {
-		t.Errorf("TaskID %q is not lower case; Batch ids are case-insensitive", base)
-	}
-	tests := []struct {
-		name                          string
-		container, blob, etag, preset string
-		resubmit                      int
-	}{
-		{"other preset", "input", "a.mp4", "0x1", "mp3-v2-vbr", 0},
-		{"other etag", "input", "a.mp4", "0x2", "mp3-192k-cbr", 0},
-		{"case differs", "input", "A.mp4", "0x1", "mp3-192k-cbr", 0},
-		{"boundary shift", "inputa", ".mp4", "0x1", "mp3-192k-cbr", 0},
-		{"other container", "input2", "a.mp4", "0x1", "mp3-192k-cbr", 0},
-		{"resubmission", "input", "a.mp4", "0x1", "mp3-192k-cbr", 1},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			id := TaskID(tc.container, tc.blob, tc.etag, tc.preset, tc.resubmit)
-			if id == base {
-				t.Errorf("TaskID collides with the base id")
-			}
-			if !batchID.MatchString(id) {
-				t.Errorf("TaskID %q is not a valid Batch id", id)
-			}
-		})
-	}
-	if TaskID("input", "a.mp4", "0x1", "mp3-192k-cbr", 0) != base {
-		t.Errorf("TaskID is not deterministic")
-	}
-}
-
 func TestOutputName(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"a.mp4", "a.mp3"},
+		{"a.mp4|mp3-v2-vbr", "a.mp3-v2-vbr.mp3"},
+		{"shows/ep.1.MP4|mp3-320k-cbr", "shows/ep.1.mp3-320k-cbr.mp3"},
+		{"noext|mp3-v5-vbr", "noext.mp3-v5-vbr.mp3"},
+		{"a.mp4|mp3-192k-cbr", "a.mp3"},
 		{"A.MP4", "A.mp3"},
 		{"shows/ep.1.final.Mp4", "shows/ep.1.final.mp3"},
 		{"dir.v2/noext", "dir.v2/noext.mp3"},
@@ -60,7 +29,8 @@ func TestOutputName(t *testing.T) {
 		{"musique/été – 東京.mp4", "musique/été – 東京.mp3"},
 	}
 	for _, tc := range tests {
-		if got := OutputName(tc.in); got != tc.want {
+		blob, preset, _ := strings.Cut(tc.in, "|")
+		if got := OutputName(blob, preset, DefaultPresetName); got != tc.want {
 			t.Errorf("OutputName(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
@@ -126,8 +96,8 @@ func TestTaskNeverPutsNamesOnTheCommandLine(t *testing.T) {
 	wantCmd := "ffmpeg -nostdin -y -hide_banner -loglevel error -xerror -i input.mp4 -vn -c:a libmp3lame -b:a 192k -ar 44100 output.mp3"
 	for _, name := range names {
 		t.Run(name[:min(len(name), 30)], func(t *testing.T) {
-			f := File{Container: "input", Blob: name, ETag: "0x1", Size: 1 << 20, Preset: preset.Name, Output: OutputName(name), ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}
-			task, err := Task(f, preset, opts)
+			f := TaskFile{Request: request.Request{Version: request.Version{Container: "input", Blob: name, ETag: "0x1", Size: 1 << 20, ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}, Preset: preset.Name, Output: OutputName(name, "", DefaultPresetName)}}
+			task, err := Task("t-1", f, preset, opts)
 			if err != nil {
 				t.Fatalf("Task: %v", err)
 			}
@@ -141,7 +111,7 @@ func TestTaskNeverPutsNamesOnTheCommandLine(t *testing.T) {
 				t.Errorf("resource files = %+v", task.ResourceFiles)
 			}
 			out := task.OutputFiles[0]
-			if out.FilePattern != OutputFile || out.Destination.Container.Path != OutputName(name) || out.UploadOptions.UploadCondition != batch.OutputFileUploadConditionTaskSuccess {
+			if out.FilePattern != OutputFile || out.Destination.Container.Path != OutputName(name, "", DefaultPresetName) || out.UploadOptions.UploadCondition != batch.OutputFileUploadConditionTaskSuccess {
 				t.Errorf("output file = %+v", out)
 			}
 			logs := task.OutputFiles[1]
@@ -183,7 +153,7 @@ func TestTaskSizing(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			task, err := Task(File{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: tc.size, Output: "a.mp3"}, preset, opts)
+			task, err := Task("t-1", TaskFile{Request: request.Request{Version: request.Version{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: tc.size}, Output: "a.mp3"}}, preset, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,10 +165,10 @@ func TestTaskSizing(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Task(File{Blob: "a.mp4", Output: "a.mp3"}, preset, TaskOptions{}); err == nil {
+	if _, err := Task("t-1", TaskFile{Request: request.Request{Version: request.Version{Blob: "a.mp4"}, Output: "a.mp3"}}, preset, TaskOptions{}); err == nil {
 		t.Errorf("Task without URLs succeeded")
 	}
-	if _, err := Task(File{Blob: "a.mp4"}, preset, opts); err == nil {
+	if _, err := Task("t-1", TaskFile{Request: request.Request{Version: request.Version{Blob: "a.mp4"}}}, preset, opts); err == nil {
 		t.Errorf("Task without output name succeeded")
 	}
 }

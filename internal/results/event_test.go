@@ -8,12 +8,14 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ffbatch/ffbatch/internal/request"
 )
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
 func TestEventMarshal(t *testing.T) {
-	file := &File{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 10, Preset: "mp3-192k-cbr"}
+	file := &request.Version{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 10}
 	tests := []struct {
 		name    string
 		ev      Event
@@ -30,6 +32,9 @@ func TestEventMarshal(t *testing.T) {
 		{"failed without failure", Event{Schema: SchemaVersion, ID: "r2", Status: StatusFailed, Time: t0, File: file}, true},
 		{"rejected", Event{Schema: SchemaVersion, ID: "r3", Status: StatusRejected, Time: t0,
 			Rejection: &Rejection{Reason: "dot_segment", Message: "blob: ..", MessageID: "m1"}}, false},
+		{"ignored", Event{Schema: SchemaVersion, ID: "r5", Status: StatusIgnored, Time: t0, File: file,
+			Rejection: &Rejection{Reason: "unsupported_extension", Message: "not an .mp4 blob"}}, false},
+		{"ignored without reason", Event{Schema: SchemaVersion, ID: "r5", Status: StatusIgnored, Time: t0, File: file}, true},
 		{"unknown status", Event{Schema: SchemaVersion, ID: "r4", Status: "done", Time: t0}, true},
 		{"no schema", Event{ID: "r4", Status: StatusRejected, Time: t0, Rejection: &Rejection{}}, true},
 	}
@@ -84,8 +89,8 @@ func TestSchemaMentionsEveryField(t *testing.T) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}
-	ev := Event{Schema: SchemaVersion, ID: "x", Status: StatusFailed, Time: t0, File: &File{}, TaskID: "t",
-		Output: &Output{}, Logs: "l", Timings: &Timings{}, Attempts: &Attempts{}, Failure: &Failure{}, Rejection: &Rejection{}}
+	ev := Event{Schema: SchemaVersion, ID: "x", Status: StatusFailed, Time: t0, Request: &RequestRef{}, File: &request.Version{}, Preset: "p", TaskID: "t",
+		Output: &Output{}, Reused: &Reuse{}, Logs: "l", Timings: &Timings{}, Attempts: &Attempts{}, Failure: &Failure{}, Rejection: &Rejection{}}
 	raw, _ := json.Marshal(ev)
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(raw, &fields)

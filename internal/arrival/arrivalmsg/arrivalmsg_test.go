@@ -4,10 +4,11 @@ import (
 	"testing"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
+	"github.com/ffbatch/ffbatch/internal/request"
 )
 
 func TestNew(t *testing.T) {
-	base := arrival.Arrival{Container: "input", Blob: "talks/a.mp4", ETag: "0x8DC0FFEE", Size: 1234}
+	base := arrival.Arrival{Version: request.Version{Container: "input", Blob: "talks/a.mp4", ETag: "0x8DC0FFEE", Size: 1234}}
 	withCorrelation := base
 	withCorrelation.Correlation = "req-42"
 	resubmitted := base
@@ -55,7 +56,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestNewDistinctMessageIDs(t *testing.T) {
-	a := arrival.Arrival{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 1}
+	a := arrival.Arrival{Version: request.Version{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 1}}
 	b := a
 	b.Resubmit = 1
 	ma, err := New(a)
