@@ -68,8 +68,8 @@ func TestBadInputs(t *testing.T) {
 		}
 		switch st.State {
 		case results.StateSucceeded:
-			if st.Output == nil || st.Output.Blob != f.want.output {
-				t.Errorf("%q: output %+v, want %q", f.name, st.Output, f.want.output)
+			if st.MP3 == nil || st.MP3.Blob != f.want.output {
+				t.Errorf("%q: output %+v, want %q", f.name, st.MP3, f.want.output)
 			} else if _, ok := outputs[f.want.output]; !ok {
 				t.Errorf("%q: %q missing from the output container", f.name, f.want.output)
 			} else {

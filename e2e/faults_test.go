@@ -41,10 +41,10 @@ func (p *pipeline) checkExactlyOnce(etags map[string]string) {
 		switch st.State {
 		case results.StateSucceeded:
 			succeeded++
-			if st.Output == nil {
+			if st.MP3 == nil {
 				p.t.Errorf("%s: succeeded without an output", blob)
-			} else if _, ok := outputs[st.Output.Blob]; !ok {
-				p.t.Errorf("%s: succeeded but %s is not in the output container", blob, st.Output.Blob)
+			} else if _, ok := outputs[st.MP3.Blob]; !ok {
+				p.t.Errorf("%s: succeeded but %s is not in the output container", blob, st.MP3.Blob)
 			}
 		case results.StateFailed:
 			if st.Failure == nil || st.Failure.Category == "" {

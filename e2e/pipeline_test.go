@@ -34,8 +34,8 @@ func TestFullPath(t *testing.T) {
 			t.Errorf("%s: state %s (failure %+v), want succeeded", f.blob, st.State, st.Failure)
 			continue
 		}
-		if st.Output == nil || st.Output.Blob != f.wantOutput {
-			t.Errorf("%s: output %+v, want %s", f.blob, st.Output, f.wantOutput)
+		if st.MP3 == nil || st.MP3.Blob != f.wantOutput {
+			t.Errorf("%s: output %+v, want %s", f.blob, st.MP3, f.wantOutput)
 			continue
 		}
 		if _, ok := outputs[f.wantOutput]; !ok {
@@ -93,8 +93,8 @@ func TestUpstreamPath(t *testing.T) {
 	}
 	done := p.waitDone(etags)
 	for _, f := range files {
-		if st := done[f.blob]; st.State != results.StateSucceeded || st.Output == nil || st.Output.Blob != f.output {
-			t.Errorf("%s: state %s output %+v failure %+v, want succeeded with %s", f.blob, st.State, st.Output, st.Failure, f.output)
+		if st := done[f.blob]; st.State != results.StateSucceeded || st.MP3 == nil || st.MP3.Blob != f.output {
+			t.Errorf("%s: state %s output %+v failure %+v, want succeeded with %s", f.blob, st.State, st.MP3, st.Failure, f.output)
 			continue
 		}
 		p.checkMP3(f.output, f.length)

@@ -15,7 +15,9 @@ import (
 )
 
 // TestReuploadIdenticalContent: uploading the same bytes again (a new ETag
-// but identical content) gives no second task and no second MP3.
+// but identical content) is a second request: it gets its own answer, a
+// success that reuses the first MP3, with no second task and no second
+// MP3.
 func TestReuploadIdenticalContent(t *testing.T) {
 	p := startPipeline(t, nil)
 	const blob = "same.mp4"
@@ -27,10 +29,11 @@ func TestReuploadIdenticalContent(t *testing.T) {
 	if etag2 := p.upload(blob, data); etag2 == etag {
 		t.Fatalf("re-upload kept etag %s; the test needs a new version", etag)
 	}
+	evs := p.waitEvents(map[string]int{blob: 2})[blob]
 	settle()
-	evs := p.waitEvents(map[string]int{blob: 1})[blob]
-	if len(evs) != 1 {
-		t.Errorf("identical re-upload: %d result events, want 1: %s", len(evs), summarize(evs))
+	evs = p.waitEvents(map[string]int{blob: 2})[blob]
+	if len(evs) != 2 || evs[1].Reused == nil || evs[1].Reused.Request != evs[0].Request.ID || evs[1].Output == nil || evs[1].Output.Blob != "same.mp3" {
+		t.Errorf("identical re-upload: %s; want two answers, the second reusing the first's MP3", summarize(evs))
 	}
 	if got := p.outputs()["same.mp3"]; got != first {
 		t.Errorf("identical re-upload wrote the MP3 again (etag %s -> %s)", first, got)
@@ -67,7 +70,8 @@ func (p *pipeline) uploadBlocks(name string, data []byte, withMD5 bool) string {
 
 // TestReuploadBlockList: a block-list upload has a Content-MD5 only if the
 // uploader sets one. With it, an identical re-upload is skipped; without
-// it, the re-upload is transcoded again (the documented fallback).
+// it, the re-upload is transcoded again (the documented fallback). Either
+// way each upload is a request with its own answer.
 func TestReuploadBlockList(t *testing.T) {
 	p := startPipeline(t, nil)
 	data := sample(t, "tone2s.mp4")
@@ -80,11 +84,11 @@ func TestReuploadBlockList(t *testing.T) {
 	p.uploadBlocks(withMD5, data, true)
 	p.waitDone(map[string]string{without: etags[without]})
 	settle()
-	by := p.waitEvents(map[string]int{withMD5: 1, without: 2})
-	if evs := by[withMD5]; len(evs) != 1 {
-		t.Errorf("block list with content MD5, identical re-upload: %d result events, want 1: %s", len(evs), summarize(evs))
+	by := p.waitEvents(map[string]int{withMD5: 2, without: 2})
+	if evs := by[withMD5]; len(evs) != 2 || evs[1].Reused == nil {
+		t.Errorf("block list with content MD5, identical re-upload: %s; want two answers, the second reused", summarize(evs))
 	}
-	if evs := by[without]; len(evs) != 2 {
+	if evs := by[without]; len(evs) != 2 || evs[1].Reused != nil {
 		t.Errorf("block list without content MD5, identical re-upload: %d result events, want 2: %s", len(evs), summarize(evs))
 	}
 	now := p.outputs()

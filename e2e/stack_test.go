@@ -16,8 +16,10 @@ import (
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
 	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
 	"github.com/ffbatch/ffbatch/internal/localstack"
 	"github.com/ffbatch/ffbatch/internal/media"
+	"github.com/ffbatch/ffbatch/internal/request"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
@@ -41,7 +43,7 @@ type pipeline struct {
 	blobs  *azblob.Client
 	batch  *batch.Client
 	sb     *azservicebus.Client
-	status *results.StatusStore
+	status *lifecycle.Store
 }
 
 // startPipeline starts a stack on free ports with fastSettings plus extra.
@@ -84,7 +86,7 @@ func startPipeline(t *testing.T, extra map[string]string) *pipeline {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.sb.Close(context.Background()) })
-	p.status = results.NewStatusStore(p.blobs.ServiceClient().NewContainerClient(p.ep.StatusContainer), nil)
+	p.status = lifecycle.NewStore(p.blobs.ServiceClient().NewContainerClient(p.ep.StatusContainer), nil)
 	return p
 }
 
@@ -143,21 +145,25 @@ func sample(t *testing.T, name string) []byte {
 	return b
 }
 
-// waitDone waits until every blob's status is terminal for the given ETag
-// (empty: any version) and returns the statuses.
-func (p *pipeline) waitDone(etags map[string]string) map[string]*results.FileStatus {
+// waitDone waits until the current request of every blob is answered
+// for the given ETag (empty: any version) and returns those requests.
+func (p *pipeline) waitDone(etags map[string]string) map[string]*lifecycle.Entry {
 	p.t.Helper()
 	ctx := p.ctx()
-	out := map[string]*results.FileStatus{}
+	out := map[string]*lifecycle.Entry{}
 	for {
 		pending := []string{}
 		for blob, etag := range etags {
-			st, err := p.status.Get(ctx, p.ep.InputContainer, blob)
-			if err == nil && st.State.Terminal() && (etag == "" || st.ETag == etag) {
+			rec, err := p.status.Get(ctx, p.ep.InputContainer, blob)
+			var st *lifecycle.Entry
+			if err == nil {
+				st = rec.Current()
+			}
+			if st != nil && st.State.Terminal() && (etag == "" || st.ETag == etag) {
 				out[blob] = st
 				continue
 			}
-			if err != nil && !errors.Is(err, results.ErrNotFound) {
+			if err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
 				p.t.Logf("status %q: %v", blob, err)
 			}
 			state := "none"
@@ -302,7 +308,7 @@ func (p *pipeline) sendRaw(body []byte, id string) {
 // sendArrival sends the arrival message for an uploaded blob.
 func (p *pipeline) sendArrival(blob, etag string, size int) {
 	p.t.Helper()
-	a := arrival.Arrival{Container: p.ep.InputContainer, Blob: blob, ETag: etag, Size: int64(size)}
+	a := arrival.Arrival{Version: request.Version{Container: p.ep.InputContainer, Blob: blob, ETag: etag, Size: int64(size)}}
 	body, err := a.Marshal()
 	if err != nil {
 		p.t.Fatal(err)

@@ -17,7 +17,7 @@ func TestTruncatedMediaData(t *testing.T) {
 	st := p.waitDone(map[string]string{"half.mp4": etag})["half.mp4"]
 	if st.State != results.StateFailed {
 		info := p.probeOutput("half.mp3")
-		t.Fatalf("an MP4 truncated to half ended %s (output %+v, duration %s of 2s), want failed", st.State, st.Output, info.Duration)
+		t.Fatalf("an MP4 truncated to half ended %s (output %+v, duration %s of 2s), want failed", st.State, st.MP3, info.Duration)
 	}
 	f := st.Failure
 	if f == nil || f.ExitCode == nil || *f.ExitCode == 0 {
