@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,6 +223,63 @@ func (p *pipeline) waitQueueDepth(n int) {
 		case <-ctx.Done():
 			p.t.Fatalf("arrivals queue holds %d messages, want %d", got, n)
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// TestHandlerKilledBetweenRecordAndTask: the Batch emulator is frozen
+// (SIGSTOP), so SubmitTasks records the request as submitted and then
+// blocks before its task is added; the handler is killed there (SIGKILL)
+// and Batch thawed. The redelivered arrival finds the request recorded,
+// adds its task, and the request gets exactly one answer.
+func TestHandlerKilledBetweenRecordAndTask(t *testing.T) {
+	p := startPipeline(t, nil)
+	warm := p.uploadBatch("warm", 1)
+	p.waitDone(warm)
+	batchPID, err := p.stack.PID(localstack.Batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(batchPID, syscall.SIGSTOP); err != nil {
+		t.Fatalf("freeze the Batch emulator: %v", err)
+	}
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			thawed = true
+			_ = syscall.Kill(batchPID, syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(thaw)
+	etags := p.uploadBatch("frozen", 1)
+	blob := "fault/frozen-0.mp4"
+	p.waitState(blob, results.StateSubmitted)
+	off := p.logSize(localstack.Functions)
+	pid, err := p.stack.HandlerPID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill the handler: %v", err)
+	}
+	thaw()
+	p.waitLog(localstack.Functions, "started custom handler", off)
+	maps.Copy(etags, warm)
+	p.checkExactlyOnce(etags)
+}
+
+// waitState waits until the current request of blob is in state.
+func (p *pipeline) waitState(blob string, state results.State) {
+	p.t.Helper()
+	ctx := p.ctx()
+	for {
+		if rec, err := p.status.Get(ctx, p.ep.InputContainer, blob); err == nil && rec.Current() != nil && rec.Current().State == state {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			p.t.Fatalf("%s never reached %s", blob, state)
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }

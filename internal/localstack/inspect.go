@@ -53,6 +53,9 @@ func QueueDepth(ctx context.Context, hc *http.Client, ep Endpoints, queue string
 type PeekedResults struct {
 	// Events are the result events, in sequence-number order.
 	Events []results.Event
+	// CorrelationIDs are the Service Bus CorrelationId of each event
+	// ("" when unset), by index.
+	CorrelationIDs []string
 	// Undecodable names each message whose body is not a result event.
 	Undecodable []error
 	// Truncated is set when reading stopped at the limit, without looking
@@ -102,6 +105,11 @@ func PeekResults(ctx context.Context, sb *azservicebus.Client, ep Endpoints, sub
 				continue
 			}
 			out.Events = append(out.Events, ev)
+			corr := ""
+			if m.CorrelationID != nil {
+				corr = *m.CorrelationID
+			}
+			out.CorrelationIDs = append(out.CorrelationIDs, corr)
 		}
 	}
 }

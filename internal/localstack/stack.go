@@ -453,6 +453,18 @@ func (s *Stack) UpdateSettings(changes map[string]string) error {
 	return writeSettings(s.settingsPath, s.values, s.ports.Functions)
 }
 
+// PID returns the process id of a restartable component (ServiceBus,
+// Batch or Functions), for fault tests that signal it.
+func (s *Stack) PID(name string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.procs[name]
+	if !ok {
+		return 0, fmt.Errorf("%q is not a running component (want %s, %s or %s)", name, ServiceBus, Batch, Functions)
+	}
+	return p.pid(), nil
+}
+
 // HandlerPID returns the process id of the custom handler that the
 // Functions host runs (a child of funchost named "handler").
 func (s *Stack) HandlerPID() (int, error) {
