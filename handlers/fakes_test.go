@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -20,43 +18,51 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
-	"github.com/ffbatch/ffbatch/internal/config"
-	"github.com/ffbatch/ffbatch/internal/results"
 )
+
+// The fakes in this file stand in for Batch, Service Bus and Blob storage
+// in the handler unit tests. Fakes rather than the in-process emulators
+// (which integration_test.go drives): tests inject a failure into one exact
+// call (one AddTasks, one publish, one task id listing), run hooks at the
+// moment another function would act (a task added while the job is
+// terminated), and run hundreds of cases in milliseconds.
 
 // batchErr builds the error the real client returns for a Batch error code.
 func batchErr(status int, code string) error {
 	return &azcore.ResponseError{StatusCode: status, ErrorCode: code}
 }
 
-// fakeBatch is an in-memory Batch account. mu guards every field.
+// fakeBatch is an in-memory Batch account with one job's tasks. mu guards
+// every field; hooks run with mu held.
 type fakeBatch struct {
 	mu      sync.Mutex
 	pools   map[string]*batch.Pool
 	jobs    map[string]*batch.Job
-	tasks   map[string]*batch.Task // by id, one job
+	tasks   map[string]*batch.Task // by lower-case id (Batch ids are case-insensitive)
 	added   []batch.TaskAddParameter
 	resizes []batch.PoolResizeParameter
 	deleted []string
 	calls   []string
-	// failures injected by operation name ("GetPool", "AddTasks", ...).
+	// fail injects errors by operation name ("GetPool", "AddTasks",
+	// "ListTasks" for filtered listings, "ListTaskIDs" for the id listing).
 	fail map[string]error
 	// addFailures injects per-task AddTasks failures by task id.
 	addFailures map[string]batch.TaskAddFailure
-	// onTerminate runs inside TerminateJob (with mu held) before the job
-	// completes, to simulate a SubmitTasks racing the idle sweep.
+	// onTerminate runs inside TerminateJob before the job completes, to
+	// simulate a SubmitTasks racing the idle sweep.
 	onTerminate func()
-	// onGetTask runs inside GetTask (with mu held) before it answers, to
-	// simulate another function acting meanwhile.
-	onGetTask func(id string)
-	// onListTaskIDs does the same inside a listing of all task ids.
+	// onListTaskIDs runs inside the listing of all task ids, to simulate
+	// another sweep acting meanwhile.
 	onListTaskIDs func()
 }
 
 func newFakeBatch() *fakeBatch {
-	return &fakeBatch{pools: map[string]*batch.Pool{}, jobs: map[string]*batch.Job{}, tasks: map[string]*batch.Task{}, fail: map[string]error{}, addFailures: map[string]batch.TaskAddFailure{}}
+	return &fakeBatch{pools: map[string]*batch.Pool{}, jobs: map[string]*batch.Job{}, tasks: map[string]*batch.Task{},
+		fail: map[string]error{}, addFailures: map[string]batch.TaskAddFailure{}}
 }
 
+// enter records a call to op and returns its injected failure; mu must be
+// held.
 func (f *fakeBatch) enter(op string) error {
 	f.calls = append(f.calls, op)
 	return f.fail[op]
@@ -225,6 +231,8 @@ func (f *fakeBatch) GetTaskCounts(_ context.Context, id string) (*batch.TaskCoun
 	return &batch.TaskCountsResult{TaskCounts: c}, nil
 }
 
+// AddTasks is idempotent per task id, as the real client's is: a task that
+// exists is reported Existing, not added twice.
 func (f *fakeBatch) AddTasks(_ context.Context, jobID string, tasks []batch.TaskAddParameter, _ *batch.AddTasksOptions) (*batch.AddTasksResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -262,9 +270,6 @@ func (f *fakeBatch) GetTask(_ context.Context, jobID, id string, _ *batch.GetOpt
 	if err := f.enter("GetTask"); err != nil {
 		return nil, err
 	}
-	if f.onGetTask != nil {
-		f.onGetTask(id)
-	}
 	if _, ok := f.jobs[jobID]; !ok {
 		return nil, batchErr(404, batch.CodeJobNotFound)
 	}
@@ -276,7 +281,8 @@ func (f *fakeBatch) GetTask(_ context.Context, jobID, id string, _ *batch.GetOpt
 	return &cp, nil
 }
 
-// NewListTasksPager supports the two filters the handlers use, and none.
+// NewListTasksPager answers in one page and supports the two filters the
+// handlers use, and none (the lost-task scan's id listing).
 func (f *fakeBatch) NewListTasksPager(jobID string, opts *batch.ListOptions) *runtime.Pager[batch.ListPage[batch.Task]] {
 	done := false
 	return runtime.NewPager(runtime.PagingHandler[batch.ListPage[batch.Task]]{
@@ -288,7 +294,6 @@ func (f *fakeBatch) NewListTasksPager(jobID string, opts *batch.ListOptions) *ru
 				return batch.ListPage[batch.Task]{}, errors.New("fetched twice")
 			}
 			done = true
-			// Listing every task's id (no filter) is the lost-task scan's.
 			op := "ListTasks"
 			if opts.Filter == "" {
 				op = "ListTaskIDs"
@@ -302,24 +307,17 @@ func (f *fakeBatch) NewListTasksPager(jobID string, opts *batch.ListOptions) *ru
 			if _, ok := f.jobs[jobID]; !ok {
 				return batch.ListPage[batch.Task]{}, batchErr(404, batch.CodeJobNotFound)
 			}
-			var page batch.ListPage[batch.Task]
 			ids := make([]string, 0, len(f.tasks))
 			for id := range f.tasks {
 				ids = append(ids, id)
 			}
 			sort.Strings(ids)
+			var page batch.ListPage[batch.Task]
 			for _, id := range ids {
 				t := f.tasks[id]
 				completed := t.State == batch.TaskStateCompleted
-				switch opts.Filter {
-				case "state eq 'completed'":
-					if !completed {
-						continue
-					}
-				case "state ne 'completed'":
-					if completed {
-						continue
-					}
+				if opts.Filter == "state eq 'completed'" && !completed || opts.Filter == "state ne 'completed'" && completed {
+					continue
 				}
 				page.Value = append(page.Value, *t)
 			}
@@ -351,12 +349,33 @@ func (f *fakeBatch) complete(id string, ei batch.TaskExecutionInfo) {
 	t.ExecutionInfo = &ei
 }
 
-// fakeSender records messages. mu guards all fields.
+// lose removes a task behind the pipeline's back (deleted by hand, or
+// lost by the service).
+func (f *fakeBatch) lose(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.tasks, strings.ToLower(id))
+}
+
+// addedIDs returns the ids of every task added, in order.
+func (f *fakeBatch) addedIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]string, len(f.added))
+	for i, t := range f.added {
+		ids[i] = t.ID
+	}
+	return ids
+}
+
+// fakeSender records messages. Sending fails with err, or while failNext
+// is positive (counting down). mu guards all fields.
 type fakeSender struct {
 	mu        sync.Mutex
 	sent      []*azservicebus.Message
 	scheduled []scheduledMsg
 	err       error
+	failNext  int
 }
 
 type scheduledMsg struct {
@@ -364,11 +383,22 @@ type scheduledMsg struct {
 	at  time.Time
 }
 
+var errServiceBus = errors.New("service bus unavailable")
+
+// failure returns the injected failure of the next send; mu must be held.
+func (s *fakeSender) failure() error {
+	if s.failNext > 0 {
+		s.failNext--
+		return errServiceBus
+	}
+	return s.err
+}
+
 func (s *fakeSender) SendMessage(_ context.Context, m *azservicebus.Message, _ *azservicebus.SendMessageOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
+	if err := s.failure(); err != nil {
+		return err
 	}
 	s.sent = append(s.sent, m)
 	return nil
@@ -377,8 +407,8 @@ func (s *fakeSender) SendMessage(_ context.Context, m *azservicebus.Message, _ *
 func (s *fakeSender) ScheduleMessages(_ context.Context, ms []*azservicebus.Message, at time.Time, _ *azservicebus.ScheduleMessagesOptions) ([]int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil {
-		return nil, s.err
+	if err := s.failure(); err != nil {
+		return nil, err
 	}
 	seqs := make([]int64, len(ms))
 	for i, m := range ms {
@@ -386,6 +416,32 @@ func (s *fakeSender) ScheduleMessages(_ context.Context, ms []*azservicebus.Mess
 		seqs[i] = int64(len(s.scheduled))
 	}
 	return seqs, nil
+}
+
+// takeSent removes and returns the messages sent so far.
+func (s *fakeSender) takeSent() []*azservicebus.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.sent
+	s.sent = nil
+	return out
+}
+
+// takeDue removes and returns the scheduled messages due at now.
+func (s *fakeSender) takeDue(now time.Time) []*azservicebus.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var due []*azservicebus.Message
+	kept := s.scheduled[:0]
+	for _, m := range s.scheduled {
+		if m.at.After(now) {
+			kept = append(kept, m)
+			continue
+		}
+		due = append(due, m.msg)
+	}
+	s.scheduled = kept
+	return due
 }
 
 type fakeSigner struct{}
@@ -398,7 +454,8 @@ func (fakeSigner) WriteContainerURL(_ context.Context, c string, _ time.Duration
 }
 func (fakeSigner) AccountURL() string { return "https://acct.blob.core.windows.net" }
 
-// fakeBlobs serves blobs from a map. mu guards all fields.
+// fakeBlobs serves blobs and their properties from maps. mu guards all
+// fields.
 type fakeBlobs struct {
 	mu         sync.Mutex
 	blobs      map[string][]byte // container/name
@@ -453,170 +510,4 @@ func (b *fakeBlobs) DownloadStream(_ context.Context, c, name string, _ *azblob.
 	var r azblob.DownloadStreamResponse
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	return r, nil
-}
-
-// fakeStatus keeps the latest document per file. mu guards docs.
-type fakeStatus struct {
-	mu            sync.Mutex
-	docs          map[string]results.FileStatus
-	modified      map[string]time.Time // last write per document, by now
-	now           func() time.Time     // nil: writes are dated zero
-	err           error
-	listErr       error
-	claimsRefused int
-	// legacy makes ListInFlight carry whole documents, as for documents
-	// written without the task id in metadata.
-	legacy bool
-	// gets counts Get calls; getErr fails them.
-	gets   int
-	getErr error
-}
-
-// touch records a write of key; mu must be held.
-func (s *fakeStatus) touch(key string) {
-	if s.modified == nil {
-		s.modified = map[string]time.Time{}
-	}
-	var t time.Time
-	if s.now != nil {
-		t = s.now()
-	}
-	s.modified[key] = t
-}
-
-// ListInFlight lists submitted and running documents written before
-// before, in key order, limit at a time; the marker is the last key
-// returned. Documents are listed from "metadata" (no Doc), unless legacy
-// is set: then each is carried whole, as the real store does for
-// documents without the task id in metadata. It fails with listErr (err
-// fails only writes).
-func (s *fakeStatus) ListInFlight(_ context.Context, before time.Time, limit int, marker string) ([]results.Candidate, string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.listErr != nil {
-		return nil, "", s.listErr
-	}
-	keys := make([]string, 0, len(s.docs))
-	for k := range s.docs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var out []results.Candidate
-	for _, k := range keys {
-		if k <= marker {
-			continue
-		}
-		if d := s.docs[k]; d.State.InFlight() && s.modified[k].Before(before) {
-			if len(out) == limit {
-				return out, marker, nil
-			}
-			c := results.Candidate{Container: d.Container, Blob: d.Blob, State: d.State, TaskID: d.TaskID, LastModified: s.modified[k]}
-			if s.legacy || d.TaskID == "" {
-				c.Doc = &d
-			}
-			out = append(out, c)
-			marker = k
-		}
-	}
-	return out, "", nil
-}
-
-func (s *fakeStatus) Put(_ context.Context, st results.FileStatus) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return false, s.err
-	}
-	if s.docs == nil {
-		s.docs = map[string]results.FileStatus{}
-	}
-	s.docs[st.Container+"/"+st.Blob] = st
-	s.touch(st.Container + "/" + st.Blob)
-	return true, nil
-}
-
-// Claim refuses u when it repeats the stored document, with the real
-// store's rule; otherwise it stores u like Put. The mutex makes it atomic,
-// as the real store's conditional write does.
-func (s *fakeStatus) Claim(_ context.Context, u results.FileStatus) (*results.FileStatus, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return nil, s.err
-	}
-	if s.docs == nil {
-		s.docs = map[string]results.FileStatus{}
-	}
-	key := u.Container + "/" + u.Blob
-	if cur, ok := s.docs[key]; ok && u.Repeats(&cur) {
-		s.claimsRefused++
-		return &cur, nil
-	}
-	s.docs[key] = u
-	s.touch(key)
-	return nil, nil
-}
-
-func (s *fakeStatus) Get(_ context.Context, c, b string) (*results.FileStatus, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.gets++
-	if s.getErr != nil {
-		return nil, s.getErr
-	}
-	st, ok := s.docs[c+"/"+b]
-	if !ok {
-		return nil, results.ErrNotFound
-	}
-	return &st, nil
-}
-
-func (s *fakeStatus) Summarize(context.Context, int) (results.Summary, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sum := results.Summary{Counts: map[results.State]int{}}
-	for _, d := range s.docs {
-		sum.Counts[d.State]++
-		sum.Total++
-	}
-	return sum, nil
-}
-
-type fixture struct {
-	app      *App
-	cfg      *config.Config
-	batch    *fakeBatch
-	arrivals *fakeSender
-	results  *fakeSender
-	blobs    *fakeBlobs
-	status   *fakeStatus
-	now      time.Time
-}
-
-func testConfig() *config.Config {
-	return &config.Config{
-		InputContainer: "input", OutputContainer: "output", StatusContainer: "ffbatch-status", LogsPrefix: "logs/",
-		SASLifetime: 2 * time.Hour, ArrivalsQueue: "arrivals", ResultsTopic: "results",
-		PoolID: "ffbatch-pool", JobID: "ffbatch-job", VMSize: "Standard_D2s_v3", TaskSlotsPerNode: 2,
-		DedicatedMin: 0, DedicatedMax: 1, SpotMin: 0, SpotMax: 2, Scaling: config.ScalingAutoscale, AutoscaleInterval: 5 * time.Minute,
-		ImagePublisher: "Canonical", ImageOffer: "ubuntu-24_04-lts", ImageSKU: "server", ImageVersion: "latest", NodeAgentSKU: "batch.node.ubuntu 24.04",
-		PoolIdleTimeout: 15 * time.Minute, DefaultPreset: "mp3-192k-cbr", MaxTaskRetries: 2, MaxResubmits: 2,
-		ResubmitBackoff: time.Minute, MinWallClock: 10 * time.Minute, WallClockPerGiB: 20 * time.Minute,
-		OrphanGrace: 15 * time.Minute,
-	}
-}
-
-func newFixture(t *testing.T, mutate func(*config.Config)) *fixture {
-	t.Helper()
-	cfg := testConfig()
-	if mutate != nil {
-		mutate(cfg)
-	}
-	f := &fixture{cfg: cfg, batch: newFakeBatch(), arrivals: &fakeSender{}, results: &fakeSender{}, blobs: &fakeBlobs{blobs: map[string][]byte{}}, status: &fakeStatus{},
-		now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.app = New(cfg, log, Deps{Batch: f.batch, Arrivals: f.arrivals, Results: f.results, Signer: fakeSigner{}, Blobs: f.blobs, Status: f.status},
-		&Options{Now: func() time.Time { return f.now }})
-	t.Cleanup(func() { _ = f.app.Close(context.Background()) })
-	return f
 }
