@@ -215,7 +215,9 @@ func TestSubmitTasksRetryAfterFailure(t *testing.T) {
 			},
 			func(f *fixture) { delete(f.batch.addFailures, taskID) }, true},
 		{"pool being deleted",
-			func(f *fixture) { f.batch.pools["ffbatch-pool"] = &batch.Pool{ID: "ffbatch-pool", State: batch.PoolStateDeleting} },
+			func(f *fixture) {
+				f.batch.pools["ffbatch-pool"] = &batch.Pool{ID: "ffbatch-pool", State: batch.PoolStateDeleting}
+			},
 			func(f *fixture) { delete(f.batch.pools, "ffbatch-pool") }, true},
 		{"record write fails",
 			func(f *fixture) { f.status.inject(func(s *fakeStatus) { s.failWrites = 1 }) },
