@@ -1,23 +1,44 @@
-// Package handlers holds the function app's four functions, one file each,
-// and the small interfaces they consume:
+// Package handlers holds the function app's four functions and the small
+// interfaces they consume. Each request (a blob dropped into the input
+// container, or an arrival message from an upstream system, the ffbatch
+// CLI or a resubmission) is recorded and answered through
+// internal/lifecycle, one file per stage of its flow:
 //
-//   - BlobCreated (eventGridTrigger): turns a BlobCreated event for a
-//     committed .mp4 in the input container into an arrival message,
-//     carrying the blob's Content-MD5 when it has one.
-//   - SubmitTasks (serviceBusTrigger, cardinality many): rejects invalid
-//     arrivals as result events, skips arrivals whose content is already
-//     transcoded or in flight (content.go), ensures the pool and job and
-//     adds one Batch task per remaining arrival.
-//   - SweepPools (timerTrigger): reports completed tasks as result events,
-//     resubmits transient failures, deletes completed tasks, sizes managed
+//   - arrive.go, BlobCreated (eventGridTrigger): a blob committed to the
+//     input container is a drop request. An .mp4 is recorded queued and
+//     its arrival sent (or answered at once when the same work is done, or
+//     shares a task in flight); anything else is answered "ignored" with
+//     the reason, an .mp4 that cannot be transcoded "rejected".
+//   - submit.go, SubmitTasks (serviceBusTrigger, cardinality many): each
+//     message is a request. Invalid ones, and those naming a container
+//     that is neither the input container nor an upstream container, are
+//     answered "rejected"; a request whose output another input or preset
+//     owns is refused unless it says overwrite. The rest are recorded
+//     submitted, answered with the output of identical work already done,
+//     or share an identical request's task in flight; the tasks of the
+//     requests that own one are added to Batch, with the request in the
+//     task's FFBATCH_FILE variable.
+//   - sweep.go, SweepPools (timerTrigger), in three stages:
+//     settle.go settles completed tasks (every request waiting on a task
+//     is answered, or its owner resubmitted as the next attempt after a
+//     transient failure) and deletes them; recover.go finds tasks lost by
+//     Batch and resubmits or fails their requests; idle.go sizes managed
 //     pools and removes idle jobs and pools.
-//   - Status (httpTrigger): a file's state, or a summary.
+//   - status.go, Status (httpTrigger): a file's current request and its
+//     history, or a summary.
+//
+// answers.go publishes result events and sends arrivals, outputs.go names
+// outputs and logs, pool.go creates the pool and job, requests.go resolves
+// an arrival into a request, and wiring.go builds the real clients.
 //
 // Every function is idempotent and safe to run concurrently with itself
-// and the others: ids are derived from the file (task ids, message ids,
-// event ids), status updates use ETag conditions, and Batch "already
-// exists"/"not found" answers are treated as the desired state.
+// and the others: the record of an input blob is written under an ETag
+// condition before anything is sent, task, message and event ids derive
+// from the request, and Batch "already exists"/"not found" answers are
+// treated as the desired state. A failure after the record is written
+// fails the invocation; its retry finds the decision recorded and repeats
+// it under the same ids.
 //
 // The package never imports the emulators; cmd/handler wires the real
-// clients and tests use hand-written fakes.
+// clients.
 package handlers

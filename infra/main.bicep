@@ -54,6 +54,9 @@ param deployEventSubscription bool = false
 @description('Container watched for new .mp4 blobs (FFBATCH_INPUT_CONTAINER).')
 param inputContainerName string = 'input'
 
+@description('Containers upstream systems put blobs in and name in arrival messages (FFBATCH_UPSTREAM_CONTAINERS). Event Grid does not watch them, so a blob there is transcoded only when an arrival asks for it.')
+param upstreamContainerNames array = []
+
 @description('Container receiving MP3s and task logs (FFBATCH_OUTPUT_CONTAINER).')
 param outputContainerName string = 'output'
 
@@ -216,6 +219,7 @@ module dataStorage 'modules/storage.bicep' = {
       statusContainerName
       deadLetterContainerName
     ]
+    extraContainerNames: upstreamContainerNames
   }
 }
 
@@ -253,7 +257,20 @@ module dataStorageRoles 'modules/storage-roles.bicep' = {
         roleDefinitionId: roles.storageBlobDelegator
       }
     ]
-    containerAssignments: [
+    // Upstream containers are read like the input container: by the
+    // function (blob properties) and by the pool (the task's input).
+    containerAssignments: concat(flatten(map(upstreamContainerNames, c => [
+      {
+        principalId: funcIdentity.outputs.principalId
+        roleDefinitionId: roles.storageBlobDataReader
+        containerName: c
+      }
+      {
+        principalId: poolIdentity.outputs.principalId
+        roleDefinitionId: roles.storageBlobDataReader
+        containerName: c
+      }
+    ])), [
       {
         principalId: funcIdentity.outputs.principalId
         roleDefinitionId: roles.storageBlobDataReader
@@ -284,7 +301,7 @@ module dataStorageRoles 'modules/storage-roles.bicep' = {
         roleDefinitionId: roles.storageBlobDataContributor
         containerName: deadLetterContainerName
       }
-    ]
+    ])
   }
 }
 
@@ -356,9 +373,9 @@ var appSettings = {
   ServiceBusConnection__clientId: funcIdentity.outputs.clientId
 
   FFBATCH_INPUT_CONTAINER: inputContainerName
-  // Containers upstream systems may name in arrival messages; the function
-  // and pool identities need Storage Blob Data Reader on each one listed.
-  FFBATCH_UPSTREAM_CONTAINERS: ''
+  // Containers upstream systems may name in arrival messages (created above,
+  // readable by the function and pool identities).
+  FFBATCH_UPSTREAM_CONTAINERS: join(upstreamContainerNames, ',')
   FFBATCH_OUTPUT_CONTAINER: outputContainerName
   FFBATCH_STATUS_CONTAINER: statusContainerName
   FFBATCH_LOGS_PREFIX: 'logs/'

@@ -15,6 +15,7 @@ param keyVaultUri = ''
 param deployEventSubscription = false
 
 param inputContainerName = 'input'
+param upstreamContainerNames = []
 param outputContainerName = 'output'
 param statusContainerName = 'ffbatch-status'
 param arrivalsQueueName = 'arrivals'

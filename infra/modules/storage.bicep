@@ -18,6 +18,9 @@ param tags object = {}
 @description('Blob containers to create (all private).')
 param containerNames array
 
+@description('More containers to create, given by the caller as a parameter (the upstream containers).')
+param extraContainerNames array = []
+
 @description('Allow shared-key (account key and account SAS) access. Keep false: ffbatch uses Entra ID everywhere in Azure.')
 param allowSharedKeyAccess bool = false
 
@@ -69,7 +72,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
 }
 
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
-  for containerName in containerNames: {
+  for containerName in concat(containerNames, extraContainerNames): {
     parent: blobService
     name: containerName
     properties: {
