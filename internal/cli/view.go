@@ -43,7 +43,7 @@ func render(w io.Writer, s snapshot, elapsed time.Duration, poolID string) int {
 	done, by := counts(s.Files)
 	fmt.Fprintf(&b, "%s %d/%d done", bar(done, len(s.Files)), done, len(s.Files))
 	var parts []string
-	for _, st := range []results.State{results.StateSucceeded, results.StateFailed, results.StateRejected, results.StateRunning, results.StateSubmitted, results.StateQueued, stateUploaded} {
+	for _, st := range []results.State{results.StateSucceeded, results.StateFailed, results.StateRejected, results.StateIgnored, results.StateRunning, results.StateSubmitted, results.StateQueued, stateUploaded} {
 		if by[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", by[st], st))
 		}

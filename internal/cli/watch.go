@@ -97,5 +97,8 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		s.Files = only(s.Files, fs.Args())
 	}
 	render(e.stdout, s, 0, c.ep.PoolID)
+	if fs.NArg() > 0 {
+		renderHistory(e.stdout, s.Files)
+	}
 	return nil
 }

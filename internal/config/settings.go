@@ -46,7 +46,7 @@ func storageSettings(c *Config) []setting {
 		{name: "FFBATCH_OUTPUT_CONTAINER", def: "output", value: text(&c.OutputContainer), check: containerProblem, required: true,
 			doc: "Container for MP3s (same path as the input, `.mp3`) and task logs."},
 		{name: "FFBATCH_STATUS_CONTAINER", def: "ffbatch-status", value: text(&c.StatusContainer), check: containerProblem, required: true,
-			doc: "Container holding one small JSON status document per input blob (read by `Status`); must differ from the input container."},
+			doc: "Container holding the status record of each input blob (its requests, read by `Status`) and the owner of each output blob; must differ from the input container."},
 		{name: "FFBATCH_LOGS_PREFIX", def: "logs/", value: text(&c.LogsPrefix), check: logsPrefixProblem, required: true,
 			doc: "Prefix in the output container for each task's `stdout.txt`/`stderr.txt`."},
 		{name: "FFBATCH_STORAGE_ACCOUNT_URL", value: text(&c.StorageURL), check: urlProblem,
