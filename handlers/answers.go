@@ -22,7 +22,7 @@ const contentTypeJSON = "application/json"
 // harmlessly.
 func (a *App) carryOut(ctx context.Context, ch lifecycle.Change) error {
 	for _, r := range ch.Resubmit {
-		if err := a.scheduleAttempt(ctx, r); err != nil {
+		if err := a.sendAttempt(ctx, r); err != nil {
 			return err
 		}
 	}
@@ -61,28 +61,22 @@ func (a *App) publish(ctx context.Context, ev *results.Event) error {
 	return nil
 }
 
-// sendArrival sends the arrival of r (attempt 0) now.
-func (a *App) sendArrival(ctx context.Context, r request.Request) error {
+// sendAttempt sends the arrival of attempt r.Attempt of r: at once for
+// the first attempt (a drop's arrival), after its backoff for a
+// resubmission.
+func (a *App) sendAttempt(ctx context.Context, r request.Request) error {
 	msg, err := arrivalmsg.New(arrival.FromRequest(r))
 	if err != nil {
 		return err
 	}
-	if err := a.d.Arrivals.SendMessage(ctx, msg, nil); err != nil {
-		return fmt.Errorf("send arrival of %s/%s: %w", r.Container, r.Blob, err)
+	if r.Attempt == 0 {
+		err = a.d.Arrivals.SendMessage(ctx, msg, nil)
+	} else {
+		at := a.now().Add(backoff(a.cfg.ResubmitBackoff, r.Attempt))
+		_, err = a.d.Arrivals.ScheduleMessages(ctx, []*azservicebus.Message{msg}, at, nil)
 	}
-	return nil
-}
-
-// scheduleAttempt schedules the arrival of attempt r.Attempt of r after
-// its backoff.
-func (a *App) scheduleAttempt(ctx context.Context, r request.Request) error {
-	msg, err := arrivalmsg.New(arrival.FromRequest(r))
 	if err != nil {
-		return err
-	}
-	at := a.now().Add(backoff(a.cfg.ResubmitBackoff, r.Attempt))
-	if _, err := a.d.Arrivals.ScheduleMessages(ctx, []*azservicebus.Message{msg}, at, nil); err != nil {
-		return fmt.Errorf("schedule attempt %d of %s/%s: %w", r.Attempt, r.Container, r.Blob, err)
+		return fmt.Errorf("send attempt %d of %s/%s: %w", r.Attempt, r.Container, r.Blob, err)
 	}
 	return nil
 }

@@ -76,7 +76,7 @@ func (a *App) BlobCreated(ctx context.Context, req *customhandler.InvokeRequest)
 		return nil, err
 	}
 	if ch.Send {
-		if err := a.sendArrival(ctx, r); err != nil {
+		if err := a.sendAttempt(ctx, r); err != nil {
 			return nil, err
 		}
 		log.Info("blob created: arrival sent")

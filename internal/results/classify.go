@@ -47,37 +47,44 @@ type Classification struct {
 	ExitCode *int32
 }
 
-// codeTable maps Batch failureInfo codes (as listed by the Batch SDKs'
-// TaskFailureInformationCodes and seen from the emulator) to a category
-// and an outcome. Codes not listed follow the Batch category: servererror
-// is transient, usererror permanent.
-var codeTable = map[string]struct {
+// codeClass is what a Batch failureInfo code means for the pipeline.
+type codeClass struct {
 	cat     Category
 	outcome Outcome
-}{
-	"FailureExitCode":               {CategoryFFmpeg, OutcomePermanent},
-	"BlobNotFound":                  {CategoryInput, OutcomePermanent},
-	"BlobAccessDenied":              {CategoryDownload, OutcomeTransient}, // typically an expired SAS: a resubmission signs a new one
-	"BlobDownloadMiscError":         {CategoryDownload, OutcomeTransient},
-	"BlobDownloadTimedOut":          {CategoryDownload, OutcomeTransient},
-	"ResourceDirectoryCreateFailed": {CategoryNode, OutcomeTransient},
-	"ResourceFileCreateFailed":      {CategoryNode, OutcomeTransient},
-	"ResourceFileWriteFailed":       {CategoryNode, OutcomeTransient},
-	"TaskDirectoryCreateFailed":     {CategoryNode, OutcomeTransient},
-	"DiskFull":                      {CategoryNode, OutcomeTransient},
-	"CommandProgramNotFound":        {CategoryNode, OutcomeTransient}, // ffmpeg missing on that node
-	"CommandLaunchFailed":           {CategoryNode, OutcomeTransient},
-	"NodePreempted":                 {CategoryNode, OutcomeTransient},
-	"TaskPreempted":                 {CategoryNode, OutcomeTransient},
-	"NodeUnusable":                  {CategoryNode, OutcomeTransient},
-	"FileUploadMiscError":           {CategoryUpload, OutcomeTransient}, // Batch does not retry uploads
-	"FileUploadContainerNotFound":   {CategoryUpload, OutcomeTransient},
-	"FileUploadAuthenticationError": {CategoryUpload, OutcomeTransient},
-	"TaskEnded":                     {CategoryTimeout, OutcomeTransient},
-	"InvalidResourceFile":           {CategoryTask, OutcomePermanent},
-	"InvalidOutputFile":             {CategoryTask, OutcomePermanent},
-	"InvalidCommandLine":            {CategoryTask, OutcomePermanent},
 }
+
+// codeGroups lists Batch failureInfo codes (as listed by the Batch SDKs'
+// TaskFailureInformationCodes and seen from the emulator) by category and
+// outcome. Codes not listed follow the Batch category: servererror is
+// transient, usererror permanent.
+var codeGroups = []struct {
+	codeClass
+	codes []string
+}{
+	{codeClass{CategoryFFmpeg, OutcomePermanent}, []string{"FailureExitCode"}},
+	{codeClass{CategoryInput, OutcomePermanent}, []string{"BlobNotFound"}},
+	// BlobAccessDenied is typically an expired SAS: a resubmission signs a new one.
+	{codeClass{CategoryDownload, OutcomeTransient}, []string{"BlobAccessDenied", "BlobDownloadMiscError", "BlobDownloadTimedOut"}},
+	// CommandProgramNotFound: ffmpeg missing on that node.
+	{codeClass{CategoryNode, OutcomeTransient}, []string{"ResourceDirectoryCreateFailed", "ResourceFileCreateFailed",
+		"ResourceFileWriteFailed", "TaskDirectoryCreateFailed", "DiskFull", "CommandProgramNotFound", "CommandLaunchFailed",
+		"NodePreempted", "TaskPreempted", "NodeUnusable"}},
+	// Batch does not retry uploads.
+	{codeClass{CategoryUpload, OutcomeTransient}, []string{"FileUploadMiscError", "FileUploadContainerNotFound", "FileUploadAuthenticationError"}},
+	{codeClass{CategoryTimeout, OutcomeTransient}, []string{"TaskEnded"}},
+	{codeClass{CategoryTask, OutcomePermanent}, []string{"InvalidResourceFile", "InvalidOutputFile", "InvalidCommandLine"}},
+}
+
+// codeTable is codeGroups by code.
+var codeTable = func() map[string]codeClass {
+	m := map[string]codeClass{}
+	for _, g := range codeGroups {
+		for _, c := range g.codes {
+			m[c] = g.codeClass
+		}
+	}
+	return m
+}()
 
 // Classify decides what a completed task means. A task that is not
 // completed yet is reported as transient with an empty code; callers
