@@ -35,6 +35,7 @@ import (
 	"github.com/ffbatch/ffbatch/internal/customhandler"
 	"github.com/ffbatch/ffbatch/internal/media"
 	"github.com/ffbatch/ffbatch/internal/plan"
+	"github.com/ffbatch/ffbatch/internal/request"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
@@ -98,6 +99,7 @@ func startStack(t testing.TB, mutate func(*config.Config)) *stack {
 		ImagePublisher: "Canonical", ImageOffer: "ubuntu-24_04-lts", ImageSKU: "server", ImageVersion: "latest", NodeAgentSKU: "batch.node.ubuntu 24.04",
 		PoolIdleTimeout: 0, DefaultPreset: "mp3-128k-cbr", MaxTaskRetries: 1, MaxResubmits: 2,
 		ResubmitBackoff: time.Second, MinWallClock: 10 * time.Minute, WallClockPerGiB: 20 * time.Minute, LogLevel: slog.LevelInfo,
+		UpstreamContainers: []string{"upstream"}, OrphanGrace: 15 * time.Minute,
 	}
 	if mutate != nil {
 		mutate(cfg)
@@ -112,7 +114,6 @@ func startStack(t testing.TB, mutate func(*config.Config)) *stack {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	app := handlers.New(cfg, log, deps, nil)
-	t.Cleanup(func() { _ = app.Close(context.Background()) })
 	mux := customhandler.NewMux(log, nil)
 	app.Register(mux)
 	srv := httptest.NewServer(mux)
@@ -193,10 +194,12 @@ func blobCreatedEvent(container, name, etag string, size int64) map[string]any {
 // string) payload the host builds from received messages.
 func serviceBusBatch(msgs []*azservicebus.ReceivedMessage) map[string]any {
 	var bodies, ids, enq []string
+	var corrs []*string
 	var counts, seqs []int64
 	for _, m := range msgs {
 		bodies = append(bodies, string(m.Body))
 		ids = append(ids, m.MessageID)
+		corrs = append(corrs, m.CorrelationID)
 		counts = append(counts, int64(m.DeliveryCount))
 		seqs = append(seqs, *m.SequenceNumber)
 		enq = append(enq, m.EnqueuedTime.UTC().Format("2006-01-02T15:04:05.999"))
@@ -205,7 +208,7 @@ func serviceBusBatch(msgs []*azservicebus.ReceivedMessage) map[string]any {
 	return map[string]any{
 		"Data": map[string]any{"arrivals": enc(bodies)},
 		"Metadata": map[string]any{
-			"MessageIdArray": enc(ids), "DeliveryCountArray": enc(counts), "SequenceNumberArray": enc(seqs), "EnqueuedTimeUtcArray": enc(enq),
+			"MessageIdArray": enc(ids), "CorrelationIdArray": enc(corrs), "DeliveryCountArray": enc(counts), "SequenceNumberArray": enc(seqs), "EnqueuedTimeUtcArray": enc(enq),
 			"MessageReceiver": map[string]any{}, "MessageActions": map[string]any{}, "Client": map[string]any{"FullyQualifiedNamespace": "sbemulatorns"},
 			"sys": map[string]any{"MethodName": "SubmitTasks", "UtcNow": time.Now().UTC().Format(time.RFC3339Nano)},
 		},
@@ -279,19 +282,125 @@ func (s *stack) waitTasksDone(t *testing.T, n int32) {
 	t.Fatalf("tasks not done in time: %+v %v", c, err)
 }
 
-func TestPipelineEndToEnd(t *testing.T) {
-	ctx := context.Background()
-	s := startStack(t, nil)
+// received is one result message from the topic and its event.
+type received struct {
+	msg *azservicebus.ReceivedMessage
+	ev  results.Event
+}
 
-	dir := t.TempDir()
-	mp4 := filepath.Join(dir, "in.mp4")
-	if err := media.GenerateMP4(ctx, mp4, &media.SampleOptions{Duration: time.Second}); err != nil {
+// takeResults receives up to want result events and checks the contract
+// of each message: MessageId = event id = request.ResultID(request id),
+// CorrelationId = the request's correlation, and no id twice (the topic's
+// duplicate detection drops a repeated answer).
+func (s *stack) takeResults(t *testing.T, want int, quiet time.Duration) []received {
+	t.Helper()
+	msgs := receiveAll(t, s.results, want, quiet)
+	complete(t, s.results, msgs)
+	var out []received
+	for _, m := range msgs {
+		var ev results.Event
+		if err := json.Unmarshal(m.Body, &ev); err != nil {
+			t.Fatalf("result body: %v", err)
+		}
+		out = append(out, received{m, ev})
+	}
+	checkResults(t, out)
+	return out
+}
+
+func checkResults(t *testing.T, got []received) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range got {
+		ev, m := r.ev, r.msg
+		if ev.Request == nil || ev.ID != request.ResultID(ev.Request.ID) || m.MessageID != ev.ID {
+			t.Errorf("event %s (MessageId %s) does not answer its request %+v by id", ev.ID, m.MessageID, ev.Request)
+			continue
+		}
+		corr := ""
+		if m.CorrelationID != nil {
+			corr = *m.CorrelationID
+		}
+		if corr != ev.Request.Correlation {
+			t.Errorf("request %s: CorrelationId %q, body correlation %q", ev.Request.ID, corr, ev.Request.Correlation)
+		}
+		if seen[ev.ID] {
+			t.Errorf("request %s answered twice", ev.Request.ID)
+		}
+		seen[ev.ID] = true
+	}
+}
+
+func byStatus(got []received) map[results.Status][]results.Event {
+	out := map[results.Status][]results.Event{}
+	for _, r := range got {
+		out[r.ev.Status] = append(out[r.ev.Status], r.ev)
+	}
+	return out
+}
+
+// send puts an arrival on the queue as an upstream system would.
+func (s *stack) send(t *testing.T, id, correlation, body string) {
+	t.Helper()
+	m := &azservicebus.Message{Body: []byte(body), MessageID: &id}
+	if correlation != "" {
+		m.CorrelationID = &correlation
+	}
+	if err := s.inputs.SendMessage(context.Background(), m, nil); err != nil {
+		t.Fatalf("send arrival: %v", err)
+	}
+}
+
+// submitQueued hands the queued arrivals to SubmitTasks and completes them.
+func (s *stack) submitQueued(t *testing.T, want int) []*azservicebus.ReceivedMessage {
+	t.Helper()
+	msgs := receiveAll(t, s.arrivals, want, 2*time.Second)
+	if len(msgs) != want {
+		t.Fatalf("received %d arrivals, want %d", len(msgs), want)
+	}
+	if code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs)); code != http.StatusOK {
+		t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
+	}
+	complete(t, s.arrivals, msgs)
+	return msgs
+}
+
+func sampleMP4(t *testing.T) []byte {
+	t.Helper()
+	mp4 := filepath.Join(t.TempDir(), "in.mp4")
+	if err := media.GenerateMP4(context.Background(), mp4, &media.SampleOptions{Duration: time.Second}); err != nil {
 		t.Fatalf("generate mp4: %v", err)
 	}
 	data, err := os.ReadFile(mp4)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return data
+}
+
+// mp3s lists the MP3s in the output container.
+func (s *stack) mp3s(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	pager := s.blobs.NewListBlobsFlatPager("output", nil)
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range page.Segment.BlobItems {
+			if strings.HasSuffix(*b.Name, ".mp3") {
+				out = append(out, *b.Name)
+			}
+		}
+	}
+	return out
+}
+
+func TestPipelineEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	s := startStack(t, nil)
+	data := sampleMP4(t)
 	names := []string{"shows/ep 1.mp4", `odd 'quotes' "and" ;$(id).MP4`, "musique/été.v2.mp4"}
 	etags := map[string]string{}
 	for _, n := range names {
@@ -307,84 +416,62 @@ func TestPipelineEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	// An event for another container is ignored with a log line.
+	// A blob that is not an MP4 is answered "ignored" at once.
+	notes := s.upload(t, "notes.txt", []byte("not a video"))
+	if code, resp := s.invoke(t, handlers.FuncBlobCreated, blobCreatedEvent("input", "notes.txt", notes, 11)); code != http.StatusOK {
+		t.Fatalf("BlobCreated notes.txt: %d %v", code, resp.Logs)
+	}
+	// An event for another container is not a request: a log line only.
 	if code, resp := s.invoke(t, handlers.FuncBlobCreated, blobCreatedEvent("elsewhere", "x.mp4", "0x1", 5)); code != 200 || !strings.Contains(strings.Join(resp.Logs, ""), "ignored") {
 		t.Errorf("foreign container: %d %v", code, resp.Logs)
 	}
 	// An upstream system sends an invalid arrival directly.
-	bad := "{\"container\":\"input\",\"blob\":\"../escape.mp4\",\"etag\":\"0x1\",\"size\":5}"
-	if err := s.inputs.SendMessage(ctx, &azservicebus.Message{Body: []byte(bad)}, nil); err != nil {
-		t.Fatal(err)
-	}
+	s.send(t, "bad-1", "order-bad", `{"container":"input","blob":"../escape.mp4","etag":"0x1","size":5}`)
 
-	// Duplicate detection leaves one message per blob plus the bad one.
+	// Duplicate detection leaves one message per blob plus the bad one; the
+	// host delivers the batch twice (as after a lost lock): still one task
+	// per file.
 	msgs := receiveAll(t, s.arrivals, 10, 2*time.Second)
 	if len(msgs) != len(names)+1 {
 		t.Fatalf("received %d arrivals, want %d (duplicates must be dropped)", len(msgs), len(names)+1)
 	}
-
-	// 2. SubmitTasks with the batch; then the host redelivers it (as after a
-	// lost lock): still one task per file.
 	for range 2 {
-		code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs))
-		if code != http.StatusOK {
+		if code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs)); code != http.StatusOK {
 			t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
 		}
 	}
 	complete(t, s.arrivals, msgs)
-	if err := s.app.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
 
 	code, resp := s.invoke(t, handlers.FuncStatus, statusPayload(names[0]))
-	if code != 200 {
-		t.Fatalf("Status: %d", code)
+	if body := httpBody(t, resp); code != 200 || !strings.Contains(body, `"state":"submitted"`) && !strings.Contains(body, `"state":"running"`) {
+		t.Errorf("status before completion: %d %s", code, body)
 	}
-	if body := httpBody(t, resp); !strings.Contains(body, `"state":"submitted"`) && !strings.Contains(body, `"state":"running"`) {
-		t.Errorf("status before completion: %s", body)
-	}
-
 	s.waitTasksDone(t, int32(len(names)))
 
-	// 3. SweepPools publishes one result per file and the rejection.
+	// 2. SweepPools answers each drop; the rejection and the ignored blob
+	// were answered already (the repeat of the rejection by the redelivered
+	// batch is dropped by the topic).
 	if code, resp := s.invoke(t, handlers.FuncSweepPools, timerPayload()); code != 200 {
 		t.Fatalf("SweepPools: %d %v", code, resp.Logs)
 	}
-	got := receiveAll(t, s.results, 10, 2*time.Second)
-	complete(t, s.results, got)
-	// The redelivered SubmitTasks batch published its rejection twice; the
-	// event id is stable, so subscribers (or duplicate detection on the
-	// topic) drop the repeat. Count distinct ids.
-	byStatus := map[results.Status][]results.Event{}
-	seen := map[string]bool{}
-	for _, m := range got {
-		var ev results.Event
-		if err := json.Unmarshal(m.Body, &ev); err != nil {
-			t.Fatalf("result body: %v", err)
-		}
-		if m.MessageID != ev.ID {
-			t.Errorf("message id %s differs from event id %s", m.MessageID, ev.ID)
-		}
-		if seen[ev.ID] {
-			continue
-		}
-		seen[ev.ID] = true
-		byStatus[ev.Status] = append(byStatus[ev.Status], ev)
+	got := byStatus(s.takeResults(t, 10, 2*time.Second))
+	if len(got[results.StatusSucceeded]) != len(names) || len(got[results.StatusRejected]) != 1 || len(got[results.StatusIgnored]) != 1 || len(got[results.StatusFailed]) != 0 {
+		t.Fatalf("results by status: %+v", got)
 	}
-	if len(byStatus[results.StatusSucceeded]) != len(names) || len(byStatus[results.StatusRejected]) != 1 || len(byStatus[results.StatusFailed]) != 0 {
-		t.Fatalf("results by status: %d succeeded, %d rejected, %d failed; events %+v", len(byStatus[results.StatusSucceeded]),
-			len(byStatus[results.StatusRejected]), len(byStatus[results.StatusFailed]), byStatus)
+	if ev := got[results.StatusRejected][0]; ev.Rejection.Reason != string(arrival.ReasonDotSegment) || ev.Request.ID != "bad-1" || ev.Request.Correlation != "order-bad" {
+		t.Errorf("rejection = %+v of %+v", ev.Rejection, ev.Request)
 	}
-	if r := byStatus[results.StatusRejected][0].Rejection; r.Reason != string(arrival.ReasonDotSegment) {
-		t.Errorf("rejection = %+v", r)
+	if ev := got[results.StatusIgnored][0]; ev.File == nil || ev.File.Blob != "notes.txt" || ev.Rejection.Reason != string(arrival.ReasonBadExtension) {
+		t.Errorf("ignored = %+v", ev)
 	}
-	for _, ev := range byStatus[results.StatusSucceeded] {
-		want := plan.OutputName(ev.File.Blob)
-		if ev.Output.Blob != want || strings.Contains(ev.Output.URL, "?") {
-			t.Errorf("output = %+v, want blob %s without SAS", ev.Output, want)
+	outputs := map[string]string{} // input blob → MP3
+	for _, ev := range got[results.StatusSucceeded] {
+		want := plan.OutputName(ev.File.Blob, s.cfg.DefaultPreset, s.cfg.DefaultPreset)
+		if ev.Output.Blob != want || strings.Contains(ev.Output.URL, "?") || ev.Request.Source != string(request.SourceDrop) {
+			t.Errorf("answer = %+v, want blob %s without SAS, from a drop", ev.Output, want)
 		}
-		// The MP3 exists and is audio.
-		out := filepath.Join(dir, fmt.Sprintf("out-%d.mp3", time.Now().UnixNano()))
+		outputs[ev.File.Blob] = want
+		out := filepath.Join(t.TempDir(), "out.mp3")
 		dl, err := s.blobs.DownloadStream(ctx, "output", want, nil)
 		if err != nil {
 			t.Fatalf("download %s: %v", want, err)
@@ -402,27 +489,35 @@ func TestPipelineEndToEnd(t *testing.T) {
 			t.Errorf("%s: format %q duration %v, want a ~1s MP3", want, info.FormatName, info.Duration)
 		}
 	}
-	// Exactly one MP3 per input in the output container (plus logs).
-	var mp3s int
-	pager := s.blobs.NewListBlobsFlatPager("output", nil)
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, b := range page.Segment.BlobItems {
-			if strings.HasSuffix(*b.Name, ".mp3") {
-				mp3s++
-			}
-		}
-	}
-	if mp3s != len(names) {
-		t.Errorf("%d MP3s in the output container, want %d", mp3s, len(names))
+	if n := len(s.mp3s(t)); n != len(names) {
+		t.Errorf("%d MP3s in the output container, want %d", n, len(names))
 	}
 
-	code, resp = s.invoke(t, handlers.FuncStatus, statusPayload(names[1]))
-	if body := httpBody(t, resp); code != 200 || !strings.Contains(body, `"state":"succeeded"`) {
-		t.Errorf("status after sweep: %d %s", code, body)
+	// 3. An upstream system asks for a version already transcoded: answered
+	// at once with the existing MP3, no task.
+	s.send(t, "reuse-1", "order-reuse", fmt.Sprintf(`{"container":"input","blob":%q,"etag":%q,"size":%d,"correlation":"order-reuse"}`, names[0], etags[names[0]], len(data)))
+	s.submitQueued(t, 1)
+	reused := s.takeResults(t, 1, 2*time.Second)
+	if len(reused) != 1 || reused[0].ev.Status != results.StatusSucceeded || reused[0].ev.Reused == nil || reused[0].ev.Request.ID != "reuse-1" ||
+		reused[0].ev.Output.Blob != outputs[names[0]] {
+		t.Fatalf("reused answer = %+v", reused)
+	}
+	if c, err := s.batch.GetTaskCounts(ctx, s.cfg.JobID); err != nil || c.TaskCounts.Active+c.TaskCounts.Running != 0 {
+		t.Errorf("task counts after a reused answer: %+v, %v", c, err)
+	}
+
+	code, resp = s.invoke(t, handlers.FuncStatus, statusPayload(names[0]))
+	body := httpBody(t, resp)
+	var view struct {
+		State    string `json:"state"`
+		Request  string `json:"request"`
+		Requests []struct {
+			Request string `json:"request"`
+			State   string `json:"state"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(body), &view); err != nil || code != 200 || view.State != "succeeded" || view.Request != "reuse-1" || len(view.Requests) != 2 {
+		t.Errorf("status after reuse: %d %s (%v)", code, body, err)
 	}
 
 	// 4. Idle cleanup (idle timeout 0): the first sweep marks the job idle,
@@ -444,7 +539,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Errorf("get pool: %v", err)
 	}
 	code, resp = s.invoke(t, handlers.FuncStatus, statusPayload(""))
-	if body := httpBody(t, resp); code != 200 || !strings.Contains(body, `"succeeded":3`) {
+	if body := httpBody(t, resp); code != 200 || !strings.Contains(body, `"succeeded":3`) || !strings.Contains(body, `"ignored":1`) {
 		t.Errorf("summary: %d %s", code, body)
 	}
 }
@@ -465,14 +560,8 @@ func TestAutoscaleFormulaAcceptedByEmulator(t *testing.T) {
 	ctx := context.Background()
 	s := startStack(t, func(c *config.Config) { c.Scaling = config.ScalingAutoscale })
 	etag := s.upload(t, "a.mp4", []byte("not really an mp4"))
-	body := fmt.Sprintf(`{"container":"input","blob":"a.mp4","etag":%q,"size":17}`, etag)
-	if err := s.inputs.SendMessage(ctx, &azservicebus.Message{Body: []byte(body)}, nil); err != nil {
-		t.Fatal(err)
-	}
-	msgs := receiveAll(t, s.arrivals, 1, 2*time.Second)
-	if code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs)); code != 200 {
-		t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
-	}
+	s.send(t, "m-1", "", fmt.Sprintf(`{"container":"input","blob":"a.mp4","etag":%q,"size":17}`, etag))
+	s.submitQueued(t, 1)
 	p, err := s.batch.GetPool(ctx, s.cfg.PoolID, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -489,29 +578,19 @@ func TestAutoscaleFormulaAcceptedByEmulator(t *testing.T) {
 	}
 }
 
-// sweepUntil runs SweepPools until want distinct result events arrived.
+// resultsAfterSweeps runs SweepPools, forwarding resubmitted arrivals to
+// SubmitTasks as the host would, until want result events arrived.
 func (s *stack) resultsAfterSweeps(t *testing.T, want int) []results.Event {
 	t.Helper()
 	var out []results.Event
-	seen := map[string]bool{}
 	deadline := time.Now().Add(60 * time.Second)
 	for len(out) < want && time.Now().Before(deadline) {
 		if code, resp := s.invoke(t, handlers.FuncSweepPools, timerPayload()); code != 200 {
 			t.Fatalf("SweepPools: %d %v", code, resp.Logs)
 		}
-		msgs := receiveAll(t, s.results, want-len(out), 500*time.Millisecond)
-		complete(t, s.results, msgs)
-		for _, m := range msgs {
-			var ev results.Event
-			if err := json.Unmarshal(m.Body, &ev); err != nil {
-				t.Fatal(err)
-			}
-			if !seen[ev.ID] {
-				seen[ev.ID] = true
-				out = append(out, ev)
-			}
+		for _, r := range s.takeResults(t, want-len(out), 500*time.Millisecond) {
+			out = append(out, r.ev)
 		}
-		// Forward resubmitted arrivals, as the host would.
 		if msgs := receiveAll(t, s.arrivals, 10, 300*time.Millisecond); len(msgs) > 0 {
 			if code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs)); code != 200 {
 				t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
@@ -527,23 +606,14 @@ func (s *stack) resultsAfterSweeps(t *testing.T, want int) []results.Event {
 
 func TestPipelineFailures(t *testing.T) {
 	t.Run("ffmpeg rejects the input: permanent", func(t *testing.T) {
-		ctx := context.Background()
 		s := startStack(t, nil)
 		etag := s.upload(t, "broken.mp4", []byte("this is not a video"))
-		body := fmt.Sprintf(`{"container":"input","blob":"broken.mp4","etag":%q,"size":19,"correlation":"order-7"}`, etag)
-		if err := s.inputs.SendMessage(ctx, &azservicebus.Message{Body: []byte(body)}, nil); err != nil {
-			t.Fatal(err)
-		}
-		msgs := receiveAll(t, s.arrivals, 1, 2*time.Second)
-		if code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs)); code != 200 {
-			t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
-		}
-		complete(t, s.arrivals, msgs)
+		s.send(t, "m-broken", "order-7", fmt.Sprintf(`{"container":"input","blob":"broken.mp4","etag":%q,"size":19,"correlation":"order-7"}`, etag))
+		s.submitQueued(t, 1)
 		s.waitTasksDone(t, 1)
-		evs := s.resultsAfterSweeps(t, 1)
-		ev := evs[0]
+		ev := s.resultsAfterSweeps(t, 1)[0]
 		if ev.Status != results.StatusFailed || ev.Failure.Category != results.CategoryFFmpeg || ev.Failure.Transient ||
-			ev.Failure.ExitCode == nil || *ev.Failure.ExitCode == 0 || ev.Failure.Stderr == "" || ev.File.Correlation != "order-7" {
+			ev.Failure.ExitCode == nil || *ev.Failure.ExitCode == 0 || ev.Failure.Stderr == "" || ev.Request.ID != "m-broken" || ev.Request.Correlation != "order-7" {
 			t.Errorf("event = %+v, failure %+v", ev, ev.Failure)
 		}
 		if ev.Attempts.Retries != 1 {
@@ -551,31 +621,22 @@ func TestPipelineFailures(t *testing.T) {
 		}
 	})
 	t.Run("expired SAS: transient, resubmitted until the limit", func(t *testing.T) {
-		ctx := context.Background()
 		// A SAS that has expired before the node downloads the input.
 		s := startStack(t, func(c *config.Config) { c.SASLifetime = time.Nanosecond; c.MaxResubmits = 1 })
 		etag := s.upload(t, "late.mp4", []byte("x"))
-		body := fmt.Sprintf(`{"container":"input","blob":"late.mp4","etag":%q,"size":1}`, etag)
-		if err := s.inputs.SendMessage(ctx, &azservicebus.Message{Body: []byte(body)}, nil); err != nil {
-			t.Fatal(err)
-		}
-		msgs := receiveAll(t, s.arrivals, 1, 2*time.Second)
-		if code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs)); code != 200 {
-			t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
-		}
-		complete(t, s.arrivals, msgs)
-		evs := s.resultsAfterSweeps(t, 1)
-		ev := evs[0]
-		if ev.Status != results.StatusFailed || !ev.Failure.Transient || ev.Failure.Category != results.CategoryDownload || ev.Attempts.Resubmits != 1 {
+		s.send(t, "m-late", "", fmt.Sprintf(`{"container":"input","blob":"late.mp4","etag":%q,"size":1}`, etag))
+		s.submitQueued(t, 1)
+		ev := s.resultsAfterSweeps(t, 1)[0]
+		if ev.Status != results.StatusFailed || !ev.Failure.Transient || ev.Failure.Category != results.CategoryDownload || ev.Attempts.Resubmits != 1 || ev.Request.ID != "m-late" {
 			t.Errorf("event = %+v, failure %+v, attempts %+v", ev, ev.Failure, ev.Attempts)
 		}
 	})
 }
 
-// TestPipelineLostTask loses a file's task behind the pipeline's back (as
-// someone might on Azure): SweepPools finds the file submitted without a
-// task after the grace period, resubmits it, and the file still ends with
-// exactly one MP3 and one result event.
+// TestPipelineLostTask loses a request's task behind the pipeline's back
+// (as someone might on Azure): SweepPools finds it submitted without a task
+// after the grace period, resubmits it, and the request still ends with
+// exactly one MP3 and one answer.
 func TestPipelineLostTask(t *testing.T) {
 	tests := []struct {
 		name string
@@ -596,35 +657,19 @@ func TestPipelineLostTask(t *testing.T) {
 			ctx := context.Background()
 			// A long idle timeout: the job must vanish only by tc.lose.
 			s := startStack(t, func(c *config.Config) { c.OrphanGrace = 2 * time.Second; c.PoolIdleTimeout = time.Hour })
-			mp4 := filepath.Join(t.TempDir(), "in.mp4")
-			if err := media.GenerateMP4(ctx, mp4, &media.SampleOptions{Duration: time.Second}); err != nil {
-				t.Fatalf("generate mp4: %v", err)
-			}
-			data, err := os.ReadFile(mp4)
-			if err != nil {
-				t.Fatal(err)
-			}
-			etag := strings.Trim(s.upload(t, "lost/ep 1.mp4", data), `"`)
-			body := fmt.Sprintf(`{"container":"input","blob":"lost/ep 1.mp4","etag":%q,"size":%d,"correlation":"order-9"}`, etag, len(data))
-			if err := s.inputs.SendMessage(ctx, &azservicebus.Message{Body: []byte(body)}, nil); err != nil {
-				t.Fatal(err)
-			}
-			msgs := receiveAll(t, s.arrivals, 1, 2*time.Second)
-			if code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs)); code != 200 {
-				t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
-			}
-			complete(t, s.arrivals, msgs)
-			if err := s.app.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := tc.lose(ctx, s, plan.TaskID("input", "lost/ep 1.mp4", etag, s.cfg.DefaultPreset, 0)); err != nil {
+			data := sampleMP4(t)
+			const blob = "lost/ep 1.mp4"
+			etag := strings.Trim(s.upload(t, blob, data), `"`)
+			s.send(t, "m-lost", "order-9", fmt.Sprintf(`{"container":"input","blob":%q,"etag":%q,"size":%d,"correlation":"order-9"}`, blob, etag, len(data)))
+			s.submitQueued(t, 1)
+			r := request.Request{ID: "m-lost", Version: request.Version{Container: "input", Blob: blob, ETag: etag}, Preset: s.cfg.DefaultPreset, Output: "lost/ep 1.mp3"}
+			if err := tc.lose(ctx, s, request.TaskID(r, 0)); err != nil {
 				t.Fatalf("lose the task: %v", err)
 			}
 
-			evs := s.resultsAfterSweeps(t, 1)
-			ev := evs[0]
-			if ev.Status != results.StatusSucceeded || ev.Attempts.Resubmits != 1 || ev.File.Correlation != "order-9" ||
-				ev.TaskID != plan.TaskID("input", "lost/ep 1.mp4", etag, s.cfg.DefaultPreset, 1) || ev.Output.Blob != "lost/ep 1.mp3" {
+			ev := s.resultsAfterSweeps(t, 1)[0]
+			if ev.Status != results.StatusSucceeded || ev.Attempts.Resubmits != 1 || ev.Request.ID != "m-lost" || ev.Request.Correlation != "order-9" ||
+				ev.TaskID != request.TaskID(r, 1) || ev.Output.Blob != "lost/ep 1.mp3" {
 				t.Errorf("event = %+v, attempts %+v", ev, ev.Attempts)
 			}
 			// Later sweeps publish nothing more and resubmit nothing.
@@ -634,29 +679,16 @@ func TestPipelineLostTask(t *testing.T) {
 				}
 			}
 			if extra := receiveAll(t, s.results, 5, time.Second); len(extra) != 0 {
-				t.Errorf("%d more result events after the file succeeded", len(extra))
+				t.Errorf("%d more result events after the request succeeded", len(extra))
 			}
 			if extra := receiveAll(t, s.arrivals, 5, time.Second); len(extra) != 0 {
-				t.Errorf("%d more arrivals after the file succeeded", len(extra))
+				t.Errorf("%d more arrivals after the request succeeded", len(extra))
 			}
-			var mp3s []string
-			pager := s.blobs.NewListBlobsFlatPager("output", nil)
-			for pager.More() {
-				page, err := pager.NextPage(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, b := range page.Segment.BlobItems {
-					if strings.HasSuffix(*b.Name, ".mp3") {
-						mp3s = append(mp3s, *b.Name)
-					}
-				}
-			}
-			if len(mp3s) != 1 || mp3s[0] != "lost/ep 1.mp3" {
+			if mp3s := s.mp3s(t); len(mp3s) != 1 || mp3s[0] != "lost/ep 1.mp3" {
 				t.Errorf("MP3s in the output container = %q, want exactly lost/ep 1.mp3", mp3s)
 			}
-			code, resp := s.invoke(t, handlers.FuncStatus, statusPayload("lost/ep 1.mp4"))
-			if body := httpBody(t, resp); code != 200 || !strings.Contains(body, `"state":"succeeded"`) || !strings.Contains(body, `"resubmits":1`) {
+			code, resp := s.invoke(t, handlers.FuncStatus, statusPayload(blob))
+			if body := httpBody(t, resp); code != 200 || !strings.Contains(body, `"state":"succeeded"`) || !strings.Contains(body, `"resubmit":1`) {
 				t.Errorf("status: %d %s", code, body)
 			}
 		})
