@@ -279,3 +279,33 @@ func TestSubmitTasksManagedScaling(t *testing.T) {
 		t.Errorf("deallocation = %s", f.batch.resizes[0].NodeDeallocationOption)
 	}
 }
+
+// TestSubmitTasksRefusedTask: a task Batch refuses (a client error it will
+// never accept) is a permanent failure of every request waiting on it,
+// each answered once, and a redelivery repeats those answers without a
+// task.
+func TestSubmitTasksRefusedTask(t *testing.T) {
+	r := reqFor("m-1", "input", "a.mp4", "0x1", defaultPreset, "a.mp3")
+	taskID := request.TaskID(r, 0)
+	msgs := []message{
+		{id: "m-1", body: arrivalJSON("input", "a.mp4", "0x1", `,"correlation":"c-1"`)},
+		{id: "m-2", body: arrivalJSON("input", "a.mp4", "0x1", `,"correlation":"c-2"`)},
+	}
+	f := newFixture(t, nil)
+	f.batch.addFailures[taskID] = batch.TaskAddFailure{TaskID: taskID, Status: batch.TaskAddStatusClientError, Code: "InvalidPropertyValue", Message: "bad"}
+	f.submit(t, msgs...)
+	for _, m := range msgs {
+		ev := wantAnswer(t, f, m.id, "c"+strings.TrimPrefix(m.id, "m"), results.StatusFailed)
+		if ev.Failure.Category != results.CategoryTask || ev.Failure.Transient || ev.Failure.Code != "InvalidPropertyValue" || ev.TaskID != taskID {
+			t.Errorf("%s: failure %+v on task %s", m.id, ev.Failure, ev.TaskID)
+		}
+	}
+	delete(f.batch.addFailures, taskID)
+	f.submit(t, msgs...)
+	if n := len(f.batch.added); n != 0 {
+		t.Errorf("a redelivery added %d tasks for answered requests", n)
+	}
+	for _, m := range msgs {
+		wantRepeatedAnswer(t, f, m.id, "c"+strings.TrimPrefix(m.id, "m"), results.StatusFailed, 2)
+	}
+}
