@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -319,11 +318,8 @@ func wantNoAnswer(t *testing.T, f *fixture, id string) {
 	}
 }
 
-// reqFor is the request an arrival for container/blob at etag with the
-// default preset and output resolves to, under id.
+// reqFor is the request id for container/blob at etag (size 10) with
+// preset and output: enough for request.TaskID.
 func reqFor(id, container, blob, etag, preset, output string) request.Request {
 	return request.Request{ID: id, Version: request.Version{Container: container, Blob: blob, ETag: etag, Size: 10}, Preset: preset, Output: output}
 }
-
-// isStorageErr reports whether err is the fake status store's failure.
-func isStorageErr(err error) bool { return errors.Is(err, errStorage) }
