@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -176,22 +177,35 @@ func (a *App) checkCandidate(ctx context.Context, cand *lifecycle.Candidate, tas
 	return outcome, nil
 }
 
-// recoverTask records that task is lost (lifecycle.Record.Lost) unless
-// its request was submitted within the grace period (a SubmitTasks may be
-// about to add it) or has moved on, and carries out the resubmission or
-// the failure.
+// recoverTask recovers a lost task unless its request was submitted
+// within the grace period (a SubmitTasks may be about to add it) or has
+// moved on. Unlike the other stages it acts before it records: once the
+// record says the task is no longer in flight, no later scan would offer
+// it again, so a resubmission or answer that failed to go out would be
+// lost. The decision (lifecycle.Record.Lost) is made on the record as read,
+// its messages sent under their stable ids, and then the same decision is
+// recorded; a failure anywhere leaves the task listed for the next scan,
+// which repeats the messages harmlessly.
 func (a *App) recoverTask(ctx context.Context, cand *lifecycle.Candidate, task, code string, cutoff time.Time) (results.Outcome, error) {
 	now := a.now().UTC()
-	ch, err := a.d.Status.Update(ctx, cand.Container, cand.Blob, func(rec *lifecycle.Record) lifecycle.Change {
+	lost := func(rec *lifecycle.Record) lifecycle.Change {
 		return rec.Lost(task, code, cutoff, a.cfg.MaxResubmits, now)
-	})
+	}
+	rec, err := a.d.Status.Get(ctx, cand.Container, cand.Blob)
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		return "", nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("sweep orphans: %w", err)
 	}
+	ch := lost(rec)
 	if !ch.Dirty() {
 		return "", nil
 	}
 	if err := a.carryOut(ctx, ch); err != nil {
+		return "", fmt.Errorf("sweep orphans: %w", err)
+	}
+	if _, err := a.d.Status.Update(ctx, cand.Container, cand.Blob, lost); err != nil {
 		return "", fmt.Errorf("sweep orphans: %w", err)
 	}
 	log := a.log.With("task_id", task, "container", cand.Container, "blob", cand.Blob, "code", code)

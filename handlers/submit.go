@@ -121,21 +121,22 @@ func (a *App) recordAll(ctx context.Context, reqs []request.Request) ([]lifecycl
 }
 
 // record claims the request's output and records the request: refused
-// when another input or preset owns the output, else submitted.
+// when another input or preset owns the output (unless the request was
+// accepted earlier: a redelivery or a later attempt keeps its decision),
+// else submitted.
 func (a *App) record(ctx context.Context, r request.Request) (lifecycle.Change, error) {
 	holder, err := a.d.Status.ClaimOutput(ctx, ownerOf(r), r.Overwrite)
 	if err != nil {
 		return lifecycle.Change{}, err
 	}
 	now := a.now().UTC()
-	if holder != nil {
-		rej := outputTaken(r, holder)
-		a.log.Warn("submit tasks: output taken", "request", r.ID, "output", r.Output, "holder_blob", holder.Blob, "holder_preset", holder.Preset)
-		return a.d.Status.Update(ctx, r.Container, r.Blob, func(rec *lifecycle.Record) lifecycle.Change {
-			return rec.Refuse(r, results.StateRejected, rej, now)
-		})
-	}
-	return a.d.Status.Update(ctx, r.Container, r.Blob, func(rec *lifecycle.Record) lifecycle.Change { return rec.Submit(r, now) })
+	return a.d.Status.Update(ctx, r.Container, r.Blob, func(rec *lifecycle.Record) lifecycle.Change {
+		if holder != nil && !rec.Accepted(r.ID) {
+			a.log.Warn("submit tasks: output taken", "request", r.ID, "output", r.Output, "holder_blob", holder.Blob, "holder_preset", holder.Preset)
+			return rec.Refuse(r, results.StateRejected, outputTaken(r, holder), now)
+		}
+		return rec.Submit(r, now)
+	})
 }
 
 // addTasks adds the tasks of the requests that own one, creating the pool,

@@ -309,3 +309,20 @@ func TestRecordJSONRoundTrip(t *testing.T) {
 		t.Errorf("round trip changed the record:\n got %+v\nwant %+v", got, rec)
 	}
 }
+
+func TestAccepted(t *testing.T) {
+	var rec Record
+	drop := req("drop", func(r *request.Request) { r.Source = request.SourceDrop })
+	rec.Queue(drop, t0)
+	if rec.Accepted("drop") || rec.Accepted("unknown") {
+		t.Errorf("a queued first attempt or an unknown request counts as accepted")
+	}
+	ch := rec.Submit(drop, t0)
+	if !rec.Accepted("drop") {
+		t.Errorf("a submitted request is not accepted")
+	}
+	rec.Settle(ch.Task.TaskID, drop, transient(), maxResubmits, t0)
+	if e := rec.Find("drop"); e.State != results.StateQueued || !rec.Accepted("drop") {
+		t.Errorf("a request queued again as attempt %d is not accepted", e.Attempt)
+	}
+}
