@@ -71,6 +71,15 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 // request is not one ffbatch can file under an input it serves.
 func (a *App) admit(m customhandler.ServiceBusMessage) (request.Request, *results.Event) {
 	arr, err := arrival.Parse(m.Body)
+	if err == nil && arr.Correlation == "" && m.CorrelationID != "" {
+		// The message's CorrelationId stands in for a body without one,
+		// when it passes the same checks.
+		withID := arr
+		withID.Correlation = m.CorrelationID
+		if withID.Validate() == nil {
+			arr = withID
+		}
+	}
 	var rej *results.Rejection
 	switch {
 	case err != nil:

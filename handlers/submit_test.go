@@ -309,3 +309,19 @@ func TestSubmitTasksRefusedTask(t *testing.T) {
 		wantRepeatedAnswer(t, f, m.id, "c"+strings.TrimPrefix(m.id, "m"), results.StatusFailed, 2)
 	}
 }
+
+// TestSubmitTasksCorrelationFromMessage: an arrival without a correlation
+// in its body takes the message's CorrelationId, which its answer echoes;
+// a body correlation wins over it.
+func TestSubmitTasksCorrelationFromMessage(t *testing.T) {
+	f := newFixture(t, nil)
+	f.submit(t,
+		message{id: "m-1", correlation: "from-message", body: arrivalJSON("input", "a.mp4", "0x1", "")},
+		message{id: "m-2", correlation: "from-message", body: arrivalJSON("input", "b.mp4", "0x1", `,"correlation":"from-body"`)})
+	for _, id := range f.batch.addedIDs() {
+		f.succeed(id, f.now(), f.now())
+	}
+	f.sweep(t)
+	wantAnswer(t, f, "m-1", "from-message", results.StatusSucceeded)
+	wantAnswer(t, f, "m-2", "from-body", results.StatusSucceeded)
+}
