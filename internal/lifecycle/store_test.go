@@ -14,7 +14,9 @@ import (
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
-func newStore(t *testing.T) *Store {
+func newStore(t *testing.T) *Store { return newStoreB(t) }
+
+func newStoreB(t testing.TB) *Store {
 	t.Helper()
 	az := azuritetest.Start(t)
 	cc, err := container.NewClientFromConnectionString(az.ConnectionString, "ffbatch-status", nil)
