@@ -6,7 +6,7 @@
 //
 // Commands other than up and run find the stack through the stack.json
 // that up writes in the state directory. The package reads the pipeline's
-// documented stores (the status documents, the results topic, the arrivals
+// documented stores (the status records, the results topic, the arrivals
 // queue's counts, the Batch API); it does not change pipeline state except
 // by uploading inputs and sending arrival messages, as any producer would.
 package cli

@@ -46,7 +46,7 @@ type snapshot struct {
 	Problems  []string // sources that could not be read
 }
 
-// take reads the status documents, the input and output containers, the
+// take reads the status records, the input and output containers, the
 // arrivals queue's counts and the pool and job.
 func (c *clients) take(ctx context.Context) snapshot {
 	s := snapshot{Queue: -1, Nodes: -1}

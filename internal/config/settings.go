@@ -16,9 +16,9 @@ const (
 )
 
 // minOrphanGrace is the least FFBATCH_ORPHAN_GRACE: the functionTimeout in
-// host.json (10 minutes). A SubmitTasks invocation may claim a file's status
-// and add its task up to that long later; a shorter grace could treat the
-// task as lost before it was ever added.
+// host.json (10 minutes). A SubmitTasks invocation may record a request
+// submitted and add its task up to that long later; a shorter grace could
+// treat the task as lost before it was ever added.
 const minOrphanGrace = 10 * time.Minute
 
 const day = 24 * time.Hour
