@@ -343,7 +343,7 @@ func TestLoadRefusesUpstreamContainers(t *testing.T) {
 		{"duplicate", "uploads,archive,uploads", []string{`"uploads"`, "twice"}},
 		{"input container", "uploads,input", []string{`"input"`, "FFBATCH_INPUT_CONTAINER", "Event Grid"}},
 		{"output container", "output", []string{`"output"`, "FFBATCH_OUTPUT_CONTAINER", "MP3s"}},
-		{"status container", "ffbatch-status", []string{`"ffbatch-status"`, "FFBATCH_STATUS_CONTAINER", "status documents"}},
+		{"status container", "ffbatch-status", []string{`"ffbatch-status"`, "FFBATCH_STATUS_CONTAINER", "status records"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -71,7 +71,7 @@ func serviceBusSettings(c *Config) []setting {
 		{name: "FFBATCH_ARRIVALS_QUEUE", def: "arrivals", value: text(&c.ArrivalsQueue), check: entityProblem, required: true,
 			doc: "Queue of arrival messages (duplicate detection on)."},
 		{name: "FFBATCH_RESULTS_TOPIC", def: "results", value: text(&c.ResultsTopic), check: entityProblem, required: true,
-			doc: "Topic receiving one result event per file."},
+			doc: "Topic receiving one result event per request."},
 		{name: "FFBATCH_MANAGED_IDENTITY_CLIENT_ID", value: text(&c.ManagedIdentityClientID),
 			doc: "Client id of a user-assigned managed identity; empty uses `DefaultAzureCredential`."},
 	}
@@ -144,7 +144,7 @@ func taskSettings(c *Config) []setting {
 		{name: "FFBATCH_RESUBMIT_BACKOFF", def: "1m", value: duration(&c.ResubmitBackoff, time.Second, day),
 			doc: "First resubmission delay; doubles each time (scheduled Service Bus message)."},
 		{name: "FFBATCH_ORPHAN_GRACE", def: "15m", value: duration(&c.OrphanGrace, minOrphanGrace, 7*day),
-			doc: "A file `submitted` this long whose task is missing from the job (lost, deleted, job gone) is resubmitted by SweepPools, or failed with category `lost` after `FFBATCH_MAX_RESUBMITS`. The minimum is the function timeout."},
+			doc: "A request `submitted` this long whose task is missing from the job (lost, deleted, job gone) is resubmitted by SweepPools, or failed with category `lost` after `FFBATCH_MAX_RESUBMITS`. The minimum is the function timeout."},
 		{name: "FFBATCH_TASK_MIN_WALL_CLOCK", def: "10m", value: duration(&c.MinWallClock, time.Minute, 7*day),
 			doc: "Smallest task wall-clock limit."},
 		{name: "FFBATCH_TASK_WALL_CLOCK_PER_GIB", def: "20m", value: duration(&c.WallClockPerGiB, 0, day),

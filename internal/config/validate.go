@@ -46,7 +46,7 @@ func containerRoles(c *Config, r *report) {
 		case c.OutputContainer:
 			r.add("FFBATCH_UPSTREAM_CONTAINERS", "%q is FFBATCH_OUTPUT_CONTAINER, which receives the MP3s and task logs; it cannot also hold sources", u)
 		case c.StatusContainer:
-			r.add("FFBATCH_UPSTREAM_CONTAINERS", "%q is FFBATCH_STATUS_CONTAINER, which holds status documents; it cannot also hold sources", u)
+			r.add("FFBATCH_UPSTREAM_CONTAINERS", "%q is FFBATCH_STATUS_CONTAINER, which holds status records; it cannot also hold sources", u)
 		}
 	}
 }
