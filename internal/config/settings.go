@@ -149,8 +149,8 @@ func taskSettings(c *Config) []setting {
 			doc: "Smallest task wall-clock limit."},
 		{name: "FFBATCH_TASK_WALL_CLOCK_PER_GIB", def: "20m", value: duration(&c.WallClockPerGiB, 0, day),
 			doc: "Extra wall-clock time per GiB of input."},
-		{name: "FFBATCH_SWEEP_SCHEDULE", def: "0 */1 * * * *", value: text(&c.SweepSchedule), check: scheduleProblem, required: true,
-			doc: "Six-field NCRONTAB schedule of SweepPools (function.json uses `%FFBATCH_SWEEP_SCHEDULE%`)."},
+		{name: "FFBATCH_SWEEP_SCHEDULE", def: "0 */5 * * * *", value: text(&c.SweepSchedule), check: scheduleProblem, required: true,
+			doc: "Six-field NCRONTAB schedule of SweepPools (function.json uses `%FFBATCH_SWEEP_SCHEDULE%`). Finished tasks are settled at once by TaskFinished; the sweep is the safety net (missed events, lost tasks, idle pools)."},
 		{name: "FFBATCH_LOG_LEVEL", def: "info", value: level(&c.LogLevel),
 			doc: "`debug`, `info`, `warn` or `error`."},
 	}
