@@ -53,7 +53,7 @@ func lockDir(dir string) (*os.File, error) {
 		if owner, ok := lockOwner(dir); ok {
 			holder = owner.String()
 		}
-		return nil, fmt.Errorf("state dir %s is in use by a running stack (%s): stop it with `ffbatch -state %s down` (or Ctrl-C where it runs), or pass another -state",
+		return nil, fmt.Errorf("state dir %s is in use by a running stack, run by %s: stop it with `ffbatch -state %s down` (or Ctrl-C where it runs), or pass another -state",
 			dir, holder, dir)
 	}
 	if err != nil {
