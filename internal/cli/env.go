@@ -61,7 +61,8 @@ func printEnvJSON(w io.Writer, vars []localstack.EnvVar) error {
 }
 
 // shellQuote quotes s for a POSIX shell: as it is when every byte is safe
-// unquoted, else in single quotes, with each ' written as '\”.
+// unquoted, else in single quotes, where a single quote of s ends the
+// quoting, appears escaped, and the quoting starts again.
 func shellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
 		return s
