@@ -1,11 +1,22 @@
 # ffbatch: the two commands that matter are `make run` and `make test`.
+# `make` alone (or `make help`) lists the targets from their `##` lines.
 SHELL := /bin/bash
 GO    ?= go
 BIN   := bin
 PKGS  := ./...
+# STATE: the local stack's state directory for run and dev (default: the
+# project's .local, found by ffbatch).
+STATE ?=
+STATEFLAG = $(if $(STATE),-state '$(STATE)')
 
-.PHONY: all bootstrap build run dev tutorial test check fmt vet tidy-check unit bench dist publish deploy clean
+.DEFAULT_GOAL := help
+.PHONY: help all bootstrap build run dev tutorial test check fmt vet tidy-check unit bench dist publish deploy clean
 
+## help: list the targets (what `make` alone does)
+help:
+	@awk '/^## [a-z-]+:/ { name = $$2; sub(/:$$/, "", name); line = $$0; sub(/^## [a-z-]+: /, "", line); printf "  make %-10s %s\n", name, line }' $(MAKEFILE_LIST)
+
+## all: the same as build
 all: build
 
 ## bootstrap: install ffmpeg, Azurite (npm ci) and Go modules where missing
@@ -16,13 +27,13 @@ bootstrap:
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## run: the main job locally: start the stack, transcode 5 sample MP4s, print a summary, stop
+## run: the main job locally: start the stack, transcode 5 sample MP4s, print a summary, stop (RUNFLAGS=, STATE=DIR)
 run: bootstrap build
-	$(BIN)/ffbatch run $(RUNFLAGS)
+	$(BIN)/ffbatch $(STATEFLAG) run $(RUNFLAGS)
 
-## dev: start the local stack and leave it running for manual drops (Ctrl-C stops it)
+## dev: start the local stack and leave it running for manual drops; Ctrl-C or `bin/ffbatch down` stops it (RUNFLAGS=, STATE=DIR)
 dev: bootstrap build
-	$(BIN)/ffbatch up $(RUNFLAGS)
+	$(BIN)/ffbatch $(STATEFLAG) up $(RUNFLAGS)
 
 ## tutorial: Microsoft's Batch ffmpeg tutorial in Go (examples/tutorial) on Azurite + the Batch emulator
 tutorial: bootstrap
@@ -34,13 +45,16 @@ test: bootstrap check
 ## check: the whole gate: gofmt, vet, go mod tidy, import rules, tests with -race
 check: fmt vet tidy-check unit
 
+## fmt: fail when a Go file needs gofmt
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files -o --exclude-standard '*.go' 2>/dev/null)); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+## vet: go vet ./...
 vet:
 	$(GO) vet $(PKGS)
 
+## tidy-check: fail when go.mod or go.sum need go mod tidy
 tidy-check:
 	$(GO) mod tidy -diff
 
@@ -70,5 +84,6 @@ deploy:
 	@{ test -n "$(RG)" && test -n "$(LOCATION)"; } || { echo "usage: make deploy RG=<resource group> LOCATION=<region>" >&2; exit 2; }
 	scripts/deploy.sh "$(RG)" "$(LOCATION)"
 
+## clean: remove bin/, dist/ and the local stack's state in .local/ (stop a running stack first: bin/ffbatch down)
 clean:
 	rm -rf $(BIN) dist .local

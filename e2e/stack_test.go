@@ -46,18 +46,23 @@ type pipeline struct {
 	status *lifecycle.Store
 }
 
-// startPipeline starts a stack on free ports with fastSettings plus extra.
-func startPipeline(t *testing.T, extra map[string]string) *pipeline {
+// startPipeline starts a stack on free ports with fastSettings plus extra;
+// each mod may change the options further.
+func startPipeline(t *testing.T, extra map[string]string, mods ...func(*localstack.Options)) *pipeline {
 	t.Helper()
 	settings := maps.Clone(fastSettings)
 	maps.Copy(settings, extra)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	st, err := localstack.Start(ctx, &localstack.Options{
+	opts := &localstack.Options{
 		StateDir: dir, BinDir: binDir, RepoDir: repoDir, FreePorts: true,
 		Settings: settings, BatchConcurrency: 2, BlobPoll: 200 * time.Millisecond, StopGrace: 5 * time.Second,
-	})
+	}
+	for _, mod := range mods {
+		mod(opts)
+	}
+	st, err := localstack.Start(ctx, opts)
 	if err != nil {
 		t.Fatalf("start the local stack: %v", err)
 	}

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,52 +54,30 @@ func alive(pid int) bool {
 // handler under it) is gone, and stack.json is removed.
 func TestUpStopsCleanlyOnInterrupt(t *testing.T) {
 	state := t.TempDir()
-	cmd := exec.Command(filepath.Join(binDir, "ffbatch"), "-state", state, "up", "-free-ports")
-	cmd.Dir = repoDir
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	ready := make(chan string, 1)
-	go func() {
-		var all strings.Builder
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			all.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "Press Ctrl-C to stop.") {
-				ready <- all.String()
-			}
-		}
-		close(ready)
-	}()
-	var banner string
-	select {
-	case b, ok := <-ready:
-		if !ok {
-			t.Fatalf("ffbatch up ended before the stack was up: %s", stderr.String())
-		}
-		banner = b
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("ffbatch up: no banner after 2 minutes: %s", stderr.String())
+	up := startUp(t, state)
+	summary, exports, ok := strings.Cut(up.banner, "For other tools")
+	if !ok {
+		t.Fatalf("banner has no environment block:\n%s", up.banner)
 	}
 	for _, want := range []string{"Blob storage (Azurite)", "Service Bus (sbemu)", "Batch (batchemu)", "Functions (funchost)"} {
-		if !strings.Contains(banner, want) {
-			t.Errorf("banner lacks %q:\n%s", want, banner)
+		if !strings.Contains(summary, want) {
+			t.Errorf("banner lacks %q:\n%s", want, up.banner)
 		}
 	}
-	if strings.Contains(banner, "SAS_KEY_VALUE") || strings.Contains(banner, "AccountKey") {
-		t.Errorf("banner shows a key:\n%s", banner)
+	// The keys (the emulators' public development keys) appear only as
+	// the export lines of `ffbatch env`, not in the endpoint summary.
+	if strings.Contains(summary, "SAS_KEY_VALUE") || strings.Contains(summary, "AccountKey") {
+		t.Errorf("endpoint summary shows a key:\n%s", summary)
+	}
+	for _, want := range []string{"export FFBATCH_STORAGE_CONNECTION_STRING='", "export FFBATCH_SERVICEBUS_CONNECTION_STRING='", "export FFBATCH_BATCH_ACCOUNT_KEY="} {
+		if !strings.Contains(exports, want) {
+			t.Errorf("banner lacks %q:\n%s", want, up.banner)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(state, "stack.json")); err != nil {
 		t.Errorf("stack.json while up: %v", err)
 	}
-	procs := descendants(cmd.Process.Pid)
+	procs := descendants(up.cmd.Process.Pid)
 	names := map[string]bool{}
 	for _, p := range procs {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p))
@@ -113,18 +89,11 @@ func TestUpStopsCleanlyOnInterrupt(t *testing.T) {
 		}
 	}
 
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := up.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("ffbatch up after SIGINT: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("ffbatch up did not exit within a minute of SIGINT")
+	if err := up.wait(t, time.Minute); err != nil {
+		t.Errorf("ffbatch up after SIGINT: %v\n%s", err, up.stderr.String())
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for _, p := range procs {

@@ -88,6 +88,7 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
 		HTTPAddr:             *addr,
 		StateDir:             *state,
 		Logger:               log,
+		HandlerOutput:        stderr,
 		Environ:              environ,
 		EventGridBlobSources: eventGrids,
 		BlobPollInterval:     *poll,

@@ -109,7 +109,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	}
 	err = json.NewDecoder(resp.Body).Decode(&body)
 	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK || len(body.Entities) != 3 || body.Entities[0].Name != "arrivals" {
+	if err != nil || resp.StatusCode != http.StatusOK || len(body.Entities) != 4 || body.Entities[0].Name != "arrivals" {
 		t.Fatalf("GET /entities: %d %+v %v", resp.StatusCode, body, err)
 	}
 	cancel()

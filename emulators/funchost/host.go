@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,8 +34,16 @@ type Options struct {
 	// StateDir keeps timer schedule status and the Event Grid delivery
 	// state across restarts. Default AppDir/.funchost.
 	StateDir string
-	// Logger receives host and handler logs. Default: discard.
+	// Logger receives the host's logs, and the handler's output when
+	// HandlerOutput is nil. Default: discard.
 	Logger *slog.Logger
+	// HandlerOutput receives the handler's stdout and stderr as the
+	// handler wrote them, line by line, each line after
+	// HandlerOutputPrefix (cmd/funchost passes its stderr, next to its own
+	// log). Nil: the lines are logged through Logger as the real host
+	// logs them (category Host.Function.Console), quoted inside the
+	// host's log records.
+	HandlerOutput io.Writer
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Environ is the environment the handler inherits and app settings are
@@ -165,7 +174,7 @@ func New(opts *Options) (*Host, error) {
 	spec.PollInterval = o.ReadinessPollInterval
 	spec.Backoff, spec.MaxBackoff = o.RestartBackoff, o.MaxRestartBackoff
 	spec.ErrorLimit, spec.ErrorInterval = o.WorkerErrorLimit, o.WorkerErrorInterval
-	h.worker = newWorker(spec, h.log.With(slog.String("app", filepath.Base(appDir)), slog.String("component", "handler")), h.now, h.fatal)
+	h.worker = newWorker(spec, h.log.With(slog.String("app", filepath.Base(appDir)), slog.String("component", "handler")), o.HandlerOutput, h.now, h.fatal)
 	h.invoker = newInvoker(h.worker, h.log, h.now, h.cfg.FunctionTimeout)
 	h.invoker.observe = o.OnInvocation
 	if h.cfg.MaxConcurrentRequests > 0 {

@@ -11,9 +11,10 @@ import (
 
 // setProcessGroup puts the handler in its own process group so that killing
 // it also kills anything it started, and the group is killed when the
-// command's context ends.
+// command's context ends. On Linux the handler also gets SIGKILL when the
+// host dies, however it dies (see handlerSysProcAttr).
 func setProcessGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = handlerSysProcAttr()
 	cmd.Cancel = func() error { return killGroup(cmd.Process) }
 }
 

@@ -1,10 +1,10 @@
 package funchost
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -140,6 +140,7 @@ func lookPath(name, path string) (string, error) {
 type worker struct {
 	spec   workerSpec
 	log    *slog.Logger
+	output *sink // the handler's stdout and stderr lines
 	now    func() time.Time
 	client *http.Client
 
@@ -160,10 +161,11 @@ type worker struct {
 	errors []time.Time
 }
 
-func newWorker(spec workerSpec, log *slog.Logger, now func() time.Time, fatal func(error)) *worker {
+func newWorker(spec workerSpec, log *slog.Logger, output io.Writer, now func() time.Time, fatal func(error)) *worker {
 	return &worker{
 		spec:   spec,
 		log:    log,
+		output: &sink{out: output, log: log},
 		now:    now,
 		client: &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}, Timeout: 2 * time.Second},
 		fatal:  fatal,
@@ -308,8 +310,9 @@ func (w *worker) runOnce(ctx context.Context) (int, bool, error) {
 	cmd := exec.CommandContext(ctx, w.spec.Path, w.spec.Args...)
 	cmd.Dir = w.spec.Dir
 	cmd.Env = env
-	cmd.Stdout = &lineLogger{log: w.log, stderr: false}
-	cmd.Stderr = &lineLogger{log: w.log, stderr: true}
+	tail := &lineTail{n: tailLines}
+	cmd.Stdout = &console{sink: w.output}
+	cmd.Stderr = &console{sink: w.output, stderr: true, tail: tail}
 	cmd.WaitDelay = 2 * time.Second
 	setProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
@@ -322,16 +325,18 @@ func (w *worker) runOnce(ctx context.Context) (int, bool, error) {
 	w.mu.Unlock()
 	w.log.Info("started custom handler", slog.String("path", w.spec.Path), slog.Int("pid", cmd.Process.Pid), slog.Int("port", port), slog.String("workerId", id))
 
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// exited is closed when Wait returns, with its result in exitErr.
+	exited := make(chan struct{})
+	var exitErr error
+	go func() { exitErr = cmd.Wait(); close(exited) }()
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	if err := w.waitReady(ctx, base, exited); err != nil {
+	if err := w.waitReady(ctx, base, exited, func() error { return exitErr }); err != nil {
 		_ = killGroup(cmd.Process)
 		select {
 		case <-exited:
 		case <-time.After(5 * time.Second):
 		}
-		return gen, false, err
+		return gen, false, fmt.Errorf("%w%s", err, tail.suffix())
 	}
 	w.mu.Lock()
 	if !w.killed[gen] {
@@ -342,7 +347,7 @@ func (w *worker) runOnce(ctx context.Context) (int, bool, error) {
 	w.mu.Unlock()
 	w.log.Info("custom handler is ready", slog.String("url", base))
 
-	exitErr := <-exited
+	<-exited
 	_ = killGroup(cmd.Process) // stray children of the handler
 	w.mu.Lock()
 	if w.state == workerReady && w.gen == gen {
@@ -352,14 +357,14 @@ func (w *worker) runOnce(ctx context.Context) (int, bool, error) {
 	w.proc = nil
 	w.mu.Unlock()
 	if exitErr != nil {
-		return gen, true, fmt.Errorf("custom handler exited: %w", exitErr)
+		return gen, true, fmt.Errorf("custom handler exited: %w%s", exitErr, tail.suffix())
 	}
 	return gen, true, nil
 }
 
 // waitReady polls GET / until any HTTP response arrives (the host's
 // IsWorkerReady), the process exits, or the initialization timeout passes.
-func (w *worker) waitReady(ctx context.Context, base string, exited <-chan error) error {
+func (w *worker) waitReady(ctx context.Context, base string, exited <-chan struct{}, exitErr func() error) error {
 	deadline := time.NewTimer(w.spec.InitTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(w.spec.PollInterval)
@@ -371,7 +376,8 @@ func (w *worker) waitReady(ctx context.Context, base string, exited <-chan error
 			return nil
 		}
 		select {
-		case err := <-exited:
+		case <-exited:
+			err := exitErr()
 			if err == nil {
 				err = errors.New("exit status 0")
 			}
@@ -392,48 +398,4 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// lineLogger logs the handler's output line by line: stdout at Information,
-// stderr at Error, or Warning when the line mentions "warn" (WorkerProcess).
-type lineLogger struct {
-	log    *slog.Logger
-	stderr bool
-	mu     sync.Mutex
-	buf    []byte
-}
-
-const maxLogLine = 64 << 10
-
-func (l *lineLogger) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf = append(l.buf, p...)
-	for {
-		i := bytes.IndexByte(l.buf, '\n')
-		if i < 0 {
-			if len(l.buf) > maxLogLine {
-				l.emit(string(l.buf))
-				l.buf = l.buf[:0]
-			}
-			return len(p), nil
-		}
-		l.emit(strings.TrimRight(string(l.buf[:i]), "\r"))
-		l.buf = l.buf[i+1:]
-	}
-}
-
-func (l *lineLogger) emit(line string) {
-	if line == "" {
-		return
-	}
-	attrs := []any{slog.String("category", "Host.Function.Console")}
-	switch {
-	case !l.stderr:
-		l.log.Info(line, attrs...)
-	case strings.Contains(strings.ToLower(line), "warn"):
-		l.log.Warn(line, attrs...)
-	default:
-		l.log.Error(line, attrs...)
-	}
 }

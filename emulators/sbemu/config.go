@@ -11,5 +11,6 @@ type Config = broker.Config
 func LoadConfig(data []byte) (*Config, error) { return broker.LoadConfig(data) }
 
 // DefaultConfigJSON is the built-in Config.json of the local stack's
-// entities (queue "arrivals", topic "results" with subscription "all").
+// entities (queue "arrivals", topic "results" with subscriptions "all" and
+// "cli").
 var DefaultConfigJSON = broker.DefaultConfigJSON

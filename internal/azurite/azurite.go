@@ -10,12 +10,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -38,6 +40,10 @@ type Options struct {
 	Port int
 	// StartTimeout bounds the wait for readiness. Default 30s.
 	StartTimeout time.Duration
+	// LogPath, when set, is a file that Azurite's output is appended to
+	// (start and stop lines and errors; the access log stays off). Empty:
+	// the output is kept in memory for start-up errors only.
+	LogPath string
 }
 
 // Instance is a running Azurite blob service.
@@ -51,7 +57,8 @@ type Instance struct {
 
 	cmd     *exec.Cmd
 	tempDir string
-	logs    *lockedBuffer
+	logs    *lockedBuffer // output when Options.LogPath is empty
+	logPath string
 	done    chan struct{}
 	stopped sync.Once
 }
@@ -100,11 +107,10 @@ func Start(ctx context.Context, opts *Options) (*Instance, error) {
 		"--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(o.Port),
 		"--location", o.Dir, "--skipApiVersionCheck", "--loose",
 		"--disableTelemetry", "--silent")
-	inst.cmd.Stdout, inst.cmd.Stderr = inst.logs, inst.logs
-	inst.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := inst.cmd.Start(); err != nil {
+	inst.cmd.SysProcAttr = sysProcAttr()
+	if err := inst.startProcess(o.LogPath); err != nil {
 		inst.cleanup()
-		return nil, fmt.Errorf("start azurite: %w", err)
+		return nil, err
 	}
 	go func() { _ = inst.cmd.Wait(); close(inst.done) }()
 
@@ -116,6 +122,62 @@ func Start(ctx context.Context, opts *Options) (*Instance, error) {
 		return nil, err
 	}
 	return inst, nil
+}
+
+// startProcess starts Azurite with its output appended to logPath (the
+// child writes the file itself, so it can log after this process is gone)
+// or collected in memory.
+func (i *Instance) startProcess(logPath string) error {
+	if logPath == "" {
+		i.cmd.Stdout, i.cmd.Stderr = i.logs, i.logs
+		if err := i.cmd.Start(); err != nil {
+			return fmt.Errorf("start azurite: %w", err)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return fmt.Errorf("start azurite: create log dir: %w", err)
+	}
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("start azurite: open log: %w", err)
+	}
+	defer lf.Close() // the child has its own descriptor
+	fmt.Fprintf(lf, "---- %s: starting %s\n", time.Now().UTC().Format(time.RFC3339), strings.Join(i.cmd.Args, " "))
+	i.cmd.Stdout, i.cmd.Stderr = lf, lf
+	if err := i.cmd.Start(); err != nil {
+		return fmt.Errorf("start azurite: %w", err)
+	}
+	i.logPath = logPath
+	return nil
+}
+
+// output is what Azurite printed, for errors: the in-memory copy, or the
+// end of the log file.
+func (i *Instance) output() string {
+	if i.logPath == "" {
+		return i.logs.String()
+	}
+	f, err := os.Open(i.logPath)
+	if err != nil {
+		return fmt.Sprintf("(log %s: %v)", i.logPath, err)
+	}
+	defer f.Close()
+	const tail = 4 << 10
+	if st, err := f.Stat(); err == nil && st.Size() > tail {
+		_, _ = f.Seek(st.Size()-tail, io.SeekStart)
+	}
+	b, _ := io.ReadAll(f)
+	return fmt.Sprintf("%s (log: %s)", bytes.TrimSpace(b), i.logPath)
+}
+
+// PID is the process id of the azurite-blob process (node), the leader of
+// its own process group.
+func (i *Instance) PID() int {
+	if i.cmd == nil || i.cmd.Process == nil {
+		return 0
+	}
+	return i.cmd.Process.Pid
 }
 
 func (i *Instance) waitReady(ctx context.Context, timeout time.Duration) error {
@@ -131,7 +193,7 @@ func (i *Instance) waitReady(ctx context.Context, timeout time.Duration) error {
 		}
 		select {
 		case <-i.done:
-			return fmt.Errorf("azurite exited during start: %s", i.logs.String())
+			return fmt.Errorf("azurite exited during start: %s", i.output())
 		case <-ctx.Done():
 			return fmt.Errorf("azurite not ready after %s: %w", timeout, ctx.Err())
 		case <-tick.C:

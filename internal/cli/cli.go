@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
+
+	"github.com/ffbatch/ffbatch/internal/localstack"
 )
 
 // env is what every command gets.
@@ -25,6 +28,9 @@ type command struct {
 
 var commands = []command{
 	{"up", "[flags]", "start the local stack (Azurite, Service Bus, Batch, Functions host) until Ctrl-C", cmdUp},
+	{"down", "[flags]", "stop the stack running from this state dir (in another terminal, or left by a killed ffbatch)", cmdDown},
+	{"env", "[--json]", "print the stack's connection strings and endpoints as export lines", cmdEnv},
+	{"logs", "[-f] [-n N] [SERVICE]", "show (or follow) the services' logs", cmdLogs},
 	{"submit", "[flags] FILES...", "upload MP4s to the input container (or --message: send arrival messages)", cmdSubmit},
 	{"watch", "[flags]", "show live progress until every file is done (or Ctrl-C)", cmdWatch},
 	{"status", "[flags]", "print the progress view once", cmdStatus},
@@ -59,7 +65,7 @@ type Options struct {
 func Main(ctx context.Context, args []string, o Options) int {
 	fs := flag.NewFlagSet("ffbatch", flag.ContinueOnError)
 	fs.SetOutput(o.Stderr)
-	state := fs.String("state", ".local", "state directory of the local stack (data, logs, settings, stack.json)")
+	state := fs.String("state", "", "state directory of the local stack: data, logs, settings, stack.json (default: "+localstack.DefaultStateDir+" at the project root, found from the working directory)")
 	verbose := fs.Bool("v", false, "log the stack's progress")
 	fs.Usage = func() { usage(o.Stderr, fs) }
 	if err := fs.Parse(args); err != nil {
@@ -75,6 +81,9 @@ func Main(ctx context.Context, args []string, o Options) int {
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelInfo
+	}
+	if *state == "" {
+		*state = defaultStateDir()
 	}
 	e := &env{stdout: o.Stdout, stderr: o.Stderr, stateDir: *state, tty: o.TTY,
 		log: slog.New(slog.NewTextHandler(o.Stderr, &slog.HandlerOptions{Level: level}))}
@@ -102,6 +111,16 @@ func Main(ctx context.Context, args []string, o Options) int {
 	fmt.Fprintf(o.Stderr, "ffbatch: unknown command %q\n", name)
 	usage(o.Stderr, fs)
 	return 2
+}
+
+// defaultStateDir is the project's state directory found from the working
+// directory (localstack.FindStateDir), or .local when it cannot be read.
+func defaultStateDir() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return localstack.DefaultStateDir
+	}
+	return localstack.FindStateDir(wd)
 }
 
 func usage(w io.Writer, fs *flag.FlagSet) {

@@ -32,6 +32,11 @@ func TestMainExitCodes(t *testing.T) {
 		{"watch with a tiny interval", []string{"watch", "--interval", "1ms"}, 2, "--interval must be at least 50ms"},
 		{"run with a bad sample duration", []string{"run", "--sample-duration", "0s"}, 2, "--sample-duration"},
 		{"bad --set", []string{"up", "--set", "novalue"}, 2, "want KEY=VALUE"},
+		{"unknown --set name", []string{"up", "--set", "FFBATCH_POOL_IDLE_TIMOUT=3s"}, 2, "FFBATCH_POOL_IDLE_TIMOUT (did you mean FFBATCH_POOL_IDLE_TIMEOUT?)"},
+		{"env without a stack", []string{"env"}, 1, "ffbatch up"},
+		{"env with arguments", []string{"env", "x"}, 2, "unexpected arguments"},
+		{"logs without logs", []string{"logs"}, 1, "no logs in"},
+		{"down with arguments", []string{"down", "x"}, 2, "unexpected arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

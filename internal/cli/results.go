@@ -3,10 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/Azure/go-amqp"
 
 	"github.com/ffbatch/ffbatch/internal/localstack"
 	"github.com/ffbatch/ffbatch/internal/results"
@@ -26,6 +30,10 @@ func peekResults(ctx context.Context, c *clients, subscription string) ([]result
 	// Messages that are not result events are skipped; the schema is
 	// documented in docs/messages.md.
 	p, err := localstack.PeekResults(ctx, sb, c.ep, subscription, maxPeek)
+	if entityNotFound(err) {
+		err = fmt.Errorf("the results topic %q has no subscription %q: the stack's Service Bus config (`up --sb-config FILE`) must define it: add {\"Name\": %q} to the topic's Subscriptions, or read another with --subscription NAME: %w",
+			c.ep.ResultsTopic, subscription, subscription, err)
+	}
 	if p == nil {
 		return nil, err
 	}
@@ -87,7 +95,7 @@ func lastLine(s string) string {
 
 func cmdResults(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "results", "[flags]")
-	sub := fs.String("subscription", "all", "subscription of the results topic to read (peeked, not consumed)")
+	sub := fs.String("subscription", "", "subscription of the results topic to read, peeked, not consumed (default: the CLI's own, "+localstack.CLISubscription+")")
 	asJSON := fs.Bool("json", false, "print the result events as JSON lines")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -100,11 +108,33 @@ func cmdResults(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.close()
+	if *sub == "" {
+		*sub = cliSubscription(c.ep)
+	}
 	evs, err := peekResults(ctx, c, *sub)
 	if err != nil {
 		return err
 	}
 	return printResults(e.stdout, evs, *asJSON)
+}
+
+// entityNotFound reports whether err says that a Service Bus entity does
+// not exist: an attach refused with amqp:not-found (what azservicebus
+// passes on as it is), or a management call answered 404.
+func entityNotFound(err error) bool {
+	var amqpErr *amqp.Error
+	var sbErr *azservicebus.Error
+	return (errors.As(err, &amqpErr) && amqpErr.Condition == amqp.ErrCondNotFound) ||
+		(errors.As(err, &sbErr) && sbErr.Code == azservicebus.CodeNotFound)
+}
+
+// cliSubscription is the subscription the CLI reads: the one stack.json
+// names, or the default for a record written before it named one.
+func cliSubscription(ep localstack.Endpoints) string {
+	if ep.CLISubscription != "" {
+		return ep.CLISubscription
+	}
+	return localstack.CLISubscription
 }
 
 func printResults(w io.Writer, evs []results.Event, asJSON bool) error {

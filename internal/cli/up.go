@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/ffbatch/ffbatch/internal/localstack"
@@ -19,6 +20,7 @@ type stackFlags struct {
 	timeout  time.Duration
 	ports    localstack.Ports
 	free     bool
+	sbConfig string
 }
 
 func (f *stackFlags) register(fs *flag.FlagSet) {
@@ -28,6 +30,7 @@ func (f *stackFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.appDir, "app", "", "deployable function app layout (make dist); default: assembled in <state>/app")
 	fs.Var(f.settings, "set", "override an app setting of the generated local.settings.json: KEY=VALUE (repeatable)")
 	fs.DurationVar(&f.timeout, "start-timeout", 60*time.Second, "how long each component may take to become healthy")
+	fs.StringVar(&f.sbConfig, "sb-config", "", "the Service Bus emulator's entities from this Config.json (the official emulator's format) instead of the built-in ones; `ffbatch results` needs its topic results to have the subscription "+localstack.CLISubscription)
 	// The port flags default to 0, which localstack resolves to the default
 	// port, or to a free one with --free-ports; a port given explicitly is
 	// always used, even with --free-ports.
@@ -46,20 +49,23 @@ func (f *stackFlags) register(fs *flag.FlagSet) {
 func (f *stackFlags) start(ctx context.Context, e *env, fresh bool) (*localstack.Stack, error) {
 	fmt.Fprintln(e.stdout, "Starting the local stack (logs in "+e.stateDir+"/logs)...")
 	st, err := localstack.Start(ctx, f.options(e, fresh))
+	if errors.Is(err, localstack.ErrUnknownSetting) {
+		return nil, fmt.Errorf("%w: --set: %w", errUsage, err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := localstack.SaveEndpoints(st.Dir, st.Endpoints); err != nil {
+	if err := st.WriteRecord(); err != nil {
 		_ = st.Stop()
 		return nil, err
 	}
 	return st, nil
 }
 
+// stopStack stops the stack; Stop also removes its stack.json.
 func stopStack(e *env, st *localstack.Stack) error {
 	fmt.Fprintln(e.stdout, "Stopping the local stack...")
-	err := st.Stop()
-	return errors.Join(err, localstack.RemoveEndpoints(st.Dir))
+	return st.Stop()
 }
 
 func cmdUp(ctx context.Context, e *env, args []string) error {
@@ -77,7 +83,9 @@ func cmdUp(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "The local stack is up:\n%s", st.Endpoints)
-	fmt.Fprintf(e.stdout, "Drop MP4s with `ffbatch submit FILE...` (or upload to the %q container), follow them with `ffbatch watch`.\nPress Ctrl-C to stop.\n", st.Endpoints.InputContainer)
+	fmt.Fprintf(e.stdout, "\nFor other tools (the emulators' public development keys; `eval \"$(ffbatch%s env)\"` sets them):\n", stateFlag(e))
+	printExports(e.stdout, st.Endpoints.Environment())
+	fmt.Fprintf(e.stdout, "\nDrop MP4s with `ffbatch submit FILE...` (or upload to the %q container), follow them with `ffbatch watch`.\nPress Ctrl-C to stop.\n", st.Endpoints.InputContainer)
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -87,11 +95,20 @@ func cmdUp(ctx context.Context, e *env, args []string) error {
 	return errors.Join(runErr, stopStack(e, st))
 }
 
+// stateFlag is " -state DIR" when the state directory is not the one the
+// commands find on their own from the working directory, else "".
+func stateFlag(e *env) string {
+	if abs, err := filepath.Abs(e.stateDir); err == nil && abs == defaultStateDir() {
+		return ""
+	}
+	return " -state " + shellQuote(e.stateDir)
+}
+
 // options returns the localstack options for the flags.
 func (f *stackFlags) options(e *env, fresh bool) *localstack.Options {
 	return &localstack.Options{
 		StateDir: e.stateDir, Fresh: fresh || f.fresh, BinDir: f.binDir, AppDir: f.appDir,
 		Settings: f.settings, StartTimeout: f.timeout, Logger: e.log,
-		Ports: f.ports, FreePorts: f.free,
+		Ports: f.ports, FreePorts: f.free, ServiceBusConfig: f.sbConfig,
 	}
 }

@@ -8,6 +8,30 @@ import (
 	"github.com/ffbatch/ffbatch/internal/localstack"
 )
 
+func TestStackFlagsServiceBusConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"built-in entities", nil, ""},
+		{"a user's Config.json", []string{"--sb-config", "my/Config.json"}, "my/Config.json"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("up", flag.ContinueOnError)
+			var sf stackFlags
+			sf.register(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if got := sf.options(&env{stateDir: t.TempDir()}, false).ServiceBusConfig; got != tc.want {
+				t.Errorf("ServiceBusConfig for %q = %q, want %q", tc.args, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestStackFlagsPorts(t *testing.T) {
 	tests := []struct {
 		name     string

@@ -37,10 +37,8 @@ func FindRepo() (string, error) {
 
 func repoAbove(dir string) (string, bool) {
 	for range 64 {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, "function-definitions")); err == nil {
-				return dir, true
-			}
+		if isRepoRoot(dir) {
+			return dir, true
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -49,6 +47,17 @@ func repoAbove(dir string) (string, bool) {
 		dir = parent
 	}
 	return "", false
+}
+
+// isRepoRoot reports whether dir is the module root: go.mod next to
+// function-definitions/.
+func isRepoRoot(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(dir, "function-definitions"))
+	return err == nil
 }
 
 // findBinaries locates the four binaries: in o.BinDir, next to the running

@@ -221,7 +221,7 @@ func TestStateDirLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lockDir(dir); err == nil || !strings.Contains(err.Error(), "in use by another ffbatch stack") {
+	if _, err := lockDir(dir); err == nil || !strings.Contains(err.Error(), "is in use by a running stack, run by ") {
 		t.Fatalf("second lock: err = %v, want in use", err)
 	}
 	first.Close()

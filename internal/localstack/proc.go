@@ -3,15 +3,18 @@ package localstack
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 )
+
+// startMarker begins the line written to a log before each start.
+const startMarker = "---- "
 
 // proc is one child process of the stack. The fields set before start are
 // read-only afterwards; mu guards cmd, done and exitErr across restarts.
@@ -42,7 +45,7 @@ func (p *proc) start() error {
 	if err != nil {
 		return fmt.Errorf("start %s: open log: %w", p.name, err)
 	}
-	fmt.Fprintf(lf, "---- %s: starting %s %s\n", time.Now().UTC().Format(time.RFC3339), p.bin, strings.Join(p.args, " "))
+	fmt.Fprintf(lf, "%s%s: starting %s %s\n", startMarker, time.Now().UTC().Format(time.RFC3339), p.bin, strings.Join(p.args, " "))
 	cmd := exec.Command(p.bin, p.args...)
 	cmd.Dir = p.dir
 	cmd.Env = p.env
@@ -94,10 +97,49 @@ func (p *proc) pid() int {
 func (p *proc) exitError() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.exitErr == nil {
-		return fmt.Errorf("%s exited with code 0", p.name)
+	err := p.exitErr
+	if err == nil {
+		err = errors.New("code 0")
 	}
-	return fmt.Errorf("%s exited: %w (log: %s)", p.name, p.exitErr, p.logPath)
+	if last := lastOutputLine(p.logPath); last != "" {
+		return fmt.Errorf("%s exited: %w (log: %s)\n  its last output: %s", p.name, err, p.logPath, last)
+	}
+	return fmt.Errorf("%s exited: %w (log: %s)", p.name, err, p.logPath)
+}
+
+// maxShownLine bounds the output line an exit error quotes.
+const maxShownLine = 2000
+
+// lastOutputLine is the last non-empty line a process wrote to its log
+// since its latest start marker: by convention of the stack's binaries,
+// the error they exit with. "" when there is none.
+func lastOutputLine(logPath string) string {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	const tail = 16 << 10
+	if st, err := f.Stat(); err == nil && st.Size() > tail {
+		_, _ = f.Seek(st.Size()-tail, io.SeekStart)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return ""
+	}
+	out := string(b)
+	if i := strings.LastIndex(out, "\n"+startMarker); i >= 0 {
+		out = out[i+1:]
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	if strings.HasPrefix(last, startMarker) {
+		return ""
+	}
+	if len(last) > maxShownLine {
+		last = last[:maxShownLine] + "…"
+	}
+	return last
 }
 
 // stop sends SIGTERM to the process group, waits up to grace, then sends
@@ -137,34 +179,4 @@ func (p *proc) kill() {
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	<-done
-}
-
-// childPIDs lists the direct children of pid from /proc (Linux).
-func childPIDs(pid int) ([]int, error) {
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		return nil, fmt.Errorf("list children of %d: %w", pid, err)
-	}
-	var out []int
-	for _, t := range tasks {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))
-		if err != nil {
-			continue // the thread ended
-		}
-		for _, f := range strings.Fields(string(b)) {
-			if n, err := strconv.Atoi(f); err == nil {
-				out = append(out, n)
-			}
-		}
-	}
-	return out, nil
-}
-
-// processName is the command name of pid from /proc (Linux).
-func processName(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
 }

@@ -3,11 +3,11 @@ package localstack
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
@@ -28,20 +28,9 @@ var localOverrides = map[string]string{
 // settings returns the app settings: the example file's values, the local
 // overrides, the endpoints of this stack, then Options.Settings.
 func (s *Stack) settings(az *azurite.Instance) (map[string]string, error) {
-	example := filepath.Join(s.o.RepoDir, "local.settings.json.example")
-	b, err := os.ReadFile(example)
+	v, err := readExample(s.o.RepoDir)
 	if err != nil {
-		return nil, fmt.Errorf("read settings template: %w", err)
-	}
-	var file struct {
-		Values map[string]string `json:"Values"`
-	}
-	if err := json.Unmarshal(b, &file); err != nil {
-		return nil, fmt.Errorf("read settings template %s: %w", example, err)
-	}
-	v := file.Values
-	if v == nil {
-		v = map[string]string{}
+		return nil, err
 	}
 	maps.Copy(v, localOverrides)
 	sb := fmt.Sprintf("Endpoint=sb://127.0.0.1:%d;SharedAccessKeyName=%s;SharedAccessKey=%s;UseDevelopmentEmulator=true;",
@@ -63,6 +52,47 @@ func (s *Stack) settings(az *azurite.Instance) (map[string]string, error) {
 	return v, nil
 }
 
+// readExample returns the Values of the repository's
+// local.settings.json.example.
+func readExample(repo string) (map[string]string, error) {
+	example := filepath.Join(repo, "local.settings.json.example")
+	b, err := os.ReadFile(example)
+	if err != nil {
+		return nil, fmt.Errorf("read settings template: %w", err)
+	}
+	var file struct {
+		Values map[string]string `json:"Values"`
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		return nil, fmt.Errorf("read settings template %s: %w", example, err)
+	}
+	if file.Values == nil {
+		return map[string]string{}, nil
+	}
+	return file.Values, nil
+}
+
+// checkSettings refuses unknown names in Options.Settings (see
+// checkSettingNames).
+func (s *Stack) checkSettings() error {
+	if len(s.o.Settings) == 0 {
+		return nil
+	}
+	example, err := readExample(s.o.RepoDir)
+	if err != nil {
+		return err
+	}
+	defs := s.o.AppDir
+	if defs == "" {
+		defs = filepath.Join(s.o.RepoDir, "function-definitions")
+	}
+	functions, err := functionNames(defs)
+	if err != nil {
+		return err
+	}
+	return checkSettingNames(slices.Collect(maps.Keys(s.o.Settings)), slices.Collect(maps.Keys(example)), functions)
+}
+
 func endpointsFrom(v map[string]string, az *azurite.Instance, p Ports) Endpoints {
 	def := func(k, d string) string {
 		if x := v[k]; x != "" {
@@ -80,6 +110,7 @@ func endpointsFrom(v map[string]string, az *azurite.Instance, p Ports) Endpoints
 		StatusContainer: def("FFBATCH_STATUS_CONTAINER", "ffbatch-status"),
 		ArrivalsQueue:   def("FFBATCH_ARRIVALS_QUEUE", "arrivals"),
 		ResultsTopic:    def("FFBATCH_RESULTS_TOPIC", "results"),
+		CLISubscription: CLISubscription,
 		PoolID:          def("FFBATCH_POOL_ID", "ffbatch-pool"),
 		JobID:           def("FFBATCH_JOB_ID", "ffbatch-job"),
 	}
@@ -135,47 +166,6 @@ func ensureContainers(ctx context.Context, conn string, names ...string) error {
 		if _, err := c.CreateContainer(ctx, n, nil); err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
 			return fmt.Errorf("create container %s: %w", n, err)
 		}
-	}
-	return nil
-}
-
-// SaveEndpoints writes the endpoints to <dir>/stack.json (mode 0600) so the
-// other ffbatch commands find a running stack.
-func SaveEndpoints(dir string, e Endpoints) error {
-	b, err := json.MarshalIndent(e, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode endpoints: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "stack.json"), append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("save endpoints: %w", err)
-	}
-	return nil
-}
-
-// ErrNoStack means no stack.json was found.
-var ErrNoStack = errors.New("no running local stack found (start one with `ffbatch up` or `make dev`)")
-
-// LoadEndpoints reads <dir>/stack.json.
-func LoadEndpoints(dir string) (Endpoints, error) {
-	var e Endpoints
-	b, err := os.ReadFile(filepath.Join(dir, "stack.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return e, fmt.Errorf("%w: %s is missing", ErrNoStack, filepath.Join(dir, "stack.json"))
-	}
-	if err != nil {
-		return e, fmt.Errorf("load endpoints: %w", err)
-	}
-	if err := json.Unmarshal(b, &e); err != nil {
-		return e, fmt.Errorf("load endpoints %s: %w", filepath.Join(dir, "stack.json"), err)
-	}
-	return e, nil
-}
-
-// RemoveEndpoints deletes <dir>/stack.json.
-func RemoveEndpoints(dir string) error {
-	err := os.Remove(filepath.Join(dir, "stack.json"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove endpoints: %w", err)
 	}
 	return nil
 }

@@ -73,7 +73,14 @@ type Options struct {
 	// FreePorts picks free ports for every zero entry of Ports (tests).
 	FreePorts bool
 	// Settings override values of the generated local.settings.json.
+	// Names that neither the handler nor the host reads are refused
+	// (ErrUnknownSetting).
 	Settings map[string]string
+	// ServiceBusConfig is a Config.json in the Service Bus emulator's
+	// (the official emulator's) format to run instead of the built-in
+	// entities. Start checks that it exists and parses, and warns about
+	// what the pipeline or `ffbatch results` need but it lacks.
+	ServiceBusConfig string
 	// BatchConcurrency caps the Batch emulator's running task processes
 	// (0: its default, the number of CPUs).
 	BatchConcurrency int
@@ -103,8 +110,11 @@ type Endpoints struct {
 	StatusContainer   string `json:"statusContainer"`
 	ArrivalsQueue     string `json:"arrivalsQueue"`
 	ResultsTopic      string `json:"resultsTopic"`
-	PoolID            string `json:"poolId"`
-	JobID             string `json:"jobId"`
+	// CLISubscription is the results topic's subscription that `ffbatch
+	// results` reads (CLISubscription).
+	CLISubscription string `json:"cliSubscription"`
+	PoolID          string `json:"poolId"`
+	JobID           string `json:"jobId"`
 }
 
 // String lists the endpoints for people, without keys.
@@ -142,11 +152,12 @@ type Stack struct {
 	settingsPath string
 	values       map[string]string // the written app settings; guarded by mu after Start
 
-	mu      sync.Mutex // guards azurite, stopped and lock; serialises Restart and Stop
-	azurite *azurite.Instance
-	stopped bool
-	lock    *os.File         // flock on <Dir>/.lock while the stack runs
-	procs   map[string]*proc // fixed after Start
+	mu       sync.Mutex // guards azurite, stopped, recorded and lock; serialises Restart and Stop
+	azurite  *azurite.Instance
+	stopped  bool
+	recorded bool             // WriteRecord wrote stack.json; Stop removes it
+	lock     *os.File         // flock on <Dir>/.lock while the stack runs
+	procs    map[string]*proc // fixed after Start
 }
 
 // Start brings up Azurite, the Service Bus emulator, the Batch emulator and
@@ -194,14 +205,29 @@ func prepare(ctx context.Context, opts *Options) (*Stack, error) {
 			return nil, err
 		}
 	}
+	if o.ServiceBusConfig != "" {
+		if o.ServiceBusConfig, err = filepath.Abs(o.ServiceBusConfig); err != nil {
+			return nil, fmt.Errorf("service bus config: %w", err)
+		}
+		if _, err := readServiceBusConfig(o.ServiceBusConfig); err != nil {
+			return nil, err
+		}
+	}
+	s := &Stack{Dir: dir, Logs: filepath.Join(dir, "logs"), o: o, log: o.Logger, procs: map[string]*proc{}}
+	if err := s.checkSettings(); err != nil {
+		return nil, err
+	}
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Dir: dir, Logs: filepath.Join(dir, "logs"), o: o, log: o.Logger, procs: map[string]*proc{}, lock: lock}
+	s.lock = lock
 	fail := func(err error) (*Stack, error) {
 		lock.Close()
 		return nil, err
+	}
+	if err := clearStaleRecord(ctx, dir, staleWait, s.log); err != nil {
+		return fail(err)
 	}
 	if o.Fresh {
 		for _, d := range []string{"azurite", "servicebus", "batch", "funchost"} {
@@ -217,27 +243,6 @@ func prepare(ctx context.Context, opts *Options) (*Stack, error) {
 		return fail(err)
 	}
 	return s, nil
-}
-
-// lockDir takes an exclusive lock on <dir>/.lock, so two stacks never share
-// (or wipe) one state directory. The lock is released when the file is
-// closed (Stop) or the process ends.
-func lockDir(dir string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("state dir: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock state dir: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("state dir %s is in use by another ffbatch stack (stop it, or pass another -state)", dir)
-		}
-		return nil, fmt.Errorf("lock state dir: %w", err)
-	}
-	return f, nil
 }
 
 func resolvePorts(p Ports, free bool) (Ports, error) {
@@ -296,6 +301,7 @@ func (s *Stack) startAll(ctx context.Context) error {
 		Bin:  filepath.Join(s.o.RepoDir, "tools", "node_modules", ".bin", "azurite-blob"),
 		Dir:  filepath.Join(data, "azurite"),
 		Port: s.ports.Blob, StartTimeout: s.o.StartTimeout,
+		LogPath: filepath.Join(s.Logs, Azurite+".log"),
 	})
 	if err != nil {
 		return fmt.Errorf("start azurite: %w", err)
@@ -314,10 +320,12 @@ func (s *Stack) startAll(ctx context.Context) error {
 	}
 	s.env = childEnv(os.Environ())
 
+	sbArgs, err := s.serviceBusArgs(data)
+	if err != nil {
+		return err
+	}
 	s.procs[ServiceBus] = &proc{name: ServiceBus, bin: s.bins["sbemu"], env: s.env, dir: s.Dir,
-		logPath: filepath.Join(s.Logs, "sbemu.log"),
-		args: []string{"--amqp-addr", addr(s.ports.AMQP), "--http-addr", addr(s.ports.SBHTTP),
-			"--data", filepath.Join(data, "servicebus"), "--key-name", ServiceBusKeyName, "--key", ServiceBusKey}}
+		logPath: filepath.Join(s.Logs, "sbemu.log"), args: sbArgs}
 	batchArgs := []string{"--addr", addr(s.ports.Batch), "--data", filepath.Join(data, "batch"),
 		"--account", BatchAccount, "--key", BatchKey,
 		"--storage-endpoint", az.BlobEndpoint, "--storage-account", az.AccountName, "--storage-key", az.AccountKey}
@@ -348,6 +356,24 @@ func (s *Stack) startAll(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// serviceBusArgs are the Service Bus emulator's arguments, with the user's
+// Config.json when one is given (warning about what it lacks).
+func (s *Stack) serviceBusArgs(data string) ([]string, error) {
+	args := []string{"--amqp-addr", addr(s.ports.AMQP), "--http-addr", addr(s.ports.SBHTTP),
+		"--data", filepath.Join(data, "servicebus"), "--key-name", ServiceBusKeyName, "--key", ServiceBusKey}
+	if s.o.ServiceBusConfig == "" {
+		return args, nil
+	}
+	entities, err := readServiceBusConfig(s.o.ServiceBusConfig)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range entities.missing(s.Endpoints) {
+		s.log.Warn("the Service Bus config lacks "+m, "config", s.o.ServiceBusConfig)
+	}
+	return append(args, "--config", s.o.ServiceBusConfig), nil
 }
 
 func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
@@ -432,7 +458,13 @@ func (s *Stack) Restart(ctx context.Context, name string, kill bool) error {
 	} else if err := p.stop(s.o.StopGrace); err != nil {
 		return fmt.Errorf("restart: %w", err)
 	}
-	return s.startProc(ctx, name)
+	if err := s.startProc(ctx, name); err != nil {
+		return err
+	}
+	if s.recorded {
+		return s.writeRecordLocked()
+	}
+	return nil
 }
 
 // UpdateSettings changes app settings in local.settings.json (an empty
@@ -513,6 +545,10 @@ func (s *Stack) Stop() error {
 	if s.azurite != nil {
 		s.log.Info("stopping Azurite")
 		s.azurite.Stop()
+	}
+	if s.recorded {
+		// Before the lock goes: a stack started next must not lose its record.
+		errs = append(errs, RemoveEndpoints(s.Dir))
 	}
 	if s.lock != nil {
 		s.lock.Close()

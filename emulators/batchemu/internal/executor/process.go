@@ -70,7 +70,7 @@ func runProcess(ctx, runCtx context.Context, ps processSpec) processResult {
 	cmd.Dir = ps.dir
 	cmd.Stdin = nil
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = taskSysProcAttr()
 	cmd.Cancel = func() error {
 		// Negative pid: the whole process group, so children die too.
 		if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {

@@ -141,7 +141,8 @@ func (e *ValidationError) add(field, format string, args ...any) {
 }
 
 // DefaultConfig returns the local stack's entities (DefaultConfigJSON): the
-// queue "arrivals" and the topic "results" with the subscription "all".
+// queue "arrivals" and the topic "results" with the subscriptions "all"
+// (for anyone) and "cli" (for `ffbatch results`).
 func DefaultConfig() *Config {
 	cfg, err := LoadConfig(DefaultConfigJSON)
 	if err != nil {

@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,12 +88,23 @@ func TestDefaultConfig(t *testing.T) {
 	if got := cfg.Queues[0].Properties; got != want {
 		t.Errorf("arrivals = %+v, want %+v", got, want)
 	}
-	if len(cfg.Topics) != 1 || cfg.Topics[0].Name != "results" || len(cfg.Topics[0].Subscriptions) != 1 || cfg.Topics[0].Subscriptions[0].Name != "all" {
-		t.Fatalf("topics = %+v, want results with subscription all", cfg.Topics)
+	if len(cfg.Topics) != 1 || cfg.Topics[0].Name != "results" {
+		t.Fatalf("topics = %+v, want results", cfg.Topics)
+	}
+	var subs []string
+	for _, s := range cfg.Topics[0].Subscriptions {
+		subs = append(subs, s.Name)
+	}
+	// "all" for users' subscribers (and the end-to-end tests), "cli" for
+	// `ffbatch results`: each gets every event.
+	if !slices.Equal(subs, []string{"all", "cli"}) {
+		t.Fatalf("results subscriptions = %q, want all and cli", subs)
 	}
 	b, _ := newTestBroker(t, nil, "")
 	mustSend(t, b, "results", &Message{MessageID: "r", ApplicationProperties: map[string]any{"anything": true}})
-	acquireOne(t, b, "results/subscriptions/all", "r")
+	for _, sub := range subs {
+		acquireOne(t, b, "results/subscriptions/"+sub, "r")
+	}
 }
 
 // base is a valid configuration that the invalid cases modify.
