@@ -32,18 +32,6 @@ var commands = []command{
 	{"run", "[flags]", "start the stack, transcode 5 generated samples, print a summary, stop the stack", cmdRun},
 }
 
-// errFlags means the flag package already reported a bad flag (exit 2).
-var errFlags = errors.New("bad flags")
-
-// parseFlags parses a subcommand's flags; errors are printed by fs.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		return errFlags
-	}
-	return err
-}
-
 // errUsage marks errors that are answered with the usage text (exit 2).
 var errUsage = errors.New("usage")
 
