@@ -67,10 +67,14 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	inputSizes := map[string]int64{}
 	for _, p := range paths {
 		name := "samples/" + runID + "/" + filepath.Base(p)
-		n, err := upload(ctx, c.blobs, c.ep.InputContainer, name, p)
-		if err != nil {
+		if err := upload(ctx, c.blobs, c.ep.InputContainer, name, p); err != nil {
 			return err
 		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", p, err)
+		}
+		n := st.Size()
 		names = append(names, name)
 		inputSizes[name] = n
 		fmt.Fprintf(e.stdout, "uploaded %s (%s)\n", name, humanBytes(n))
