@@ -26,8 +26,11 @@ type command struct {
 var commands = []command{
 	{"up", "[flags]", "start the local stack (Azurite, Service Bus, Batch, Functions host) until Ctrl-C", cmdUp},
 	{"submit", "[flags] FILES...", "upload MP4s to the input container (or --message: send arrival messages)", cmdSubmit},
-	{"watch", "[flags]", "show live progress until every file is done (or Ctrl-C)", cmdWatch},
-	{"status", "[flags]", "print the progress view once", cmdStatus},
+	{"watch", "[flags] [BLOBS...]", "show live progress: of BLOBS until they are done, else of all work until Ctrl-C", cmdWatch},
+	{"status", "[flags] [BLOBS...]", "print the progress view once (with BLOBS: and every request of each)", cmdStatus},
+	{"get", "[flags] BLOBS...|--all", "download MP3s (and with --logs the task logs) to a local folder", cmdGet},
+	{"retry", "FILES...", "send a new request for finished (e.g. failed) files", cmdRetry},
+	{"presets", "", "list the presets and their ffmpeg arguments", cmdPresets},
 	{"results", "[flags]", "list outputs and failures with reasons from the results topic", cmdResults},
 	{"run", "[flags]", "start the stack, transcode 5 generated samples, print a summary, stop the stack", cmdRun},
 }
