@@ -21,7 +21,7 @@ func TestRenderHistory(t *testing.T) {
 			State: results.StateSucceeded, MP3: mp3, Reused: &results.Reuse{Request: "drop-1"}, QueuedAt: at},
 		{Request: request.Request{ID: "order-8", Version: v, Preset: "mp3-v2-vbr", Source: request.SourceMessage}, State: results.StateRejected,
 			Rejection: &results.Rejection{Reason: "output_taken", Message: "output \"b.mp3\" belongs to input/b.mp4 " + strings.Repeat("and a long explanation ", 8)},
-			QueuedAt: at.Add(time.Hour)},
+			QueuedAt:  at.Add(time.Hour)},
 	}}
 	files := []fileView{{Blob: "a.mp4", Record: rec}, {Blob: "never-seen.mp4"}}
 	tests := []struct {
