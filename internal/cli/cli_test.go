@@ -32,6 +32,17 @@ func TestMainExitCodes(t *testing.T) {
 		{"watch with a tiny interval", []string{"watch", "--interval", "1ms"}, 2, "--interval must be at least 50ms"},
 		{"run with a bad sample duration", []string{"run", "--sample-duration", "0s"}, 2, "--sample-duration"},
 		{"bad --set", []string{"up", "--set", "novalue"}, 2, "want KEY=VALUE"},
+		{"--name after the files", []string{"submit", "a.mp4", "b.mp4", "--name", "x.mp4"}, 2, "--name needs exactly one file"},
+		{"submit an MP3", []string{"submit", "song.mp3"}, 1, "song.mp3 is an MP3, an output name"},
+		{"submit --message of an MP3", []string{"submit", "song.mp3", "--message"}, 1, "song.mp3 is an MP3"},
+		{"get without names", []string{"get"}, 2, "name the files"},
+		{"get names and --all", []string{"get", "a.mp4", "--all"}, 2, "name the files"},
+		{"get into an empty -o", []string{"get", "--all", "-o", ""}, 2, "-o must name a folder"},
+		{"retry without files", []string{"retry"}, 2, "no files given"},
+		{"status with an unknown state", []string{"status", "--state", "failed,done"}, 2, `unknown state "done"`},
+		{"watch with a negative --since", []string{"watch", "--since", "-1m"}, 2, "--since must not be negative"},
+		{"presets with arguments", []string{"presets", "x"}, 2, "unexpected arguments"},
+		{"presets", []string{"presets"}, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

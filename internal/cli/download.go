@@ -62,22 +62,36 @@ func localName(name string) (string, error) {
 }
 
 // download writes the blob container/name to its local name under d and
-// returns the path written and its size. The file appears complete or not
-// at all: it is written to a temporary file next to it and renamed.
+// returns the path written and its size.
 func (d *localDir) download(ctx context.Context, blobs *azblob.Client, container, name string) (string, int64, error) {
 	rel, err := localName(name)
 	if err != nil {
 		return "", 0, err
 	}
-	if err := d.root.MkdirAll(filepath.Dir(rel), 0o755); err != nil {
+	path, n, err := d.write(rel, func(f *os.File) (int64, error) { return blobs.DownloadFile(ctx, container, name, f, nil) })
+	if bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.ContainerNotFound) {
+		return "", 0, fmt.Errorf("download %s/%s: the blob does not exist", container, name)
+	}
+	if err != nil {
 		return "", 0, fmt.Errorf("download %s/%s: %w", container, name, err)
+	}
+	return path, n, nil
+}
+
+// write creates the file rel (a localName) under d with what fill writes
+// into it, and returns its path and fill's count. The file appears
+// complete or not at all: fill writes a temporary file next to it, which
+// is renamed into place.
+func (d *localDir) write(rel string, fill func(*os.File) (int64, error)) (string, int64, error) {
+	if err := d.root.MkdirAll(filepath.Dir(rel), 0o755); err != nil {
+		return "", 0, err
 	}
 	tmp := rel + ".part-" + rand.Text()
 	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return "", 0, fmt.Errorf("download %s/%s: %w", container, name, err)
+		return "", 0, err
 	}
-	n, err := blobs.DownloadFile(ctx, container, name, f, nil)
+	n, err := fill(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -86,10 +100,7 @@ func (d *localDir) download(ctx context.Context, blobs *azblob.Client, container
 	}
 	if err != nil {
 		_ = d.root.Remove(tmp)
-		if bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.ContainerNotFound) {
-			return "", 0, fmt.Errorf("download %s/%s: the blob does not exist", container, name)
-		}
-		return "", 0, fmt.Errorf("download %s/%s: %w", container, name, err)
+		return "", 0, err
 	}
 	return filepath.Join(d.path, rel), n, nil
 }
