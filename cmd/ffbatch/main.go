@@ -1,7 +1,8 @@
 // Command ffbatch is the developer CLI of the local pipeline: `ffbatch up`
-// runs the local stack until Ctrl-C, `submit`, `watch`, `status` and
-// `results` work with a running stack, and `run` does the whole job on
-// sample files (what `make run` calls). See internal/cli.
+// runs the local stack until Ctrl-C, `submit`, `watch`, `status`, `get`,
+// `retry` and `results` work with a running stack, `presets` lists the
+// presets, and `run` does the whole job on sample files (what `make run`
+// calls). See internal/cli.
 package main
 
 import (

@@ -1,12 +1,15 @@
 // Package cli implements the ffbatch developer commands: up (run the local
 // stack until Ctrl-C), submit (upload MP4s or send arrival messages),
-// watch and status (per-file progress, queue depth, pool nodes and running
-// tasks), results (outputs and failures from the results topic) and run
+// watch and status (per-file progress with filters and full failure
+// reasons, queue depth, pool nodes and running tasks), get (download MP3s
+// and task logs to a folder), retry (a new request for finished files),
+// presets, results (outputs and failures from the results topic) and run
 // (the whole job on sample files: what `make run` calls).
 //
-// Commands other than up and run find the stack through the stack.json
-// that up writes in the state directory. The package reads the pipeline's
-// documented stores (the status documents, the results topic, the arrivals
-// queue's counts, the Batch API); it does not change pipeline state except
-// by uploading inputs and sending arrival messages, as any producer would.
+// Commands other than up, run and presets find the stack through the
+// stack.json that up writes in the state directory. The package reads the
+// pipeline's documented stores (the status records, the results topic, the
+// arrivals queue's counts, the Batch API); it does not change pipeline
+// state except by uploading inputs and sending arrival messages, as any
+// producer would. Flags may follow names in every command (parseFlags).
 package cli
