@@ -12,7 +12,7 @@ import (
 )
 
 // TestBadInputs: every bad input ends in a clear recorded outcome (a
-// status document and a result event with a specific category or reason)
+// status record and a result event with a specific category or reason)
 // and the good files in the same batch still become MP3s.
 func TestBadInputs(t *testing.T) {
 	p := startPipeline(t, nil)

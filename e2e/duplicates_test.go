@@ -19,24 +19,31 @@ import (
 // the host's Event Grid webhook, as Event Grid does when it redelivers.
 func (p *pipeline) deliverBlobCreated(id, blob, etag string, size int) {
 	p.t.Helper()
+	p.deliverEvent("BlobCreated", p.ep.InputContainer, id, blob, etag, size)
+}
+
+// deliverEvent posts one Event Grid BlobCreated event for container/blob
+// to function through the host's Event Grid webhook.
+func (p *pipeline) deliverEvent(function, container, id, blob, etag string, size int) {
+	p.t.Helper()
 	ev := []map[string]any{{
 		"id":              id,
 		"topic":           "/subscriptions/local/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/devstoreaccount1",
-		"subject":         "/blobServices/default/containers/" + p.ep.InputContainer + "/blobs/" + blob,
+		"subject":         "/blobServices/default/containers/" + container + "/blobs/" + blob,
 		"eventType":       "Microsoft.Storage.BlobCreated",
 		"eventTime":       time.Now().UTC().Format(time.RFC3339Nano),
 		"dataVersion":     "",
 		"metadataVersion": "1",
 		"data": map[string]any{
 			"api": "PutBlob", "eTag": etag, "contentLength": size, "blobType": "BlockBlob",
-			"url": p.ep.BlobEndpoint + "/" + p.ep.InputContainer + "/" + url.PathEscape(blob),
+			"url": p.ep.BlobEndpoint + "/" + container + "/" + url.PathEscape(blob),
 		},
 	}}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	req, err := http.NewRequestWithContext(p.ctx(), http.MethodPost, p.ep.FunctionsURL+"/runtime/webhooks/eventgrid?functionName=BlobCreated", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(p.ctx(), http.MethodPost, p.ep.FunctionsURL+"/runtime/webhooks/eventgrid?functionName="+function, bytes.NewReader(body))
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -44,12 +51,12 @@ func (p *pipeline) deliverBlobCreated(id, blob, etag string, size int) {
 	req.Header.Set("aeg-event-type", "Notification")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		p.t.Errorf("deliver BlobCreated: %v", err)
+		p.t.Errorf("deliver %s: %v", function, err)
 		return
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		p.t.Errorf("deliver BlobCreated: %s", resp.Status)
+		p.t.Errorf("deliver %s: %s", function, resp.Status)
 	}
 }
 

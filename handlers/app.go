@@ -20,10 +20,11 @@ import (
 // Function names: the folder names under function-definitions/ and the
 // paths the host POSTs to.
 const (
-	FuncBlobCreated = "BlobCreated"
-	FuncSubmitTasks = "SubmitTasks"
-	FuncSweepPools  = "SweepPools"
-	FuncStatus      = "Status"
+	FuncBlobCreated  = "BlobCreated"
+	FuncSubmitTasks  = "SubmitTasks"
+	FuncTaskFinished = "TaskFinished"
+	FuncSweepPools   = "SweepPools"
+	FuncStatus       = "Status"
 )
 
 // Binding names used in function.json.
@@ -146,10 +147,11 @@ func New(cfg *config.Config, log *slog.Logger, d Deps, opts *Options) *App {
 	return a
 }
 
-// Register adds the four functions to mux.
+// Register adds the functions to mux.
 func (a *App) Register(mux *customhandler.Mux) {
 	mux.Handle(FuncBlobCreated, customhandler.HandlerFunc(a.BlobCreated))
 	mux.Handle(FuncSubmitTasks, customhandler.HandlerFunc(a.SubmitTasks))
+	mux.Handle(FuncTaskFinished, customhandler.HandlerFunc(a.TaskFinished))
 	mux.Handle(FuncSweepPools, customhandler.HandlerFunc(a.SweepPools))
 	mux.Handle(FuncStatus, customhandler.HandlerFunc(a.Status))
 }

@@ -18,7 +18,10 @@
 //     or share an identical request's task in flight; the tasks of the
 //     requests that own one are added to Batch, with the request in the
 //     task's FFBATCH_FILE variable.
-//   - sweep.go, SweepPools (timerTrigger), in three stages:
+//   - taskfinished.go, TaskFinished (eventGridTrigger on the output
+//     container): Batch uploads a task's logs as it completes; the upload
+//     of its stderr.txt settles that task at once (settle.go).
+//   - sweep.go, SweepPools (timerTrigger), the safety net, in three stages:
 //     settle.go settles completed tasks (every request waiting on a task
 //     is answered, or its owner resubmitted as the next attempt after a
 //     transient failure) and deletes them; recover.go finds tasks lost by

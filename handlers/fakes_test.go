@@ -68,15 +68,35 @@ func (f *fakeBatch) enter(op string) error {
 	return f.fail[op]
 }
 
+// pool, job and task look an entity up, answering Batch's 404 when it is
+// missing; mu must be held.
+func (f *fakeBatch) pool(id string) (*batch.Pool, error) {
+	return lookup(f.pools, id, batch.CodePoolNotFound)
+}
+func (f *fakeBatch) job(id string) (*batch.Job, error) {
+	return lookup(f.jobs, id, batch.CodeJobNotFound)
+}
+func (f *fakeBatch) task(id string) (*batch.Task, error) {
+	return lookup(f.tasks, strings.ToLower(id), batch.CodeTaskNotFound)
+}
+
+func lookup[T any](m map[string]*T, id, code string) (*T, error) {
+	v, ok := m[id]
+	if !ok {
+		return nil, batchErr(404, code)
+	}
+	return v, nil
+}
+
 func (f *fakeBatch) GetPool(_ context.Context, id string, _ *batch.GetOptions) (*batch.Pool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("GetPool"); err != nil {
 		return nil, err
 	}
-	p, ok := f.pools[id]
-	if !ok {
-		return nil, batchErr(404, batch.CodePoolNotFound)
+	p, err := f.pool(id)
+	if err != nil {
+		return nil, err
 	}
 	cp := *p
 	return &cp, nil
@@ -111,9 +131,9 @@ func (f *fakeBatch) ResizePool(_ context.Context, id string, r batch.PoolResizeP
 	if err := f.enter("ResizePool"); err != nil {
 		return err
 	}
-	p, ok := f.pools[id]
-	if !ok {
-		return batchErr(404, batch.CodePoolNotFound)
+	p, err := f.pool(id)
+	if err != nil {
+		return err
 	}
 	f.resizes = append(f.resizes, r)
 	p.TargetDedicatedNodes, p.TargetLowPriorityNodes = *r.TargetDedicatedNodes, *r.TargetLowPriorityNodes
@@ -126,8 +146,8 @@ func (f *fakeBatch) DeletePool(_ context.Context, id string) error {
 	if err := f.enter("DeletePool"); err != nil {
 		return err
 	}
-	if _, ok := f.pools[id]; !ok {
-		return batchErr(404, batch.CodePoolNotFound)
+	if _, err := f.pool(id); err != nil {
+		return err
 	}
 	delete(f.pools, id)
 	return nil
@@ -139,9 +159,9 @@ func (f *fakeBatch) GetJob(_ context.Context, id string, _ *batch.GetOptions) (*
 	if err := f.enter("GetJob"); err != nil {
 		return nil, err
 	}
-	j, ok := f.jobs[id]
-	if !ok {
-		return nil, batchErr(404, batch.CodeJobNotFound)
+	j, err := f.job(id)
+	if err != nil {
+		return nil, err
 	}
 	cp := *j
 	cp.Metadata = append([]batch.MetadataItem(nil), j.Metadata...)
@@ -167,9 +187,9 @@ func (f *fakeBatch) PatchJob(_ context.Context, id string, p batch.JobPatchParam
 	if err := f.enter("PatchJob"); err != nil {
 		return err
 	}
-	j, ok := f.jobs[id]
-	if !ok {
-		return batchErr(404, batch.CodeJobNotFound)
+	j, err := f.job(id)
+	if err != nil {
+		return err
 	}
 	if p.Metadata != nil {
 		j.Metadata = p.Metadata
@@ -183,9 +203,9 @@ func (f *fakeBatch) TerminateJob(_ context.Context, id, _ string) error {
 	if err := f.enter("TerminateJob"); err != nil {
 		return err
 	}
-	j, ok := f.jobs[id]
-	if !ok {
-		return batchErr(404, batch.CodeJobNotFound)
+	j, err := f.job(id)
+	if err != nil {
+		return err
 	}
 	if f.onTerminate != nil {
 		f.onTerminate()
@@ -200,8 +220,8 @@ func (f *fakeBatch) DeleteJob(_ context.Context, id string) error {
 	if err := f.enter("DeleteJob"); err != nil {
 		return err
 	}
-	if _, ok := f.jobs[id]; !ok {
-		return batchErr(404, batch.CodeJobNotFound)
+	if _, err := f.job(id); err != nil {
+		return err
 	}
 	delete(f.jobs, id)
 	f.tasks = map[string]*batch.Task{}
@@ -214,8 +234,8 @@ func (f *fakeBatch) GetTaskCounts(_ context.Context, id string) (*batch.TaskCoun
 	if err := f.enter("GetTaskCounts"); err != nil {
 		return nil, err
 	}
-	if _, ok := f.jobs[id]; !ok {
-		return nil, batchErr(404, batch.CodeJobNotFound)
+	if _, err := f.job(id); err != nil {
+		return nil, err
 	}
 	var c batch.TaskCounts
 	for _, t := range f.tasks {
@@ -239,9 +259,9 @@ func (f *fakeBatch) AddTasks(_ context.Context, jobID string, tasks []batch.Task
 	if err := f.enter("AddTasks"); err != nil {
 		return nil, err
 	}
-	j, ok := f.jobs[jobID]
-	if !ok {
-		return nil, batchErr(404, batch.CodeJobNotFound)
+	j, err := f.job(jobID)
+	if err != nil {
+		return nil, err
 	}
 	if j.State != batch.JobStateActive {
 		return nil, batchErr(409, batch.CodeJobCompleted)
@@ -270,12 +290,12 @@ func (f *fakeBatch) GetTask(_ context.Context, jobID, id string, _ *batch.GetOpt
 	if err := f.enter("GetTask"); err != nil {
 		return nil, err
 	}
-	if _, ok := f.jobs[jobID]; !ok {
-		return nil, batchErr(404, batch.CodeJobNotFound)
+	if _, err := f.job(jobID); err != nil {
+		return nil, err
 	}
-	t, ok := f.tasks[strings.ToLower(id)]
-	if !ok {
-		return nil, batchErr(404, batch.CodeTaskNotFound)
+	t, err := f.task(id)
+	if err != nil {
+		return nil, err
 	}
 	cp := *t
 	return &cp, nil
@@ -332,8 +352,8 @@ func (f *fakeBatch) DeleteTask(_ context.Context, _, id string) error {
 	if err := f.enter("DeleteTask"); err != nil {
 		return err
 	}
-	if _, ok := f.tasks[strings.ToLower(id)]; !ok {
-		return batchErr(404, batch.CodeTaskNotFound)
+	if _, err := f.task(id); err != nil {
+		return err
 	}
 	delete(f.tasks, strings.ToLower(id))
 	f.deleted = append(f.deleted, id)

@@ -19,10 +19,11 @@ func TestFunctionDefinitions(t *testing.T) {
 	mux := customhandler.NewMux(f.app.log, nil)
 	f.app.Register(mux)
 	want := map[string]struct{ trigger, name string }{
-		FuncBlobCreated: {"eventGridTrigger", bindingEvent},
-		FuncSubmitTasks: {"serviceBusTrigger", bindingArrivals},
-		FuncSweepPools:  {"timerTrigger", bindingTimer},
-		FuncStatus:      {"httpTrigger", bindingRequest},
+		FuncBlobCreated:  {"eventGridTrigger", bindingEvent},
+		FuncSubmitTasks:  {"serviceBusTrigger", bindingArrivals},
+		FuncTaskFinished: {"eventGridTrigger", bindingEvent},
+		FuncSweepPools:   {"timerTrigger", bindingTimer},
+		FuncStatus:       {"httpTrigger", bindingRequest},
 	}
 	dirs, err := os.ReadDir(filepath.Join("..", "function-definitions"))
 	if err != nil {

@@ -51,6 +51,23 @@ type stack struct {
 	inputs   *azservicebus.Sender
 }
 
+// serveLoopback runs serve on a free loopback port until the test ends,
+// then closes the server.
+func serveLoopback(t testing.TB, serve func(net.Listener) error, closeServer func(context.Context) error) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = closeServer(ctx)
+	})
+	return ln
+}
+
 func startStack(t testing.TB, mutate func(*config.Config)) *stack {
 	t.Helper()
 	az := azuritetest.Start(t)
@@ -61,31 +78,13 @@ func startStack(t testing.TB, mutate func(*config.Config)) *stack {
 	if err != nil {
 		t.Fatalf("batch emulator: %v", err)
 	}
-	bln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go bsrv.Serve(bln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = bsrv.Close(ctx)
-	})
+	bln := serveLoopback(t, bsrv.Serve, bsrv.Close)
 
 	ssrv, err := sbemu.NewServer(nil)
 	if err != nil {
 		t.Fatalf("service bus emulator: %v", err)
 	}
-	sln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ssrv.ServeAMQP(sln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = ssrv.Close(ctx)
-	})
+	sln := serveLoopback(t, ssrv.ServeAMQP, ssrv.Close)
 	sbConn := fmt.Sprintf("Endpoint=sb://%s;SharedAccessKeyName=%s;SharedAccessKey=%s;UseDevelopmentEmulator=true;", sln.Addr(), sbemu.DefaultKeyName, sbemu.DefaultKey)
 
 	cfg := &config.Config{

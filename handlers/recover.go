@@ -70,19 +70,21 @@ type orphanStats struct{ checked, resubmitted, failed int }
 // Cost: the candidates come from the status listing alone (in-flight task
 // ids and file are in each record's metadata) and the job's task ids from
 // one id-only task listing per scan, so a healthy backlog costs no
-// per-file request. Only a record whose task is missing is read again
-// (by the update that recovers it).
+// per-file request. Only a record whose task is missing is read (once to
+// decide, once more by the update that records the decision).
 //
 // Safety with concurrent sweeps and SubmitTasks:
-//   - the grace period is longer than the function timeout, so a
-//     SubmitTasks that claimed a file but has not added its task yet has
-//     either added it (the task listing shows it) or failed and been
-//     redelivered (its next attempt rewrites the document and restarts
-//     the grace);
+//   - the grace period is at least the function timeout and counts from
+//     the request's SubmittedAt, so a SubmitTasks that recorded the
+//     request but has not added its task yet has either added it (the
+//     task listing shows it) or failed; its redelivery adds the same task
+//     id without moving SubmittedAt, and one that comes after the request
+//     was recovered is an earlier attempt: ignored, or given the recorded
+//     answer again;
 //   - SweepPools deletes a completed task only after its outcome was
-//     recorded, and the record is read again (by the update) once its task
-//     is found missing, so a task settled by a concurrent sweep is never
-//     taken for a lost one;
+//     recorded, and the record is read after the task listing has found
+//     the task missing, so a task settled by a concurrent sweep before
+//     that read is never taken for a lost one;
 //   - two sweeps recovering the same orphan schedule the same message id
 //     (dropped by duplicate detection) for the same task id (AddTasks is
 //     idempotent), or publish the same result id.

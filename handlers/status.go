@@ -12,7 +12,7 @@ import (
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
-// summaryLimit bounds the documents a summary counts.
+// summaryLimit bounds the records a summary counts.
 const summaryLimit = 10000
 
 // fileView is the Status answer for one file: its current (latest)

@@ -75,6 +75,12 @@ param resultsSubscriptionName string = 'all'
 @description('Name of the eventGridTrigger function (a folder under function-definitions/).')
 param blobCreatedFunctionName string = 'BlobCreated'
 
+@description('Function that settles a Batch task as soon as its logs are uploaded to the output container (the folder name under function-definitions/).')
+param taskFinishedFunctionName string = 'TaskFinished'
+
+@description('Blob prefix of the task logs in the output container (FFBATCH_LOGS_PREFIX).')
+param logsPrefix string = 'logs/'
+
 @description('Principal ids of upstream systems that send arrival messages directly (granted Azure Service Bus Data Sender on the queue).')
 param arrivalSenderPrincipalIds array = []
 
@@ -122,7 +128,7 @@ param jobId string = 'ffbatch-job'
 param poolIdleTimeout string = '15m'
 
 @description('Six-field NCRONTAB schedule of SweepPools (FFBATCH_SWEEP_SCHEDULE).')
-param sweepSchedule string = '0 */1 * * * *'
+param sweepSchedule string = '0 */5 * * * *'
 
 @description('Preset used when an arrival names none (FFBATCH_DEFAULT_PRESET).')
 param defaultPreset string = 'mp3-192k-cbr'
@@ -378,7 +384,7 @@ var appSettings = {
   FFBATCH_UPSTREAM_CONTAINERS: join(upstreamContainerNames, ',')
   FFBATCH_OUTPUT_CONTAINER: outputContainerName
   FFBATCH_STATUS_CONTAINER: statusContainerName
-  FFBATCH_LOGS_PREFIX: 'logs/'
+  FFBATCH_LOGS_PREFIX: logsPrefix
   FFBATCH_STORAGE_ACCOUNT_URL: dataStorage.outputs.blobEndpoint
   FFBATCH_SAS_LIFETIME: '2h'
 
@@ -459,6 +465,9 @@ module eventGrid 'modules/eventgrid.bicep' = if (deployEventSubscription) {
     inputContainerName: inputContainerName
     functionAppId: functionApp.outputs.id
     functionName: blobCreatedFunctionName
+    taskFinishedFunctionName: taskFinishedFunctionName
+    outputContainerName: outputContainerName
+    logsPrefix: logsPrefix
     deadLetterIdentityId: eventGridIdentity.outputs.id
     deadLetterContainerName: deadLetterContainerName
   }

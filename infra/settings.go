@@ -33,13 +33,18 @@ var entityNames = []struct {
 	{"FFBATCH_OUTPUT_CONTAINER", "dataStorage", "containerNames"},
 	{"FFBATCH_STATUS_CONTAINER", "dataStorage", "containerNames"},
 	{"FFBATCH_INPUT_CONTAINER", "eventGrid", "inputContainerName"},
+	{"FFBATCH_OUTPUT_CONTAINER", "eventGrid", "outputContainerName"},
+	{"FFBATCH_LOGS_PREFIX", "eventGrid", "logsPrefix"},
 	{"FFBATCH_ARRIVALS_QUEUE", "serviceBus", "arrivalsQueueName"},
 	{"FFBATCH_RESULTS_TOPIC", "serviceBus", "resultsTopicName"},
 }
 
-// eventGridTarget is the module and parameter naming the function that
-// receives BlobCreated events.
-const eventGridModule, eventGridFunctionParam = "eventGrid", "functionName"
+// eventGridModule is the module holding the Event Grid subscriptions, and
+// eventGridFunctionParams its parameters naming the functions they feed
+// (BlobCreated, TaskFinished).
+const eventGridModule = "eventGrid"
+
+var eventGridFunctionParams = []string{"functionName", "taskFinishedFunctionName"}
 
 // CheckSettings returns every disagreement between internal/config, the
 // Bicep app settings, local.settings.json.example and the function
@@ -290,19 +295,23 @@ func (c *checker) bindings() {
 		c.add(MainBicepPath, "module "+eventGridModule, "is missing; nothing would deliver BlobCreated events")
 		return
 	}
-	target, ok := c.resolveOne(mod.Params[eventGridFunctionParam])
-	if !ok {
-		c.add(MainBicepPath, "module "+eventGridModule, "param %s = %q does not resolve to a function name", eventGridFunctionParam, mod.Params[eventGridFunctionParam])
-		return
-	}
-	if _, exists := c.funcs[target]; !exists {
-		c.add(c.bicepAt, "module "+eventGridModule, "delivers events to function %q, which has no %s", target, funcPath(target))
-	} else if !contains(egFuncs, target) {
-		c.add(c.bicepAt, "module "+eventGridModule, "delivers events to function %q, which has no eventGridTrigger binding", target)
+	var targets []string
+	for _, param := range eventGridFunctionParams {
+		target, ok := c.resolveOne(mod.Params[param])
+		if !ok {
+			c.add(MainBicepPath, "module "+eventGridModule, "param %s = %q does not resolve to a function name", param, mod.Params[param])
+			continue
+		}
+		targets = append(targets, target)
+		if _, exists := c.funcs[target]; !exists {
+			c.add(c.bicepAt, "module "+eventGridModule, "delivers events to function %q, which has no %s", target, funcPath(target))
+		} else if !contains(egFuncs, target) {
+			c.add(c.bicepAt, "module "+eventGridModule, "delivers events to function %q, which has no eventGridTrigger binding", target)
+		}
 	}
 	for _, fn := range egFuncs {
-		if fn != target {
-			c.add(funcPath(fn), "", "has an eventGridTrigger but the Event Grid subscription targets %q, so it never runs", target)
+		if !contains(targets, fn) {
+			c.add(funcPath(fn), "", "has an eventGridTrigger but no Event Grid subscription targets it (they target %s), so it never runs", strings.Join(targets, ", "))
 		}
 	}
 }

@@ -103,6 +103,16 @@ func TestCheckSettingsFindsDrift(t *testing.T) {
 			want:  []string{"module eventGrid", `"Status"`, "no eventGridTrigger"},
 		},
 		{
+			name:  "no subscription feeds TaskFinished",
+			edits: []edit{{MainParamsPath, "param taskFinishedFunctionName = 'TaskFinished'", "param taskFinishedFunctionName = 'BlobCreated'"}},
+			want:  []string{"function-definitions/TaskFinished/function.json", "no Event Grid subscription targets it"},
+		},
+		{
+			name:  "task logs watched under another prefix",
+			edits: []edit{{MainBicepPath, "    logsPrefix: logsPrefix\n", "    logsPrefix: 'tasklogs/'\n"}},
+			want:  []string{MainBicepPath, "FFBATCH_LOGS_PREFIX", "module eventGrid"},
+		},
+		{
 			name:  "function.json refers to an unknown setting",
 			edits: []edit{{"function-definitions/SweepPools/function.json", "%FFBATCH_SWEEP_SCHEDULE%", "%FFBATCH_SWEEP_CRON%"}},
 			want:  []string{"function-definitions/SweepPools/function.json", "FFBATCH_SWEEP_CRON", "does not read"},

@@ -64,7 +64,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	log.Info("handler ready", "addr", ln.Addr().String(), "settings", cfg.Redacted())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

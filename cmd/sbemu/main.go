@@ -132,7 +132,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		_ = srv.Close(context.Background())
 		return fmt.Errorf("listen on %s: %w", c.httpAddr, err)
 	}
-	hs := &http.Server{Handler: srv.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: srv.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.ServeAMQP(amqpLn) }()
 	go func() { errc <- hs.Serve(httpLn) }()

@@ -131,26 +131,35 @@ func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot
 }
 
 // findFile maps the {filePath...} of r to an existing file or directory
-// under root: its full path, its clean name relative to root and its info.
-func findFile(r *http.Request, root fileRoot) (full, clean string, info fs.FileInfo, e *apiError) {
+// under root, opened as an os.Root so that nothing a task created (a
+// symlink, a symlinked directory) leads outside it: a path that would is
+// not found. It returns the opened root (the caller closes it), the clean
+// name relative to it and its info.
+func findFile(r *http.Request, root fileRoot) (rt *os.Root, clean string, info fs.FileInfo, e *apiError) {
 	name := r.PathValue("filePath")
 	clean = path.Clean("/" + name)[1:]
 	if clean == "" || clean != strings.TrimSuffix(name, "/") || strings.HasPrefix(clean, "..") {
-		return "", "", nil, newError(http.StatusBadRequest, codeInvalidQueryParameterValue, "The file path is not valid.", "FilePath", name)
+		return nil, "", nil, newError(http.StatusBadRequest, codeInvalidQueryParameterValue, "The file path is not valid.", "FilePath", name)
 	}
-	full = filepath.Join(root.dir, filepath.FromSlash(clean))
-	info, err := os.Stat(full)
+	rt, err := os.OpenRoot(root.dir)
 	if err != nil {
-		return "", "", nil, errFileNotFound(clean)
+		return nil, "", nil, errFileNotFound(clean)
 	}
-	return full, clean, info, nil
+	local := filepath.FromSlash(clean)
+	if info, err = rt.Stat(local); err != nil {
+		rt.Close()
+		return nil, "", nil, errFileNotFound(clean)
+	}
+	return rt, local, info, nil
 }
 
 func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *apiError {
-	full, clean, info, e := findFile(r, root)
+	rt, local, info, e := findFile(r, root)
 	if e != nil {
 		return e
 	}
+	defer rt.Close()
+	clean := filepath.ToSlash(local)
 	h := w.Header()
 	h.Set("ocp-creation-time", info.ModTime().UTC().Format(http.TimeFormat))
 	h.Set("ocp-batch-file-isdirectory", strconv.FormatBool(info.IsDir()))
@@ -161,7 +170,7 @@ func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot)
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	f, err := os.Open(full)
+	f, err := rt.Open(local)
 	if err != nil {
 		return errFileNotFound(clean)
 	}
@@ -174,21 +183,23 @@ func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot)
 	return nil
 }
 
-// deleteFile removes a file, or a directory when recursive=true.
+// deleteFile removes a file, or a directory when recursive=true, inside
+// the root only (a symlink is removed itself, never its target).
 func deleteFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *apiError {
-	full, clean, info, e := findFile(r, root)
+	rt, local, info, e := findFile(r, root)
 	if e != nil {
 		return e
 	}
+	defer rt.Close()
 	var err error
 	if info.IsDir() {
 		if !strings.EqualFold(r.URL.Query().Get("recursive"), "true") {
 			return newError(http.StatusConflict, codeOperationInvalidForState,
-				"The specified path is a directory; delete it with recursive=true.", "FilePath", clean)
+				"The specified path is a directory; delete it with recursive=true.", "FilePath", filepath.ToSlash(local))
 		}
-		err = os.RemoveAll(full)
+		err = rt.RemoveAll(local)
 	} else {
-		err = os.Remove(full)
+		err = rt.Remove(local)
 	}
 	if err != nil {
 		return newError(http.StatusInternalServerError, codeInternalError, "delete file: "+err.Error())

@@ -56,6 +56,8 @@ type Options struct {
 
 	// runner replaces the process executor in tests.
 	runner attemptRunner
+	// idleTimeout replaces httpIdleTimeout in tests.
+	idleTimeout time.Duration
 	// maxPoolNodes is the emulator's quota of nodes per pool (default 1000);
 	// larger targets end the resize with an AccountCoreQuotaReached resize
 	// error, as a real account's core quota does.
@@ -225,9 +227,18 @@ func NewServer(opts *Options) (*Server, error) {
 // Handler returns the emulator's HTTP handler (the Batch REST API).
 func (s *Server) Handler() http.Handler { return s.mux }
 
+// httpIdleTimeout closes keep-alive connections idle this long, so idle
+// clients cannot hold connections (and file descriptors) forever.
+const httpIdleTimeout = time.Minute
+
 // Serve answers Batch requests on ln until Close. It returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
-	hs := &http.Server{Handler: s.mux, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	idle := httpIdleTimeout
+	if s.opts.idleTimeout > 0 {
+		idle = s.opts.idleTimeout
+	}
+	hs := &http.Server{Handler: s.mux, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: idle,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	s.httpMu.Lock()
 	s.httpSrvs = append(s.httpSrvs, hs)
 	s.httpMu.Unlock()

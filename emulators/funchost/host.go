@@ -325,7 +325,7 @@ func (h *Host) Start(ctx context.Context) error {
 		}
 		return fmt.Errorf("funchost: start custom handler: %w", err)
 	}
-	h.srv = &http.Server{Handler: h.routes(), ReadHeaderTimeout: 10 * time.Second}
+	h.srv = &http.Server{Handler: h.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()

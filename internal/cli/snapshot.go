@@ -198,7 +198,7 @@ func (c *clients) records(ctx context.Context) ([]*lifecycle.Record, error) {
 			return nil, nil
 		}
 		if err != nil {
-			return out, fmt.Errorf("list status documents: %w", err)
+			return out, fmt.Errorf("list status records: %w", err)
 		}
 		for _, b := range page.Segment.BlobItems {
 			if b.Name == nil {

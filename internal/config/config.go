@@ -87,7 +87,7 @@ type Config struct {
 	MaxTaskRetries  int
 	MaxResubmits    int
 	ResubmitBackoff time.Duration
-	// OrphanGrace is how long a file may stay submitted without its task
+	// OrphanGrace is how long a request may stay submitted without its task
 	// existing in the job before SweepPools treats the task as lost. It is
 	// at least minOrphanGrace.
 	OrphanGrace     time.Duration

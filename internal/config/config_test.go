@@ -343,7 +343,7 @@ func TestLoadRefusesUpstreamContainers(t *testing.T) {
 		{"duplicate", "uploads,archive,uploads", []string{`"uploads"`, "twice"}},
 		{"input container", "uploads,input", []string{`"input"`, "FFBATCH_INPUT_CONTAINER", "Event Grid"}},
 		{"output container", "output", []string{`"output"`, "FFBATCH_OUTPUT_CONTAINER", "MP3s"}},
-		{"status container", "ffbatch-status", []string{`"ffbatch-status"`, "FFBATCH_STATUS_CONTAINER", "status documents"}},
+		{"status container", "ffbatch-status", []string{`"ffbatch-status"`, "FFBATCH_STATUS_CONTAINER", "status records"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -374,7 +374,7 @@ func TestLoadSweepSchedule(t *testing.T) {
 		value string
 		want  []string // substrings of the one problem; none means valid
 	}{
-		{"default", "0 */1 * * * *", nil},
+		{"default", "0 */5 * * * *", nil},
 		{"every five minutes on weekdays", "0 */5 * * * MON-FRI", nil},
 		{"five fields", "*/5 * * * *", []string{"six fields", "got 5", `"*/5 * * * *"`}},
 		{"minute out of range", "0 61 * * * *", []string{"above maximum", `"0 61 * * * *"`}},

@@ -16,9 +16,9 @@ const (
 )
 
 // minOrphanGrace is the least FFBATCH_ORPHAN_GRACE: the functionTimeout in
-// host.json (10 minutes). A SubmitTasks invocation may claim a file's status
-// and add its task up to that long later; a shorter grace could treat the
-// task as lost before it was ever added.
+// host.json (10 minutes). A SubmitTasks invocation may record a request
+// submitted and add its task up to that long later; a shorter grace could
+// treat the task as lost before it was ever added.
 const minOrphanGrace = 10 * time.Minute
 
 const day = 24 * time.Hour
@@ -71,7 +71,7 @@ func serviceBusSettings(c *Config) []setting {
 		{name: "FFBATCH_ARRIVALS_QUEUE", def: "arrivals", value: text(&c.ArrivalsQueue), check: entityProblem, required: true,
 			doc: "Queue of arrival messages (duplicate detection on)."},
 		{name: "FFBATCH_RESULTS_TOPIC", def: "results", value: text(&c.ResultsTopic), check: entityProblem, required: true,
-			doc: "Topic receiving one result event per file."},
+			doc: "Topic receiving one result event per request."},
 		{name: "FFBATCH_MANAGED_IDENTITY_CLIENT_ID", value: text(&c.ManagedIdentityClientID),
 			doc: "Client id of a user-assigned managed identity; empty uses `DefaultAzureCredential`."},
 	}
@@ -144,13 +144,13 @@ func taskSettings(c *Config) []setting {
 		{name: "FFBATCH_RESUBMIT_BACKOFF", def: "1m", value: duration(&c.ResubmitBackoff, time.Second, day),
 			doc: "First resubmission delay; doubles each time (scheduled Service Bus message)."},
 		{name: "FFBATCH_ORPHAN_GRACE", def: "15m", value: duration(&c.OrphanGrace, minOrphanGrace, 7*day),
-			doc: "A file `submitted` this long whose task is missing from the job (lost, deleted, job gone) is resubmitted by SweepPools, or failed with category `lost` after `FFBATCH_MAX_RESUBMITS`. The minimum is the function timeout."},
+			doc: "A request `submitted` this long whose task is missing from the job (lost, deleted, job gone) is resubmitted by SweepPools, or failed with category `lost` after `FFBATCH_MAX_RESUBMITS`. The minimum is the function timeout."},
 		{name: "FFBATCH_TASK_MIN_WALL_CLOCK", def: "10m", value: duration(&c.MinWallClock, time.Minute, 7*day),
 			doc: "Smallest task wall-clock limit."},
 		{name: "FFBATCH_TASK_WALL_CLOCK_PER_GIB", def: "20m", value: duration(&c.WallClockPerGiB, 0, day),
 			doc: "Extra wall-clock time per GiB of input."},
-		{name: "FFBATCH_SWEEP_SCHEDULE", def: "0 */1 * * * *", value: text(&c.SweepSchedule), check: scheduleProblem, required: true,
-			doc: "Six-field NCRONTAB schedule of SweepPools (function.json uses `%FFBATCH_SWEEP_SCHEDULE%`)."},
+		{name: "FFBATCH_SWEEP_SCHEDULE", def: "0 */5 * * * *", value: text(&c.SweepSchedule), check: scheduleProblem, required: true,
+			doc: "Six-field NCRONTAB schedule of SweepPools (function.json uses `%FFBATCH_SWEEP_SCHEDULE%`). Finished tasks are settled at once by TaskFinished; the sweep is the safety net (missed events, lost tasks, idle pools)."},
 		{name: "FFBATCH_LOG_LEVEL", def: "info", value: level(&c.LogLevel),
 			doc: "`debug`, `info`, `warn` or `error`."},
 	}

@@ -28,10 +28,10 @@ func (r *report) add(setting, format string, args ...any) {
 	r.errs = append(r.errs, FieldError{Setting: setting, Problem: fmt.Sprintf(format, args...)})
 }
 
-// containerRoles: each container has one role. The status documents must
-// not sit among the inputs, and an upstream container must be neither the
-// input container (Event Grid would transcode its blobs a second time) nor
-// one the handler writes.
+// containerRoles: each container has one role. The status records and
+// output claims must not sit among the inputs, and an upstream container
+// must be neither the input container (Event Grid would transcode its
+// blobs a second time) nor one the handler writes.
 func containerRoles(c *Config, r *report) {
 	if c.StatusContainer == c.InputContainer {
 		r.add("FFBATCH_STATUS_CONTAINER", "must differ from FFBATCH_INPUT_CONTAINER")
@@ -46,7 +46,7 @@ func containerRoles(c *Config, r *report) {
 		case c.OutputContainer:
 			r.add("FFBATCH_UPSTREAM_CONTAINERS", "%q is FFBATCH_OUTPUT_CONTAINER, which receives the MP3s and task logs; it cannot also hold sources", u)
 		case c.StatusContainer:
-			r.add("FFBATCH_UPSTREAM_CONTAINERS", "%q is FFBATCH_STATUS_CONTAINER, which holds status documents; it cannot also hold sources", u)
+			r.add("FFBATCH_UPSTREAM_CONTAINERS", "%q is FFBATCH_STATUS_CONTAINER, which holds status records; it cannot also hold sources", u)
 		}
 	}
 }

@@ -12,8 +12,8 @@ import (
 // answered requests are dropped (requests still in flight never are).
 const MaxHistory = 50
 
-// Record is the status document of one input blob: every request made for
-// it, oldest first.
+// Record is the status record of one input blob (one JSON blob in the
+// status container): every request made for it, oldest first.
 type Record struct {
 	Container string    `json:"container"`
 	Blob      string    `json:"blob"`

@@ -339,7 +339,8 @@ func (s *Stack) startAll(ctx context.Context) error {
 		logPath: filepath.Join(s.Logs, "funchost.log"),
 		args: []string{"--app", s.app, "--settings", settingsPath, "--addr", addr(s.ports.Functions),
 			"--state", filepath.Join(data, "funchost"), "--blob-poll", s.o.BlobPoll.String(),
-			"--eventgrid-blob", "BlobCreated=AzureWebJobsStorage:" + s.Endpoints.InputContainer}}
+			"--eventgrid-blob", "BlobCreated=AzureWebJobsStorage:" + s.Endpoints.InputContainer +
+				";TaskFinished=AzureWebJobsStorage:" + s.Endpoints.OutputContainer}}
 
 	for _, name := range []string{ServiceBus, Batch, Functions} {
 		if err := s.startProc(ctx, name); err != nil {

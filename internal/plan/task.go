@@ -18,10 +18,10 @@ const (
 	// LogsPattern uploads the task's stdout.txt and stderr.txt, which live
 	// one level above the working directory.
 	LogsPattern = "../std*.txt"
-	// EnvFile is the task environment setting that carries the file's
-	// identity (a JSON document), so SweepPools can report on a completed
-	// task without any other store. Environment values are data, never
-	// parsed by a shell.
+	// EnvFile is the task environment setting that carries the task's
+	// request and when it was submitted (TaskFile, as JSON), so SweepPools
+	// can settle a completed task from the task alone. Environment values
+	// are data, never parsed by a shell.
 	EnvFile = "FFBATCH_FILE"
 )
 
