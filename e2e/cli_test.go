@@ -11,6 +11,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/internal/cli"
 	"github.com/ffbatch/ffbatch/internal/localstack"
+	"github.com/ffbatch/ffbatch/internal/media"
 )
 
 // ffbatch runs the CLI in-process and returns its exit code and output.
@@ -27,14 +28,25 @@ func ffbatch(t *testing.T, state string, args ...string) (int, string, string) {
 // the pipeline, a summary, the stack stopped again.
 func TestCLIRun(t *testing.T) {
 	state := t.TempDir()
+	mp3s := filepath.Join(t.TempDir(), "out")
 	code, out, errs := ffbatch(t, state, "run", "-free-ports", "-bin", binDir, "-sample-duration", "1s", "-timeout", "2m",
-		"-set", "FFBATCH_SWEEP_SCHEDULE=*/1 * * * * *")
+		"-set", "FFBATCH_SWEEP_SCHEDULE=*/1 * * * * *", "-out", mp3s)
 	if code != 0 {
 		t.Fatalf("ffbatch run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
-	for _, want := range []string{"The local stack is up:", "Summary:", "5 of 5 succeeded in", "sample-5.mp3", "Stopping the local stack"} {
+	for _, want := range []string{"The local stack is up:", "Summary:", "5 of 5 succeeded in", "sample-5.mp3", "5 MP3(s) copied to " + mp3s + "/samples/", "Stopping the local stack"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("run output lacks %q:\n%s", want, out)
+		}
+	}
+	copied := filesUnder(t, mp3s)
+	if len(copied) != 5 || !strings.HasPrefix(copied[0], "samples/") || !strings.HasSuffix(copied[4], "/sample-5.mp3") {
+		t.Errorf("MP3s copied = %q, want samples/<run>/sample-{1..5}.mp3", copied)
+	}
+	for _, f := range copied {
+		info, err := media.Probe(context.Background(), filepath.Join(mp3s, f))
+		if err != nil || info.AudioCodec() != "mp3" {
+			t.Errorf("%s: %+v, %v; want an MP3", f, info, err)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(state, "stack.json")); !os.IsNotExist(err) {

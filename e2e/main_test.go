@@ -25,6 +25,8 @@ var samples = map[string]*media.SampleOptions{
 	"tone2s.mp4":  {Duration: 2 * time.Second, FrequencyHz: 440, Width: 160, Height: 120},
 	"tone3s.mp4":  {Duration: 3 * time.Second, FrequencyHz: 880, Width: 160, Height: 120},
 	"noaudio.mp4": {Duration: 2 * time.Second, NoAudio: true, Width: 160, Height: 120},
+	"tagged.mp4": {Duration: 2 * time.Second, FrequencyHz: 660, Width: 160, Height: 120,
+		Tags: map[string]string{"title": "Episode 1: Tags", "artist": "The Artist", "album": "The Album"}},
 }
 
 func TestMain(m *testing.M) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -354,4 +356,50 @@ func (p *pipeline) taskCount() int {
 		n += len(page.Value)
 	}
 	return n
+}
+
+// blobNames lists every blob of a container, sorted.
+func (p *pipeline) blobNames(container string) []string {
+	p.t.Helper()
+	var out []string
+	pager := p.blobs.NewListBlobsFlatPager(container, nil)
+	for pager.More() {
+		page, err := pager.NextPage(p.ctx())
+		if err != nil {
+			p.t.Fatalf("list %s: %v", container, err)
+		}
+		for _, b := range page.Segment.BlobItems {
+			out = append(out, *b.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// download returns a blob's content.
+func (p *pipeline) download(container, name string) []byte {
+	p.t.Helper()
+	resp, err := p.blobs.DownloadStream(p.ctx(), container, name, nil)
+	if err != nil {
+		p.t.Fatalf("download %s/%s: %v", container, name, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		p.t.Fatalf("download %s/%s: %v", container, name, err)
+	}
+	return b
+}
+
+// contentType returns a blob's Content-Type.
+func (p *pipeline) contentType(container, name string) string {
+	p.t.Helper()
+	props, err := p.blobs.ServiceClient().NewContainerClient(container).NewBlobClient(name).GetProperties(p.ctx(), nil)
+	if err != nil {
+		p.t.Fatalf("properties of %s/%s: %v", container, name, err)
+	}
+	if props.ContentType == nil {
+		return ""
+	}
+	return *props.ContentType
 }

@@ -61,8 +61,7 @@ func (a *App) BlobCreated(ctx context.Context, req *customhandler.InvokeRequest)
 	var transition func(*lifecycle.Record) lifecycle.Change
 	switch err := (arrival.Arrival{Version: v}).Validate(); {
 	case !arrival.HasMP4Extension(v.Blob):
-		rej := &results.Rejection{Reason: string(arrival.ReasonBadExtension), MessageID: r.ID,
-			Message: "not an .mp4 blob: ffbatch transcodes only .mp4 files dropped into the input container"}
+		rej := &results.Rejection{Reason: string(arrival.ReasonBadExtension), MessageID: r.ID, Message: arrival.NotMP4Message}
 		transition = func(rec *lifecycle.Record) lifecycle.Change { return rec.Refuse(r, results.StateIgnored, rej, now) }
 	case err != nil:
 		rej := rejectionOf(err, r.ID, nil)

@@ -1,8 +1,9 @@
 // Command ffbatch is the developer CLI of the local pipeline: `ffbatch up`
 // runs the local stack until Ctrl-C (or `ffbatch down` from another
-// terminal), `submit`, `watch`, `status`, `results`, `env` and `logs` work
-// with a running stack, and `run` does the whole job on sample files (what
-// `make run` calls). See internal/cli.
+// terminal), `submit`, `watch`, `status`, `get`, `retry`, `results`, `env`
+// and `logs` work with a running stack, `presets` lists the presets, and
+// `run` does the whole job on sample files (what `make run` calls). See
+// internal/cli.
 package main
 
 import (

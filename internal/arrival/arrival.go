@@ -202,7 +202,7 @@ func (a Arrival) validate() problems {
 	if a.Output != "" {
 		if p := nameProblem(a.Output); p != nil {
 			ps.add("output", ReasonBadOutputName, p.Message)
-		} else if !strings.EqualFold(pathExt(a.Output), ".mp3") {
+		} else if !HasMP3Extension(a.Output) {
 			ps.add("output", ReasonBadOutputName, "must end in .mp3")
 		}
 	}
@@ -277,6 +277,14 @@ func nameProblem(name string) *Problem {
 
 // HasMP4Extension reports whether name ends in .mp4 in any case.
 func HasMP4Extension(name string) bool { return strings.EqualFold(pathExt(name), ".mp4") }
+
+// HasMP3Extension reports whether name ends in .mp3 in any case: the
+// names of outputs.
+func HasMP3Extension(name string) bool { return strings.EqualFold(pathExt(name), ".mp3") }
+
+// NotMP4Message is the rejection message of a dropped blob that is not an
+// .mp4, which BlobCreated answers "ignored" with ReasonBadExtension.
+const NotMP4Message = "not an .mp4 blob: ffbatch transcodes only .mp4 files dropped into the input container"
 
 func pathExt(name string) string {
 	i := strings.LastIndexAny(name, "./")

@@ -323,3 +323,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestExtensions(t *testing.T) {
+	tests := []struct {
+		name     string
+		mp4, mp3 bool
+	}{
+		{"a.mp4", true, false},
+		{"dir/A.MP4", true, false},
+		{"a.mp3", false, true},
+		{"x.y/Song.Mp3", false, true},
+		{"a.mp4.part", false, false},
+		{"mp3", false, false},
+		{"dir.mp3/file", false, false},
+		{".mp4", true, false},
+	}
+	for _, tt := range tests {
+		if got := HasMP4Extension(tt.name); got != tt.mp4 {
+			t.Errorf("HasMP4Extension(%q) = %v, want %v", tt.name, got, tt.mp4)
+		}
+		if got := HasMP3Extension(tt.name); got != tt.mp3 {
+			t.Errorf("HasMP3Extension(%q) = %v, want %v", tt.name, got, tt.mp3)
+		}
+	}
+}

@@ -32,22 +32,13 @@ var commands = []command{
 	{"env", "[--json]", "print the stack's connection strings and endpoints as export lines", cmdEnv},
 	{"logs", "[-f] [-n N] [SERVICE]", "show (or follow) the services' logs", cmdLogs},
 	{"submit", "[flags] FILES...", "upload MP4s to the input container (or --message: send arrival messages)", cmdSubmit},
-	{"watch", "[flags]", "show live progress until every file is done (or Ctrl-C)", cmdWatch},
-	{"status", "[flags]", "print the progress view once", cmdStatus},
+	{"watch", "[flags] [BLOBS...]", "show live progress: of BLOBS until they are done, else of all work until Ctrl-C", cmdWatch},
+	{"status", "[flags] [BLOBS...]", "print the progress view once (with BLOBS: and every request of each)", cmdStatus},
+	{"get", "[flags] BLOBS...|--all", "download MP3s (and with --logs the task logs) to a local folder", cmdGet},
+	{"retry", "FILES...", "send a new request for finished (e.g. failed) files", cmdRetry},
+	{"presets", "", "list the presets and their ffmpeg arguments", cmdPresets},
 	{"results", "[flags]", "list outputs and failures with reasons from the results topic", cmdResults},
 	{"run", "[flags]", "start the stack, transcode 5 generated samples, print a summary, stop the stack", cmdRun},
-}
-
-// errFlags means the flag package already reported a bad flag (exit 2).
-var errFlags = errors.New("bad flags")
-
-// parseFlags parses a subcommand's flags; errors are printed by fs.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		return errFlags
-	}
-	return err
 }
 
 // errUsage marks errors that are answered with the usage text (exit 2).

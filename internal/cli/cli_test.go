@@ -37,6 +37,17 @@ func TestMainExitCodes(t *testing.T) {
 		{"env with arguments", []string{"env", "x"}, 2, "unexpected arguments"},
 		{"logs without logs", []string{"logs"}, 1, "no logs in"},
 		{"down with arguments", []string{"down", "x"}, 2, "unexpected arguments"},
+		{"--name after the files", []string{"submit", "a.mp4", "b.mp4", "--name", "x.mp4"}, 2, "--name needs exactly one file"},
+		{"submit an MP3", []string{"submit", "song.mp3"}, 1, "song.mp3 is an MP3, an output name"},
+		{"submit --message of an MP3", []string{"submit", "song.mp3", "--message"}, 1, "song.mp3 is an MP3"},
+		{"get without names", []string{"get"}, 2, "name the files"},
+		{"get names and --all", []string{"get", "a.mp4", "--all"}, 2, "name the files"},
+		{"get into an empty -o", []string{"get", "--all", "-o", ""}, 2, "-o must name a folder"},
+		{"retry without files", []string{"retry"}, 2, "no files given"},
+		{"status with an unknown state", []string{"status", "--state", "failed,done"}, 2, `unknown state "done"`},
+		{"watch with a negative --since", []string{"watch", "--since", "-1m"}, 2, "--since must not be negative"},
+		{"presets with arguments", []string{"presets", "x"}, 2, "unexpected arguments"},
+		{"presets", []string{"presets"}, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +130,7 @@ func sampleSnapshot() snapshot {
 
 func TestRender(t *testing.T) {
 	var b bytes.Buffer
-	lines := render(&b, sampleSnapshot(), 1500*time.Millisecond, "pool1")
+	lines := render(&b, sampleSnapshot(), 1500*time.Millisecond, "pool1", false)
 	out := b.String()
 	for _, want := range []string{
 		"2/4 done", "1 failed", "1 running", "elapsed 1.5s",
@@ -142,8 +153,11 @@ func TestLiveViewPrintsChangesOnly(t *testing.T) {
 	s := sampleSnapshot()
 	v.show(s, time.Second)
 	first := b.String()
-	if got := strings.Count(first, "\n"); got != 5 { // 4 files + the done line
-		t.Errorf("first show printed %d lines, want 5:\n%s", got, first)
+	if got := strings.Count(first, "\n"); got != 6 { // 4 files + b's reason + the done line
+		t.Errorf("first show printed %d lines, want 6:\n%s", got, first)
+	}
+	if !strings.Contains(first, "failed     b.mp4\n         ffmpeg FailureExitCode exit 1\n") {
+		t.Errorf("the failure's reason is not on the line after it:\n%s", first)
 	}
 	b.Reset()
 	v.show(s, 2*time.Second)
@@ -169,12 +183,9 @@ func TestLiveViewRedrawsOnTTY(t *testing.T) {
 	}
 }
 
-func TestOnlyAndAllDone(t *testing.T) {
+func TestAllDone(t *testing.T) {
 	files := sampleSnapshot().Files
-	got := only(files, []string{"a.mp4", "zzz.mp4"})
-	if len(got) != 2 || got[0].Blob != "a.mp4" || got[1].Blob != "zzz.mp4" || got[1].State != "pending" {
-		t.Fatalf("only = %+v", got)
-	}
+	unknown := fileView{Blob: "typo.mp4", State: stateUnknown, OutputSize: -1}
 	tests := []struct {
 		name  string
 		files []fileView
@@ -186,6 +197,7 @@ func TestOnlyAndAllDone(t *testing.T) {
 		{"running", files[:3], nil, false},
 		{"succeeded without mp3 yet", files[3:], nil, false},
 		{"fewer files than wanted", files[:1], []string{"a.mp4", "b.mp4"}, false},
+		{"an unknown name is finished", []fileView{files[0], unknown}, []string{"a.mp4", "typo.mp4"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

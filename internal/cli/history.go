@@ -5,22 +5,32 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
 )
 
-// renderHistory prints every request the status record of each file keeps,
-// oldest first: what happened to each request, not only the last one.
-func renderHistory(w io.Writer, files []fileView) {
+// renderHistory prints every request the status record of each file keeps
+// that was queued at or after cutoff (zero: all), oldest first: what
+// happened to each request, not only the last one.
+func renderHistory(w io.Writer, files []fileView, cutoff time.Time) {
 	for _, f := range files {
-		if f.Record == nil || len(f.Record.Requests) == 0 {
+		if f.Record == nil {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s: %d request(s)\n", f.Blob, len(f.Record.Requests))
+		var reqs []*lifecycle.Entry
+		for i := range f.Record.Requests {
+			if e := &f.Record.Requests[i]; !e.QueuedAt.Before(cutoff) {
+				reqs = append(reqs, e)
+			}
+		}
+		if len(reqs) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s: %d request(s)\n", f.Blob, len(reqs))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  WHEN\tREQUEST\tSOURCE\tPRESET\tSTATE\tDETAIL")
-		for i := range f.Record.Requests {
-			e := &f.Record.Requests[i]
+		for _, e := range reqs {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", e.QueuedAt.Local().Format("2006-01-02 15:04:05"),
 				shortID(e.ID), e.Source, e.Preset, e.State, requestDetail(e))
 		}
@@ -40,7 +50,7 @@ func requestDetail(e *lifecycle.Entry) string {
 		parts = append(parts, "shares the task of "+shortID(e.SharedWith))
 	}
 	if r := reason(e); r != "" {
-		parts = append(parts, oneLine(r, 100))
+		parts = append(parts, flat(r))
 	}
 	if e.Attempt > 0 {
 		parts = append(parts, fmt.Sprintf("attempt %d", e.Attempt+1))

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,10 +34,10 @@ func cmdLogs(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "logs", "[-f] [-n N] [SERVICE]  (SERVICE: "+strings.Join(logServices, ", ")+"; default: all but handler, whose lines are in funchost's)")
 	follow := fs.Bool("f", false, "follow: keep printing new lines until Ctrl-C")
 	lines := fs.Int("n", 100, "show the last N lines of each log first (0: all)")
-	rest, err := parseWithFlagsAnywhere(fs, args)
-	if err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	rest := fs.Args()
 	if len(rest) > 1 {
 		return fmt.Errorf("%w: one service at most, got %q", errUsage, rest)
 	}
@@ -71,21 +70,4 @@ func serviceLog(logDir, name string) (*logFile, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: unknown service %q (want one of %s)", errUsage, name, strings.Join(logServices, ", "))
-}
-
-// parseWithFlagsAnywhere parses flags placed before or after the
-// positional arguments (`logs funchost -f`) and returns the positional
-// ones.
-func parseWithFlagsAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return rest, nil
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }

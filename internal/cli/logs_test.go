@@ -157,10 +157,10 @@ func TestParseWithFlagsAnywhere(t *testing.T) {
 			fs.SetOutput(io.Discard)
 			follow := fs.Bool("f", false, "")
 			n := fs.Int("n", 100, "")
-			rest, err := parseWithFlagsAnywhere(fs, tt.args)
-			if err != nil {
+			if err := parseFlags(fs, tt.args); err != nil {
 				t.Fatal(err)
 			}
+			rest := fs.Args()
 			if !slices.Equal(rest, tt.wantRest) || *follow != tt.wantFollow || *n != tt.wantN {
 				t.Errorf("parse %q: rest %q f=%v n=%d; want %q %v %d", tt.args, rest, *follow, *n, tt.wantRest, tt.wantFollow, tt.wantN)
 			}

@@ -23,6 +23,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up when the files are not done after this long")
 	duration := fs.Duration("sample-duration", 5*time.Second, "length of each generated sample")
 	interval := fs.Duration("interval", 500*time.Millisecond, "progress refresh interval")
+	out := fs.String("out", "out", "local folder the MP3s are copied to, under their blob names (\"\": leave them in the output container only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -67,10 +68,14 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	inputSizes := map[string]int64{}
 	for _, p := range paths {
 		name := "samples/" + runID + "/" + filepath.Base(p)
-		n, err := upload(ctx, c.blobs, c.ep.InputContainer, name, p)
-		if err != nil {
+		if err := upload(ctx, c.blobs, c.ep.InputContainer, name, p); err != nil {
 			return err
 		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", p, err)
+		}
+		n := fi.Size()
 		names = append(names, name)
 		inputSizes[name] = n
 		fmt.Fprintf(e.stdout, "uploaded %s (%s)\n", name, humanBytes(n))
@@ -78,7 +83,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	wctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	v := &liveView{w: e.stdout, tty: e.tty, poolID: c.ep.PoolID}
-	last, werr := watchUntil(wctx, c, v, names, *interval, start, true)
+	last, werr := watchUntil(wctx, c, v, selection{names: names}, *interval, start, true)
 	elapsed := time.Since(start)
 	failed := summary(e, last, inputSizes, elapsed)
 	switch {
@@ -86,8 +91,41 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return errors.New("interrupted")
 	case werr != nil:
 		return fmt.Errorf("files not done after %s: %w (logs in %s)", *timeout, werr, st.Logs)
-	case failed > 0:
-		return fmt.Errorf("%d of %d files failed (logs in %s)", failed, len(names), st.Logs)
+	}
+	cerr := copyMP3s(ctx, e, c, last.Files, *out, "samples/"+runID)
+	if failed > 0 {
+		return errors.Join(fmt.Errorf("%d of %d files failed (logs in %s)", failed, len(names), st.Logs), cerr)
+	}
+	return cerr
+}
+
+// copyMP3s copies the MP3s of the files that succeeded to the folder out
+// (none when out is empty) and says where the MP3s are.
+func copyMP3s(ctx context.Context, e *env, c *clients, files []fileView, out, blobDir string) error {
+	if out == "" {
+		fmt.Fprintf(e.stdout, "The MP3s are in the %s container under %s/ (`ffbatch get --all` downloads them while a stack runs).\n", c.ep.OutputContainer, blobDir)
+		return nil
+	}
+	dir, err := openLocalDir(out)
+	if err != nil {
+		return err
+	}
+	defer dir.close()
+	n := 0
+	var errs []error
+	for _, f := range files {
+		if f.State != results.StateSucceeded || f.OutputBlob == "" {
+			continue
+		}
+		if _, _, err := dir.download(ctx, c.blobs, c.ep.OutputContainer, f.OutputBlob); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	fmt.Fprintf(e.stdout, "%d MP3(s) copied to %s\n", n, filepath.Join(out, filepath.FromSlash(blobDir)))
+	if len(errs) > 0 {
+		return fmt.Errorf("copy the MP3s to %s: %w", out, errors.Join(errs...))
 	}
 	return nil
 }

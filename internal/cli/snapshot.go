@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
@@ -18,10 +19,16 @@ import (
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
-// stateUploaded is shown for an input blob that has no status yet (the
-// host has not delivered its BlobCreated event, or BlobCreated has not
-// queued it).
-const stateUploaded results.State = "uploaded"
+// States the CLI shows besides the pipeline's (results.State).
+const (
+	// stateUploaded is an input .mp4 without a status record yet (the host
+	// has not delivered its BlobCreated event, or BlobCreated has not
+	// queued it).
+	stateUploaded results.State = "uploaded"
+	// stateUnknown is a name asked for that is neither an input blob nor
+	// a file with a status record.
+	stateUnknown results.State = "unknown"
+)
 
 // fileView is one file's line in the progress view.
 type fileView struct {
@@ -31,7 +38,12 @@ type fileView struct {
 	OutputBlob string
 	OutputSize int64 // -1 when the MP3 is not in the output container
 	Reason     string
-	Record     *lifecycle.Record // nil for stateUploaded
+	// Stderr is the end of ffmpeg's stderr of a failed task.
+	Stderr string
+	// Since is when the file's current request was queued (for an input
+	// blob without a record: when the blob was written).
+	Since  time.Time
+	Record *lifecycle.Record // nil for an input blob without a record yet
 }
 
 // snapshot is everything the progress view shows, read at one time.
@@ -50,46 +62,7 @@ type snapshot struct {
 // arrivals queue's counts and the pool and job.
 func (c *clients) take(ctx context.Context) snapshot {
 	s := snapshot{Queue: -1, Nodes: -1}
-	inputs, err := c.listSizes(ctx, c.ep.InputContainer)
-	if err != nil {
-		s.Problems = append(s.Problems, err.Error())
-	}
-	outputs, err := c.listSizes(ctx, c.ep.OutputContainer)
-	if err != nil {
-		s.Problems = append(s.Problems, err.Error())
-	}
-	records, err := c.records(ctx)
-	if err != nil {
-		s.Problems = append(s.Problems, err.Error())
-	}
-	started := c.startedTasks(ctx)
-	seen := map[string]bool{}
-	for _, rec := range records {
-		st := rec.Current()
-		if st == nil || rec.Container != c.ep.InputContainer {
-			continue
-		}
-		v := fileView{Blob: rec.Blob, State: st.State, InputSize: inputs[rec.Blob], OutputSize: -1, Record: rec}
-		if state, ok := started[st.TaskID]; ok && v.State == results.StateSubmitted {
-			v.State = state
-		}
-		if st.MP3 != nil {
-			v.OutputBlob = st.MP3.Blob
-			if n, ok := outputs[st.MP3.Blob]; ok {
-				v.OutputSize = n
-			}
-		}
-		v.Reason = reason(st)
-		seen[rec.Blob] = true
-		s.Files = append(s.Files, v)
-	}
-	for name, size := range inputs {
-		if !seen[name] && arrival.HasMP4Extension(name) {
-			s.Files = append(s.Files, fileView{Blob: name, State: stateUploaded, InputSize: size, OutputSize: -1})
-		}
-	}
-	sort.Slice(s.Files, func(i, j int) bool { return s.Files[i].Blob < s.Files[j].Blob })
-
+	s.Files, s.Problems = c.files(ctx)
 	if q, err := c.queueDepth(ctx); err != nil {
 		s.Problems = append(s.Problems, err.Error())
 	} else {
@@ -105,29 +78,87 @@ func (c *clients) take(ctx context.Context) snapshot {
 	return s
 }
 
-func reason(st *lifecycle.Entry) string {
-	switch {
-	case st.Failure != nil:
-		r := string(st.Failure.Category)
-		if st.Failure.Code != "" {
-			r += " " + st.Failure.Code
-		}
-		if st.Failure.ExitCode != nil {
-			r += fmt.Sprintf(" exit %d", *st.Failure.ExitCode)
-		}
-		if st.Failure.Message != "" {
-			r += ": " + st.Failure.Message
-		}
-		return r
-	case st.Rejection != nil:
-		return st.Rejection.Reason + ": " + st.Rejection.Message
+// files returns a view of every file of the input container, sorted by
+// name: each status record, refined to running from the Batch task, and
+// each input blob without a record (uploaded, or ignored when it is not
+// an .mp4, as BlobCreated answers it). It also returns the sources it
+// could not read.
+func (c *clients) files(ctx context.Context) ([]fileView, []string) {
+	var problems []string
+	inputs, err := c.listBlobs(ctx, c.ep.InputContainer)
+	if err != nil {
+		problems = append(problems, err.Error())
 	}
-	return ""
+	outputs, err := c.listBlobs(ctx, c.ep.OutputContainer)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	records, err := c.records(ctx)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	started := c.startedTasks(ctx)
+	var files []fileView
+	seen := map[string]bool{}
+	for _, rec := range records {
+		if rec.Current() == nil || rec.Container != c.ep.InputContainer {
+			continue
+		}
+		v := recordView(rec, inputs[rec.Blob].size, outputs)
+		if state, ok := started[rec.Current().TaskID]; ok && v.State == results.StateSubmitted {
+			v.State = state
+		}
+		seen[rec.Blob] = true
+		files = append(files, v)
+	}
+	for name, b := range inputs {
+		if !seen[name] {
+			files = append(files, blobView(name, b))
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Blob < files[j].Blob })
+	return files, problems
 }
 
-// listSizes lists a container's blobs and their sizes.
-func (c *clients) listSizes(ctx context.Context, container string) (map[string]int64, error) {
-	out := map[string]int64{}
+// recordView is the view of a file with a status record: its current
+// request.
+func recordView(rec *lifecycle.Record, inputSize int64, outputs map[string]blobItem) fileView {
+	st := rec.Current()
+	v := fileView{Blob: rec.Blob, State: st.State, InputSize: inputSize, OutputSize: -1, Record: rec,
+		Reason: reason(st), Since: st.QueuedAt}
+	if v.Since.IsZero() {
+		v.Since = rec.UpdatedAt
+	}
+	if st.Failure != nil {
+		v.Stderr = st.Failure.Stderr
+	}
+	if st.MP3 != nil {
+		v.OutputBlob = st.MP3.Blob
+		if o, ok := outputs[st.MP3.Blob]; ok {
+			v.OutputSize = o.size
+		}
+	}
+	return v
+}
+
+// blobView is the view of an input blob without a status record.
+func blobView(name string, b blobItem) fileView {
+	v := fileView{Blob: name, State: stateUploaded, InputSize: b.size, OutputSize: -1, Since: b.modified}
+	if !arrival.HasMP4Extension(name) {
+		v.State, v.Reason = results.StateIgnored, string(arrival.ReasonBadExtension)+": "+arrival.NotMP4Message
+	}
+	return v
+}
+
+// blobItem is what a listing tells about a blob.
+type blobItem struct {
+	size     int64
+	modified time.Time
+}
+
+// listBlobs lists a container's blobs (none when it does not exist).
+func (c *clients) listBlobs(ctx context.Context, container string) (map[string]blobItem, error) {
+	out := map[string]blobItem{}
 	pager := c.blobs.NewListBlobsFlatPager(container, nil)
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
@@ -141,11 +172,16 @@ func (c *clients) listSizes(ctx context.Context, container string) (map[string]i
 			if b.Name == nil {
 				continue
 			}
-			var n int64
-			if b.Properties != nil && b.Properties.ContentLength != nil {
-				n = *b.Properties.ContentLength
+			var it blobItem
+			if p := b.Properties; p != nil {
+				if p.ContentLength != nil {
+					it.size = *p.ContentLength
+				}
+				if p.LastModified != nil {
+					it.modified = *p.LastModified
+				}
 			}
-			out[*b.Name] = n
+			out[*b.Name] = it
 		}
 	}
 	return out, nil
@@ -218,11 +254,11 @@ func (c *clients) queueDepth(ctx context.Context) (int, error) {
 	return active + scheduled, err
 }
 
-// terminal reports whether a file is finished: failed or rejected, or
-// succeeded with its MP3 in the output container.
+// terminal reports whether a file is finished: failed, rejected, ignored
+// or unknown, or succeeded with its MP3 in the output container.
 func (v fileView) terminal() bool {
 	switch v.State {
-	case results.StateFailed, results.StateRejected, results.StateIgnored:
+	case results.StateFailed, results.StateRejected, results.StateIgnored, stateUnknown:
 		return true
 	case results.StateSucceeded:
 		return v.OutputSize >= 0

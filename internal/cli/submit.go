@@ -8,20 +8,21 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
-	"github.com/ffbatch/ffbatch/internal/arrival/arrivalmsg"
-	"github.com/ffbatch/ffbatch/internal/request"
+	"github.com/ffbatch/ffbatch/internal/results"
 )
+
+// MP4ContentType is the Content-Type of the MP4s submit uploads.
+const MP4ContentType = "video/mp4"
 
 func cmdSubmit(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "submit", "[flags] FILES...")
 	name := fs.String("name", "", "blob name for a single file (default: the file's path relative to the working directory)")
 	message := fs.Bool("message", false, "send arrival messages to the queue for FILES, which name blobs already in the input container, instead of uploading")
-	preset := fs.String("preset", "", "ffmpeg preset of the arrival messages (--message; default: the configured one)")
+	preset := fs.String("preset", "", "ffmpeg preset of the arrival messages (--message; default: the configured one; see `ffbatch presets`)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -32,29 +33,84 @@ func cmdSubmit(ctx context.Context, e *env, args []string) error {
 	if *name != "" && len(files) != 1 {
 		return fmt.Errorf("%w: --name needs exactly one file, got %d", errUsage, len(files))
 	}
+	if *message {
+		if err := checkInputNames(files); err != nil {
+			return err
+		}
+		return submitMessages(ctx, e, files, *preset)
+	}
+	ups, err := planUploads(files, *name)
+	if err != nil {
+		return err
+	}
 	c, err := connect(e)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	if *message {
-		return sendArrivals(ctx, e, c, files, *preset)
+	for _, u := range ups {
+		if err := upload(ctx, c.blobs, c.ep.InputContainer, u.blob, u.path); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "uploaded %s -> %s/%s (%s)\n", u.path, c.ep.InputContainer, u.blob, humanBytes(u.size))
+		if !arrival.HasMP4Extension(u.blob) {
+			fmt.Fprintf(e.stdout, "  %s: %s\n", results.StateIgnored, arrival.NotMP4Message)
+		}
 	}
-	var errs []error
+	return nil
+}
+
+// pendingUpload is a checked local file and the blob name it gets.
+type pendingUpload struct {
+	path, blob string
+	size       int64
+}
+
+// planUploads checks every file and its blob name before anything is
+// uploaded, so a bad argument uploads nothing.
+func planUploads(files []string, name string) ([]pendingUpload, error) {
+	var (
+		ups  []pendingUpload
+		errs []error
+	)
 	for _, f := range files {
-		blob := *name
-		if blob == "" {
-			if blob, err = BlobName(f); err != nil {
+		blobName := name
+		if blobName == "" {
+			var err error
+			if blobName, err = BlobName(f); err != nil {
 				errs = append(errs, err)
 				continue
 			}
 		}
-		n, err := upload(ctx, c.blobs, c.ep.InputContainer, blob, f)
-		if err != nil {
+		if err := checkInputNames([]string{blobName}); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Fprintf(e.stdout, "uploaded %s -> %s/%s (%s)\n", f, c.ep.InputContainer, blob, humanBytes(n))
+		st, err := os.Stat(f)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("submit %s: %w", f, err))
+		case !st.Mode().IsRegular():
+			errs = append(errs, fmt.Errorf("submit %s: not a regular file", f))
+		default:
+			ups = append(ups, pendingUpload{path: f, blob: blobName, size: st.Size()})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("nothing uploaded: %w", errors.Join(errs...))
+	}
+	return ups, nil
+}
+
+// checkInputNames refuses blob names that name outputs (MP3s): they would
+// only be answered "ignored".
+func checkInputNames(names []string) error {
+	var errs []error
+	for _, n := range names {
+		if arrival.HasMP3Extension(n) {
+			errs = append(errs, fmt.Errorf("%s is an MP3, an output name: ffbatch writes MP3s to the output container "+
+				"(`ffbatch get` downloads them); submit the MP4 it is made from", n))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -78,76 +134,57 @@ func BlobName(path string) (string, error) {
 	return filepath.ToSlash(rel), nil
 }
 
-func upload(ctx context.Context, blobs *azblob.Client, container, blob, path string) (int64, error) {
+// upload puts the file at path into container as blobName, an .mp4 with
+// Content-Type video/mp4.
+func upload(ctx context.Context, blobs *azblob.Client, container, blobName, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, fmt.Errorf("upload %s: %w", path, err)
+		return fmt.Errorf("upload %s: %w", path, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return 0, fmt.Errorf("upload %s: %w", path, err)
+	var opts azblob.UploadFileOptions
+	if arrival.HasMP4Extension(blobName) {
+		ct := MP4ContentType
+		opts.HTTPHeaders = &blob.HTTPHeaders{BlobContentType: &ct}
 	}
-	if st.IsDir() {
-		return 0, fmt.Errorf("upload %s: is a directory", path)
+	if _, err := blobs.UploadFile(ctx, container, blobName, f, &opts); err != nil {
+		return fmt.Errorf("upload %s to %s/%s: %w", path, container, blobName, err)
 	}
-	if _, err := blobs.UploadFile(ctx, container, blob, f, nil); err != nil {
-		return 0, fmt.Errorf("upload %s to %s/%s: %w", path, container, blob, err)
-	}
-	return st.Size(), nil
+	return nil
 }
 
-// sendArrivals sends one arrival message per blob name, reading the blob's
-// ETag and size from the input container.
-func sendArrivals(ctx context.Context, e *env, c *clients, names []string, preset string) error {
-	sb, err := c.serviceBus()
+// submitMessages sends one arrival message per blob name, for blobs
+// already in the input container; every blob is read before anything is
+// sent.
+func submitMessages(ctx context.Context, e *env, names []string, preset string) error {
+	c, err := connect(e)
 	if err != nil {
 		return err
 	}
-	sender, err := sb.NewSender(c.ep.ArrivalsQueue, nil)
-	if err != nil {
-		return fmt.Errorf("sender for %s: %w", c.ep.ArrivalsQueue, err)
-	}
-	defer sender.Close(context.Background())
-	var errs []error
+	defer c.close()
+	var (
+		as   []arrival.Arrival
+		errs []error
+	)
 	for _, n := range names {
-		props, err := c.blobs.ServiceClient().NewContainerClient(c.ep.InputContainer).NewBlobClient(n).GetProperties(ctx, nil)
-		if bloberror.HasCode(err, bloberror.BlobNotFound) {
-			errs = append(errs, fmt.Errorf("blob %s/%s does not exist: upload it first (ffbatch submit FILE without --message)", c.ep.InputContainer, n))
-			continue
-		}
+		a, err := c.arrivalFor(ctx, n)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("blob %s/%s: %w", c.ep.InputContainer, n, err))
-			continue
-		}
-		a := arrival.Arrival{Version: request.Version{Container: c.ep.InputContainer, Blob: n}, Preset: preset}
-		if props.ETag != nil {
-			a.ETag = arrival.NormalizeETag(string(*props.ETag))
-		}
-		if props.ContentLength != nil {
-			a.Size = *props.ContentLength
-		}
-		if err := sendArrival(ctx, sender, a); err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		a.Preset = preset
+		if err := a.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("arrival for %s: %w", n, err))
+			continue
+		}
+		as = append(as, a)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("nothing sent: %w", errors.Join(errs...))
+	}
+	return c.sendArrivals(ctx, as, func(a arrival.Arrival) {
 		fmt.Fprintf(e.stdout, "sent arrival for %s/%s (etag %s)\n", a.Container, a.Blob, a.ETag)
-	}
-	return errors.Join(errs...)
-}
-
-func sendArrival(ctx context.Context, sender *azservicebus.Sender, a arrival.Arrival) error {
-	if err := a.Validate(); err != nil {
-		return fmt.Errorf("arrival for %s: %w", a.Blob, err)
-	}
-	m, err := arrivalmsg.New(a)
-	if err != nil {
-		return err
-	}
-	if err := sender.SendMessage(ctx, m, nil); err != nil {
-		return fmt.Errorf("send arrival for %s: %w", a.Blob, err)
-	}
-	return nil
+	})
 }
 
 func humanBytes(n int64) string {

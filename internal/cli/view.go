@@ -13,6 +13,15 @@ import (
 // barWidth is the width of the overall progress bar in cells.
 const barWidth = 30
 
+// Widths of the progress view's table; reasonWidth applies where lines
+// must not wrap (the block redrawn in place on a terminal).
+const (
+	nameWidth   = 40
+	reasonWidth = 80
+	// detailIndent puts continuation lines under the OUTPUT / REASON column.
+	detailIndent = 2 + 10 + 1 + nameWidth + 1 + 10 + 2
+)
+
 // bar draws done/total as a fixed-width bar. (A hand-written bar rather
 // than a progress-bar library: the view is a multi-line block redrawn in
 // place, which single-line bar libraries do not handle; see
@@ -37,13 +46,15 @@ func counts(files []fileView) (done int, by map[results.State]int) {
 	return done, by
 }
 
-// render writes the progress view of s.
-func render(w io.Writer, s snapshot, elapsed time.Duration, poolID string) int {
+// render writes the progress view of s and returns the number of lines
+// written. With full, reasons are not cut and each failure is followed by
+// the end of ffmpeg's stderr; otherwise every file is one line.
+func render(w io.Writer, s snapshot, elapsed time.Duration, poolID string, full bool) int {
 	var b strings.Builder
 	done, by := counts(s.Files)
 	fmt.Fprintf(&b, "%s %d/%d done", bar(done, len(s.Files)), done, len(s.Files))
 	var parts []string
-	for _, st := range []results.State{results.StateSucceeded, results.StateFailed, results.StateRejected, results.StateIgnored, results.StateRunning, results.StateSubmitted, results.StateQueued, stateUploaded} {
+	for _, st := range viewStates {
 		if by[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", by[st], st))
 		}
@@ -55,46 +66,78 @@ func render(w io.Writer, s snapshot, elapsed time.Duration, poolID string) int {
 		fmt.Fprintf(&b, "  elapsed %s", elapsed.Round(100*time.Millisecond))
 	}
 	b.WriteString("\n")
-	queue := "?"
-	if s.Queue >= 0 {
-		queue = fmt.Sprint(s.Queue)
-	}
-	pool := "no pool"
-	if s.Nodes >= 0 {
-		pool = fmt.Sprintf("%d node(s), %s", s.Nodes, s.PoolState)
-	}
-	tasks := "no job"
-	if s.Tasks != nil {
-		tasks = fmt.Sprintf("%d running, %d active, %d completed", s.Tasks.Running, s.Tasks.Active, s.Tasks.Completed)
-	}
-	fmt.Fprintf(&b, "queue: %s   pool %s: %s   tasks: %s\n", queue, poolID, pool, tasks)
+	fmt.Fprintf(&b, "queue: %s   pool %s: %s   tasks: %s\n", queueText(s), poolID, poolText(s), tasksText(s))
 	for _, p := range s.Problems {
 		fmt.Fprintf(&b, "! %s\n", oneLine(p, 110))
 	}
 	if len(s.Files) > 0 {
-		fmt.Fprintf(&b, "  %-10s %-40s %10s  %s\n", "STATE", "FILE", "INPUT", "OUTPUT / REASON")
+		fmt.Fprintf(&b, "  %-10s %-*s %10s  %s\n", "STATE", nameWidth, "FILE", "INPUT", "OUTPUT / REASON")
 	}
 	for _, f := range s.Files {
-		fmt.Fprintf(&b, "  %-10s %-40s %10s  %s\n", f.State, oneLine(f.Blob, 40), humanBytes(f.InputSize), outcome(f))
+		renderFile(&b, f, full)
 	}
 	out := b.String()
 	io.WriteString(w, out)
 	return strings.Count(out, "\n")
 }
 
-func outcome(f fileView) string {
+func renderFile(b *strings.Builder, f fileView, full bool) {
+	size := humanBytes(f.InputSize)
+	if f.State == stateUnknown {
+		size = "-"
+	}
+	width := reasonWidth
+	if full {
+		width = 0
+	}
+	fmt.Fprintf(b, "  %-10s %-*s %10s  %s\n", f.State, nameWidth, oneLine(f.Blob, nameWidth), size, outcome(f, width))
+	if !full || f.OutputBlob != "" {
+		return
+	}
+	for _, l := range lastLines(f.Stderr, stderrLines) {
+		fmt.Fprintf(b, "%*sstderr: %s\n", detailIndent, "", l)
+	}
+}
+
+func queueText(s snapshot) string {
+	if s.Queue < 0 {
+		return "?"
+	}
+	return fmt.Sprint(s.Queue)
+}
+
+func poolText(s snapshot) string {
+	if s.Nodes < 0 {
+		return "no pool"
+	}
+	return fmt.Sprintf("%d node(s), %s", s.Nodes, s.PoolState)
+}
+
+func tasksText(s snapshot) string {
+	if s.Tasks == nil {
+		return "no job"
+	}
+	return fmt.Sprintf("%d running, %d active, %d completed", s.Tasks.Running, s.Tasks.Active, s.Tasks.Completed)
+}
+
+// outcome is the output of a file, or why it has none; the reason is cut
+// to width runes (0: not cut).
+func outcome(f fileView, width int) string {
 	switch {
 	case f.OutputBlob != "" && f.OutputSize >= 0:
 		return fmt.Sprintf("%s (%s)", f.OutputBlob, humanBytes(f.OutputSize))
-	case f.Reason != "":
-		return oneLine(f.Reason, 80)
+	case width > 0:
+		return oneLine(f.Reason, width)
 	}
-	return ""
+	return flat(f.Reason)
 }
+
+// flat puts s on one line, whitespace runs made single spaces.
+func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // oneLine keeps s on one line of at most n runes.
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = flat(s)
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -102,41 +145,86 @@ func oneLine(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// unanswered reports whether a file is finished without an MP3: the
+// files whose reasons the live view prints in full.
+func (v fileView) unanswered() bool {
+	return v.terminal() && v.State != results.StateSucceeded
+}
+
 // liveView prints successive snapshots: redrawn in place on a terminal,
-// otherwise one line per file state change.
+// otherwise one line per file state change. Either way, a file that ends
+// without an MP3 gets its full reason printed once, in lines that stay.
 type liveView struct {
 	w      io.Writer
 	tty    bool
 	poolID string
-	lines  int                      // lines drawn last time (tty)
-	last   map[string]results.State // last printed state per file (not tty)
+	lines  int                      // lines of the block drawn last time (tty)
+	last   map[string]results.State // last shown state per file
 	done   int
 }
 
 func (v *liveView) show(s snapshot, elapsed time.Duration) {
+	changed := v.changed(s.Files)
 	if v.tty {
-		if v.lines > 0 {
-			fmt.Fprintf(v.w, "\x1b[%dA\x1b[J", v.lines)
-		}
-		v.lines = render(v.w, s, elapsed, v.poolID)
+		v.redraw(s, elapsed, changed)
 		return
 	}
+	v.printChanges(s, elapsed, changed)
+}
+
+// changed returns the files whose state differs from the one shown last
+// time, and remembers the new states.
+func (v *liveView) changed(files []fileView) []fileView {
 	if v.last == nil {
 		v.last = map[string]results.State{}
 	}
-	for _, f := range s.Files {
+	var out []fileView
+	for _, f := range files {
 		if prev, ok := v.last[f.Blob]; ok && prev == f.State {
 			continue
 		}
 		v.last[f.Blob] = f.State
-		line := fmt.Sprintf("%7s  %-10s %s", elapsed.Round(100*time.Millisecond), f.State, f.Blob)
-		if o := outcome(f); o != "" && f.terminal() {
-			line += "  " + o
+		out = append(out, f)
+	}
+	return out
+}
+
+// redraw replaces the block drawn last time; the full reasons of files
+// that just ended without an MP3 go above it, where they stay.
+func (v *liveView) redraw(s snapshot, elapsed time.Duration, changed []fileView) {
+	if v.lines > 0 {
+		fmt.Fprintf(v.w, "\x1b[%dA\x1b[J", v.lines)
+	}
+	for _, f := range changed {
+		if f.unanswered() {
+			fmt.Fprintf(v.w, "%s %s\n", f.State, f.Blob)
+			for _, l := range details(f) {
+				fmt.Fprintf(v.w, "  %s\n", l)
+			}
+		}
+	}
+	v.lines = render(v.w, s, elapsed, v.poolID, false)
+}
+
+// printChanges prints one line per changed file, the output of a success
+// or the full reason of a file without an MP3, and the done count when it
+// moved.
+func (v *liveView) printChanges(s snapshot, elapsed time.Duration, changed []fileView) {
+	at := elapsed.Round(100 * time.Millisecond)
+	for _, f := range changed {
+		line := fmt.Sprintf("%7s  %-10s %s", at, f.State, f.Blob)
+		if f.State == results.StateSucceeded && f.terminal() {
+			line += "  " + outcome(f, 0)
 		}
 		fmt.Fprintln(v.w, line)
+		if f.unanswered() {
+			for _, l := range details(f) {
+				fmt.Fprintf(v.w, "%9s%s\n", "", l)
+			}
+		}
 	}
 	if done, _ := counts(s.Files); done != v.done {
 		v.done = done
-		fmt.Fprintf(v.w, "%7s  %s %d/%d done\n", elapsed.Round(100*time.Millisecond), bar(done, len(s.Files)), done, len(s.Files))
+		fmt.Fprintf(v.w, "%7s  %s %d/%d done\n", at, bar(done, len(s.Files)), done, len(s.Files))
 	}
 }

@@ -2,24 +2,26 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
-	"slices"
+	"strings"
 	"time"
 )
 
-// watchUntil shows snapshots every interval until every file in want (or,
-// with want empty, every file seen, once there is one) is finished, or
-// ctx ends. It returns the last snapshot, restricted to want.
-func watchUntil(ctx context.Context, c *clients, v *liveView, want []string, interval time.Duration, start time.Time, exitWhenDone bool) (snapshot, error) {
+// watchUntil shows snapshots every interval until ctx ends or, with
+// exitWhenDone, every watched file is finished (see allDone): the files
+// sel names, else every file once there is one. It returns the last
+// snapshot of the watched files.
+func watchUntil(ctx context.Context, c *clients, v *liveView, sel selection, interval time.Duration, start time.Time, exitWhenDone bool) (snapshot, error) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		s := c.take(ctx)
-		if len(want) > 0 {
-			s.Files = only(s.Files, want)
-		}
-		v.show(s, time.Since(start))
-		if exitWhenDone && allDone(s, want) {
+		s.Files = sel.scope(s.Files, c.ep.InputContainer, time.Now())
+		shown := s
+		shown.Files = sel.show(s.Files)
+		v.show(shown, time.Since(start))
+		if exitWhenDone && allDone(s, sel.names) {
 			return s, nil
 		}
 		select {
@@ -30,23 +32,9 @@ func watchUntil(ctx context.Context, c *clients, v *liveView, want []string, int
 	}
 }
 
-// only keeps the files named in want, adding a placeholder for each that
-// has not shown up yet.
-func only(files []fileView, want []string) []fileView {
-	var out []fileView
-	for _, f := range files {
-		if slices.Contains(want, f.Blob) {
-			out = append(out, f)
-		}
-	}
-	for _, w := range want {
-		if !slices.ContainsFunc(out, func(f fileView) bool { return f.Blob == w }) {
-			out = append(out, fileView{Blob: w, State: "pending", OutputSize: -1})
-		}
-	}
-	return out
-}
-
+// allDone reports whether every watched file is finished: with names, one
+// view per name (selectNames gives one even to an unknown name); without,
+// at least one file.
 func allDone(s snapshot, want []string) bool {
 	if len(s.Files) == 0 || (len(want) > 0 && len(s.Files) < len(want)) {
 		return false
@@ -62,43 +50,90 @@ func allDone(s snapshot, want []string) bool {
 func cmdWatch(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "watch", "[flags] [BLOBS...]")
 	interval := fs.Duration("interval", 500*time.Millisecond, "refresh interval")
-	exit := fs.Bool("exit", true, "exit once every file is finished (false: until Ctrl-C)")
+	exit := fs.Bool("exit", true, "with BLOBS: exit once they are all finished (false: until Ctrl-C); "+
+		"without BLOBS watching goes on until Ctrl-C unless --exit is given, which exits once every file is finished")
+	var sel selection
+	sel.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *interval < 50*time.Millisecond {
 		return fmt.Errorf("%w: --interval must be at least 50ms", errUsage)
 	}
+	if err := sel.check(); err != nil {
+		return err
+	}
+	sel.names = fs.Args()
+	exitWhenDone := *exit && (len(sel.names) > 0 || flagGiven(fs, "exit"))
 	c, err := connect(e)
 	if err != nil {
 		return err
 	}
 	defer c.close()
+	fmt.Fprintln(e.stdout, watchBanner(sel, c.ep.InputContainer, exitWhenDone))
 	v := &liveView{w: e.stdout, tty: e.tty, poolID: c.ep.PoolID}
-	_, err = watchUntil(ctx, c, v, fs.Args(), *interval, time.Now(), *exit)
+	last, err := watchUntil(ctx, c, v, sel, *interval, time.Now(), exitWhenDone)
 	if ctx.Err() != nil {
 		return nil // Ctrl-C ends watching
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return unknownError(last.Files)
+}
+
+// watchBanner says what watch waits for.
+func watchBanner(sel selection, inputContainer string, exitWhenDone bool) string {
+	what := "every file in the " + inputContainer + " container"
+	if len(sel.names) > 0 {
+		what = strings.Join(sel.names, ", ")
+	}
+	if sel.since > 0 {
+		what += fmt.Sprintf(" with requests from the last %s", sel.since)
+	}
+	if exitWhenDone {
+		return "Watching " + what + " until finished (Ctrl-C to stop)."
+	}
+	return "Watching " + what + "; new uploads and requests show up as they arrive. Ctrl-C to stop."
+}
+
+// flagGiven reports whether the flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "status", "[flags] [BLOBS...]")
+	var sel selection
+	sel.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := sel.check(); err != nil {
+		return err
+	}
+	sel.names = fs.Args()
 	c, err := connect(e)
 	if err != nil {
 		return err
 	}
 	defer c.close()
 	s := c.take(ctx)
-	if fs.NArg() > 0 {
-		s.Files = only(s.Files, fs.Args())
+	now := time.Now()
+	s.Files = sel.show(sel.scope(s.Files, c.ep.InputContainer, now))
+	render(e.stdout, s, 0, c.ep.PoolID, true)
+	if len(sel.names) > 0 {
+		renderHistory(e.stdout, s.Files, sel.cutoff(now))
 	}
-	render(e.stdout, s, 0, c.ep.PoolID)
-	if fs.NArg() > 0 {
-		renderHistory(e.stdout, s.Files)
+	return unknownError(s.Files)
+}
+
+// unknownError names the unknown files among files, if any (exit 1).
+func unknownError(files []fileView) error {
+	if u := unknownNames(files); len(u) > 0 {
+		return fmt.Errorf("unknown file(s): %s", strings.Join(u, ", "))
 	}
 	return nil
 }

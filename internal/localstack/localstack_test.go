@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -249,5 +250,23 @@ func TestRepoAbove(t *testing.T) {
 	got, ok := repoAbove(deep)
 	if !ok || got != root {
 		t.Errorf("repoAbove(%s) = %q, %v; want %q", deep, got, ok, root)
+	}
+}
+
+func TestSettingsFileRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ReadSettings(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("ReadSettings without a file: err = %v, want os.ErrNotExist", err)
+	}
+	want := map[string]string{"FFBATCH_DEFAULT_PRESET": "mp3-v2-vbr", "FFBATCH_INPUT_CONTAINER": "input"}
+	if err := writeSettings(filepath.Join(dir, SettingsFile), want, 7071); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadSettings(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("ReadSettings = %v, want %v", got, want)
 	}
 }

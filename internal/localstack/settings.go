@@ -116,6 +116,26 @@ func endpointsFrom(v map[string]string, az *azurite.Instance, p Ports) Endpoints
 	}
 }
 
+// SettingsFile is the generated settings' file name in the state directory.
+const SettingsFile = "local.settings.json"
+
+// ReadSettings returns the app settings (Values) of the settings file a
+// stack generated in the state directory dir.
+func ReadSettings(dir string) (map[string]string, error) {
+	path := filepath.Join(dir, SettingsFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	var file struct {
+		Values map[string]string `json:"Values"`
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		return nil, fmt.Errorf("read settings %s: %w", path, err)
+	}
+	return file.Values, nil
+}
+
 // writeSettings writes a func CLI local.settings.json (mode 0600: it
 // holds the local emulators' keys).
 func writeSettings(path string, values map[string]string, port int) error {

@@ -338,7 +338,7 @@ func (s *Stack) startAll(ctx context.Context) error {
 	if s.app, err = s.layout(); err != nil {
 		return err
 	}
-	settingsPath := filepath.Join(s.Dir, "local.settings.json")
+	settingsPath := filepath.Join(s.Dir, SettingsFile)
 	if err := writeSettings(settingsPath, values, s.ports.Functions); err != nil {
 		return err
 	}

@@ -12,7 +12,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -27,6 +29,8 @@ type SampleOptions struct {
 	NoAudio bool
 	// FrequencyHz of the sine tone. Default 440.
 	FrequencyHz int
+	// Tags are global metadata written into the MP4 (title, artist, ...).
+	Tags map[string]string
 }
 
 // GenerateMP4 writes an H.264/AAC MP4 with a test pattern and a sine tone to path.
@@ -43,7 +47,7 @@ func GenerateMP4(ctx context.Context, path string, opts *SampleOptions) error {
 		if opts.FrequencyHz > 0 {
 			o.FrequencyHz = opts.FrequencyHz
 		}
-		o.NoAudio = opts.NoAudio
+		o.NoAudio, o.Tags = opts.NoAudio, opts.Tags
 	}
 	secs := strconv.FormatFloat(o.Duration.Seconds(), 'f', 3, 64)
 	args := []string{"-nostdin", "-y", "-hide_banner", "-loglevel", "error",
@@ -54,6 +58,9 @@ func GenerateMP4(ctx context.Context, path string, opts *SampleOptions) error {
 	args = append(args, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p")
 	if !o.NoAudio {
 		args = append(args, "-c:a", "aac", "-b:a", "96k")
+	}
+	for _, k := range slices.Sorted(maps.Keys(o.Tags)) {
+		args = append(args, "-metadata", k+"="+o.Tags[k])
 	}
 	// ffmpeg has no option terminator: refuse output paths that look like options.
 	if len(path) > 0 && path[0] == '-' {
@@ -77,6 +84,9 @@ type Info struct {
 	FormatName string
 	Duration   time.Duration
 	Streams    []Stream
+	// Tags are the container's global tags (ID3 frames of an MP3 under
+	// ffprobe's names: title, artist, album, major_brand, ...).
+	Tags map[string]string
 }
 
 // AudioCodec returns the codec of the first audio stream, or "".
@@ -103,15 +113,16 @@ func Probe(ctx context.Context, path string) (Info, error) {
 	}
 	var raw struct {
 		Format struct {
-			FormatName string `json:"format_name"`
-			Duration   string `json:"duration"`
+			FormatName string            `json:"format_name"`
+			Duration   string            `json:"duration"`
+			Tags       map[string]string `json:"tags"`
 		} `json:"format"`
 		Streams []Stream `json:"streams"`
 	}
 	if err := json.Unmarshal(out, &raw); err != nil {
 		return Info{}, fmt.Errorf("probe %s: decode ffprobe output: %w", path, err)
 	}
-	info := Info{FormatName: raw.Format.FormatName, Streams: raw.Streams}
+	info := Info{FormatName: raw.Format.FormatName, Streams: raw.Streams, Tags: raw.Format.Tags}
 	if raw.Format.Duration != "" {
 		secs, err := strconv.ParseFloat(raw.Format.Duration, 64)
 		if err != nil {

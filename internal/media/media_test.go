@@ -14,9 +14,12 @@ func TestGenerateAndProbe(t *testing.T) {
 		opts      *SampleOptions
 		wantAudio string
 		wantDur   time.Duration
+		wantTags  map[string]string
 	}{
 		{name: "default clip has aac audio", opts: nil, wantAudio: "aac", wantDur: 3 * time.Second},
 		{name: "no audio stream", opts: &SampleOptions{Duration: time.Second, NoAudio: true}, wantAudio: "", wantDur: time.Second},
+		{name: "tags", opts: &SampleOptions{Duration: time.Second, Tags: map[string]string{"title": "A title; with $(chars)", "artist": "Ärtist"}},
+			wantAudio: "aac", wantDur: time.Second, wantTags: map[string]string{"title": "A title; with $(chars)", "artist": "Ärtist", "major_brand": "isom"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,6 +36,11 @@ func TestGenerateAndProbe(t *testing.T) {
 			}
 			if d := info.Duration - tt.wantDur; d < -200*time.Millisecond || d > 200*time.Millisecond {
 				t.Errorf("duration: got %v, want %v ± 0.2s", info.Duration, tt.wantDur)
+			}
+			for k, want := range tt.wantTags {
+				if got := info.Tags[k]; got != want {
+					t.Errorf("tag %s = %q, want %q (tags %v)", k, got, want, info.Tags)
+				}
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,7 +94,8 @@ func TestTaskNeverPutsNamesOnTheCommandLine(t *testing.T) {
 		strings.Repeat("n", 1020) + ".mp4",
 	}
 	preset, _ := LookupPreset("mp3-192k-cbr")
-	wantCmd := "ffmpeg -nostdin -y -hide_banner -loglevel error -xerror -i input.mp4 -vn -c:a libmp3lame -b:a 192k -ar 44100 output.mp3"
+	wantCmd := "ffmpeg -nostdin -y -hide_banner -loglevel info -nostats -xerror -i input.mp4 -vn -c:a libmp3lame -b:a 192k -ar 44100 " +
+		"-metadata major_brand= -metadata minor_version= -metadata compatible_brands= output.mp3"
 	for _, name := range names {
 		t.Run(name[:min(len(name), 30)], func(t *testing.T) {
 			f := TaskFile{Request: request.Request{Version: request.Version{Container: "input", Blob: name, ETag: "0x1", Size: 1 << 20, ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}, Preset: preset.Name, Output: OutputName(name, "", DefaultPresetName)}}
@@ -114,9 +116,17 @@ func TestTaskNeverPutsNamesOnTheCommandLine(t *testing.T) {
 			if out.FilePattern != OutputFile || out.Destination.Container.Path != OutputName(name, "", DefaultPresetName) || out.UploadOptions.UploadCondition != batch.OutputFileUploadConditionTaskSuccess {
 				t.Errorf("output file = %+v", out)
 			}
+			wantMP3Headers := []batch.HTTPHeader{{Name: "Content-Type", Value: "audio/mpeg"}}
+			if got := out.Destination.Container.UploadHeaders; !slices.Equal(got, wantMP3Headers) {
+				t.Errorf("MP3 upload headers = %+v, want %+v", got, wantMP3Headers)
+			}
 			logs := task.OutputFiles[1]
 			if logs.FilePattern != "../std*.txt" || logs.Destination.Container.Path != "logs/"+task.ID || logs.UploadOptions.UploadCondition != batch.OutputFileUploadConditionTaskCompletion {
 				t.Errorf("logs output = %+v", logs)
+			}
+			wantLogHeaders := []batch.HTTPHeader{{Name: "Content-Type", Value: "text/plain; charset=utf-8"}}
+			if got := logs.Destination.Container.UploadHeaders; !slices.Equal(got, wantLogHeaders) {
+				t.Errorf("log upload headers = %+v, want %+v", got, wantLogHeaders)
 			}
 			got, err := FileOf(&batch.Task{ID: task.ID, EnvironmentSettings: task.EnvironmentSettings})
 			if err != nil || got.Blob != name || got.ContentMD5 != f.ContentMD5 {

@@ -49,17 +49,34 @@ func OutputName(blob, preset, defaultPreset string) string {
 }
 
 // Args returns ffmpeg's argument vector for preset: no stdin, overwrite,
-// quiet banner, errors only, the fixed input, audio only via the preset,
-// fixed output.
+// no banner, the fixed input, audio only via the preset, the input's tags
+// without the MP4 container's own, fixed output.
+//
+// -loglevel info -nostats leaves a useful stderr.txt on success: the
+// input's duration and streams, the stream mapping and ffmpeg's final
+// summary (size, time= the output's duration, bitrate), without the
+// progress lines; failures still end with the error, which is the part
+// results.StderrExcerpt keeps.
 //
 // -xerror makes a decoding error fatal. Without it ffmpeg exits 0 on an MP4
 // whose index is complete but whose media data is cut short ("partial
 // file"), and the pipeline would publish a short MP3 as a success; with it
 // the task fails (exit 1) and stderr.txt names the corrupt packet.
 func Args(p Preset) []string {
-	args := []string{"ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-xerror", "-i", InputFile}
+	args := []string{"ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "info", "-nostats", "-xerror", "-i", InputFile}
 	args = append(args, p.Args...)
+	args = append(args, dropContainerTags...)
 	return append(args, OutputFile)
+}
+
+// dropContainerTags removes the MP4 container's brand tags, which ffmpeg
+// would otherwise copy with the other global tags into the MP3 (as ID3
+// TXXX frames): an empty -metadata value deletes a key, while title,
+// artist, album and the like are still copied.
+var dropContainerTags = []string{
+	"-metadata", "major_brand=",
+	"-metadata", "minor_version=",
+	"-metadata", "compatible_brands=",
 }
 
 // CommandLine joins Args into a Batch command line. Batch runs it without
@@ -121,13 +138,15 @@ func Task(id string, f TaskFile, p Preset, o TaskOptions) (batch.TaskAddParamete
 		}},
 		OutputFiles: []batch.OutputFile{
 			{
-				FilePattern:   OutputFile,
-				Destination:   batch.OutputFileDestination{Container: &batch.OutputFileBlobContainerDestination{ContainerURL: o.OutputContainerURL, Path: f.Output}},
+				FilePattern: OutputFile,
+				Destination: batch.OutputFileDestination{Container: &batch.OutputFileBlobContainerDestination{
+					ContainerURL: o.OutputContainerURL, Path: f.Output, UploadHeaders: contentType(MP3ContentType)}},
 				UploadOptions: batch.OutputFileUploadOptions{UploadCondition: batch.OutputFileUploadConditionTaskSuccess},
 			},
 			{
-				FilePattern:   LogsPattern,
-				Destination:   batch.OutputFileDestination{Container: &batch.OutputFileBlobContainerDestination{ContainerURL: o.OutputContainerURL, Path: LogsPath(o.LogsPrefix, id)}},
+				FilePattern: LogsPattern,
+				Destination: batch.OutputFileDestination{Container: &batch.OutputFileBlobContainerDestination{
+					ContainerURL: o.OutputContainerURL, Path: LogsPath(o.LogsPrefix, id), UploadHeaders: contentType(LogContentType)}},
 				UploadOptions: batch.OutputFileUploadOptions{UploadCondition: batch.OutputFileUploadConditionTaskCompletion},
 			},
 		},
@@ -138,6 +157,18 @@ func Task(id string, f TaskFile, p Preset, o TaskOptions) (batch.TaskAddParamete
 		},
 		ContainerSettings: container,
 	}, nil
+}
+
+// Content types of the uploaded files. Batch uploads output files as
+// application/octet-stream unless the destination names headers.
+const (
+	MP3ContentType = "audio/mpeg"
+	LogContentType = "text/plain; charset=utf-8"
+)
+
+// contentType is the upload headers that set a blob's Content-Type.
+func contentType(v string) []batch.HTTPHeader {
+	return []batch.HTTPHeader{{Name: "Content-Type", Value: v}}
 }
 
 // LogsPath is the blob prefix (virtual directory) of a task's logs.

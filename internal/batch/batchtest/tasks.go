@@ -31,7 +31,7 @@ func (s *suite) testTasks(t *testing.T) {
 			FilePattern: "out.mp3",
 			Destination: batch.OutputFileDestination{Container: &batch.OutputFileBlobContainerDestination{
 				ContainerURL: "http://127.0.0.1:1/devstoreaccount1/output?sig=x", Path: "out/in.mp3",
-				UploadHeaders: []batch.HTTPHeader{{Name: "Content-Type", Value: "audio/mpeg"}},
+				UploadHeaders: []batch.HTTPHeader{{Name: "Content-Type", Value: "audio/mpeg"}, {Name: "x-ms-meta-source", Value: "ffbatch"}},
 			}},
 			UploadOptions: batch.OutputFileUploadOptions{UploadCondition: batch.OutputFileUploadConditionTaskSuccess},
 		}},
@@ -61,9 +61,10 @@ func (s *suite) testTasks(t *testing.T) {
 		}
 		if len(task.OutputFiles) != 1 || task.OutputFiles[0].Destination.Container == nil ||
 			task.OutputFiles[0].Destination.Container.Path != "out/in.mp3" ||
-			task.OutputFiles[0].UploadOptions.UploadCondition != batch.OutputFileUploadConditionTaskSuccess ||
-			len(task.OutputFiles[0].Destination.Container.UploadHeaders) != 1 {
+			task.OutputFiles[0].UploadOptions.UploadCondition != batch.OutputFileUploadConditionTaskSuccess {
 			t.Errorf("outputFiles = %+v", task.OutputFiles)
+		} else if got, want := task.OutputFiles[0].Destination.Container.UploadHeaders, full.OutputFiles[0].Destination.Container.UploadHeaders; !slices.Equal(got, want) {
+			t.Errorf("outputFiles uploadHeaders = %+v, want %+v", got, want)
 		}
 		if !slices.Equal(task.EnvironmentSettings, full.EnvironmentSettings) {
 			t.Errorf("environmentSettings = %+v", task.EnvironmentSettings)

@@ -138,6 +138,21 @@ async function main() {
   const jobs = await listAll(() => client.job.list({ jobListOptions: { maxResults: 1 } }), (link) => client.job.listNext(link));
   check(jobs.length === 2, "job.list paged with maxResults 1", jobs.map((j) => j.id));
 
+  // Output files with upload headers (API 2019+ uploadHeaders): what the
+  // pipeline sets for Content-Type: audio/mpeg. The job's pool does not
+  // exist, so the task stays active and is only read back.
+  await client.job.add({ id: "jsfiles", poolInfo: { poolId: "nopool-files" } });
+  await client.task.add("jsfiles", { id: "withheaders", commandLine: "true", outputFiles: [{
+    filePattern: "output.mp3",
+    destination: { container: { containerUrl: "http://127.0.0.1:1/devstoreaccount1/output?sig=x", path: "a/b.mp3",
+      uploadHeaders: [{ name: "Content-Type", value: "audio/mpeg" }, { name: "x-ms-meta-source", value: "js" }] } },
+    uploadOptions: { uploadCondition: "tasksuccess" } }] });
+  const wh = await client.task.get("jsfiles", "withheaders");
+  const hdrs = wh.outputFiles && wh.outputFiles[0].destination.container.uploadHeaders;
+  check(hdrs && hdrs.length === 2 && hdrs[0].name === "Content-Type" && hdrs[0].value === "audio/mpeg" &&
+    hdrs[1].name === "x-ms-meta-source" && hdrs[1].value === "js", "task.get returns outputFiles uploadHeaders", wh.outputFiles);
+  await client.job.deleteMethod("jsfiles");
+
   // Job preparation and release tasks.
   await client.job.add({ id: "jsprep", poolInfo: { poolId: "jspool" },
     jobPreparationTask: { commandLine: "/bin/sh -c \"echo prep > p.txt\"" },
