@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -398,6 +399,45 @@ func TestLoadSweepSchedule(t *testing.T) {
 				return
 			}
 			wantOneProblem(t, err, "FFBATCH_SWEEP_SCHEDULE", tc.want...)
+		})
+	}
+}
+
+// TestLoadTaskSlotsAgainstVMSize: a taskSlotsPerNode above 4 × the VM's
+// vCPUs deploys but makes every pool creation fail, so Load refuses it for
+// the sizes the docs recommend.
+func TestLoadTaskSlotsAgainstVMSize(t *testing.T) {
+	tests := []struct {
+		name, vmSize, slots string
+		want                []string // substrings of the one problem; none means valid
+	}{
+		{"default size at its limit", "Standard_D2s_v3", "8", nil},
+		{"default size above its limit", "Standard_D2s_v3", "9", []string{"at most 8", "Standard_D2s_v3", "2", "got 9"}},
+		{"default size at the old maximum", "Standard_D2s_v3", "256", []string{"at most 8"}},
+		{"lower-case size", "standard_d2s_v3", "16", []string{"at most 8"}},
+		{"larger size", "Standard_F8s_v2", "32", nil},
+		{"larger size above its limit", "Standard_F8s_v2", "33", []string{"at most 32", "Standard_F8s_v2"}},
+		{"unknown size is checked only against 256", "Standard_NC6s_v3", "100", nil},
+		{"out of range is one problem", "Standard_D2s_v3", "257", []string{"between 1 and 256"}},
+		{"empty VM size is one problem", " ", "4", []string{"is required"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadWith(t, map[string]string{"FFBATCH_VM_SIZE": tc.vmSize, "FFBATCH_TASK_SLOTS_PER_NODE": tc.slots})
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if got := strconv.Itoa(c.TaskSlotsPerNode); got != tc.slots {
+					t.Errorf("TaskSlotsPerNode = %s, want %s", got, tc.slots)
+				}
+				return
+			}
+			setting := "FFBATCH_TASK_SLOTS_PER_NODE"
+			if strings.TrimSpace(tc.vmSize) == "" {
+				setting = "FFBATCH_VM_SIZE"
+			}
+			wantOneProblem(t, err, setting, tc.want...)
 		})
 	}
 }
