@@ -380,7 +380,9 @@ var appSettings = {
   FFBATCH_STATUS_CONTAINER: statusContainerName
   FFBATCH_LOGS_PREFIX: 'logs/'
   FFBATCH_STORAGE_ACCOUNT_URL: dataStorage.outputs.blobEndpoint
-  FFBATCH_SAS_LIFETIME: '2h'
+  // Waiting time the task SAS URLs allow for on top of every attempt at its
+  // wall-clock limit (internal/plan URLLifetime).
+  FFBATCH_SAS_QUEUEING: '2h'
 
   FFBATCH_SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
   FFBATCH_ARRIVALS_QUEUE: arrivalsQueueName

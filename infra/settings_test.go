@@ -49,8 +49,8 @@ func TestCheckSettingsFindsDrift(t *testing.T) {
 		},
 		{
 			name:  "setting missing from local settings example",
-			edits: []edit{{LocalSettingsPath, `"FFBATCH_SAS_LIFETIME": "2h",`, ""}},
-			want:  []string{LocalSettingsPath, "FFBATCH_SAS_LIFETIME", "missing from Values"},
+			edits: []edit{{LocalSettingsPath, `"FFBATCH_SAS_QUEUEING": "2h",`, ""}},
+			want:  []string{LocalSettingsPath, "FFBATCH_SAS_QUEUEING", "missing from Values"},
 		},
 		{
 			name:     "new config setting not yet deployed",
@@ -59,8 +59,8 @@ func TestCheckSettingsFindsDrift(t *testing.T) {
 		},
 		{
 			name:  "misspelt setting in bicep",
-			edits: []edit{{MainBicepPath, "FFBATCH_SAS_LIFETIME: '2h'", "FFBATCH_SAS_LIFE: '2h'"}},
-			want:  []string{MainBicepPath, "FFBATCH_SAS_LIFE", "not read by internal/config"},
+			edits: []edit{{MainBicepPath, "FFBATCH_SAS_QUEUEING: '2h'", "FFBATCH_SAS_QUEUE: '2h'"}},
+			want:  []string{MainBicepPath, "FFBATCH_SAS_QUEUE", "not read by internal/config"},
 		},
 		{
 			name:  "secret deployed to azure",
@@ -124,8 +124,8 @@ func TestCheckSettingsFindsDrift(t *testing.T) {
 		},
 		{
 			name:  "empty value hides a default",
-			edits: []edit{{MainBicepPath, "FFBATCH_SAS_LIFETIME: '2h'", "FFBATCH_SAS_LIFETIME: ''"}},
-			want:  []string{MainBicepPath, "FFBATCH_SAS_LIFETIME", "replaces the internal/config default"},
+			edits: []edit{{MainBicepPath, "FFBATCH_SAS_QUEUEING: '2h'", "FFBATCH_SAS_QUEUEING: ''"}},
+			want:  []string{MainBicepPath, "FFBATCH_SAS_QUEUEING", "replaces the internal/config default"},
 		},
 		{
 			name:  "batch wait longer than half the lock",

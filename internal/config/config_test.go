@@ -67,7 +67,7 @@ func TestLoadLocalDefaults(t *testing.T) {
 		{"image", c.ImageOffer + "/" + c.ImageSKU, "ubuntu-24_04-lts/server"},
 		{"preset", c.DefaultPreset, "mp3-192k-cbr"},
 		{"preset is plan's default", c.DefaultPreset, plan.DefaultPresetName},
-		{"sas lifetime", c.SASLifetime, 2 * time.Hour},
+		{"sas queueing", c.SASQueueing, 2 * time.Hour},
 		{"log level", c.LogLevel, slog.LevelInfo},
 	}
 	for _, ck := range checks {
@@ -102,7 +102,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		"FFBATCH_TASK_SLOTS_PER_NODE":     "two",
 		"FFBATCH_SPOT_MAX_NODES":          "-1",
 		"FFBATCH_AUTOSCALE_INTERVAL":      "1m",
-		"FFBATCH_SAS_LIFETIME":            "forever",
+		"FFBATCH_SAS_QUEUEING":            "forever",
 		"FFBATCH_SCALING_MODE":            "magic",
 		"FFBATCH_DEFAULT_PRESET":          "flac",
 		"FFBATCH_POOL_ID":                 "pool with spaces",
@@ -139,7 +139,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	}
 	want := []string{
 		"FFBATCH_TASK_SLOTS_PER_NODE", "FFBATCH_SPOT_MAX_NODES", "FFBATCH_AUTOSCALE_INTERVAL",
-		"FFBATCH_SAS_LIFETIME", "FFBATCH_SCALING_MODE", "FFBATCH_DEFAULT_PRESET", "FFBATCH_POOL_ID",
+		"FFBATCH_SAS_QUEUEING", "FFBATCH_SCALING_MODE", "FFBATCH_DEFAULT_PRESET", "FFBATCH_POOL_ID",
 		"FFBATCH_INPUT_CONTAINER", "FFBATCH_SWEEP_SCHEDULE", "FFBATCH_LOG_LEVEL", "FFBATCH_BATCH_ACCOUNT_KEY",
 		"FFBATCH_BATCH_ENDPOINT", "FFBATCH_LOGS_PREFIX", "FFBATCH_DEDICATED_MIN_NODES", "FFBATCH_CONTAINER_IMAGE",
 		"FFBATCH_RESULTS_TOPIC", "FFBATCH_STORAGE_CONNECTION_STRING", "FFBATCH_TASK_MIN_WALL_CLOCK", "FFBATCH_MAX_RESUBMITS",

@@ -53,8 +53,8 @@ func storageSettings(c *Config) []setting {
 			doc: "Blob endpoint for managed identity (`https://<acct>.blob.core.windows.net`); SAS are user-delegation SAS. Set this or the connection string."},
 		{name: "FFBATCH_STORAGE_CONNECTION_STRING", value: text(&c.StorageConn), check: storageConnProblem, secret: true,
 			doc: "Connection string with an account key (Azurite); SAS are account-key SAS."},
-		{name: "FFBATCH_SAS_LIFETIME", def: "2h", value: duration(&c.SASLifetime, 5*time.Minute, 7*day),
-			doc: "Lifetime of the SAS URLs given to tasks; should exceed queueing plus the task's wall clock."},
+		{name: "FFBATCH_SAS_QUEUEING", def: "2h", value: duration(&c.SASQueueing, 5*time.Minute, 7*day),
+			doc: "Time a task may wait in the job for a free slot (before its first attempt and between Batch's retries) that its SAS URLs allow for. The URLs are valid for this plus the task's wall-clock limit × (retries + 1), at most 7 days (a user delegation key's limit); resubmitted tasks are signed afresh."},
 	}
 }
 
