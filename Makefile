@@ -4,7 +4,7 @@ GO    ?= go
 BIN   := bin
 PKGS  := ./...
 
-.PHONY: all bootstrap build run dev tutorial test check fmt vet tidy-check unit bench dist publish deploy clean
+.PHONY: all bootstrap build run dev tutorial test check fmt vet tidy-check unit bench dist package publish deploy clean
 
 all: build
 
@@ -60,10 +60,15 @@ dist:
 	cp host.json dist/
 	cp -R function-definitions/. dist/
 
-## publish: publish dist/ to an existing function app: make publish APP=<name> (needs func, az login)
-publish: dist
-	@test -n "$(APP)" || { echo "usage: make publish APP=<function app name>" >&2; exit 2; }
-	cd dist && func azure functionapp publish "$(APP)" --custom
+## package: dist/ zipped for Elastic Premium's run-from-package blob: bin/ffbatch.zip (Unix modes kept, handler executable)
+package: dist
+	mkdir -p $(BIN) && rm -f $(BIN)/ffbatch.zip
+	cd dist && zip -q -r -X ../$(BIN)/ffbatch.zip .
+
+## publish: build and publish the code to the app of a deployment: make publish RG=<rg> (needs az login; func on Flex Consumption, zip on Elastic Premium)
+publish:
+	@test -n "$(RG)" || { echo "usage: make publish RG=<resource group> [DEPLOYMENT=ffbatch-infra]" >&2; exit 2; }
+	scripts/publish.sh "$(RG)" "$(or $(DEPLOYMENT),ffbatch-infra)"
 
 ## deploy: infrastructure, code, Event Grid subscription: make deploy RG=<rg> LOCATION=<region> (needs az, func)
 deploy:

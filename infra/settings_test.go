@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/internal/config"
+	"github.com/ffbatch/ffbatch/internal/plan"
 )
 
 // loadRepo reads the real repository and the settings and defaults from
@@ -18,7 +19,7 @@ func loadRepo(t *testing.T) *Repo {
 	if err != nil {
 		t.Fatalf("LoadRepo: %v", err)
 	}
-	r.Settings, r.Defaults = config.Settings(), config.Defaults()
+	r.Settings, r.Defaults, r.TaskSlots = config.Settings(), config.Defaults(), plan.MaxTaskSlots
 	return r
 }
 
@@ -148,6 +149,56 @@ func TestCheckSettingsFindsDrift(t *testing.T) {
 			want:  []string{MainBicepPath, "FFBATCH_BATCH_ENDPOINT", "batch.outputs.endpoint", "not a template output"},
 		},
 		{
+			name:  "task slots above the VM size's limit",
+			edits: []edit{{MainParamsPath, "param taskSlotsPerNode = 2\n", "param taskSlotsPerNode = 9\n"}},
+			want:  []string{MainParamsPath, "FFBATCH_TASK_SLOTS_PER_NODE", "is 9", "Standard_D2s_v3", "at most 8"},
+		},
+		{
+			name:  "task slots above the limit in the template defaults",
+			edits: []edit{{MainParamsPath, "param taskSlotsPerNode = 2\n", ""}, {MainBicepPath, "param taskSlotsPerNode int = 2", "param taskSlotsPerNode int = 64"}},
+			want:  []string{MainBicepPath, "FFBATCH_TASK_SLOTS_PER_NODE", "is 64", "at most 8"},
+		},
+		{
+			name:  "VM size the slot check does not know",
+			edits: []edit{{MainParamsPath, "param vmSize = 'Standard_D2s_v3'", "param vmSize = 'Standard_NC6s_v3'"}},
+			want:  []string{MainParamsPath, "FFBATCH_VM_SIZE", "Standard_NC6s_v3", "not a VM size internal/plan knows"},
+		},
+		{
+			name:  "task slots not checkable",
+			edits: []edit{{MainBicepPath, "FFBATCH_TASK_SLOTS_PER_NODE: string(taskSlotsPerNode)", "FFBATCH_TASK_SLOTS_PER_NODE: string(taskSlotsPerNode * 2)"}},
+			want:  []string{MainBicepPath, "FFBATCH_TASK_SLOTS_PER_NODE", "must resolve to literals"},
+		},
+		{
+			name:  "elastic premium package URL left to the publish step",
+			edits: []edit{{FunctionAppModule, "  WEBSITE_RUN_FROM_PACKAGE: packageUrl\n", ""}},
+			want:  []string{FunctionAppModule, "WEBSITE_RUN_FROM_PACKAGE", "missing from premiumSettings"},
+		},
+		{
+			name:  "elastic premium package read without the app identity",
+			edits: []edit{{FunctionAppModule, "  WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID: identityId\n", ""}},
+			want:  []string{FunctionAppModule, "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID", "missing"},
+		},
+		{
+			name:  "content share connection string",
+			edits: []edit{{FunctionAppModule, "  FUNCTIONS_WORKER_RUNTIME: 'custom'\n", "  FUNCTIONS_WORKER_RUNTIME: 'custom'\n  WEBSITE_CONTENTAZUREFILECONNECTIONSTRING: 'DefaultEndpointsProtocol=https'\n"}},
+			want:  []string{FunctionAppModule, "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "storage account key"},
+		},
+		{
+			name:  "package that is not a zip",
+			edits: []edit{{FunctionAppModule, "param packageBlobName string = 'ffbatch.zip'", "param packageBlobName string = 'ffbatch.tar.gz'"}},
+			want:  []string{FunctionAppModule, "packageBlobName", ".zip"},
+		},
+		{
+			name:  "script reads an output the template does not declare",
+			edits: []edit{{MainBicepPath, "output functionAppName string = functionApp.outputs.name\n", ""}},
+			want:  []string{"scripts/deploy.sh", "functionAppName", "does not declare"},
+		},
+		{
+			name:  "docs read an output the template does not declare",
+			edits: []edit{{MainBicepPath, "output dataStorageAccountName string = dataStorage.outputs.name\n", ""}},
+			want:  []string{DeployDocPath, "dataStorageAccountName", "does not declare"},
+		},
+		{
 			name:  "app settings object renamed",
 			edits: []edit{{MainBicepPath, "var appSettings = {", "var settings = {"}, {MainBicepPath, "appSettings: appSettings", "appSettings: settings"}},
 			want:  []string{MainBicepPath, "no `var appSettings = {`"},
@@ -260,5 +311,23 @@ func TestDurations(t *testing.T) {
 	}
 	if got, err := hostBatchWait(`{"version":"2.0"}`); err != nil || got != defaultMaxBatchWaitTime {
 		t.Errorf("hostBatchWait without the setting = %v, %v; want the default %v", got, err, defaultMaxBatchWaitTime)
+	}
+}
+
+// TestSlotsFitVMAcceptsLargerSizes: the slot check follows the VM size, so
+// a larger size allows more slots.
+func TestSlotsFitVMAcceptsLargerSizes(t *testing.T) {
+	r := loadRepo(t)
+	r.Files = maps.Clone(r.Files)
+	src := r.Files[MainParamsPath]
+	for _, old := range []string{"param vmSize = 'Standard_D2s_v3'", "param taskSlotsPerNode = 2\n"} {
+		if !strings.Contains(src, old) {
+			t.Fatalf("fixture: %s no longer contains %q", MainParamsPath, old)
+		}
+	}
+	src = strings.Replace(src, "param vmSize = 'Standard_D2s_v3'", "param vmSize = 'Standard_F8s_v2'", 1)
+	r.Files[MainParamsPath] = strings.Replace(src, "param taskSlotsPerNode = 2\n", "param taskSlotsPerNode = 32\n", 1)
+	for _, p := range CheckSettings(r) {
+		t.Error(p)
 	}
 }
