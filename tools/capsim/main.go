@@ -26,6 +26,7 @@ func main() {
 	nodeStart := flag.Duration("node-start", 0, "resize to node ready (default: the model's)")
 	preempt := flag.Float64("preempt", -1, "Spot preemptions per node-hour (default: the model's)")
 	submitRate := flag.Float64("submit-rate", 0, "arrivals/s one SubmitTasks instance records (default: the model's)")
+	sasQueueing := flag.Duration("sas-queueing", 0, "FFBATCH_SAS_QUEUEING (default: the setting's default)")
 	podcasts := flag.Float64("podcasts", 0.2, "share of 30-90 minute files")
 	mbps := flag.Float64("mbps", 2, "MP4 bitrate in Mbit/s")
 	flag.Parse()
@@ -47,6 +48,9 @@ func main() {
 		}
 		if *submitRate > 0 {
 			p.SubmitRate = *submitRate
+		}
+		if *sasQueueing > 0 {
+			p.SASQueueing = *sasQueueing
 		}
 		r, err := sim.Run(p, sc.w)
 		if err != nil {
