@@ -65,10 +65,10 @@ package: dist
 	mkdir -p $(BIN) && rm -f $(BIN)/ffbatch.zip
 	cd dist && zip -q -r -X ../$(BIN)/ffbatch.zip .
 
-## publish: build and publish the code to the app of a deployment: make publish RG=<rg> (needs az login; func on Flex Consumption, zip on Elastic Premium)
+## publish: build and publish the code: make publish RG=<rg> [DEPLOYMENT=ffbatch-infra] or APP=<function app> (needs az login; func on Flex Consumption, zip on Elastic Premium)
 publish:
-	@test -n "$(RG)" || { echo "usage: make publish RG=<resource group> [DEPLOYMENT=ffbatch-infra]" >&2; exit 2; }
-	scripts/publish.sh "$(RG)" "$(or $(DEPLOYMENT),ffbatch-infra)"
+	@test -n "$(RG)$(APP)" || { echo "usage: make publish RG=<resource group> [DEPLOYMENT=ffbatch-infra] | APP=<function app name>" >&2; exit 2; }
+	@if [ -n "$(RG)" ]; then scripts/publish.sh "$(RG)" "$(or $(DEPLOYMENT),ffbatch-infra)"; else scripts/publish.sh --app "$(APP)"; fi
 
 ## deploy: infrastructure, code, Event Grid subscription: make deploy RG=<rg> LOCATION=<region> (needs az, func)
 deploy:

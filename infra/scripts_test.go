@@ -24,6 +24,9 @@ fi
 if [ "$(basename "$0")" = az ] && [ "$1 $2" = "functionapp show" ]; then
   echo /subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/func-x
 fi
+if [ "$(basename "$0")" = az ] && [ "$1 $2" = "functionapp list" ]; then
+  echo "$OUT_resourceGroup"
+fi
 exit 0
 `
 
@@ -134,6 +137,23 @@ func TestPublishFlexConsumption(t *testing.T) {
 	}
 }
 
+// TestPublishByAppName: make publish APP=<name> finds the app's resource
+// group and publishes from its ffbatch-infra deployment.
+func TestPublishByAppName(t *testing.T) {
+	calls, out, err := runPublish(t, map[string]string{
+		"resourceGroup":   "rg-found",
+		"hostingPlan":     "FlexConsumption",
+		"functionAppName": "func-x",
+	}, "--app", "func-x")
+	if err != nil {
+		t.Fatalf("publish.sh: %v\n%s", err, out)
+	}
+	if callIndex(calls, "deployment group show", "--resource-group rg-found", "--name ffbatch-infra") < 0 ||
+		callIndex(calls, "func azure functionapp publish func-x --custom") < 0 {
+		t.Errorf("want the outputs of rg-found/ffbatch-infra and a publish of func-x; calls:\n%s", strings.Join(calls, "\n"))
+	}
+}
+
 func TestPublishRefusesBadInput(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -145,6 +165,9 @@ func TestPublishRefusesBadInput(t *testing.T) {
 		{"no deployment outputs", map[string]string{}, []string{"rg-1"}, "run the infrastructure step first"},
 		{"package URL not a blob URL", map[string]string{"hostingPlan": "ElasticPremium", "functionAppName": "f", "packageUrl": "sthost/app-package"}, []string{"rg-1"}, "not a blob URL"},
 		{"unknown plan", map[string]string{"hostingPlan": "Dynamic", "functionAppName": "f"}, []string{"rg-1"}, "unknown hostingPlan"},
+		{"app not found", map[string]string{}, []string{"--app", "nope"}, "no function app named nope"},
+		{"app of another deployment", map[string]string{"resourceGroup": "rg-1", "hostingPlan": "FlexConsumption", "functionAppName": "func-other"}, []string{"--app", "func-x"}, "is for func-other"},
+		{"option instead of a resource group", nil, []string{"--rg"}, "usage"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,19 +12,37 @@
 #     publish this app: on Linux Elastic Premium it uploads with the
 #     AzureWebJobsStorage connection string, which the template does not set.
 # Usage: scripts/publish.sh <resource-group> [deployment-name]   (default ffbatch-infra)
+#        scripts/publish.sh --app <function-app-name>          (its resource group's ffbatch-infra)
 # Needs az (logged in), go and make; func for FlexConsumption, zip for ElasticPremium.
 # NOTE: this script has not been run by the project (no az/func on the build machines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ "$#" -lt 1 ] || [ "$#" -gt 2 ] || [ -z "$1" ]; then
-  echo "usage: scripts/publish.sh <resource-group> [deployment-name]" >&2
+usage() {
+  echo "usage: scripts/publish.sh <resource-group> [deployment-name] | --app <function-app-name>" >&2
   exit 2
+}
+want_app=""
+if [ "$#" -eq 2 ] && [ "$1" = --app ]; then
+  want_app=$2
+  [ -n "$want_app" ] || usage
+elif [ "$#" -lt 1 ] || [ "$#" -gt 2 ] || [ -z "$1" ] || [ "${1#-}" != "$1" ]; then
+  usage
 fi
-rg=$1
-deployment=${2:-ffbatch-infra}
 
 command -v az >/dev/null 2>&1 || { echo "publish: az is missing (see docs/deploy.md, Prerequisites)" >&2; exit 1; }
+
+if [ -n "$want_app" ]; then
+  rg=$(az functionapp list --query "[?name=='$want_app'].resourceGroup | [0]" --output tsv)
+  deployment=ffbatch-infra
+  if [ -z "$rg" ]; then
+    echo "publish: no function app named $want_app in the current subscription" >&2
+    exit 1
+  fi
+else
+  rg=$1
+  deployment=${2:-ffbatch-infra}
+fi
 
 plan=$(az deployment group show --resource-group "$rg" --name "$deployment" \
   --query properties.outputs.hostingPlan.value --output tsv)
@@ -32,6 +50,10 @@ app=$(az deployment group show --resource-group "$rg" --name "$deployment" \
   --query properties.outputs.functionAppName.value --output tsv)
 if [ -z "$app" ] || [ -z "$plan" ]; then
   echo "publish: deployment $deployment in $rg has no functionAppName or hostingPlan output; run the infrastructure step first" >&2
+  exit 1
+fi
+if [ -n "$want_app" ] && [ "$app" != "$want_app" ]; then
+  echo "publish: deployment $deployment in $rg is for $app, not $want_app; name the resource group and deployment instead" >&2
   exit 1
 fi
 
