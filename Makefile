@@ -10,7 +10,7 @@ STATE ?=
 STATEFLAG = $(if $(STATE),-state '$(STATE)')
 
 .DEFAULT_GOAL := help
-.PHONY: help all bootstrap build run dev tutorial test check fmt vet tidy-check unit bench dist publish deploy clean
+.PHONY: help all bootstrap build run dev tutorial test check fmt vet tidy-check unit bench dist package publish deploy clean
 
 ## help: list the targets (what `make` alone does)
 help:
@@ -74,10 +74,15 @@ dist:
 	cp host.json dist/
 	cp -R function-definitions/. dist/
 
-## publish: publish dist/ to an existing function app: make publish APP=<name> (needs func, az login)
-publish: dist
-	@test -n "$(APP)" || { echo "usage: make publish APP=<function app name>" >&2; exit 2; }
-	cd dist && func azure functionapp publish "$(APP)" --custom
+## package: dist/ zipped for Elastic Premium's run-from-package blob: bin/ffbatch.zip (Unix modes kept, handler executable)
+package: dist
+	mkdir -p $(BIN) && rm -f $(BIN)/ffbatch.zip
+	cd dist && zip -q -r -X ../$(BIN)/ffbatch.zip .
+
+## publish: build and publish the code: make publish RG=<rg> [DEPLOYMENT=ffbatch-infra] or APP=<function app> (needs az login; func on Flex Consumption, zip on Elastic Premium)
+publish:
+	@test -n "$(RG)$(APP)" || { echo "usage: make publish RG=<resource group> [DEPLOYMENT=ffbatch-infra] | APP=<function app name>" >&2; exit 2; }
+	@if [ -n "$(RG)" ]; then scripts/publish.sh "$(RG)" "$(or $(DEPLOYMENT),ffbatch-infra)"; else scripts/publish.sh --app "$(APP)"; fi
 
 ## deploy: infrastructure, code, Event Grid subscription: make deploy RG=<rg> LOCATION=<region> (needs az, func)
 deploy:

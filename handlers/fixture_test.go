@@ -41,7 +41,7 @@ func (c *clock) advance(d time.Duration) {
 func testConfig() *config.Config {
 	return &config.Config{
 		InputContainer: "input", UpstreamContainers: []string{"upstream"}, OutputContainer: "output", StatusContainer: "ffbatch-status", LogsPrefix: "logs/",
-		SASLifetime: 2 * time.Hour, ArrivalsQueue: "arrivals", ResultsTopic: "results",
+		SASQueueing: 2 * time.Hour, ArrivalsQueue: "arrivals", ResultsTopic: "results",
 		PoolID: "ffbatch-pool", JobID: "ffbatch-job", VMSize: "Standard_D2s_v3", TaskSlotsPerNode: 2,
 		DedicatedMin: 0, DedicatedMax: 1, SpotMin: 0, SpotMax: 2, Scaling: config.ScalingAutoscale, AutoscaleInterval: 5 * time.Minute,
 		ImagePublisher: "Canonical", ImageOffer: "ubuntu-24_04-lts", ImageSKU: "server", ImageVersion: "latest", NodeAgentSKU: "batch.node.ubuntu 24.04",

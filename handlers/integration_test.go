@@ -89,7 +89,7 @@ func startStack(t testing.TB, mutate func(*config.Config)) *stack {
 
 	cfg := &config.Config{
 		InputContainer: "input", OutputContainer: "output", StatusContainer: "ffbatch-status", LogsPrefix: "logs/",
-		StorageConn: az.ConnectionString, SASLifetime: time.Hour,
+		StorageConn: az.ConnectionString, SASQueueing: time.Hour,
 		ServiceBusConn: sbConn, ArrivalsQueue: "arrivals", ResultsTopic: "results",
 		BatchEndpoint: "http://" + bln.Addr().String(), BatchAuth: config.BatchAuthSharedKey,
 		BatchAccount: batchemu.DefaultAccountName, BatchAccountKey: batchemu.DefaultAccountKey,
@@ -620,8 +620,13 @@ func TestPipelineFailures(t *testing.T) {
 		}
 	})
 	t.Run("expired SAS: transient, resubmitted until the limit", func(t *testing.T) {
-		// A SAS that has expired before the node downloads the input.
-		s := startStack(t, func(c *config.Config) { c.SASLifetime = time.Nanosecond; c.MaxResubmits = 1 })
+		// A SAS that has expired before the node downloads the input: the
+		// queueing allowance cancels the 1-byte file's attempts but 1 ns.
+		s := startStack(t, func(c *config.Config) {
+			attempts := plan.URLLifetime(1, 0, plan.TaskOptions{MaxTaskRetries: c.MaxTaskRetries, MinWallClock: c.MinWallClock, WallClockPerGiB: c.WallClockPerGiB})
+			c.SASQueueing = time.Nanosecond - attempts
+			c.MaxResubmits = 1
+		})
 		etag := s.upload(t, "late.mp4", []byte("x"))
 		s.send(t, "m-late", "", fmt.Sprintf(`{"container":"input","blob":"late.mp4","etag":%q,"size":1}`, etag))
 		s.submitQueued(t, 1)

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
 	"github.com/ffbatch/ffbatch/internal/batch"
@@ -196,9 +197,19 @@ func (a *App) addTasks(ctx context.Context, resp *customhandler.InvokeResponse, 
 	return answers, nil
 }
 
-// planTasks builds the Batch task of each owning request.
+// planTasks builds the Batch task of each owning request. Each task's URLs
+// must outlive all of its attempts (plan.URLLifetime); the output
+// container's URL is shared by the batch, so it must outlive the longest.
 func (a *App) planTasks(ctx context.Context, owners []*lifecycle.Entry) ([]batch.TaskAddParameter, error) {
-	outURL, err := a.d.Signer.WriteContainerURL(ctx, a.cfg.OutputContainer, a.cfg.SASLifetime)
+	limits := plan.TaskOptions{LogsPrefix: a.cfg.LogsPrefix,
+		MaxTaskRetries: a.cfg.MaxTaskRetries, MinWallClock: a.cfg.MinWallClock, WallClockPerGiB: a.cfg.WallClockPerGiB,
+		ContainerImage: a.cfg.ContainerImage,
+	}
+	var longest time.Duration
+	for _, e := range owners {
+		longest = max(longest, plan.URLLifetime(e.Size, a.cfg.SASQueueing, limits))
+	}
+	outURL, err := a.d.Signer.WriteContainerURL(ctx, a.cfg.OutputContainer, longest)
 	if err != nil {
 		return nil, err
 	}
@@ -208,15 +219,13 @@ func (a *App) planTasks(ctx context.Context, owners []*lifecycle.Entry) ([]batch
 		if !ok {
 			return nil, fmt.Errorf("plan %s/%s: %w %q", e.Container, e.Blob, plan.ErrUnknownPreset, e.Preset)
 		}
-		inURL, err := a.d.Signer.ReadBlobURL(ctx, e.Container, e.Blob, a.cfg.SASLifetime)
+		inURL, err := a.d.Signer.ReadBlobURL(ctx, e.Container, e.Blob, plan.URLLifetime(e.Size, a.cfg.SASQueueing, limits))
 		if err != nil {
 			return nil, err
 		}
-		task, err := plan.Task(e.TaskID, plan.TaskFile{Request: e.Request, SubmittedAt: e.SubmittedAt}, preset, plan.TaskOptions{
-			InputURL: inURL, OutputContainerURL: outURL, LogsPrefix: a.cfg.LogsPrefix,
-			MaxTaskRetries: a.cfg.MaxTaskRetries, MinWallClock: a.cfg.MinWallClock, WallClockPerGiB: a.cfg.WallClockPerGiB,
-			ContainerImage: a.cfg.ContainerImage,
-		})
+		o := limits
+		o.InputURL, o.OutputContainerURL = inURL, outURL
+		task, err := plan.Task(e.TaskID, plan.TaskFile{Request: e.Request, SubmittedAt: e.SubmittedAt}, preset, o)
 		if err != nil {
 			return nil, err
 		}

@@ -162,6 +162,9 @@ type Resource struct {
 	Type       string
 	APIVersion string
 	Line       int
+	// Body is the comment-free text of the declaration, from its first
+	// line to the line that closes it.
+	Body string
 }
 
 // BicepFile is what the structural checks and the settings checks need from
@@ -214,7 +217,7 @@ func ParseBicep(src string) (*BicepFile, error) {
 	for i := 0; i < len(s.lines); i++ {
 		text := strings.TrimSpace(s.lines[i])
 		if m := resourceRE.FindStringSubmatch(text); m != nil && s.depth[i] >= 0 {
-			f.Resources = append(f.Resources, Resource{Symbol: m[1], Type: m[2], APIVersion: m[3], Line: i + 1})
+			f.Resources = append(f.Resources, Resource{Symbol: m[1], Type: m[2], APIVersion: m[3], Line: i + 1, Body: s.block(i)})
 		}
 		if s.depth[i] >= 0 {
 			for _, m := range outRefRE.FindAllStringSubmatch(text, -1) {
@@ -258,6 +261,17 @@ func ParseBicep(src string) (*BicepFile, error) {
 		described = false
 	}
 	return f, nil
+}
+
+// block returns the comment-free text of the declaration starting at line
+// i: that line and the following ones nested deeper than it (or inside a
+// multi-line string).
+func (s *scanned) block(i int) string {
+	end := i + 1
+	for end < len(s.lines) && (s.depth[end] > s.depth[i] || s.depth[end] < 0) {
+		end++
+	}
+	return strings.Join(s.lines[i:end], "\n")
 }
 
 // entries reads `key: value` lines at depth d starting at line from, until

@@ -17,8 +17,8 @@ targetScope = 'resourceGroup'
 // Parameters
 // ---------------------------------------------------------------------------
 
-@description('Azure region for every resource.')
-param location string = resourceGroup().location
+@description('Azure region for every resource; empty means the resource group\'s region. (A .bicepparam file cannot name the resource group\'s region, and every parameter must be listed there to be overridable inline.)')
+param location string = ''
 
 @description('Short lowercase prefix used in resource names.')
 @minLength(2)
@@ -81,16 +81,30 @@ param taskFinishedFunctionName string = 'TaskFinished'
 @description('Blob prefix of the task logs in the output container (FFBATCH_LOGS_PREFIX).')
 param logsPrefix string = 'logs/'
 
-@description('Principal ids of upstream systems that send arrival messages directly (granted Azure Service Bus Data Sender on the queue).')
+@description('Principal ids of upstream systems that send arrival messages directly (granted Azure Service Bus Data Sender on the queue). Users, groups or service principals: their assignments leave principalType to Azure.')
 param arrivalSenderPrincipalIds array = []
 
-@description('Principal ids of downstream systems that read result events (granted Azure Service Bus Data Receiver on the topic).')
+@description('Principal ids of downstream systems that read result events (granted Azure Service Bus Data Receiver on the topic). Users, groups or service principals: their assignments leave principalType to Azure.')
 param resultReceiverPrincipalIds array = []
+
+@description('Give the function identity Azure Service Bus Data Owner on the arrivals queue (queue scope only) instead of Data Sender + Data Receiver. The SubmitTasks scaler reads the queue length with a management call that needs it; without it the scaler sees at most one message (docs/deploy.md, "Scaling SubmitTasks").')
+param scaleByQueueLength bool = true
+
+@description('Object id of whoever runs scripts/deploy.sh. With hostingPlan ElasticPremium it gets Storage Blob Data Contributor on the deployment package container, so the script can upload the package the app runs from. Empty grants nothing.')
+param deployerPrincipalId string = ''
+
+@description('Kind of deployerPrincipalId: User (az login as a person) or ServicePrincipal (a pipeline).')
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+param deployerPrincipalType string = 'User'
 
 @description('VM size of the Batch pool nodes (FFBATCH_VM_SIZE). Request core quota for its family.')
 param vmSize string = 'Standard_D2s_v3'
 
-@description('Tasks run at once per node (FFBATCH_TASK_SLOTS_PER_NODE); match the VM\'s cores.')
+@description('Tasks run at once per node (FFBATCH_TASK_SLOTS_PER_NODE); match the VM\'s cores. Batch allows at most 4 per vCPU of vmSize (8 for Standard_D2s_v3); the handler refuses to start above that for the sizes internal/plan knows, and infra/settings_test.go checks this file\'s pair.')
 @minValue(1)
 @maxValue(256)
 param taskSlotsPerNode int = 2
@@ -146,7 +160,10 @@ param logLevel string = 'info'
 // Names and role ids
 // ---------------------------------------------------------------------------
 
-var token = toLower(uniqueString(subscription().id, resourceGroup().id, location))
+// The region every resource goes to. The name token is computed from it as
+// it was from the former default of location, so names stay the same.
+var region = empty(location) ? resourceGroup().location : location
+var token = toLower(uniqueString(subscription().id, resourceGroup().id, region))
 var deploymentContainerName = 'app-package'
 var deadLetterContainerName = 'eventgrid-deadletter'
 
@@ -169,7 +186,7 @@ module funcIdentity 'modules/identity.bicep' = {
   name: 'identity-func'
   params: {
     name: 'id-${baseName}-func-${token}'
-    location: location
+    location: region
     tags: tags
   }
 }
@@ -182,7 +199,7 @@ module poolIdentity 'modules/identity.bicep' = {
   name: 'identity-pool'
   params: {
     name: 'id-${baseName}-pool-${token}'
-    location: location
+    location: region
     tags: tags
   }
 }
@@ -191,7 +208,7 @@ module eventGridIdentity 'modules/identity.bicep' = {
   name: 'identity-eventgrid'
   params: {
     name: 'id-${baseName}-evgt-${token}'
-    location: location
+    location: region
     tags: tags
   }
 }
@@ -205,7 +222,7 @@ module hostStorage 'modules/storage.bicep' = {
   name: 'storage-host'
   params: {
     name: 'st${token}h'
-    location: location
+    location: region
     tags: tags
     containerNames: [
       deploymentContainerName
@@ -217,7 +234,7 @@ module dataStorage 'modules/storage.bicep' = {
   name: 'storage-data'
   params: {
     name: 'st${token}d'
-    location: location
+    location: region
     tags: tags
     containerNames: [
       inputContainerName
@@ -229,10 +246,22 @@ module dataStorage 'modules/storage.bicep' = {
   }
 }
 
+// On Elastic Premium the app runs from a package blob in the deployment
+// container (modules/functionapp.bicep); the deployer uploads it there.
+var deployerAssignments = hostingPlan == 'ElasticPremium' && !empty(deployerPrincipalId) ? [
+  {
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+    roleDefinitionId: roles.storageBlobDataContributor
+    containerName: deploymentContainerName
+  }
+] : []
+
 module hostStorageRoles 'modules/storage-roles.bicep' = {
   name: 'storage-host-roles'
   params: {
     storageAccountName: hostStorage.outputs.name
+    containerAssignments: deployerAssignments
     accountAssignments: [
       {
         principalId: funcIdentity.outputs.principalId
@@ -254,9 +283,9 @@ module dataStorageRoles 'modules/storage-roles.bicep' = {
   name: 'storage-data-roles'
   params: {
     storageAccountName: dataStorage.outputs.name
-    // User-delegation keys for the SAS URLs handed to tasks. (The Reader and
-    // Contributor roles include this action too; the explicit assignment
-    // documents the intent.)
+    // User-delegation keys for the SAS URLs handed to tasks. The key is
+    // requested from the account (Get User Delegation Key), so this needs
+    // account scope; the container-scoped data roles below do not grant it.
     accountAssignments: [
       {
         principalId: funcIdentity.outputs.principalId
@@ -319,18 +348,14 @@ module serviceBus 'modules/servicebus.bicep' = {
   name: 'servicebus'
   params: {
     name: 'sb-${baseName}-${token}'
-    location: location
+    location: region
     tags: tags
     arrivalsQueueName: arrivalsQueueName
     resultsTopicName: resultsTopicName
     resultsSubscriptionName: resultsSubscriptionName
-    arrivalSenderPrincipalIds: concat([funcIdentity.outputs.principalId], arrivalSenderPrincipalIds)
-    arrivalReceiverPrincipalIds: [
-      funcIdentity.outputs.principalId
-    ]
-    resultSenderPrincipalIds: [
-      funcIdentity.outputs.principalId
-    ]
+    appPrincipalId: funcIdentity.outputs.principalId
+    appManagesArrivals: scaleByQueueLength
+    arrivalSenderPrincipalIds: arrivalSenderPrincipalIds
     resultReceiverPrincipalIds: resultReceiverPrincipalIds
   }
 }
@@ -339,7 +364,7 @@ module batch 'modules/batch.bicep' = {
   name: 'batch'
   params: {
     name: 'ba${token}'
-    location: location
+    location: region
     tags: tags
     poolAllocationMode: poolAllocationMode
     keyVaultId: keyVaultId
@@ -355,7 +380,7 @@ module monitoring 'modules/monitoring.bicep' = {
   params: {
     workspaceName: 'log-${baseName}-${token}'
     appInsightsName: 'appi-${baseName}-${token}'
-    location: location
+    location: region
     tags: tags
     publisherPrincipalIds: [
       funcIdentity.outputs.principalId
@@ -386,7 +411,9 @@ var appSettings = {
   FFBATCH_STATUS_CONTAINER: statusContainerName
   FFBATCH_LOGS_PREFIX: logsPrefix
   FFBATCH_STORAGE_ACCOUNT_URL: dataStorage.outputs.blobEndpoint
-  FFBATCH_SAS_LIFETIME: '2h'
+  // Waiting time the task SAS URLs allow for on top of every attempt at its
+  // wall-clock limit (internal/plan URLLifetime).
+  FFBATCH_SAS_QUEUEING: '2h'
 
   FFBATCH_SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
   FFBATCH_ARRIVALS_QUEUE: arrivalsQueueName
@@ -434,7 +461,7 @@ module functionApp 'modules/functionapp.bicep' = {
   params: {
     name: 'func-${baseName}-${token}'
     planName: 'plan-${baseName}-${token}'
-    location: location
+    location: region
     tags: tags
     hostingPlan: hostingPlan
     identityId: funcIdentity.outputs.id
@@ -459,7 +486,7 @@ module eventGrid 'modules/eventgrid.bicep' = if (deployEventSubscription) {
   name: 'eventgrid'
   params: {
     systemTopicName: 'evgt-${baseName}-${token}'
-    location: location
+    location: region
     tags: tags
     storageAccountId: dataStorage.outputs.id
     inputContainerName: inputContainerName
@@ -530,6 +557,12 @@ output poolIdentityResourceId string = poolIdentity.outputs.id
 
 @description('Client id of the pool identity.')
 output poolIdentityClientId string = poolIdentity.outputs.clientId
+
+@description('FlexConsumption or ElasticPremium, so scripts/publish.sh knows how to publish.')
+output hostingPlan string = hostingPlan
+
+@description('Elastic Premium: URL of the package blob the app runs from (WEBSITE_RUN_FROM_PACKAGE), where scripts/publish.sh uploads the code; empty on Flex Consumption.')
+output packageUrl string = functionApp.outputs.packageUrl
 
 @description('Application Insights component name, for log queries.')
 output appInsightsName string = monitoring.outputs.appInsightsName

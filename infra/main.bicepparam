@@ -2,12 +2,14 @@
 //   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.bicepparam
 // and, after publishing the function code, again with
 //   -p deployEventSubscription=true
-// (a supplemental inline value overrides a parameter only if it is set in
-// this file, see Azure/bicep#12647, so every parameter you may override is
-// listed here).
+// A supplemental inline value overrides a parameter only if this file sets
+// it (Azure/bicep#12647), so every parameter of main.bicep is listed here;
+// infra/structure_test.go fails when one is missing.
 using 'main.bicep'
 
+param location = '' // empty: the resource group's region
 param baseName = 'ffbatch'
+param tags = {}
 param hostingPlan = 'FlexConsumption'
 param poolAllocationMode = 'BatchService'
 param keyVaultId = ''
@@ -24,6 +26,13 @@ param resultsSubscriptionName = 'all'
 param blobCreatedFunctionName = 'BlobCreated'
 param taskFinishedFunctionName = 'TaskFinished'
 param logsPrefix = 'logs/'
+
+param arrivalSenderPrincipalIds = []
+param resultReceiverPrincipalIds = []
+param scaleByQueueLength = true
+// Set by scripts/deploy.sh to the signed-in principal (Elastic Premium only).
+param deployerPrincipalId = ''
+param deployerPrincipalType = 'User'
 
 param vmSize = 'Standard_D2s_v3'
 param taskSlotsPerNode = 2

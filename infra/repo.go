@@ -15,6 +15,9 @@ const (
 	LocalSettingsPath = "local.settings.json.example"
 	HostJSONPath      = "host.json"
 	ServiceBusModule  = "infra/modules/servicebus.bicep"
+	FunctionAppModule = "infra/modules/functionapp.bicep"
+	DeployDocPath     = "docs/deploy.md"
+	ScriptsDir        = "scripts"
 	FunctionsDir      = "function-definitions"
 	ConfigSourcePath  = "internal/config/settings.go"
 )
@@ -28,19 +31,22 @@ type Repo struct {
 	// Defaults maps a setting to its internal/config default, for the
 	// settings that have one (config.Defaults()).
 	Defaults map[string]string
+	// TaskSlots returns the most task slots per node Batch accepts for a
+	// VM size, and whether the size is known (plan.MaxTaskSlots).
+	TaskSlots func(vmSize string) (int, bool)
 	// Files holds MainBicepPath, MainParamsPath, LocalSettingsPath,
-	// HostJSONPath, ServiceBusModule and
-	// function-definitions/<Name>/function.json.
+	// HostJSONPath, ServiceBusModule, FunctionAppModule, DeployDocPath,
+	// scripts/*.sh and function-definitions/<Name>/function.json.
 	Files map[string]string
 }
 
 // LoadRepo reads the files CheckSettings needs from the repository at root.
-// Settings and Defaults are left for the caller to fill from
-// config.Settings() and config.Defaults(), so they come from the code that
-// actually runs.
+// Settings, Defaults and TaskSlots are left for the caller to fill from
+// config.Settings(), config.Defaults() and plan.MaxTaskSlots, so they come
+// from the code that actually runs.
 func LoadRepo(root string) (*Repo, error) {
 	r := &Repo{Files: map[string]string{}}
-	for _, p := range []string{MainBicepPath, MainParamsPath, LocalSettingsPath, HostJSONPath, ServiceBusModule} {
+	for _, p := range []string{MainBicepPath, MainParamsPath, LocalSettingsPath, HostJSONPath, ServiceBusModule, FunctionAppModule, DeployDocPath} {
 		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
 		if err != nil {
 			return nil, fmt.Errorf("load repo: %w", err)
@@ -51,7 +57,11 @@ func LoadRepo(root string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load repo: list function definitions: %w", err)
 	}
-	for _, d := range defs {
+	scripts, err := filepath.Glob(filepath.Join(root, ScriptsDir, "*.sh"))
+	if err != nil {
+		return nil, fmt.Errorf("load repo: list scripts: %w", err)
+	}
+	for _, d := range append(defs, scripts...) {
 		b, err := os.ReadFile(d)
 		if err != nil {
 			return nil, fmt.Errorf("load repo: %w", err)

@@ -87,6 +87,9 @@ func (c *checker) run() {
 	c.bindings()
 	c.lockCoversBatch()
 	c.outputs()
+	c.slotsFitVM()
+	c.runFromPackage()
+	c.outputsRead()
 }
 
 // outputs: every app setting computed from a deployed resource is also a
@@ -357,17 +360,27 @@ func (c *checker) resolveOne(expr string) (string, bool) {
 	return vals[0], true
 }
 
-var identRE = regexp.MustCompile(`^[A-Za-z_]\w*$`)
+var (
+	identRE      = regexp.MustCompile(`^[A-Za-z_]\w*$`)
+	intLiteralRE = regexp.MustCompile(`^-?[0-9]+$`)
+	stringCallRE = regexp.MustCompile(`^string\(\s*([A-Za-z_]\w*|-?[0-9]+)\s*\)$`)
+)
 
 // resolve evaluates the small subset of Bicep expressions the checks need:
-// string literals without interpolation, parameters (bicepparam value first,
-// then the default), variables, and single-line arrays of those.
+// string and integer literals without interpolation, parameters (bicepparam
+// value first, then the default), variables, string() of a parameter or
+// integer, and single-line arrays of those.
 func (c *checker) resolve(expr string, depth int) ([]string, bool) {
 	expr = strings.TrimSpace(expr)
 	if depth > 10 || expr == "" {
 		return nil, false
 	}
+	if m := stringCallRE.FindStringSubmatch(expr); m != nil {
+		expr = m[1] // string(x) of a literal or parameter is x's text
+	}
 	switch {
+	case intLiteralRE.MatchString(expr):
+		return []string{expr}, true
 	case len(expr) >= 2 && expr[0] == '\'' && expr[len(expr)-1] == '\'' && !strings.Contains(expr, "${"):
 		inner := expr[1 : len(expr)-1]
 		if strings.Contains(strings.ReplaceAll(inner, `\'`, ""), "'") {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/internal/config"
+	"github.com/ffbatch/ffbatch/internal/plan"
 )
 
 // loadRepo reads the real repository and the settings and defaults from
@@ -18,7 +19,7 @@ func loadRepo(t *testing.T) *Repo {
 	if err != nil {
 		t.Fatalf("LoadRepo: %v", err)
 	}
-	r.Settings, r.Defaults = config.Settings(), config.Defaults()
+	r.Settings, r.Defaults, r.TaskSlots = config.Settings(), config.Defaults(), plan.MaxTaskSlots
 	return r
 }
 
@@ -49,8 +50,8 @@ func TestCheckSettingsFindsDrift(t *testing.T) {
 		},
 		{
 			name:  "setting missing from local settings example",
-			edits: []edit{{LocalSettingsPath, `"FFBATCH_SAS_LIFETIME": "2h",`, ""}},
-			want:  []string{LocalSettingsPath, "FFBATCH_SAS_LIFETIME", "missing from Values"},
+			edits: []edit{{LocalSettingsPath, `"FFBATCH_SAS_QUEUEING": "2h",`, ""}},
+			want:  []string{LocalSettingsPath, "FFBATCH_SAS_QUEUEING", "missing from Values"},
 		},
 		{
 			name:     "new config setting not yet deployed",
@@ -59,8 +60,8 @@ func TestCheckSettingsFindsDrift(t *testing.T) {
 		},
 		{
 			name:  "misspelt setting in bicep",
-			edits: []edit{{MainBicepPath, "FFBATCH_SAS_LIFETIME: '2h'", "FFBATCH_SAS_LIFE: '2h'"}},
-			want:  []string{MainBicepPath, "FFBATCH_SAS_LIFE", "not read by internal/config"},
+			edits: []edit{{MainBicepPath, "FFBATCH_SAS_QUEUEING: '2h'", "FFBATCH_SAS_QUEUE: '2h'"}},
+			want:  []string{MainBicepPath, "FFBATCH_SAS_QUEUE", "not read by internal/config"},
 		},
 		{
 			name:  "secret deployed to azure",
@@ -134,8 +135,8 @@ func TestCheckSettingsFindsDrift(t *testing.T) {
 		},
 		{
 			name:  "empty value hides a default",
-			edits: []edit{{MainBicepPath, "FFBATCH_SAS_LIFETIME: '2h'", "FFBATCH_SAS_LIFETIME: ''"}},
-			want:  []string{MainBicepPath, "FFBATCH_SAS_LIFETIME", "replaces the internal/config default"},
+			edits: []edit{{MainBicepPath, "FFBATCH_SAS_QUEUEING: '2h'", "FFBATCH_SAS_QUEUEING: ''"}},
+			want:  []string{MainBicepPath, "FFBATCH_SAS_QUEUEING", "replaces the internal/config default"},
 		},
 		{
 			name:  "batch wait longer than half the lock",
@@ -156,6 +157,56 @@ func TestCheckSettingsFindsDrift(t *testing.T) {
 			name:  "computed setting without an output",
 			edits: []edit{{MainBicepPath, "output batchEndpoint string = batch.outputs.endpoint\n", ""}},
 			want:  []string{MainBicepPath, "FFBATCH_BATCH_ENDPOINT", "batch.outputs.endpoint", "not a template output"},
+		},
+		{
+			name:  "task slots above the VM size's limit",
+			edits: []edit{{MainParamsPath, "param taskSlotsPerNode = 2\n", "param taskSlotsPerNode = 9\n"}},
+			want:  []string{MainParamsPath, "FFBATCH_TASK_SLOTS_PER_NODE", "is 9", "Standard_D2s_v3", "at most 8"},
+		},
+		{
+			name:  "task slots above the limit in the template defaults",
+			edits: []edit{{MainParamsPath, "param taskSlotsPerNode = 2\n", ""}, {MainBicepPath, "param taskSlotsPerNode int = 2", "param taskSlotsPerNode int = 64"}},
+			want:  []string{MainBicepPath, "FFBATCH_TASK_SLOTS_PER_NODE", "is 64", "at most 8"},
+		},
+		{
+			name:  "VM size the slot check does not know",
+			edits: []edit{{MainParamsPath, "param vmSize = 'Standard_D2s_v3'", "param vmSize = 'Standard_NC6s_v3'"}},
+			want:  []string{MainParamsPath, "FFBATCH_VM_SIZE", "Standard_NC6s_v3", "not a VM size internal/plan knows"},
+		},
+		{
+			name:  "task slots not checkable",
+			edits: []edit{{MainBicepPath, "FFBATCH_TASK_SLOTS_PER_NODE: string(taskSlotsPerNode)", "FFBATCH_TASK_SLOTS_PER_NODE: string(taskSlotsPerNode * 2)"}},
+			want:  []string{MainBicepPath, "FFBATCH_TASK_SLOTS_PER_NODE", "must resolve to literals"},
+		},
+		{
+			name:  "elastic premium package URL left to the publish step",
+			edits: []edit{{FunctionAppModule, "  WEBSITE_RUN_FROM_PACKAGE: packageUrl\n", ""}},
+			want:  []string{FunctionAppModule, "WEBSITE_RUN_FROM_PACKAGE", "missing from premiumSettings"},
+		},
+		{
+			name:  "elastic premium package read without the app identity",
+			edits: []edit{{FunctionAppModule, "  WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID: identityId\n", ""}},
+			want:  []string{FunctionAppModule, "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID", "missing"},
+		},
+		{
+			name:  "content share connection string",
+			edits: []edit{{FunctionAppModule, "  FUNCTIONS_WORKER_RUNTIME: 'custom'\n", "  FUNCTIONS_WORKER_RUNTIME: 'custom'\n  WEBSITE_CONTENTAZUREFILECONNECTIONSTRING: 'DefaultEndpointsProtocol=https'\n"}},
+			want:  []string{FunctionAppModule, "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "storage account key"},
+		},
+		{
+			name:  "package that is not a zip",
+			edits: []edit{{FunctionAppModule, "param packageBlobName string = 'ffbatch.zip'", "param packageBlobName string = 'ffbatch.tar.gz'"}},
+			want:  []string{FunctionAppModule, "packageBlobName", ".zip"},
+		},
+		{
+			name:  "script reads an output the template does not declare",
+			edits: []edit{{MainBicepPath, "output functionAppName string = functionApp.outputs.name\n", ""}},
+			want:  []string{"scripts/deploy.sh", "functionAppName", "does not declare"},
+		},
+		{
+			name:  "docs read an output the template does not declare",
+			edits: []edit{{MainBicepPath, "output dataStorageAccountName string = dataStorage.outputs.name\n", ""}},
+			want:  []string{DeployDocPath, "dataStorageAccountName", "does not declare"},
 		},
 		{
 			name:  "app settings object renamed",
@@ -270,5 +321,23 @@ func TestDurations(t *testing.T) {
 	}
 	if got, err := hostBatchWait(`{"version":"2.0"}`); err != nil || got != defaultMaxBatchWaitTime {
 		t.Errorf("hostBatchWait without the setting = %v, %v; want the default %v", got, err, defaultMaxBatchWaitTime)
+	}
+}
+
+// TestSlotsFitVMAcceptsLargerSizes: the slot check follows the VM size, so
+// a larger size allows more slots.
+func TestSlotsFitVMAcceptsLargerSizes(t *testing.T) {
+	r := loadRepo(t)
+	r.Files = maps.Clone(r.Files)
+	src := r.Files[MainParamsPath]
+	for _, old := range []string{"param vmSize = 'Standard_D2s_v3'", "param taskSlotsPerNode = 2\n"} {
+		if !strings.Contains(src, old) {
+			t.Fatalf("fixture: %s no longer contains %q", MainParamsPath, old)
+		}
+	}
+	src = strings.Replace(src, "param vmSize = 'Standard_D2s_v3'", "param vmSize = 'Standard_F8s_v2'", 1)
+	r.Files[MainParamsPath] = strings.Replace(src, "param taskSlotsPerNode = 2\n", "param taskSlotsPerNode = 32\n", 1)
+	for _, p := range CheckSettings(r) {
+		t.Error(p)
 	}
 }

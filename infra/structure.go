@@ -3,6 +3,7 @@ package infra
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -125,8 +126,65 @@ func CheckStructure(files map[string]string) []Problem {
 			}
 		}
 		for _, tp := range sortedParams(t) {
-			if _, ok := p.Values[tp.Name]; !ok && !tp.HasDefault {
+			if _, ok := p.Values[tp.Name]; ok {
+				continue
+			}
+			if !tp.HasDefault {
 				add(name, "param "+tp.Name, "required by %s (no default) but not set", target)
+			} else {
+				add(name, "param "+tp.Name, "not set; an inline override (-p %s=...) next to this file is ignored unless the file sets the parameter (Azure/bicep#12647), so list it with its default", tp.Name)
+			}
+		}
+	}
+	for _, name := range names {
+		if f, ok := parsed[name]; ok {
+			probs = append(probs, checkRoleAssignments(name, f)...)
+		}
+	}
+	return probs
+}
+
+// userPrincipalParams are the parameters holding principal ids that
+// operators supply (users, groups or service principals). Role assignments
+// looping over them leave principalType to Azure; every other assignment
+// is to a managed identity and must say so.
+var userPrincipalParams = map[string]bool{
+	"arrivalSenderPrincipalIds":  true,
+	"resultReceiverPrincipalIds": true,
+}
+
+var (
+	principalTypeRE = regexp.MustCompile(`\bprincipalType\s*:`)
+	loopOverRE      = regexp.MustCompile(`\bfor\s+(?:[A-Za-z_]\w*|\(\s*[A-Za-z_]\w*\s*,\s*[A-Za-z_]\w*\s*\))\s+in\s+([A-Za-z_]\w*)\s*:`)
+)
+
+// checkRoleAssignments: an assignment to an identity created in the same
+// deployment can fail with PrincipalNotFound while Entra ID replicates the
+// new principal unless it sets principalType
+// (learn.microsoft.com/azure/role-based-access-control/role-assignments-template#new-service-principal).
+// Assignments to operator-supplied principals must not guess the type.
+func checkRoleAssignments(name string, f *BicepFile) []Problem {
+	var probs []Problem
+	for _, r := range f.Resources {
+		if r.Type != "Microsoft.Authorization/roleAssignments" {
+			continue
+		}
+		var over string
+		if m := loopOverRE.FindStringSubmatch(r.Body); m != nil {
+			over = m[1]
+		}
+		typed := principalTypeRE.MatchString(r.Body)
+		switch {
+		case userPrincipalParams[over] && typed:
+			probs = append(probs, Problem{name, "resource " + r.Symbol, fmt.Sprintf("line %d: sets principalType for the operator-supplied principals in %s, which may be users, groups or service principals; leave it to Azure", r.Line, over)})
+		case !userPrincipalParams[over] && !typed:
+			probs = append(probs, Problem{name, "resource " + r.Symbol, fmt.Sprintf("line %d: sets no principalType; an assignment to a managed identity created in the same deployment can fail with PrincipalNotFound. Set principalType: 'ServicePrincipal' (or list the parameter in userPrincipalParams if it holds operator-supplied principals)", r.Line)})
+		}
+	}
+	for _, m := range sortedModules(f) {
+		for _, k := range sortedKeys(m.Params) {
+			if userPrincipalParams[k] && strings.Contains(m.Params[k], ".outputs.principalId") {
+				probs = append(probs, Problem{name, "module " + m.Symbol, fmt.Sprintf("line %d: passes a managed identity in %s, whose assignments carry no principalType; give the identity its own assignments", m.Line, k)})
 			}
 		}
 	}

@@ -62,9 +62,12 @@ func TestCheckStructureFindsBreakage(t *testing.T) {
 					"resource id 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {\n  name: m.outputs.id\n  location: 'westeurope' /* } */\n}\n",
 				"infra/modules/m.bicep":    mod + "@description('id')\noutput id string = x\n",
 				"infra/main.bicepparam":    "using 'main.bicep'\nparam name = 'abc'\n",
-				"infra/other.bicepparam":   "using './main.bicep'\n",
+				"infra/other.bicepparam":   "using './main.bicep'\nparam name = 'xyz'\n",
 				"infra/modules/n.bicep":    "@sys.description('y')\nparam y int = 1\n",
 				"infra/modules/README.txt": "not bicep {",
+				"infra/modules/roles.bicep": "@description('a')\nparam appPrincipalId string\n@description('u')\nparam arrivalSenderPrincipalIds array = []\n" +
+					"resource app 'Microsoft.Authorization/roleAssignments@2022-04-01' = {\n  name: guid('a')\n  properties: {\n    principalId: appPrincipalId\n    principalType: 'ServicePrincipal'\n    roleDefinitionId: 'r'\n  }\n}\n" +
+					"resource users 'Microsoft.Authorization/roleAssignments@2022-04-01' = [\n  for p in arrivalSenderPrincipalIds: {\n    name: guid(p)\n    properties: {\n      principalId: p\n      roleDefinitionId: 'r'\n    }\n  }\n]\n",
 			},
 		},
 		{
@@ -161,6 +164,41 @@ func TestCheckStructureFindsBreakage(t *testing.T) {
 				"infra/main.bicepparam": "using 'main.bicep'\n",
 			},
 			want: []string{"infra/main.bicepparam", "param a", "not set"},
+		},
+		{
+			name: "bicepparam omits a parameter that has a default",
+			files: map[string]string{
+				"infra/main.bicep":      "@description('a')\nparam a string = 'x'\n@description('b')\nparam b bool = false\n",
+				"infra/main.bicepparam": "using 'main.bicep'\nparam a = 'y'\n",
+			},
+			want: []string{"infra/main.bicepparam", "param b", "not set", "inline override"},
+		},
+		{
+			name: "role assignment to a managed identity without principalType",
+			files: map[string]string{"infra/m.bicep": "@description('p')\nparam appPrincipalId string\n" +
+				"resource q 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' existing = {\n  name: 'n/q'\n}\n" +
+				"resource r 'Microsoft.Authorization/roleAssignments@2022-04-01' = {\n  name: guid('x')\n  scope: q\n  properties: {\n    principalId: appPrincipalId\n    // principalType: 'ServicePrincipal' only in a comment\n    roleDefinitionId: 'y'\n  }\n}\n"},
+			want: []string{"infra/m.bicep", "resource r", "line 6", "no principalType", "PrincipalNotFound"},
+		},
+		{
+			name: "role assignment loop over identities without principalType",
+			files: map[string]string{"infra/m.bicep": "@description('p')\nparam arrivalReceiverPrincipalIds array\n" +
+				"resource r 'Microsoft.Authorization/roleAssignments@2022-04-01' = [\n  for p in arrivalReceiverPrincipalIds: {\n    name: guid(p)\n    properties: {\n      principalId: p\n      roleDefinitionId: 'y'\n    }\n  }\n]\n"},
+			want: []string{"resource r", "no principalType"},
+		},
+		{
+			name: "role assignment loop over operator-supplied principals with a fixed principalType",
+			files: map[string]string{"infra/m.bicep": "@description('p')\nparam resultReceiverPrincipalIds array\n" +
+				"resource r 'Microsoft.Authorization/roleAssignments@2022-04-01' = [\n  for (p, i) in resultReceiverPrincipalIds: {\n    name: guid(p)\n    properties: {\n      principalId: p\n      principalType: 'ServicePrincipal'\n      roleDefinitionId: 'y'\n    }\n  }\n]\n"},
+			want: []string{"resource r", "operator-supplied", "resultReceiverPrincipalIds"},
+		},
+		{
+			name: "managed identity passed among operator-supplied principals",
+			files: map[string]string{
+				"infra/a.bicep":  "module sb 'sb.bicep' = {\n  name: 'sb'\n  params: {\n    arrivalSenderPrincipalIds: concat([funcIdentity.outputs.principalId], arrivalSenderPrincipalIds)\n  }\n}\n",
+				"infra/sb.bicep": "@description('u')\nparam arrivalSenderPrincipalIds array\n",
+			},
+			want: []string{"infra/a.bicep", "module sb", "managed identity", "arrivalSenderPrincipalIds"},
 		},
 		{
 			name:  "bicepparam uses a missing template",

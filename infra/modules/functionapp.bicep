@@ -64,8 +64,11 @@ param hostStorageAccountName string
 @description('Blob endpoint of the host storage account, with a trailing slash.')
 param hostStorageBlobEndpoint string
 
-@description('Container in the host storage account that holds Flex Consumption deployment packages.')
+@description('Container in the host storage account that holds the deployment package: written by Flex Consumption\'s deployment, or uploaded by scripts/publish.sh for Elastic Premium.')
 param deploymentContainerName string
+
+@description('Elastic Premium: name of the package blob in the deployment container that the app runs from (must end in .zip).')
+param packageBlobName string = 'ffbatch.zip'
 
 @description('Application Insights connection string.')
 param appInsightsConnectionString string
@@ -152,11 +155,25 @@ var hostSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
 
+// Elastic Premium runs the code from a package blob read with the app's
+// identity (it has Storage Blob Data Owner on the host account), without
+// an Azure Files content share: that share needs a storage key
+// (WEBSITE_CONTENTAZUREFILECONNECTIONSTRING), and the host account refuses
+// keys. Core Tools cannot publish such an app (it uploads with the
+// AzureWebJobsStorage connection string), so scripts/publish.sh uploads
+// the package and restarts the app. The settings are part of this
+// template because the appsettings resource below replaces every setting:
+// set by hand, the next deployment would remove them and unload the code.
+// learn.microsoft.com/azure/azure-functions/storage-considerations#create-an-app-without-azure-files
+var packageUrl = '${hostStorageBlobEndpoint}${deploymentContainerName}/${packageBlobName}'
+
 // Flex Consumption takes the runtime from functionAppConfig and rejects
 // FUNCTIONS_WORKER_RUNTIME; Elastic Premium needs it as a setting.
 var premiumSettings = {
   FUNCTIONS_EXTENSION_VERSION: '~4'
   FUNCTIONS_WORKER_RUNTIME: 'custom'
+  WEBSITE_RUN_FROM_PACKAGE: packageUrl
+  WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID: identityId
 }
 
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
@@ -170,6 +187,9 @@ output id string = site.id
 
 @description('Name of the function app.')
 output name string = site.name
+
+@description('Elastic Premium: URL of the package blob the app runs from; empty on Flex Consumption.')
+output packageUrl string = isFlex ? '' : packageUrl
 
 @description('Default host name, e.g. <app>.azurewebsites.net.')
 output defaultHostName string = site.properties.defaultHostName

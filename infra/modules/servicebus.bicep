@@ -1,7 +1,7 @@
 // Service Bus namespace with the arrivals queue and the results topic.
 // Local (SAS key) authentication is disabled: senders and receivers use
-// Microsoft Entra ID with the Azure Service Bus Data Sender/Receiver roles,
-// assigned here at entity scope.
+// Microsoft Entra ID with Azure Service Bus data roles, assigned here at
+// entity scope.
 // Types checked against https://learn.microsoft.com/azure/templates/microsoft.servicebus/namespaces,
 // .../namespaces/queues, .../namespaces/topics, .../namespaces/topics/subscriptions (API 2024-01-01).
 
@@ -49,20 +49,28 @@ param resultsDuplicateDetectionWindow string = 'PT1H'
 @description('Name of the default subscription on the results topic.')
 param resultsSubscriptionName string
 
-@description('Principal ids allowed to send to the arrivals queue (the function app, plus upstream systems).')
-param arrivalSenderPrincipalIds array
+@description('Object id of the function app\'s managed identity, created in the same deployment. Its assignments set principalType ServicePrincipal, so they do not fail while Entra ID replicates the new identity.')
+param appPrincipalId string
 
-@description('Principal ids allowed to receive from the arrivals queue (the function app).')
-param arrivalReceiverPrincipalIds array
+@description('Give the app Azure Service Bus Data Owner on the arrivals queue (send, receive, and read the queue\'s runtime properties for the SubmitTasks scaler) instead of Data Sender + Data Receiver.')
+param appManagesArrivals bool = true
 
-@description('Principal ids allowed to send to the results topic (the function app).')
-param resultSenderPrincipalIds array
+@description('Principal ids of upstream systems allowed to send to the arrivals queue. Users, groups or service principals, so principalType is left to Azure.')
+param arrivalSenderPrincipalIds array = []
 
-@description('Principal ids allowed to receive from the results topic subscriptions (downstream systems).')
+@description('Principal ids of downstream systems allowed to receive from the results topic subscriptions. Users, groups or service principals, so principalType is left to Azure.')
 param resultReceiverPrincipalIds array = []
 
 var senderRoleId = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39' // Azure Service Bus Data Sender
 var receiverRoleId = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0' // Azure Service Bus Data Receiver
+var ownerRoleId = '090c5cfd-751d-490a-894a-3ce6f1109419' // Azure Service Bus Data Owner
+
+// The Service Bus trigger's scaler reads the queue's runtime properties
+// (active message count) through the administration API, which needs
+// Manage rights: Data Owner is the only built-in role with them. Scoped to
+// the arrivals queue, it adds managing that one queue to the app's send and
+// receive rights (docs/deploy.md, "Scaling SubmitTasks").
+var appArrivalsRoleIds = appManagesArrivals ? [ownerRoleId] : [senderRoleId, receiverRoleId]
 
 resource sbNamespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
@@ -119,32 +127,32 @@ resource resultsSubscription 'Microsoft.ServiceBus/namespaces/topics/subscriptio
   }
 }
 
+resource appArrivals 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in appArrivalsRoleIds: {
+    name: guid(arrivals.id, appPrincipalId, roleId)
+    scope: arrivals
+    properties: {
+      principalId: appPrincipalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    }
+  }
+]
+
+resource appResults 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(results.id, appPrincipalId, senderRoleId)
+  scope: results
+  properties: {
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', senderRoleId)
+  }
+}
+
 resource arrivalSenders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for p in arrivalSenderPrincipalIds: {
     name: guid(arrivals.id, p, senderRoleId)
     scope: arrivals
-    properties: {
-      principalId: p
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', senderRoleId)
-    }
-  }
-]
-
-resource arrivalReceivers 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for p in arrivalReceiverPrincipalIds: {
-    name: guid(arrivals.id, p, receiverRoleId)
-    scope: arrivals
-    properties: {
-      principalId: p
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', receiverRoleId)
-    }
-  }
-]
-
-resource resultSenders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for p in resultSenderPrincipalIds: {
-    name: guid(results.id, p, senderRoleId)
-    scope: results
     properties: {
       principalId: p
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', senderRoleId)

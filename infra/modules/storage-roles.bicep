@@ -6,10 +6,10 @@
 @description('Name of an existing storage account in this resource group.')
 param storageAccountName string
 
-@description('Account-scoped assignments: objects with principalId and roleDefinitionId (a built-in role GUID).')
+@description('Account-scoped assignments: objects with principalId and roleDefinitionId (a built-in role GUID), and principalType when the principal is not a managed identity (default ServicePrincipal).')
 param accountAssignments array = []
 
-@description('Container-scoped assignments: objects with principalId, roleDefinitionId and containerName.')
+@description('Container-scoped assignments: objects with principalId, roleDefinitionId and containerName, and principalType when the principal is not a managed identity (default ServicePrincipal).')
 param containerAssignments array = []
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -22,7 +22,9 @@ resource accountRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     scope: account
     properties: {
       principalId: a.principalId
-      principalType: 'ServicePrincipal'
+      // Set for identities created in the same deployment, which Entra ID
+      // may not have replicated yet (PrincipalNotFound otherwise).
+      principalType: a.?principalType ?? 'ServicePrincipal'
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', a.roleDefinitionId)
     }
   }
@@ -40,7 +42,9 @@ resource containerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     scope: containers[i]
     properties: {
       principalId: a.principalId
-      principalType: 'ServicePrincipal'
+      // Set for identities created in the same deployment, which Entra ID
+      // may not have replicated yet (PrincipalNotFound otherwise).
+      principalType: a.?principalType ?? 'ServicePrincipal'
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', a.roleDefinitionId)
     }
   }

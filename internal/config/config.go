@@ -45,7 +45,9 @@ type Config struct {
 	LogsPrefix         string
 	StorageURL         string // account blob endpoint (managed identity)
 	StorageConn        string // connection string (Azurite); secret
-	SASLifetime        time.Duration
+	// SASQueueing is the time a task's SAS URLs allow for waiting in the
+	// job, on top of its attempts (plan.URLLifetime).
+	SASQueueing time.Duration
 
 	// Service Bus.
 	ServiceBusNamespace string // FQDN (managed identity)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +67,7 @@ func TestLoadLocalDefaults(t *testing.T) {
 		{"image", c.ImageOffer + "/" + c.ImageSKU, "ubuntu-24_04-lts/server"},
 		{"preset", c.DefaultPreset, "mp3-192k-cbr"},
 		{"preset is plan's default", c.DefaultPreset, plan.DefaultPresetName},
-		{"sas lifetime", c.SASLifetime, 2 * time.Hour},
+		{"sas queueing", c.SASQueueing, 2 * time.Hour},
 		{"log level", c.LogLevel, slog.LevelInfo},
 	}
 	for _, ck := range checks {
@@ -101,7 +102,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		"FFBATCH_TASK_SLOTS_PER_NODE":     "two",
 		"FFBATCH_SPOT_MAX_NODES":          "-1",
 		"FFBATCH_AUTOSCALE_INTERVAL":      "1m",
-		"FFBATCH_SAS_LIFETIME":            "forever",
+		"FFBATCH_SAS_QUEUEING":            "forever",
 		"FFBATCH_SCALING_MODE":            "magic",
 		"FFBATCH_DEFAULT_PRESET":          "flac",
 		"FFBATCH_POOL_ID":                 "pool with spaces",
@@ -138,7 +139,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	}
 	want := []string{
 		"FFBATCH_TASK_SLOTS_PER_NODE", "FFBATCH_SPOT_MAX_NODES", "FFBATCH_AUTOSCALE_INTERVAL",
-		"FFBATCH_SAS_LIFETIME", "FFBATCH_SCALING_MODE", "FFBATCH_DEFAULT_PRESET", "FFBATCH_POOL_ID",
+		"FFBATCH_SAS_QUEUEING", "FFBATCH_SCALING_MODE", "FFBATCH_DEFAULT_PRESET", "FFBATCH_POOL_ID",
 		"FFBATCH_INPUT_CONTAINER", "FFBATCH_SWEEP_SCHEDULE", "FFBATCH_LOG_LEVEL", "FFBATCH_BATCH_ACCOUNT_KEY",
 		"FFBATCH_BATCH_ENDPOINT", "FFBATCH_LOGS_PREFIX", "FFBATCH_DEDICATED_MIN_NODES", "FFBATCH_CONTAINER_IMAGE",
 		"FFBATCH_RESULTS_TOPIC", "FFBATCH_STORAGE_CONNECTION_STRING", "FFBATCH_TASK_MIN_WALL_CLOCK", "FFBATCH_MAX_RESUBMITS",
@@ -398,6 +399,45 @@ func TestLoadSweepSchedule(t *testing.T) {
 				return
 			}
 			wantOneProblem(t, err, "FFBATCH_SWEEP_SCHEDULE", tc.want...)
+		})
+	}
+}
+
+// TestLoadTaskSlotsAgainstVMSize: a taskSlotsPerNode above 4 × the VM's
+// vCPUs deploys but makes every pool creation fail, so Load refuses it for
+// the sizes the docs recommend.
+func TestLoadTaskSlotsAgainstVMSize(t *testing.T) {
+	tests := []struct {
+		name, vmSize, slots string
+		want                []string // substrings of the one problem; none means valid
+	}{
+		{"default size at its limit", "Standard_D2s_v3", "8", nil},
+		{"default size above its limit", "Standard_D2s_v3", "9", []string{"at most 8", "Standard_D2s_v3", "2", "got 9"}},
+		{"default size at the old maximum", "Standard_D2s_v3", "256", []string{"at most 8"}},
+		{"lower-case size", "standard_d2s_v3", "16", []string{"at most 8"}},
+		{"larger size", "Standard_F8s_v2", "32", nil},
+		{"larger size above its limit", "Standard_F8s_v2", "33", []string{"at most 32", "Standard_F8s_v2"}},
+		{"unknown size is checked only against 256", "Standard_NC6s_v3", "100", nil},
+		{"out of range is one problem", "Standard_D2s_v3", "257", []string{"between 1 and 256"}},
+		{"empty VM size is one problem", " ", "4", []string{"is required"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadWith(t, map[string]string{"FFBATCH_VM_SIZE": tc.vmSize, "FFBATCH_TASK_SLOTS_PER_NODE": tc.slots})
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if got := strconv.Itoa(c.TaskSlotsPerNode); got != tc.slots {
+					t.Errorf("TaskSlotsPerNode = %s, want %s", got, tc.slots)
+				}
+				return
+			}
+			setting := "FFBATCH_TASK_SLOTS_PER_NODE"
+			if strings.TrimSpace(tc.vmSize) == "" {
+				setting = "FFBATCH_VM_SIZE"
+			}
+			wantOneProblem(t, err, setting, tc.want...)
 		})
 	}
 }

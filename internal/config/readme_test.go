@@ -133,7 +133,7 @@ func renderTable(decls []setting) []string {
 func TestRenderTable(t *testing.T) {
 	c := new(Config)
 	got := renderTable([]setting{
-		{name: "FFBATCH_A", def: "5m", value: duration(&c.SASLifetime, 0, day), doc: "A."},
+		{name: "FFBATCH_A", def: "5m", value: duration(&c.SASQueueing, 0, day), doc: "A."},
 		{name: "FFBATCH_B", required: true, value: text(&c.PoolID), doc: "B `x || y`."},
 		{name: "FFBATCH_C", secret: true, value: text(&c.StorageConn), doc: "C."},
 		{name: "Host", doc: "H."},

@@ -53,8 +53,8 @@ func storageSettings(c *Config) []setting {
 			doc: "Blob endpoint for managed identity (`https://<acct>.blob.core.windows.net`); SAS are user-delegation SAS. Set this or the connection string."},
 		{name: "FFBATCH_STORAGE_CONNECTION_STRING", value: text(&c.StorageConn), check: storageConnProblem, secret: true,
 			doc: "Connection string with an account key (Azurite); SAS are account-key SAS."},
-		{name: "FFBATCH_SAS_LIFETIME", def: "2h", value: duration(&c.SASLifetime, 5*time.Minute, 7*day),
-			doc: "Lifetime of the SAS URLs given to tasks; should exceed queueing plus the task's wall clock."},
+		{name: "FFBATCH_SAS_QUEUEING", def: "2h", value: duration(&c.SASQueueing, 5*time.Minute, 7*day),
+			doc: "Time a task may wait in the job for a free slot (before its first attempt and between Batch's retries) that its SAS URLs allow for. The URLs are valid for this plus the task's wall-clock limit × (retries + 1), at most 7 days (a user delegation key's limit); resubmitted tasks are signed afresh."},
 	}
 }
 
@@ -98,8 +98,8 @@ func poolSettings(c *Config) []setting {
 			doc: "Job holding the tasks."},
 		{name: "FFBATCH_VM_SIZE", def: "Standard_D2s_v3", value: text(&c.VMSize), required: true,
 			doc: "VM size of the pool's nodes."},
-		{name: "FFBATCH_TASK_SLOTS_PER_NODE", def: "2", value: integer(&c.TaskSlotsPerNode, 1, 256),
-			doc: "Tasks run at once per node (match the VM's cores)."},
+		{name: "FFBATCH_TASK_SLOTS_PER_NODE", def: "2", value: integer(&c.TaskSlotsPerNode, 1, plan.MaxTaskSlotsPerNode),
+			doc: "Tasks run at once per node (match the VM's cores). Batch allows at most 4 per vCPU of `FFBATCH_VM_SIZE`; that limit is checked at start-up for the sizes `internal/plan` knows (D v3/v5 and Fsv2 families)."},
 		{name: "FFBATCH_DEDICATED_MIN_NODES", def: "0", value: integer(&c.DedicatedMin, 0, 1000),
 			doc: "Fewest dedicated nodes; anything above 0 costs money while idle."},
 		{name: "FFBATCH_DEDICATED_MAX_NODES", def: "0", value: integer(&c.DedicatedMax, 0, 1000),

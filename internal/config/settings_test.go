@@ -129,7 +129,7 @@ func TestRedacted(t *testing.T) {
 		"FFBATCH_SERVICEBUS_CONNECTION_STRING": "(set)",
 		"FFBATCH_INPUT_CONTAINER":              "input",
 		"FFBATCH_UPSTREAM_CONTAINERS":          "uploads,archive",
-		"FFBATCH_SAS_LIFETIME":                 "2h",
+		"FFBATCH_SAS_QUEUEING":                 "2h",
 		"FFBATCH_TASK_SLOTS_PER_NODE":          "2",
 		"FFBATCH_BATCH_AUTH":                   "sharedkey",
 		"FFBATCH_LOG_LEVEL":                    "info",

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"sort"
+
+	"github.com/ffbatch/ffbatch/internal/plan"
 )
 
 // validate runs each declaration's own row, then the checks that relate
@@ -14,7 +16,7 @@ func validate(c *Config, decls []setting) Errors {
 			r.add(s.name, "%s", p)
 		}
 	}
-	for _, check := range []func(*Config, *report){containerRoles, storageAuth, serviceBusAuth, batchAuth, nodeBounds} {
+	for _, check := range []func(*Config, *report){containerRoles, storageAuth, serviceBusAuth, batchAuth, nodeBounds, slotsFitVM} {
 		check(c, r)
 	}
 	sort.SliceStable(r.errs, func(i, j int) bool { return r.errs[i].Setting < r.errs[j].Setting })
@@ -100,5 +102,21 @@ func nodeBounds(c *Config, r *report) {
 	}
 	if c.DedicatedMax+c.SpotMax == 0 && dedicatedOK && spotOK {
 		r.add("FFBATCH_SPOT_MAX_NODES", "FFBATCH_DEDICATED_MAX_NODES + FFBATCH_SPOT_MAX_NODES must be at least 1")
+	}
+}
+
+// slotsFitVM: Batch refuses a pool whose taskSlotsPerNode exceeds 4 × the
+// VM size's vCPUs, so every pool creation would fail with 400. Sizes
+// internal/plan knows (the documented ones) are checked here, before the
+// first file; others only against Batch's overall cap of 256.
+func slotsFitVM(c *Config, r *report) {
+	if !r.errs.missing("FFBATCH_TASK_SLOTS_PER_NODE") || !r.errs.missing("FFBATCH_VM_SIZE") {
+		return
+	}
+	most, known := plan.MaxTaskSlots(c.VMSize)
+	if known && c.TaskSlotsPerNode > most {
+		cores, _ := plan.VMCores(c.VMSize)
+		r.add("FFBATCH_TASK_SLOTS_PER_NODE", "must be at most %d for %s (Batch allows 4 task slots per vCPU, and it has %d), got %d",
+			most, c.VMSize, cores, c.TaskSlotsPerNode)
 	}
 }

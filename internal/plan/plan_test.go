@@ -183,6 +183,45 @@ func TestTaskSizing(t *testing.T) {
 	}
 }
 
+// TestURLLifetime: the URLs outlive queueing plus every attempt the task
+// is given (opts: 10 min + 20 min per started GiB, 2 retries, 1 above
+// 2 GiB), within the user delegation key's limit.
+func TestURLLifetime(t *testing.T) {
+	tests := []struct {
+		name     string
+		size     int64
+		queueing time.Duration
+		want     time.Duration
+	}{
+		{"small: 3 attempts of 30 min", 10 << 20, 2 * time.Hour, 2*time.Hour + 90*time.Minute},
+		{"2 GiB: 3 attempts of 50 min", 2 << 30, 2 * time.Hour, 2*time.Hour + 150*time.Minute},
+		{"2.5 GiB: 2 attempts of 70 min", 5 << 29, 2 * time.Hour, 2*time.Hour + 140*time.Minute},
+		{"no queueing", 1, 0, 90 * time.Minute},
+		{"4 TiB: capped", 4 << 40, 2 * time.Hour, MaxURLLifetime},
+		{"long queueing: capped", 1, 7 * 24 * time.Hour, MaxURLLifetime},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := URLLifetime(tc.size, tc.queueing, opts)
+			if got != tc.want {
+				t.Errorf("URLLifetime = %v, want %v", got, tc.want)
+			}
+			preset, _ := LookupPreset(DefaultPresetName)
+			task, err := Task("t-1", TaskFile{Request: request.Request{Version: request.Version{Blob: "a.mp4", Size: tc.size}, Output: "a.mp3"}}, preset, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			attempts := time.Duration(*task.Constraints.MaxTaskRetryCount+1) * time.Duration(*task.Constraints.MaxWallClockTime)
+			if got < min(tc.queueing+attempts, MaxURLLifetime) {
+				t.Errorf("URLLifetime %v is shorter than queueing %v plus the task's attempts %v", got, tc.queueing, attempts)
+			}
+		})
+	}
+	if MaxURLLifetime >= 7*24*time.Hour {
+		t.Errorf("MaxURLLifetime %v reaches the 7-day user delegation key limit", MaxURLLifetime)
+	}
+}
+
 func TestPool(t *testing.T) {
 	base := PoolOptions{
 		ID: "ffbatch-pool", VMSize: "Standard_D2s_v3", TaskSlotsPerNode: 2,

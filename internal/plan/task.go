@@ -180,6 +180,26 @@ func WallClock(size int64, min, perGiB time.Duration) time.Duration {
 	return min + time.Duration(gib)*perGiB
 }
 
+// MaxURLLifetime bounds URLLifetime. In Azure the task's URLs are signed
+// with a user delegation key, which must expire within 7 days of its
+// request; an hour is kept back for clock skew between the function and
+// Storage.
+const MaxURLLifetime = 7*24*time.Hour - time.Hour
+
+// URLLifetime is how long the SAS URLs of a task for a file of size bytes
+// must stay valid. Batch's own retries (maxTaskRetryCount) reuse the URLs
+// the task was added with, so they must outlive every attempt at its
+// wall-clock limit, plus queueing: the time the task may wait for a free
+// slot before its first attempt and between attempts. A resubmission by
+// SweepPools is a new task with freshly signed URLs. The result is at most
+// MaxURLLifetime; a file that would need longer (hundreds of GiB) may see
+// its URLs expire in a late retry and is then resubmitted. Only the retry
+// and wall-clock fields of o are used.
+func URLLifetime(size int64, queueing time.Duration, o TaskOptions) time.Duration {
+	attempts := time.Duration(Retries(size, o.MaxTaskRetries) + 1)
+	return min(queueing+attempts*WallClock(size, o.MinWallClock, o.WallClockPerGiB), MaxURLLifetime)
+}
+
 // Retries sizes maxTaskRetryCount: the configured count, at most 1 for
 // files over 2 GiB.
 func Retries(size int64, configured int) int {
