@@ -58,12 +58,20 @@ func OutputName(blob, preset, defaultPreset string) string {
 // progress lines; failures still end with the error, which is the part
 // results.StderrExcerpt keeps.
 //
+// -f mov -protocol_whitelist file pin how the input is read: as an
+// MP4/MOV file (the mov demuxer, which does not follow external data
+// references by default) through the file protocol only. Without them
+// ffmpeg probes the content rather than the name, so an HLS playlist or a
+// concat script saved as .mp4 would make the task read other files on the
+// node (other tasks' inputs on a shared node) and publish their audio.
+//
 // -xerror makes a decoding error fatal. Without it ffmpeg exits 0 on an MP4
 // whose index is complete but whose media data is cut short ("partial
 // file"), and the pipeline would publish a short MP3 as a success; with it
 // the task fails (exit 1) and stderr.txt names the corrupt packet.
 func Args(p Preset) []string {
-	args := []string{"ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "info", "-nostats", "-xerror", "-i", InputFile}
+	args := []string{"ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "info", "-nostats", "-xerror",
+		"-f", "mov", "-protocol_whitelist", "file", "-i", InputFile}
 	args = append(args, p.Args...)
 	args = append(args, dropContainerTags...)
 	return append(args, OutputFile)
