@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -73,5 +74,35 @@ func TestDownAfterKill9(t *testing.T) {
 	code, out, _ = ffbatchBinary(t, "-state", state, "down")
 	if code != 0 || !strings.Contains(out, "No stack was running") {
 		t.Errorf("second down: exit %d, output %q", code, out)
+	}
+}
+
+// TestUpStopsWhenAzuriteDies: Azurite killed (kill -9) under a running
+// `ffbatch up` stops the whole stack with an error naming it, as for any
+// other component, and leaves nothing running.
+func TestUpStopsWhenAzuriteDies(t *testing.T) {
+	up := startUp(t, t.TempDir())
+	procs := tree(up.cmd.Process.Pid)
+	var node *procInfo
+	for i := range procs {
+		if procs[i].name == "node" {
+			node = &procs[i]
+		}
+	}
+	if node == nil {
+		t.Fatalf("no Azurite (node) process under ffbatch up: %v", names(procs))
+	}
+	if err := syscall.Kill(node.pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill Azurite: %v", err)
+	}
+	err := up.wait(t, time.Minute)
+	if err == nil {
+		t.Fatalf("ffbatch up exited 0 after Azurite died:\n%s", up.stderr.String())
+	}
+	if !strings.Contains(up.stderr.String(), "azurite exited") {
+		t.Errorf("ffbatch up's error does not name Azurite:\n%s", up.stderr.String())
+	}
+	if left := waitNoneRunning(procs, 15*time.Second); len(left) > 0 {
+		t.Errorf("still running after ffbatch up stopped: %v", left)
 	}
 }

@@ -171,6 +171,9 @@ func (i *Instance) output() string {
 	return fmt.Sprintf("%s (log: %s)", bytes.TrimSpace(b), i.logPath)
 }
 
+// Done is closed when the Azurite process has exited.
+func (i *Instance) Done() <-chan struct{} { return i.done }
+
 // PID is the process id of the azurite-blob process (node), the leader of
 // its own process group.
 func (i *Instance) PID() int {

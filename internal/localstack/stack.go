@@ -409,9 +409,12 @@ func (s *Stack) healthURL(name string) string {
 func (s *Stack) Done() <-chan struct{} {
 	out := make(chan struct{})
 	go func() {
-		cases := make([]<-chan struct{}, 0, len(s.procs))
+		cases := make([]<-chan struct{}, 0, len(s.procs)+1)
 		for _, p := range s.procs {
 			cases = append(cases, p.exited())
+		}
+		if s.azurite != nil {
+			cases = append(cases, s.azurite.Done())
 		}
 		anyClosed(cases)
 		close(out)
@@ -430,6 +433,13 @@ func anyClosed(chs []<-chan struct{}) {
 // Err reports which component has exited, or nil.
 func (s *Stack) Err() error {
 	var errs []error
+	if s.azurite != nil {
+		select {
+		case <-s.azurite.Done():
+			errs = append(errs, errors.New("azurite exited; the stack cannot work without Blob storage"))
+		default:
+		}
+	}
 	for _, name := range []string{ServiceBus, Batch, Functions} {
 		p := s.procs[name]
 		select {
@@ -491,9 +501,12 @@ func (s *Stack) UpdateSettings(changes map[string]string) error {
 func (s *Stack) PID(name string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if name == Azurite && s.azurite != nil {
+		return s.azurite.PID(), nil
+	}
 	p, ok := s.procs[name]
 	if !ok {
-		return 0, fmt.Errorf("%q is not a running component (want %s, %s or %s)", name, ServiceBus, Batch, Functions)
+		return 0, fmt.Errorf("%q is not a running component (want %s, %s, %s or %s)", name, Azurite, ServiceBus, Batch, Functions)
 	}
 	return p.pid(), nil
 }
