@@ -23,6 +23,7 @@ func TestFunctionDefinitions(t *testing.T) {
 		FuncSubmitTasks: {"serviceBusTrigger", bindingArrivals},
 		FuncSweepPools:  {"timerTrigger", bindingTimer},
 		FuncStatus:      {"httpTrigger", bindingRequest},
+		FuncDashboard:   {"httpTrigger", bindingRequest},
 	}
 	dirs, err := os.ReadDir(filepath.Join("..", "function-definitions"))
 	if err != nil {
