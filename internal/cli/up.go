@@ -77,6 +77,7 @@ func cmdUp(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "The local stack is up:\n%s", st.Endpoints)
+	fmt.Fprintf(e.stdout, "Dashboard: %s\n", st.Endpoints.DashboardURL())
 	fmt.Fprintf(e.stdout, "Drop MP4s with `ffbatch submit FILE...` (or upload to the %q container), follow them with `ffbatch watch`.\nPress Ctrl-C to stop.\n", st.Endpoints.InputContainer)
 	var runErr error
 	select {
