@@ -84,6 +84,7 @@ func cmdWatch(ctx context.Context, e *env, args []string) error {
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "status", "[flags] [BLOBS...]")
+	asJSON := fs.Bool("json", false, "print the Status API's JSON page (docs/status-api.md), with only the named blobs' rows if any")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -92,6 +93,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.close()
+	if *asJSON {
+		return printStatusJSON(ctx, e.stdout, c, fs.Args())
+	}
 	s := c.take(ctx)
 	if fs.NArg() > 0 {
 		s.Files = only(s.Files, fs.Args())

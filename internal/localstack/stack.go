@@ -101,6 +101,7 @@ type Endpoints struct {
 	InputContainer    string `json:"inputContainer"`
 	OutputContainer   string `json:"outputContainer"`
 	StatusContainer   string `json:"statusContainer"`
+	LogsPrefix        string `json:"logsPrefix"`
 	ArrivalsQueue     string `json:"arrivalsQueue"`
 	ResultsTopic      string `json:"resultsTopic"`
 	PoolID            string `json:"poolId"`
