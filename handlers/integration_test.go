@@ -38,6 +38,7 @@ import (
 	"github.com/ffbatch/ffbatch/internal/request"
 	"github.com/ffbatch/ffbatch/internal/results"
 	"github.com/ffbatch/ffbatch/internal/statusapi"
+	"github.com/ffbatch/ffbatch/internal/statusapi/schematest"
 )
 
 type stack struct {
@@ -544,6 +545,14 @@ func TestPipelineEndToEnd(t *testing.T) {
 	body = httpBody(t, resp)
 	if err := json.Unmarshal([]byte(body), &page); code != 200 || err != nil {
 		t.Fatalf("status page: %d %v %s", code, err, body)
+	}
+	schematest.Validate(t, []byte(body))
+	for _, r := range page.Rows {
+		code, resp := s.invoke(t, handlers.FuncStatus, statusPayload(r.Blob))
+		if code != 200 {
+			t.Fatalf("status of %s: %d", r.Blob, code)
+		}
+		schematest.Validate(t, []byte(httpBody(t, resp)))
 	}
 	states := map[results.State]int{}
 	for _, r := range page.Rows {

@@ -2,6 +2,7 @@ package statusapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/ffbatch/ffbatch/internal/batch"
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
 	"github.com/ffbatch/ffbatch/internal/results"
+	"github.com/ffbatch/ffbatch/internal/statusapi/schematest"
 )
 
 var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
@@ -96,6 +98,11 @@ func TestBuild(t *testing.T) {
 		tasks: []batch.Task{{ID: "t-b", State: batch.TaskStateRunning, ExecutionInfo: &batch.TaskExecutionInfo{StartTime: now.Add(-time.Second)}}},
 	}
 	p := builder(store, fb).Build(context.Background(), Query{Container: "input", Limit: 10})
+	body, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.Validate(t, body)
 	var states []string
 	for _, r := range p.Rows {
 		states = append(states, r.Blob+":"+string(r.State))
@@ -137,6 +144,8 @@ func TestBuildDegrades(t *testing.T) {
 	store := &fakeStore{err: errors.New("storage down")}
 	fb := &fakeBatch{err: errors.New("batch down")}
 	p := builder(store, fb).Build(context.Background(), Query{Container: "input", Limit: 10})
+	body, _ := json.Marshal(p)
+	schematest.Validate(t, body)
 	joined := strings.Join(p.Problems, "; ")
 	for _, part := range []string{"rows: storage down", "pool: batch down", "tasks: batch down"} {
 		if !strings.Contains(joined, part) {
