@@ -43,11 +43,7 @@ func (a *App) Status(ctx context.Context, req *customhandler.InvokeRequest) (*cu
 	}
 	blob := hr.Query["blob"]
 	if blob == "" {
-		q, err := statusapi.ParseQuery(hr.Query, a.status.Containers())
-		if err != nil {
-			return resp, resp.SetHTTP(bindingResponse, http.StatusBadRequest, errorView{err.Error()})
-		}
-		return resp, resp.SetHTTP(bindingResponse, http.StatusOK, a.status.Build(ctx, q))
+		return resp, a.statusPage(ctx, resp, hr.Query)
 	}
 	container := hr.Query["container"]
 	if container == "" {
@@ -63,6 +59,16 @@ func (a *App) Status(ctx context.Context, req *customhandler.InvokeRequest) (*cu
 	v := fileView{Entry: *rec.Current(), Requests: rec.Requests, UpdatedAt: rec.UpdatedAt}
 	a.refineFromTask(ctx, &v)
 	return resp, resp.SetHTTP(bindingResponse, http.StatusOK, v)
+}
+
+// statusPage answers the Status page for the query parameters: 400 for
+// an invalid query.
+func (a *App) statusPage(ctx context.Context, resp *customhandler.InvokeResponse, params map[string]string) error {
+	q, err := statusapi.ParseQuery(params, a.status.Containers())
+	if err != nil {
+		return resp.SetHTTP(bindingResponse, http.StatusBadRequest, errorView{err.Error()})
+	}
+	return resp.SetHTTP(bindingResponse, http.StatusOK, a.status.Build(ctx, q))
 }
 
 // refineFromTask reports "running" (with the start time) for submitted

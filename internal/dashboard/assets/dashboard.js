@@ -1,12 +1,13 @@
 "use strict";
-// The ffbatch dashboard: polls the Status API (the Status function, next to
-// this one) every two seconds and redraws the page in place. Every value
+// The ffbatch dashboard: polls the Status page's JSON (the Status API's
+// document, served next to this page at dashboard/status under the same
+// function key) every two seconds and redraws the page in place. Every value
 // from the API goes into the page as text (textContent, attributes), never
 // as markup. docs/status-api.md describes the document.
 (() => {
   const refreshMillis = 2000;
   const key = new URLSearchParams(location.search).get("code") || "";
-  const statusPath = location.pathname.replace(/dashboard\/?$/i, "") + "status";
+  const statusPath = location.pathname.replace(/\/?$/, "/status");
   const $ = (id) => document.getElementById(id);
   const svgNS = "http://www.w3.org/2000/svg";
   const state = { marker: "", markers: [], timer: 0, inflight: null, last: null };
