@@ -214,7 +214,7 @@
       : "unknown (" + (q.reason || "not readable") + ")";
     const taskText = tasks ? tasks.active + " pending, " + tasks.running + " running, " + tasks.completed + " completed" : "no job";
     if (!p) {
-      facts($("pool-facts"), [["Pool", "none (created on the next submission)"], ["Tasks", taskText], ["Queue " + q.name, queue]]);
+      facts($("pool-facts"), [["Pool", "none (created on the next submission)"], ["Tasks", taskText], ["Queue (" + q.name + ")", queue]]);
       $("heatmap").replaceChildren(h("li", { class: "empty" }, "No nodes"));
       return;
     }
@@ -224,7 +224,7 @@
       [p.autoscale ? "Autoscale target" : "Target", (p.targetDedicatedNodes + p.targetSpotNodes) + " (" + p.targetDedicatedNodes + " dedicated, " + p.targetSpotNodes + " spot)"],
       ["Task slots", p.slots.running + " of " + p.slots.total + " busy (" + p.taskSlotsPerNode + " per node)"],
       ["Tasks", taskText],
-      ["Queue " + q.name, queue],
+      ["Queue (" + q.name + ")", queue],
     ]);
     const cells = p.nodes.map((n) => {
       const label = n.id + ": " + n.state + ", " + n.runningSlots + " of " + p.taskSlotsPerNode + " slots busy" + (n.dedicated ? "" : " (spot)");
