@@ -90,4 +90,6 @@ func queueDepthReason(err error) string {
 // fixedQueue reports the depth unknown for a fixed reason.
 type fixedQueue string
 
-func (r fixedQueue) QueueCounts(context.Context) statusapi.Queue { return statusapi.Queue{Reason: string(r)} }
+func (r fixedQueue) QueueCounts(context.Context) statusapi.Queue {
+	return statusapi.Queue{Reason: string(r)}
+}

@@ -19,7 +19,9 @@ import (
 
 var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
-func rowIn(s results.State) lifecycle.Row { return lifecycle.Row{Container: "input", Blob: "x.mp4", State: s} }
+func rowIn(s results.State) lifecycle.Row {
+	return lifecycle.Row{Container: "input", Blob: "x.mp4", State: s}
+}
 
 type fakeStore struct {
 	rows     []lifecycle.Row
