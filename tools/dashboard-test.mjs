@@ -3,8 +3,10 @@
 // JSON argument: {url, good: [blob...], bad: blob, screenshot, phoneScreenshot}.
 //
 // Protocol: it opens the page and prints "READY" once the first refresh
-// has drawn it; the Go test then drops the files. It watches the rows
-// change without reloading, filters, checks the markup, saves screenshots,
+// has drawn it; the Go test then drops the files. Once the page has shown
+// every file in flight (queued, submitted or running) it prints
+// "IN-FLIGHT", and the Go test starts running SweepPools, which records
+// the answers. It watches the rows change without reloading, filters, checks the markup, saves screenshots,
 // prints "REASON <text>" for the failed file and "PASS", and exits 0; any
 // failed check throws (exit 1 with the reason on stderr).
 //
@@ -53,11 +55,20 @@ try {
   // Rows move from queued/submitted/running to their answers, live.
   const seen = {};
   let maxNodes = 0;
-  await waitFor("every file answered", async () => {
+  const files = [...cfg.good, cfg.bad];
+  const record = async () => {
     for (const [blob, state] of await rowStates(page)) {
       const h = (seen[blob] ||= []);
       if (h[h.length - 1] !== state) h.push(state);
     }
+  };
+  await waitFor("every file shown in flight", async () => {
+    await record();
+    return { ok: files.every((b) => seen[b] && seen[b].some((s) => !terminal.has(s))), seen };
+  });
+  console.log("IN-FLIGHT");
+  await waitFor("every file answered", async () => {
+    await record();
     maxNodes = Math.max(maxNodes, await page.locator("#heatmap li[class^=heat-]").count());
     const done = cfg.good.every((b) => seen[b] && seen[b].at(-1) === "succeeded") && seen[cfg.bad] && seen[cfg.bad].at(-1) === "failed";
     return { ok: done, seen };

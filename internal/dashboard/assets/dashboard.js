@@ -159,7 +159,8 @@
     facts($("throughput"), [
       ["Succeeded / failed (1 h)", tot.succeeded + " / " + tot.failed + (tot.reused ? " · " + tot.reused + " reused" : "") + (tot.refused ? " · " + tot.refused + " rejected or ignored" : "")],
       ["Files per minute", fmt.rate(files(recent) / 5) + " (last 5 min) · " + fmt.rate(files(mins) / 60) + " (last hour)"],
-      ["Audio minutes per minute", fmt.rate(audio(recent) / 5) + " (last 5 min) · " + fmt.rate(audio(mins) / 60) + " (last hour)"],
+      ["Audio minutes per minute", tot.succeeded && !tot.audioMillis ? "not known (ffmpeg's logs gave no durations)"
+        : fmt.rate(audio(recent) / 5) + " (last 5 min) · " + fmt.rate(audio(mins) / 60) + " (last hour)"],
     ]);
   }
 
