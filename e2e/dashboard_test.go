@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,8 @@ func TestDashboard(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start the browser driver: %v", err)
 	}
+	sweepCtx, stopSweeps := context.WithCancel(ctx)
+	sweeping := make(chan struct{})
 	lines := bufio.NewScanner(stdout)
 	var out []string
 	for lines.Scan() {
@@ -80,10 +83,15 @@ func TestDashboard(t *testing.T) {
 			p.upload(good[1], sample(t, "tone3s.mp4"))
 			p.upload(bad, []byte("this is a text file, not a video"))
 		case "IN-FLIGHT":
-			go sweepEverySecond(ctx, p.ep)
+			go func() { defer close(sweeping); sweepEverySecond(sweepCtx, p.ep) }()
 		}
 	}
-	if err := cmd.Wait(); err != nil || len(out) == 0 || out[len(out)-1] != "PASS" {
+	err = cmd.Wait()
+	stopSweeps()
+	if slices.Contains(out, "IN-FLIGHT") {
+		<-sweeping // no sweep is left running when the stack stops
+	}
+	if err != nil || len(out) == 0 || out[len(out)-1] != "PASS" {
 		t.Fatalf("the browser test failed: %v\nstdout:\n%s\nstderr:\n%s", err, strings.Join(out, "\n"), stderr.String())
 	}
 	t.Logf("browser: %s; screenshots in %s", strings.Join(out, " | "), shots)
