@@ -15,6 +15,7 @@ import (
 	"github.com/ffbatch/ffbatch/internal/config"
 	"github.com/ffbatch/ffbatch/internal/customhandler"
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
+	"github.com/ffbatch/ffbatch/internal/statusapi"
 )
 
 // Function names: the folder names under function-definitions/ and the
@@ -25,6 +26,7 @@ const (
 	FuncTaskFinished = "TaskFinished"
 	FuncSweepPools   = "SweepPools"
 	FuncStatus       = "Status"
+	FuncDashboard    = "Dashboard"
 )
 
 // Binding names used in function.json.
@@ -59,6 +61,7 @@ type batchAPI interface {
 	AddTasks(ctx context.Context, jobID string, tasks []batch.TaskAddParameter, opts *batch.AddTasksOptions) (*batch.AddTasksResult, error)
 	GetTask(ctx context.Context, jobID, taskID string, opts *batch.GetOptions) (*batch.Task, error)
 	NewListTasksPager(jobID string, opts *batch.ListOptions) *runtime.Pager[batch.ListPage[batch.Task]]
+	NewListNodesPager(poolID string, opts *batch.ListOptions) *runtime.Pager[batch.ListPage[batch.Node]]
 	DeleteTask(ctx context.Context, jobID, taskID string) error
 }
 
@@ -92,14 +95,16 @@ func (c storageClient) GetProperties(ctx context.Context, containerName, blobNam
 	return c.ServiceClient().NewContainerClient(containerName).NewBlobClient(blobName).GetProperties(ctx, nil)
 }
 
-// statusStore keeps the status records of input blobs and the owners of
-// output blobs (see internal/lifecycle).
+// statusStore keeps the status records of input blobs, the owners of
+// output blobs and the activity summary (see internal/lifecycle).
 type statusStore interface {
 	Update(ctx context.Context, container, blob string, fn func(*lifecycle.Record) lifecycle.Change) (lifecycle.Change, error)
 	Get(ctx context.Context, container, blob string) (*lifecycle.Record, error)
 	ClaimOutput(ctx context.Context, o lifecycle.OutputOwner, overwrite bool) (*lifecycle.OutputOwner, error)
-	Summarize(ctx context.Context, limit int) (lifecycle.Summary, error)
 	ListInFlight(ctx context.Context, before time.Time, limit int, marker string) ([]lifecycle.Candidate, string, error)
+	ListRows(ctx context.Context, q lifecycle.RowQuery) (lifecycle.RowPage, error)
+	Activity(ctx context.Context) (lifecycle.Activity, error)
+	RecordActivity(ctx context.Context, answered []lifecycle.Entry) error
 }
 
 var _ statusStore = (*lifecycle.Store)(nil)
@@ -112,6 +117,9 @@ type Deps struct {
 	Signer   signer
 	Blobs    blobAPI
 	Status   statusStore
+	// Queue reads the arrivals queue's depth for the Status page; nil
+	// reports it unknown.
+	Queue statusapi.QueueCounter
 }
 
 // Options tune an App. nil means defaults.
@@ -133,6 +141,10 @@ type App struct {
 	out  containerOnce
 	// orphans paces SweepPools' scans for lost tasks.
 	orphans orphanScan
+	// status builds the Status page; activity collects fresh answers for
+	// the activity summary.
+	status   *statusapi.Builder
+	activity activityBuffer
 }
 
 // New returns the app. All Deps must be set.
@@ -144,6 +156,11 @@ func New(cfg *config.Config, log *slog.Logger, d Deps, opts *Options) *App {
 			a.now = opts.Now
 		}
 	}
+	a.status = statusapi.New(statusapi.Sources{Store: d.Status, Batch: d.Batch, Signer: d.Signer, Queue: d.Queue}, statusapi.Config{
+		Containers:      append([]string{cfg.InputContainer}, cfg.UpstreamContainers...),
+		OutputContainer: cfg.OutputContainer, LogsPrefix: cfg.LogsPrefix, PoolID: cfg.PoolID, JobID: cfg.JobID,
+		QueueName: cfg.ArrivalsQueue, Now: a.now,
+	})
 	return a
 }
 
@@ -154,4 +171,5 @@ func (a *App) Register(mux *customhandler.Mux) {
 	mux.Handle(FuncTaskFinished, customhandler.HandlerFunc(a.TaskFinished))
 	mux.Handle(FuncSweepPools, customhandler.HandlerFunc(a.SweepPools))
 	mux.Handle(FuncStatus, customhandler.HandlerFunc(a.Status))
+	mux.Handle(FuncDashboard, customhandler.HandlerFunc(a.Dashboard))
 }

@@ -42,6 +42,7 @@ type blobCreatedData struct {
 // the request id (from the blob version) makes retries the same request.
 func (a *App) BlobCreated(ctx context.Context, req *customhandler.InvokeRequest) (*customhandler.InvokeResponse, error) {
 	resp := &customhandler.InvokeResponse{}
+	defer a.flushActivity(ctx)
 	ev, err := req.EventGrid(bindingEvent)
 	if err != nil {
 		a.log.Error("blob created: undecodable event ignored", "err", err)
@@ -70,7 +71,7 @@ func (a *App) BlobCreated(ctx context.Context, req *customhandler.InvokeRequest)
 		r.ContentMD5 = a.contentMD5(ctx, log, v)
 		transition = func(rec *lifecycle.Record) lifecycle.Change { return rec.Queue(r, now) }
 	}
-	ch, err := a.d.Status.Update(ctx, v.Container, v.Blob, transition)
+	ch, err := a.updateStatus(ctx, v.Container, v.Blob, transition)
 	if err != nil {
 		return nil, err
 	}

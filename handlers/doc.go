@@ -1,4 +1,4 @@
-// Package handlers holds the function app's four functions and the small
+// Package handlers holds the function app's five functions and the small
 // interfaces they consume. Each request (a blob dropped into the input
 // container, or an arrival message from an upstream system, the ffbatch
 // CLI or a resubmission) is recorded and answered through
@@ -28,7 +28,10 @@
 //     Batch and resubmits or fails their requests; idle.go sizes managed
 //     pools and removes idle jobs and pools.
 //   - status.go, Status (httpTrigger): a file's current request and its
-//     history, or a summary.
+//     history, or the Status page (internal/statusapi).
+//   - dashboard.go, Dashboard (httpTrigger): the operator's page
+//     (internal/dashboard) and, at dashboard/status, its data (the Status
+//     page).
 //
 // answers.go publishes result events and sends arrivals, outputs.go names
 // outputs and logs, pool.go creates the pool and job, requests.go resolves

@@ -38,7 +38,8 @@ type fakeBatch struct {
 	mu      sync.Mutex
 	pools   map[string]*batch.Pool
 	jobs    map[string]*batch.Job
-	tasks   map[string]*batch.Task // by lower-case id (Batch ids are case-insensitive)
+	tasks   map[string]*batch.Task  // by lower-case id (Batch ids are case-insensitive)
+	nodes   map[string][]batch.Node // by pool id
 	added   []batch.TaskAddParameter
 	resizes []batch.PoolResizeParameter
 	deleted []string
@@ -57,7 +58,7 @@ type fakeBatch struct {
 }
 
 func newFakeBatch() *fakeBatch {
-	return &fakeBatch{pools: map[string]*batch.Pool{}, jobs: map[string]*batch.Job{}, tasks: map[string]*batch.Task{},
+	return &fakeBatch{pools: map[string]*batch.Pool{}, jobs: map[string]*batch.Job{}, tasks: map[string]*batch.Task{}, nodes: map[string][]batch.Node{},
 		fail: map[string]error{}, addFailures: map[string]batch.TaskAddFailure{}}
 }
 
@@ -336,12 +337,34 @@ func (f *fakeBatch) NewListTasksPager(jobID string, opts *batch.ListOptions) *ru
 			for _, id := range ids {
 				t := f.tasks[id]
 				completed := t.State == batch.TaskStateCompleted
-				if opts.Filter == "state eq 'completed'" && !completed || opts.Filter == "state ne 'completed'" && completed {
+				active := t.State == batch.TaskStateActive || t.State == ""
+				if opts.Filter == "state eq 'completed'" && !completed || opts.Filter == "state ne 'completed'" && completed ||
+					opts.Filter == "state ne 'active'" && active {
 					continue
 				}
 				page.Value = append(page.Value, *t)
 			}
 			return page, nil
+		},
+	})
+}
+
+// NewListNodesPager answers the pool's nodes in one page.
+func (f *fakeBatch) NewListNodesPager(poolID string, _ *batch.ListOptions) *runtime.Pager[batch.ListPage[batch.Node]] {
+	done := false
+	return runtime.NewPager(runtime.PagingHandler[batch.ListPage[batch.Node]]{
+		More: func(p batch.ListPage[batch.Node]) bool { return !done },
+		Fetcher: func(context.Context, *batch.ListPage[batch.Node]) (batch.ListPage[batch.Node], error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			done = true
+			if err := f.enter("ListNodes"); err != nil {
+				return batch.ListPage[batch.Node]{}, err
+			}
+			if _, ok := f.pools[poolID]; !ok {
+				return batch.ListPage[batch.Node]{}, batchErr(404, batch.CodePoolNotFound)
+			}
+			return batch.ListPage[batch.Node]{Value: append([]batch.Node(nil), f.nodes[poolID]...)}, nil
 		},
 	})
 }

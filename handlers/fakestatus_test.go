@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
-	"github.com/ffbatch/ffbatch/internal/results"
 )
 
 // errStorage is the failure the fake status store injects.
@@ -22,7 +22,7 @@ var errStorage = errors.New("storage unavailable")
 // from its JSON, as a read from Blob storage gives) and stores the result
 // only when the Change is dirty, trimmed and dated; Get returns a copy or
 // lifecycle.ErrNotFound; ClaimOutput follows the store's ownership rule;
-// ListInFlight and Summarize see what the store's blob metadata says.
+// ListInFlight and ListRows see what the store's blob metadata says.
 //
 // A fake rather than lifecycle.Store on Azurite (which lifecycle's own tests
 // and integration_test.go use): the handler tests inject a failed write at
@@ -39,6 +39,9 @@ type fakeStatus struct {
 	owners   map[string]lifecycle.OutputOwner
 	// pageSize is ListInFlight's listing page (the store lists 1,000).
 	pageSize int
+	// activity is the activity summary; activityErr fails RecordActivity.
+	activity    lifecycle.Activity
+	activityErr error
 
 	// failWrites fails that many next writes: the transition ran, nothing
 	// is stored, Update returns an error. conflicts makes that many next
@@ -163,26 +166,51 @@ func (s *fakeStatus) sortedNames() []string {
 	return names
 }
 
-// Summarize counts records by their current request's state, as the
-// store does from the "state" metadata.
-func (s *fakeStatus) Summarize(_ context.Context, limit int) (lifecycle.Summary, error) {
+// ListRows lists the rows of the records under the query's container and
+// prefix in name order, as the store does from metadata (one page, no
+// marker support beyond the start, no cut names).
+func (s *fakeStatus) ListRows(_ context.Context, q lifecycle.RowQuery) (lifecycle.RowPage, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sum := lifecycle.Summary{Counts: map[results.State]int{}}
+	if s.listErr != nil {
+		return lifecycle.RowPage{}, s.listErr
+	}
+	page := lifecycle.RowPage{Requests: 1}
 	for _, n := range s.sortedNames() {
-		if sum.Total >= limit {
-			sum.Truncated = true
+		rec, _ := s.load(n)
+		row, ok := lifecycle.RowOf(rec)
+		if !ok || rec.Container != q.Container || !strings.HasPrefix(rec.Blob, q.Prefix) {
+			continue
+		}
+		page.Listed++
+		row.UpdatedAt = s.modified[n]
+		if len(q.States) == 0 || slices.Contains(q.States, row.State) {
+			page.Rows = append(page.Rows, row)
+		}
+		if len(page.Rows) == q.Limit {
 			break
 		}
-		rec, _ := s.load(n)
-		var st results.State
-		if c := rec.Current(); c != nil {
-			st = c.State
-		}
-		sum.Total++
-		sum.Counts[st]++
 	}
-	return sum, nil
+	return page, nil
+}
+
+// Activity and RecordActivity keep the activity summary in memory.
+func (s *fakeStatus) Activity(context.Context) (lifecycle.Activity, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.activity
+	a.Trim(s.now())
+	return a, nil
+}
+
+func (s *fakeStatus) RecordActivity(_ context.Context, answered []lifecycle.Entry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.activityErr != nil {
+		return s.activityErr
+	}
+	s.activity.Add(answered, s.now())
+	return nil
 }
 
 // ListInFlight pages through the records in name order, pageSize at a

@@ -24,6 +24,7 @@ func TestFunctionDefinitions(t *testing.T) {
 		FuncTaskFinished: {"eventGridTrigger", bindingEvent},
 		FuncSweepPools:   {"timerTrigger", bindingTimer},
 		FuncStatus:       {"httpTrigger", bindingRequest},
+		FuncDashboard:    {"httpTrigger", bindingRequest},
 	}
 	dirs, err := os.ReadDir(filepath.Join("..", "function-definitions"))
 	if err != nil {

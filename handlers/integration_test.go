@@ -37,6 +37,8 @@ import (
 	"github.com/ffbatch/ffbatch/internal/plan"
 	"github.com/ffbatch/ffbatch/internal/request"
 	"github.com/ffbatch/ffbatch/internal/results"
+	"github.com/ffbatch/ffbatch/internal/statusapi"
+	"github.com/ffbatch/ffbatch/internal/statusapi/schematest"
 )
 
 type stack struct {
@@ -538,8 +540,28 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Errorf("get pool: %v", err)
 	}
 	code, resp = s.invoke(t, handlers.FuncStatus, statusPayload(""))
-	if body := httpBody(t, resp); code != 200 || !strings.Contains(body, `"succeeded":3`) || !strings.Contains(body, `"ignored":1`) {
-		t.Errorf("summary: %d %s", code, body)
+	var page statusapi.Page
+	body = httpBody(t, resp)
+	if err := json.Unmarshal([]byte(body), &page); code != 200 || err != nil {
+		t.Fatalf("status page: %d %v %s", code, err, body)
+	}
+	schematest.Validate(t, []byte(body))
+	for _, r := range page.Rows {
+		code, resp := s.invoke(t, handlers.FuncStatus, statusPayload(r.Blob))
+		if code != 200 {
+			t.Fatalf("status of %s: %d", r.Blob, code)
+		}
+		schematest.Validate(t, []byte(httpBody(t, resp)))
+	}
+	states := map[results.State]int{}
+	for _, r := range page.Rows {
+		states[r.State]++
+		if r.State == results.StateSucceeded && (r.Links == nil || r.Links.Output == "") {
+			t.Errorf("succeeded row %s has no output link", r.Blob)
+		}
+	}
+	if tot := page.Activity.Totals; states[results.StateSucceeded] != 3 || states[results.StateIgnored] != 1 || tot.Succeeded != 3 || tot.Reused != 1 || tot.Refused != 1 {
+		t.Errorf("status page: rows by state %v, activity %+v; want 3 succeeded, 1 ignored; 3 transcodes, 1 reused, 1 refused", states, tot)
 	}
 }
 

@@ -207,7 +207,7 @@ func (a *App) recoverTask(ctx context.Context, cand *lifecycle.Candidate, task, 
 	if err := a.carryOut(ctx, ch); err != nil {
 		return "", fmt.Errorf("sweep orphans: %w", err)
 	}
-	if _, err := a.d.Status.Update(ctx, cand.Container, cand.Blob, lost); err != nil {
+	if _, err := a.updateStatus(ctx, cand.Container, cand.Blob, lost); err != nil {
 		return "", fmt.Errorf("sweep orphans: %w", err)
 	}
 	log := a.log.With("task_id", task, "container", cand.Container, "blob", cand.Blob, "code", code)

@@ -83,7 +83,7 @@ func (a *App) settle(ctx context.Context, t *batch.Task) (results.Outcome, error
 	}
 	res := a.taskResult(ctx, t, f)
 	now := a.now().UTC()
-	ch, err := a.d.Status.Update(ctx, f.Container, f.Blob, func(rec *lifecycle.Record) lifecycle.Change {
+	ch, err := a.updateStatus(ctx, f.Container, f.Blob, func(rec *lifecycle.Record) lifecycle.Change {
 		return rec.Settle(t.ID, f.Request, res, a.cfg.MaxResubmits, now)
 	})
 	if err != nil {
@@ -106,41 +106,60 @@ func (a *App) settle(ctx context.Context, t *batch.Task) (results.Outcome, error
 	return results.OutcomePermanent, nil
 }
 
-// taskResult is how t ended: its output on success, else the failure with
-// the end of its stderr.
+// taskResult is how t ended: its output (with the MP3's size and, when
+// ffmpeg's log tells it, duration) on success, else the failure with the
+// end of its stderr.
 func (a *App) taskResult(ctx context.Context, t *batch.Task, f plan.TaskFile) lifecycle.TaskResult {
 	c := results.Classify(t)
 	res := lifecycle.TaskResult{Outcome: c.Outcome, Logs: a.logsURL(t.ID), FinishedAt: t.StateTransitionTime}
 	if ei := t.ExecutionInfo; ei != nil {
 		res.StartedAt, res.FinishedAt, res.Retries, res.Requeues = ei.StartTime, ei.EndTime, ei.RetryCount, ei.RequeueCount
 	}
+	stderr := a.readStderr(ctx, t.ID)
 	if c.Outcome == results.OutcomeSuccess {
 		res.MP3 = a.outputRef(f.Output)
+		res.MP3Size = a.outputSize(ctx, f.Output)
+		if d, ok := results.DurationFromLog(stderr); ok {
+			res.AudioMillis = d.Milliseconds()
+		}
 		return res
 	}
 	res.Failure = &results.Failure{
 		Category: c.Category, Transient: c.Outcome == results.OutcomeTransient, Code: c.Code,
 		BatchCategory: c.BatchCategory, Message: c.Message, ExitCode: c.ExitCode,
-		Stderr: a.stderrExcerpt(ctx, t.ID),
+		Stderr: results.StderrExcerpt(stderr),
 	}
 	return res
 }
 
-// stderrExcerpt reads the end of the task's uploaded stderr.txt; "" if it
-// is missing or unreadable (the failure is still reported).
-func (a *App) stderrExcerpt(ctx context.Context, taskID string) string {
+// maxStderrRead bounds the part of a task's stderr.txt that is read.
+const maxStderrRead = 64 << 10
+
+// readStderr reads the start of the task's uploaded stderr.txt; nil if it
+// is missing or unreadable (the outcome is still recorded).
+func (a *App) readStderr(ctx context.Context, taskID string) []byte {
 	name := plan.LogsPath(a.cfg.LogsPrefix, taskID) + "/stderr.txt"
 	resp, err := a.d.Blobs.DownloadStream(ctx, a.cfg.OutputContainer, name, &azblob.DownloadStreamOptions{
-		Range: blob.HTTPRange{Offset: 0, Count: 64 << 10},
+		Range: blob.HTTPRange{Offset: 0, Count: maxStderrRead},
 	})
 	if err != nil {
 		a.log.Debug("sweep: no stderr", "task_id", taskID, "err", err)
-		return ""
+		return nil
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxStderrRead))
 	if err != nil {
-		return ""
+		return nil
 	}
-	return results.StderrExcerpt(b)
+	return b
+}
+
+// outputSize is the MP3's length in bytes; 0 when it cannot be read.
+func (a *App) outputSize(ctx context.Context, output string) int64 {
+	p, err := a.d.Blobs.GetProperties(ctx, a.cfg.OutputContainer, output)
+	if err != nil || p.ContentLength == nil {
+		a.log.Debug("sweep: no output size", "output", output, "err", err)
+		return 0
+	}
+	return *p.ContentLength
 }

@@ -10,10 +10,8 @@ import (
 	"github.com/ffbatch/ffbatch/internal/customhandler"
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
 	"github.com/ffbatch/ffbatch/internal/results"
+	"github.com/ffbatch/ffbatch/internal/statusapi"
 )
-
-// summaryLimit bounds the records a summary counts.
-const summaryLimit = 10000
 
 // fileView is the Status answer for one file: its current (latest)
 // request, flattened, so "state" is the file's state, and every request
@@ -24,30 +22,16 @@ type fileView struct {
 	UpdatedAt time.Time         `json:"updatedAt"`
 }
 
-// summaryView is the Status answer without ?blob=.
-type summaryView struct {
-	Files lifecycle.Summary `json:"files"`
-	Pool  *poolView         `json:"pool,omitempty"`
-	Tasks *batch.TaskCounts `json:"tasks,omitempty"`
-}
-
-type poolView struct {
-	ID              string `json:"id"`
-	State           string `json:"state"`
-	AllocationState string `json:"allocationState"`
-	Autoscale       bool   `json:"autoscale"`
-	Dedicated       int32  `json:"dedicatedNodes"`
-	Spot            int32  `json:"spotNodes"`
-}
-
 type errorView struct {
 	Error string `json:"error"`
 }
 
 // Status answers GET /api/status?blob=<name>[&container=<c>] with the
-// file's state, or a summary of all files, the pool and the task counts
-// without blob. Batch being unreachable degrades the answer instead of
-// failing it.
+// file's state and history; without blob, with the Status page
+// (internal/statusapi: a page of rows selected by container, prefix,
+// state, limit and marker, the last hour's activity, the pool, the tasks
+// and the queue; docs/status-api.md). Batch being unreachable degrades
+// the answer instead of failing it.
 func (a *App) Status(ctx context.Context, req *customhandler.InvokeRequest) (*customhandler.InvokeResponse, error) {
 	resp := &customhandler.InvokeResponse{}
 	hr, err := req.HTTP(bindingRequest)
@@ -59,7 +43,7 @@ func (a *App) Status(ctx context.Context, req *customhandler.InvokeRequest) (*cu
 	}
 	blob := hr.Query["blob"]
 	if blob == "" {
-		return resp, resp.SetHTTP(bindingResponse, http.StatusOK, a.summary(ctx))
+		return resp, a.statusPage(ctx, resp, hr.Query)
 	}
 	container := hr.Query["container"]
 	if container == "" {
@@ -75,6 +59,16 @@ func (a *App) Status(ctx context.Context, req *customhandler.InvokeRequest) (*cu
 	v := fileView{Entry: *rec.Current(), Requests: rec.Requests, UpdatedAt: rec.UpdatedAt}
 	a.refineFromTask(ctx, &v)
 	return resp, resp.SetHTTP(bindingResponse, http.StatusOK, v)
+}
+
+// statusPage answers the Status page for the query parameters: 400 for
+// an invalid query.
+func (a *App) statusPage(ctx context.Context, resp *customhandler.InvokeResponse, params map[string]string) error {
+	q, err := statusapi.ParseQuery(params, a.status.Containers())
+	if err != nil {
+		return resp.SetHTTP(bindingResponse, http.StatusBadRequest, errorView{err.Error()})
+	}
+	return resp.SetHTTP(bindingResponse, http.StatusOK, a.status.Build(ctx, q))
 }
 
 // refineFromTask reports "running" (with the start time) for submitted
@@ -109,21 +103,4 @@ func (a *App) refineFromTask(ctx context.Context, v *fileView) {
 	for i := range v.Requests {
 		refine(&v.Requests[i])
 	}
-}
-
-func (a *App) summary(ctx context.Context) summaryView {
-	var v summaryView
-	sum, err := a.d.Status.Summarize(ctx, summaryLimit)
-	if err != nil {
-		a.log.Warn("status summary failed", "err", err)
-	}
-	v.Files = sum
-	if p, err := a.d.Batch.GetPool(ctx, a.cfg.PoolID, &batch.GetOptions{Select: poolSelect}); err == nil {
-		v.Pool = &poolView{ID: p.ID, State: string(p.State), AllocationState: string(p.AllocationState), Autoscale: p.EnableAutoScale,
-			Dedicated: p.CurrentDedicatedNodes, Spot: p.CurrentLowPriorityNodes}
-	}
-	if c, err := a.d.Batch.GetTaskCounts(ctx, a.cfg.JobID); err == nil {
-		v.Tasks = &c.TaskCounts
-	}
-	return v
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/internal/batch"
 	"github.com/ffbatch/ffbatch/internal/customhandler"
+	"github.com/ffbatch/ffbatch/internal/statusapi"
 )
 
 func httpRequest(method string, query map[string]string) *customhandler.InvokeRequest {
@@ -118,25 +119,53 @@ func TestStatus(t *testing.T) {
 		}
 	})
 
-	t.Run("summary", func(t *testing.T) {
-		resp, err := f.app.Status(ctx, httpRequest("GET", nil))
-		if err != nil {
-			t.Fatal(err)
+	t.Run("page", func(t *testing.T) {
+		f.batch.nodes["ffbatch-pool"] = []batch.Node{{ID: "n1", State: batch.NodeStateRunning, RunningTaskSlotsCount: 1, IsDedicated: true}, {ID: "n2", State: batch.NodeStateStarting}}
+		tests := []struct {
+			name  string
+			query map[string]string
+			want  string // blob:state of the rows
+		}{
+			{"every file of the input container", nil, "a.mp4:running b.mp4:submitted notes.txt:ignored"},
+			{"by state: running is a submitted file whose task started", map[string]string{"state": "running"}, "a.mp4:running"},
+			{"by state: submitted leaves the running out", map[string]string{"state": "submitted,ignored"}, "b.mp4:submitted notes.txt:ignored"},
+			{"by prefix", map[string]string{"prefix": "n"}, "notes.txt:ignored"},
+			{"upstream container", map[string]string{"container": "upstream"}, "u.mp4:submitted"},
 		}
-		var v struct {
-			Files struct {
-				Counts map[string]int `json:"counts"`
-				Total  int            `json:"total"`
-			} `json:"files"`
-			Pool  *struct{ ID string } `json:"pool"`
-			Tasks *batch.TaskCounts    `json:"tasks"`
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				page := statusPage(t, f, tc.query)
+				var got []string
+				for _, r := range page.Rows {
+					got = append(got, r.Blob+":"+string(r.State))
+				}
+				if strings.Join(got, " ") != tc.want {
+					t.Errorf("rows = %v, want %s", got, tc.want)
+				}
+			})
 		}
-		body := resp.Outputs[bindingResponse].(customhandler.HTTPResponse).Body
-		if err := json.Unmarshal([]byte(body), &v); err != nil {
-			t.Fatal(err)
+		page := statusPage(t, f, nil)
+		if page.Schema != statusapi.Schema || page.Pool == nil || len(page.Pool.Nodes) != 2 || page.Pool.Heat[statusapi.HeatRunning] != 1 ||
+			page.Pool.Heat[statusapi.HeatStarting] != 1 || page.Tasks == nil || page.Tasks.Active != 2 || page.Tasks.Running != 1 {
+			t.Errorf("page = %+v", page)
 		}
-		if v.Files.Total != 4 || v.Files.Counts["submitted"] != 3 || v.Files.Counts["ignored"] != 1 || v.Pool == nil || v.Tasks == nil || v.Tasks.Active != 2 || v.Tasks.Running != 1 {
-			t.Errorf("summary = %s", body)
+		if page.Queue.Known || page.Queue.Name != "arrivals" || page.Queue.Reason == "" {
+			t.Errorf("queue = %+v, want unknown with a reason (no management client)", page.Queue)
+		}
+		if n := len(page.Activity.Recent); n != 2 {
+			t.Errorf("%d recent answers, want a.mp4's first request and notes.txt: %+v", n, page.Activity.Recent)
+		}
+	})
+
+	t.Run("bad page query", func(t *testing.T) {
+		for _, q := range []map[string]string{{"state": "done"}, {"limit": "0"}, {"container": "elsewhere"}} {
+			resp, err := f.app.Status(ctx, httpRequest("GET", q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out := resp.Outputs[bindingResponse].(customhandler.HTTPResponse); out.StatusCode != 400 {
+				t.Errorf("query %v: status %d, want 400: %s", q, out.StatusCode, out.Body)
+			}
 		}
 	})
 
@@ -147,4 +176,19 @@ func TestStatus(t *testing.T) {
 			t.Errorf("Status answered although the record could not be read")
 		}
 	})
+}
+
+// statusPage calls Status without blob and decodes the page.
+func statusPage(t *testing.T, f *fixture, query map[string]string) statusapi.Page {
+	t.Helper()
+	resp, err := f.app.Status(context.Background(), httpRequest("GET", query))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := resp.Outputs[bindingResponse].(customhandler.HTTPResponse)
+	var page statusapi.Page
+	if out.StatusCode != 200 || json.Unmarshal([]byte(out.Body), &page) != nil {
+		t.Fatalf("status page: %d %s", out.StatusCode, out.Body)
+	}
+	return page
 }

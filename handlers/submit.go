@@ -25,6 +25,7 @@ import (
 // whole batch is redelivered; the records make that the same requests.
 func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest) (*customhandler.InvokeResponse, error) {
 	resp := &customhandler.InvokeResponse{}
+	defer a.flushActivity(ctx)
 	msgs, err := req.ServiceBusBatch(bindingArrivals, customhandler.BodyString)
 	if err != nil {
 		return nil, fmt.Errorf("submit tasks: %w", err)
@@ -140,7 +141,7 @@ func (a *App) record(ctx context.Context, r request.Request) (lifecycle.Change, 
 		return lifecycle.Change{}, err
 	}
 	now := a.now().UTC()
-	return a.d.Status.Update(ctx, r.Container, r.Blob, func(rec *lifecycle.Record) lifecycle.Change {
+	return a.updateStatus(ctx, r.Container, r.Blob, func(rec *lifecycle.Record) lifecycle.Change {
 		if holder != nil && !rec.Accepted(r.ID) {
 			a.log.Warn("submit tasks: output taken", "request", r.ID, "output", r.Output, "holder_blob", holder.Blob, "holder_preset", holder.Preset)
 			return rec.Refuse(r, results.StateRejected, outputTaken(r, holder), now)
@@ -244,7 +245,7 @@ func (a *App) refuseTask(ctx context.Context, e *lifecycle.Entry, f batch.TaskAd
 	res := lifecycle.TaskResult{Outcome: results.OutcomePermanent,
 		Failure: &results.Failure{Category: results.CategoryTask, Code: f.Code, BatchCategory: string(f.Status), Message: f.Message}}
 	owner, now := e.Request, a.now().UTC()
-	ch, err := a.d.Status.Update(ctx, owner.Container, owner.Blob, func(rec *lifecycle.Record) lifecycle.Change {
+	ch, err := a.updateStatus(ctx, owner.Container, owner.Blob, func(rec *lifecycle.Record) lifecycle.Change {
 		return rec.Settle(f.TaskID, owner, res, a.cfg.MaxResubmits, now)
 	})
 	return ch.Events, err

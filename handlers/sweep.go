@@ -16,6 +16,7 @@ import (
 // slipped in.
 func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) (*customhandler.InvokeResponse, error) {
 	resp := &customhandler.InvokeResponse{}
+	defer a.flushActivity(ctx)
 	if ti, err := req.Timer(bindingTimer); err == nil && ti.IsPastDue {
 		resp.Log("timer is past due")
 	}

@@ -4,17 +4,20 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus/admin"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
 	"github.com/ffbatch/ffbatch/internal/blobaccess"
 	"github.com/ffbatch/ffbatch/internal/config"
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
+	"github.com/ffbatch/ffbatch/internal/statusapi"
 )
 
 // Connect builds the real clients from the configuration: Batch (Entra ID
@@ -104,6 +107,9 @@ func Connect(cfg *config.Config) (Deps, func(), error) {
 		return d, nil, fmt.Errorf("results sender: %w", err)
 	}
 	d.Arrivals, d.Results = arrivals, res
+	if d.Queue, err = queueCounter(cfg, cred); err != nil {
+		return d, nil, err
+	}
 	closeAll := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -112,6 +118,28 @@ func Connect(cfg *config.Config) (Deps, func(), error) {
 		_ = sb.Close(ctx)
 	}
 	return d, closeAll, nil
+}
+
+// queueCounter reads the arrivals queue's depth for the Status page with
+// the Service Bus management client. The Service Bus emulator has no
+// management API, so against it the depth is unknown.
+func queueCounter(cfg *config.Config, cred azcore.TokenCredential) (statusapi.QueueCounter, error) {
+	var (
+		ac  *admin.Client
+		err error
+	)
+	switch {
+	case cfg.ServiceBusConn != "" && strings.Contains(strings.ToLower(cfg.ServiceBusConn), "usedevelopmentemulator=true"):
+		return fixedQueue("the Service Bus emulator has no management API"), nil
+	case cfg.ServiceBusConn != "":
+		ac, err = admin.NewClientFromConnectionString(cfg.ServiceBusConn, nil)
+	default:
+		ac, err = admin.NewClient(cfg.ServiceBusNamespace, cred, nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("service bus management client: %w", err)
+	}
+	return &queueDepth{admin: ac, name: cfg.ArrivalsQueue, now: time.Now}, nil
 }
 
 // loopbackHTTP reports whether endpoint is plain HTTP on this machine (an

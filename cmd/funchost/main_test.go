@@ -65,7 +65,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		}
 	}
 	write(filepath.Join(app, "host.json"), `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}}}`)
-	write(filepath.Join(app, "Hello", "function.json"), `{"bindings": [{"name": "req", "type": "httpTrigger", "direction": "in"}, {"name": "res", "type": "http", "direction": "out"}]}`)
+	write(filepath.Join(app, "Hello", "function.json"), `{"bindings": [{"name": "req", "type": "httpTrigger", "direction": "in", "authLevel": "anonymous"}, {"name": "res", "type": "http", "direction": "out"}]}`)
 	settings := filepath.Join(t.TempDir(), "settings.json")
 	write(settings, `{"IsEncrypted": false, "Values": {"FUNCTIONS_WORKER_RUNTIME": "custom"}}`)
 	addr := freeAddr(t)

@@ -12,8 +12,14 @@
 // blob-container watcher that emits Microsoft.Storage.BlobCreated events,
 // because Azurite has no Event Grid.
 //
+// HTTP functions are served with function keys the way the real host
+// keeps them with file secret storage (keys.go: <StateDir>/secrets, the
+// x-functions-key header or the code parameter, authLevel anonymous,
+// function or admin; 401 otherwise).
+//
 // It deliberately does not download extension bundles, run output bindings
-// other than http, scale out, or check function keys; it talks to the handler
+// other than http, scale out, or check keys on the admin API and webhooks;
+// it talks to the handler
 // only over HTTP and keeps its own wire types instead of importing the
 // production packages. docs/fidelity/funchost.md lists every difference from
 // the real host.

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -341,3 +342,17 @@ func checkGolden(t *testing.T, name string, body []byte) {
 
 // fixedClock returns a clock stuck at t.
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// keyClient is an HTTP client that sends the host's master key with every
+// request, for tests of HTTP functions that are not about keys.
+func keyClient(h *Host) *http.Client {
+	return &http.Client{Transport: keyTransport{key: h.Keys().Master}}
+}
+
+type keyTransport struct{ key string }
+
+func (k keyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("x-functions-key", k.key)
+	return http.DefaultTransport.RoundTrip(r)
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -106,6 +107,7 @@ type Host struct {
 	stateDir string
 	hostID   string
 	sources  []EventGridBlobSource
+	keys     Keys // fixed after New
 
 	worker  *worker
 	invoker *invoker
@@ -166,6 +168,9 @@ func New(opts *Options) (*Host, error) {
 	if h.fns, err = loadFunctions(appDir, h.cfg.Functions, h.settings, h.cfg); err != nil {
 		return nil, err
 	}
+	if h.keys, err = loadKeys(filepath.Join(h.stateDir, "secrets"), h.fns); err != nil {
+		return nil, err
+	}
 	spec, err := resolveWorkerSpec(appDir, h.cfg.Handler, h.settings)
 	if err != nil {
 		return nil, err
@@ -187,6 +192,17 @@ func New(opts *Options) (*Host, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// Keys returns the function keys the host accepts (see keys.go): the
+// master key, the host keys and each HTTP function's own keys, as stored
+// in <StateDir>/secrets. Never log them.
+func (h *Host) Keys() Keys {
+	k := Keys{Master: h.keys.Master, Host: maps.Clone(h.keys.Host), Functions: map[string]map[string]string{}}
+	for fn, keys := range h.keys.Functions {
+		k.Functions[fn] = maps.Clone(keys)
+	}
+	return k
 }
 
 func setDefaults(o *Options) {

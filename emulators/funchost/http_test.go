@@ -23,7 +23,7 @@ func TestHTTPTriggerEnvelope(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, "http://"+h.Addr()+"/api/items/42?size=large&tag=a&tag=b", strings.NewReader(`{"name":"x"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Custom", "v1")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := keyClient(h).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestHTTPTriggerEnvelope(t *testing.T) {
 		}
 		hdr := m["Headers"].(map[string]any)
 		for k := range hdr {
-			if k == "User-Agent" || k == "Accept-Encoding" || k == "Content-Length" {
+			if k == "User-Agent" || k == "Accept-Encoding" || k == "Content-Length" || k == "X-Functions-Key" {
 				delete(hdr, k)
 			}
 		}
@@ -90,7 +90,7 @@ func TestHTTPTriggerRouting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tt.method, base+tt.path, nil)
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := keyClient(h).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func TestHTTPForwarding(t *testing.T) {
 	}
 	a := newTestApp(t, hostJSON, fns, nil)
 	h := startHost(t, testOptions(a, newLogCapture()))
-	resp, err := http.Post("http://"+h.Addr()+"/api/echo/a/b?q=1", "text/plain", strings.NewReader("raw body"))
+	resp, err := keyClient(h).Post("http://"+h.Addr()+"/api/echo/a/b?q=1", "text/plain", strings.NewReader("raw body"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestHTTPForwarding(t *testing.T) {
 		t.Errorf("forwarded request has invocation id %q, want a UUID", echo["invocationId"])
 	}
 
-	resp, err = http.Get("http://" + h.Addr() + "/api/NoOut")
+	resp, err = keyClient(h).Get("http://" + h.Addr() + "/api/NoOut")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestHTTPMaxConcurrentRequests(t *testing.T) {
 	errs := make(chan error, 3)
 	for range 3 {
 		go func() {
-			resp, err := http.Get("http://" + h.Addr() + "/api/Slow")
+			resp, err := keyClient(h).Get("http://" + h.Addr() + "/api/Slow")
 			if err == nil {
 				resp.Body.Close()
 			}

@@ -123,6 +123,8 @@ func (t *routeTemplate) literals() int {
 type httpTriggerConfig struct {
 	route   *routeTemplate
 	methods map[string]bool // upper-case; empty: every method
+	// authLevel is anonymous, function (the default) or admin.
+	authLevel string
 }
 
 func (c *httpTriggerConfig) allows(method string) bool {
@@ -153,7 +155,12 @@ func parseHTTPTrigger(b binding, fnName string) (*httpTriggerConfig, error) {
 		}
 	}
 	switch lvl := strings.ToLower(b.str("authlevel")); lvl {
-	case "", "anonymous", "function", "admin", "user", "system":
+	case "":
+		c.authLevel = authFunction
+	case authAnonymous, authFunction, authAdmin:
+		c.authLevel = lvl
+	case "system", "user":
+		c.authLevel = authAdmin // levels funchost has no keys for: only the master key passes
 	default:
 		return nil, fmt.Errorf("authLevel %q must be anonymous, function or admin", b.str("authlevel"))
 	}

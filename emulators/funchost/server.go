@@ -101,6 +101,11 @@ func (h *Host) handleFunctionRoute(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	g := h.keys.authorize(r, fn.Name)
+	if !g.allows(fn.HTTP.authLevel) {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
 	if h.httpSem != nil {
 		select {
 		case h.httpSem <- struct{}{}:
@@ -113,7 +118,7 @@ func (h *Host) handleFunctionRoute(w http.ResponseWriter, r *http.Request) {
 		h.forwardHTTP(w, r, fn)
 		return
 	}
-	h.invokeHTTP(w, r, fn, params)
+	h.invokeHTTP(w, r, fn, params, g)
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -140,30 +145,9 @@ func (h *Host) matchRoute(path, method string) (*function, map[string]string) {
 	return best, bestParams
 }
 
-// identities is what the local host reports for a request: the
-// WebJobsAuthLevel identity at Admin level (keys are not checked locally).
-var identities = []any{map[string]any{
-	"AuthenticationType": "WebJobsAuthLevel",
-	"IsAuthenticated":    true,
-	"Actor":              nil,
-	"BootstrapContext":   nil,
-	"Claims": []any{map[string]any{
-		"Issuer":         "LOCAL AUTHORITY",
-		"OriginalIssuer": "LOCAL AUTHORITY",
-		"Properties":     map[string]any{},
-		"Type":           "http://schemas.microsoft.com/2017/07/functions/claims/authlevel",
-		"Value":          "Admin",
-		"ValueType":      "http://www.w3.org/2001/XMLSchema#string",
-	}},
-	"Label":         nil,
-	"Name":          nil,
-	"NameClaimType": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
-	"RoleClaimType": "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
-}}
-
 // httpRequestData builds Data.<req> and the Metadata of an HTTP invocation
 // (GetRequestAsJObject and the HTTP trigger's binding data).
-func httpRequestData(r *http.Request, body []byte, params map[string]string, fnName string, now time.Time) (map[string]any, map[string]any) {
+func httpRequestData(r *http.Request, body []byte, params map[string]string, fnName string, g grant, now time.Time) (map[string]any, map[string]any) {
 	query := map[string]string{}
 	for k, vs := range r.URL.Query() {
 		query[k] = strings.Join(vs, ",")
@@ -189,7 +173,7 @@ func httpRequestData(r *http.Request, body []byte, params map[string]string, fnN
 		"Query":      query,
 		"Headers":    headers,
 		"Params":     params,
-		"Identities": identities,
+		"Identities": g.identities(),
 	}
 	if len(body) > 0 {
 		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -211,7 +195,7 @@ func httpRequestData(r *http.Request, body []byte, params map[string]string, fnN
 	return req, md
 }
 
-func (h *Host) invokeHTTP(w http.ResponseWriter, r *http.Request, fn *function, params map[string]string) {
+func (h *Host) invokeHTTP(w http.ResponseWriter, r *http.Request, fn *function, params map[string]string, g grant) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	if err != nil {
 		http.Error(w, "read request body: "+err.Error(), http.StatusBadRequest)
@@ -221,7 +205,7 @@ func (h *Host) invokeHTTP(w http.ResponseWriter, r *http.Request, fn *function, 
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	reqData, md := httpRequestData(r, body, params, fn.Name, h.now())
+	reqData, md := httpRequestData(r, body, params, fn.Name, g, h.now())
 	inv := newInvocation(fn, "This function was programmatically called via the host APIs.")
 	resp, err := h.invoker.invoke(r.Context(), inv, &invocationRequest{
 		Data:     map[string]any{fn.Trigger.Name: reqData},

@@ -179,7 +179,7 @@ func TestDisabledFunctionsAndAllowList(t *testing.T) {
 	if got := h.Functions(); len(got) != 2 || got[0] != "Hello" || got[1] != "Tick" {
 		t.Errorf("Functions() = %q, want only the host.json allow-list", got)
 	}
-	resp, err := http.Get("http://" + h.Addr() + "/api/Hello")
+	resp, err := keyClient(h).Get("http://" + h.Addr() + "/api/Hello")
 	if err != nil {
 		t.Fatal(err)
 	}

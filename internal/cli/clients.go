@@ -18,8 +18,12 @@ type clients struct {
 	ep    localstack.Endpoints
 	blobs *azblob.Client
 	batch *batch.Client
-	http  *http.Client
-	sb    *azservicebus.Client // lazily created; nil until serviceBus
+	// batchTransport is the Batch client's own connection pool, closed
+	// with the clients: azcore's shared pool would keep connections the
+	// Batch emulator waits for when it shuts down.
+	batchTransport *http.Transport
+	http           *http.Client
+	sb             *azservicebus.Client // lazily created; nil until serviceBus
 }
 
 func newClients(ep localstack.Endpoints) (*clients, error) {
@@ -31,14 +35,16 @@ func newClients(ep localstack.Endpoints) (*clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("batch credential: %w", err)
 	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
 	bo := &batch.ClientOptions{}
 	bo.InsecureAllowCredentialWithHTTP = true // loopback emulator
 	bo.Retry.MaxRetries = -1                  // a progress view retries on its own
+	bo.Transport = &http.Client{Transport: tr}
 	bc, err := batch.NewSharedKeyClient(ep.BatchEndpoint, cred, bo)
 	if err != nil {
 		return nil, fmt.Errorf("batch client: %w", err)
 	}
-	return &clients{ep: ep, blobs: blobs, batch: bc, http: &http.Client{Timeout: 5 * time.Second}}, nil
+	return &clients{ep: ep, blobs: blobs, batch: bc, batchTransport: tr, http: &http.Client{Timeout: 5 * time.Second}}, nil
 }
 
 func (c *clients) serviceBus() (*azservicebus.Client, error) {
@@ -54,6 +60,7 @@ func (c *clients) serviceBus() (*azservicebus.Client, error) {
 }
 
 func (c *clients) close() {
+	c.batchTransport.CloseIdleConnections()
 	if c.sb != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -3,7 +3,8 @@
 // after a killed up), env (its connection strings and endpoints as export
 // lines), logs (show or follow the services' logs), submit (upload MP4s or
 // send arrival messages), watch and status (per-file progress with filters
-// and full failure reasons, queue depth, pool nodes and running tasks), get
+// and full failure reasons, queue depth, pool nodes and running tasks;
+// status --json prints the Status API's page, internal/statusapi), get
 // (download MP3s and task logs to a folder), retry (a new request for
 // finished files), presets, results (outputs and failures from the results
 // topic, on the CLI's own subscription) and run (the whole job on sample

@@ -108,6 +108,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "status", "[flags] [BLOBS...]")
 	var sel selection
 	sel.register(fs)
+	asJSON := fs.Bool("json", false, "print the Status API's JSON page (docs/status-api.md), with only the named blobs' rows if any")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -120,6 +121,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.close()
+	if *asJSON {
+		return printStatusJSON(ctx, e.stdout, c, fs.Args())
+	}
 	s := c.take(ctx)
 	now := time.Now()
 	s.Files = sel.show(sel.scope(s.Files, c.ep.InputContainer, now))

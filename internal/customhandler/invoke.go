@@ -115,6 +115,15 @@ type HTTPResponse struct {
 	Headers    map[string]string `json:"headers,omitempty"`
 }
 
+// SetHTTPResponse sets the http output binding name to r as it is (a
+// page, a script: any text body with its own headers).
+func (r *InvokeResponse) SetHTTPResponse(name string, resp HTTPResponse) {
+	if r.Outputs == nil {
+		r.Outputs = map[string]any{}
+	}
+	r.Outputs[name] = resp
+}
+
 // SetHTTP sets the http output binding name to a response with status and
 // a JSON body (the body is marshalled; Content-Type is application/json).
 func (r *InvokeResponse) SetHTTP(name string, status int, body any) error {

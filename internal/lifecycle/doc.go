@@ -21,5 +21,12 @@
 // and returns the same events and work again under the same ids, so
 // duplicate detection turns the repeat into one answer.
 //
+// Records are named for their file (files/<container>/<blob>, names.go),
+// and their blob metadata carries the current request's Row (metadata.go),
+// so a page of a listing is one List Blobs request without reads
+// (Store.ListRows). The Activity blob summarises recent answers (per-minute
+// counts over the last hour and the last answers) for the dashboard; each
+// invocation adds its fresh answers (Change.Answered) with one write.
+//
 // The package does no Service Bus or Batch I/O; Store does Blob I/O only.
 package lifecycle

@@ -3,51 +3,16 @@ package lifecycle
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
-
-	"github.com/ffbatch/ffbatch/internal/results"
 )
 
 // inFlightPage is the listing page size of ListInFlight.
 const inFlightPage = 1000
-
-// Summary counts files by state, reading at most limit records' metadata.
-// Truncated is true when more records exist.
-type Summary struct {
-	Counts    map[results.State]int `json:"counts"`
-	Total     int                   `json:"total"`
-	Truncated bool                  `json:"truncated"`
-}
-
-// Summarize lists the records and counts their states.
-func (s *Store) Summarize(ctx context.Context, limit int) (Summary, error) {
-	sum := Summary{Counts: map[results.State]int{}}
-	pager := s.c.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: to.Ptr(RecordPrefix), Include: container.ListBlobsInclude{Metadata: true}})
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if bloberror.HasCode(err, bloberror.ContainerNotFound) {
-			return sum, nil
-		}
-		if err != nil {
-			return sum, fmt.Errorf("summarize status: %w", err)
-		}
-		for _, item := range page.Segment.BlobItems {
-			if sum.Total >= limit {
-				sum.Truncated = true
-				return sum, nil
-			}
-			sum.Total++
-			sum.Counts[results.State(metaValue(item.Metadata, stateMetadata))]++
-		}
-	}
-	return sum, nil
-}
 
 // Candidate is a record with tasks in flight, as a listing shows it.
 type Candidate struct {
@@ -64,7 +29,8 @@ type Candidate struct {
 // it holds at least limit candidates, and returns the marker to continue
 // from ("" when the listing is complete). Records carry their in-flight
 // task ids and file in metadata, so the cost is one List Blobs request per
-// 1,000 records and no reads.
+// 1,000 records and no reads (but for a file whose name was too long for
+// the metadata and the record name: its record is read for the name).
 func (s *Store) ListInFlight(ctx context.Context, before time.Time, limit int, marker string) ([]Candidate, string, error) {
 	var out []Candidate
 	opts := &container.ListBlobsFlatOptions{Prefix: to.Ptr(RecordPrefix), Include: container.ListBlobsInclude{Metadata: true}, MaxResults: to.Ptr(s.pageSize)}
@@ -84,7 +50,7 @@ func (s *Store) ListInFlight(ctx context.Context, before time.Time, limit int, m
 			if item.Name == nil || item.Properties == nil || item.Properties.LastModified == nil || !item.Properties.LastModified.Before(before) {
 				continue
 			}
-			c, ok, err := candidate(*item.Name, item.Metadata, *item.Properties.LastModified)
+			c, ok, err := s.candidate(ctx, *item.Name, item.Metadata, *item.Properties.LastModified)
 			if err != nil {
 				return out, "", fmt.Errorf("list in-flight status: %w", err)
 			}
@@ -101,14 +67,18 @@ func (s *Store) ListInFlight(ctx context.Context, before time.Time, limit int, m
 
 // candidate builds the Candidate of a listed record from its metadata; ok
 // is false when it owns no task in flight.
-func candidate(name string, md map[string]*string, modified time.Time) (Candidate, bool, error) {
-	tasks := strings.Fields(metaValue(md, tasksMetadata))
+func (s *Store) candidate(ctx context.Context, name string, md map[string]*string, modified time.Time) (Candidate, bool, error) {
+	tasks := strings.Fields(metaValue(md, mdTasks))
 	if len(tasks) == 0 {
 		return Candidate{}, false, nil
 	}
-	b, err := url.PathUnescape(metaValue(md, blobMetadata))
-	if err != nil {
-		return Candidate{}, false, fmt.Errorf("%s: blob metadata: %w", name, err)
+	row := rowFromListing(name, md, modified)
+	if row.BlobCut {
+		var rec Record
+		if _, err := s.read(ctx, name, &rec); err != nil {
+			return Candidate{}, false, fmt.Errorf("%s: read the file name: %w", name, err)
+		}
+		row.Container, row.Blob = rec.Container, rec.Blob
 	}
-	return Candidate{Container: metaValue(md, containerMetadata), Blob: b, TaskIDs: tasks, LastModified: modified}, true, nil
+	return Candidate{Container: row.Container, Blob: row.Blob, TaskIDs: tasks, LastModified: modified}, true, nil
 }

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -17,15 +15,15 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
-
-	"github.com/ffbatch/ffbatch/internal/request"
 )
 
-// Blob name prefixes in the status container: one record per input blob,
-// one claim per output blob.
+// Blob names in the status container: one record per input blob (under
+// RecordPrefix, named by RecordName), one claim per output blob, and the
+// activity summary.
 const (
 	RecordPrefix = "files/"
 	OutputPrefix = "outputs/"
+	ActivityName = "activity.json"
 )
 
 // ErrNotFound is returned by Get for a blob without a record.
@@ -43,7 +41,8 @@ const maxDocBytes = 4 << 20
 type Store struct {
 	c   *container.Client
 	now func() time.Time
-	// pageSize is ListInFlight's listing page size (tests make it small).
+	// pageSize is the listing page size of ListInFlight and of ListRows'
+	// state-filtered scans (tests make it small).
 	pageSize int32
 }
 
@@ -54,11 +53,6 @@ func NewStore(c *container.Client, now func() time.Time) *Store {
 		now = time.Now
 	}
 	return &Store{c: c, now: now, pageSize: inFlightPage}
-}
-
-// RecordName is the blob name of the record of containerName/blobName.
-func RecordName(containerName, blobName string) string {
-	return RecordPrefix + request.FileKey(containerName, blobName) + ".json"
 }
 
 // Get returns the record of a blob.
@@ -156,43 +150,6 @@ func (s *Store) write(ctx context.Context, name string, v any, md map[string]*st
 			return false, err
 		}
 	}
-}
-
-// Blob metadata of a record, so a listing tells what it holds without
-// reading it: stateMetadata is the file's state (Summarize counts by it),
-// tasksMetadata the space-separated ids of the tasks its requests own in
-// flight, and containerMetadata and blobMetadata the file (the blob name
-// path-escaped, as metadata values must be ASCII).
-const (
-	stateMetadata     = "state"
-	tasksMetadata     = "tasks"
-	containerMetadata = "container"
-	blobMetadata      = "blob"
-)
-
-func metadata(r *Record) map[string]*string {
-	md := map[string]*string{
-		containerMetadata: to.Ptr(r.Container),
-		blobMetadata:      to.Ptr(url.PathEscape(r.Blob)),
-	}
-	if c := r.Current(); c != nil {
-		md[stateMetadata] = to.Ptr(string(c.State))
-	}
-	if tasks := r.InFlightTasks(); len(tasks) > 0 {
-		md[tasksMetadata] = to.Ptr(strings.Join(tasks, " "))
-	}
-	return md
-}
-
-// metaValue is the value of key in listed metadata ("" when absent). Some
-// servers return metadata keys capitalised.
-func metaValue(md map[string]*string, key string) string {
-	for k, v := range md {
-		if strings.EqualFold(k, key) && v != nil {
-			return *v
-		}
-	}
-	return ""
 }
 
 type nopCloser struct{ *bytes.Reader }

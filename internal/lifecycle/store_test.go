@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -92,9 +93,17 @@ func TestStore(t *testing.T) {
 		if len(all) != 4 {
 			t.Fatalf("%d candidates, want 4 (a, b, c, d): %+v", len(all), all)
 		}
-		sum, err := s.Summarize(ctx, 100)
-		if err != nil || sum.Total != 5 || sum.Counts[results.StateSubmitted] != 4 || sum.Counts[results.StateIgnored] != 1 {
-			t.Errorf("Summarize = %+v, %v", sum, err)
+		page, err := s.ListRows(ctx, RowQuery{Container: "input", Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range page.Rows {
+			got = append(got, r.Blob+":"+string(r.State))
+		}
+		want := "a.mp4:submitted b.mp4:submitted c.mp4:submitted d.mp4:submitted e.txt:ignored"
+		if strings.Join(got, " ") != want || page.Requests != 1 || page.Next != "" {
+			t.Errorf("ListRows = %v in %d requests (next %q), want %s in 1", got, page.Requests, page.Next, want)
 		}
 	})
 }
@@ -127,4 +136,89 @@ func TestClaimOutput(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestListRows(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	files := []struct {
+		blob  string
+		state results.State
+	}{
+		{"a/1.mp4", results.StateSubmitted}, {"a/2.mp4", results.StateIgnored}, {"a/3.mp4", results.StateSubmitted},
+		{"b/1.mp4", results.StateSubmitted}, {"b/2.mp4", results.StateSubmitted}, {"b/3.mp4", results.StateSubmitted},
+		{"b/4.mp4", results.StateSubmitted}, {"b/5.mp4", results.StateSubmitted}, {"b/6.mp4", results.StateSubmitted},
+		{"b/7.mp4", results.StateSubmitted}, {"z.mp4", results.StateIgnored}, {`a\odd.mp4`, results.StateSubmitted},
+	}
+	for _, f := range files {
+		r := req("r-"+f.blob, func(r *request.Request) { r.Blob = f.blob })
+		_, err := s.Update(ctx, "input", f.blob, func(rec *Record) Change {
+			if f.state == results.StateIgnored {
+				return rec.Refuse(r, f.state, &results.Rejection{Reason: "unsupported_extension"}, t0)
+			}
+			return rec.Submit(r, t0)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Update(ctx, "upstream", "a/9.mp4", func(rec *Record) Change {
+		return rec.Submit(req("u", func(r *request.Request) { r.Container, r.Blob = "upstream", "a/9.mp4" }), t0)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	blobs := func(p RowPage) string {
+		var out []string
+		for _, r := range p.Rows {
+			out = append(out, r.Blob)
+		}
+		return strings.Join(out, " ")
+	}
+	tests := []struct {
+		name         string
+		q            RowQuery
+		want         string
+		wantRequests int
+		wantLimited  bool
+		wantNext     bool
+	}{
+		{"one page of the prefix", RowQuery{Container: "input", Prefix: "a/", Limit: 10}, "a/1.mp4 a/2.mp4 a/3.mp4", 1, false, false},
+		{"limit cuts the page", RowQuery{Container: "input", Limit: 2}, "a/1.mp4 a/2.mp4", 1, false, true},
+		{"a cut prefix is filtered by name", RowQuery{Container: "input", Prefix: `a\`, Limit: 10}, `a\odd.mp4`, 1, false, false},
+		// Pages of 2: [a/1 a/2] [a/3 a\odd] [b/1 b/2] [b/3 b/4] [b/5 b/6] [b/7 z].
+		{"state filter scans at most MaxScanPages", RowQuery{Container: "input", States: []results.State{results.StateIgnored}, Limit: 2}, "a/2.mp4", MaxScanPages, true, true},
+		{"state filter stops at the limit", RowQuery{Container: "input", States: []results.State{results.StateIgnored}, Limit: 1}, "a/2.mp4", 1, false, true},
+		{"another container", RowQuery{Container: "upstream", Limit: 10}, "a/9.mp4", 1, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := s.ListRows(ctx, tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := blobs(p); got != tc.want {
+				t.Errorf("rows = %q, want %q", got, tc.want)
+			}
+			if p.Requests != tc.wantRequests || p.Limited != tc.wantLimited || (p.Next != "") != tc.wantNext {
+				t.Errorf("%d requests, limited %v, next %q; want %d, %v, next %v", p.Requests, p.Limited, p.Next, tc.wantRequests, tc.wantLimited, tc.wantNext)
+			}
+		})
+	}
+	t.Run("the state filter continues from the marker", func(t *testing.T) {
+		q := RowQuery{Container: "input", States: []results.State{results.StateIgnored}, Limit: 2}
+		first, err := s.ListRows(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.Marker = first.Next
+		rest, err := s.ListRows(ctx, q)
+		if err != nil || blobs(rest) != "z.mp4" || rest.Next != "" || rest.Limited {
+			t.Errorf("second scan = %q (next %q, limited %v), %v; want z.mp4 and the end", blobs(rest), rest.Next, rest.Limited, err)
+		}
+	})
+	t.Run("bad query", func(t *testing.T) {
+		if _, err := s.ListRows(ctx, RowQuery{Container: "input"}); err == nil {
+			t.Error("limit 0 accepted")
+		}
+	})
 }

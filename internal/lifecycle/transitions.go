@@ -21,6 +21,10 @@ type Change struct {
 	Task *Entry
 	// Resubmit lists the attempts to schedule as arrivals.
 	Resubmit []request.Request
+	// Answered are the entries this transition answered (copies): the
+	// fresh answers among Events, for the activity summary. A repeated
+	// answer is in Events only.
+	Answered []Entry
 	// dirty is set when the record changed and must be written.
 	dirty bool
 }
@@ -110,8 +114,9 @@ func (r *Record) share(id string, now time.Time) (Change, bool) {
 	switch {
 	case done != nil && !e.Force:
 		e.State, e.MP3, e.Reused = results.StateSucceeded, done.MP3, &results.Reuse{Request: done.ID, TaskID: done.TaskID}
+		e.MP3Size, e.AudioMillis = done.MP3Size, done.AudioMillis
 		e.FinishedAt, e.AnsweredAt = now, now
-		return Change{Events: []*results.Event{answer(e)}, dirty: true}, true
+		return Change{Events: []*results.Event{answer(e)}, Answered: []Entry{*e}, dirty: true}, true
 	case running != nil:
 		e.State, e.SharedWith, e.TaskID, e.SubmittedAt = results.StateSubmitted, running.ID, running.TaskID, now
 		return Change{dirty: true}, true
@@ -129,7 +134,7 @@ func (r *Record) Refuse(req request.Request, state results.State, rej *results.R
 		return Change{Events: []*results.Event{answer(e)}}
 	}
 	e.State, e.Rejection, e.FinishedAt, e.AnsweredAt = state, rej, now, now
-	return Change{Events: []*results.Event{answer(e)}, dirty: true}
+	return Change{Events: []*results.Event{answer(e)}, Answered: []Entry{*e}, dirty: true}
 }
 
 // TaskResult is how a task ended, as SweepPools saw it.
@@ -139,6 +144,9 @@ type TaskResult struct {
 	MP3 *results.Output
 	// Failure says why it failed (otherwise).
 	Failure *results.Failure
+	// MP3Size and AudioMillis are the MP3's length and duration (success),
+	// 0 when unknown.
+	MP3Size, AudioMillis int64
 	// Logs is the URL prefix of the task's logs, if it ran.
 	Logs                  string
 	StartedAt, FinishedAt time.Time
@@ -178,7 +186,7 @@ func (r *Record) Settle(task string, owner request.Request, res TaskResult, maxR
 		case retry:
 		default:
 			finish(e, res, now)
-			ch.Events, ch.dirty = append(ch.Events, answer(e)), true
+			ch.Events, ch.Answered, ch.dirty = append(ch.Events, answer(e)), append(ch.Answered, *e), true
 		}
 	}
 	return ch
@@ -191,6 +199,9 @@ func finish(e *Entry, res TaskResult, now time.Time) {
 		e.State = results.StateSucceeded
 	}
 	e.MP3, e.Logs, e.Failure = res.MP3, res.Logs, res.Failure
+	if res.Outcome == results.OutcomeSuccess {
+		e.MP3Size, e.AudioMillis = res.MP3Size, res.AudioMillis
+	}
 	e.StartedAt, e.FinishedAt, e.AnsweredAt = res.StartedAt, res.FinishedAt, now
 	e.Retries, e.Requeues = e.Retries+res.Retries, e.Requeues+res.Requeues
 	if e.FinishedAt.IsZero() {

@@ -140,7 +140,7 @@ func TestLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"host.json", "BlobCreated/function.json", "SubmitTasks/function.json", "SweepPools/function.json", "Status/function.json"} {
+	for _, f := range []string{"host.json", "BlobCreated/function.json", "SubmitTasks/function.json", "SweepPools/function.json", "Status/function.json", "Dashboard/function.json"} {
 		if _, err := os.Stat(filepath.Join(app, f)); err != nil {
 			t.Errorf("layout is missing %s: %v", f, err)
 		}

@@ -108,6 +108,7 @@ func endpointsFrom(v map[string]string, az *azurite.Instance, p Ports) Endpoints
 		InputContainer:  def("FFBATCH_INPUT_CONTAINER", "input"),
 		OutputContainer: def("FFBATCH_OUTPUT_CONTAINER", "output"),
 		StatusContainer: def("FFBATCH_STATUS_CONTAINER", "ffbatch-status"),
+		LogsPrefix:      def("FFBATCH_LOGS_PREFIX", "logs/"),
 		ArrivalsQueue:   def("FFBATCH_ARRIVALS_QUEUE", "arrivals"),
 		ResultsTopic:    def("FFBATCH_RESULTS_TOPIC", "results"),
 		CLISubscription: CLISubscription,

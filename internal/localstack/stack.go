@@ -108,6 +108,7 @@ type Endpoints struct {
 	InputContainer    string `json:"inputContainer"`
 	OutputContainer   string `json:"outputContainer"`
 	StatusContainer   string `json:"statusContainer"`
+	LogsPrefix        string `json:"logsPrefix"`
 	ArrivalsQueue     string `json:"arrivalsQueue"`
 	ResultsTopic      string `json:"resultsTopic"`
 	// CLISubscription is the results topic's subscription that `ffbatch
@@ -115,6 +116,11 @@ type Endpoints struct {
 	CLISubscription string `json:"cliSubscription"`
 	PoolID          string `json:"poolId"`
 	JobID           string `json:"jobId"`
+	// FunctionsKey is the Functions host's default host key (function
+	// level for every HTTP function: /api/status); DashboardKey the
+	// Dashboard function's own key (DashboardURL).
+	FunctionsKey string `json:"functionsKey"`
+	DashboardKey string `json:"dashboardKey"`
 }
 
 // String lists the endpoints for people, without keys.
@@ -123,7 +129,7 @@ func (e Endpoints) String() string {
 	fmt.Fprintf(&b, "  Blob storage (Azurite)   %s  containers: %s -> %s\n", e.BlobEndpoint, e.InputContainer, e.OutputContainer)
 	fmt.Fprintf(&b, "  Service Bus (sbemu)      %s  queue %s, topic %s  (health %s/health)\n", sbHost(e.ServiceBus), e.ArrivalsQueue, e.ResultsTopic, e.ServiceBusHTTP)
 	fmt.Fprintf(&b, "  Batch (batchemu)         %s  account %s, pool %s\n", e.BatchEndpoint, e.BatchAccount, e.PoolID)
-	fmt.Fprintf(&b, "  Functions (funchost)     %s  status: %s/api/status\n", e.FunctionsURL, e.FunctionsURL)
+	fmt.Fprintf(&b, "  Functions (funchost)     %s  status: %s/api/status (function key in stack.json)\n", e.FunctionsURL, e.FunctionsURL)
 	return b.String()
 }
 
@@ -355,7 +361,8 @@ func (s *Stack) startAll(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	s.Endpoints.FunctionsKey, s.Endpoints.DashboardKey, err = readKeys(filepath.Join(data, "funchost", "secrets"))
+	return err
 }
 
 // serviceBusArgs are the Service Bus emulator's arguments, with the user's

@@ -152,6 +152,16 @@ func (s *suite) testPools(t *testing.T) {
 		if si := nodes[0].StartTaskInfo; si == nil || si.State != batch.StartTaskStateCompleted || si.ExitCode == nil || *si.ExitCode != 0 {
 			t.Errorf("start task info = %+v, want completed with exit code 0", si)
 		}
+		// What the Status page asks for: a node's state and busy slots only.
+		sel := s.listNodesWith(t, id, &batch.ListOptions{Select: "id,state,runningTaskSlotsCount,isDedicated", Filter: "state eq 'idle'", MaxResults: 1000})
+		if len(sel) != 1 || sel[0].ID != nodes[0].ID || sel[0].State != batch.NodeStateIdle || !sel[0].IsDedicated || sel[0].RunningTaskSlotsCount != 0 {
+			t.Errorf("nodes with $filter=state eq 'idle' = %+v, want the one idle node", sel)
+		} else if sel[0].VMSize != "" || sel[0].StartTaskInfo != nil || sel[0].URL != "" {
+			t.Errorf("$select=id,state,runningTaskSlotsCount,isDedicated returned vmSize=%q startTaskInfo=%v url=%q", sel[0].VMSize, sel[0].StartTaskInfo, sel[0].URL)
+		}
+		if busy := s.listNodesWith(t, id, &batch.ListOptions{Filter: "state eq 'running'"}); len(busy) != 0 {
+			t.Errorf("nodes with $filter=state eq 'running' = %+v, want none on an idle pool", busy)
+		}
 		err = s.c.ResizePool(ctx, id, batch.PoolResizeParameter{TargetDedicatedNodes: to.Ptr[int32](0), NodeDeallocationOption: batch.NodeDeallocationOptionTaskCompletion})
 		if err != nil {
 			t.Fatal(err)
@@ -230,7 +240,12 @@ func (s *suite) waitNodes(t *testing.T, poolID string, n int32) {
 
 func (s *suite) listNodes(t *testing.T, poolID string) []batch.Node {
 	t.Helper()
-	pager := s.c.NewListNodesPager(poolID, nil)
+	return s.listNodesWith(t, poolID, nil)
+}
+
+func (s *suite) listNodesWith(t *testing.T, poolID string, opts *batch.ListOptions) []batch.Node {
+	t.Helper()
+	pager := s.c.NewListNodesPager(poolID, opts)
 	var nodes []batch.Node
 	for pages := 0; pager.More() && pages < 100; pages++ {
 		page, err := pager.NextPage(ctxFor(t))

@@ -1,0 +1,53 @@
+package handlers
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ffbatch/ffbatch/internal/results"
+)
+
+// TestSettleMeasuresTheMP3: a successful task's record carries the MP3's
+// size (its blob's properties) and duration (ffmpeg's summary line in
+// stderr.txt), and the sweep adds the answer to the activity summary.
+func TestSettleMeasuresTheMP3(t *testing.T) {
+	f := newFixture(t, nil)
+	f.submit(t, message{id: "m-1", body: arrivalJSON("input", "a.mp4", "0x1", "")})
+	e := f.entry(t, "input", "a.mp4", "m-1")
+	f.blobs.setProps("output", e.Output, "0x9", 81234, nil)
+	f.blobs.mu.Lock()
+	f.blobs.blobs["output/logs/"+e.TaskID+"/stderr.txt"] = []byte("size=      79KiB time=00:01:05.50 bitrate= 129.4kbits/s speed= 180x\n")
+	f.blobs.mu.Unlock()
+	f.succeed(e.TaskID, f.now(), f.now().Add(time.Second))
+	f.sweep(t)
+
+	got := f.entry(t, "input", "a.mp4", "m-1")
+	if got.State != results.StateSucceeded || got.MP3Size != 81234 || got.AudioMillis != 65500 {
+		t.Errorf("entry: state %s, MP3 size %d, audio %d ms; want succeeded, 81234, 65500", got.State, got.MP3Size, got.AudioMillis)
+	}
+	page := statusPage(t, f, nil)
+	if len(page.Rows) != 1 || page.Rows[0].OutputSize != 81234 || page.Rows[0].AudioMillis != 65500 {
+		t.Errorf("rows = %+v, want the size and duration", page.Rows)
+	}
+	if tot := page.Activity.Totals; tot.Succeeded != 1 || tot.AudioMillis != 65500 || len(page.Activity.Recent) != 1 {
+		t.Errorf("activity = %+v, want one success with its audio", page.Activity)
+	}
+}
+
+// TestActivityFailureKeepsAnswers: a failed activity write fails nothing;
+// the answers are added by the next invocation's flush, once.
+func TestActivityFailureKeepsAnswers(t *testing.T) {
+	f := newFixture(t, nil)
+	f.status.inject(func(s *fakeStatus) { s.activityErr = errors.New("throttled") })
+	f.drop(t, "notes.txt", "0x1")
+	if tot := statusPage(t, f, nil).Activity.Totals; tot.Refused != 0 {
+		t.Fatalf("activity counted while its writes fail: %+v", tot)
+	}
+	f.status.inject(func(s *fakeStatus) { s.activityErr = nil })
+	f.sweep(t)
+	f.sweep(t)
+	if tot := statusPage(t, f, nil).Activity.Totals; tot.Refused != 1 {
+		t.Errorf("activity after the failure = %+v, want the ignored drop counted once", tot)
+	}
+}
