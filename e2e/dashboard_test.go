@@ -31,9 +31,9 @@ const chromiumPath = "/usr/bin/chromium"
 var dashboardSettings = map[string]string{
 	"AzureWebJobs.SweepPools.Disabled":   "true",
 	"AzureWebJobs.TaskFinished.Disabled": "true",
-	"FFBATCH_POOL_IDLE_TIMEOUT":        "10m",
-	"FFBATCH_DEDICATED_MIN_NODES":      "2",
-	"FFBATCH_DEDICATED_MAX_NODES":      "2",
+	"FFBATCH_POOL_IDLE_TIMEOUT":          "10m",
+	"FFBATCH_DEDICATED_MIN_NODES":        "2",
+	"FFBATCH_DEDICATED_MAX_NODES":        "2",
 }
 
 // TestDashboard drives the dashboard in real headless Chromium
