@@ -21,12 +21,9 @@ const dashboardDataView = "status"
 // (authLevel function) before the request reaches the handler.
 func (a *App) Dashboard(ctx context.Context, req *customhandler.InvokeRequest) (*customhandler.InvokeResponse, error) {
 	resp := &customhandler.InvokeResponse{}
-	hr, err := req.HTTP(bindingRequest)
-	if err != nil {
-		return nil, err
-	}
-	if hr.Method != http.MethodGet {
-		return resp, resp.SetHTTP(bindingResponse, http.StatusMethodNotAllowed, errorView{"only GET is supported"})
+	hr, ok, err := httpGet(req, resp)
+	if !ok {
+		return resp, err
 	}
 	switch view := strings.ToLower(hr.Params["view"]); view {
 	case "":

@@ -34,12 +34,9 @@ type errorView struct {
 // the answer instead of failing it.
 func (a *App) Status(ctx context.Context, req *customhandler.InvokeRequest) (*customhandler.InvokeResponse, error) {
 	resp := &customhandler.InvokeResponse{}
-	hr, err := req.HTTP(bindingRequest)
-	if err != nil {
-		return nil, err
-	}
-	if hr.Method != http.MethodGet {
-		return resp, resp.SetHTTP(bindingResponse, http.StatusMethodNotAllowed, errorView{"only GET is supported"})
+	hr, ok, err := httpGet(req, resp)
+	if !ok {
+		return resp, err
 	}
 	blob := hr.Query["blob"]
 	if blob == "" {
@@ -103,4 +100,18 @@ func (a *App) refineFromTask(ctx context.Context, v *fileView) {
 	for i := range v.Requests {
 		refine(&v.Requests[i])
 	}
+}
+
+// httpGet decodes an HTTP trigger's request. ok is false when the
+// invocation is answered already: with an error (an undecodable request),
+// or with 405 written to resp for a method other than GET.
+func httpGet(req *customhandler.InvokeRequest, resp *customhandler.InvokeResponse) (customhandler.HTTPRequest, bool, error) {
+	hr, err := req.HTTP(bindingRequest)
+	if err != nil {
+		return hr, false, err
+	}
+	if hr.Method != http.MethodGet {
+		return hr, false, resp.SetHTTP(bindingResponse, http.StatusMethodNotAllowed, errorView{"only GET is supported"})
+	}
+	return hr, true, nil
 }

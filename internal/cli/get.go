@@ -29,15 +29,11 @@ func cmdGet(ctx context.Context, e *env, args []string) error {
 	if *out == "" {
 		return fmt.Errorf("%w: -o must name a folder", errUsage)
 	}
-	c, err := connect(e)
+	c, files, err := connectFiles(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	files, problems := c.files(ctx)
-	if len(problems) > 0 {
-		return fmt.Errorf("read the status of the files: %s", strings.Join(problems, "; "))
-	}
 	if !*all {
 		files = selectNames(files, names, c.ep.InputContainer)
 	}

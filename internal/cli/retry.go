@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -23,15 +22,11 @@ func cmdRetry(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: no files given (input blob names, as `ffbatch status` lists them)", errUsage)
 	}
-	c, err := connect(e)
+	c, files, err := connectFiles(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	files, problems := c.files(ctx)
-	if len(problems) > 0 {
-		return fmt.Errorf("read the status of the files: %s", strings.Join(problems, "; "))
-	}
 	var (
 		as   []arrival.Arrival
 		errs []error

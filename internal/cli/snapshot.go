@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -82,6 +83,21 @@ func (c *clients) take(ctx context.Context) snapshot {
 // name: each status record, refined to running from the Batch task, and
 // each input blob without a record (uploaded, or ignored when it is not
 // an .mp4, as BlobCreated answers it). It also returns the sources it
+// connectFiles connects to the stack and reads every file's view, failing
+// when any source of it could not be read; the caller closes the clients.
+func connectFiles(ctx context.Context, e *env) (*clients, []fileView, error) {
+	c, err := connect(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, problems := c.files(ctx)
+	if len(problems) > 0 {
+		c.close()
+		return nil, nil, fmt.Errorf("read the status of the files: %s", strings.Join(problems, "; "))
+	}
+	return c, files, nil
+}
+
 // could not read.
 func (c *clients) files(ctx context.Context) ([]fileView, []string) {
 	var problems []string
