@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
 	"github.com/ffbatch/ffbatch/internal/localstack"
+	"github.com/ffbatch/ffbatch/internal/media"
 	"github.com/ffbatch/ffbatch/internal/plan"
 )
 
@@ -159,3 +161,61 @@ func percentile(ds []time.Duration, q float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// measureLatencies runs one warm-up upload (which may create the pool and
+// job) and latencyRuns measured ones with upload, then plain ffmpeg on src
+// latencyRuns times as the same-run baseline, and reports p50/p95 of both
+// in ms, their ratios and the warm-up's time.
+func measureLatencies(b *testing.B, src, dir, prefix string, upload func(name string) (time.Duration, error)) {
+	b.Helper()
+	ctx := context.Background()
+	var pipe, base []time.Duration
+	var first time.Duration
+	var err error
+	for n := range b.N {
+		if first, err = upload(fmt.Sprintf("warmup-%d", n)); err != nil {
+			b.Fatal(err)
+		}
+		pipe, base = pipe[:0], base[:0]
+		for i := range latencyRuns {
+			d, err := upload(fmt.Sprintf("%s-%d-%d", prefix, n, i))
+			if err != nil {
+				b.Fatal(err)
+			}
+			pipe = append(pipe, d)
+		}
+		for i := range latencyRuns {
+			start := time.Now()
+			if err := ffmpeg(ctx, src, filepath.Join(dir, fmt.Sprintf("base-%d.mp3", i))); err != nil {
+				b.Fatal(err)
+			}
+			base = append(base, time.Since(start))
+		}
+	}
+	p50, p95 := percentile(pipe, 0.50), percentile(pipe, 0.95)
+	b50, b95 := percentile(base, 0.50), percentile(base, 0.95)
+	b.ReportMetric(ms(p50), "p50-ms")
+	b.ReportMetric(ms(p95), "p95-ms")
+	b.ReportMetric(ms(b50), "ffmpeg-p50-ms")
+	b.ReportMetric(ms(b95), "ffmpeg-p95-ms")
+	b.ReportMetric(float64(p50)/float64(b50), "p50-ratio")
+	b.ReportMetric(float64(p95)/float64(b95), "p95-ratio")
+	b.ReportMetric(ms(first), "first-file-ms")
+	b.ReportMetric(0, "ns/op") // the wall time of the loop is not a result
+}
+
+// tenSecondSample generates the latency benchmarks' 10-second MP4 in a
+// temporary directory and returns the directory, its path and its bytes.
+func tenSecondSample(b *testing.B) (dir, src string, data []byte) {
+	b.Helper()
+	dir = b.TempDir()
+	src = filepath.Join(dir, "ten.mp4")
+	if err := media.GenerateMP4(context.Background(), src, &media.SampleOptions{Duration: 10 * time.Second}); err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return dir, src, data
+}

@@ -3,12 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/ffbatch/ffbatch/internal/media"
 )
 
 // latencyRuns is the number of uploads measured.
@@ -20,16 +16,8 @@ const latencyRuns = 20
 // job). The baseline is plain ffmpeg converting the same file with the same
 // preset, 20 times. Reported: p50/p95 of both, in ms, and their ratios.
 func BenchmarkUploadToMP3Latency(b *testing.B) {
-	dir := b.TempDir()
-	src := filepath.Join(dir, "ten.mp4")
+	dir, src, data := tenSecondSample(b)
 	ctx := context.Background()
-	if err := media.GenerateMP4(ctx, src, &media.SampleOptions{Duration: 10 * time.Second}); err != nil {
-		b.Fatal(err)
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		b.Fatal(err)
-	}
 	st, blobs := startStack(b, map[string]string{
 		"FFBATCH_DEFAULT_PRESET": preset,
 		"FFBATCH_SWEEP_SCHEDULE": "*/1 * * * * *",
@@ -48,40 +36,5 @@ func BenchmarkUploadToMP3Latency(b *testing.B) {
 		}
 		return time.Since(start), nil
 	}
-	var pipe, base []time.Duration
-	var first time.Duration
-	b.ResetTimer()
-	for n := range b.N {
-		b.StopTimer()
-		if first, err = upload(fmt.Sprintf("warmup-%d", n)); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		pipe, base = pipe[:0], base[:0]
-		for i := range latencyRuns {
-			d, err := upload(fmt.Sprintf("lat-%d-%d", n, i))
-			if err != nil {
-				b.Fatal(err)
-			}
-			pipe = append(pipe, d)
-		}
-		for i := range latencyRuns {
-			start := time.Now()
-			if err := ffmpeg(ctx, src, filepath.Join(dir, fmt.Sprintf("base-%d.mp3", i))); err != nil {
-				b.Fatal(err)
-			}
-			base = append(base, time.Since(start))
-		}
-	}
-	b.StopTimer()
-	p50, p95 := percentile(pipe, 0.50), percentile(pipe, 0.95)
-	b50, b95 := percentile(base, 0.50), percentile(base, 0.95)
-	b.ReportMetric(ms(p50), "p50-ms")
-	b.ReportMetric(ms(p95), "p95-ms")
-	b.ReportMetric(ms(b50), "ffmpeg-p50-ms")
-	b.ReportMetric(ms(b95), "ffmpeg-p95-ms")
-	b.ReportMetric(float64(p50)/float64(b50), "p50-ratio")
-	b.ReportMetric(float64(p95)/float64(b95), "p95-ratio")
-	b.ReportMetric(ms(first), "first-file-ms")
-	b.ReportMetric(0, "ns/op") // the wall time of the loop is not a result
+	measureLatencies(b, src, dir, "lat", upload)
 }
