@@ -23,6 +23,7 @@ run ./emulators/sbemu/ 'QueuedMemory' 1x
 run ./emulators/sbemu/internal/broker/ '.' 1s
 run ./bench/pipeline/ 'UploadToMP3Latency' 1x
 run ./bench/pipeline/ 'UploadToResultEvent' 1x
+run ./bench/pipeline/ 'SubmitToWatchExit' 1x
 if [ "${1:-}" != quick ]; then
   run ./bench/ 'Transcode24' 3x
   run ./bench/pipeline/ 'TwentyFourThreeMinuteFiles' 2x
