@@ -65,20 +65,20 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	defer c.close()
 	runID := time.Now().UTC().Format("20060102-150405")
 	var names []string
+	var ups []pendingUpload
 	inputSizes := map[string]int64{}
 	for _, p := range paths {
-		name := "samples/" + runID + "/" + filepath.Base(p)
-		if err := upload(ctx, c.blobs, c.ep.InputContainer, name, p); err != nil {
-			return err
-		}
 		fi, err := os.Stat(p)
 		if err != nil {
 			return fmt.Errorf("sample %s: %w", p, err)
 		}
-		n := fi.Size()
+		name := "samples/" + runID + "/" + filepath.Base(p)
 		names = append(names, name)
-		inputSizes[name] = n
-		fmt.Fprintf(e.stdout, "uploaded %s (%s)\n", name, humanBytes(n))
+		inputSizes[name] = fi.Size()
+		ups = append(ups, pendingUpload{path: p, blob: name, size: fi.Size()})
+	}
+	if err := uploadAll(ctx, e.stdout, c.blobs, c.ep.InputContainer, ups); err != nil {
+		return err
 	}
 	wctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

@@ -8,11 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
-
 	"github.com/ffbatch/ffbatch/internal/arrival"
-	"github.com/ffbatch/ffbatch/internal/results"
 )
 
 // MP4ContentType is the Content-Type of the MP4s submit uploads.
@@ -48,16 +44,7 @@ func cmdSubmit(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.close()
-	for _, u := range ups {
-		if err := upload(ctx, c.blobs, c.ep.InputContainer, u.blob, u.path); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "uploaded %s -> %s/%s (%s)\n", u.path, c.ep.InputContainer, u.blob, humanBytes(u.size))
-		if !arrival.HasMP4Extension(u.blob) {
-			fmt.Fprintf(e.stdout, "  %s: %s\n", results.StateIgnored, arrival.NotMP4Message)
-		}
-	}
-	return nil
+	return uploadAll(ctx, e.stdout, c.blobs, c.ep.InputContainer, ups)
 }
 
 // pendingUpload is a checked local file and the blob name it gets.
@@ -132,25 +119,6 @@ func BlobName(path string) (string, error) {
 		return filepath.Base(abs), nil
 	}
 	return filepath.ToSlash(rel), nil
-}
-
-// upload puts the file at path into container as blobName, an .mp4 with
-// Content-Type video/mp4.
-func upload(ctx context.Context, blobs *azblob.Client, container, blobName, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("upload %s: %w", path, err)
-	}
-	defer f.Close()
-	var opts azblob.UploadFileOptions
-	if arrival.HasMP4Extension(blobName) {
-		ct := MP4ContentType
-		opts.HTTPHeaders = &blob.HTTPHeaders{BlobContentType: &ct}
-	}
-	if _, err := blobs.UploadFile(ctx, container, blobName, f, &opts); err != nil {
-		return fmt.Errorf("upload %s to %s/%s: %w", path, container, blobName, err)
-	}
-	return nil
 }
 
 // submitMessages sends one arrival message per blob name, for blobs
