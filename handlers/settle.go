@@ -122,6 +122,7 @@ func (a *App) taskResult(ctx context.Context, t *batch.Task, f plan.TaskFile) li
 		if d, ok := results.DurationFromLog(stderr); ok {
 			res.AudioMillis = d.Milliseconds()
 		}
+		res.Audio, _ = results.AudioFromLog(stderr)
 		return res
 	}
 	res.Failure = &results.Failure{

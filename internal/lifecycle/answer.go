@@ -16,7 +16,7 @@ func answer(e *Entry) *results.Event {
 		Schema: results.SchemaVersion, ID: request.ResultID(e.ID), Status: results.Status(e.State), Time: e.AnsweredAt.UTC(),
 		Request: &results.RequestRef{ID: e.ID, Source: string(e.Source), Correlation: e.Correlation, Force: e.Force},
 		File:    &v, Preset: e.Preset, TaskID: e.TaskID,
-		Output: e.MP3, Reused: e.Reused, Logs: e.Logs, Failure: e.Failure, Rejection: e.Rejection,
+		Output: e.MP3, Audio: e.Audio, Reused: e.Reused, Logs: e.Logs, Failure: e.Failure, Rejection: e.Rejection,
 	}
 	if e.State == results.StateSucceeded || e.State == results.StateFailed {
 		ev.Timings = results.NewTimings(e.SubmittedAt, e.StartedAt, e.FinishedAt)

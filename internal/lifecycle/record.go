@@ -34,14 +34,17 @@ type Entry struct {
 	Reused     *results.Reuse `json:"reused,omitempty"`
 	// MP3 is where the MP3 is, once succeeded; MP3Size its length in
 	// bytes and AudioMillis its duration, when known.
-	MP3         *results.Output    `json:"mp3,omitempty"`
-	MP3Size     int64              `json:"mp3Size,omitempty"`
-	AudioMillis int64              `json:"audioMillis,omitempty"`
-	Logs        string             `json:"logs,omitempty"`
-	Failure     *results.Failure   `json:"failure,omitempty"`
-	Rejection   *results.Rejection `json:"rejection,omitempty"`
-	Retries     int32              `json:"retries,omitempty"`
-	Requeues    int32              `json:"requeues,omitempty"`
+	MP3         *results.Output `json:"mp3,omitempty"`
+	MP3Size     int64           `json:"mp3Size,omitempty"`
+	AudioMillis int64           `json:"audioMillis,omitempty"`
+	// Audio says which of the input's audio streams the MP3 holds, when
+	// ffmpeg's log tells.
+	Audio     *results.Audio     `json:"audio,omitempty"`
+	Logs      string             `json:"logs,omitempty"`
+	Failure   *results.Failure   `json:"failure,omitempty"`
+	Rejection *results.Rejection `json:"rejection,omitempty"`
+	Retries   int32              `json:"retries,omitempty"`
+	Requeues  int32              `json:"requeues,omitempty"`
 
 	QueuedAt    time.Time `json:"queuedAt,omitzero"`
 	SubmittedAt time.Time `json:"submittedAt,omitzero"`

@@ -114,7 +114,7 @@ func (r *Record) share(id string, now time.Time) (Change, bool) {
 	switch {
 	case done != nil && !e.Force:
 		e.State, e.MP3, e.Reused = results.StateSucceeded, done.MP3, &results.Reuse{Request: done.ID, TaskID: done.TaskID}
-		e.MP3Size, e.AudioMillis = done.MP3Size, done.AudioMillis
+		e.MP3Size, e.AudioMillis, e.Audio = done.MP3Size, done.AudioMillis, done.Audio
 		e.FinishedAt, e.AnsweredAt = now, now
 		return Change{Events: []*results.Event{answer(e)}, Answered: []Entry{*e}, dirty: true}, true
 	case running != nil:
@@ -147,6 +147,9 @@ type TaskResult struct {
 	// MP3Size and AudioMillis are the MP3's length and duration (success),
 	// 0 when unknown.
 	MP3Size, AudioMillis int64
+	// Audio says which audio stream the MP3 holds (success), nil when
+	// unknown.
+	Audio *results.Audio
 	// Logs is the URL prefix of the task's logs, if it ran.
 	Logs                  string
 	StartedAt, FinishedAt time.Time
@@ -200,7 +203,7 @@ func finish(e *Entry, res TaskResult, now time.Time) {
 	}
 	e.MP3, e.Logs, e.Failure = res.MP3, res.Logs, res.Failure
 	if res.Outcome == results.OutcomeSuccess {
-		e.MP3Size, e.AudioMillis = res.MP3Size, res.AudioMillis
+		e.MP3Size, e.AudioMillis, e.Audio = res.MP3Size, res.AudioMillis, res.Audio
 	}
 	e.StartedAt, e.FinishedAt, e.AnsweredAt = res.StartedAt, res.FinishedAt, now
 	e.Retries, e.Requeues = e.Retries+res.Retries, e.Requeues+res.Requeues

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/internal/media"
+	"github.com/ffbatch/ffbatch/internal/results"
 )
 
 // TestArgsReadOnlyTheTaskInput: inputs that make ffmpeg open other files
@@ -72,4 +73,30 @@ func runArgs(ctx context.Context, wd string, args []string) (string, error) {
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	return strings.TrimSpace(stderr.String()), err
+}
+
+// TestArgsTellWhichAudioStream: an MP4 with two audio tracks becomes an MP3
+// of one of them, and ffmpeg's log (read at settle time) says which and
+// that the other was dropped.
+func TestArgsTellWhichAudioStream(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	wd := t.TempDir()
+	gen := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+		"-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1",
+		"-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-f", "lavfi", "-i", "sine=frequency=880:duration=1",
+		"-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-c:a", "aac", "-shortest", InputFile)
+	gen.Dir = wd
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("make a two-track MP4: %v\n%s", err, out)
+	}
+	p, _ := LookupPreset(DefaultPresetName)
+	log, err := runArgs(ctx, wd, Args(p))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	got, ok := results.AudioFromLog([]byte(log))
+	if !ok || got.Streams != 2 || got.Dropped != 1 || got.Stream != "0:1" {
+		t.Errorf("AudioFromLog = %+v, %v; want stream 0:1 of 2, 1 dropped\n%s", got, ok, log)
+	}
 }

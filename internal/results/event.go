@@ -38,6 +38,7 @@ type Event struct {
 	TaskID string           `json:"taskId,omitempty"`
 
 	Output    *Output    `json:"output,omitempty"`    // succeeded
+	Audio     *Audio     `json:"audio,omitempty"`     // succeeded: the audio stream used, when known
 	Reused    *Reuse     `json:"reused,omitempty"`    // succeeded without transcoding
 	Logs      string     `json:"logs,omitempty"`      // URL prefix of stdout.txt / stderr.txt, no SAS
 	Timings   *Timings   `json:"timings,omitempty"`   // succeeded and failed

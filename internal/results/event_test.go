@@ -90,7 +90,7 @@ func TestSchemaMentionsEveryField(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := Event{Schema: SchemaVersion, ID: "x", Status: StatusFailed, Time: t0, Request: &RequestRef{}, File: &request.Version{}, Preset: "p", TaskID: "t",
-		Output: &Output{}, Reused: &Reuse{}, Logs: "l", Timings: &Timings{}, Attempts: &Attempts{}, Failure: &Failure{}, Rejection: &Rejection{}}
+		Output: &Output{}, Audio: &Audio{}, Reused: &Reuse{}, Logs: "l", Timings: &Timings{}, Attempts: &Attempts{}, Failure: &Failure{}, Rejection: &Rejection{}}
 	raw, _ := json.Marshal(ev)
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(raw, &fields)

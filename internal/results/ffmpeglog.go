@@ -3,6 +3,7 @@ package results
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -38,4 +39,37 @@ func clock(m [][]byte) (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(h)*time.Hour + time.Duration(mi)*time.Minute + time.Duration(s*float64(time.Second)), true
+}
+
+// Audio says which of the input's audio streams the MP3 was made from:
+// ffmpeg takes one (the "best" by its own rules) and drops the others.
+type Audio struct {
+	// Stream is the input stream the MP3 holds, as ffmpeg names it ("0:1").
+	Stream string `json:"stream"`
+	// Streams counts the input's audio streams.
+	Streams int `json:"streams"`
+	// Dropped counts the input's audio streams not in the MP3.
+	Dropped int `json:"dropped"`
+}
+
+var (
+	inputAudioStream = regexp.MustCompile(`(?m)^\s*Stream #0:(\d+)\S*: Audio:`)
+	mappedStream     = regexp.MustCompile(`(?m)^\s*Stream #0:(\d+) -> #0:\d+`)
+)
+
+// AudioFromLog reads from ffmpeg's stderr (at log level info) how many
+// audio streams the input had and which one was transcoded; ok is false
+// when the log does not tell.
+func AudioFromLog(stderr []byte) (*Audio, bool) {
+	s := string(stderr)
+	mapping := strings.Index(s, "Stream mapping:")
+	if mapping < 0 {
+		return nil, false
+	}
+	streams := len(inputAudioStream.FindAllStringIndex(s[:mapping], -1))
+	m := mappedStream.FindStringSubmatch(s[mapping:])
+	if streams == 0 || m == nil {
+		return nil, false
+	}
+	return &Audio{Stream: "0:" + m[1], Streams: streams, Dropped: streams - 1}, true
 }
