@@ -36,6 +36,7 @@ const finishPoll = 100 * time.Millisecond
 // Event Grid retries; settling is idempotent.
 func (a *App) TaskFinished(ctx context.Context, req *customhandler.InvokeRequest) (*customhandler.InvokeResponse, error) {
 	resp := &customhandler.InvokeResponse{}
+	defer a.flushActivity(ctx)
 	ev, err := req.EventGrid(bindingEvent)
 	if err != nil {
 		a.log.Error("task finished: undecodable event ignored", "err", err)

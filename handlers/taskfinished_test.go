@@ -31,6 +31,11 @@ func TestTaskFinished(t *testing.T) {
 	if got := f.batch.deleted; len(got) != 1 || got[0] != task {
 		t.Errorf("deleted tasks %v, want [%s]", got, task)
 	}
+	// The answer reaches the activity summary (the dashboard's last results)
+	// at the end of this invocation, not at the next sweep.
+	if act, err := f.status.Activity(context.Background()); err != nil || len(act.Recent) != 1 {
+		t.Errorf("activity after TaskFinished: %d recent answers (%v), want 1", len(act.Recent), err)
+	}
 	f.taskFinished(t, "logs/"+task+"/stderr.txt")
 	f.sweep(t)
 	wantAnswer(t, f, "m-1", "c-1", results.StatusSucceeded)
