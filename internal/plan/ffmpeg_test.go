@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -36,12 +35,9 @@ func TestArgsWithFFmpeg(t *testing.T) {
 				t.Fatal(err)
 			}
 			args := Args(p)
-			cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-			cmd.Dir = wd
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+			log, err := runArgs(ctx, wd, args)
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, log)
 			}
 			info, err := media.Probe(ctx, filepath.Join(wd, OutputFile))
 			if err != nil {
@@ -57,7 +53,6 @@ func TestArgsWithFFmpeg(t *testing.T) {
 					t.Errorf("MP3 carries the MP4 container tag %s=%q", k, v)
 				}
 			}
-			log := stderr.String()
 			for _, want := range []string{"Duration: 00:00:01", "Stream mapping:", "size=", "time=00:00:0"} {
 				if !strings.Contains(log, want) {
 					t.Errorf("stderr lacks %q (the task log of a success):\n%s", want, log)
@@ -77,18 +72,13 @@ func TestArgsFailureEndsWithTheError(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := LookupPreset(DefaultPresetName)
-	args := Args(p)
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Dir = wd
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
+	log, err := runArgs(ctx, wd, Args(p))
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
 		t.Fatalf("ffmpeg on a text file: %v, want a non-zero exit", err)
 	}
-	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	lines := strings.Split(log, "\n")
 	if last := lines[len(lines)-1]; !strings.Contains(last, "Invalid data found when processing input") {
-		t.Errorf("last stderr line = %q, want the error\n%s", last, stderr.String())
+		t.Errorf("last stderr line = %q, want the error\n%s", last, log)
 	}
 }
