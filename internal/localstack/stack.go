@@ -121,6 +121,11 @@ type Endpoints struct {
 	// Dashboard function's own key (DashboardURL).
 	FunctionsKey string `json:"functionsKey"`
 	DashboardKey string `json:"dashboardKey"`
+	// FunctionsMasterKey is the host's master key, which the admin API
+	// (/admin/*) requires; EventGridKey its eventgrid_extension system
+	// key, the ?code= of the Event Grid webhook (EventGridWebhookURL).
+	FunctionsMasterKey string `json:"functionsMasterKey"`
+	EventGridKey       string `json:"eventGridKey"`
 }
 
 // String lists the endpoints for people, without keys.
@@ -361,9 +366,17 @@ func (s *Stack) startAll(ctx context.Context) error {
 			return err
 		}
 	}
-	s.Endpoints.FunctionsKey, s.Endpoints.DashboardKey, err = readKeys(filepath.Join(data, "funchost", "secrets"))
-	return err
+	keys, err := readKeys(s.secretsDir())
+	if err != nil {
+		return err
+	}
+	s.Endpoints.FunctionsKey, s.Endpoints.DashboardKey = keys.Host, keys.Dashboard
+	s.Endpoints.FunctionsMasterKey, s.Endpoints.EventGridKey = keys.Master, keys.EventGrid
+	return nil
 }
+
+// secretsDir is where the Functions host keeps its keys (keys.go).
+func (s *Stack) secretsDir() string { return filepath.Join(s.Dir, "data", "funchost", "secrets") }
 
 // serviceBusArgs are the Service Bus emulator's arguments, with the user's
 // Config.json when one is given (warning about what it lacks).
@@ -392,10 +405,23 @@ func (s *Stack) startProc(ctx context.Context, name string) error {
 	if err := p.start(); err != nil {
 		return err
 	}
-	if err := waitHealthy(ctx, s.healthURL(name), s.o.StartTimeout, p); err != nil {
+	if err := waitHealthy(ctx, s.healthURL(name), s.healthKey(name), s.o.StartTimeout, p); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
 	return nil
+}
+
+// healthKey returns the key the health check presents: the Functions
+// host's status is an admin endpoint, so its master key, read from the
+// secrets the host writes when it starts ("" before that).
+func (s *Stack) healthKey(name string) func() string {
+	if name != Functions {
+		return func() string { return "" }
+	}
+	return func() string {
+		k, _ := readKeys(s.secretsDir())
+		return k.Master
+	}
 }
 
 func (s *Stack) healthURL(name string) string {

@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
+	"github.com/ffbatch/ffbatch/internal/results"
+)
+
+// TestForgedEventsRefused: a local process without the stack's keys
+// cannot drive the pipeline through the host stand-in: forged Event Grid
+// events (a made-up ETag and size for a file already done, a file never
+// uploaded) and admin invocations are answered 401 and change nothing: no
+// new status, no new task, no new result event, the MP3 untouched.
+func TestForgedEventsRefused(t *testing.T) {
+	p := startPipeline(t, nil)
+	const blob, unknown = "forged/clip.mp4", "forged/never-uploaded.mp4"
+	data := sample(t, "tone2s.mp4")
+	etag := p.upload(blob, data)
+	if st := p.waitDone(map[string]string{blob: etag})[blob]; st.State != results.StateSucceeded {
+		t.Fatalf("state %s (failure %+v), want succeeded", st.State, st.Failure)
+	}
+	p.waitEvents(map[string]int{blob: 1})
+	mp3, tasks := p.outputs()["forged/clip.mp3"], p.taskCount()
+
+	wrongKeys := map[string]string{"no key": "", "a made-up key": "forged", "the host's function key": p.ep.FunctionsKey, "the dashboard key": p.ep.DashboardKey}
+	for name, key := range wrongKeys {
+		for _, target := range []struct{ function, container, blob string }{
+			{"BlobCreated", p.ep.InputContainer, blob},
+			{"BlobCreated", p.ep.InputContainer, unknown},
+			{"TaskFinished", p.ep.OutputContainer, "forged/clip.mp3"},
+		} {
+			body := forgedEvent(t, p.ep.BlobEndpoint, target.container, target.blob)
+			u := p.ep.FunctionsURL + "/runtime/webhooks/eventgrid?functionName=" + target.function
+			if key != "" {
+				u += "&code=" + url.QueryEscape(key)
+			}
+			p.wantStatus(http.MethodPost, u, "", body, http.StatusUnauthorized, "webhook "+target.function+" with "+name)
+			admin, _ := json.Marshal(map[string]string{"input": string(body)})
+			p.wantStatus(http.MethodPost, p.ep.FunctionsURL+"/admin/functions/"+target.function, key, admin, http.StatusUnauthorized, "admin invoke with "+name)
+		}
+		p.wantStatus(http.MethodGet, p.ep.FunctionsURL+"/admin/host/status", key, nil, http.StatusUnauthorized, "host status with "+name)
+	}
+	p.wantStatus(http.MethodGet, p.ep.FunctionsURL+"/admin/host/status", p.ep.FunctionsMasterKey, nil, http.StatusOK, "host status with the master key")
+
+	settle()
+	if rec, err := p.status.Get(p.ctx(), p.ep.InputContainer, blob); err != nil || rec.Current() == nil || rec.Current().ETag != etag {
+		t.Errorf("status of %s after forged events: %+v, %v; want still etag %s", blob, rec, err, etag)
+	}
+	if _, err := p.status.Get(p.ctx(), p.ep.InputContainer, unknown); !errors.Is(err, lifecycle.ErrNotFound) {
+		t.Errorf("status of a never-uploaded blob after a forged event: err %v, want not found", err)
+	}
+	evs := p.events()
+	if len(evs) != 1 {
+		t.Errorf("%d result events after forged events, want the 1 real one: %s", len(evs), summarize(evs))
+	}
+	if got := p.outputs()["forged/clip.mp3"]; got != mp3 {
+		t.Errorf("forged/clip.mp3 rewritten after forged events (etag %s -> %s)", mp3, got)
+	}
+	if n := p.taskCount(); n != tasks {
+		t.Errorf("%d tasks after forged events, want the %d before", n, tasks)
+	}
+}
+
+// forgedEvent is a BlobCreated event with a made-up ETag and size.
+func forgedEvent(t *testing.T, blobEndpoint, container, blob string) []byte {
+	t.Helper()
+	b, err := json.Marshal([]map[string]any{{
+		"id": uuid.NewString(), "subject": "/blobServices/default/containers/" + container + "/blobs/" + blob,
+		"eventType": "Microsoft.Storage.BlobCreated", "eventTime": time.Now().UTC().Format(time.RFC3339Nano),
+		"dataVersion": "", "metadataVersion": "1",
+		"data": map[string]any{"api": "PutBlob", "eTag": "0xDEADBEEF", "contentLength": 123456, "blobType": "BlockBlob",
+			"url": blobEndpoint + "/" + container + "/" + url.PathEscape(blob)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// wantStatus sends one request (with key in x-functions-key when set)
+// and checks its status.
+func (p *pipeline) wantStatus(method, u, key string, body []byte, want int, what string) {
+	p.t.Helper()
+	req, err := http.NewRequestWithContext(p.ctx(), method, u, bytes.NewReader(body))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("aeg-event-type", "Notification")
+	if key != "" {
+		req.Header.Set("x-functions-key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatalf("%s: %v", what, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		p.t.Errorf("%s: %s, want %d", what, resp.Status, want)
+	}
+}
