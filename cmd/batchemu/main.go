@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/ffbatch/ffbatch/internal/azurite"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +14,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/azurite"
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu"
 )
@@ -27,10 +29,11 @@ const (
 )
 
 type config struct {
-	addr     string
-	opts     batchemu.Options
-	storage  batchemu.StorageAccount
-	logLevel slog.Level
+	addr         string
+	tokenKeyFile string
+	opts         batchemu.Options
+	storage      batchemu.StorageAccount
+	logLevel     slog.Level
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -48,11 +51,19 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.opts.AutoScaleMinInterval, "autoscale-min-interval", 5*time.Minute, "smallest accepted autoScaleEvaluationInterval")
 	fs.DurationVar(&c.opts.SampleInterval, "sample-interval", 30*time.Second, "autoscale metric sampling interval")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level (debug, info, warn, error)")
+	fs.StringVar(&c.tokenKeyFile, "token-key-file", "", "file with the local token issuer's secret (base64): accept Bearer tokens it signed for the Batch audience (empty: Shared Key only)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if c.tokenKeyFile != "" {
+		key, err := localtoken.ReadKeyFile(c.tokenKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--token-key-file: %w", err)
+		}
+		c.opts.TokenKey = key
 	}
 	if c.storage.BlobEndpoint != "" {
 		if c.storage.AccountName == "" || c.storage.AccountKey == "" {

@@ -5,12 +5,20 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 func TestParseFlags(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "token.key")
+	if err := os.WriteFile(keyFile, []byte(localtoken.EncodeKey(localtoken.NewKey())), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -18,7 +26,7 @@ func TestParseFlags(t *testing.T) {
 		check   func(t *testing.T, c *config)
 	}{
 		{"defaults", nil, false, func(t *testing.T, c *config) {
-			if c.addr != "127.0.0.1:10200" || c.opts.Storage == nil || c.opts.Storage.AccountName != "devstoreaccount1" || c.opts.AutoScaleMinInterval != 5*time.Minute {
+			if c.addr != "127.0.0.1:10200" || c.opts.Storage == nil || c.opts.Storage.AccountName != "devstoreaccount1" || c.opts.AutoScaleMinInterval != 5*time.Minute || c.opts.TokenKey != nil {
 				t.Errorf("defaults: %+v", c)
 			}
 		}},
@@ -32,6 +40,12 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("storage %+v, want nil", c.opts.Storage)
 			}
 		}},
+		{"token key file", []string{"--token-key-file", keyFile}, false, func(t *testing.T, c *config) {
+			if len(c.opts.TokenKey) != localtoken.MinKeySize {
+				t.Errorf("token key of %d bytes, want %d", len(c.opts.TokenKey), localtoken.MinKeySize)
+			}
+		}},
+		{"missing token key file", []string{"--token-key-file", keyFile + ".missing"}, true, nil},
 		{"negative concurrency", []string{"--concurrency", "-1"}, true, nil},
 		{"zero autoscale interval", []string{"--autoscale-min-interval", "0s"}, true, nil},
 		{"stray argument", []string{"extra"}, true, nil},
