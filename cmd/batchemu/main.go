@@ -29,11 +29,11 @@ const (
 )
 
 type config struct {
-	addr         string
-	tokenKeyFile string
-	opts         batchemu.Options
-	storage      batchemu.StorageAccount
-	logLevel     slog.Level
+	addr     string
+	tokenKey localtoken.KeyFlag
+	opts     batchemu.Options
+	storage  batchemu.StorageAccount
+	logLevel slog.Level
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -51,20 +51,14 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.opts.AutoScaleMinInterval, "autoscale-min-interval", 5*time.Minute, "smallest accepted autoScaleEvaluationInterval")
 	fs.DurationVar(&c.opts.SampleInterval, "sample-interval", 30*time.Second, "autoscale metric sampling interval")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level (debug, info, warn, error)")
-	fs.StringVar(&c.tokenKeyFile, "token-key-file", "", "file with the local token issuer's secret (base64): accept Bearer tokens it signed for the Batch audience (empty: Shared Key only)")
+	fs.Var(&c.tokenKey, "token-key-file", "file with the local token issuer's secret (base64): accept Bearer tokens it signed for the Batch audience (empty: Shared Key only)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	if c.tokenKeyFile != "" {
-		key, err := localtoken.ReadKeyFile(c.tokenKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--token-key-file: %w", err)
-		}
-		c.opts.TokenKey = key
-	}
+	c.opts.TokenKey = c.tokenKey.Key
 	if c.storage.BlobEndpoint != "" {
 		if c.storage.AccountName == "" || c.storage.AccountKey == "" {
 			return nil, errors.New("--storage-account and --storage-key are required with --storage-endpoint")

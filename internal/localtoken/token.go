@@ -149,7 +149,7 @@ func (i *Issuer) Verify(token, audience string, now time.Time) (time.Time, error
 	case strings.TrimRight(c.Aud, "/") != strings.TrimRight(audience, "/"):
 		return time.Time{}, fmt.Errorf("%w: %q, want %q", ErrAudience, c.Aud, audience)
 	case c.Exp == 0 || !now.Before(exp.Add(clockSkew)):
-		return time.Time{}, fmt.Errorf("%w: expired at %s", ErrExpired, exp.UTC().Format(time.RFC3339))
+		return exp, fmt.Errorf("%w: expired at %s", ErrExpired, exp.UTC().Format(time.RFC3339))
 	case now.Add(clockSkew).Before(time.Unix(c.Nbf, 0)):
 		return time.Time{}, fmt.Errorf("%w: not before %s", ErrNotYet, time.Unix(c.Nbf, 0).UTC().Format(time.RFC3339))
 	}
@@ -183,5 +183,29 @@ func decodePart(s string, v any) error {
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	return nil
+}
+
+// KeyFlag is the flag.Value of the emulators' --token-key-file: Set
+// reads the key file (ReadKeyFile) into Key.
+type KeyFlag struct {
+	path string
+	Key  []byte // nil until Set
+}
+
+func (f *KeyFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.path
+}
+
+// Set reads the key file at path.
+func (f *KeyFlag) Set(path string) error {
+	key, err := ReadKeyFile(path)
+	if err != nil {
+		return err
+	}
+	f.path, f.Key = path, key
 	return nil
 }
