@@ -6,12 +6,17 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/google/uuid"
 
+	"github.com/ffbatch/ffbatch/internal/batch"
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
+	"github.com/ffbatch/ffbatch/internal/localstack"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
@@ -68,6 +73,86 @@ func TestForgedEventsRefused(t *testing.T) {
 	if n := p.taskCount(); n != tasks {
 		t.Errorf("%d tasks after forged events, want the %d before", n, tasks)
 	}
+}
+
+// publicBatchKey and publicSASKey are the emulators' built-in development
+// keys, which are in this repository: the stack must not accept them.
+const (
+	publicBatchKey = "9I9wKQ78HF84MlYcGNCytO34fQfvfE4pnZKEAiQ7yyOdKoFeoghlTipV4jW92nT2bxAXn0JEwvMDMz1k/CB99Q=="
+	publicSASKey   = "SAS_KEY_VALUE"
+)
+
+// TestEmulatorsClosed: the running stack's Batch emulator refuses a task
+// added with a Bearer token or signed with the public development key, and
+// its Service Bus emulator refuses the public SAS key; the stack's own keys
+// (from stack.json) work.
+func TestEmulatorsClosed(t *testing.T) {
+	p := startPipeline(t, nil)
+	task := []byte(`{"id": "forged", "commandLine": "/bin/sh -c id"}`)
+	u := p.ep.BatchEndpoint + "/jobs/" + url.PathEscape(p.ep.JobID) + "/tasks?api-version=2024-07-01.20.0"
+	for name, authz := range map[string]string{"a made-up token": "Bearer eyJhbGciOiJub25lIn0.e30.", "any string": "Bearer emulator"} {
+		req, err := http.NewRequestWithContext(p.ctx(), http.MethodPost, u, bytes.NewReader(task))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json; odata=minimalmetadata")
+		req.Header.Set("Authorization", authz)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("add task with %s: %s, want 403", name, resp.Status)
+		}
+	}
+	// PoolExists is a HEAD: the refusal is the status alone.
+	var re *azcore.ResponseError
+	if ok, err := batchWithKey(t, p.ep, publicBatchKey).PoolExists(p.ctx(), p.ep.PoolID); !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
+		t.Errorf("Batch with the public development key: %v, %v; want 403", ok, err)
+	}
+	if _, err := batchWithKey(t, p.ep, p.ep.BatchKey).PoolExists(p.ctx(), p.ep.PoolID); err != nil {
+		t.Errorf("Batch with the stack's key: %v", err)
+	}
+	if n := p.taskCount(); n != 0 {
+		t.Errorf("%d tasks after forged adds, want 0", n)
+	}
+
+	public := strings.Replace(p.ep.ServiceBus, "SharedAccessKey="+sbKey(p.ep.ServiceBus), "SharedAccessKey="+publicSASKey, 1)
+	if public == p.ep.ServiceBus {
+		t.Fatalf("the stack's Service Bus key is the public one")
+	}
+	for name, conn := range map[string]string{"the public key": public, "the stack's key": p.ep.ServiceBus} {
+		c, err := azservicebus.NewClientFromConnectionString(conn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := c.NewReceiverForQueue(p.ep.ArrivalsQueue, nil)
+		if err == nil {
+			_, err = r.PeekMessages(p.ctx(), 1, nil)
+		}
+		_ = c.Close(p.ctx())
+		if wantOK := conn == p.ep.ServiceBus; (err == nil) != wantOK {
+			t.Errorf("peek the arrivals queue with %s: %v, want success %v", name, err, wantOK)
+		}
+	}
+}
+
+// batchWithKey is a Batch client for the stack's endpoint and account
+// signing with key.
+func batchWithKey(t *testing.T, ep localstack.Endpoints, key string) *batch.Client {
+	t.Helper()
+	cred, err := batch.NewSharedKeyCredential(ep.BatchAccount, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &batch.ClientOptions{}
+	o.InsecureAllowCredentialWithHTTP = true
+	c, err := batch.NewSharedKeyClient(ep.BatchEndpoint, cred, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // forgedEvent is a BlobCreated event with a made-up ETag and size.

@@ -42,6 +42,11 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:10200", "listen address (loopback by default)")
 	fs.StringVar(&c.opts.AccountName, "account", batchemu.DefaultAccountName, "Batch account name")
 	fs.StringVar(&c.opts.AccountKey, "key", batchemu.DefaultAccountKey, "Batch account key (base64)")
+	fs.Func("key-file", "file holding the Batch account key (base64), instead of --key (command lines are visible to every local user)", func(path string) error {
+		key, err := localtoken.ReadSecretFile(path)
+		c.opts.AccountKey = key
+		return err
+	})
 	fs.StringVar(&c.opts.DataDir, "data", "", "data directory for persisted state and node directories (empty: in memory)")
 	fs.StringVar(&c.storage.BlobEndpoint, "storage-endpoint", azuriteEndpoint, "auto-storage blob endpoint (empty disables auto-storage)")
 	fs.StringVar(&c.storage.AccountName, "storage-account", azuriteAccount, "auto-storage account name")

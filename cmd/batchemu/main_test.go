@@ -46,6 +46,12 @@ func TestParseFlags(t *testing.T) {
 			}
 		}},
 		{"missing token key file", []string{"--token-key-file", keyFile + ".missing"}, true, nil},
+		{"account key file", []string{"--key-file", keyFile}, false, func(t *testing.T, c *config) {
+			if want, _ := os.ReadFile(keyFile); c.opts.AccountKey+"\n" != string(want) {
+				t.Errorf("account key %q, want the file's %q", c.opts.AccountKey, want)
+			}
+		}},
+		{"missing account key file", []string{"--key-file", keyFile + ".missing"}, true, nil},
 		{"negative concurrency", []string{"--concurrency", "-1"}, true, nil},
 		{"zero autoscale interval", []string{"--autoscale-min-interval", "0s"}, true, nil},
 		{"stray argument", []string{"extra"}, true, nil},

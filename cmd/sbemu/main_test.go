@@ -48,6 +48,12 @@ func TestParseFlags(t *testing.T) {
 			}
 		}},
 		{name: "missing token key file", args: []string{"--token-key-file", keyFile + ".missing"}, wantErr: "read token key"},
+		{name: "key file", args: []string{"--key-file", keyFile}, check: func(t *testing.T, c *config) {
+			if want, _ := os.ReadFile(keyFile); c.opts.Key+"\n" != string(want) {
+				t.Errorf("key %q, want the file's %q", c.opts.Key, want)
+			}
+		}},
+		{name: "missing key file", args: []string{"--key-file", keyFile + ".missing"}, wantErr: "read secret"},
 		{name: "localhost binds loopback", args: []string{"--amqp-addr", "localhost:15672", "--http-addr", "localhost:0"}, check: func(t *testing.T, c *config) {
 			if c.amqpAddr != "127.0.0.1:15672" || c.httpAddr != "127.0.0.1:0" {
 				t.Errorf("addresses %s %s", c.amqpAddr, c.httpAddr)

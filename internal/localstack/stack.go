@@ -25,14 +25,11 @@ const (
 	Functions  = "funchost"
 )
 
-// Well-known local credentials of the emulators (public development values,
-// the same as the emulators' defaults; passed explicitly so the settings and
-// the processes cannot drift apart).
+// The emulators' account and key names (their defaults). The keys
+// themselves are the stack's own (accountkeys.go).
 const (
 	ServiceBusKeyName = "RootManageSharedAccessKey"
-	ServiceBusKey     = "SAS_KEY_VALUE"
 	BatchAccount      = "devbatch"
-	BatchKey          = "9I9wKQ78HF84MlYcGNCytO34fQfvfE4pnZKEAiQ7yyOdKoFeoghlTipV4jW92nT2bxAXn0JEwvMDMz1k/CB99Q=="
 )
 
 // Ports are the loopback ports of the stack. Zero picks the default
@@ -94,8 +91,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Endpoints are how clients reach the running stack. The keys are the
-// emulators' public development keys; String leaves them out anyway.
+// Endpoints are how clients reach the running stack, with its keys (Azurite's
+// is its public development key, the others the stack's own); String
+// leaves them out.
 type Endpoints struct {
 	BlobEndpoint      string `json:"blobEndpoint"`
 	StorageConnection string `json:"storageConnectionString"`
@@ -162,6 +160,8 @@ type Stack struct {
 
 	settingsPath string
 	values       map[string]string // the written app settings; guarded by mu after Start
+	batchKey     string            // Batch account key, fixed after Start
+	sbKey        string            // Service Bus SAS key, fixed after Start
 
 	mu       sync.Mutex // guards azurite, stopped, recorded and lock; serialises Restart and Stop
 	azurite  *azurite.Instance
@@ -241,7 +241,7 @@ func prepare(ctx context.Context, opts *Options) (*Stack, error) {
 		return fail(err)
 	}
 	if o.Fresh {
-		for _, d := range []string{"azurite", "servicebus", "batch", "funchost"} {
+		for _, d := range []string{"azurite", "servicebus", "batch", "funchost", keysDir} {
 			if err := os.RemoveAll(filepath.Join(dir, "data", d)); err != nil {
 				return fail(fmt.Errorf("remove old state: %w", err))
 			}
@@ -321,6 +321,12 @@ func (s *Stack) startAll(ctx context.Context) error {
 	s.azurite = az
 	s.mu.Unlock()
 
+	if s.batchKey, err = ensureKey(filepath.Join(data, stackKeyFiles.batch)); err != nil {
+		return err
+	}
+	if s.sbKey, err = ensureKey(filepath.Join(data, stackKeyFiles.serviceBus)); err != nil {
+		return err
+	}
 	values, err := s.settings(az)
 	if err != nil {
 		return err
@@ -338,7 +344,7 @@ func (s *Stack) startAll(ctx context.Context) error {
 	s.procs[ServiceBus] = &proc{name: ServiceBus, bin: s.bins["sbemu"], env: s.env, dir: s.Dir,
 		logPath: filepath.Join(s.Logs, "sbemu.log"), args: sbArgs}
 	batchArgs := []string{"--addr", addr(s.ports.Batch), "--data", filepath.Join(data, "batch"),
-		"--account", BatchAccount, "--key", BatchKey,
+		"--account", BatchAccount, "--key-file", filepath.Join(data, stackKeyFiles.batch),
 		"--storage-endpoint", az.BlobEndpoint, "--storage-account", az.AccountName, "--storage-key", az.AccountKey}
 	if s.o.BatchConcurrency > 0 {
 		batchArgs = append(batchArgs, "--concurrency", strconv.Itoa(s.o.BatchConcurrency))
@@ -382,7 +388,7 @@ func (s *Stack) secretsDir() string { return filepath.Join(s.Dir, "data", "funch
 // Config.json when one is given (warning about what it lacks).
 func (s *Stack) serviceBusArgs(data string) ([]string, error) {
 	args := []string{"--amqp-addr", addr(s.ports.AMQP), "--http-addr", addr(s.ports.SBHTTP),
-		"--data", filepath.Join(data, "servicebus"), "--key-name", ServiceBusKeyName, "--key", ServiceBusKey}
+		"--data", filepath.Join(data, "servicebus"), "--key-name", ServiceBusKeyName, "--key-file", filepath.Join(data, stackKeyFiles.serviceBus)}
 	if s.o.ServiceBusConfig == "" {
 		return args, nil
 	}

@@ -81,13 +81,28 @@ func NewKey() []byte {
 // EncodeKey is the key file's content: standard base64 and a newline.
 func EncodeKey(key []byte) string { return base64.StdEncoding.EncodeToString(key) + "\n" }
 
-// ReadKeyFile reads a secret written with EncodeKey.
-func ReadKeyFile(path string) ([]byte, error) {
+// ReadSecretFile reads a secret kept in a file, such as the emulators'
+// --key-file and --token-key-file: its content without surrounding white
+// space, which must not be empty.
+func ReadSecretFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read secret: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("read secret %s: the file is empty", path)
+	}
+	return s, nil
+}
+
+// ReadKeyFile reads a token key written with EncodeKey.
+func ReadKeyFile(path string) ([]byte, error) {
+	s, err := ReadSecretFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read token key: %w", err)
 	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	key, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("read token key %s: not base64: %w", path, err)
 	}
