@@ -12,6 +12,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/google/uuid"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
@@ -75,17 +76,19 @@ func TestForgedEventsRefused(t *testing.T) {
 	}
 }
 
-// publicBatchKey and publicSASKey are the emulators' built-in development
-// keys, which are in this repository: the stack must not accept them.
+// publicBatchKey, publicSASKey and publicStorageKey are the emulators'
+// and Azurite's built-in development keys, which are public: the stack
+// must not accept them.
 const (
-	publicBatchKey = "9I9wKQ78HF84MlYcGNCytO34fQfvfE4pnZKEAiQ7yyOdKoFeoghlTipV4jW92nT2bxAXn0JEwvMDMz1k/CB99Q=="
-	publicSASKey   = "SAS_KEY_VALUE"
+	publicBatchKey   = "9I9wKQ78HF84MlYcGNCytO34fQfvfE4pnZKEAiQ7yyOdKoFeoghlTipV4jW92nT2bxAXn0JEwvMDMz1k/CB99Q=="
+	publicSASKey     = "SAS_KEY_VALUE"
+	publicStorageKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
 // TestEmulatorsClosed: the running stack's Batch emulator refuses a task
-// added with a Bearer token or signed with the public development key, and
-// its Service Bus emulator refuses the public SAS key; the stack's own keys
-// (from stack.json) work.
+// added with a Bearer token or signed with the public development key, its
+// Service Bus emulator refuses the public SAS key and Azurite its public
+// account key; the stack's own keys (from stack.json) work.
 func TestEmulatorsClosed(t *testing.T) {
 	p := startPipeline(t, nil)
 	task := []byte(`{"id": "forged", "commandLine": "/bin/sh -c id"}`)
@@ -118,7 +121,14 @@ func TestEmulatorsClosed(t *testing.T) {
 		t.Errorf("%d tasks after forged adds, want 0", n)
 	}
 
-	public := strings.Replace(p.ep.ServiceBus, "SharedAccessKey="+sbKey(p.ep.ServiceBus), "SharedAccessKey="+publicSASKey, 1)
+	if err := storageWithKey(p, publicStorageKey); err == nil {
+		t.Error("Azurite accepted its public development key")
+	}
+	if err := storageWithKey(p, connField(p.ep.StorageConnection, "AccountKey")); err != nil {
+		t.Errorf("storage with the stack's key: %v", err)
+	}
+
+	public := strings.Replace(p.ep.ServiceBus, "SharedAccessKey="+connField(p.ep.ServiceBus, "SharedAccessKey"), "SharedAccessKey="+publicSASKey, 1)
 	if public == p.ep.ServiceBus {
 		t.Fatalf("the stack's Service Bus key is the public one")
 	}
@@ -136,6 +146,18 @@ func TestEmulatorsClosed(t *testing.T) {
 			t.Errorf("peek the arrivals queue with %s: %v, want success %v", name, err, wantOK)
 		}
 	}
+}
+
+// storageWithKey lists the input container with the stack's storage
+// connection string, its key replaced by key.
+func storageWithKey(p *pipeline, key string) error {
+	conn := strings.Replace(p.ep.StorageConnection, "AccountKey="+connField(p.ep.StorageConnection, "AccountKey"), "AccountKey="+key, 1)
+	c, err := azblob.NewClientFromConnectionString(conn, nil)
+	if err != nil {
+		return err
+	}
+	_, err = c.NewListBlobsFlatPager(p.ep.InputContainer, nil).NextPage(p.ctx())
+	return err
 }
 
 // batchWithKey is a Batch client for the stack's endpoint and account

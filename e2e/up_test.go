@@ -73,7 +73,7 @@ func TestUpStopsCleanlyOnInterrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := []string{rec.BatchKey, sbKey(rec.ServiceBus), rec.FunctionsMasterKey, rec.EventGridKey, rec.FunctionsKey, "AccountKey"}
+	keys := []string{connField(rec.StorageConnection, "AccountKey"), rec.BatchKey, connField(rec.ServiceBus, "SharedAccessKey"), rec.FunctionsMasterKey, rec.EventGridKey, rec.FunctionsKey, "AccountKey"}
 	for _, k := range keys {
 		if k == "" || strings.Contains(summary, k) {
 			t.Errorf("endpoint summary shows key %q (or the stack has none):\n%s", k, summary)
@@ -93,7 +93,7 @@ func TestUpStopsCleanlyOnInterrupt(t *testing.T) {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p))
 		names[strings.TrimSpace(string(b))] = true
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
-		for _, k := range keys[:4] {
+		for _, k := range keys[:5] {
 			if strings.Contains(string(cmdline), k) {
 				t.Errorf("process %d (%s) has a key on its command line", p, b)
 			}
@@ -126,10 +126,10 @@ func TestUpStopsCleanlyOnInterrupt(t *testing.T) {
 	}
 }
 
-// sbKey is the SharedAccessKey of a Service Bus connection string.
-func sbKey(conn string) string {
+// connField is the value of name in a connection string ("" when absent).
+func connField(conn, name string) string {
 	for _, part := range strings.Split(conn, ";") {
-		if v, ok := strings.CutPrefix(part, "SharedAccessKey="); ok {
+		if v, ok := strings.CutPrefix(part, name+"="); ok {
 			return v
 		}
 	}

@@ -51,6 +51,11 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.storage.BlobEndpoint, "storage-endpoint", azuriteEndpoint, "auto-storage blob endpoint (empty disables auto-storage)")
 	fs.StringVar(&c.storage.AccountName, "storage-account", azuriteAccount, "auto-storage account name")
 	fs.StringVar(&c.storage.AccountKey, "storage-key", azuriteKey, "auto-storage account key")
+	fs.Func("storage-key-file", "file holding the auto-storage account key, instead of --storage-key", func(path string) error {
+		key, err := localtoken.ReadSecretFile(path)
+		c.storage.AccountKey = key
+		return err
+	})
 	fs.DurationVar(&c.opts.NodeStartDelay, "node-start-delay", 0, "simulated allocation time of each node")
 	fs.IntVar(&c.opts.Concurrency, "concurrency", 0, "maximum concurrently running task processes (0: number of CPUs)")
 	fs.DurationVar(&c.opts.AutoScaleMinInterval, "autoscale-min-interval", 5*time.Minute, "smallest accepted autoScaleEvaluationInterval")

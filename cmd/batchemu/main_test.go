@@ -52,6 +52,11 @@ func TestParseFlags(t *testing.T) {
 			}
 		}},
 		{"missing account key file", []string{"--key-file", keyFile + ".missing"}, true, nil},
+		{"storage key file", []string{"--storage-key-file", keyFile}, false, func(t *testing.T, c *config) {
+			if want, _ := os.ReadFile(keyFile); c.opts.Storage == nil || c.opts.Storage.AccountKey+"\n" != string(want) {
+				t.Errorf("storage %+v, want the key of the file %q", c.opts.Storage, want)
+			}
+		}},
 		{"negative concurrency", []string{"--concurrency", "-1"}, true, nil},
 		{"zero autoscale interval", []string{"--autoscale-min-interval", "0s"}, true, nil},
 		{"stray argument", []string{"extra"}, true, nil},

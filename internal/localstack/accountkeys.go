@@ -10,17 +10,18 @@ import (
 	"strings"
 )
 
-// The Batch account key and the Service Bus SAS key are the stack's own:
-// random, made when the state directory is new (--fresh makes new ones),
-// kept in <data>/keys/batch.key and <data>/keys/servicebus.key (mode 0600)
-// and handed to the emulators as --key-file, never on a command line,
-// which every local user can read.
+// The storage account key, the Batch account key and the Service Bus SAS
+// key are the stack's own: random, made when the state directory is new
+// (--fresh makes new ones), kept in <data>/keys/ (mode 0600) and handed to
+// the services in a file (--key-file, --storage-key-file) or Azurite's
+// environment, never on a command line, which every local user can read.
 
 // keysDir is the directory of the key files under the data directory.
 const keysDir = "keys"
 
 // stackKeyFiles are the key files under the data directory.
-var stackKeyFiles = struct{ batch, serviceBus string }{
+var stackKeyFiles = struct{ storage, batch, serviceBus string }{
+	storage:    filepath.Join(keysDir, "storage.key"),
 	batch:      filepath.Join(keysDir, "batch.key"),
 	serviceBus: filepath.Join(keysDir, "servicebus.key"),
 }

@@ -307,11 +307,15 @@ func (s *Stack) startAll(ctx context.Context) error {
 		}
 	}
 	data := filepath.Join(s.Dir, "data")
+	storageKey, err := ensureKey(filepath.Join(data, stackKeyFiles.storage))
+	if err != nil {
+		return err
+	}
 	s.log.Info("starting Azurite", "port", s.ports.Blob)
 	az, err := azurite.Start(ctx, &azurite.Options{
 		Bin:  filepath.Join(s.o.RepoDir, "tools", "node_modules", ".bin", "azurite-blob"),
 		Dir:  filepath.Join(data, "azurite"),
-		Port: s.ports.Blob, StartTimeout: s.o.StartTimeout,
+		Port: s.ports.Blob, StartTimeout: s.o.StartTimeout, AccountKey: storageKey,
 		LogPath: filepath.Join(s.Logs, Azurite+".log"),
 	})
 	if err != nil {
@@ -345,7 +349,7 @@ func (s *Stack) startAll(ctx context.Context) error {
 		logPath: filepath.Join(s.Logs, "sbemu.log"), args: sbArgs}
 	batchArgs := []string{"--addr", addr(s.ports.Batch), "--data", filepath.Join(data, "batch"),
 		"--account", BatchAccount, "--key-file", filepath.Join(data, stackKeyFiles.batch),
-		"--storage-endpoint", az.BlobEndpoint, "--storage-account", az.AccountName, "--storage-key", az.AccountKey}
+		"--storage-endpoint", az.BlobEndpoint, "--storage-account", az.AccountName, "--storage-key-file", filepath.Join(data, stackKeyFiles.storage)}
 	if s.o.BatchConcurrency > 0 {
 		batchArgs = append(batchArgs, "--concurrency", strconv.Itoa(s.o.BatchConcurrency))
 	}
