@@ -368,16 +368,21 @@ func TestErrors(t *testing.T) {
 		}
 	})
 	t.Run("unknown entity is not found", func(t *testing.T) {
-		s := e.sender(t, "nope")
-		// azservicebus surfaces a refused attach as the raw *amqp.Error
-		// (reference §7), not as an *azservicebus.Error.
-		err := s.SendMessage(ctx, &azservicebus.Message{Body: []byte("x")}, nil)
-		if !isCondition(err, amqp.ErrCondNotFound) {
-			t.Fatalf("send to unknown entity error = %v, want amqp:not-found", err)
+		// The service refuses the $cbs token for a missing entity with 404,
+		// which azservicebus reports as CodeNotFound ("the entity you're
+		// attempting to connect to doesn't exist"). A refused attach (the
+		// raw *amqp.Error amqp:not-found) is covered in pipe_test.go.
+		for _, name := range []string{"no-such-queue", "no-such-topic"} {
+			err := e.sender(t, name).SendMessage(ctx, &azservicebus.Message{Body: []byte("x")}, nil)
+			if !isCode(err, azservicebus.CodeNotFound) {
+				t.Errorf("send to %s error = %v, want CodeNotFound", name, err)
+			}
 		}
-		r := e.receiver(t, "nope", nil)
-		if _, err := r.ReceiveMessages(ctx, 1, nil); !isCondition(err, amqp.ErrCondNotFound) {
-			t.Fatalf("receive from unknown entity error = %v, want amqp:not-found", err)
+		if _, err := e.receiver(t, "no-such-queue", nil).ReceiveMessages(ctx, 1, nil); !isCode(err, azservicebus.CodeNotFound) {
+			t.Errorf("receive from an unknown queue error = %v, want CodeNotFound", err)
+		}
+		if _, err := e.subReceiver(t, "t1", "no-such-subscription", nil).ReceiveMessages(ctx, 1, nil); !isCode(err, azservicebus.CodeNotFound) {
+			t.Errorf("receive from an unknown subscription error = %v, want CodeNotFound", err)
 		}
 	})
 	t.Run("send to subscription is not allowed", func(t *testing.T) {
