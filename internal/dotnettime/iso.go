@@ -45,11 +45,11 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	ticks, ok := f.ticks()
 	if !ok || ticks > maxTicks {
-		return 0, fmt.Errorf("parse duration %q: longer than .NET's TimeSpan.MaxValue %s", s, UnlimitedISO)
+		return 0, fmt.Errorf("parse ISO 8601 duration %q: longer than .NET's TimeSpan.MaxValue %s", s, UnlimitedISO)
 	}
 	if ticks > uint64(math.MaxInt64/int64(Tick)) {
 		if f.neg {
-			return 0, fmt.Errorf("parse duration %q: negative duration out of range", s)
+			return 0, fmt.Errorf("parse ISO 8601 duration %q: negative duration out of range", s)
 		}
 		return Unlimited, nil
 	}
