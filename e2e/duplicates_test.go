@@ -43,7 +43,7 @@ func (p *pipeline) deliverEvent(function, container, id, blob, etag string, size
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	req, err := http.NewRequestWithContext(p.ctx(), http.MethodPost, p.ep.FunctionsURL+"/runtime/webhooks/eventgrid?functionName="+function, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(p.ctx(), http.MethodPost, p.ep.EventGridWebhookURL(function), bytes.NewReader(body))
 	if err != nil {
 		p.t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 // maxClockSkew is how far ocp-date/Date may be from the emulator's clock.
@@ -20,14 +22,17 @@ var signedHeaders = []string{
 	"If-Modified-Since", "If-Match", "If-None-Match", "If-Unmodified-Since", "Range",
 }
 
-// authenticator checks Batch Shared Key signatures. Bearer tokens are
-// accepted without verification (there is no identity provider locally).
+// authenticator checks Batch Shared Key signatures and, when a token key
+// is configured, Bearer tokens signed by the local token issuer
+// (internal/localtoken) for the Batch audience. Without a token key every
+// Bearer token is refused.
 type authenticator struct {
 	account string
 	key     []byte
+	tokens  *localtoken.Issuer // nil: Bearer tokens refused
 }
 
-func newAuthenticator(account, key string) (*authenticator, error) {
+func newAuthenticator(account, key string, tokenKey []byte) (*authenticator, error) {
 	k, err := base64.StdEncoding.DecodeString(key)
 	if err != nil {
 		return nil, fmt.Errorf("decode account key: %w", err)
@@ -35,7 +40,13 @@ func newAuthenticator(account, key string) (*authenticator, error) {
 	if len(k) == 0 {
 		return nil, fmt.Errorf("decode account key: key is empty")
 	}
-	return &authenticator{account: account, key: k}, nil
+	a := &authenticator{account: account, key: k}
+	if tokenKey != nil {
+		if a.tokens, err = localtoken.New(tokenKey, nil); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
 }
 
 func errAuth(detail string) *apiError {
@@ -53,10 +64,7 @@ func (a *authenticator) check(r *http.Request, now time.Time) *apiError {
 	scheme, cred, _ := strings.Cut(authz, " ")
 	switch {
 	case strings.EqualFold(scheme, "Bearer"):
-		if strings.TrimSpace(cred) == "" {
-			return errAuth("The Bearer token is empty.")
-		}
-		return nil // tokens are not verified locally (documented deviation)
+		return a.checkBearer(strings.TrimSpace(cred), now)
 	case strings.EqualFold(scheme, "SharedKey"):
 	default:
 		return errAuth(fmt.Sprintf("The authentication scheme %q is not supported.", scheme))
@@ -93,6 +101,20 @@ func (a *authenticator) check(r *http.Request, now time.Time) *apiError {
 		}
 	}
 	return errAuth(fmt.Sprintf("The MAC signature found in the HTTP request '%s' is not the same as any computed signature. Server used following string to sign: '%s'.", sig, candidates[0]))
+}
+
+// checkBearer verifies a Bearer token with the local token issuer.
+func (a *authenticator) checkBearer(token string, now time.Time) *apiError {
+	switch {
+	case a.tokens == nil:
+		return errAuth("Bearer tokens are not accepted: the emulator verifies Shared Key only (start it with a token key to accept the local token issuer's tokens).")
+	case token == "":
+		return errAuth("The Bearer token is empty.")
+	}
+	if _, err := a.tokens.Verify(token, localtoken.AudienceBatch, now); err != nil {
+		return errAuth(fmt.Sprintf("The Bearer token is not valid: %v.", err))
+	}
+	return nil
 }
 
 func (a *authenticator) sign(s string) []byte {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 // capturedRequest is one request recorded from @azure/batch 10.2.0 or
@@ -58,11 +60,11 @@ func (c capturedRequest) httpRequest(t *testing.T) *http.Request {
 
 func TestSharedKeyCaptures(t *testing.T) {
 	key := base64.StdEncoding.EncodeToString([]byte("secretkey0123456789"))
-	good, err := newAuthenticator("devaccount", key)
+	good, err := newAuthenticator("devaccount", key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrongKey, err := newAuthenticator("devaccount", base64.StdEncoding.EncodeToString([]byte("another-key")))
+	wrongKey, err := newAuthenticator("devaccount", base64.StdEncoding.EncodeToString([]byte("another-key")), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +108,8 @@ func TestAuthOverHTTP(t *testing.T) {
 		wantStatus int
 	}{
 		{"signed", nil, http.StatusOK},
-		{"bearer token accepted unverified", map[string]string{"Authorization": "Bearer eyJhbGciOi.x.y"}, http.StatusOK},
+		{"bearer token refused without a token key", map[string]string{"Authorization": "Bearer eyJhbGciOi.x.y"}, http.StatusForbidden},
+		{"any bearer string refused", map[string]string{"Authorization": "Bearer emulator"}, http.StatusForbidden},
 		{"missing authorization", map[string]string{"Authorization": "-"}, http.StatusForbidden},
 		{"wrong signature", map[string]string{"Authorization": "SharedKey devbatch:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, http.StatusForbidden},
 		{"wrong account", map[string]string{"Authorization": "SharedKey other:AAAA"}, http.StatusForbidden},
@@ -170,5 +173,49 @@ func TestAPIVersion(t *testing.T) {
 				t.Fatalf("got %d %q, want %d %q: %s", r.status, r.code(), tc.status, tc.wantCode, r.body)
 			}
 		})
+	}
+}
+
+// TestBearerTokens: with a token key the emulator accepts the local token
+// issuer's tokens for the Batch audience and refuses everything else;
+// Shared Key keeps working.
+func TestBearerTokens(t *testing.T) {
+	key := localtoken.NewKey()
+	env := startServer(t, &Options{TokenKey: key})
+	issuer, err := localtoken.New(key, env.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := localtoken.New(localtoken.NewKey(), env.now)
+	bearer := func(iss *localtoken.Issuer, aud string, ttl time.Duration) map[string]string {
+		tok, _ := iss.Issue(aud, ttl)
+		return map[string]string{"Authorization": "Bearer " + tok}
+	}
+	tests := []struct {
+		name string
+		hdr  map[string]string
+		want int
+	}{
+		{"shared key", nil, http.StatusOK},
+		{"issued token", bearer(issuer, localtoken.AudienceBatch, time.Hour), http.StatusOK},
+		{"token of another key", bearer(other, localtoken.AudienceBatch, time.Hour), http.StatusForbidden},
+		{"expired token", bearer(issuer, localtoken.AudienceBatch, -time.Hour), http.StatusForbidden},
+		{"Service Bus audience", bearer(issuer, localtoken.AudienceServiceBus, time.Hour), http.StatusForbidden},
+		{"any string", map[string]string{"Authorization": "Bearer emulator"}, http.StatusForbidden},
+		{"empty token", map[string]string{"Authorization": "Bearer "}, http.StatusForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := env.callWith("GET", "/pools", nil, tc.hdr)
+			if r.status != tc.want {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.want, r.body)
+			}
+			if tc.want == http.StatusForbidden && r.code() != codeAuthenticationFailed {
+				t.Errorf("code %q, want AuthenticationFailed", r.code())
+			}
+		})
+	}
+	if _, err := NewServer(&Options{TokenKey: []byte("short")}); err == nil {
+		t.Error("NewServer accepted a 5-byte token key")
 	}
 }

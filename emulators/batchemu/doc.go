@@ -1,6 +1,7 @@
 // Package batchemu is a local emulator of the Azure Batch data plane.
 //
-// It speaks the Batch REST protocol (Shared Key or unverified Bearer auth,
+// It speaks the Batch REST protocol (Shared Key auth; Bearer tokens only
+// those of the local token issuer, internal/localtoken, when configured;
 // the real JSON shapes, error bodies and status codes, OData paging with
 // odata.nextLink) and really executes tasks: every pool node is a directory
 // on the local disk, task command lines run as local processes (without a

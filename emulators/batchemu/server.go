@@ -32,6 +32,10 @@ type Options struct {
 	// AccountName and AccountKey are the Batch account credentials that Shared
 	// Key signatures are verified against; defaults DefaultAccountName/Key.
 	AccountName, AccountKey string
+	// TokenKey, when set, makes the emulator accept Bearer tokens signed
+	// with it by the local token issuer (internal/localtoken); nil refuses
+	// every Bearer token.
+	TokenKey []byte
 	// DataDir holds the persisted state and the node directories. "" keeps
 	// state in memory and puts node directories in a temporary directory
 	// removed by Close.
@@ -165,7 +169,7 @@ func NewServer(opts *Options) (*Server, error) {
 	if !validID(o.AccountName) {
 		return nil, fmt.Errorf("new batch emulator: invalid account name %q", o.AccountName)
 	}
-	auth, err := newAuthenticator(o.AccountName, o.AccountKey)
+	auth, err := newAuthenticator(o.AccountName, o.AccountKey, o.TokenKey)
 	if err != nil {
 		return nil, fmt.Errorf("new batch emulator: %w", err)
 	}
