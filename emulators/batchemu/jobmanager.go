@@ -32,9 +32,8 @@ func validateJobManager(jm *jobManagerTask) *apiError {
 // asTask is the TaskAddParameter of the job manager task.
 func (jm *jobManagerTask) asTask() *taskAddParameter {
 	return &taskAddParameter{
-		ID: jm.ID, DisplayName: jm.DisplayName, CommandLine: jm.CommandLine, ResourceFiles: jm.ResourceFiles,
-		OutputFiles: jm.OutputFiles, EnvironmentSettings: jm.EnvironmentSettings, Constraints: jm.Constraints,
-		RequiredSlots: jm.RequiredSlots, UserIdentity: jm.UserIdentity,
+		ID: jm.ID, DisplayName: jm.DisplayName, taskCommand: jm.taskCommand,
+		OutputFiles: jm.OutputFiles, Constraints: jm.Constraints, RequiredSlots: jm.RequiredSlots,
 	}
 }
 

@@ -199,16 +199,10 @@ func (s *Server) startNode(pk string, p *poolRec, n *nodeRec, now time.Time) {
 	n.startPending = false
 	n.Node.StartTaskInfo.State = "running"
 	n.Node.StartTaskInfo.StartTime = wt(now)
-	st := n.Node.StartTask
-	dir := filepath.Join(n.Dir, "startup")
-	env := s.nodeEnv(p, n)
-	env = append(env, "AZ_BATCH_TASK_DIR="+dir, "AZ_BATCH_TASK_WORKING_DIR="+filepath.Join(dir, "wd"))
-	env = appendSettings(env, st.EnvironmentSettings)
-	spec := executor.Spec{CommandLine: st.CommandLine, Env: env, TaskDir: dir, ResourceFiles: toExecResourceFiles(st.ResourceFiles)}
 	a := &attempt{start: true, poolKey: pk, nodeID: n.Node.ID}
 	n.startRun = a
 	s.markDirty()
-	s.launch(a, spec, s.finishStart)
+	s.launch(a, s.runSpec(p, n, startTaskRun(n, n.Node.StartTask)), s.finishStart)
 }
 
 // findNode returns pool pk and its node id (nil when absent); mu held.
@@ -236,47 +230,23 @@ func (s *Server) finishStart(a *attempt, res executor.Result) {
 	now := endedAt(res, s.now())
 	sti := n.Node.StartTaskInfo
 	st := n.Node.StartTask
-	sti.ExitCode = res.ExitCode
-	sti.FailureInfo = fromExecFailure(res.Failure)
 	s.markDirty()
-	ok := succeeded(res)
-	appFailure := failedByExitCode(res)
-	if !ok && appFailure && (st.MaxTaskRetryCount == -1 || sti.RetryCount < st.MaxTaskRetryCount) {
-		sti.RetryCount++
-		sti.LastRetryTime = wtp(now)
+	if sti.retrying(res, st.MaxTaskRetryCount, now) {
 		n.startPending = true
 		return
 	}
 	sti.State = "completed"
-	sti.EndTime = wtp(now)
-	if ok {
-		sti.Result = "success"
+	sti.finish(res, now)
+	if sti.Result == "success" {
 		if n.Node.State == nodeWaitingForStartTask {
 			setNodeState(n, nodeIdle, now)
 		}
 		return
 	}
-	sti.Result = "failure"
 	s.log.Info("start task failed", "pool", p.Pool.ID, "node", n.Node.ID, "retries", sti.RetryCount)
 	if st.WaitForSuccess && n.Node.State == nodeWaitingForStartTask {
 		setNodeState(n, nodeStartTaskFailed, now)
 	}
-}
-
-// nodeEnv is the environment shared by every process on node n.
-func (s *Server) nodeEnv(p *poolRec, n *nodeRec) []string {
-	env := append([]string(nil), s.baseEnv...)
-	return append(env,
-		"AZ_BATCH_ACCOUNT_NAME="+s.opts.AccountName,
-		"AZ_BATCH_ACCOUNT_URL="+s.accountURL,
-		"AZ_BATCH_POOL_ID="+p.Pool.ID,
-		"AZ_BATCH_NODE_ID="+n.Node.ID,
-		fmt.Sprintf("AZ_BATCH_NODE_IS_DEDICATED=%t", n.Node.IsDedicated),
-		"AZ_BATCH_NODE_ROOT_DIR="+n.Dir,
-		"AZ_BATCH_NODE_SHARED_DIR="+filepath.Join(n.Dir, "shared"),
-		"AZ_BATCH_NODE_STARTUP_DIR="+filepath.Join(n.Dir, "startup"),
-		"AZ_BATCH_NODE_MOUNTS_DIR="+filepath.Join(n.Dir, "fsmounts"),
-	)
 }
 
 // removeLeftNodes drops leaving nodes that no longer run anything; mu held.

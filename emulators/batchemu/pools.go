@@ -83,10 +83,7 @@ func (s *Server) validateStartTask(st *startTaskParameter) (*startTask, *apiErro
 	if e := validateRetryCount("startTask.maxTaskRetryCount", st.MaxTaskRetryCount); e != nil {
 		return nil, e
 	}
-	out := &startTask{
-		CommandLine: st.CommandLine, ResourceFiles: st.ResourceFiles, EnvironmentSettings: st.EnvironmentSettings,
-		UserIdentity: st.UserIdentity, WaitForSuccess: true,
-	}
+	out := &startTask{taskCommand: st.taskCommand, WaitForSuccess: true}
 	if st.MaxTaskRetryCount != nil {
 		out.MaxTaskRetryCount = *st.MaxTaskRetryCount
 	}

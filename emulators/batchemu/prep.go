@@ -2,7 +2,6 @@ package batchemu
 
 import (
 	"net/http"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -56,8 +55,7 @@ func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiErro
 		if e := checkTaskInputs("jobPreparationTask", prep.ResourceFiles, prep.EnvironmentSettings); e != nil {
 			return e
 		}
-		c, e := overlayConstraints("jobPreparationTask.constraints",
-			taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: new(int)}, prep.Constraints)
+		c, e := overlayConstraints("jobPreparationTask.constraints", taskDefaults(nil), prep.Constraints)
 		if e != nil {
 			return e
 		}
@@ -154,40 +152,22 @@ func (s *Server) ensurePrep(j *jobRec, pk string, p *poolRec, slots int, now tim
 	}
 }
 
-func prepDir(n *nodeRec, jobID, taskID string) (dir, rel string) {
-	rel = filepath.ToSlash(filepath.Join("workitems", jobID, "job-1", taskID))
-	return filepath.Join(n.Dir, filepath.FromSlash(rel)), rel
-}
-
 // runPrep launches (or relaunches for a retry) the preparation task; mu held.
 func (s *Server) runPrep(j *jobRec, st *nodePrep, p *poolRec, n *nodeRec, now time.Time) {
 	prep := j.Job.JobPreparationTask
-	dir, rel := prepDir(n, j.Job.ID, prep.ID)
+	run := jobTaskRun(j, n, prep.ID, prep.taskCommand)
+	run.wall = prep.Constraints.MaxWallClockTime
 	if st.Prep == nil {
+		_, rel := taskDir(n, j.Job.ID, prep.ID)
 		st.Prep = &prepReleaseExecutionInfo{TaskRootDirectory: rel}
 	}
-	st.Prep.State, st.Prep.StartTime, st.Prep.EndTime = "running", wt(now), nil
-	st.Prep.ExitCode, st.Prep.FailureInfo, st.Prep.Result = nil, nil, ""
+	st.Prep.State, st.Prep.StartTime = "running", wt(now)
+	st.Prep.restart()
 	st.prepPending = false
-	env := s.nodeEnv(p, n)
-	env = append(env, "AZ_BATCH_JOB_ID="+j.Job.ID, "AZ_BATCH_TASK_ID="+prep.ID,
-		"AZ_BATCH_TASK_DIR="+dir, "AZ_BATCH_TASK_WORKING_DIR="+filepath.Join(dir, "wd"),
-		"AZ_BATCH_JOB_PREP_DIR="+dir, "AZ_BATCH_JOB_PREP_WORKING_DIR="+filepath.Join(dir, "wd"))
-	env = appendSettings(env, j.Job.CommonEnvironmentSettings)
-	env = appendSettings(env, prep.EnvironmentSettings)
-	spec := executor.Spec{CommandLine: prep.CommandLine, Env: env, TaskDir: dir,
-		ResourceFiles: toExecResourceFiles(prep.ResourceFiles), MaxWallClockTime: wallClock(prep.Constraints.MaxWallClockTime)}
 	a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
 	st.prepRun = a
 	s.markDirty()
-	s.launch(a, spec, s.finishPrep)
-}
-
-func wallClock(d *isoDuration) time.Duration {
-	if d == nil || time.Duration(*d) == infiniteDuration {
-		return 0
-	}
-	return time.Duration(*d)
+	s.launch(a, s.runSpec(p, n, run), s.finishPrep)
 }
 
 // nodePrepOf returns the job and the node preparation state that a
@@ -211,22 +191,12 @@ func (s *Server) finishPrep(a *attempt, res executor.Result) {
 	now := endedAt(res, s.now())
 	s.markDirty()
 	s.jobsChanged = true
-	info := st.Prep
-	info.ExitCode, info.FailureInfo = res.ExitCode, fromExecFailure(res.Failure)
-	ok := succeeded(res)
-	max := *j.Job.JobPreparationTask.Constraints.MaxTaskRetryCount
-	if !ok && failedByExitCode(res) && (max == -1 || info.RetryCount < max) {
-		info.RetryCount++
-		info.LastRetryTime = wtp(now)
+	if st.Prep.retrying(res, *j.Job.JobPreparationTask.Constraints.MaxTaskRetryCount, now) {
 		st.prepPending = true
 		return
 	}
-	info.State, info.EndTime = "completed", wtp(now)
-	if ok {
-		info.Result = "success"
-	} else {
-		info.Result = "failure"
-	}
+	st.Prep.State = "completed"
+	st.Prep.finish(res, now)
 }
 
 // releasesDone runs the release task on every node that ran the
@@ -239,8 +209,8 @@ func (s *Server) releasesDone(j *jobRec, now time.Time) bool {
 			st.prepRun.abandoned = true
 			st.prepRun.cancel()
 			st.prepRun = nil
-			st.Prep.State, st.Prep.EndTime, st.Prep.Result = "completed", wtp(now), "failure"
-			st.Prep.FailureInfo = &failureInfo{Category: executor.CategoryUserError, Code: executor.CodeTaskEnded, Message: "Task was ended by user request"}
+			st.Prep.State = "completed"
+			st.Prep.endByUser(now)
 		}
 		st.prepPending = false
 		rel := j.Job.JobReleaseTask
@@ -258,21 +228,14 @@ func (s *Server) releasesDone(j *jobRec, now time.Time) bool {
 		if st.releaseRun != nil || s.procs >= s.opts.Concurrency {
 			continue
 		}
-		dir, relPath := prepDir(n, j.Job.ID, rel.ID)
+		run := jobTaskRun(j, n, rel.ID, rel.taskCommand)
+		run.wall = rel.MaxWallClockTime
+		_, relPath := taskDir(n, j.Job.ID, rel.ID)
 		st.Release = &prepReleaseExecutionInfo{State: "running", StartTime: wt(now), TaskRootDirectory: relPath}
-		prepDirPath, _ := prepDir(n, j.Job.ID, j.Job.JobPreparationTask.ID)
-		env := s.nodeEnv(p, n)
-		env = append(env, "AZ_BATCH_JOB_ID="+j.Job.ID, "AZ_BATCH_TASK_ID="+rel.ID,
-			"AZ_BATCH_TASK_DIR="+dir, "AZ_BATCH_TASK_WORKING_DIR="+filepath.Join(dir, "wd"),
-			"AZ_BATCH_JOB_PREP_DIR="+prepDirPath, "AZ_BATCH_JOB_PREP_WORKING_DIR="+filepath.Join(prepDirPath, "wd"))
-		env = appendSettings(env, j.Job.CommonEnvironmentSettings)
-		env = appendSettings(env, rel.EnvironmentSettings)
-		spec := executor.Spec{CommandLine: rel.CommandLine, Env: env, TaskDir: dir,
-			ResourceFiles: toExecResourceFiles(rel.ResourceFiles), MaxWallClockTime: wallClock(rel.MaxWallClockTime)}
 		a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
 		st.releaseRun = a
 		s.markDirty()
-		s.launch(a, spec, s.finishRelease)
+		s.launch(a, s.runSpec(p, n, run), s.finishRelease)
 	}
 	return done
 }
@@ -294,14 +257,8 @@ func (s *Server) finishRelease(a *attempt, res executor.Result) {
 	}
 	st.releaseRun = nil
 	now := endedAt(res, s.now())
-	info := st.Release
-	info.State, info.EndTime = "completed", wtp(now)
-	info.ExitCode, info.FailureInfo = res.ExitCode, fromExecFailure(res.Failure)
-	if succeeded(res) {
-		info.Result = "success"
-	} else {
-		info.Result = "failure"
-	}
+	st.Release.State = "completed"
+	st.Release.finish(res, now)
 	s.markDirty()
 	s.jobsChanged = true
 }

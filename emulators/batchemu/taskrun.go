@@ -1,37 +1,10 @@
 package batchemu
 
 import (
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
 )
-
-// appendSettings appends name=value pairs; later entries override earlier
-// ones when the process reads its environment (the last one wins).
-func appendSettings(env []string, settings []envSetting) []string {
-	for _, e := range settings {
-		env = append(env, e.Name+"="+e.Value)
-	}
-	return dedupeEnv(env)
-}
-
-// dedupeEnv keeps the last value of each variable, in first-seen order.
-func dedupeEnv(env []string) []string {
-	idx := map[string]int{}
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if i, ok := idx[name]; ok {
-			out[i] = kv
-			continue
-		}
-		idx[name] = len(out)
-		out = append(out, kv)
-	}
-	return out
-}
 
 // killTask stops t's running process without recording its result; mu held.
 func (s *Server) killTask(j *jobRec, t *taskRec) {
@@ -48,10 +21,7 @@ func (s *Server) killTask(j *jobRec, t *taskRec) {
 func (s *Server) endTask(j *jobRec, t *taskRec, now time.Time) {
 	s.killTask(j, t)
 	s.setTaskState(t, taskCompleted, now)
-	ei := &t.Task.ExecutionInfo
-	ei.EndTime = wtp(now)
-	ei.Result = "failure"
-	ei.FailureInfo = &failureInfo{Category: executor.CategoryUserError, Code: executor.CodeTaskEnded, Message: "Task was ended by user request"}
+	t.Task.ExecutionInfo.endByUser(now)
 	s.touchTask(j, t, now)
 }
 
@@ -75,12 +45,13 @@ func (s *Server) removeTaskDir(j *jobRec, t *taskRec) {
 
 // launchTask starts one attempt of t on node n; mu held.
 func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nodeRec, slots int, now time.Time) {
-	rel := filepath.ToSlash(filepath.Join("workitems", j.Job.ID, "job-1", t.Task.ID))
-	dir := filepath.Join(n.Dir, filepath.FromSlash(rel))
+	run := jobTaskRun(j, n, t.Task.ID, t.Task.taskCommand)
+	run.outputFiles, run.wall = t.Task.OutputFiles, t.Task.Constraints.MaxWallClockTime
+	dir, rel := taskDir(n, j.Job.ID, t.Task.ID)
 	s.setTaskState(t, taskRunning, now)
 	ei := &t.Task.ExecutionInfo
 	ei.StartTime = wtp(now)
-	ei.EndTime, ei.ExitCode, ei.Result, ei.FailureInfo = nil, nil, "", nil
+	ei.restart()
 	t.Task.NodeInfo = &nodeInfo{AffinityID: n.Node.AffinityID, PoolID: p.Pool.ID, NodeID: n.Node.ID, TaskRootDirectory: rel}
 	if t.Dir != "" && t.Dir != dir {
 		s.removeTaskDir(j, t) // a previous attempt ran on another node
@@ -97,27 +68,9 @@ func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nod
 		n.Node.RecentTasks = n.Node.RecentTasks[len(n.Node.RecentTasks)-10:]
 	}
 
-	env := s.nodeEnv(p, n)
-	env = append(env, "AZ_BATCH_JOB_ID="+j.Job.ID, "AZ_BATCH_TASK_ID="+t.Task.ID,
-		"AZ_BATCH_TASK_DIR="+dir, "AZ_BATCH_TASK_WORKING_DIR="+filepath.Join(dir, "wd"))
-	if prep := j.Job.JobPreparationTask; prep != nil {
-		prepPath, _ := prepDir(n, j.Job.ID, prep.ID)
-		env = append(env, "AZ_BATCH_JOB_PREP_DIR="+prepPath, "AZ_BATCH_JOB_PREP_WORKING_DIR="+filepath.Join(prepPath, "wd"))
-	}
-	env = appendSettings(env, j.Job.CommonEnvironmentSettings)
-	env = appendSettings(env, t.Task.EnvironmentSettings)
-	var wall time.Duration
-	if d := t.Task.Constraints.MaxWallClockTime; d != nil && time.Duration(*d) != infiniteDuration {
-		wall = time.Duration(*d)
-	}
-	spec := executor.Spec{
-		CommandLine: t.Task.CommandLine, Env: env, TaskDir: dir,
-		ResourceFiles: toExecResourceFiles(t.Task.ResourceFiles), OutputFiles: toExecOutputFiles(t.Task.OutputFiles),
-		MaxWallClockTime: wall,
-	}
 	a := &attempt{poolKey: pk, nodeID: n.Node.ID, jobKey: key(j.Job.ID), taskKey: key(t.Task.ID), slots: slots}
 	t.run = a
-	s.launch(a, spec, s.finishTask)
+	s.launch(a, s.runSpec(p, n, run), s.finishTask)
 }
 
 // finishTask records the result of a task attempt; mu held.
@@ -150,28 +103,17 @@ func (s *Server) finishTask(a *attempt, res executor.Result) {
 	if !res.StartTime.IsZero() {
 		ei.StartTime = wtp(res.StartTime)
 	}
-	appFailure := failedByExitCode(res)
 	max := 0
 	if c := t.Task.Constraints.MaxTaskRetryCount; c != nil {
 		max = *c
 	}
-	if appFailure && (max == -1 || ei.RetryCount < max) && jobOpen(jobState(j.Job.State)) {
-		ei.RetryCount++
-		ei.LastRetryTime = wtp(now)
-		ei.ExitCode = res.ExitCode
+	if jobOpen(jobState(j.Job.State)) && ei.retrying(res, max, now) {
 		s.setTaskState(t, taskActive, now)
 		s.touchTask(j, t, now)
 		return
 	}
 	s.setTaskState(t, taskCompleted, now)
-	ei.EndTime = wtp(now)
-	ei.ExitCode = res.ExitCode
-	ei.FailureInfo = fromExecFailure(res.Failure)
-	if success {
-		ei.Result = "success"
-	} else {
-		ei.Result = "failure"
-	}
+	ei.finish(res, now)
 	s.touchTask(j, t, now)
 	s.applyJobAction(j, t, now)
 	if jm := j.Job.JobManagerTask; t.JobManager && jm != nil && (jm.KillJobOnCompletion == nil || *jm.KillJobOnCompletion) &&

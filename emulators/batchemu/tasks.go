@@ -156,32 +156,9 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 	if e := validateEnv("environmentSettings", in.EnvironmentSettings); e != nil {
 		return nil, e
 	}
-	c := taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention)}
-	if jr := j.Job.Constraints.MaxTaskRetryCount; jr != nil {
-		v := *jr
-		c.MaxTaskRetryCount = &v
-	} else {
-		c.MaxTaskRetryCount = new(int)
-	}
-	if in.Constraints != nil {
-		if e := validateRetryCount("constraints.maxTaskRetryCount", in.Constraints.MaxTaskRetryCount); e != nil {
-			return nil, e
-		}
-		if d := in.Constraints.MaxWallClockTime; d != nil {
-			if *d <= 0 {
-				return nil, errInvalidProperty("constraints.maxWallClockTime", formatDuration(time.Duration(*d)), "must be positive")
-			}
-			c.MaxWallClockTime = d
-		}
-		if d := in.Constraints.RetentionTime; d != nil {
-			if *d < 0 {
-				return nil, errInvalidProperty("constraints.retentionTime", formatDuration(time.Duration(*d)), "must not be negative")
-			}
-			c.RetentionTime = d
-		}
-		if in.Constraints.MaxTaskRetryCount != nil {
-			c.MaxTaskRetryCount = in.Constraints.MaxTaskRetryCount
-		}
+	c, e := overlayConstraints("constraints", taskDefaults(j.Job.Constraints.MaxTaskRetryCount), in.Constraints)
+	if e != nil {
+		return nil, e
 	}
 	slots := 1
 	if in.RequiredSlots != nil {
@@ -191,9 +168,8 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 		slots = *in.RequiredSlots
 	}
 	return &cloudTask{
-		ID: in.ID, DisplayName: in.DisplayName, CommandLine: in.CommandLine,
-		ResourceFiles: in.ResourceFiles, OutputFiles: in.OutputFiles, EnvironmentSettings: in.EnvironmentSettings,
-		Constraints: c, RequiredSlots: slots, UserIdentity: in.UserIdentity, DependsOn: deps,
+		ID: in.ID, DisplayName: in.DisplayName, taskCommand: in.taskCommand, OutputFiles: in.OutputFiles,
+		Constraints: c, RequiredSlots: slots, DependsOn: deps,
 		ExitConditions: in.ExitConditions, AffinityInfo: in.AffinityInfo,
 		State: taskActive, CreationTime: wt(now), StateTransitionTime: wt(now),
 	}, nil
@@ -454,8 +430,7 @@ func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if e != nil {
 		return e
 	}
-	c, e := overlayConstraints("constraints",
-		taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: j.Job.Constraints.MaxTaskRetryCount}, in.Constraints)
+	c, e := overlayConstraints("constraints", taskDefaults(j.Job.Constraints.MaxTaskRetryCount), in.Constraints)
 	if e != nil {
 		return e
 	}

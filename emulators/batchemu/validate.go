@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
 )
@@ -111,8 +112,20 @@ func checkTaskInputs(prop string, rfs []resourceFile, env []envSetting) *apiErro
 	return validateEnv(prop+".environmentSettings", env)
 }
 
-// overlayConstraints returns defaults with the constraints given in in
-// (when not nil) laid over them, field by field; prop names in for errors.
+// taskDefaults are the constraints of a task that sets none: no wall clock
+// limit, the default retention and the job's retry count (jobRetries, 0
+// when nil).
+func taskDefaults(jobRetries *int) taskConstraints {
+	retries := 0
+	if jobRetries != nil {
+		retries = *jobRetries
+	}
+	return taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: &retries}
+}
+
+// overlayConstraints validates the constraints given in in (when not nil)
+// and returns defaults with them laid over, field by field; prop names in
+// for errors.
 func overlayConstraints(prop string, defaults taskConstraints, in *taskConstraints) (taskConstraints, *apiError) {
 	c := defaults
 	if in == nil {
@@ -121,11 +134,17 @@ func overlayConstraints(prop string, defaults taskConstraints, in *taskConstrain
 	if e := validateRetryCount(prop+".maxTaskRetryCount", in.MaxTaskRetryCount); e != nil {
 		return taskConstraints{}, e
 	}
-	if in.MaxWallClockTime != nil {
-		c.MaxWallClockTime = in.MaxWallClockTime
+	if d := in.MaxWallClockTime; d != nil {
+		if *d <= 0 {
+			return taskConstraints{}, errInvalidProperty(prop+".maxWallClockTime", formatDuration(time.Duration(*d)), "must be positive")
+		}
+		c.MaxWallClockTime = d
 	}
-	if in.RetentionTime != nil {
-		c.RetentionTime = in.RetentionTime
+	if d := in.RetentionTime; d != nil {
+		if *d < 0 {
+			return taskConstraints{}, errInvalidProperty(prop+".retentionTime", formatDuration(time.Duration(*d)), "must not be negative")
+		}
+		c.RetentionTime = d
 	}
 	if in.MaxTaskRetryCount != nil {
 		c.MaxTaskRetryCount = in.MaxTaskRetryCount

@@ -65,14 +65,21 @@ type errorInfo struct {
 
 // ---- pools ----
 
-type startTask struct {
+// taskCommand is what every kind of task runs: its command line, inputs,
+// environment and identity. Tasks, job manager, job preparation and release
+// tasks and start tasks embed it (in requests and in responses alike).
+type taskCommand struct {
 	CommandLine         string          `json:"commandLine"`
 	ContainerSettings   json.RawMessage `json:"containerSettings,omitempty"`
 	ResourceFiles       []resourceFile  `json:"resourceFiles,omitempty"`
 	EnvironmentSettings []envSetting    `json:"environmentSettings,omitempty"`
 	UserIdentity        json.RawMessage `json:"userIdentity,omitempty"`
-	MaxTaskRetryCount   int             `json:"maxTaskRetryCount"`
-	WaitForSuccess      bool            `json:"waitForSuccess"`
+}
+
+type startTask struct {
+	taskCommand
+	MaxTaskRetryCount int  `json:"maxTaskRetryCount"`
+	WaitForSuccess    bool `json:"waitForSuccess"`
 }
 
 type taskSchedulingPolicy struct {
@@ -151,13 +158,9 @@ type poolAddParameter struct {
 }
 
 type startTaskParameter struct {
-	CommandLine         string          `json:"commandLine"`
-	ContainerSettings   json.RawMessage `json:"containerSettings"`
-	ResourceFiles       []resourceFile  `json:"resourceFiles"`
-	EnvironmentSettings []envSetting    `json:"environmentSettings"`
-	UserIdentity        json.RawMessage `json:"userIdentity"`
-	MaxTaskRetryCount   *int            `json:"maxTaskRetryCount"`
-	WaitForSuccess      *bool           `json:"waitForSuccess"`
+	taskCommand
+	MaxTaskRetryCount *int  `json:"maxTaskRetryCount"`
+	WaitForSuccess    *bool `json:"waitForSuccess"`
 }
 
 type poolPatchParameter struct {
@@ -192,15 +195,22 @@ type poolEvaluateAutoScaleParameter struct {
 
 // ---- nodes ----
 
-type startTaskInfo struct {
-	State         string       `json:"state"`
-	StartTime     wireTime     `json:"startTime"`
+// attemptOutcome is the part of every execution info (task, start task,
+// job preparation and release task) that records how the last attempt
+// ended and how often it was retried.
+type attemptOutcome struct {
 	EndTime       *wireTime    `json:"endTime,omitempty"`
 	ExitCode      *int         `json:"exitCode,omitempty"`
 	FailureInfo   *failureInfo `json:"failureInfo,omitempty"`
 	RetryCount    int          `json:"retryCount"`
 	LastRetryTime *wireTime    `json:"lastRetryTime,omitempty"`
 	Result        string       `json:"result,omitempty"`
+}
+
+type startTaskInfo struct {
+	State     string   `json:"state"`
+	StartTime wireTime `json:"startTime"`
+	attemptOutcome
 }
 
 type taskInformation struct {
@@ -307,17 +317,13 @@ type jobAddParameter struct {
 // jobManagerTask is a job's manager task: a task added with the job that
 // runs first and, by default, completes the job when it ends.
 type jobManagerTask struct {
-	ID                           string           `json:"id"`
-	DisplayName                  string           `json:"displayName,omitempty"`
-	CommandLine                  string           `json:"commandLine"`
-	ContainerSettings            json.RawMessage  `json:"containerSettings,omitempty"`
-	ResourceFiles                []resourceFile   `json:"resourceFiles,omitempty"`
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName,omitempty"`
+	taskCommand
 	OutputFiles                  []outputFile     `json:"outputFiles,omitempty"`
-	EnvironmentSettings          []envSetting     `json:"environmentSettings,omitempty"`
 	Constraints                  *taskConstraints `json:"constraints,omitempty"`
 	RequiredSlots                *int             `json:"requiredSlots,omitempty"`
 	KillJobOnCompletion          *bool            `json:"killJobOnCompletion,omitempty"`
-	UserIdentity                 json.RawMessage  `json:"userIdentity,omitempty"`
 	RunExclusive                 *bool            `json:"runExclusive,omitempty"`
 	ApplicationPackageReferences json.RawMessage  `json:"applicationPackageReferences,omitempty"`
 	AuthenticationTokenSettings  json.RawMessage  `json:"authenticationTokenSettings,omitempty"`
@@ -325,41 +331,28 @@ type jobManagerTask struct {
 }
 
 type jobPreparationTask struct {
-	ID                            string           `json:"id,omitempty"`
-	CommandLine                   string           `json:"commandLine"`
-	ContainerSettings             json.RawMessage  `json:"containerSettings,omitempty"`
-	ResourceFiles                 []resourceFile   `json:"resourceFiles,omitempty"`
-	EnvironmentSettings           []envSetting     `json:"environmentSettings,omitempty"`
+	ID string `json:"id,omitempty"`
+	taskCommand
 	Constraints                   *taskConstraints `json:"constraints,omitempty"`
 	WaitForSuccess                *bool            `json:"waitForSuccess,omitempty"`
-	UserIdentity                  json.RawMessage  `json:"userIdentity,omitempty"`
 	RerunOnNodeRebootAfterSuccess *bool            `json:"rerunOnNodeRebootAfterSuccess,omitempty"`
 }
 
 type jobReleaseTask struct {
-	ID                  string          `json:"id,omitempty"`
-	CommandLine         string          `json:"commandLine"`
-	ContainerSettings   json.RawMessage `json:"containerSettings,omitempty"`
-	ResourceFiles       []resourceFile  `json:"resourceFiles,omitempty"`
-	EnvironmentSettings []envSetting    `json:"environmentSettings,omitempty"`
-	MaxWallClockTime    *isoDuration    `json:"maxWallClockTime,omitempty"`
-	RetentionTime       *isoDuration    `json:"retentionTime,omitempty"`
-	UserIdentity        json.RawMessage `json:"userIdentity,omitempty"`
+	ID string `json:"id,omitempty"`
+	taskCommand
+	MaxWallClockTime *isoDuration `json:"maxWallClockTime,omitempty"`
+	RetentionTime    *isoDuration `json:"retentionTime,omitempty"`
 }
 
 // prepReleaseExecutionInfo is the per-node state of a job preparation or
 // release task (jobpreparationandreleasetaskstatus).
 type prepReleaseExecutionInfo struct {
-	StartTime            wireTime     `json:"startTime"`
-	EndTime              *wireTime    `json:"endTime,omitempty"`
-	State                string       `json:"state"`
-	TaskRootDirectory    string       `json:"taskRootDirectory,omitempty"`
-	TaskRootDirectoryURL string       `json:"taskRootDirectoryUrl,omitempty"`
-	ExitCode             *int         `json:"exitCode,omitempty"`
-	FailureInfo          *failureInfo `json:"failureInfo,omitempty"`
-	RetryCount           int          `json:"retryCount"`
-	LastRetryTime        *wireTime    `json:"lastRetryTime,omitempty"`
-	Result               string       `json:"result,omitempty"`
+	StartTime            wireTime `json:"startTime"`
+	State                string   `json:"state"`
+	TaskRootDirectory    string   `json:"taskRootDirectory,omitempty"`
+	TaskRootDirectoryURL string   `json:"taskRootDirectoryUrl,omitempty"`
+	attemptOutcome
 }
 
 type jobPatchParameter struct {
@@ -385,15 +378,10 @@ type taskConstraints struct {
 }
 
 type taskExecutionInfo struct {
-	StartTime       *wireTime    `json:"startTime,omitempty"`
-	EndTime         *wireTime    `json:"endTime,omitempty"`
-	ExitCode        *int         `json:"exitCode,omitempty"`
-	FailureInfo     *failureInfo `json:"failureInfo,omitempty"`
-	RetryCount      int          `json:"retryCount"`
-	LastRetryTime   *wireTime    `json:"lastRetryTime,omitempty"`
-	RequeueCount    int          `json:"requeueCount"`
-	LastRequeueTime *wireTime    `json:"lastRequeueTime,omitempty"`
-	Result          string       `json:"result,omitempty"`
+	StartTime       *wireTime `json:"startTime,omitempty"`
+	RequeueCount    int       `json:"requeueCount"`
+	LastRequeueTime *wireTime `json:"lastRequeueTime,omitempty"`
+	attemptOutcome
 }
 
 type nodeInfo struct {
@@ -406,26 +394,22 @@ type nodeInfo struct {
 }
 
 type cloudTask struct {
-	ID                           string               `json:"id"`
-	DisplayName                  string               `json:"displayName,omitempty"`
-	URL                          string               `json:"url"`
-	ETag                         string               `json:"eTag"`
-	LastModified                 wireTime             `json:"lastModified"`
-	CreationTime                 wireTime             `json:"creationTime"`
-	ExitConditions               *exitConditions      `json:"exitConditions,omitempty"`
-	State                        string               `json:"state"`
-	StateTransitionTime          wireTime             `json:"stateTransitionTime"`
-	PreviousState                string               `json:"previousState,omitempty"`
-	PreviousStateTransitionTime  *wireTime            `json:"previousStateTransitionTime,omitempty"`
-	CommandLine                  string               `json:"commandLine"`
-	ContainerSettings            json.RawMessage      `json:"containerSettings,omitempty"`
-	ResourceFiles                []resourceFile       `json:"resourceFiles,omitempty"`
+	ID                          string          `json:"id"`
+	DisplayName                 string          `json:"displayName,omitempty"`
+	URL                         string          `json:"url"`
+	ETag                        string          `json:"eTag"`
+	LastModified                wireTime        `json:"lastModified"`
+	CreationTime                wireTime        `json:"creationTime"`
+	ExitConditions              *exitConditions `json:"exitConditions,omitempty"`
+	State                       string          `json:"state"`
+	StateTransitionTime         wireTime        `json:"stateTransitionTime"`
+	PreviousState               string          `json:"previousState,omitempty"`
+	PreviousStateTransitionTime *wireTime       `json:"previousStateTransitionTime,omitempty"`
+	taskCommand
 	OutputFiles                  []outputFile         `json:"outputFiles,omitempty"`
-	EnvironmentSettings          []envSetting         `json:"environmentSettings,omitempty"`
 	AffinityInfo                 *affinityInformation `json:"affinityInfo,omitempty"`
 	Constraints                  taskConstraints      `json:"constraints"`
 	RequiredSlots                int                  `json:"requiredSlots"`
-	UserIdentity                 json.RawMessage      `json:"userIdentity,omitempty"`
 	ExecutionInfo                taskExecutionInfo    `json:"executionInfo"`
 	NodeInfo                     *nodeInfo            `json:"nodeInfo,omitempty"`
 	DependsOn                    *taskDependencies    `json:"dependsOn,omitempty"`
@@ -433,18 +417,14 @@ type cloudTask struct {
 }
 
 type taskAddParameter struct {
-	ID                           string               `json:"id"`
-	DisplayName                  string               `json:"displayName"`
-	CommandLine                  string               `json:"commandLine"`
-	ContainerSettings            json.RawMessage      `json:"containerSettings"`
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+	taskCommand
 	ExitConditions               *exitConditions      `json:"exitConditions"`
-	ResourceFiles                []resourceFile       `json:"resourceFiles"`
 	OutputFiles                  []outputFile         `json:"outputFiles"`
-	EnvironmentSettings          []envSetting         `json:"environmentSettings"`
 	AffinityInfo                 *affinityInformation `json:"affinityInfo"`
 	Constraints                  *taskConstraints     `json:"constraints"`
 	RequiredSlots                *int                 `json:"requiredSlots"`
-	UserIdentity                 json.RawMessage      `json:"userIdentity"`
 	MultiInstanceSettings        json.RawMessage      `json:"multiInstanceSettings"`
 	DependsOn                    *taskDependencies    `json:"dependsOn"`
 	ApplicationPackageReferences json.RawMessage      `json:"applicationPackageReferences"`
