@@ -38,12 +38,6 @@ func newAuthenticator(account, key string) (*authenticator, error) {
 	return &authenticator{account: account, key: k}, nil
 }
 
-func errAuth(detail string) *apiError {
-	return newError(http.StatusForbidden, codeAuthenticationFailed,
-		"Server failed to authenticate the request. Make sure the value of Authorization header is correctly formed including the signature.",
-		"AuthenticationErrorDetail", detail)
-}
-
 // check verifies the request's credentials at time now.
 func (a *authenticator) check(r *http.Request, now time.Time) *apiError {
 	authz := r.Header.Get("Authorization")
@@ -208,12 +202,10 @@ func checkAPIVersion(r *http.Request) (string, *apiError) {
 	q := r.URL.Query()
 	v := q.Get("api-version")
 	if v == "" {
-		return "", newError(http.StatusBadRequest, codeMissingRequiredQueryParameter,
-			"A query parameter that's mandatory for this request is not specified.", "QueryParameterName", "api-version")
+		return "", errMissingAPIVersion()
 	}
 	if !knownAPIVersions[v] {
-		return "", newError(http.StatusBadRequest, codeUnsupportedRequestVersion,
-			"The specified Request Version is not supported.", "QueryParameterName", "api-version", "QueryParameterValue", v)
+		return "", errUnsupportedAPIVersion(v)
 	}
 	for k, vals := range q {
 		if !strings.EqualFold(k, "timeout") {

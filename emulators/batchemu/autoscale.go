@@ -28,30 +28,26 @@ func checkFormula(formula string) *apiError {
 func formulaError(err error) *apiError {
 	var ae *autoscale.Error
 	if errors.As(err, &ae) {
-		code := ae.Code
-		if code == "" {
-			code = codeAutoScalingFormulaSyntaxError
-		}
-		e := newError(http.StatusBadRequest, code, ae.Message)
+		var values []errorValue
 		for _, v := range ae.Values {
-			e.Values = append(e.Values, errorValue{Key: v.Name, Value: v.Value})
+			values = append(values, errorValue{Key: v.Name, Value: v.Value})
 		}
-		return e
+		return errFormula(ae.Code, ae.Message, values)
 	}
-	return newError(http.StatusBadRequest, codeAutoScalingFormulaSyntaxError, err.Error())
+	return errFormula("", err.Error(), nil)
 }
 
 // runError converts an evaluation error into an AutoScaleRun error.
 func runError(err error) *errorInfo {
 	var ae *autoscale.Error
 	if errors.As(err, &ae) {
-		ei := &errorInfo{Code: ae.Code, Message: ae.Message}
+		var values []nameValue
 		for _, v := range ae.Values {
-			ei.Values = append(ei.Values, nameValue{Name: v.Name, Value: v.Value})
+			values = append(values, nameValue{Name: v.Name, Value: v.Value})
 		}
-		return ei
+		return autoScaleRunError(ae.Code, ae.Message, values)
 	}
-	return &errorInfo{Code: "AutoScalingFormulaEvaluationError", Message: err.Error()}
+	return autoScaleRunError("", err.Error(), nil)
 }
 
 // evaluate runs formula against p's current samples and counts; mu held.
@@ -209,15 +205,14 @@ func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *req
 	now := rc.now
 	if !p.Pool.EnableAutoScale {
 		if p.Pool.AllocationState != allocSteady {
-			return newError(http.StatusConflict, codePoolBeingResized, "Autoscale cannot be enabled while the pool is being resized.")
+			return errPoolResizingForAutoScale()
 		}
 		if in.AutoScaleFormula == "" {
 			return errMissingProperty("autoScaleFormula")
 		}
 	}
 	if !p.LastEnable.IsZero() && now.Sub(p.LastEnable) < s.enableRateLimit() {
-		return newError(http.StatusServiceUnavailable, codeTooManyEnableAutoScaleRequests,
-			"The number of enable autoscale requests for this pool exceeded the allowed rate.")
+		return errTooManyEnableAutoScale()
 	}
 	p.LastEnable = now
 	if in.AutoScaleFormula != "" {
@@ -273,8 +268,7 @@ func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *r
 		return e
 	}
 	if !p.Pool.EnableAutoScale {
-		return newError(http.StatusConflict, codeOperationInvalidForState,
-			"Autoscale formulas can only be evaluated on a pool with autoscale enabled.")
+		return errAutoScaleNotEnabled()
 	}
 	res, ae, runErr := s.evaluate(p, in.AutoScaleFormula, rc.now)
 	if ae != nil {

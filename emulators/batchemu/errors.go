@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -44,6 +45,28 @@ const (
 	codeOperationInvalidForState       = "OperationInvalidForCurrentState"
 	codeTooManyRequests                = "TooManyRequests"
 	codeInternalError                  = "InternalError"
+	codeServerBusy                     = "ServerBusy"
+	codeJobDisabled                    = "JobDisabled"
+	codeOutOfRangePriority             = "OutOfRangePriority"
+	codeNodeBeingRebooted              = "NodeBeingRebooted"
+	codeNodeBeingReimaged              = "NodeBeingReimaged"
+	codeNodeBeingCreated               = "NodeBeingCreated"
+	codeNodeBeingStarted               = "NodeBeingStarted"
+	codeTaskIDSameAsJobPreparation     = "TaskIdSameAsJobPreparationTask"
+	codeTaskIDSameAsJobRelease         = "TaskIdSameAsJobReleaseTask"
+	codeNoPrepOrReleaseTask            = "JobPreparationTaskOrReleaseTaskNotSpecified"
+	codeTaskDependenciesNotOnJob       = "TaskDependenciesNotSpecifiedOnJob"
+	codeTaskDependencyListTooLong      = "TaskDependencyListTooLong"
+	codeTaskNotCompleted               = "TaskNotCompleted"
+	codeTaskSucceeded                  = "TaskSucceeded"
+)
+
+// Codes of the errors the service reports inside entities (a pool's
+// resizeErrors, an autoScaleRun's error) rather than as responses.
+const (
+	codeAccountCoreQuotaReached           = "AccountCoreQuotaReached"
+	codeResizeStopped                     = "ResizeStopped"
+	codeAutoScalingFormulaEvaluationError = "AutoScalingFormulaEvaluationError"
 )
 
 // apiError is a Batch wire error: an HTTP status, a code, a message and
@@ -70,6 +93,57 @@ func newError(status int, code, message string, kv ...string) *apiError {
 	return e
 }
 
+// ---- request: authentication, version, body, query, path ----
+
+func errAuth(detail string) *apiError {
+	return newError(http.StatusForbidden, codeAuthenticationFailed,
+		"Server failed to authenticate the request. Make sure the value of Authorization header is correctly formed including the signature.",
+		"AuthenticationErrorDetail", detail)
+}
+
+func errMissingAPIVersion() *apiError {
+	return newError(http.StatusBadRequest, codeMissingRequiredQueryParameter,
+		"A query parameter that's mandatory for this request is not specified.", "QueryParameterName", "api-version")
+}
+
+func errUnsupportedAPIVersion(v string) *apiError {
+	return newError(http.StatusBadRequest, codeUnsupportedRequestVersion,
+		"The specified Request Version is not supported.", "QueryParameterName", "api-version", "QueryParameterValue", v)
+}
+
+func errServerBusy() *apiError {
+	return newError(http.StatusServiceUnavailable, codeServerBusy, "The emulator is shutting down.")
+}
+
+func errInternal() *apiError {
+	return newError(http.StatusInternalServerError, codeInternalError,
+		"The server encountered an internal error. Please retry the request.")
+}
+
+// errInternalOp is a 500 for a failed operation of the emulator itself.
+func errInternalOp(op string, err error) *apiError {
+	return newError(http.StatusInternalServerError, codeInternalError, op+": "+err.Error())
+}
+
+func errUnsupportedVerb(method string) *apiError {
+	return newError(http.StatusMethodNotAllowed, codeUnsupportedHTTPVerb,
+		"The resource doesn't support the specified HTTP verb.", "HttpVerb", method)
+}
+
+func errResourceNotFound() *apiError {
+	return newError(http.StatusNotFound, codeResourceNotFound, "The specified resource does not exist.")
+}
+
+// errConditionNotMet answers a failed conditional header: 304 for a read
+// (notModified), 412 otherwise.
+func errConditionNotMet(notModified bool) *apiError {
+	status := http.StatusPreconditionFailed
+	if notModified {
+		status = http.StatusNotModified
+	}
+	return newError(status, codeConditionNotMet, "The condition specified using HTTP conditional header(s) is not met.")
+}
+
 func errMissingProperty(name string) *apiError {
 	return newError(http.StatusBadRequest, codeMissingRequiredProperty,
 		"A required property was not specified in the request body.", "PropertyName", name)
@@ -88,6 +162,24 @@ func errUnsupportedProperty(name string) *apiError {
 	return newError(http.StatusBadRequest, codeUnsupportedProperty,
 		"One of the properties specified in the request body is not supported by the Batch emulator.",
 		"PropertyName", name)
+}
+
+// errInvalidPropertyReason is an InvalidPropertyValue that names the
+// property and why, without echoing the value.
+func errInvalidPropertyReason(name, reason string) *apiError {
+	return newError(http.StatusBadRequest, codeInvalidPropertyValue,
+		"The value provided for one of the properties in the request body is invalid.",
+		"PropertyName", name, "Reason", reason)
+}
+
+func errReleaseWithoutPrep() *apiError {
+	return newError(http.StatusBadRequest, codeInvalidPropertyValue,
+		"A job release task requires a job preparation task.", "PropertyName", "jobReleaseTask")
+}
+
+func errOutOfRangePriority(priority int) *apiError {
+	return newError(http.StatusBadRequest, codeOutOfRangePriority, "The priority must be between -1000 and 1000.",
+		"PropertyName", "priority", "PropertyValue", strconv.Itoa(priority))
 }
 
 func errInvalidQuery(name, value, reason string) *apiError {
@@ -110,6 +202,12 @@ func errBodyTooLarge(limit int) *apiError {
 		"MaxLimit", fmt.Sprint(limit))
 }
 
+func errInvalidFilePath(name string) *apiError {
+	return newError(http.StatusBadRequest, codeInvalidQueryParameterValue, "The file path is not valid.", "FilePath", name)
+}
+
+// ---- pools and nodes ----
+
 func errPoolNotFound() *apiError {
 	return newError(http.StatusNotFound, codePoolNotFound, "The specified pool does not exist.")
 }
@@ -117,6 +215,108 @@ func errPoolNotFound() *apiError {
 func errPoolBeingDeleted() *apiError {
 	return newError(http.StatusConflict, codePoolBeingDeleted, "The specified pool has been marked for deletion and is being reclaimed.")
 }
+
+func errPoolExists() *apiError {
+	return newError(http.StatusConflict, codePoolExists, "The specified pool already exists.")
+}
+
+func errAutoPoolIDTaken() *apiError {
+	return newError(http.StatusConflict, codePoolExists, "The auto pool id is already taken.")
+}
+
+func errPoolBeingResized() *apiError {
+	return newError(http.StatusConflict, codePoolBeingResized, "The specified pool is already being resized.")
+}
+
+func errPoolResizingForAutoScale() *apiError {
+	return newError(http.StatusConflict, codePoolBeingResized, "Autoscale cannot be enabled while the pool is being resized.")
+}
+
+func errResizeWithAutoScale() *apiError {
+	return newError(http.StatusConflict, codeOperationInvalidForState,
+		"The specified operation is not valid for the current state of the pool: autoscale is enabled.")
+}
+
+func errRemoveNodesWithAutoScale() *apiError {
+	return newError(http.StatusConflict, codeOperationInvalidForState,
+		"Nodes cannot be removed from a pool with autoscale enabled.")
+}
+
+func errAutoScaleTargets() *apiError {
+	return newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
+		"targetDedicatedNodes and targetLowPriorityNodes must not be specified when enableAutoScale is true.",
+		"PropertyName", "targetDedicatedNodes")
+}
+
+func errAutoScaleFormulaWithoutAutoScale() *apiError {
+	return newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
+		"autoScaleFormula and autoScaleEvaluationInterval must not be specified when enableAutoScale is false.",
+		"PropertyName", "autoScaleFormula")
+}
+
+func errTooManyEnableAutoScale() *apiError {
+	return newError(http.StatusServiceUnavailable, codeTooManyEnableAutoScaleRequests,
+		"The number of enable autoscale requests for this pool exceeded the allowed rate.")
+}
+
+func errAutoScaleNotEnabled() *apiError {
+	return newError(http.StatusConflict, codeOperationInvalidForState,
+		"Autoscale formulas can only be evaluated on a pool with autoscale enabled.")
+}
+
+// errFormula is the 400 for an autoscale formula that does not parse: code
+// and values come from the parser ("" code: a syntax error).
+func errFormula(code, message string, values []errorValue) *apiError {
+	if code == "" {
+		code = codeAutoScalingFormulaSyntaxError
+	}
+	return &apiError{Status: http.StatusBadRequest, Code: code, Message: message, Values: values}
+}
+
+func errNodeNotInPool(id string) *apiError {
+	return newError(http.StatusNotFound, codeNodeNotFound, "The specified node does not exist.", "NodeId", id)
+}
+
+// errNodeBusy is the 409 for an operation on a node that is not ready for
+// it; state is the node's state (leavingpool, creating, starting,
+// waitingforstarttask) or its pending reboot/reimage (rebooting, reimaging).
+func errNodeBusy(state string) *apiError {
+	switch state {
+	case "rebooting":
+		return newError(http.StatusConflict, codeNodeBeingRebooted, "The specified node is being rebooted.")
+	case "reimaging":
+		return newError(http.StatusConflict, codeNodeBeingReimaged, "The specified node is being reimaged.")
+	case "creating":
+		return newError(http.StatusConflict, codeNodeBeingCreated, "The specified node is being created.")
+	case "starting", "waitingforstarttask":
+		return newError(http.StatusConflict, codeNodeBeingStarted, "The specified node is being started.")
+	default: // leavingpool
+		return newError(http.StatusConflict, codeOperationInvalidForState, "The specified node is leaving the pool.")
+	}
+}
+
+// resizeQuotaError is the resize error of a pool that reached the
+// emulator's node quota.
+func resizeQuotaError(quota int) errorInfo {
+	return errorInfo{Code: codeAccountCoreQuotaReached,
+		Message: fmt.Sprintf("The pool reached the emulator's quota of %d nodes per pool.", quota)}
+}
+
+// resizeStoppedError is the resize error of a stopped resize.
+func resizeStoppedError() errorInfo {
+	return errorInfo{Code: codeResizeStopped, Message: "Desired number of dedicated nodes could not be allocated as a resize operation was stopped"}
+}
+
+// autoScaleRunError is an autoScaleRun error; code "" means a generic
+// evaluation error.
+func autoScaleRunError(code, message string, values []nameValue) *errorInfo {
+	if code == "" {
+		code = codeAutoScalingFormulaEvaluationError
+	}
+	return &errorInfo{Code: code, Message: message, Values: values}
+}
+
+// ---- jobs and tasks ----
 
 func errJobNotFound() *apiError {
 	return newError(http.StatusNotFound, codeJobNotFound, "The specified job does not exist.")
@@ -134,6 +334,75 @@ func errNodeNotFound() *apiError {
 	return newError(http.StatusNotFound, codeNodeNotFound, "The specified node does not exist.")
 }
 
+func errJobExists() *apiError {
+	return newError(http.StatusConflict, codeJobExists, "The specified job already exists.")
+}
+
+func errJobPoolChangeNotDisabled() *apiError {
+	return newError(http.StatusConflict, codeOperationInvalidForState,
+		"The pool of a job can only be changed while the job is disabled.")
+}
+
+func errJobNotDisabled() *apiError {
+	return newError(http.StatusConflict, codeOperationInvalidForState, "The specified job is not disabled.")
+}
+
+func errNoPrepOrReleaseTask() *apiError {
+	return newError(http.StatusConflict, codeNoPrepOrReleaseTask,
+		"The specified job has neither a job preparation task nor a job release task.")
+}
+
+func errTaskIDIsPrep() *apiError {
+	return newError(http.StatusConflict, codeTaskIDSameAsJobPreparation, "The task id is the same as that of the job preparation task.")
+}
+
+func errTaskIDIsRelease() *apiError {
+	return newError(http.StatusConflict, codeTaskIDSameAsJobRelease, "The task id is the same as that of the job release task.")
+}
+
+func errTaskExists() *apiError {
+	return newError(http.StatusConflict, codeTaskExists, "The specified task already exists.")
+}
+
+func errTaskCompleted() *apiError {
+	return newError(http.StatusConflict, codeTaskCompleted, "The specified task is already completed.")
+}
+
+func errTaskNotCompleted() *apiError {
+	return newError(http.StatusConflict, codeTaskNotCompleted, "The specified task is not completed.")
+}
+
+func errTaskSucceeded() *apiError {
+	return newError(http.StatusConflict, codeTaskSucceeded, "The specified task completed successfully and cannot be reactivated.")
+}
+
+func errDependenciesNotOnJob() *apiError {
+	return newError(http.StatusBadRequest, codeTaskDependenciesNotOnJob,
+		"The task has dependencies but the job does not use task dependencies.")
+}
+
+func errDependencyListTooLong(max int) *apiError {
+	return newError(http.StatusBadRequest, codeTaskDependencyListTooLong,
+		"The task dependency list is too long.", "MaxLength", strconv.Itoa(max))
+}
+
+func errTaskFilesCleaned() *apiError {
+	return newError(http.StatusConflict, codeTaskFilesCleanedup, "The task files have been cleaned up from the compute node.")
+}
+
+func errTaskNotScheduled() *apiError {
+	return newError(http.StatusConflict, codeTaskFilesUnavailable, "The task has not been scheduled on a compute node yet, so its files are not available.")
+}
+
+func errTaskNodeGone() *apiError {
+	return newError(http.StatusConflict, codeTaskFilesUnavailable, "The compute node that ran the task is no longer available.")
+}
+
+func errDeleteDirectory(path string) *apiError {
+	return newError(http.StatusConflict, codeOperationInvalidForState,
+		"The specified path is a directory; delete it with recursive=true.", "FilePath", path)
+}
+
 // errJobState is the 409 for an operation that needs an active job.
 func errJobState(state jobState) *apiError {
 	switch state {
@@ -142,7 +411,7 @@ func errJobState(state jobState) *apiError {
 	case jobTerminating:
 		return newError(http.StatusConflict, codeJobBeingTerminated, "The specified job is being terminated.")
 	case jobDisabled, jobDisabling:
-		return newError(http.StatusConflict, "JobDisabled", "The specified job is disabled.")
+		return newError(http.StatusConflict, codeJobDisabled, "The specified job is disabled.")
 	case jobCompleted:
 		return newError(http.StatusConflict, codeJobCompleted, "The specified job is already in a completed state.")
 	default:
@@ -176,14 +445,18 @@ func writeError(w http.ResponseWriter, r *http.Request, requestID string, now ti
 	if r.Method == http.MethodHead || e.Status == http.StatusNotModified {
 		return
 	}
-	body := errorBody{
-		Metadata: baseURL(r) + "/$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element",
-		Code:     e.Code,
-		Message: errorMessage{
-			Lang:  "en-US",
-			Value: e.Message + "\nRequestId:" + requestID + "\nTime:" + formatTime(now),
-		},
-		Values: e.Values,
-	}
+	body := e.body(requestID, now)
+	body.Metadata = baseURL(r) + "/$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element"
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// body is e as the service's error object (without odata.metadata, which
+// only a whole error response carries); the message ends with the request
+// id and time, as the service's do.
+func (e *apiError) body(requestID string, now time.Time) errorBody {
+	return errorBody{
+		Code:    e.Code,
+		Message: errorMessage{Lang: "en-US", Value: e.Message + "\nRequestId:" + requestID + "\nTime:" + formatTime(now)},
+		Values:  e.Values,
+	}
 }

@@ -21,13 +21,13 @@ func (s *Server) taskDir(r *http.Request) (dir, jobID, taskID string, e *apiErro
 		return "", "", "", e
 	}
 	if t.FilesCleaned {
-		return "", "", "", newError(http.StatusConflict, codeTaskFilesCleanedup, "The task files have been cleaned up from the compute node.")
+		return "", "", "", errTaskFilesCleaned()
 	}
 	if t.Dir == "" {
-		return "", "", "", newError(http.StatusConflict, codeTaskFilesUnavailable, "The task has not been scheduled on a compute node yet, so its files are not available.")
+		return "", "", "", errTaskNotScheduled()
 	}
 	if _, err := os.Stat(t.Dir); err != nil {
-		return "", "", "", newError(http.StatusConflict, codeTaskFilesUnavailable, "The compute node that ran the task is no longer available.")
+		return "", "", "", errTaskNodeGone()
 	}
 	return t.Dir, j.Job.ID, t.Task.ID, nil
 }
@@ -124,7 +124,7 @@ func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return newError(http.StatusInternalServerError, codeInternalError, "list files: "+err.Error())
+		return errInternalOp("list files", err)
 	}
 	sortItems(items)
 	return writeList(w, r, rc, items, schemaOf(nodeFile{}), "files")
@@ -139,7 +139,7 @@ func findFile(r *http.Request, root fileRoot) (rt *os.Root, clean string, info f
 	name := r.PathValue("filePath")
 	clean = path.Clean("/" + name)[1:]
 	if clean == "" || clean != strings.TrimSuffix(name, "/") || strings.HasPrefix(clean, "..") {
-		return nil, "", nil, newError(http.StatusBadRequest, codeInvalidQueryParameterValue, "The file path is not valid.", "FilePath", name)
+		return nil, "", nil, errInvalidFilePath(name)
 	}
 	rt, err := os.OpenRoot(root.dir)
 	if err != nil {
@@ -194,15 +194,14 @@ func deleteFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot
 	var err error
 	if info.IsDir() {
 		if !strings.EqualFold(r.URL.Query().Get("recursive"), "true") {
-			return newError(http.StatusConflict, codeOperationInvalidForState,
-				"The specified path is a directory; delete it with recursive=true.", "FilePath", filepath.ToSlash(local))
+			return errDeleteDirectory(filepath.ToSlash(local))
 		}
 		err = rt.RemoveAll(local)
 	} else {
 		err = rt.Remove(local)
 	}
 	if err != nil {
-		return newError(http.StatusInternalServerError, codeInternalError, "delete file: "+err.Error())
+		return errInternalOp("delete file", err)
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil

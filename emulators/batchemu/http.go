@@ -44,7 +44,7 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 		}
 		s.mu.Unlock()
 		if closed {
-			writeError(w, r, rc.requestID, rc.now, newError(http.StatusServiceUnavailable, "ServerBusy", "The emulator is shutting down."))
+			writeError(w, r, rc.requestID, rc.now, errServerBusy())
 			return
 		}
 		out := w
@@ -75,8 +75,7 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 		s.mu.Unlock()
 		if err := s.syncTo(gen); err != nil {
 			s.log.Error("request not acknowledged: state not saved", "method", r.Method, "path", r.URL.Path, "err", err)
-			writeError(w, r, rc.requestID, rc.now, newError(http.StatusInternalServerError, codeInternalError,
-				"The server encountered an internal error. Please retry the request."))
+			writeError(w, r, rc.requestID, rc.now, errInternal())
 			return
 		}
 		dw.flush()
@@ -188,13 +187,13 @@ func getEntity[T versioned](s *Server, w http.ResponseWriter, r *http.Request, r
 // If-Unmodified-Since to an entity. read says whether the operation is a
 // read (a failed If-None-Match then means 304 instead of 412).
 func checkConditions(r *http.Request, etag string, lastModified time.Time, read bool) *apiError {
-	notMet := newError(http.StatusPreconditionFailed, codeConditionNotMet, "The condition specified using HTTP conditional header(s) is not met.")
+	notMet := errConditionNotMet(false)
 	if v := r.Header.Get("If-Match"); v != "" && v != "*" && !etagIn(v, etag) {
 		return notMet
 	}
 	if v := r.Header.Get("If-None-Match"); v != "" && (v == "*" || etagIn(v, etag)) {
 		if read {
-			return newError(http.StatusNotModified, codeConditionNotMet, "The condition specified using HTTP conditional header(s) is not met.")
+			return errConditionNotMet(true)
 		}
 		return notMet
 	}
@@ -207,7 +206,7 @@ func checkConditions(r *http.Request, etag string, lastModified time.Time, read 
 	if v := r.Header.Get("If-Modified-Since"); v != "" {
 		if t, err := http.ParseTime(v); err == nil && !lm.After(t) {
 			if read {
-				return newError(http.StatusNotModified, codeConditionNotMet, "The condition specified using HTTP conditional header(s) is not met.")
+				return errConditionNotMet(true)
 			}
 			return notMet
 		}

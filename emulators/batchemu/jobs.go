@@ -49,8 +49,7 @@ type jobSettings struct {
 
 func validateJobSettings(in jobSettings) (string, *apiError) {
 	if in.priority != nil && (*in.priority < -1000 || *in.priority > 1000) {
-		return "", newError(http.StatusBadRequest, "OutOfRangePriority", "The priority must be between -1000 and 1000.",
-			"PropertyName", "priority", "PropertyValue", strconv.Itoa(*in.priority))
+		return "", errOutOfRangePriority(*in.priority)
 	}
 	if in.maxParallel != nil && *in.maxParallel != -1 && *in.maxParallel < 1 {
 		return "", errInvalidProperty("maxParallelTasks", strconv.Itoa(*in.maxParallel), "must be -1 or greater than 0")
@@ -148,14 +147,14 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 		if jobState(old.Job.State) == jobDeleting {
 			return errJobState(jobDeleting)
 		}
-		return newError(http.StatusConflict, codeJobExists, "The specified job already exists.")
+		return errJobExists()
 	}
 	now := rc.now
 	job.CreationTime, job.StateTransitionTime = wt(now), wt(now)
 	job.ExecutionInfo = jobExecutionInfo{StartTime: wt(now), PoolID: job.PoolInfo.PoolID}
 	if auto != nil {
 		if _, taken := s.st.Pools[key(autoPool.ID)]; taken {
-			return newError(http.StatusConflict, codePoolExists, "The auto pool id is already taken.")
+			return errAutoPoolIDTaken()
 		}
 		s.insertPool(autoPool, autoInterval, now)
 		job.ExecutionInfo.PoolID = autoPool.ID
@@ -302,8 +301,7 @@ func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, r
 	job := &j.Job
 	if in.PoolInfo != nil && !equalFoldID(in.PoolInfo.PoolID, job.PoolInfo.PoolID) {
 		if jobState(job.State) != jobDisabled {
-			return newError(http.StatusConflict, codeOperationInvalidForState,
-				"The pool of a job can only be changed while the job is disabled.")
+			return errJobPoolChangeNotDisabled()
 		}
 		job.PoolInfo = *in.PoolInfo
 		job.ExecutionInfo.PoolID = in.PoolInfo.PoolID
@@ -389,7 +387,7 @@ func (s *Server) enableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	switch st := jobState(j.Job.State); st {
 	case jobDisabled, jobDisabling:
 	case jobActive, jobEnabling:
-		return newError(http.StatusConflict, codeOperationInvalidForState, "The specified job is not disabled.")
+		return errJobNotDisabled()
 	default:
 		return errJobState(st)
 	}

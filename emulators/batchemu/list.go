@@ -108,7 +108,7 @@ func toMap(v any) (map[string]any, error) {
 func shape(obj any, selectExpr string, metadata string) (any, *apiError) {
 	m, err := toMap(obj)
 	if err != nil {
-		return nil, newError(http.StatusInternalServerError, codeInternalError, "encode entity: "+err.Error())
+		return nil, errInternalOp("encode entity", err)
 	}
 	if selectExpr != "" {
 		if m, err = odata.Select(m, selectExpr); err != nil {
@@ -140,7 +140,7 @@ func writeList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []listI
 		}
 		m, err := toMap(it.obj)
 		if err != nil {
-			return newError(http.StatusInternalServerError, codeInternalError, "encode entity: "+err.Error())
+			return errInternalOp("encode entity", err)
 		}
 		if o.filter != nil {
 			ok, err := o.filter.Match(m)

@@ -77,8 +77,7 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 	if p.Pool.AllocationState != allocSteady && (ded == tD && low == tL || capped) &&
 		(!creating || p.Pool.AllocationState == allocStopping) {
 		if capped {
-			p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, errorInfo{Code: "AccountCoreQuotaReached",
-				Message: fmt.Sprintf("The pool reached the emulator's quota of %d nodes per pool.", s.opts.maxPoolNodes)})
+			p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, resizeQuotaError(s.opts.maxPoolNodes))
 		}
 		s.setAllocation(p, allocSteady, now)
 		s.touchPool(p, now)

@@ -32,15 +32,13 @@ func (s *Server) nodeForOperation(r *http.Request) (*poolRec, *nodeRec, *apiErro
 func nodeBusy(n *nodeRec) *apiError {
 	switch {
 	case n.Leaving:
-		return newError(http.StatusConflict, codeOperationInvalidForState, "The specified node is leaving the pool.")
+		return errNodeBusy(nodeLeavingPool)
 	case n.Node.State == nodeRebooting || n.PendingBoot == nodeRebooting:
-		return newError(http.StatusConflict, "NodeBeingRebooted", "The specified node is being rebooted.")
+		return errNodeBusy(nodeRebooting)
 	case n.Node.State == nodeReimaging || n.PendingBoot == nodeReimaging:
-		return newError(http.StatusConflict, "NodeBeingReimaged", "The specified node is being reimaged.")
-	case n.Node.State == nodeCreating:
-		return newError(http.StatusConflict, "NodeBeingCreated", "The specified node is being created.")
-	case n.Node.State == nodeStarting || n.Node.State == nodeWaitingForStartTask:
-		return newError(http.StatusConflict, "NodeBeingStarted", "The specified node is being started.")
+		return errNodeBusy(nodeReimaging)
+	case n.Node.State == nodeCreating, n.Node.State == nodeStarting, n.Node.State == nodeWaitingForStartTask:
+		return errNodeBusy(n.Node.State)
 	}
 	return nil
 }

@@ -31,17 +31,16 @@ func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		return e
 	}
 	if p.Pool.EnableAutoScale {
-		return newError(http.StatusConflict, codeOperationInvalidForState,
-			"Nodes cannot be removed from a pool with autoscale enabled.")
+		return errRemoveNodesWithAutoScale()
 	}
 	if p.Pool.AllocationState != allocSteady {
-		return newError(http.StatusConflict, codePoolBeingResized, "The specified pool is already being resized.")
+		return errPoolBeingResized()
 	}
 	var nodes []*nodeRec
 	for _, id := range in.NodeList {
 		_, n := s.findNode(key(p.Pool.ID), id)
 		if n == nil {
-			return newError(http.StatusNotFound, codeNodeNotFound, "The specified node does not exist.", "NodeId", id)
+			return errNodeNotInPool(id)
 		}
 		nodes = append(nodes, n)
 	}

@@ -167,9 +167,7 @@ func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval tim
 	pool.StartTask = st
 	if in.EnableAutoScale != nil && *in.EnableAutoScale {
 		if in.TargetDedicatedNodes != nil || in.TargetLowPriorityNodes != nil {
-			return pool, 0, newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
-				"targetDedicatedNodes and targetLowPriorityNodes must not be specified when enableAutoScale is true.",
-				"PropertyName", "targetDedicatedNodes")
+			return pool, 0, errAutoScaleTargets()
 		}
 		if in.AutoScaleFormula == "" {
 			return pool, 0, errMissingProperty("autoScaleFormula")
@@ -184,9 +182,7 @@ func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval tim
 		pool.AutoScaleEvaluationInterval = durp(interval)
 	} else {
 		if in.AutoScaleFormula != "" || in.AutoScaleEvaluationInterval != nil {
-			return pool, 0, newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
-				"autoScaleFormula and autoScaleEvaluationInterval must not be specified when enableAutoScale is false.",
-				"PropertyName", "autoScaleFormula")
+			return pool, 0, errAutoScaleFormulaWithoutAutoScale()
 		}
 		if in.TargetDedicatedNodes == nil && in.TargetLowPriorityNodes == nil {
 			return pool, 0, errMissingProperty("targetDedicatedNodes")
@@ -221,7 +217,7 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 		if old.Pool.State == poolDeleting {
 			return errPoolBeingDeleted()
 		}
-		return newError(http.StatusConflict, codePoolExists, "The specified pool already exists.")
+		return errPoolExists()
 	}
 	now := rc.now
 	p := s.insertPool(pool, interval, now)
@@ -406,11 +402,10 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return e
 	}
 	if p.Pool.EnableAutoScale {
-		return newError(http.StatusConflict, codeOperationInvalidForState,
-			"The specified operation is not valid for the current state of the pool: autoscale is enabled.")
+		return errResizeWithAutoScale()
 	}
 	if p.Pool.AllocationState != allocSteady {
-		return newError(http.StatusConflict, codePoolBeingResized, "The specified pool is already being resized.")
+		return errPoolBeingResized()
 	}
 	ded, low := p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes
 	if in.TargetDedicatedNodes != nil {
@@ -447,7 +442,7 @@ func (s *Server) stopResizePool(w http.ResponseWriter, r *http.Request, rc *reqC
 		// Keep the nodes the pool has now; nodes already leaving still leave.
 		p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes = currentNodes(p)
 		s.setAllocation(p, allocStopping, rc.now)
-		p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, errorInfo{Code: "ResizeStopped", Message: "Desired number of dedicated nodes could not be allocated as a resize operation was stopped"})
+		p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, resizeStoppedError())
 	}
 	s.touchPool(p, rc.now)
 	s.wake()

@@ -39,8 +39,7 @@ func prepKey(pk, nodeID string) string { return pk + "/" + nodeID }
 // preparation and release tasks.
 func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiError {
 	if rel != nil && prep == nil {
-		return newError(http.StatusBadRequest, codeInvalidPropertyValue,
-			"A job release task requires a job preparation task.", "PropertyName", "jobReleaseTask")
+		return errReleaseWithoutPrep()
 	}
 	if prep != nil {
 		if e := checkCommand("jobPreparationTask", prep.CommandLine, prep.ContainerSettings); e != nil {
@@ -99,10 +98,10 @@ func boolp(b bool) *bool { return &b }
 // or release task id.
 func checkTaskIDAgainstPrep(j *jobRec, id string) *apiError {
 	if p := j.Job.JobPreparationTask; p != nil && key(p.ID) == key(id) {
-		return newError(http.StatusConflict, "TaskIdSameAsJobPreparationTask", "The task id is the same as that of the job preparation task.")
+		return errTaskIDIsPrep()
 	}
 	if r := j.Job.JobReleaseTask; r != nil && key(r.ID) == key(id) {
-		return newError(http.StatusConflict, "TaskIdSameAsJobReleaseTask", "The task id is the same as that of the job release task.")
+		return errTaskIDIsRelease()
 	}
 	return nil
 }
@@ -306,8 +305,7 @@ func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, r
 	}
 	if j.Job.JobPreparationTask == nil && j.Job.JobReleaseTask == nil {
 		s.mu.Unlock()
-		return newError(http.StatusConflict, "JobPreparationTaskOrReleaseTaskNotSpecified",
-			"The specified job has neither a job preparation task nor a job release task.")
+		return errNoPrepOrReleaseTask()
 	}
 	var items []listItem
 	for k, st := range j.Prep {

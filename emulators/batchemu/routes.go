@@ -62,11 +62,10 @@ func (s *Server) routes() *http.ServeMux {
 			probe := r.Clone(r.Context())
 			probe.Method = method
 			if _, pattern := m.Handler(probe); pattern != "/" {
-				return newError(http.StatusMethodNotAllowed, codeUnsupportedHTTPVerb,
-					"The resource doesn't support the specified HTTP verb.", "HttpVerb", r.Method)
+				return errUnsupportedVerb(r.Method)
 			}
 		}
-		return newError(http.StatusNotFound, codeResourceNotFound, "The specified resource does not exist.")
+		return errResourceNotFound()
 	}))
 	return m
 }

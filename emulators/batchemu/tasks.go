@@ -21,8 +21,7 @@ func validateDependencies(d *taskDependencies, j *jobRec) (*taskDependencies, *a
 		return nil, nil
 	}
 	if !j.Job.UsesTaskDependencies {
-		return nil, newError(http.StatusBadRequest, "TaskDependenciesNotSpecifiedOnJob",
-			"The task has dependencies but the job does not use task dependencies.")
+		return nil, errDependenciesNotOnJob()
 	}
 	total := 0
 	for i, id := range d.TaskIDs {
@@ -32,8 +31,7 @@ func validateDependencies(d *taskDependencies, j *jobRec) (*taskDependencies, *a
 		total += len(id)
 	}
 	if total > maxDependencyIDChars {
-		return nil, newError(http.StatusBadRequest, "TaskDependencyListTooLong",
-			"The task dependency list is too long.", "MaxLength", strconv.Itoa(maxDependencyIDChars))
+		return nil, errDependencyListTooLong(maxDependencyIDChars)
 	}
 	for i, r := range d.TaskIDRanges {
 		if r.Start < 0 || r.End < r.Start {
@@ -203,7 +201,7 @@ func jobOpen(st jobState) bool {
 // insertTask stores a built task; mu held.
 func (s *Server) insertTask(j *jobRec, ct *cloudTask, now time.Time) (*taskRec, *apiError) {
 	if _, ok := j.Tasks[key(ct.ID)]; ok {
-		return nil, newError(http.StatusConflict, codeTaskExists, "The specified task already exists.")
+		return nil, errTaskExists()
 	}
 	s.st.Seq++
 	t := &taskRec{Task: *ct, Order: s.st.Seq}
@@ -268,9 +266,8 @@ func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *r
 			t, e = s.insertTask(j, ct, rc.now)
 		}
 		if e != nil {
-			results = append(results, taskAddResult{Status: "clienterror", TaskID: p.ID, Error: &errorBody{
-				Code: e.Code, Message: errorMessage{Lang: "en-US", Value: e.Message + "\nRequestId:" + rc.requestID + "\nTime:" + formatTime(rc.now)}, Values: e.Values,
-			}})
+			body := e.body(rc.requestID, rc.now)
+			results = append(results, taskAddResult{Status: "clienterror", TaskID: p.ID, Error: &body})
 			continue
 		}
 		results = append(results, taskAddResult{
@@ -324,7 +321,7 @@ func (s *Server) taskForUpdate(r *http.Request, jobAllowed func(jobState) bool, 
 // taskNotCompleted refuses a task that has already completed.
 func taskNotCompleted(t *taskRec) *apiError {
 	if t.Task.State == taskCompleted {
-		return newError(http.StatusConflict, codeTaskCompleted, "The specified task is already completed.")
+		return errTaskCompleted()
 	}
 	return nil
 }
@@ -398,10 +395,10 @@ func (s *Server) reactivateTask(w http.ResponseWriter, r *http.Request, rc *reqC
 	defer s.mu.Unlock()
 	j, t, e := s.taskForUpdate(r, jobOpen, func(t *taskRec) *apiError {
 		if t.Task.State != taskCompleted {
-			return newError(http.StatusConflict, "TaskNotCompleted", "The specified task is not completed.")
+			return errTaskNotCompleted()
 		}
 		if t.Task.ExecutionInfo.Result == "success" {
-			return newError(http.StatusConflict, "TaskSucceeded", "The specified task completed successfully and cannot be reactivated.")
+			return errTaskSucceeded()
 		}
 		return nil
 	})

@@ -3,7 +3,6 @@ package batchemu
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -44,9 +43,7 @@ func validateResourceFiles(prop string, rfs []resourceFile) *apiError {
 			return errUnsupportedProperty(p + ".identityReference")
 		}
 		if err := toExecResourceFile(rf).Validate(); err != nil {
-			return newError(http.StatusBadRequest, codeInvalidPropertyValue,
-				"The value provided for one of the properties in the request body is invalid.",
-				"PropertyName", p, "Reason", err.Error())
+			return errInvalidPropertyReason(p, err.Error())
 		}
 	}
 	return nil
@@ -82,9 +79,7 @@ func validateOutputFiles(files []outputFile) *apiError {
 	// of failing the task after it ran.
 	for i, of := range toExecOutputFiles(files) {
 		if err := of.Validate(); err != nil {
-			return newError(http.StatusBadRequest, codeInvalidPropertyValue,
-				"The value provided for one of the properties in the request body is invalid.",
-				"PropertyName", fmt.Sprintf("outputFiles[%d]", i), "Reason", err.Error())
+			return errInvalidPropertyReason(fmt.Sprintf("outputFiles[%d]", i), err.Error())
 		}
 	}
 	return nil
