@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // Auto pools: a job whose poolInfo has an autoPoolSpecification gets its own
@@ -11,17 +13,17 @@ import (
 // deleted when the job completes or is deleted.
 
 type autoPoolSpecification struct {
-	AutoPoolIDPrefix   string            `json:"autoPoolIdPrefix"`
-	PoolLifetimeOption string            `json:"poolLifetimeOption"`
-	KeepAlive          bool              `json:"keepAlive"`
-	Pool               *poolAddParameter `json:"pool"`
+	AutoPoolIDPrefix   string                 `json:"autoPoolIdPrefix"`
+	PoolLifetimeOption string                 `json:"poolLifetimeOption"`
+	KeepAlive          bool                   `json:"keepAlive"`
+	Pool               *wire.PoolAddParameter `json:"pool"`
 }
 
 const maxAutoPoolPrefix = 20
 
 // autoPoolFor validates an auto pool specification and builds its pool;
 // spec is nil when the job names an existing pool. mu not held.
-func (s *Server) autoPoolFor(pi *poolInformation) (spec *autoPoolSpecification, pool cloudPool, interval time.Duration, e *apiError) {
+func (s *Server) autoPoolFor(pi *wire.PoolInformation) (spec *autoPoolSpecification, pool wire.CloudPool, interval time.Duration, e *apiError) {
 	if pi == nil || len(pi.AutoPoolSpecification) == 0 || string(pi.AutoPoolSpecification) == "null" {
 		return nil, pool, 0, nil
 	}
@@ -67,7 +69,7 @@ func (s *Server) releaseAutoPool(j *jobRec, now time.Time) {
 	if err := json.Unmarshal(raw, &spec); err != nil || spec.KeepAlive {
 		return
 	}
-	if p, ok := s.st.Pools[key(j.Job.ExecutionInfo.PoolID)]; ok && p.Pool.State == poolActive {
+	if p, ok := s.st.Pools[key(j.Job.ExecutionInfo.PoolID)]; ok && p.Pool.State == wire.PoolActive {
 		s.deletePoolLocked(p, now)
 	}
 }

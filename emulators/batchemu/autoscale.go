@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/autoscale"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // maxSamples bounds the history kept per metric and pool.
@@ -28,9 +29,9 @@ func checkFormula(formula string) *apiError {
 func formulaError(err error) *apiError {
 	var ae *autoscale.Error
 	if errors.As(err, &ae) {
-		var values []errorValue
+		var values []wire.ErrorValue
 		for _, v := range ae.Values {
-			values = append(values, errorValue{Key: v.Name, Value: v.Value})
+			values = append(values, wire.ErrorValue{Key: v.Name, Value: v.Value})
 		}
 		return errFormula(ae.Code, ae.Message, values)
 	}
@@ -38,12 +39,12 @@ func formulaError(err error) *apiError {
 }
 
 // runError converts an evaluation error into an AutoScaleRun error.
-func runError(err error) *errorInfo {
+func runError(err error) *wire.ErrorInfo {
 	var ae *autoscale.Error
 	if errors.As(err, &ae) {
-		var values []nameValue
+		var values []wire.NameValue
 		for _, v := range ae.Values {
-			values = append(values, nameValue{Name: v.Name, Value: v.Value})
+			values = append(values, wire.NameValue{Name: v.Name, Value: v.Value})
 		}
 		return autoScaleRunError(ae.Code, ae.Message, values)
 	}
@@ -51,7 +52,7 @@ func runError(err error) *errorInfo {
 }
 
 // evaluate runs formula against p's current samples and counts; mu held.
-func (s *Server) evaluate(p *poolRec, formula string, now time.Time) (*autoscale.Result, *apiError, *errorInfo) {
+func (s *Server) evaluate(p *poolRec, formula string, now time.Time) (*autoscale.Result, *apiError, *wire.ErrorInfo) {
 	f, err := autoscale.Parse(formula)
 	if err != nil {
 		return nil, formulaError(err), nil
@@ -99,12 +100,12 @@ func currentNodes(p *poolRec) (ded, low int) {
 // resizes to the result; mu held.
 func (s *Server) runAutoScale(p *poolRec, now time.Time) {
 	res, ae, runErr := s.evaluate(p, p.Pool.AutoScaleFormula, now)
-	run := &autoScaleRun{Timestamp: wt(now)}
+	run := &wire.AutoScaleRun{Timestamp: wire.At(now)}
 	switch {
 	case ae != nil:
-		run.Error = &errorInfo{Code: ae.Code, Message: ae.Message}
+		run.Error = &wire.ErrorInfo{Code: ae.Code, Message: ae.Message}
 		for _, v := range ae.Values {
-			run.Error.Values = append(run.Error.Values, nameValue{Name: v.Key, Value: v.Value})
+			run.Error.Values = append(run.Error.Values, wire.NameValue{Name: v.Key, Value: v.Value})
 		}
 	case runErr != nil:
 		run.Error = runErr
@@ -138,13 +139,13 @@ func (s *Server) sampleAutoScale(p *poolRec, now time.Time) {
 		}
 		for _, t := range j.Tasks {
 			switch t.Task.State {
-			case taskActive:
-				if jobState(j.Job.State) == jobActive && depsSatisfied(j, t) {
+			case wire.TaskActive:
+				if wire.JobState(j.Job.State) == wire.JobActive && depsSatisfied(j, t) {
 					active++
 				}
-			case taskRunning:
+			case wire.TaskRunning:
 				running++
-			case taskCompleted:
+			case wire.TaskCompleted:
 				if t.Task.ExecutionInfo.Result == "success" {
 					succeeded++
 				} else {
@@ -180,7 +181,7 @@ func (s *Server) enableRateLimit() time.Duration {
 }
 
 func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolEnableAutoScaleParameter
+	var in wire.PoolEnableAutoScaleParameter
 	if _, e := readJSON(r, &in, true); e != nil {
 		return e
 	}
@@ -204,7 +205,7 @@ func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *req
 	}
 	now := rc.now
 	if !p.Pool.EnableAutoScale {
-		if p.Pool.AllocationState != allocSteady {
+		if p.Pool.AllocationState != wire.AllocSteady {
 			return errPoolResizingForAutoScale()
 		}
 		if in.AutoScaleFormula == "" {
@@ -219,9 +220,9 @@ func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *req
 		p.Pool.AutoScaleFormula = in.AutoScaleFormula
 	}
 	if in.AutoScaleEvaluationInterval != nil {
-		p.Pool.AutoScaleEvaluationInterval = durp(interval)
+		p.Pool.AutoScaleEvaluationInterval = wire.DurationPtr(interval)
 	} else if p.Pool.AutoScaleEvaluationInterval == nil {
-		p.Pool.AutoScaleEvaluationInterval = durp(defaultASInterval)
+		p.Pool.AutoScaleEvaluationInterval = wire.DurationPtr(defaultASInterval)
 	}
 	if !p.Pool.EnableAutoScale {
 		p.Samples = nil
@@ -254,7 +255,7 @@ func (s *Server) disableAutoScale(w http.ResponseWriter, r *http.Request, rc *re
 }
 
 func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolEvaluateAutoScaleParameter
+	var in wire.PoolEvaluateAutoScaleParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -276,7 +277,7 @@ func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *r
 	}
 	run := map[string]any{
 		"odata.metadata": rc.base + "/$metadata#Microsoft.Azure.Batch.Protocol.Entities.AutoScaleRun",
-		"timestamp":      wt(rc.now),
+		"timestamp":      wire.At(rc.now),
 	}
 	if runErr != nil {
 		run["error"] = runErr

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // Batch error codes used by the emulator (the wire strings of the real service).
@@ -75,12 +77,7 @@ type apiError struct {
 	Status  int
 	Code    string
 	Message string
-	Values  []errorValue
-}
-
-type errorValue struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
+	Values  []wire.ErrorValue
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -88,7 +85,7 @@ func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 func newError(status int, code, message string, kv ...string) *apiError {
 	e := &apiError{Status: status, Code: code, Message: message}
 	for i := 0; i+1 < len(kv); i += 2 {
-		e.Values = append(e.Values, errorValue{Key: kv[i], Value: kv[i+1]})
+		e.Values = append(e.Values, wire.ErrorValue{Key: kv[i], Value: kv[i+1]})
 	}
 	return e
 }
@@ -266,7 +263,7 @@ func errAutoScaleNotEnabled() *apiError {
 
 // errFormula is the 400 for an autoscale formula that does not parse: code
 // and values come from the parser ("" code: a syntax error).
-func errFormula(code, message string, values []errorValue) *apiError {
+func errFormula(code, message string, values []wire.ErrorValue) *apiError {
 	if code == "" {
 		code = codeAutoScalingFormulaSyntaxError
 	}
@@ -297,23 +294,23 @@ func errNodeBusy(state string) *apiError {
 
 // resizeQuotaError is the resize error of a pool that reached the
 // emulator's node quota.
-func resizeQuotaError(quota int) errorInfo {
-	return errorInfo{Code: codeAccountCoreQuotaReached,
+func resizeQuotaError(quota int) wire.ErrorInfo {
+	return wire.ErrorInfo{Code: codeAccountCoreQuotaReached,
 		Message: fmt.Sprintf("The pool reached the emulator's quota of %d nodes per pool.", quota)}
 }
 
 // resizeStoppedError is the resize error of a stopped resize.
-func resizeStoppedError() errorInfo {
-	return errorInfo{Code: codeResizeStopped, Message: "Desired number of dedicated nodes could not be allocated as a resize operation was stopped"}
+func resizeStoppedError() wire.ErrorInfo {
+	return wire.ErrorInfo{Code: codeResizeStopped, Message: "Desired number of dedicated nodes could not be allocated as a resize operation was stopped"}
 }
 
 // autoScaleRunError is an autoScaleRun error; code "" means a generic
 // evaluation error.
-func autoScaleRunError(code, message string, values []nameValue) *errorInfo {
+func autoScaleRunError(code, message string, values []wire.NameValue) *wire.ErrorInfo {
 	if code == "" {
 		code = codeAutoScalingFormulaEvaluationError
 	}
-	return &errorInfo{Code: code, Message: message, Values: values}
+	return &wire.ErrorInfo{Code: code, Message: message, Values: values}
 }
 
 // ---- jobs and tasks ----
@@ -404,32 +401,19 @@ func errDeleteDirectory(path string) *apiError {
 }
 
 // errJobState is the 409 for an operation that needs an active job.
-func errJobState(state jobState) *apiError {
+func errJobState(state wire.JobState) *apiError {
 	switch state {
-	case jobDeleting:
+	case wire.JobDeleting:
 		return newError(http.StatusConflict, codeJobBeingDeleted, "The specified job has been marked for deletion and is being garbage collected.")
-	case jobTerminating:
+	case wire.JobTerminating:
 		return newError(http.StatusConflict, codeJobBeingTerminated, "The specified job is being terminated.")
-	case jobDisabled, jobDisabling:
+	case wire.JobDisabled, wire.JobDisabling:
 		return newError(http.StatusConflict, codeJobDisabled, "The specified job is disabled.")
-	case jobCompleted:
+	case wire.JobCompleted:
 		return newError(http.StatusConflict, codeJobCompleted, "The specified job is already in a completed state.")
 	default:
 		return newError(http.StatusConflict, codeJobNotActive, "The specified job is not active.")
 	}
-}
-
-// errorBody is the JSON body of every Batch error response.
-type errorBody struct {
-	Metadata string       `json:"odata.metadata"`
-	Code     string       `json:"code"`
-	Message  errorMessage `json:"message"`
-	Values   []errorValue `json:"values,omitempty"`
-}
-
-type errorMessage struct {
-	Lang  string `json:"lang"`
-	Value string `json:"value"`
 }
 
 // writeError renders e as the real Batch error body. HEAD responses get the
@@ -453,10 +437,10 @@ func writeError(w http.ResponseWriter, r *http.Request, requestID string, now ti
 // body is e as the service's error object (without odata.metadata, which
 // only a whole error response carries); the message ends with the request
 // id and time, as the service's do.
-func (e *apiError) body(requestID string, now time.Time) errorBody {
-	return errorBody{
+func (e *apiError) body(requestID string, now time.Time) wire.ErrorBody {
+	return wire.ErrorBody{
 		Code:    e.Code,
-		Message: errorMessage{Lang: "en-US", Value: e.Message + "\nRequestId:" + requestID + "\nTime:" + formatTime(now)},
+		Message: wire.ErrorMessage{Lang: "en-US", Value: e.Message + "\nRequestId:" + requestID + "\nTime:" + wire.FormatTime(now)},
 		Values:  e.Values,
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // taskDir returns the directory of t's last attempt, or the 409/404 the
@@ -42,11 +44,11 @@ func fileMode(m fs.FileMode) string {
 	return "0" + strconv.FormatUint(uint64(v), 8)
 }
 
-func fileEntry(base, name string, info fs.FileInfo) nodeFile {
-	return nodeFile{
+func fileEntry(base, name string, info fs.FileInfo) wire.NodeFile {
+	return wire.NodeFile{
 		Name: name, URL: base + "/" + name, IsDirectory: info.IsDir(),
-		Properties: &fileProperties{
-			CreationTime: wtp(info.ModTime()), LastModified: wt(info.ModTime()),
+		Properties: &wire.FileProperties{
+			CreationTime: wire.AtPtr(info.ModTime()), LastModified: wire.At(info.ModTime()),
 			ContentLength: sizeOf(info), ContentType: "application/octet-stream", FileMode: fileMode(info.Mode()),
 		},
 	}
@@ -127,7 +129,7 @@ func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot
 		return errInternalOp("list files", err)
 	}
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(nodeFile{}), "files")
+	return writeList(w, r, rc, items, schemaOf(wire.NodeFile{}), "files")
 }
 
 // findFile maps the {filePath...} of r to an existing file or directory

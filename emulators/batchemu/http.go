@@ -141,12 +141,8 @@ func setEntityHeaders(w http.ResponseWriter, etag string, lastModified time.Time
 // versioned is a rendered entity that carries its own ETag and
 // Last-Modified: a job, a pool or a task.
 type versioned interface {
-	version() (etag string, lastModified time.Time)
+	Version() (etag string, lastModified time.Time)
 }
-
-func (j cloudJob) version() (string, time.Time)  { return j.ETag, j.LastModified.Time }
-func (p cloudPool) version() (string, time.Time) { return p.ETag, p.LastModified.Time }
-func (t cloudTask) version() (string, time.Time) { return t.ETag, t.LastModified.Time }
 
 // getEntity answers a GET (or HEAD) of one entity of the given entity set
 // ("jobs", "pools", "tasks"). It checks $select against T's schema, then
@@ -166,7 +162,7 @@ func getEntity[T versioned](s *Server, w http.ResponseWriter, r *http.Request, r
 	if e != nil {
 		return e
 	}
-	etag, lastModified := out.version()
+	etag, lastModified := out.Version()
 	if e := checkConditions(r, etag, lastModified, true); e != nil {
 		return e
 	}

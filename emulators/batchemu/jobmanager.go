@@ -1,10 +1,14 @@
 package batchemu
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+)
 
 // validateJobManager checks a job manager task's own fields; the task
 // fields are checked by buildTask when the job is added.
-func validateJobManager(jm *jobManagerTask) *apiError {
+func validateJobManager(jm *wire.JobManagerTask) *apiError {
 	if jm == nil {
 		return nil
 	}
@@ -29,10 +33,10 @@ func validateJobManager(jm *jobManagerTask) *apiError {
 	return nil
 }
 
-// asTask is the TaskAddParameter of the job manager task.
-func (jm *jobManagerTask) asTask() *taskAddParameter {
-	return &taskAddParameter{
-		ID: jm.ID, DisplayName: jm.DisplayName, taskCommand: jm.taskCommand,
+// managerTaskParameter is the TaskAddParameter of the job manager task jm.
+func managerTaskParameter(jm *wire.JobManagerTask) *wire.TaskAddParameter {
+	return &wire.TaskAddParameter{
+		ID: jm.ID, DisplayName: jm.DisplayName, TaskCommand: jm.TaskCommand,
 		OutputFiles: jm.OutputFiles, Constraints: jm.Constraints, RequiredSlots: jm.RequiredSlots,
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 func (s *Server) lookupJob(id string) (*jobRec, *apiError) {
@@ -16,23 +18,23 @@ func (s *Server) lookupJob(id string) (*jobRec, *apiError) {
 
 func (s *Server) touchJob(j *jobRec, now time.Time) {
 	j.Job.ETag = s.st.nextETag()
-	j.Job.LastModified = wt(now)
+	j.Job.LastModified = wire.At(now)
 	s.markDirty()
 	s.jobsChanged = true
 }
 
-func (s *Server) setJobState(j *jobRec, st jobState, now time.Time) {
-	if jobState(j.Job.State) == st {
+func (s *Server) setJobState(j *jobRec, st wire.JobState, now time.Time) {
+	if wire.JobState(j.Job.State) == st {
 		return
 	}
 	j.Job.PreviousState = j.Job.State
-	j.Job.PreviousStateTransitionTime = wtp(j.Job.StateTransitionTime.Time)
+	j.Job.PreviousStateTransitionTime = wire.AtPtr(j.Job.StateTransitionTime.Time)
 	j.Job.State = string(st)
-	j.Job.StateTransitionTime = wt(now)
+	j.Job.StateTransitionTime = wire.At(now)
 	s.touchJob(j, now)
 }
 
-func renderJob(j *jobRec, base string) cloudJob {
+func renderJob(j *jobRec, base string) wire.CloudJob {
 	out := j.Job
 	out.URL = base + "/jobs/" + j.Job.ID
 	return out
@@ -41,9 +43,9 @@ func renderJob(j *jobRec, base string) cloudJob {
 // jobSettings are the job fields shared by add, patch and update.
 type jobSettings struct {
 	priority, maxParallel *int
-	constraints           *jobConstraints
+	constraints           *wire.JobConstraints
 	onAllTasksComplete    string
-	poolInfo              *poolInformation
+	poolInfo              *wire.PoolInformation
 	allowAutoPool         bool // job add may name an auto pool
 }
 
@@ -59,7 +61,7 @@ func validateJobSettings(in jobSettings) (string, *apiError) {
 			return "", e
 		}
 		if d := in.constraints.MaxWallClockTime; d != nil && *d <= 0 {
-			return "", errInvalidProperty("constraints.maxWallClockTime", formatDuration(time.Duration(*d)), "must be positive")
+			return "", errInvalidProperty("constraints.maxWallClockTime", wire.FormatDuration(time.Duration(*d)), "must be positive")
 		}
 	}
 	if in.poolInfo != nil {
@@ -74,8 +76,8 @@ func validateJobSettings(in jobSettings) (string, *apiError) {
 	return normEnum("onAllTasksComplete", in.onAllTasksComplete, "noaction", "terminatejob")
 }
 
-func defaultJobConstraints(c *jobConstraints) jobConstraints {
-	out := jobConstraints{MaxWallClockTime: durp(infiniteDuration), MaxTaskRetryCount: new(int)}
+func defaultJobConstraints(c *wire.JobConstraints) wire.JobConstraints {
+	out := wire.JobConstraints{MaxWallClockTime: wire.DurationPtr(wire.InfiniteDuration), MaxTaskRetryCount: new(int)}
 	if c != nil {
 		if c.MaxWallClockTime != nil {
 			out.MaxWallClockTime = c.MaxWallClockTime
@@ -88,7 +90,7 @@ func defaultJobConstraints(c *jobConstraints) jobConstraints {
 }
 
 func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in jobAddParameter
+	var in wire.JobAddParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -122,11 +124,11 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	if e := validateEnv("commonEnvironmentSettings", in.CommonEnvironmentSettings); e != nil {
 		return e
 	}
-	job := cloudJob{
+	job := wire.CloudJob{
 		ID: in.ID, DisplayName: in.DisplayName, MaxParallelTasks: -1, AllowTaskPreemption: in.AllowTaskPreemption,
 		Constraints: defaultJobConstraints(in.Constraints), CommonEnvironmentSettings: in.CommonEnvironmentSettings,
 		PoolInfo: *in.PoolInfo, OnAllTasksComplete: "noaction", OnTaskFailure: "noaction", Metadata: in.Metadata,
-		NetworkConfiguration: in.NetworkConfiguration, State: string(jobActive), UsesTaskDependencies: in.UsesTaskDependencies,
+		NetworkConfiguration: in.NetworkConfiguration, State: string(wire.JobActive), UsesTaskDependencies: in.UsesTaskDependencies,
 		JobPreparationTask: in.JobPreparationTask, JobReleaseTask: in.JobReleaseTask, JobManagerTask: in.JobManagerTask,
 	}
 	if in.Priority != nil {
@@ -144,14 +146,14 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.st.Jobs[key(in.ID)]; ok {
-		if jobState(old.Job.State) == jobDeleting {
-			return errJobState(jobDeleting)
+		if wire.JobState(old.Job.State) == wire.JobDeleting {
+			return errJobState(wire.JobDeleting)
 		}
 		return errJobExists()
 	}
 	now := rc.now
-	job.CreationTime, job.StateTransitionTime = wt(now), wt(now)
-	job.ExecutionInfo = jobExecutionInfo{StartTime: wt(now), PoolID: job.PoolInfo.PoolID}
+	job.CreationTime, job.StateTransitionTime = wire.At(now), wire.At(now)
+	job.ExecutionInfo = wire.JobExecutionInfo{StartTime: wire.At(now), PoolID: job.PoolInfo.PoolID}
 	if auto != nil {
 		if _, taken := s.st.Pools[key(autoPool.ID)]; taken {
 			return errAutoPoolIDTaken()
@@ -161,7 +163,7 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	}
 	j := &jobRec{Job: job, Tasks: map[string]*taskRec{}}
 	if jm := in.JobManagerTask; jm != nil {
-		ct, e := buildTask(jm.asTask(), j, now)
+		ct, e := buildTask(managerTaskParameter(jm), j, now)
 		if e != nil {
 			return prefixProperty(e, "jobManagerTask.")
 		}
@@ -182,12 +184,12 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 // jobForUpdate returns the job named in the request path once allowed
 // accepts its state (otherwise the service's error for that state) and the
 // request's preconditions hold for it; mu must be held.
-func (s *Server) jobForUpdate(r *http.Request, allowed func(jobState) bool) (*jobRec, *apiError) {
+func (s *Server) jobForUpdate(r *http.Request, allowed func(wire.JobState) bool) (*jobRec, *apiError) {
 	j, e := s.lookupJob(r.PathValue("jobId"))
 	if e != nil {
 		return nil, e
 	}
-	if st := jobState(j.Job.State); !allowed(st) {
+	if st := wire.JobState(j.Job.State); !allowed(st) {
 		return nil, errJobState(st)
 	}
 	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
@@ -197,10 +199,10 @@ func (s *Server) jobForUpdate(r *http.Request, allowed func(jobState) bool) (*jo
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return getEntity(s, w, r, rc, "jobs", func() (cloudJob, *apiError) {
+	return getEntity(s, w, r, rc, "jobs", func() (wire.CloudJob, *apiError) {
 		j, e := s.lookupJob(r.PathValue("jobId"))
 		if e != nil {
-			return cloudJob{}, e
+			return wire.CloudJob{}, e
 		}
 		return renderJob(j, rc.base), nil
 	})
@@ -214,7 +216,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) *a
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(cloudJob{}), "jobs")
+	return writeList(w, r, rc, items, schemaOf(wire.CloudJob{}), "jobs")
 }
 
 func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
@@ -225,9 +227,9 @@ func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 		return e
 	}
 	now := rc.now
-	s.setJobState(j, jobDeleting, now)
+	s.setJobState(j, wire.JobDeleting, now)
 	for _, t := range j.Tasks {
-		if t.Task.State == taskRunning {
+		if t.Task.State == wire.TaskRunning {
 			s.killTask(j, t)
 		}
 	}
@@ -237,7 +239,7 @@ func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 }
 
 func (s *Server) terminateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in jobTerminateParameter
+	var in wire.JobTerminateParameter
 	if _, e := readJSON(r, &in, true); e != nil {
 		return e
 	}
@@ -260,10 +262,10 @@ func (s *Server) terminateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx
 // terminateJobLocked moves j to terminating, ends its running tasks and lets
 // the scheduler complete it; mu held.
 func (s *Server) terminateJobLocked(j *jobRec, reason string, now time.Time) {
-	s.setJobState(j, jobTerminating, now)
+	s.setJobState(j, wire.JobTerminating, now)
 	j.Job.ExecutionInfo.TerminateReason = reason
 	for _, t := range j.Tasks {
-		if t.Task.State == taskRunning {
+		if t.Task.State == wire.TaskRunning {
 			s.endTask(j, t, now)
 		}
 	}
@@ -281,7 +283,7 @@ func (s *Server) updateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 // changeJob implements PATCH (only given fields) and PUT (replace: absent
 // fields get their defaults, poolInfo is required).
 func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, replace bool) *apiError {
-	var in jobPatchParameter
+	var in wire.JobPatchParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -294,13 +296,15 @@ func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, r
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, e := s.jobForUpdate(r, func(st jobState) bool { return st != jobDeleting && st != jobCompleted && st != jobTerminating })
+	j, e := s.jobForUpdate(r, func(st wire.JobState) bool {
+		return st != wire.JobDeleting && st != wire.JobCompleted && st != wire.JobTerminating
+	})
 	if e != nil {
 		return e
 	}
 	job := &j.Job
 	if in.PoolInfo != nil && !equalFoldID(in.PoolInfo.PoolID, job.PoolInfo.PoolID) {
-		if jobState(job.State) != jobDisabled {
+		if wire.JobState(job.State) != wire.JobDisabled {
 			return errJobPoolChangeNotDisabled()
 		}
 		job.PoolInfo = *in.PoolInfo
@@ -355,13 +359,13 @@ func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, e := s.jobForUpdate(r, func(st jobState) bool { return st == jobActive })
+	j, e := s.jobForUpdate(r, func(st wire.JobState) bool { return st == wire.JobActive })
 	if e != nil {
 		return e
 	}
-	s.setJobState(j, jobDisabling, rc.now)
+	s.setJobState(j, wire.JobDisabling, rc.now)
 	for _, t := range j.Tasks {
-		if t.Task.State != taskRunning {
+		if t.Task.State != wire.TaskRunning {
 			continue
 		}
 		switch mode {
@@ -384,9 +388,9 @@ func (s *Server) enableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	if e != nil {
 		return e
 	}
-	switch st := jobState(j.Job.State); st {
-	case jobDisabled, jobDisabling:
-	case jobActive, jobEnabling:
+	switch st := wire.JobState(j.Job.State); st {
+	case wire.JobDisabled, wire.JobDisabling:
+	case wire.JobActive, wire.JobEnabling:
 		return errJobNotDisabled()
 	default:
 		return errJobState(st)
@@ -394,7 +398,7 @@ func (s *Server) enableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
 		return e
 	}
-	s.setJobState(j, jobEnabling, rc.now)
+	s.setJobState(j, wire.JobEnabling, rc.now)
 	s.wake()
 	setEntityHeaders(w, j.Job.ETag, rc.now, rc.base+"/jobs/"+j.Job.ID)
 	w.WriteHeader(http.StatusAccepted)
@@ -412,17 +416,17 @@ func (s *Server) getTaskCounts(w http.ResponseWriter, r *http.Request, rc *reqCt
 		s.mu.Unlock()
 		return e
 	}
-	var tc, sc taskCounts
+	var tc, sc wire.TaskCounts
 	for _, t := range j.Tasks {
 		slots := t.Task.RequiredSlots
 		switch t.Task.State {
-		case taskActive:
+		case wire.TaskActive:
 			tc.Active++
 			sc.Active += slots
-		case taskRunning:
+		case wire.TaskRunning:
 			tc.Running++
 			sc.Running += slots
-		case taskCompleted:
+		case wire.TaskCompleted:
 			tc.Completed++
 			sc.Completed += slots
 			if t.Task.ExecutionInfo.Result == "success" {
@@ -438,7 +442,7 @@ func (s *Server) getTaskCounts(w http.ResponseWriter, r *http.Request, rc *reqCt
 	if rc.apiVersion < taskCountsAPIVersion {
 		writeJSON(w, http.StatusOK, struct {
 			Metadata string `json:"odata.metadata"`
-			taskCounts
+			wire.TaskCounts
 			ValidationStatus string `json:"validationStatus"`
 		}{rc.base + "/$metadata#taskcounts/@Element", tc, "validated"})
 		return nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // stateStore persists the state: whole snapshots and, between them, journal
@@ -36,7 +38,7 @@ type journalRec struct {
 
 // jobMeta is a job record without its tasks.
 type jobMeta struct {
-	Job  cloudJob             `json:"job"`
+	Job  wire.CloudJob        `json:"job"`
 	Prep map[string]*nodePrep `json:"prep,omitempty"`
 }
 

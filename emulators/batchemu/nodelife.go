@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // setNodeState moves n to state, stamping stateTransitionTime on a change.
 func setNodeState(n *nodeRec, state string, now time.Time) {
 	if n.Node.State != state {
 		n.Node.State = state
-		n.Node.StateTransitionTime = wt(now)
+		n.Node.StateTransitionTime = wire.At(now)
 	}
 }
 
@@ -24,25 +25,25 @@ func setNodeState(n *nodeRec, state string, now time.Time) {
 func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 	for _, n := range p.Nodes {
 		switch {
-		case n.Node.State == nodeCreating && !now.Before(n.ReadyAt):
-			setNodeState(n, nodeStarting, now)
-			n.Node.LastBootTime = wtp(now)
+		case n.Node.State == wire.NodeCreating && !now.Before(n.ReadyAt):
+			setNodeState(n, wire.NodeStarting, now)
+			n.Node.LastBootTime = wire.AtPtr(now)
 			s.markDirty()
-		case n.Node.State == nodeStarting, n.startPending:
+		case n.Node.State == wire.NodeStarting, n.startPending:
 			s.startNode(pk, p, n, now)
 		case n.PendingBoot != "" && n.Node.RunningTasksCount == 0 && !n.Leaving:
 			s.bootNode(n, n.PendingBoot, now)
-		case (n.Node.State == nodeRebooting || n.Node.State == nodeReimaging) && !now.Before(n.ReadyAt):
-			if n.Node.State == nodeReimaging {
+		case (n.Node.State == wire.NodeRebooting || n.Node.State == wire.NodeReimaging) && !now.Before(n.ReadyAt):
+			if n.Node.State == wire.NodeReimaging {
 				s.wipeNode(n)
 			}
-			setNodeState(n, nodeStarting, now)
-			n.Node.LastBootTime = wtp(now)
+			setNodeState(n, wire.NodeStarting, now)
+			n.Node.LastBootTime = wire.AtPtr(now)
 			n.Node.StartTaskInfo = nil
 			s.markDirty()
 		}
 	}
-	if p.Pool.State == poolDeleting {
+	if p.Pool.State == wire.PoolDeleting {
 		s.removeLeftNodes(p)
 		if len(p.Nodes) == 0 {
 			delete(s.st.Pools, pk)
@@ -50,7 +51,7 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 		}
 		return
 	}
-	if p.Pool.AllocationState != allocSteady {
+	if p.Pool.AllocationState != wire.AllocSteady {
 		s.converge(pk, p, now)
 	}
 	s.removeLeftNodes(p)
@@ -70,16 +71,16 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 	// once when it was stopped.
 	creating := false
 	for _, n := range p.Nodes {
-		creating = creating || n.Node.State == nodeCreating
+		creating = creating || n.Node.State == wire.NodeCreating
 	}
 	tD, tL := p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes
 	capped := ded+low >= s.opts.maxPoolNodes && ded <= tD && low <= tL && (ded < tD || low < tL)
-	if p.Pool.AllocationState != allocSteady && (ded == tD && low == tL || capped) &&
-		(!creating || p.Pool.AllocationState == allocStopping) {
+	if p.Pool.AllocationState != wire.AllocSteady && (ded == tD && low == tL || capped) &&
+		(!creating || p.Pool.AllocationState == wire.AllocStopping) {
 		if capped {
 			p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, resizeQuotaError(s.opts.maxPoolNodes))
 		}
-		s.setAllocation(p, allocSteady, now)
+		s.setAllocation(p, wire.AllocSteady, now)
 		s.touchPool(p, now)
 	}
 	if p.Pool.EnableAutoScale {
@@ -162,10 +163,10 @@ func (s *Server) addNode(pk string, p *poolRec, dedicated bool, now time.Time) {
 	n := &nodeRec{
 		Dir:     dir,
 		ReadyAt: now.Add(s.opts.NodeStartDelay),
-		Node: computeNode{
-			ID: id, State: nodeCreating, SchedulingState: "enabled", StateTransitionTime: wt(now), AllocationTime: wt(now),
+		Node: wire.ComputeNode{
+			ID: id, State: wire.NodeCreating, SchedulingState: "enabled", StateTransitionTime: wire.At(now), AllocationTime: wire.At(now),
 			IPAddress: fmt.Sprintf("10.0.%d.%d", (p.NodeSeq/250)%250, p.NodeSeq%250+4), AffinityID: "TVM:" + id, VMSize: p.Pool.VMSize,
-			IsDedicated: dedicated, NodeAgentInfo: nodeAgentInfo{Version: "batchemu", LastUpdateTime: wt(now)},
+			IsDedicated: dedicated, NodeAgentInfo: wire.NodeAgentInfo{Version: "batchemu", LastUpdateTime: wire.At(now)},
 		},
 	}
 	p.Nodes = append(p.Nodes, n)
@@ -178,7 +179,7 @@ func (s *Server) addNode(pk string, p *poolRec, dedicated bool, now time.Time) {
 func (s *Server) startNode(pk string, p *poolRec, n *nodeRec, now time.Time) {
 	if !n.startPending && p.Pool.StartTask == nil {
 		n.Node.StartTask, n.Node.StartTaskInfo = nil, nil
-		setNodeState(n, nodeIdle, now)
+		setNodeState(n, wire.NodeIdle, now)
 		s.markDirty()
 		return
 	}
@@ -188,16 +189,16 @@ func (s *Server) startNode(pk string, p *poolRec, n *nodeRec, now time.Time) {
 	if !n.startPending {
 		st := *p.Pool.StartTask
 		n.Node.StartTask = &st
-		n.Node.StartTaskInfo = &startTaskInfo{State: "running", StartTime: wt(now)}
+		n.Node.StartTaskInfo = &wire.StartTaskInfo{State: "running", StartTime: wire.At(now)}
 		if st.WaitForSuccess {
-			setNodeState(n, nodeWaitingForStartTask, now)
+			setNodeState(n, wire.NodeWaitingForStartTask, now)
 		} else {
-			setNodeState(n, nodeIdle, now)
+			setNodeState(n, wire.NodeIdle, now)
 		}
 	}
 	n.startPending = false
 	n.Node.StartTaskInfo.State = "running"
-	n.Node.StartTaskInfo.StartTime = wt(now)
+	n.Node.StartTaskInfo.StartTime = wire.At(now)
 	a := &attempt{start: true, poolKey: pk, nodeID: n.Node.ID}
 	n.startRun = a
 	s.markDirty()
@@ -230,21 +231,21 @@ func (s *Server) finishStart(a *attempt, res executor.Result) {
 	sti := n.Node.StartTaskInfo
 	st := n.Node.StartTask
 	s.markDirty()
-	if sti.retrying(res, st.MaxTaskRetryCount, now) {
+	if retryOutcome(&sti.AttemptOutcome, res, st.MaxTaskRetryCount, now) {
 		n.startPending = true
 		return
 	}
 	sti.State = "completed"
-	sti.finish(res, now)
+	finishOutcome(&sti.AttemptOutcome, res, now)
 	if sti.Result == "success" {
-		if n.Node.State == nodeWaitingForStartTask {
-			setNodeState(n, nodeIdle, now)
+		if n.Node.State == wire.NodeWaitingForStartTask {
+			setNodeState(n, wire.NodeIdle, now)
 		}
 		return
 	}
 	s.log.Info("start task failed", "pool", p.Pool.ID, "node", n.Node.ID, "retries", sti.RetryCount)
-	if st.WaitForSuccess && n.Node.State == nodeWaitingForStartTask {
-		setNodeState(n, nodeStartTaskFailed, now)
+	if st.WaitForSuccess && n.Node.State == wire.NodeWaitingForStartTask {
+		setNodeState(n, wire.NodeStartTaskFailed, now)
 	}
 }
 
@@ -300,7 +301,7 @@ func (s *Server) evictNode(p *poolRec, n *nodeRec, opt string, now time.Time) {
 		return
 	}
 	n.Leaving = true
-	setNodeState(n, nodeLeavingPool, now)
+	setNodeState(n, wire.NodeLeavingPool, now)
 	if n.startRun != nil {
 		n.startRun.abandoned = true
 		n.startRun.cancel()
@@ -339,8 +340,8 @@ func (s *Server) releaseNode(a *attempt) {
 	n.Node.RunningTaskSlotsCount -= a.slots
 	if n.Node.RunningTasksCount <= 0 {
 		n.Node.RunningTasksCount, n.Node.RunningTaskSlotsCount = 0, 0
-		if n.Node.State == nodeRunning {
-			setNodeState(n, nodeIdle, s.now())
+		if n.Node.State == wire.NodeRunning {
+			setNodeState(n, wire.NodeIdle, s.now())
 		}
 	}
 	s.markDirty()

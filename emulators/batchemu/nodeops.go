@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // Node operations: reboot, reimage, disable/enable scheduling. A rebooted
@@ -32,23 +34,23 @@ func (s *Server) nodeForOperation(r *http.Request) (*poolRec, *nodeRec, *apiErro
 func nodeBusy(n *nodeRec) *apiError {
 	switch {
 	case n.Leaving:
-		return errNodeBusy(nodeLeavingPool)
-	case n.Node.State == nodeRebooting || n.PendingBoot == nodeRebooting:
-		return errNodeBusy(nodeRebooting)
-	case n.Node.State == nodeReimaging || n.PendingBoot == nodeReimaging:
-		return errNodeBusy(nodeReimaging)
-	case n.Node.State == nodeCreating, n.Node.State == nodeStarting, n.Node.State == nodeWaitingForStartTask:
+		return errNodeBusy(wire.NodeLeavingPool)
+	case n.Node.State == wire.NodeRebooting || n.PendingBoot == wire.NodeRebooting:
+		return errNodeBusy(wire.NodeRebooting)
+	case n.Node.State == wire.NodeReimaging || n.PendingBoot == wire.NodeReimaging:
+		return errNodeBusy(wire.NodeReimaging)
+	case n.Node.State == wire.NodeCreating, n.Node.State == wire.NodeStarting, n.Node.State == wire.NodeWaitingForStartTask:
 		return errNodeBusy(n.Node.State)
 	}
 	return nil
 }
 
 func (s *Server) rebootNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return s.restartNode(w, r, rc, nodeRebooting)
+	return s.restartNode(w, r, rc, wire.NodeRebooting)
 }
 
 func (s *Server) reimageNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return s.restartNode(w, r, rc, nodeReimaging)
+	return s.restartNode(w, r, rc, wire.NodeReimaging)
 }
 
 func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx, kind string) *apiError {
@@ -57,7 +59,7 @@ func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		return e
 	}
 	prop, opt := "nodeRebootOption", in.NodeRebootOption
-	if kind == nodeReimaging {
+	if kind == wire.NodeReimaging {
 		prop, opt = "nodeReimageOption", in.NodeReimageOption
 	}
 	opt, e := deallocationOption(prop, opt)
@@ -74,7 +76,7 @@ func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		return e
 	}
 	s.stopNodeTasks(p, n, opt, rc.now)
-	s.forgetNodePrep(key(p.Pool.ID), n.Node.ID, kind == nodeRebooting)
+	s.forgetNodePrep(key(p.Pool.ID), n.Node.ID, kind == wire.NodeRebooting)
 	if n.startRun != nil {
 		n.startRun.abandoned = true
 		n.startRun.cancel()

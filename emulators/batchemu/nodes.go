@@ -3,6 +3,8 @@ package batchemu
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 const maxRemoveNodes = 100
@@ -10,7 +12,7 @@ const maxRemoveNodes = 100
 // removeNodes removes specific nodes: the targets drop by their count and the
 // nodes leave with the given deallocation option.
 func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in nodeRemoveParameter
+	var in wire.NodeRemoveParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -33,7 +35,7 @@ func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	if p.Pool.EnableAutoScale {
 		return errRemoveNodesWithAutoScale()
 	}
-	if p.Pool.AllocationState != allocSteady {
+	if p.Pool.AllocationState != wire.AllocSteady {
 		return errPoolBeingResized()
 	}
 	var nodes []*nodeRec
@@ -61,11 +63,11 @@ func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	return nil
 }
 
-func renderNode(p *poolRec, n *nodeRec, base string) computeNode {
+func renderNode(p *poolRec, n *nodeRec, base string) wire.ComputeNode {
 	out := n.Node
 	out.URL = base + "/pools/" + p.Pool.ID + "/nodes/" + n.Node.ID
 	if len(out.RecentTasks) > 0 {
-		out.RecentTasks = append([]taskInformation(nil), out.RecentTasks...)
+		out.RecentTasks = append([]wire.TaskInformation(nil), out.RecentTasks...)
 		for i := range out.RecentTasks {
 			rt := &out.RecentTasks[i]
 			rt.TaskURL = base + "/jobs/" + rt.JobID + "/tasks/" + rt.TaskID
@@ -91,11 +93,11 @@ func (s *Server) listNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(computeNode{}), "nodes")
+	return writeList(w, r, rc, items, schemaOf(wire.ComputeNode{}), "nodes")
 }
 
 func (s *Server) getNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	o, e := parseQueryOptions(r, schemaOf(computeNode{}), false)
+	o, e := parseQueryOptions(r, schemaOf(wire.ComputeNode{}), false)
 	if e != nil {
 		return e
 	}

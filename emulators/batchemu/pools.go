@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 const (
@@ -30,7 +32,7 @@ func (s *Server) activePool(id string) (*poolRec, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if p.Pool.State == poolDeleting {
+	if p.Pool.State == wire.PoolDeleting {
 		return nil, errPoolBeingDeleted()
 	}
 	return p, nil
@@ -52,7 +54,7 @@ func (s *Server) poolForUpdate(r *http.Request) (*poolRec, *apiError) {
 
 func (s *Server) touchPool(p *poolRec, now time.Time) {
 	p.Pool.ETag = s.st.nextETag()
-	p.Pool.LastModified = wt(now)
+	p.Pool.LastModified = wire.At(now)
 	s.markDirty()
 }
 
@@ -64,13 +66,13 @@ func (s *Server) ackPoolUpdate(w http.ResponseWriter, rc *reqCtx, p *poolRec, st
 	w.WriteHeader(status)
 }
 
-func renderPool(p *poolRec, base string) cloudPool {
+func renderPool(p *poolRec, base string) wire.CloudPool {
 	out := p.Pool
 	out.URL = base + "/pools/" + p.Pool.ID
 	return out
 }
 
-func (s *Server) validateStartTask(st *startTaskParameter) (*startTask, *apiError) {
+func (s *Server) validateStartTask(st *wire.StartTaskParameter) (*wire.StartTask, *apiError) {
 	if st == nil {
 		return nil, nil
 	}
@@ -83,7 +85,7 @@ func (s *Server) validateStartTask(st *startTaskParameter) (*startTask, *apiErro
 	if e := validateRetryCount("startTask.maxTaskRetryCount", st.MaxTaskRetryCount); e != nil {
 		return nil, e
 	}
-	out := &startTask{taskCommand: st.taskCommand, WaitForSuccess: true}
+	out := &wire.StartTask{TaskCommand: st.TaskCommand, WaitForSuccess: true}
 	if st.MaxTaskRetryCount != nil {
 		out.MaxTaskRetryCount = *st.MaxTaskRetryCount
 	}
@@ -95,21 +97,21 @@ func (s *Server) validateStartTask(st *startTaskParameter) (*startTask, *apiErro
 
 // checkInterval validates an autoScaleEvaluationInterval against the
 // emulator's minimum (Options.AutoScaleMinInterval instead of Azure's 5m).
-func (s *Server) checkInterval(d *isoDuration) (time.Duration, *apiError) {
+func (s *Server) checkInterval(d *wire.Duration) (time.Duration, *apiError) {
 	if d == nil {
 		return defaultASInterval, nil
 	}
 	v := time.Duration(*d)
 	if v < s.opts.AutoScaleMinInterval || v > maxAutoScaleInterval {
-		return 0, errInvalidProperty("autoScaleEvaluationInterval", formatDuration(v),
-			"the interval must be between "+formatDuration(s.opts.AutoScaleMinInterval)+" and "+formatDuration(maxAutoScaleInterval))
+		return 0, errInvalidProperty("autoScaleEvaluationInterval", wire.FormatDuration(v),
+			"the interval must be between "+wire.FormatDuration(s.opts.AutoScaleMinInterval)+" and "+wire.FormatDuration(maxAutoScaleInterval))
 	}
 	return v, nil
 }
 
 // poolFromAdd validates a PoolAddParameter and builds the pool object
 // (without times and eTag). interval is the autoscale evaluation interval.
-func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval time.Duration, e *apiError) {
+func (s *Server) poolFromAdd(in *wire.PoolAddParameter) (pool wire.CloudPool, interval time.Duration, e *apiError) {
 	if in.ID == "" {
 		return pool, 0, errMissingProperty("id")
 	}
@@ -125,18 +127,18 @@ func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval tim
 	if len(in.MountConfiguration) > 0 { // any value, even [], is refused (TestPoolErrors)
 		return pool, 0, errUnsupportedProperty("mountConfiguration")
 	}
-	pool = cloudPool{
+	pool = wire.CloudPool{
 		ID: in.ID, DisplayName: in.DisplayName, VMSize: in.VMSize,
 		VirtualMachineConfiguration: in.VirtualMachineConfiguration, CloudServiceConfiguration: in.CloudServiceConfiguration,
 		EnableInterNodeCommunication: in.EnableInterNodeCommunication, NetworkConfiguration: in.NetworkConfiguration,
 		CertificateReferences: in.CertificateReferences, ApplicationPackageReferences: in.ApplicationPackageReferences,
 		UserAccounts: in.UserAccounts, Metadata: in.Metadata, TargetNodeCommunicationMode: in.TargetNodeCommunicationMode,
-		TaskSlotsPerNode: 1, TaskSchedulingPolicy: &taskSchedulingPolicy{NodeFillType: "spread"},
-		State: poolActive, AllocationState: allocSteady, ResizeTimeout: durp(defaultResizeTimeout),
+		TaskSlotsPerNode: 1, TaskSchedulingPolicy: &wire.TaskSchedulingPolicy{NodeFillType: "spread"},
+		State: wire.PoolActive, AllocationState: wire.AllocSteady, ResizeTimeout: wire.DurationPtr(defaultResizeTimeout),
 	}
 	if in.ResizeTimeout != nil {
 		if d := time.Duration(*in.ResizeTimeout); d < minResizeTimeout {
-			return pool, 0, errInvalidProperty("resizeTimeout", formatDuration(d), "the resize timeout must be at least PT5M")
+			return pool, 0, errInvalidProperty("resizeTimeout", wire.FormatDuration(d), "the resize timeout must be at least PT5M")
 		}
 		pool.ResizeTimeout = in.ResizeTimeout
 	}
@@ -179,7 +181,7 @@ func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval tim
 			return pool, 0, e
 		}
 		pool.EnableAutoScale, pool.AutoScaleFormula = true, in.AutoScaleFormula
-		pool.AutoScaleEvaluationInterval = durp(interval)
+		pool.AutoScaleEvaluationInterval = wire.DurationPtr(interval)
 	} else {
 		if in.AutoScaleFormula != "" || in.AutoScaleEvaluationInterval != nil {
 			return pool, 0, errAutoScaleFormulaWithoutAutoScale()
@@ -203,7 +205,7 @@ func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval tim
 }
 
 func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolAddParameter
+	var in wire.PoolAddParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -214,7 +216,7 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.st.Pools[key(in.ID)]; ok {
-		if old.Pool.State == poolDeleting {
+		if old.Pool.State == wire.PoolDeleting {
 			return errPoolBeingDeleted()
 		}
 		return errPoolExists()
@@ -229,8 +231,8 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 }
 
 // insertPool stores a validated new pool and starts its allocation; mu held.
-func (s *Server) insertPool(pool cloudPool, interval time.Duration, now time.Time) *poolRec {
-	pool.CreationTime, pool.StateTransitionTime, pool.AllocationStateTransitionTime = wt(now), wt(now), wt(now)
+func (s *Server) insertPool(pool wire.CloudPool, interval time.Duration, now time.Time) *poolRec {
+	pool.CreationTime, pool.StateTransitionTime, pool.AllocationStateTransitionTime = wire.At(now), wire.At(now), wire.At(now)
 	p := &poolRec{Pool: pool}
 	s.touchPool(p, now)
 	s.st.Pools[key(pool.ID)] = p
@@ -240,7 +242,7 @@ func (s *Server) insertPool(pool cloudPool, interval time.Duration, now time.Tim
 		s.runAutoScale(p, now) // evaluation at creation, like the service
 		p.NextEvaluation = now.Add(interval)
 	} else if pool.TargetDedicatedNodes+pool.TargetLowPriorityNodes > 0 {
-		s.setAllocation(p, allocResizing, now)
+		s.setAllocation(p, wire.AllocResizing, now)
 		p.Deallocation = "requeue"
 	}
 	s.wake()
@@ -250,15 +252,15 @@ func (s *Server) insertPool(pool cloudPool, interval time.Duration, now time.Tim
 func (s *Server) setAllocation(p *poolRec, state string, now time.Time) {
 	if p.Pool.AllocationState != state {
 		p.Pool.AllocationState = state
-		p.Pool.AllocationStateTransitionTime = wt(now)
+		p.Pool.AllocationStateTransitionTime = wire.At(now)
 	}
 }
 
 func (s *Server) getPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return getEntity(s, w, r, rc, "pools", func() (cloudPool, *apiError) {
+	return getEntity(s, w, r, rc, "pools", func() (wire.CloudPool, *apiError) {
 		p, e := s.lookupPool(r.PathValue("poolId"))
 		if e != nil {
-			return cloudPool{}, e
+			return wire.CloudPool{}, e
 		}
 		return renderPool(p, rc.base), nil
 	})
@@ -272,7 +274,7 @@ func (s *Server) listPools(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(cloudPool{}), "pools")
+	return writeList(w, r, rc, items, schemaOf(wire.CloudPool{}), "pools")
 }
 
 func sortItems(items []listItem) {
@@ -294,9 +296,9 @@ func (s *Server) deletePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 // deletePoolLocked starts deleting p: running tasks are requeued and the
 // nodes go away on the next scheduler pass; mu held.
 func (s *Server) deletePoolLocked(p *poolRec, now time.Time) {
-	p.Pool.State = poolDeleting
-	p.Pool.StateTransitionTime = wt(now)
-	s.setAllocation(p, allocResizing, now)
+	p.Pool.State = wire.PoolDeleting
+	p.Pool.StateTransitionTime = wire.At(now)
+	s.setAllocation(p, wire.AllocResizing, now)
 	for _, n := range p.Nodes {
 		s.evictNode(p, n, "requeue", now)
 	}
@@ -305,7 +307,7 @@ func (s *Server) deletePoolLocked(p *poolRec, now time.Time) {
 }
 
 func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolPatchParameter
+	var in wire.PoolPatchParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -341,7 +343,7 @@ func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 // updatePoolProperties replaces the updatable properties (POST
 // updateproperties): absent startTask removes it; the lists are required.
 func (s *Server) updatePoolProperties(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolPatchParameter
+	var in wire.PoolPatchParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -376,7 +378,7 @@ func (s *Server) updatePoolProperties(w http.ResponseWriter, r *http.Request, rc
 }
 
 func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolResizeParameter
+	var in wire.PoolResizeParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -393,7 +395,7 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		}
 	}
 	if in.ResizeTimeout != nil && time.Duration(*in.ResizeTimeout) < minResizeTimeout {
-		return errInvalidProperty("resizeTimeout", formatDuration(time.Duration(*in.ResizeTimeout)), "the resize timeout must be at least PT5M")
+		return errInvalidProperty("resizeTimeout", wire.FormatDuration(time.Duration(*in.ResizeTimeout)), "the resize timeout must be at least PT5M")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -404,7 +406,7 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if p.Pool.EnableAutoScale {
 		return errResizeWithAutoScale()
 	}
-	if p.Pool.AllocationState != allocSteady {
+	if p.Pool.AllocationState != wire.AllocSteady {
 		return errPoolBeingResized()
 	}
 	ded, low := p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes
@@ -427,7 +429,7 @@ func (s *Server) startResize(p *poolRec, ded, low int, opt string, now time.Time
 	p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes = ded, low
 	p.Pool.ResizeErrors = nil
 	p.Deallocation = opt
-	s.setAllocation(p, allocResizing, now)
+	s.setAllocation(p, wire.AllocResizing, now)
 	s.wake()
 }
 
@@ -438,10 +440,10 @@ func (s *Server) stopResizePool(w http.ResponseWriter, r *http.Request, rc *reqC
 	if e != nil {
 		return e
 	}
-	if p.Pool.AllocationState == allocResizing {
+	if p.Pool.AllocationState == wire.AllocResizing {
 		// Keep the nodes the pool has now; nodes already leaving still leave.
 		p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes = currentNodes(p)
-		s.setAllocation(p, allocStopping, rc.now)
+		s.setAllocation(p, wire.AllocStopping, rc.now)
 		p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, resizeStoppedError())
 	}
 	s.touchPool(p, rc.now)

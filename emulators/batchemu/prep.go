@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // Job preparation and release tasks. The preparation task runs on a node
@@ -22,11 +23,11 @@ const (
 
 // nodePrep is one node's preparation/release state for a job.
 type nodePrep struct {
-	PoolKey string                    `json:"pool"`
-	PoolID  string                    `json:"poolId"`
-	NodeID  string                    `json:"node"`
-	Prep    *prepReleaseExecutionInfo `json:"prep,omitempty"`
-	Release *prepReleaseExecutionInfo `json:"release,omitempty"`
+	PoolKey string                         `json:"pool"`
+	PoolID  string                         `json:"poolId"`
+	NodeID  string                         `json:"node"`
+	Prep    *wire.PrepReleaseExecutionInfo `json:"prep,omitempty"`
+	Release *wire.PrepReleaseExecutionInfo `json:"release,omitempty"`
 
 	prepRun     *attempt // running preparation attempt (not persisted)
 	releaseRun  *attempt // running release attempt (not persisted)
@@ -37,7 +38,7 @@ func prepKey(pk, nodeID string) string { return pk + "/" + nodeID }
 
 // validatePrepRelease checks and fills in the defaults of a job's
 // preparation and release tasks.
-func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiError {
+func validatePrepRelease(prep *wire.JobPreparationTask, rel *wire.JobReleaseTask) *apiError {
 	if rel != nil && prep == nil {
 		return errReleaseWithoutPrep()
 	}
@@ -83,10 +84,10 @@ func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiErro
 			return e
 		}
 		if rel.MaxWallClockTime == nil {
-			rel.MaxWallClockTime = durp(defaultReleaseWallTime)
+			rel.MaxWallClockTime = wire.DurationPtr(defaultReleaseWallTime)
 		}
 		if rel.RetentionTime == nil {
-			rel.RetentionTime = durp(defaultRetention)
+			rel.RetentionTime = wire.DurationPtr(defaultRetention)
 		}
 	}
 	return nil
@@ -154,14 +155,14 @@ func (s *Server) ensurePrep(j *jobRec, pk string, p *poolRec, slots int, now tim
 // runPrep launches (or relaunches for a retry) the preparation task; mu held.
 func (s *Server) runPrep(j *jobRec, st *nodePrep, p *poolRec, n *nodeRec, now time.Time) {
 	prep := j.Job.JobPreparationTask
-	run := jobTaskRun(j, n, prep.ID, prep.taskCommand)
+	run := jobTaskRun(j, n, prep.ID, prep.TaskCommand)
 	run.wall = prep.Constraints.MaxWallClockTime
 	if st.Prep == nil {
 		_, rel := taskDir(n, j.Job.ID, prep.ID)
-		st.Prep = &prepReleaseExecutionInfo{TaskRootDirectory: rel}
+		st.Prep = &wire.PrepReleaseExecutionInfo{TaskRootDirectory: rel}
 	}
-	st.Prep.State, st.Prep.StartTime = "running", wt(now)
-	st.Prep.restart()
+	st.Prep.State, st.Prep.StartTime = "running", wire.At(now)
+	restartOutcome(&st.Prep.AttemptOutcome)
 	st.prepPending = false
 	a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
 	st.prepRun = a
@@ -190,12 +191,12 @@ func (s *Server) finishPrep(a *attempt, res executor.Result) {
 	now := endedAt(res, s.now())
 	s.markDirty()
 	s.jobsChanged = true
-	if st.Prep.retrying(res, *j.Job.JobPreparationTask.Constraints.MaxTaskRetryCount, now) {
+	if retryOutcome(&st.Prep.AttemptOutcome, res, *j.Job.JobPreparationTask.Constraints.MaxTaskRetryCount, now) {
 		st.prepPending = true
 		return
 	}
 	st.Prep.State = "completed"
-	st.Prep.finish(res, now)
+	finishOutcome(&st.Prep.AttemptOutcome, res, now)
 }
 
 // releasesDone runs the release task on every node that ran the
@@ -209,7 +210,7 @@ func (s *Server) releasesDone(j *jobRec, now time.Time) bool {
 			st.prepRun.cancel()
 			st.prepRun = nil
 			st.Prep.State = "completed"
-			st.Prep.endByUser(now)
+			endOutcomeByUser(&st.Prep.AttemptOutcome, now)
 		}
 		st.prepPending = false
 		rel := j.Job.JobReleaseTask
@@ -227,10 +228,10 @@ func (s *Server) releasesDone(j *jobRec, now time.Time) bool {
 		if st.releaseRun != nil || s.procs >= s.opts.Concurrency {
 			continue
 		}
-		run := jobTaskRun(j, n, rel.ID, rel.taskCommand)
+		run := jobTaskRun(j, n, rel.ID, rel.TaskCommand)
 		run.wall = rel.MaxWallClockTime
 		_, relPath := taskDir(n, j.Job.ID, rel.ID)
-		st.Release = &prepReleaseExecutionInfo{State: "running", StartTime: wt(now), TaskRootDirectory: relPath}
+		st.Release = &wire.PrepReleaseExecutionInfo{State: "running", StartTime: wire.At(now), TaskRootDirectory: relPath}
 		a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
 		st.releaseRun = a
 		s.markDirty()
@@ -257,7 +258,7 @@ func (s *Server) finishRelease(a *attempt, res executor.Result) {
 	st.releaseRun = nil
 	now := endedAt(res, s.now())
 	st.Release.State = "completed"
-	st.Release.finish(res, now)
+	finishOutcome(&st.Release.AttemptOutcome, res, now)
 	s.markDirty()
 	s.jobsChanged = true
 }
@@ -289,11 +290,11 @@ func (s *Server) forgetNodePrep(pk, nodeID string, reboot bool) {
 
 // prepStatus is one item of jobpreparationandreleasetaskstatus.
 type prepStatus struct {
-	PoolID  string                    `json:"poolId"`
-	NodeID  string                    `json:"nodeId"`
-	NodeURL string                    `json:"nodeUrl"`
-	Prep    *prepReleaseExecutionInfo `json:"jobPreparationTaskExecutionInfo,omitempty"`
-	Release *prepReleaseExecutionInfo `json:"jobReleaseTaskExecutionInfo,omitempty"`
+	PoolID  string                         `json:"poolId"`
+	NodeID  string                         `json:"nodeId"`
+	NodeURL string                         `json:"nodeUrl"`
+	Prep    *wire.PrepReleaseExecutionInfo `json:"jobPreparationTaskExecutionInfo,omitempty"`
+	Release *wire.PrepReleaseExecutionInfo `json:"jobReleaseTaskExecutionInfo,omitempty"`
 }
 
 func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
@@ -312,8 +313,8 @@ func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, r
 		nodeURL := rc.base + "/pools/" + st.PoolID + "/nodes/" + st.NodeID
 		item := prepStatus{PoolID: st.PoolID, NodeID: st.NodeID, NodeURL: nodeURL}
 		for _, pair := range []struct {
-			src *prepReleaseExecutionInfo
-			dst **prepReleaseExecutionInfo
+			src *wire.PrepReleaseExecutionInfo
+			dst **wire.PrepReleaseExecutionInfo
 		}{{st.Prep, &item.Prep}, {st.Release, &item.Release}} {
 			if pair.src != nil {
 				c := *pair.src

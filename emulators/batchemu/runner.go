@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // attemptRunner runs one attempt of a task or start task. The real one is
@@ -25,7 +26,7 @@ func newExecutorRunner(o *Options, log *slog.Logger) attemptRunner {
 	return executor.NewRunner(eo)
 }
 
-func toExecOutputFiles(files []outputFile) []executor.OutputFile {
+func toExecOutputFiles(files []wire.OutputFile) []executor.OutputFile {
 	out := make([]executor.OutputFile, 0, len(files))
 	for _, f := range files {
 		of := executor.OutputFile{FilePattern: f.FilePattern, UploadCondition: f.UploadOptions.UploadCondition}
@@ -40,7 +41,7 @@ func toExecOutputFiles(files []outputFile) []executor.OutputFile {
 	return out
 }
 
-func toExecResourceFiles(rfs []resourceFile) []executor.ResourceFile {
+func toExecResourceFiles(rfs []wire.ResourceFile) []executor.ResourceFile {
 	out := make([]executor.ResourceFile, 0, len(rfs))
 	for _, rf := range rfs {
 		out = append(out, toExecResourceFile(rf))
@@ -48,13 +49,13 @@ func toExecResourceFiles(rfs []resourceFile) []executor.ResourceFile {
 	return out
 }
 
-func fromExecFailure(f *executor.FailureInfo) *failureInfo {
+func fromExecFailure(f *executor.FailureInfo) *wire.FailureInfo {
 	if f == nil {
 		return nil
 	}
-	out := &failureInfo{Category: f.Category, Code: f.Code, Message: f.Message}
+	out := &wire.FailureInfo{Category: f.Category, Code: f.Code, Message: f.Message}
 	for _, d := range f.Details {
-		out.Details = append(out.Details, nameValue{Name: d.Name, Value: d.Value})
+		out.Details = append(out.Details, wire.NameValue{Name: d.Name, Value: d.Value})
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // One task-run path: every process the emulator starts on a node (a task,
@@ -16,19 +17,19 @@ import (
 
 // taskRun is one process to run on a node.
 type taskRun struct {
-	cmd         taskCommand
-	outputFiles []outputFile
-	dir         string       // the task directory; its "wd" is the working directory
-	wall        *isoDuration // maxWallClockTime; nil or infinite: no limit
+	cmd         wire.TaskCommand
+	outputFiles []wire.OutputFile
+	dir         string         // the task directory; its "wd" is the working directory
+	wall        *wire.Duration // maxWallClockTime; nil or infinite: no limit
 	// Job tasks only (empty for a start task).
 	jobID, taskID string
-	prepDir       string       // the job preparation task's directory ("" without one)
-	jobEnv        []envSetting // the job's commonEnvironmentSettings
+	prepDir       string            // the job preparation task's directory ("" without one)
+	jobEnv        []wire.EnvSetting // the job's commonEnvironmentSettings
 }
 
 // jobTaskRun is the run of job j's task taskID (an ordinary, job manager,
 // preparation or release task) on node n.
-func jobTaskRun(j *jobRec, n *nodeRec, taskID string, cmd taskCommand) taskRun {
+func jobTaskRun(j *jobRec, n *nodeRec, taskID string, cmd wire.TaskCommand) taskRun {
 	r := taskRun{cmd: cmd, jobID: j.Job.ID, taskID: taskID, jobEnv: j.Job.CommonEnvironmentSettings}
 	r.dir, _ = taskDir(n, j.Job.ID, taskID)
 	if prep := j.Job.JobPreparationTask; prep != nil {
@@ -38,8 +39,8 @@ func jobTaskRun(j *jobRec, n *nodeRec, taskID string, cmd taskCommand) taskRun {
 }
 
 // startTaskRun is the run of a pool's start task on node n.
-func startTaskRun(n *nodeRec, st *startTask) taskRun {
-	return taskRun{cmd: st.taskCommand, dir: filepath.Join(n.Dir, "startup")}
+func startTaskRun(n *nodeRec, st *wire.StartTask) taskRun {
+	return taskRun{cmd: st.TaskCommand, dir: filepath.Join(n.Dir, "startup")}
 }
 
 // taskDir is the directory of job task taskID on node n, as an absolute
@@ -88,7 +89,7 @@ func (s *Server) nodeEnv(p *poolRec, n *nodeRec) []string {
 
 // appendSettings appends name=value pairs; later entries override earlier
 // ones when the process reads its environment (the last one wins).
-func appendSettings(env []string, settings []envSetting) []string {
+func appendSettings(env []string, settings []wire.EnvSetting) []string {
 	for _, e := range settings {
 		env = append(env, e.Name+"="+e.Value)
 	}
@@ -112,34 +113,34 @@ func dedupeEnv(env []string) []string {
 }
 
 // wallClock is the executor's limit for a maxWallClockTime (0: none).
-func wallClock(d *isoDuration) time.Duration {
-	if d == nil || time.Duration(*d) == infiniteDuration {
+func wallClock(d *wire.Duration) time.Duration {
+	if d == nil || time.Duration(*d) == wire.InfiniteDuration {
 		return 0
 	}
 	return time.Duration(*d)
 }
 
-// restart clears the outcome of the previous attempt (retry counts stay).
-func (o *attemptOutcome) restart() {
+// restartOutcome clears the outcome of the previous attempt (retry counts stay).
+func restartOutcome(o *wire.AttemptOutcome) {
 	o.EndTime, o.ExitCode, o.FailureInfo, o.Result = nil, nil, nil, ""
 }
 
-// retrying reports whether a failed attempt is retried under the retry
+// retryOutcome reports whether a failed attempt is retried under the retry
 // limit max (-1: unlimited), and counts the retry when it is. Only a
 // nonzero exit code is retried.
-func (o *attemptOutcome) retrying(res executor.Result, max int, now time.Time) bool {
+func retryOutcome(o *wire.AttemptOutcome, res executor.Result, max int, now time.Time) bool {
 	if !failedByExitCode(res) || max != -1 && o.RetryCount >= max {
 		return false
 	}
 	o.RetryCount++
-	o.LastRetryTime = wtp(now)
+	o.LastRetryTime = wire.AtPtr(now)
 	o.ExitCode = res.ExitCode
 	return true
 }
 
-// finish records the final outcome of an attempt.
-func (o *attemptOutcome) finish(res executor.Result, now time.Time) {
-	o.EndTime = wtp(now)
+// finishOutcome records the final outcome of an attempt.
+func finishOutcome(o *wire.AttemptOutcome, res executor.Result, now time.Time) {
+	o.EndTime = wire.AtPtr(now)
 	o.ExitCode, o.FailureInfo = res.ExitCode, fromExecFailure(res.Failure)
 	o.Result = "failure"
 	if succeeded(res) {
@@ -147,9 +148,9 @@ func (o *attemptOutcome) finish(res executor.Result, now time.Time) {
 	}
 }
 
-// endByUser records an attempt stopped by a terminate or job end.
-func (o *attemptOutcome) endByUser(now time.Time) {
-	o.EndTime = wtp(now)
+// endOutcomeByUser records an attempt stopped by a terminate or job end.
+func endOutcomeByUser(o *wire.AttemptOutcome, now time.Time) {
+	o.EndTime = wire.AtPtr(now)
 	o.Result = "failure"
-	o.FailureInfo = &failureInfo{Category: executor.CategoryUserError, Code: executor.CodeTaskEnded, Message: "Task was ended by user request"}
+	o.FailureInfo = &wire.FailureInfo{Category: executor.CategoryUserError, Code: executor.CodeTaskEnded, Message: "Task was ended by user request"}
 }

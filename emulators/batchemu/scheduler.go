@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // attempt is one running process (a task attempt or a start task attempt).
@@ -108,8 +109,8 @@ func (s *Server) launch(a *attempt, spec executor.Spec, done func(a *attempt, re
 // constraints and onAllTasksComplete, and enforces task retention; mu held.
 func (s *Server) stepJobs(now time.Time) {
 	for jk, j := range s.st.Jobs {
-		switch jobState(j.Job.State) {
-		case jobDeleting:
+		switch wire.JobState(j.Job.State) {
+		case wire.JobDeleting:
 			for _, t := range j.Tasks {
 				s.killTask(j, t)
 				s.removeTaskDir(j, t)
@@ -125,37 +126,37 @@ func (s *Server) stepJobs(now time.Time) {
 			s.releaseAutoPool(j, now)
 			delete(s.st.Jobs, jk)
 			s.markDirty()
-		case jobTerminating:
+		case wire.JobTerminating:
 			if !s.releasesDone(j, now) {
 				continue
 			}
-			s.setJobState(j, jobCompleted, now)
-			j.Job.ExecutionInfo.EndTime = wtp(now)
+			s.setJobState(j, wire.JobCompleted, now)
+			j.Job.ExecutionInfo.EndTime = wire.AtPtr(now)
 			s.releaseAutoPool(j, now)
-		case jobEnabling:
-			s.setJobState(j, jobActive, now)
-		case jobDisabling:
+		case wire.JobEnabling:
+			s.setJobState(j, wire.JobActive, now)
+		case wire.JobDisabling:
 			running := false
 			for _, t := range j.Tasks {
-				running = running || t.Task.State == taskRunning
+				running = running || t.Task.State == wire.TaskRunning
 			}
 			if !running {
-				s.setJobState(j, jobDisabled, now)
+				s.setJobState(j, wire.JobDisabled, now)
 			}
-		case jobActive:
-			if d := j.Job.Constraints.MaxWallClockTime; d != nil && time.Duration(*d) != infiniteDuration &&
+		case wire.JobActive:
+			if d := j.Job.Constraints.MaxWallClockTime; d != nil && time.Duration(*d) != wire.InfiniteDuration &&
 				now.Sub(j.Job.CreationTime.Time) > time.Duration(*d) {
 				s.terminateJobLocked(j, "MaxWallClockTimeExpiry", now)
 				continue
 			}
 			all := true
 			for _, t := range j.Tasks {
-				if t.Task.State != taskCompleted {
+				if t.Task.State != wire.TaskCompleted {
 					all = false
 					continue
 				}
 				if r := t.Task.Constraints.RetentionTime; r != nil && !t.FilesCleaned && t.Dir != "" && t.Task.ExecutionInfo.EndTime != nil &&
-					time.Duration(*r) != infiniteDuration && now.Sub(t.Task.ExecutionInfo.EndTime.Time) > time.Duration(*r) {
+					time.Duration(*r) != wire.InfiniteDuration && now.Sub(t.Task.ExecutionInfo.EndTime.Time) > time.Duration(*r) {
 					s.removeTaskDir(j, t)
 					s.markDirty()
 				}
@@ -179,7 +180,7 @@ func (s *Server) schedule(now time.Time) {
 	}
 	free := map[string]bool{}
 	for pk, p := range s.st.Pools {
-		if p.Pool.State != poolActive {
+		if p.Pool.State != wire.PoolActive {
 			continue
 		}
 		for _, n := range p.Nodes {
@@ -195,16 +196,16 @@ func (s *Server) schedule(now time.Time) {
 	var cands []candidate
 	running := map[*jobRec]int{}
 	for _, j := range s.st.Jobs {
-		if jobState(j.Job.State) != jobActive || !free[jobPoolKey(j)] {
+		if wire.JobState(j.Job.State) != wire.JobActive || !free[jobPoolKey(j)] {
 			continue
 		}
 		for _, t := range j.Tasks {
 			switch t.Task.State {
-			case taskActive:
+			case wire.TaskActive:
 				if depsSatisfied(j, t) {
 					cands = append(cands, candidate{j, t})
 				}
-			case taskRunning:
+			case wire.TaskRunning:
 				running[j]++
 			}
 		}
@@ -254,7 +255,7 @@ func (s *Server) schedule(now time.Time) {
 
 func schedulable(n *nodeRec) bool {
 	return !n.Leaving && n.PendingBoot == "" && n.Node.SchedulingState == "enabled" &&
-		(n.Node.State == nodeIdle || n.Node.State == nodeRunning)
+		(n.Node.State == wire.NodeIdle || n.Node.State == wire.NodeRunning)
 }
 
 // pickNode chooses a node with slots free for the pool's fill type.

@@ -6,41 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
-)
 
-type jobState string
-
-const (
-	jobActive      jobState = "active"
-	jobDisabling   jobState = "disabling"
-	jobDisabled    jobState = "disabled"
-	jobEnabling    jobState = "enabling"
-	jobTerminating jobState = "terminating"
-	jobCompleted   jobState = "completed"
-	jobDeleting    jobState = "deleting"
-)
-
-const (
-	taskActive    = "active"
-	taskRunning   = "running"
-	taskCompleted = "completed"
-
-	poolActive   = "active"
-	poolDeleting = "deleting"
-
-	allocSteady   = "steady"
-	allocResizing = "resizing"
-	allocStopping = "stopping"
-
-	nodeCreating            = "creating"
-	nodeStarting            = "starting"
-	nodeWaitingForStartTask = "waitingforstarttask"
-	nodeIdle                = "idle"
-	nodeRunning             = "running"
-	nodeStartTaskFailed     = "starttaskfailed"
-	nodeLeavingPool         = "leavingpool"
-	nodeRebooting           = "rebooting"
-	nodeReimaging           = "reimaging"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // state is everything the emulator knows; it is persisted as one JSON
@@ -55,10 +22,10 @@ type state struct {
 }
 
 type poolRec struct {
-	Pool         cloudPool  `json:"pool"`
-	Nodes        []*nodeRec `json:"nodes"`
-	NodeSeq      int        `json:"nodeSeq"`
-	Deallocation string     `json:"deallocation,omitempty"` // option of the resize in progress
+	Pool         wire.CloudPool `json:"pool"`
+	Nodes        []*nodeRec     `json:"nodes"`
+	NodeSeq      int            `json:"nodeSeq"`
+	Deallocation string         `json:"deallocation,omitempty"` // option of the resize in progress
 	// Autoscale bookkeeping.
 	NextEvaluation time.Time           `json:"nextEvaluation"`
 	LastEnable     time.Time           `json:"lastEnable"`
@@ -72,9 +39,9 @@ type sample struct {
 }
 
 type nodeRec struct {
-	Node    computeNode `json:"node"`
-	Dir     string      `json:"dir"`
-	ReadyAt time.Time   `json:"readyAt"` // end of the simulated allocation
+	Node    wire.ComputeNode `json:"node"`
+	Dir     string           `json:"dir"`
+	ReadyAt time.Time        `json:"readyAt"` // end of the simulated allocation
 	// Removal: the node leaves the pool once no task runs on it.
 	Leaving bool `json:"leaving,omitempty"`
 	// PendingBoot is "rebooting" or "reimaging" while a reboot/reimage with
@@ -86,7 +53,7 @@ type nodeRec struct {
 }
 
 type jobRec struct {
-	Job   cloudJob            `json:"job"`
+	Job   wire.CloudJob       `json:"job"`
 	Tasks map[string]*taskRec `json:"tasks"`
 	// Prep holds the job preparation/release task state per node, keyed by
 	// prepKey(pool key, node id).
@@ -94,12 +61,12 @@ type jobRec struct {
 }
 
 type taskRec struct {
-	Task         cloudTask `json:"task"`
-	Order        uint64    `json:"order"`
-	Dir          string    `json:"dir,omitempty"`  // task directory of the last attempt
-	Pool         string    `json:"pool,omitempty"` // pool/node keys of the last attempt
-	Node         string    `json:"node,omitempty"`
-	FilesCleaned bool      `json:"filesCleaned,omitempty"`
+	Task         wire.CloudTask `json:"task"`
+	Order        uint64         `json:"order"`
+	Dir          string         `json:"dir,omitempty"`  // task directory of the last attempt
+	Pool         string         `json:"pool,omitempty"` // pool/node keys of the last attempt
+	Node         string         `json:"node,omitempty"`
+	FilesCleaned bool           `json:"filesCleaned,omitempty"`
 	// JobManager marks the job manager task: scheduled first, exclusive
 	// node unless runExclusive is false, completes the job when it ends.
 	JobManager bool `json:"jobManager,omitempty"`
@@ -149,13 +116,13 @@ func (s *Server) recover() {
 	now := s.now()
 	for _, j := range s.st.Jobs {
 		for _, t := range j.Tasks {
-			if t.Task.State != taskRunning {
+			if t.Task.State != wire.TaskRunning {
 				continue
 			}
-			s.setTaskState(t, taskActive, now)
+			s.setTaskState(t, wire.TaskActive, now)
 			ei := &t.Task.ExecutionInfo
 			ei.RequeueCount++
-			ei.LastRequeueTime = wtp(now)
+			ei.LastRequeueTime = wire.AtPtr(now)
 			t.Task.NodeInfo = nil
 			s.touchTask(j, t, now)
 		}
@@ -174,12 +141,12 @@ func (s *Server) recover() {
 		for _, n := range p.Nodes {
 			n.Node.RunningTasksCount = 0
 			n.Node.RunningTaskSlotsCount = 0
-			if n.Node.State == nodeStartTaskFailed || n.Leaving {
+			if n.Node.State == wire.NodeStartTaskFailed || n.Leaving {
 				continue
 			}
 			n.ReadyAt = now
 			n.Node.StartTaskInfo = nil
-			setNodeState(n, nodeStarting, now)
+			setNodeState(n, wire.NodeStarting, now)
 		}
 	}
 	s.markDirty()

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // killTask stops t's running process without recording its result; mu held.
@@ -20,18 +21,18 @@ func (s *Server) killTask(j *jobRec, t *taskRec) {
 // endTask completes t as terminated by the user; mu held.
 func (s *Server) endTask(j *jobRec, t *taskRec, now time.Time) {
 	s.killTask(j, t)
-	s.setTaskState(t, taskCompleted, now)
-	t.Task.ExecutionInfo.endByUser(now)
+	s.setTaskState(t, wire.TaskCompleted, now)
+	endOutcomeByUser(&t.Task.ExecutionInfo.AttemptOutcome, now)
 	s.touchTask(j, t, now)
 }
 
 // requeueTask puts a running task back in the queue; mu held.
 func (s *Server) requeueTask(j *jobRec, t *taskRec, now time.Time) {
 	s.killTask(j, t)
-	s.setTaskState(t, taskActive, now)
+	s.setTaskState(t, wire.TaskActive, now)
 	ei := &t.Task.ExecutionInfo
 	ei.RequeueCount++
-	ei.LastRequeueTime = wtp(now)
+	ei.LastRequeueTime = wire.AtPtr(now)
 	s.touchTask(j, t, now)
 }
 
@@ -45,14 +46,14 @@ func (s *Server) removeTaskDir(j *jobRec, t *taskRec) {
 
 // launchTask starts one attempt of t on node n; mu held.
 func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nodeRec, slots int, now time.Time) {
-	run := jobTaskRun(j, n, t.Task.ID, t.Task.taskCommand)
+	run := jobTaskRun(j, n, t.Task.ID, t.Task.TaskCommand)
 	run.outputFiles, run.wall = t.Task.OutputFiles, t.Task.Constraints.MaxWallClockTime
 	dir, rel := taskDir(n, j.Job.ID, t.Task.ID)
-	s.setTaskState(t, taskRunning, now)
+	s.setTaskState(t, wire.TaskRunning, now)
 	ei := &t.Task.ExecutionInfo
-	ei.StartTime = wtp(now)
-	ei.restart()
-	t.Task.NodeInfo = &nodeInfo{AffinityID: n.Node.AffinityID, PoolID: p.Pool.ID, NodeID: n.Node.ID, TaskRootDirectory: rel}
+	ei.StartTime = wire.AtPtr(now)
+	restartOutcome(&ei.AttemptOutcome)
+	t.Task.NodeInfo = &wire.NodeInfo{AffinityID: n.Node.AffinityID, PoolID: p.Pool.ID, NodeID: n.Node.ID, TaskRootDirectory: rel}
 	if t.Dir != "" && t.Dir != dir {
 		s.removeTaskDir(j, t) // a previous attempt ran on another node
 	}
@@ -61,8 +62,8 @@ func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nod
 
 	n.Node.RunningTasksCount++
 	n.Node.RunningTaskSlotsCount += slots
-	setNodeState(n, nodeRunning, now)
-	info := taskInformation{JobID: j.Job.ID, TaskID: t.Task.ID, TaskState: taskRunning}
+	setNodeState(n, wire.NodeRunning, now)
+	info := wire.TaskInformation{JobID: j.Job.ID, TaskID: t.Task.ID, TaskState: wire.TaskRunning}
 	n.Node.RecentTasks = append(n.Node.RecentTasks, info)
 	if len(n.Node.RecentTasks) > 10 {
 		n.Node.RecentTasks = n.Node.RecentTasks[len(n.Node.RecentTasks)-10:]
@@ -95,29 +96,29 @@ func (s *Server) finishTask(a *attempt, res executor.Result) {
 		for i := range n.Node.RecentTasks {
 			rt := &n.Node.RecentTasks[i]
 			if key(rt.JobID) == a.jobKey && key(rt.TaskID) == a.taskKey {
-				rt.TaskState = taskCompleted
+				rt.TaskState = wire.TaskCompleted
 			}
 		}
 	}
 	ei := &t.Task.ExecutionInfo
 	if !res.StartTime.IsZero() {
-		ei.StartTime = wtp(res.StartTime)
+		ei.StartTime = wire.AtPtr(res.StartTime)
 	}
 	max := 0
 	if c := t.Task.Constraints.MaxTaskRetryCount; c != nil {
 		max = *c
 	}
-	if jobOpen(jobState(j.Job.State)) && ei.retrying(res, max, now) {
-		s.setTaskState(t, taskActive, now)
+	if jobOpen(wire.JobState(j.Job.State)) && retryOutcome(&ei.AttemptOutcome, res, max, now) {
+		s.setTaskState(t, wire.TaskActive, now)
 		s.touchTask(j, t, now)
 		return
 	}
-	s.setTaskState(t, taskCompleted, now)
-	ei.finish(res, now)
+	s.setTaskState(t, wire.TaskCompleted, now)
+	finishOutcome(&ei.AttemptOutcome, res, now)
 	s.touchTask(j, t, now)
 	s.applyJobAction(j, t, now)
 	if jm := j.Job.JobManagerTask; t.JobManager && jm != nil && (jm.KillJobOnCompletion == nil || *jm.KillJobOnCompletion) &&
-		jobOpen(jobState(j.Job.State)) {
+		jobOpen(wire.JobState(j.Job.State)) {
 		s.terminateJobLocked(j, "JMComplete", now)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 const (
@@ -16,7 +18,7 @@ const (
 const maxDependencyIDChars = 64000
 
 // validateDependencies checks dependsOn against the job (nil: none).
-func validateDependencies(d *taskDependencies, j *jobRec) (*taskDependencies, *apiError) {
+func validateDependencies(d *wire.TaskDependencies, j *jobRec) (*wire.TaskDependencies, *apiError) {
 	if d == nil || len(d.TaskIDs) == 0 && len(d.TaskIDRanges) == 0 {
 		return nil, nil
 	}
@@ -52,7 +54,7 @@ func depsSatisfied(j *jobRec, t *taskRec) bool {
 	}
 	ok := func(id string) bool {
 		dep, found := j.Tasks[key(id)]
-		return found && dep.Task.State == taskCompleted && exitOptionsOf(j, dep).DependencyAction == "satisfy"
+		return found && dep.Task.State == wire.TaskCompleted && exitOptionsOf(j, dep).DependencyAction == "satisfy"
 	}
 	for _, id := range d.TaskIDs {
 		if !ok(id) {
@@ -74,7 +76,7 @@ func depsSatisfied(j *jobRec, t *taskRec) bool {
 
 func (s *Server) touchTask(j *jobRec, t *taskRec, now time.Time) {
 	t.Task.ETag = s.st.nextETag()
-	t.Task.LastModified = wt(now)
+	t.Task.LastModified = wire.At(now)
 	s.jobsChanged = true
 	s.noteTask(j, t)
 }
@@ -94,12 +96,12 @@ func (s *Server) setTaskState(t *taskRec, state string, now time.Time) {
 		return
 	}
 	t.Task.PreviousState = t.Task.State
-	t.Task.PreviousStateTransitionTime = wtp(t.Task.StateTransitionTime.Time)
+	t.Task.PreviousStateTransitionTime = wire.AtPtr(t.Task.StateTransitionTime.Time)
 	t.Task.State = state
-	t.Task.StateTransitionTime = wt(now)
+	t.Task.StateTransitionTime = wire.At(now)
 }
 
-func renderTask(j *jobRec, t *taskRec, base string) cloudTask {
+func renderTask(j *jobRec, t *taskRec, base string) wire.CloudTask {
 	out := t.Task
 	out.URL = base + "/jobs/" + j.Job.ID + "/tasks/" + t.Task.ID
 	if ni := out.NodeInfo; ni != nil {
@@ -114,7 +116,7 @@ func renderTask(j *jobRec, t *taskRec, base string) cloudTask {
 
 // buildTask validates one TaskAddParameter against job j and returns the new
 // task object (not yet stored).
-func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *apiError) {
+func buildTask(in *wire.TaskAddParameter, j *jobRec, now time.Time) (*wire.CloudTask, *apiError) {
 	if in.ID == "" {
 		return nil, errMissingProperty("id")
 	}
@@ -165,11 +167,11 @@ func buildTask(in *taskAddParameter, j *jobRec, now time.Time) (*cloudTask, *api
 		}
 		slots = *in.RequiredSlots
 	}
-	return &cloudTask{
-		ID: in.ID, DisplayName: in.DisplayName, taskCommand: in.taskCommand, OutputFiles: in.OutputFiles,
+	return &wire.CloudTask{
+		ID: in.ID, DisplayName: in.DisplayName, TaskCommand: in.TaskCommand, OutputFiles: in.OutputFiles,
 		Constraints: c, RequiredSlots: slots, DependsOn: deps,
 		ExitConditions: in.ExitConditions, AffinityInfo: in.AffinityInfo,
-		State: taskActive, CreationTime: wt(now), StateTransitionTime: wt(now),
+		State: wire.TaskActive, CreationTime: wire.At(now), StateTransitionTime: wire.At(now),
 	}, nil
 }
 
@@ -180,26 +182,26 @@ func (s *Server) activeJob(id string) (*jobRec, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if !jobOpen(jobState(j.Job.State)) {
-		return nil, errJobState(jobState(j.Job.State))
+	if !jobOpen(wire.JobState(j.Job.State)) {
+		return nil, errJobState(wire.JobState(j.Job.State))
 	}
 	return j, nil
 }
 
 // jobNotDeleting reports whether a job in state st is not being deleted.
-func jobNotDeleting(st jobState) bool { return st != jobDeleting }
+func jobNotDeleting(st wire.JobState) bool { return st != wire.JobDeleting }
 
 // jobOpen reports whether a job in state st is neither ending nor ended.
-func jobOpen(st jobState) bool {
+func jobOpen(st wire.JobState) bool {
 	switch st {
-	case jobActive, jobDisabling, jobDisabled, jobEnabling:
+	case wire.JobActive, wire.JobDisabling, wire.JobDisabled, wire.JobEnabling:
 		return true
 	}
 	return false
 }
 
 // insertTask stores a built task; mu held.
-func (s *Server) insertTask(j *jobRec, ct *cloudTask, now time.Time) (*taskRec, *apiError) {
+func (s *Server) insertTask(j *jobRec, ct *wire.CloudTask, now time.Time) (*taskRec, *apiError) {
 	if _, ok := j.Tasks[key(ct.ID)]; ok {
 		return nil, errTaskExists()
 	}
@@ -211,7 +213,7 @@ func (s *Server) insertTask(j *jobRec, ct *cloudTask, now time.Time) (*taskRec, 
 }
 
 func (s *Server) addTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in taskAddParameter
+	var in wire.TaskAddParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -239,7 +241,7 @@ func (s *Server) addTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 
 func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	var in struct {
-		Value []taskAddParameter `json:"value"`
+		Value []wire.TaskAddParameter `json:"value"`
 	}
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
@@ -257,7 +259,7 @@ func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *r
 	if e != nil {
 		return e
 	}
-	results := make([]taskAddResult, 0, len(in.Value))
+	results := make([]wire.TaskAddResult, 0, len(in.Value))
 	for i := range in.Value {
 		p := &in.Value[i]
 		ct, e := buildTask(p, j, rc.now)
@@ -267,11 +269,11 @@ func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *r
 		}
 		if e != nil {
 			body := e.body(rc.requestID, rc.now)
-			results = append(results, taskAddResult{Status: "clienterror", TaskID: p.ID, Error: &body})
+			results = append(results, wire.TaskAddResult{Status: "clienterror", TaskID: p.ID, Error: &body})
 			continue
 		}
-		results = append(results, taskAddResult{
-			Status: "success", TaskID: t.Task.ID, ETag: t.Task.ETag, LastModified: wtp(rc.now),
+		results = append(results, wire.TaskAddResult{
+			Status: "success", TaskID: t.Task.ID, ETag: t.Task.ETag, LastModified: wire.AtPtr(rc.now),
 			Location: rc.base + "/jobs/" + j.Job.ID + "/tasks/" + t.Task.ID,
 		})
 	}
@@ -299,12 +301,12 @@ func (s *Server) lookupTask(jobID, taskID string) (*jobRec, *taskRec, *apiError)
 // once jobAllowed accepts the job's state (otherwise the service's error
 // for that state), check (when not nil) accepts the task and the request's
 // preconditions hold for the task; mu must be held.
-func (s *Server) taskForUpdate(r *http.Request, jobAllowed func(jobState) bool, check func(*taskRec) *apiError) (*jobRec, *taskRec, *apiError) {
+func (s *Server) taskForUpdate(r *http.Request, jobAllowed func(wire.JobState) bool, check func(*taskRec) *apiError) (*jobRec, *taskRec, *apiError) {
 	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
 	if e != nil {
 		return nil, nil, e
 	}
-	if st := jobState(j.Job.State); !jobAllowed(st) {
+	if st := wire.JobState(j.Job.State); !jobAllowed(st) {
 		return nil, nil, errJobState(st)
 	}
 	if check != nil {
@@ -320,17 +322,17 @@ func (s *Server) taskForUpdate(r *http.Request, jobAllowed func(jobState) bool, 
 
 // taskNotCompleted refuses a task that has already completed.
 func taskNotCompleted(t *taskRec) *apiError {
-	if t.Task.State == taskCompleted {
+	if t.Task.State == wire.TaskCompleted {
 		return errTaskCompleted()
 	}
 	return nil
 }
 
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return getEntity(s, w, r, rc, "tasks", func() (cloudTask, *apiError) {
+	return getEntity(s, w, r, rc, "tasks", func() (wire.CloudTask, *apiError) {
 		j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
 		if e != nil {
-			return cloudTask{}, e
+			return wire.CloudTask{}, e
 		}
 		return renderTask(j, t, rc.base), nil
 	})
@@ -349,7 +351,7 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(cloudTask{}), "tasks")
+	return writeList(w, r, rc, items, schemaOf(wire.CloudTask{}), "tasks")
 }
 
 func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
@@ -359,7 +361,7 @@ func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if e != nil {
 		return e
 	}
-	if t.Task.State == taskRunning {
+	if t.Task.State == wire.TaskRunning {
 		s.killTask(j, t)
 	}
 	delete(j.Tasks, key(t.Task.ID))
@@ -394,7 +396,7 @@ func (s *Server) reactivateTask(w http.ResponseWriter, r *http.Request, rc *reqC
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, t, e := s.taskForUpdate(r, jobOpen, func(t *taskRec) *apiError {
-		if t.Task.State != taskCompleted {
+		if t.Task.State != wire.TaskCompleted {
 			return errTaskNotCompleted()
 		}
 		if t.Task.ExecutionInfo.Result == "success" {
@@ -405,8 +407,8 @@ func (s *Server) reactivateTask(w http.ResponseWriter, r *http.Request, rc *reqC
 	if e != nil {
 		return e
 	}
-	s.setTaskState(t, taskActive, rc.now)
-	t.Task.ExecutionInfo = taskExecutionInfo{RequeueCount: t.Task.ExecutionInfo.RequeueCount, LastRequeueTime: t.Task.ExecutionInfo.LastRequeueTime}
+	s.setTaskState(t, wire.TaskActive, rc.now)
+	t.Task.ExecutionInfo = wire.TaskExecutionInfo{RequeueCount: t.Task.ExecutionInfo.RequeueCount, LastRequeueTime: t.Task.ExecutionInfo.LastRequeueTime}
 	s.touchTask(j, t, rc.now)
 	s.wake()
 	setEntityHeaders(w, t.Task.ETag, rc.now, rc.base+"/jobs/"+j.Job.ID+"/tasks/"+t.Task.ID)
@@ -416,14 +418,14 @@ func (s *Server) reactivateTask(w http.ResponseWriter, r *http.Request, rc *reqC
 
 func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
 	var in struct {
-		Constraints *taskConstraints `json:"constraints"`
+		Constraints *wire.TaskConstraints `json:"constraints"`
 	}
 	if _, e := readJSON(r, &in, true); e != nil {
 		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, t, e := s.taskForUpdate(r, func(st jobState) bool { return st != jobDeleting && st != jobCompleted }, taskNotCompleted)
+	j, t, e := s.taskForUpdate(r, func(st wire.JobState) bool { return st != wire.JobDeleting && st != wire.JobCompleted }, taskNotCompleted)
 	if e != nil {
 		return e
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // normEnum lower-cases an enum value and checks it against allowed values
@@ -36,7 +37,7 @@ func deallocationOption(prop, v string) (string, *apiError) {
 	return "requeue", nil
 }
 
-func validateResourceFiles(prop string, rfs []resourceFile) *apiError {
+func validateResourceFiles(prop string, rfs []wire.ResourceFile) *apiError {
 	for i, rf := range rfs {
 		p := fmt.Sprintf("%s[%d]", prop, i)
 		if present(rf.IdentityReference) {
@@ -49,7 +50,7 @@ func validateResourceFiles(prop string, rfs []resourceFile) *apiError {
 	return nil
 }
 
-func validateOutputFiles(files []outputFile) *apiError {
+func validateOutputFiles(files []wire.OutputFile) *apiError {
 	for i := range files {
 		f := &files[i]
 		p := fmt.Sprintf("outputFiles[%d]", i)
@@ -100,7 +101,7 @@ func checkCommand(prop, commandLine string, containerSettings json.RawMessage) *
 
 // checkTaskInputs checks the resource files and environment settings of a
 // start, job preparation or job release task (prop names it).
-func checkTaskInputs(prop string, rfs []resourceFile, env []envSetting) *apiError {
+func checkTaskInputs(prop string, rfs []wire.ResourceFile, env []wire.EnvSetting) *apiError {
 	if e := validateResourceFiles(prop+".resourceFiles", rfs); e != nil {
 		return e
 	}
@@ -110,34 +111,34 @@ func checkTaskInputs(prop string, rfs []resourceFile, env []envSetting) *apiErro
 // taskDefaults are the constraints of a task that sets none: no wall clock
 // limit, the default retention and the job's retry count (jobRetries, 0
 // when nil).
-func taskDefaults(jobRetries *int) taskConstraints {
+func taskDefaults(jobRetries *int) wire.TaskConstraints {
 	retries := 0
 	if jobRetries != nil {
 		retries = *jobRetries
 	}
-	return taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: &retries}
+	return wire.TaskConstraints{MaxWallClockTime: wire.DurationPtr(wire.InfiniteDuration), RetentionTime: wire.DurationPtr(defaultRetention), MaxTaskRetryCount: &retries}
 }
 
 // overlayConstraints validates the constraints given in in (when not nil)
 // and returns defaults with them laid over, field by field; prop names in
 // for errors.
-func overlayConstraints(prop string, defaults taskConstraints, in *taskConstraints) (taskConstraints, *apiError) {
+func overlayConstraints(prop string, defaults wire.TaskConstraints, in *wire.TaskConstraints) (wire.TaskConstraints, *apiError) {
 	c := defaults
 	if in == nil {
 		return c, nil
 	}
 	if e := validateRetryCount(prop+".maxTaskRetryCount", in.MaxTaskRetryCount); e != nil {
-		return taskConstraints{}, e
+		return wire.TaskConstraints{}, e
 	}
 	if d := in.MaxWallClockTime; d != nil {
 		if *d <= 0 {
-			return taskConstraints{}, errInvalidProperty(prop+".maxWallClockTime", formatDuration(time.Duration(*d)), "must be positive")
+			return wire.TaskConstraints{}, errInvalidProperty(prop+".maxWallClockTime", wire.FormatDuration(time.Duration(*d)), "must be positive")
 		}
 		c.MaxWallClockTime = d
 	}
 	if d := in.RetentionTime; d != nil {
 		if *d < 0 {
-			return taskConstraints{}, errInvalidProperty(prop+".retentionTime", formatDuration(time.Duration(*d)), "must not be negative")
+			return wire.TaskConstraints{}, errInvalidProperty(prop+".retentionTime", wire.FormatDuration(time.Duration(*d)), "must not be negative")
 		}
 		c.RetentionTime = d
 	}
@@ -147,7 +148,7 @@ func overlayConstraints(prop string, defaults taskConstraints, in *taskConstrain
 	return c, nil
 }
 
-func validateEnv(prop string, env []envSetting) *apiError {
+func validateEnv(prop string, env []wire.EnvSetting) *apiError {
 	for i, e := range env {
 		if e.Name == "" {
 			return errMissingProperty(fmt.Sprintf("%s[%d].name", prop, i))
@@ -163,7 +164,7 @@ func validateRetryCount(prop string, n *int) *apiError {
 	return nil
 }
 
-func toExecResourceFile(rf resourceFile) executor.ResourceFile {
+func toExecResourceFile(rf wire.ResourceFile) executor.ResourceFile {
 	return executor.ResourceFile{
 		HTTPURL: rf.HTTPURL, StorageContainerURL: rf.StorageContainerURL, AutoStorageContainerName: rf.AutoStorageContainerName,
 		BlobPrefix: rf.BlobPrefix, FilePath: rf.FilePath, FileMode: rf.FileMode,

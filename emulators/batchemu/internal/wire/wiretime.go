@@ -1,4 +1,4 @@
-package batchemu
+package wire
 
 import (
 	"bytes"
@@ -14,27 +14,27 @@ import (
 // seven fractional digits.
 const timeLayout = "2006-01-02T15:04:05.0000000Z"
 
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 // wireTime is a timestamp rendered in the Batch wire format.
-type wireTime struct{ time.Time }
+type Time struct{ time.Time }
 
-func wt(t time.Time) wireTime { return wireTime{t.UTC()} }
+func At(t time.Time) Time { return Time{t.UTC()} }
 
 // wtp returns a pointer, or nil for the zero time (so omitempty drops it).
-func wtp(t time.Time) *wireTime {
+func AtPtr(t time.Time) *Time {
 	if t.IsZero() {
 		return nil
 	}
-	v := wt(t)
+	v := At(t)
 	return &v
 }
 
-func (t wireTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + formatTime(t.Time) + `"`), nil
+func (t Time) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + FormatTime(t.Time) + `"`), nil
 }
 
-func (t *wireTime) UnmarshalJSON(b []byte) error {
+func (t *Time) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("decode timestamp: %w", err)
@@ -49,16 +49,16 @@ func (t *wireTime) UnmarshalJSON(b []byte) error {
 
 // infiniteDuration is what the service reports for "no limit": .NET's
 // TimeSpan.MaxValue, P10675199DT2H48M5.4775807S.
-const infiniteDuration = time.Duration(math.MaxInt64)
+const InfiniteDuration = time.Duration(math.MaxInt64)
 
 // isoDuration is a time.Duration rendered as an ISO 8601 duration.
-type isoDuration time.Duration
+type Duration time.Duration
 
-func (d isoDuration) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + formatDuration(time.Duration(d)) + `"`), nil
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + FormatDuration(time.Duration(d)) + `"`), nil
 }
 
-func (d *isoDuration) UnmarshalJSON(b []byte) error {
+func (d *Duration) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(b, []byte("null")) {
 		return nil
 	}
@@ -66,23 +66,23 @@ func (d *isoDuration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("decode duration: %w", err)
 	}
-	v, err := parseDuration(s)
+	v, err := ParseDuration(s)
 	if err != nil {
 		return err
 	}
-	*d = isoDuration(v)
+	*d = Duration(v)
 	return nil
 }
 
-func durp(d time.Duration) *isoDuration {
-	v := isoDuration(d)
+func DurationPtr(d time.Duration) *Duration {
+	v := Duration(d)
 	return &v
 }
 
 // formatDuration renders d as the service does: days, hours, minutes and
 // seconds with up to seven fractional digits; zero is PT0S.
-func formatDuration(d time.Duration) string {
-	if d == infiniteDuration {
+func FormatDuration(d time.Duration) string {
+	if d == InfiniteDuration {
 		return "P10675199DT2H48M5.4775807S"
 	}
 	neg := d < 0
@@ -133,10 +133,10 @@ func formatDuration(d time.Duration) string {
 // months are rejected because their length is ambiguous). Durations that
 // overflow are clamped to infiniteDuration, as the service treats
 // TimeSpan.MaxValue as "unlimited".
-func parseDuration(s string) (time.Duration, error) {
+func ParseDuration(s string) (time.Duration, error) {
 	orig := s
 	if s == "P10675199DT2H48M5.4775807S" {
-		return infiniteDuration, nil
+		return InfiniteDuration, nil
 	}
 	neg := false
 	if strings.HasPrefix(s, "-") {
@@ -190,7 +190,7 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("parse duration %q: no components", orig)
 	}
 	if total*1e9 >= float64(math.MaxInt64) {
-		return infiniteDuration, nil
+		return InfiniteDuration, nil
 	}
 	d := time.Duration(math.Round(total * 1e9))
 	if neg {

@@ -1,4 +1,4 @@
-package batchemu
+package wire
 
 import (
 	"testing"
@@ -19,8 +19,8 @@ func TestDurations(t *testing.T) {
 		{"P1DT2H3M4.5S", 26*time.Hour + 3*time.Minute + 4500*time.Millisecond, "P1DT2H3M4.5S", false},
 		{"PT0S", 0, "PT0S", false},
 		{"PT0.05S", 50 * time.Millisecond, "PT0.05S", false},
-		{"P10675199DT2H48M5.4775807S", infiniteDuration, "P10675199DT2H48M5.4775807S", false},
-		{"P99999999D", infiniteDuration, "P10675199DT2H48M5.4775807S", false},
+		{"P10675199DT2H48M5.4775807S", InfiniteDuration, "P10675199DT2H48M5.4775807S", false},
+		{"P99999999D", InfiniteDuration, "P10675199DT2H48M5.4775807S", false},
 		{"", 0, "", true},
 		{"15M", 0, "", true},
 		{"P", 0, "", true},
@@ -31,7 +31,7 @@ func TestDurations(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseDuration(tc.in)
+			got, err := ParseDuration(tc.in)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("parseDuration(%q) error %v, wantErr %v", tc.in, err, tc.wantErr)
 			}
@@ -41,7 +41,7 @@ func TestDurations(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("parseDuration(%q) = %v, want %v", tc.in, got, tc.want)
 			}
-			if f := formatDuration(got); f != tc.format {
+			if f := FormatDuration(got); f != tc.format {
 				t.Errorf("formatDuration(%v) = %q, want %q", got, f, tc.format)
 			}
 		})
@@ -49,7 +49,7 @@ func TestDurations(t *testing.T) {
 }
 
 func TestTimeFormat(t *testing.T) {
-	got := formatTime(time.Date(2025, 11, 22, 19, 39, 28, 524633100, time.FixedZone("x", 3600)))
+	got := FormatTime(time.Date(2025, 11, 22, 19, 39, 28, 524633100, time.FixedZone("x", 3600)))
 	if want := "2025-11-22T18:39:28.5246331Z"; got != want {
 		t.Errorf("formatTime = %q, want %q", got, want)
 	}
@@ -60,7 +60,7 @@ func FuzzParseDuration(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := parseDuration(s)
+		d, err := ParseDuration(s)
 		if err != nil {
 			return
 		}
@@ -68,12 +68,12 @@ func FuzzParseDuration(f *testing.F) {
 			return
 		}
 		// Whatever parses must format to something that parses to nearly the same value.
-		back, err := parseDuration(formatDuration(d))
+		back, err := ParseDuration(FormatDuration(d))
 		if err != nil {
-			t.Fatalf("formatDuration(%v) = %q does not parse: %v", d, formatDuration(d), err)
+			t.Fatalf("formatDuration(%v) = %q does not parse: %v", d, FormatDuration(d), err)
 		}
 		if diff := back - d; diff > 100 || diff < -100 {
-			t.Fatalf("round trip %q: %v -> %q -> %v", s, d, formatDuration(d), back)
+			t.Fatalf("round trip %q: %v -> %q -> %v", s, d, FormatDuration(d), back)
 		}
 	})
 }

@@ -1,25 +1,21 @@
-package batchemu
+package wire
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
-// Wire types: the JSON objects of the Batch REST API as the emulator sends
-// and stores them. They are the emulator's own (it must not share code with
-// the production client), and they double as the persisted state, so every
-// field the service reports lives here. Objects the emulator only echoes
-// (VM configuration, network configuration, user identity, ...) are kept as
-// raw JSON.
-
-type nameValue struct {
+type NameValue struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
 }
 
-type envSetting struct {
+type EnvSetting struct {
 	Name  string `json:"name"`
 	Value string `json:"value,omitempty"`
 }
 
-type resourceFile struct {
+type ResourceFile struct {
 	AutoStorageContainerName string          `json:"autoStorageContainerName,omitempty"`
 	StorageContainerURL      string          `json:"storageContainerUrl,omitempty"`
 	HTTPURL                  string          `json:"httpUrl,omitempty"`
@@ -29,38 +25,38 @@ type resourceFile struct {
 	IdentityReference        json.RawMessage `json:"identityReference,omitempty"`
 }
 
-type outputFile struct {
+type OutputFile struct {
 	FilePattern   string                  `json:"filePattern"`
-	Destination   outputFileDestination   `json:"destination"`
-	UploadOptions outputFileUploadOptions `json:"uploadOptions"`
+	Destination   OutputFileDestination   `json:"destination"`
+	UploadOptions OutputFileUploadOptions `json:"uploadOptions"`
 }
 
-type outputFileDestination struct {
-	Container *outputContainer `json:"container,omitempty"`
+type OutputFileDestination struct {
+	Container *OutputContainer `json:"container,omitempty"`
 }
 
-type outputContainer struct {
+type OutputContainer struct {
 	ContainerURL      string          `json:"containerUrl"`
 	Path              string          `json:"path,omitempty"`
 	IdentityReference json.RawMessage `json:"identityReference,omitempty"`
-	UploadHeaders     []nameValue     `json:"uploadHeaders,omitempty"`
+	UploadHeaders     []NameValue     `json:"uploadHeaders,omitempty"`
 }
 
-type outputFileUploadOptions struct {
+type OutputFileUploadOptions struct {
 	UploadCondition string `json:"uploadCondition"`
 }
 
-type failureInfo struct {
+type FailureInfo struct {
 	Category string      `json:"category"`
 	Code     string      `json:"code,omitempty"`
 	Message  string      `json:"message,omitempty"`
-	Details  []nameValue `json:"details,omitempty"`
+	Details  []NameValue `json:"details,omitempty"`
 }
 
-type errorInfo struct {
+type ErrorInfo struct {
 	Code    string      `json:"code,omitempty"`
 	Message string      `json:"message,omitempty"`
-	Values  []nameValue `json:"values,omitempty"`
+	Values  []NameValue `json:"values,omitempty"`
 }
 
 // ---- pools ----
@@ -68,128 +64,128 @@ type errorInfo struct {
 // taskCommand is what every kind of task runs: its command line, inputs,
 // environment and identity. Tasks, job manager, job preparation and release
 // tasks and start tasks embed it (in requests and in responses alike).
-type taskCommand struct {
+type TaskCommand struct {
 	CommandLine         string          `json:"commandLine"`
 	ContainerSettings   json.RawMessage `json:"containerSettings,omitempty"`
-	ResourceFiles       []resourceFile  `json:"resourceFiles,omitempty"`
-	EnvironmentSettings []envSetting    `json:"environmentSettings,omitempty"`
+	ResourceFiles       []ResourceFile  `json:"resourceFiles,omitempty"`
+	EnvironmentSettings []EnvSetting    `json:"environmentSettings,omitempty"`
 	UserIdentity        json.RawMessage `json:"userIdentity,omitempty"`
 }
 
-type startTask struct {
-	taskCommand
+type StartTask struct {
+	TaskCommand
 	MaxTaskRetryCount int  `json:"maxTaskRetryCount"`
 	WaitForSuccess    bool `json:"waitForSuccess"`
 }
 
-type taskSchedulingPolicy struct {
+type TaskSchedulingPolicy struct {
 	NodeFillType string `json:"nodeFillType"`
 }
 
-type autoScaleRun struct {
-	Timestamp wireTime   `json:"timestamp"`
+type AutoScaleRun struct {
+	Timestamp Time       `json:"timestamp"`
 	Results   string     `json:"results,omitempty"`
-	Error     *errorInfo `json:"error,omitempty"`
+	Error     *ErrorInfo `json:"error,omitempty"`
 }
 
-type cloudPool struct {
+type CloudPool struct {
 	ID                            string                `json:"id"`
 	DisplayName                   string                `json:"displayName,omitempty"`
 	URL                           string                `json:"url"`
 	ETag                          string                `json:"eTag"`
-	LastModified                  wireTime              `json:"lastModified"`
-	CreationTime                  wireTime              `json:"creationTime"`
+	LastModified                  Time                  `json:"lastModified"`
+	CreationTime                  Time                  `json:"creationTime"`
 	State                         string                `json:"state"`
-	StateTransitionTime           wireTime              `json:"stateTransitionTime"`
+	StateTransitionTime           Time                  `json:"stateTransitionTime"`
 	AllocationState               string                `json:"allocationState"`
-	AllocationStateTransitionTime wireTime              `json:"allocationStateTransitionTime"`
+	AllocationStateTransitionTime Time                  `json:"allocationStateTransitionTime"`
 	VMSize                        string                `json:"vmSize"`
 	CloudServiceConfiguration     json.RawMessage       `json:"cloudServiceConfiguration,omitempty"`
 	VirtualMachineConfiguration   json.RawMessage       `json:"virtualMachineConfiguration,omitempty"`
-	ResizeTimeout                 *isoDuration          `json:"resizeTimeout,omitempty"`
-	ResizeErrors                  []errorInfo           `json:"resizeErrors,omitempty"`
+	ResizeTimeout                 *Duration             `json:"resizeTimeout,omitempty"`
+	ResizeErrors                  []ErrorInfo           `json:"resizeErrors,omitempty"`
 	CurrentDedicatedNodes         int                   `json:"currentDedicatedNodes"`
 	CurrentLowPriorityNodes       int                   `json:"currentLowPriorityNodes"`
 	TargetDedicatedNodes          int                   `json:"targetDedicatedNodes"`
 	TargetLowPriorityNodes        int                   `json:"targetLowPriorityNodes"`
 	EnableAutoScale               bool                  `json:"enableAutoScale"`
 	AutoScaleFormula              string                `json:"autoScaleFormula,omitempty"`
-	AutoScaleEvaluationInterval   *isoDuration          `json:"autoScaleEvaluationInterval,omitempty"`
-	AutoScaleRun                  *autoScaleRun         `json:"autoScaleRun,omitempty"`
+	AutoScaleEvaluationInterval   *Duration             `json:"autoScaleEvaluationInterval,omitempty"`
+	AutoScaleRun                  *AutoScaleRun         `json:"autoScaleRun,omitempty"`
 	EnableInterNodeCommunication  bool                  `json:"enableInterNodeCommunication"`
 	NetworkConfiguration          json.RawMessage       `json:"networkConfiguration,omitempty"`
-	StartTask                     *startTask            `json:"startTask,omitempty"`
+	StartTask                     *StartTask            `json:"startTask,omitempty"`
 	CertificateReferences         json.RawMessage       `json:"certificateReferences,omitempty"`
 	ApplicationPackageReferences  json.RawMessage       `json:"applicationPackageReferences,omitempty"`
 	TaskSlotsPerNode              int                   `json:"taskSlotsPerNode"`
-	TaskSchedulingPolicy          *taskSchedulingPolicy `json:"taskSchedulingPolicy,omitempty"`
+	TaskSchedulingPolicy          *TaskSchedulingPolicy `json:"taskSchedulingPolicy,omitempty"`
 	UserAccounts                  json.RawMessage       `json:"userAccounts,omitempty"`
-	Metadata                      []nameValue           `json:"metadata,omitempty"`
+	Metadata                      []NameValue           `json:"metadata,omitempty"`
 	MountConfiguration            json.RawMessage       `json:"mountConfiguration,omitempty"`
 	TargetNodeCommunicationMode   string                `json:"targetNodeCommunicationMode,omitempty"`
 	CurrentNodeCommunicationMode  string                `json:"currentNodeCommunicationMode,omitempty"`
 }
 
 // poolAddParameter is the body of POST /pools. Pointers tell "absent" from zero.
-type poolAddParameter struct {
+type PoolAddParameter struct {
 	ID                           string                `json:"id"`
 	DisplayName                  string                `json:"displayName"`
 	VMSize                       string                `json:"vmSize"`
 	CloudServiceConfiguration    json.RawMessage       `json:"cloudServiceConfiguration"`
 	VirtualMachineConfiguration  json.RawMessage       `json:"virtualMachineConfiguration"`
-	ResizeTimeout                *isoDuration          `json:"resizeTimeout"`
+	ResizeTimeout                *Duration             `json:"resizeTimeout"`
 	TargetDedicatedNodes         *int                  `json:"targetDedicatedNodes"`
 	TargetLowPriorityNodes       *int                  `json:"targetLowPriorityNodes"`
 	EnableAutoScale              *bool                 `json:"enableAutoScale"`
 	AutoScaleFormula             string                `json:"autoScaleFormula"`
-	AutoScaleEvaluationInterval  *isoDuration          `json:"autoScaleEvaluationInterval"`
+	AutoScaleEvaluationInterval  *Duration             `json:"autoScaleEvaluationInterval"`
 	EnableInterNodeCommunication bool                  `json:"enableInterNodeCommunication"`
 	NetworkConfiguration         json.RawMessage       `json:"networkConfiguration"`
-	StartTask                    *startTaskParameter   `json:"startTask"`
+	StartTask                    *StartTaskParameter   `json:"startTask"`
 	CertificateReferences        json.RawMessage       `json:"certificateReferences"`
 	ApplicationPackageReferences json.RawMessage       `json:"applicationPackageReferences"`
 	TaskSlotsPerNode             *int                  `json:"taskSlotsPerNode"`
 	MaxTasksPerNode              *int                  `json:"maxTasksPerNode"`
-	TaskSchedulingPolicy         *taskSchedulingPolicy `json:"taskSchedulingPolicy"`
+	TaskSchedulingPolicy         *TaskSchedulingPolicy `json:"taskSchedulingPolicy"`
 	UserAccounts                 json.RawMessage       `json:"userAccounts"`
-	Metadata                     []nameValue           `json:"metadata"`
+	Metadata                     []NameValue           `json:"metadata"`
 	MountConfiguration           json.RawMessage       `json:"mountConfiguration"`
 	TargetNodeCommunicationMode  string                `json:"targetNodeCommunicationMode"`
 }
 
-type startTaskParameter struct {
-	taskCommand
+type StartTaskParameter struct {
+	TaskCommand
 	MaxTaskRetryCount *int  `json:"maxTaskRetryCount"`
 	WaitForSuccess    *bool `json:"waitForSuccess"`
 }
 
-type poolPatchParameter struct {
-	StartTask                    *startTaskParameter `json:"startTask"`
+type PoolPatchParameter struct {
+	StartTask                    *StartTaskParameter `json:"startTask"`
 	CertificateReferences        json.RawMessage     `json:"certificateReferences"`
 	ApplicationPackageReferences json.RawMessage     `json:"applicationPackageReferences"`
-	Metadata                     *[]nameValue        `json:"metadata"`
+	Metadata                     *[]NameValue        `json:"metadata"`
 	TargetNodeCommunicationMode  string              `json:"targetNodeCommunicationMode"`
 }
 
-type poolResizeParameter struct {
-	TargetDedicatedNodes   *int         `json:"targetDedicatedNodes"`
-	TargetLowPriorityNodes *int         `json:"targetLowPriorityNodes"`
-	ResizeTimeout          *isoDuration `json:"resizeTimeout"`
-	NodeDeallocationOption string       `json:"nodeDeallocationOption"`
+type PoolResizeParameter struct {
+	TargetDedicatedNodes   *int      `json:"targetDedicatedNodes"`
+	TargetLowPriorityNodes *int      `json:"targetLowPriorityNodes"`
+	ResizeTimeout          *Duration `json:"resizeTimeout"`
+	NodeDeallocationOption string    `json:"nodeDeallocationOption"`
 }
 
-type nodeRemoveParameter struct {
-	NodeList               []string     `json:"nodeList"`
-	ResizeTimeout          *isoDuration `json:"resizeTimeout"`
-	NodeDeallocationOption string       `json:"nodeDeallocationOption"`
+type NodeRemoveParameter struct {
+	NodeList               []string  `json:"nodeList"`
+	ResizeTimeout          *Duration `json:"resizeTimeout"`
+	NodeDeallocationOption string    `json:"nodeDeallocationOption"`
 }
 
-type poolEnableAutoScaleParameter struct {
-	AutoScaleFormula            string       `json:"autoScaleFormula"`
-	AutoScaleEvaluationInterval *isoDuration `json:"autoScaleEvaluationInterval"`
+type PoolEnableAutoScaleParameter struct {
+	AutoScaleFormula            string    `json:"autoScaleFormula"`
+	AutoScaleEvaluationInterval *Duration `json:"autoScaleEvaluationInterval"`
 }
 
-type poolEvaluateAutoScaleParameter struct {
+type PoolEvaluateAutoScaleParameter struct {
 	AutoScaleFormula string `json:"autoScaleFormula"`
 }
 
@@ -198,41 +194,41 @@ type poolEvaluateAutoScaleParameter struct {
 // attemptOutcome is the part of every execution info (task, start task,
 // job preparation and release task) that records how the last attempt
 // ended and how often it was retried.
-type attemptOutcome struct {
-	EndTime       *wireTime    `json:"endTime,omitempty"`
+type AttemptOutcome struct {
+	EndTime       *Time        `json:"endTime,omitempty"`
 	ExitCode      *int         `json:"exitCode,omitempty"`
-	FailureInfo   *failureInfo `json:"failureInfo,omitempty"`
+	FailureInfo   *FailureInfo `json:"failureInfo,omitempty"`
 	RetryCount    int          `json:"retryCount"`
-	LastRetryTime *wireTime    `json:"lastRetryTime,omitempty"`
+	LastRetryTime *Time        `json:"lastRetryTime,omitempty"`
 	Result        string       `json:"result,omitempty"`
 }
 
-type startTaskInfo struct {
-	State     string   `json:"state"`
-	StartTime wireTime `json:"startTime"`
-	attemptOutcome
+type StartTaskInfo struct {
+	State     string `json:"state"`
+	StartTime Time   `json:"startTime"`
+	AttemptOutcome
 }
 
-type taskInformation struct {
+type TaskInformation struct {
 	TaskURL   string `json:"taskUrl"`
 	JobID     string `json:"jobId"`
 	TaskID    string `json:"taskId"`
 	TaskState string `json:"taskState"`
 }
 
-type nodeAgentInfo struct {
-	Version        string   `json:"version"`
-	LastUpdateTime wireTime `json:"lastUpdateTime"`
+type NodeAgentInfo struct {
+	Version        string `json:"version"`
+	LastUpdateTime Time   `json:"lastUpdateTime"`
 }
 
-type computeNode struct {
+type ComputeNode struct {
 	ID                    string            `json:"id"`
 	URL                   string            `json:"url"`
 	State                 string            `json:"state"`
 	SchedulingState       string            `json:"schedulingState"`
-	StateTransitionTime   wireTime          `json:"stateTransitionTime"`
-	LastBootTime          *wireTime         `json:"lastBootTime,omitempty"`
-	AllocationTime        wireTime          `json:"allocationTime"`
+	StateTransitionTime   Time              `json:"stateTransitionTime"`
+	LastBootTime          *Time             `json:"lastBootTime,omitempty"`
+	AllocationTime        Time              `json:"allocationTime"`
 	IPAddress             string            `json:"ipAddress"`
 	AffinityID            string            `json:"affinityId"`
 	VMSize                string            `json:"vmSize"`
@@ -240,88 +236,88 @@ type computeNode struct {
 	RunningTasksCount     int               `json:"runningTasksCount"`
 	RunningTaskSlotsCount int               `json:"runningTaskSlotsCount"`
 	TotalTasksSucceeded   int               `json:"totalTasksSucceeded"`
-	RecentTasks           []taskInformation `json:"recentTasks,omitempty"`
-	StartTask             *startTask        `json:"startTask,omitempty"`
-	StartTaskInfo         *startTaskInfo    `json:"startTaskInfo,omitempty"`
+	RecentTasks           []TaskInformation `json:"recentTasks,omitempty"`
+	StartTask             *StartTask        `json:"startTask,omitempty"`
+	StartTaskInfo         *StartTaskInfo    `json:"startTaskInfo,omitempty"`
 	IsDedicated           bool              `json:"isDedicated"`
-	NodeAgentInfo         nodeAgentInfo     `json:"nodeAgentInfo"`
+	NodeAgentInfo         NodeAgentInfo     `json:"nodeAgentInfo"`
 }
 
 // ---- jobs ----
 
-type jobConstraints struct {
-	MaxWallClockTime  *isoDuration `json:"maxWallClockTime,omitempty"`
-	MaxTaskRetryCount *int         `json:"maxTaskRetryCount,omitempty"`
+type JobConstraints struct {
+	MaxWallClockTime  *Duration `json:"maxWallClockTime,omitempty"`
+	MaxTaskRetryCount *int      `json:"maxTaskRetryCount,omitempty"`
 }
 
-type poolInformation struct {
+type PoolInformation struct {
 	PoolID                string          `json:"poolId,omitempty"`
 	AutoPoolSpecification json.RawMessage `json:"autoPoolSpecification,omitempty"`
 }
 
-type jobExecutionInfo struct {
-	StartTime       wireTime     `json:"startTime"`
-	EndTime         *wireTime    `json:"endTime,omitempty"`
+type JobExecutionInfo struct {
+	StartTime       Time         `json:"startTime"`
+	EndTime         *Time        `json:"endTime,omitempty"`
 	PoolID          string       `json:"poolId,omitempty"`
-	SchedulingError *failureInfo `json:"schedulingError,omitempty"`
+	SchedulingError *FailureInfo `json:"schedulingError,omitempty"`
 	TerminateReason string       `json:"terminateReason,omitempty"`
 }
 
-type cloudJob struct {
+type CloudJob struct {
 	ID                          string              `json:"id"`
 	DisplayName                 string              `json:"displayName,omitempty"`
 	UsesTaskDependencies        bool                `json:"usesTaskDependencies"`
 	URL                         string              `json:"url"`
 	ETag                        string              `json:"eTag"`
-	LastModified                wireTime            `json:"lastModified"`
-	CreationTime                wireTime            `json:"creationTime"`
+	LastModified                Time                `json:"lastModified"`
+	CreationTime                Time                `json:"creationTime"`
 	State                       string              `json:"state"`
-	StateTransitionTime         wireTime            `json:"stateTransitionTime"`
+	StateTransitionTime         Time                `json:"stateTransitionTime"`
 	PreviousState               string              `json:"previousState,omitempty"`
-	PreviousStateTransitionTime *wireTime           `json:"previousStateTransitionTime,omitempty"`
+	PreviousStateTransitionTime *Time               `json:"previousStateTransitionTime,omitempty"`
 	Priority                    int                 `json:"priority"`
 	MaxParallelTasks            int                 `json:"maxParallelTasks"`
 	AllowTaskPreemption         bool                `json:"allowTaskPreemption"`
-	Constraints                 jobConstraints      `json:"constraints"`
-	CommonEnvironmentSettings   []envSetting        `json:"commonEnvironmentSettings,omitempty"`
-	PoolInfo                    poolInformation     `json:"poolInfo"`
-	JobManagerTask              *jobManagerTask     `json:"jobManagerTask,omitempty"`
-	JobPreparationTask          *jobPreparationTask `json:"jobPreparationTask,omitempty"`
-	JobReleaseTask              *jobReleaseTask     `json:"jobReleaseTask,omitempty"`
+	Constraints                 JobConstraints      `json:"constraints"`
+	CommonEnvironmentSettings   []EnvSetting        `json:"commonEnvironmentSettings,omitempty"`
+	PoolInfo                    PoolInformation     `json:"poolInfo"`
+	JobManagerTask              *JobManagerTask     `json:"jobManagerTask,omitempty"`
+	JobPreparationTask          *JobPreparationTask `json:"jobPreparationTask,omitempty"`
+	JobReleaseTask              *JobReleaseTask     `json:"jobReleaseTask,omitempty"`
 	OnAllTasksComplete          string              `json:"onAllTasksComplete"`
 	OnTaskFailure               string              `json:"onTaskFailure"`
 	NetworkConfiguration        json.RawMessage     `json:"networkConfiguration,omitempty"`
-	Metadata                    []nameValue         `json:"metadata,omitempty"`
-	ExecutionInfo               jobExecutionInfo    `json:"executionInfo"`
+	Metadata                    []NameValue         `json:"metadata,omitempty"`
+	ExecutionInfo               JobExecutionInfo    `json:"executionInfo"`
 }
 
-type jobAddParameter struct {
+type JobAddParameter struct {
 	ID                        string              `json:"id"`
 	DisplayName               string              `json:"displayName"`
 	Priority                  *int                `json:"priority"`
 	MaxParallelTasks          *int                `json:"maxParallelTasks"`
 	AllowTaskPreemption       bool                `json:"allowTaskPreemption"`
-	Constraints               *jobConstraints     `json:"constraints"`
-	JobManagerTask            *jobManagerTask     `json:"jobManagerTask"`
-	JobPreparationTask        *jobPreparationTask `json:"jobPreparationTask"`
-	JobReleaseTask            *jobReleaseTask     `json:"jobReleaseTask"`
-	CommonEnvironmentSettings []envSetting        `json:"commonEnvironmentSettings"`
-	PoolInfo                  *poolInformation    `json:"poolInfo"`
+	Constraints               *JobConstraints     `json:"constraints"`
+	JobManagerTask            *JobManagerTask     `json:"jobManagerTask"`
+	JobPreparationTask        *JobPreparationTask `json:"jobPreparationTask"`
+	JobReleaseTask            *JobReleaseTask     `json:"jobReleaseTask"`
+	CommonEnvironmentSettings []EnvSetting        `json:"commonEnvironmentSettings"`
+	PoolInfo                  *PoolInformation    `json:"poolInfo"`
 	OnAllTasksComplete        string              `json:"onAllTasksComplete"`
 	OnTaskFailure             string              `json:"onTaskFailure"`
-	Metadata                  []nameValue         `json:"metadata"`
+	Metadata                  []NameValue         `json:"metadata"`
 	UsesTaskDependencies      bool                `json:"usesTaskDependencies"`
 	NetworkConfiguration      json.RawMessage     `json:"networkConfiguration"`
 }
 
 // jobManagerTask is a job's manager task: a task added with the job that
 // runs first and, by default, completes the job when it ends.
-type jobManagerTask struct {
+type JobManagerTask struct {
 	ID          string `json:"id"`
 	DisplayName string `json:"displayName,omitempty"`
-	taskCommand
-	OutputFiles                  []outputFile     `json:"outputFiles,omitempty"`
-	Constraints                  *taskConstraints `json:"constraints,omitempty"`
+	TaskCommand
+	OutputFiles                  []OutputFile     `json:"outputFiles,omitempty"`
+	Constraints                  *TaskConstraints `json:"constraints,omitempty"`
 	RequiredSlots                *int             `json:"requiredSlots,omitempty"`
 	KillJobOnCompletion          *bool            `json:"killJobOnCompletion,omitempty"`
 	RunExclusive                 *bool            `json:"runExclusive,omitempty"`
@@ -330,61 +326,61 @@ type jobManagerTask struct {
 	AllowLowPriorityNode         *bool            `json:"allowLowPriorityNode,omitempty"`
 }
 
-type jobPreparationTask struct {
+type JobPreparationTask struct {
 	ID string `json:"id,omitempty"`
-	taskCommand
-	Constraints                   *taskConstraints `json:"constraints,omitempty"`
+	TaskCommand
+	Constraints                   *TaskConstraints `json:"constraints,omitempty"`
 	WaitForSuccess                *bool            `json:"waitForSuccess,omitempty"`
 	RerunOnNodeRebootAfterSuccess *bool            `json:"rerunOnNodeRebootAfterSuccess,omitempty"`
 }
 
-type jobReleaseTask struct {
+type JobReleaseTask struct {
 	ID string `json:"id,omitempty"`
-	taskCommand
-	MaxWallClockTime *isoDuration `json:"maxWallClockTime,omitempty"`
-	RetentionTime    *isoDuration `json:"retentionTime,omitempty"`
+	TaskCommand
+	MaxWallClockTime *Duration `json:"maxWallClockTime,omitempty"`
+	RetentionTime    *Duration `json:"retentionTime,omitempty"`
 }
 
 // prepReleaseExecutionInfo is the per-node state of a job preparation or
 // release task (jobpreparationandreleasetaskstatus).
-type prepReleaseExecutionInfo struct {
-	StartTime            wireTime `json:"startTime"`
-	State                string   `json:"state"`
-	TaskRootDirectory    string   `json:"taskRootDirectory,omitempty"`
-	TaskRootDirectoryURL string   `json:"taskRootDirectoryUrl,omitempty"`
-	attemptOutcome
+type PrepReleaseExecutionInfo struct {
+	StartTime            Time   `json:"startTime"`
+	State                string `json:"state"`
+	TaskRootDirectory    string `json:"taskRootDirectory,omitempty"`
+	TaskRootDirectoryURL string `json:"taskRootDirectoryUrl,omitempty"`
+	AttemptOutcome
 }
 
-type jobPatchParameter struct {
+type JobPatchParameter struct {
 	Priority            *int             `json:"priority"`
 	MaxParallelTasks    *int             `json:"maxParallelTasks"`
 	AllowTaskPreemption *bool            `json:"allowTaskPreemption"`
 	OnAllTasksComplete  string           `json:"onAllTasksComplete"`
-	Constraints         *jobConstraints  `json:"constraints"`
-	PoolInfo            *poolInformation `json:"poolInfo"`
-	Metadata            *[]nameValue     `json:"metadata"`
+	Constraints         *JobConstraints  `json:"constraints"`
+	PoolInfo            *PoolInformation `json:"poolInfo"`
+	Metadata            *[]NameValue     `json:"metadata"`
 }
 
-type jobTerminateParameter struct {
+type JobTerminateParameter struct {
 	TerminateReason string `json:"terminateReason"`
 }
 
 // ---- tasks ----
 
-type taskConstraints struct {
-	MaxWallClockTime  *isoDuration `json:"maxWallClockTime,omitempty"`
-	RetentionTime     *isoDuration `json:"retentionTime,omitempty"`
-	MaxTaskRetryCount *int         `json:"maxTaskRetryCount,omitempty"`
+type TaskConstraints struct {
+	MaxWallClockTime  *Duration `json:"maxWallClockTime,omitempty"`
+	RetentionTime     *Duration `json:"retentionTime,omitempty"`
+	MaxTaskRetryCount *int      `json:"maxTaskRetryCount,omitempty"`
 }
 
-type taskExecutionInfo struct {
-	StartTime       *wireTime `json:"startTime,omitempty"`
-	RequeueCount    int       `json:"requeueCount"`
-	LastRequeueTime *wireTime `json:"lastRequeueTime,omitempty"`
-	attemptOutcome
+type TaskExecutionInfo struct {
+	StartTime       *Time `json:"startTime,omitempty"`
+	RequeueCount    int   `json:"requeueCount"`
+	LastRequeueTime *Time `json:"lastRequeueTime,omitempty"`
+	AttemptOutcome
 }
 
-type nodeInfo struct {
+type NodeInfo struct {
 	AffinityID           string `json:"affinityId,omitempty"`
 	NodeURL              string `json:"nodeUrl,omitempty"`
 	PoolID               string `json:"poolId,omitempty"`
@@ -393,92 +389,92 @@ type nodeInfo struct {
 	TaskRootDirectoryURL string `json:"taskRootDirectoryUrl,omitempty"`
 }
 
-type cloudTask struct {
+type CloudTask struct {
 	ID                          string          `json:"id"`
 	DisplayName                 string          `json:"displayName,omitempty"`
 	URL                         string          `json:"url"`
 	ETag                        string          `json:"eTag"`
-	LastModified                wireTime        `json:"lastModified"`
-	CreationTime                wireTime        `json:"creationTime"`
-	ExitConditions              *exitConditions `json:"exitConditions,omitempty"`
+	LastModified                Time            `json:"lastModified"`
+	CreationTime                Time            `json:"creationTime"`
+	ExitConditions              *ExitConditions `json:"exitConditions,omitempty"`
 	State                       string          `json:"state"`
-	StateTransitionTime         wireTime        `json:"stateTransitionTime"`
+	StateTransitionTime         Time            `json:"stateTransitionTime"`
 	PreviousState               string          `json:"previousState,omitempty"`
-	PreviousStateTransitionTime *wireTime       `json:"previousStateTransitionTime,omitempty"`
-	taskCommand
-	OutputFiles                  []outputFile         `json:"outputFiles,omitempty"`
-	AffinityInfo                 *affinityInformation `json:"affinityInfo,omitempty"`
-	Constraints                  taskConstraints      `json:"constraints"`
+	PreviousStateTransitionTime *Time           `json:"previousStateTransitionTime,omitempty"`
+	TaskCommand
+	OutputFiles                  []OutputFile         `json:"outputFiles,omitempty"`
+	AffinityInfo                 *AffinityInformation `json:"affinityInfo,omitempty"`
+	Constraints                  TaskConstraints      `json:"constraints"`
 	RequiredSlots                int                  `json:"requiredSlots"`
-	ExecutionInfo                taskExecutionInfo    `json:"executionInfo"`
-	NodeInfo                     *nodeInfo            `json:"nodeInfo,omitempty"`
-	DependsOn                    *taskDependencies    `json:"dependsOn,omitempty"`
+	ExecutionInfo                TaskExecutionInfo    `json:"executionInfo"`
+	NodeInfo                     *NodeInfo            `json:"nodeInfo,omitempty"`
+	DependsOn                    *TaskDependencies    `json:"dependsOn,omitempty"`
 	ApplicationPackageReferences json.RawMessage      `json:"applicationPackageReferences,omitempty"`
 }
 
-type taskAddParameter struct {
+type TaskAddParameter struct {
 	ID          string `json:"id"`
 	DisplayName string `json:"displayName"`
-	taskCommand
-	ExitConditions               *exitConditions      `json:"exitConditions"`
-	OutputFiles                  []outputFile         `json:"outputFiles"`
-	AffinityInfo                 *affinityInformation `json:"affinityInfo"`
-	Constraints                  *taskConstraints     `json:"constraints"`
+	TaskCommand
+	ExitConditions               *ExitConditions      `json:"exitConditions"`
+	OutputFiles                  []OutputFile         `json:"outputFiles"`
+	AffinityInfo                 *AffinityInformation `json:"affinityInfo"`
+	Constraints                  *TaskConstraints     `json:"constraints"`
 	RequiredSlots                *int                 `json:"requiredSlots"`
 	MultiInstanceSettings        json.RawMessage      `json:"multiInstanceSettings"`
-	DependsOn                    *taskDependencies    `json:"dependsOn"`
+	DependsOn                    *TaskDependencies    `json:"dependsOn"`
 	ApplicationPackageReferences json.RawMessage      `json:"applicationPackageReferences"`
 	AuthenticationTokenSettings  json.RawMessage      `json:"authenticationTokenSettings"`
 }
 
-type exitConditions struct {
-	ExitCodes          []exitCodeMapping      `json:"exitCodes,omitempty"`
-	ExitCodeRanges     []exitCodeRangeMapping `json:"exitCodeRanges,omitempty"`
-	PreProcessingError *exitOptions           `json:"preProcessingError,omitempty"`
-	FileUploadError    *exitOptions           `json:"fileUploadError,omitempty"`
-	Default            *exitOptions           `json:"default,omitempty"`
+type ExitConditions struct {
+	ExitCodes          []ExitCodeMapping      `json:"exitCodes,omitempty"`
+	ExitCodeRanges     []ExitCodeRangeMapping `json:"exitCodeRanges,omitempty"`
+	PreProcessingError *ExitOptions           `json:"preProcessingError,omitempty"`
+	FileUploadError    *ExitOptions           `json:"fileUploadError,omitempty"`
+	Default            *ExitOptions           `json:"default,omitempty"`
 }
 
-type exitCodeMapping struct {
+type ExitCodeMapping struct {
 	Code        int         `json:"code"`
-	ExitOptions exitOptions `json:"exitOptions"`
+	ExitOptions ExitOptions `json:"exitOptions"`
 }
 
-type exitCodeRangeMapping struct {
+type ExitCodeRangeMapping struct {
 	Start       int         `json:"start"`
 	End         int         `json:"end"`
-	ExitOptions exitOptions `json:"exitOptions"`
+	ExitOptions ExitOptions `json:"exitOptions"`
 }
 
-type exitOptions struct {
+type ExitOptions struct {
 	JobAction        string `json:"jobAction,omitempty"`
 	DependencyAction string `json:"dependencyAction,omitempty"`
 }
 
-type affinityInformation struct {
+type AffinityInformation struct {
 	AffinityID string `json:"affinityId"`
 }
 
-type taskDependencies struct {
+type TaskDependencies struct {
 	TaskIDs      []string      `json:"taskIds,omitempty"`
-	TaskIDRanges []taskIDRange `json:"taskIdRanges,omitempty"`
+	TaskIDRanges []TaskIDRange `json:"taskIdRanges,omitempty"`
 }
 
-type taskIDRange struct {
+type TaskIDRange struct {
 	Start int `json:"start"`
 	End   int `json:"end"`
 }
 
-type taskAddResult struct {
+type TaskAddResult struct {
 	Status       string     `json:"status"`
 	TaskID       string     `json:"taskId"`
 	ETag         string     `json:"eTag,omitempty"`
-	LastModified *wireTime  `json:"lastModified,omitempty"`
+	LastModified *Time      `json:"lastModified,omitempty"`
 	Location     string     `json:"location,omitempty"`
-	Error        *errorBody `json:"error,omitempty"`
+	Error        *ErrorBody `json:"error,omitempty"`
 }
 
-type taskCounts struct {
+type TaskCounts struct {
 	Active    int `json:"active"`
 	Running   int `json:"running"`
 	Completed int `json:"completed"`
@@ -486,17 +482,46 @@ type taskCounts struct {
 	Failed    int `json:"failed"`
 }
 
-type fileProperties struct {
-	CreationTime  *wireTime `json:"creationTime,omitempty"`
-	LastModified  wireTime  `json:"lastModified"`
-	ContentLength int64     `json:"contentLength"`
-	ContentType   string    `json:"contentType,omitempty"`
-	FileMode      string    `json:"fileMode,omitempty"`
+type FileProperties struct {
+	CreationTime  *Time  `json:"creationTime,omitempty"`
+	LastModified  Time   `json:"lastModified"`
+	ContentLength int64  `json:"contentLength"`
+	ContentType   string `json:"contentType,omitempty"`
+	FileMode      string `json:"fileMode,omitempty"`
 }
 
-type nodeFile struct {
+type NodeFile struct {
 	Name        string          `json:"name"`
 	URL         string          `json:"url"`
 	IsDirectory bool            `json:"isDirectory"`
-	Properties  *fileProperties `json:"properties,omitempty"`
+	Properties  *FileProperties `json:"properties,omitempty"`
 }
+
+// ErrorValue is one key/value detail of an error.
+type ErrorValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// ErrorBody is the JSON body of every Batch error response.
+type ErrorBody struct {
+	Metadata string       `json:"odata.metadata"`
+	Code     string       `json:"code"`
+	Message  ErrorMessage `json:"message"`
+	Values   []ErrorValue `json:"values,omitempty"`
+}
+
+// ErrorMessage is an error's message in one language.
+type ErrorMessage struct {
+	Lang  string `json:"lang"`
+	Value string `json:"value"`
+}
+
+// Version returns the job's eTag and last-modified time.
+func (j CloudJob) Version() (string, time.Time) { return j.ETag, j.LastModified.Time }
+
+// Version returns the pool's eTag and last-modified time.
+func (p CloudPool) Version() (string, time.Time) { return p.ETag, p.LastModified.Time }
+
+// Version returns the task's eTag and last-modified time.
+func (t CloudTask) Version() (string, time.Time) { return t.ETag, t.LastModified.Time }
