@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // maxClockSkew is how far ocp-date/Date may be from the emulator's clock.
@@ -39,46 +41,46 @@ func newAuthenticator(account, key string) (*authenticator, error) {
 }
 
 // check verifies the request's credentials at time now.
-func (a *authenticator) check(r *http.Request, now time.Time) *apiError {
+func (a *authenticator) check(r *http.Request, now time.Time) *wireerr.Error {
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
-		return errAuth("The Authorization header is missing.")
+		return wireerr.AuthenticationFailed("The Authorization header is missing.")
 	}
 	scheme, cred, _ := strings.Cut(authz, " ")
 	switch {
 	case strings.EqualFold(scheme, "Bearer"):
 		if strings.TrimSpace(cred) == "" {
-			return errAuth("The Bearer token is empty.")
+			return wireerr.AuthenticationFailed("The Bearer token is empty.")
 		}
 		return nil // tokens are not verified locally (documented deviation)
 	case strings.EqualFold(scheme, "SharedKey"):
 	default:
-		return errAuth(fmt.Sprintf("The authentication scheme %q is not supported.", scheme))
+		return wireerr.AuthenticationFailed(fmt.Sprintf("The authentication scheme %q is not supported.", scheme))
 	}
 	account, sig, ok := strings.Cut(strings.TrimSpace(cred), ":")
 	if !ok || sig == "" {
-		return errAuth("The SharedKey credential is not of the form account:signature.")
+		return wireerr.AuthenticationFailed("The SharedKey credential is not of the form account:signature.")
 	}
 	if !strings.EqualFold(account, a.account) {
-		return errAuth(fmt.Sprintf("The account name %q in the Authorization header does not match the emulator account.", account))
+		return wireerr.AuthenticationFailed(fmt.Sprintf("The account name %q in the Authorization header does not match the emulator account.", account))
 	}
 	dateStr := r.Header.Get("ocp-date")
 	if dateStr == "" {
 		dateStr = r.Header.Get("Date")
 	}
 	if dateStr == "" {
-		return errAuth("Neither the ocp-date nor the Date header is present.")
+		return wireerr.AuthenticationFailed("Neither the ocp-date nor the Date header is present.")
 	}
 	date, err := http.ParseTime(dateStr)
 	if err != nil {
-		return errAuth(fmt.Sprintf("The date header value %q is not a valid RFC 1123 date.", dateStr))
+		return wireerr.AuthenticationFailed(fmt.Sprintf("The date header value %q is not a valid RFC 1123 date.", dateStr))
 	}
 	if d := now.Sub(date); d > maxClockSkew || d < -maxClockSkew {
-		return errAuth(fmt.Sprintf("Request date header %q is more than 15 minutes away from the server time.", dateStr))
+		return wireerr.AuthenticationFailed(fmt.Sprintf("Request date header %q is more than 15 minutes away from the server time.", dateStr))
 	}
 	got, err := base64.StdEncoding.DecodeString(sig)
 	if err != nil {
-		return errAuth("The signature is not valid base64.")
+		return wireerr.AuthenticationFailed("The signature is not valid base64.")
 	}
 	candidates := stringsToSign(r, a.account)
 	for _, s := range candidates {
@@ -86,7 +88,7 @@ func (a *authenticator) check(r *http.Request, now time.Time) *apiError {
 			return nil
 		}
 	}
-	return errAuth(fmt.Sprintf("The MAC signature found in the HTTP request '%s' is not the same as any computed signature. Server used following string to sign: '%s'.", sig, candidates[0]))
+	return wireerr.AuthenticationFailed(fmt.Sprintf("The MAC signature found in the HTTP request '%s' is not the same as any computed signature. Server used following string to sign: '%s'.", sig, candidates[0]))
 }
 
 func (a *authenticator) sign(s string) []byte {
@@ -198,14 +200,14 @@ var knownAPIVersions = map[string]bool{
 }
 
 // checkAPIVersion validates api-version and timeout/timeOut.
-func checkAPIVersion(r *http.Request) (string, *apiError) {
+func checkAPIVersion(r *http.Request) (string, *wireerr.Error) {
 	q := r.URL.Query()
 	v := q.Get("api-version")
 	if v == "" {
-		return "", errMissingAPIVersion()
+		return "", wireerr.MissingAPIVersion()
 	}
 	if !knownAPIVersions[v] {
-		return "", errUnsupportedAPIVersion(v)
+		return "", wireerr.UnsupportedAPIVersion(v)
 	}
 	for k, vals := range q {
 		if !strings.EqualFold(k, "timeout") {
@@ -214,7 +216,7 @@ func checkAPIVersion(r *http.Request) (string, *apiError) {
 		for _, t := range vals {
 			n, err := parseIntStrict(t)
 			if err != nil || n < 1 {
-				return "", errInvalidQuery(k, t, "timeout must be a positive integer number of seconds")
+				return "", wireerr.InvalidQuery(k, t, "timeout must be a positive integer number of seconds")
 			}
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // capturedRequest is one request recorded from @azure/batch 10.2.0 or
@@ -77,10 +79,10 @@ func TestSharedKeyCaptures(t *testing.T) {
 				if e := good.check(c.httpRequest(t), date.Add(time.Minute)); e != nil {
 					t.Errorf("valid signature rejected: %v", e.Values)
 				}
-				if e := wrongKey.check(c.httpRequest(t), date); e == nil || e.Code != codeAuthenticationFailed {
+				if e := wrongKey.check(c.httpRequest(t), date); e == nil || e.Code != wireerr.CodeAuthenticationFailed {
 					t.Errorf("wrong key: got %v, want AuthenticationFailed", e)
 				}
-				if e := good.check(c.httpRequest(t), date.Add(16*time.Minute)); e == nil || e.Code != codeAuthenticationFailed {
+				if e := good.check(c.httpRequest(t), date.Add(16*time.Minute)); e == nil || e.Code != wireerr.CodeAuthenticationFailed {
 					t.Errorf("skewed date: got %v, want AuthenticationFailed", e)
 				}
 				tampered := c.httpRequest(t)
@@ -119,7 +121,7 @@ func TestAuthOverHTTP(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.status, tc.wantStatus, r.body)
 			}
 			if tc.wantStatus == http.StatusForbidden {
-				if r.code() != codeAuthenticationFailed {
+				if r.code() != wireerr.CodeAuthenticationFailed {
 					t.Errorf("code %q, want AuthenticationFailed", r.code())
 				}
 				m := r.json(t)
@@ -140,7 +142,7 @@ func TestAuthRejectsSkewedDate(t *testing.T) {
 	env := startServer(t, &Options{Now: clock.Now})
 	env.now = func() time.Time { return clock.Now().Add(-20 * time.Minute) }
 	r := env.call("GET", "/pools", nil)
-	if r.status != http.StatusForbidden || r.code() != codeAuthenticationFailed {
+	if r.status != http.StatusForbidden || r.code() != wireerr.CodeAuthenticationFailed {
 		t.Fatalf("got %d %s, want 403 AuthenticationFailed", r.status, r.code())
 	}
 }
@@ -159,9 +161,9 @@ func TestAPIVersion(t *testing.T) {
 		{"2024-02", "api-version=2024-02-01.19.0", 200, ""},
 		{"2024-07 with timeOut", "api-version=2024-07-01.20.0&timeOut=30", 200, ""},
 		{"2025", "api-version=2025-06-01&timeout=60", 200, ""},
-		{"missing", "maxresults=5&api-version=", 400, codeMissingRequiredQueryParameter},
-		{"unknown", "api-version=2099-01-01.99.0", 400, codeUnsupportedRequestVersion},
-		{"bad timeout", "api-version=2025-06-01&timeout=abc", 400, codeInvalidQueryParameterValue},
+		{"missing", "maxresults=5&api-version=", 400, wireerr.CodeMissingRequiredQueryParameter},
+		{"unknown", "api-version=2099-01-01.99.0", 400, wireerr.CodeUnsupportedRequestVersion},
+		{"bad timeout", "api-version=2025-06-01&timeout=abc", 400, wireerr.CodeInvalidQueryParameterValue},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // Auto pools: a job whose poolInfo has an autoPoolSpecification gets its own
@@ -23,28 +24,28 @@ const maxAutoPoolPrefix = 20
 
 // autoPoolFor validates an auto pool specification and builds its pool;
 // spec is nil when the job names an existing pool. mu not held.
-func (s *Server) autoPoolFor(pi *wire.PoolInformation) (spec *autoPoolSpecification, pool wire.CloudPool, interval time.Duration, e *apiError) {
+func (s *Server) autoPoolFor(pi *wire.PoolInformation) (spec *autoPoolSpecification, pool wire.CloudPool, interval time.Duration, e *wireerr.Error) {
 	if pi == nil || len(pi.AutoPoolSpecification) == 0 || string(pi.AutoPoolSpecification) == "null" {
 		return nil, pool, 0, nil
 	}
 	spec = &autoPoolSpecification{}
 	if err := json.Unmarshal(pi.AutoPoolSpecification, spec); err != nil {
-		return nil, pool, 0, errInvalidProperty("poolInfo.autoPoolSpecification", "", err.Error())
+		return nil, pool, 0, wireerr.InvalidProperty("poolInfo.autoPoolSpecification", "", err.Error())
 	}
 	switch strings.ToLower(spec.PoolLifetimeOption) {
 	case "job":
 	case "":
-		return nil, pool, 0, errMissingProperty("poolInfo.autoPoolSpecification.poolLifetimeOption")
+		return nil, pool, 0, wireerr.MissingProperty("poolInfo.autoPoolSpecification.poolLifetimeOption")
 	case "jobschedule":
-		return nil, pool, 0, errUnsupportedProperty("poolInfo.autoPoolSpecification.poolLifetimeOption")
+		return nil, pool, 0, wireerr.UnsupportedProperty("poolInfo.autoPoolSpecification.poolLifetimeOption")
 	default:
-		return nil, pool, 0, errInvalidProperty("poolInfo.autoPoolSpecification.poolLifetimeOption", spec.PoolLifetimeOption, "allowed values are job, jobschedule")
+		return nil, pool, 0, wireerr.InvalidProperty("poolInfo.autoPoolSpecification.poolLifetimeOption", spec.PoolLifetimeOption, "allowed values are job, jobschedule")
 	}
 	if spec.Pool == nil {
-		return nil, pool, 0, errMissingProperty("poolInfo.autoPoolSpecification.pool")
+		return nil, pool, 0, wireerr.MissingProperty("poolInfo.autoPoolSpecification.pool")
 	}
 	if len(spec.AutoPoolIDPrefix) > maxAutoPoolPrefix || spec.AutoPoolIDPrefix != "" && !validID(spec.AutoPoolIDPrefix) {
-		return nil, pool, 0, errInvalidProperty("poolInfo.autoPoolSpecification.autoPoolIdPrefix", spec.AutoPoolIDPrefix,
+		return nil, pool, 0, wireerr.InvalidProperty("poolInfo.autoPoolSpecification.autoPoolIdPrefix", spec.AutoPoolIDPrefix,
 			"at most 20 letters, digits, hyphens and underscores")
 	}
 	id := newRequestID()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/autoscale"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // maxSamples bounds the history kept per metric and pool.
@@ -18,7 +19,7 @@ var autoscaleMetrics = []string{"$ActiveTasks", "$RunningTasks", "$PendingTasks"
 
 // checkFormula validates a formula's syntax and limits (autoscale.Parse
 // applies the service's 8 KB / 100 statement limits).
-func checkFormula(formula string) *apiError {
+func checkFormula(formula string) *wireerr.Error {
 	if _, err := autoscale.Parse(formula); err != nil {
 		return formulaError(err)
 	}
@@ -26,16 +27,16 @@ func checkFormula(formula string) *apiError {
 }
 
 // formulaError turns a parse error into the 400 the service answers.
-func formulaError(err error) *apiError {
+func formulaError(err error) *wireerr.Error {
 	var ae *autoscale.Error
 	if errors.As(err, &ae) {
 		var values []wire.ErrorValue
 		for _, v := range ae.Values {
 			values = append(values, wire.ErrorValue{Key: v.Name, Value: v.Value})
 		}
-		return errFormula(ae.Code, ae.Message, values)
+		return wireerr.Formula(ae.Code, ae.Message, values)
 	}
-	return errFormula("", err.Error(), nil)
+	return wireerr.Formula("", err.Error(), nil)
 }
 
 // runError converts an evaluation error into an AutoScaleRun error.
@@ -46,13 +47,13 @@ func runError(err error) *wire.ErrorInfo {
 		for _, v := range ae.Values {
 			values = append(values, wire.NameValue{Name: v.Name, Value: v.Value})
 		}
-		return autoScaleRunError(ae.Code, ae.Message, values)
+		return wireerr.AutoScaleRunError(ae.Code, ae.Message, values)
 	}
-	return autoScaleRunError("", err.Error(), nil)
+	return wireerr.AutoScaleRunError("", err.Error(), nil)
 }
 
 // evaluate runs formula against p's current samples and counts; mu held.
-func (s *Server) evaluate(p *poolRec, formula string, now time.Time) (*autoscale.Result, *apiError, *wire.ErrorInfo) {
+func (s *Server) evaluate(p *poolRec, formula string, now time.Time) (*autoscale.Result, *wireerr.Error, *wire.ErrorInfo) {
 	f, err := autoscale.Parse(formula)
 	if err != nil {
 		return nil, formulaError(err), nil
@@ -180,7 +181,7 @@ func (s *Server) enableRateLimit() time.Duration {
 	return time.Duration(float64(30*time.Second) * float64(s.opts.AutoScaleMinInterval) / float64(5*time.Minute))
 }
 
-func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in wire.PoolEnableAutoScaleParameter
 	if _, e := readJSON(r, &in, true); e != nil {
 		return e
@@ -191,7 +192,7 @@ func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *req
 		}
 	}
 	var interval time.Duration
-	var e *apiError
+	var e *wireerr.Error
 	if in.AutoScaleEvaluationInterval != nil {
 		if interval, e = s.checkInterval(in.AutoScaleEvaluationInterval); e != nil {
 			return e
@@ -206,14 +207,14 @@ func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *req
 	now := rc.now
 	if !p.Pool.EnableAutoScale {
 		if p.Pool.AllocationState != wire.AllocSteady {
-			return errPoolResizingForAutoScale()
+			return wireerr.PoolResizingForAutoScale()
 		}
 		if in.AutoScaleFormula == "" {
-			return errMissingProperty("autoScaleFormula")
+			return wireerr.MissingProperty("autoScaleFormula")
 		}
 	}
 	if !p.LastEnable.IsZero() && now.Sub(p.LastEnable) < s.enableRateLimit() {
-		return errTooManyEnableAutoScale()
+		return wireerr.TooManyEnableAutoScale()
 	}
 	p.LastEnable = now
 	if in.AutoScaleFormula != "" {
@@ -238,7 +239,7 @@ func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *req
 	return nil
 }
 
-func (s *Server) disableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) disableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, e := s.poolForUpdate(r)
@@ -254,13 +255,13 @@ func (s *Server) disableAutoScale(w http.ResponseWriter, r *http.Request, rc *re
 	return nil
 }
 
-func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in wire.PoolEvaluateAutoScaleParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
 	if in.AutoScaleFormula == "" {
-		return errMissingProperty("autoScaleFormula")
+		return wireerr.MissingProperty("autoScaleFormula")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -269,7 +270,7 @@ func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *r
 		return e
 	}
 	if !p.Pool.EnableAutoScale {
-		return errAutoScaleNotEnabled()
+		return wireerr.AutoScaleNotEnabled()
 	}
 	res, ae, runErr := s.evaluate(p, in.AutoScaleFormula, rc.now)
 	if ae != nil {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // crash simulates the emulator process being killed: from now on nothing is
@@ -395,7 +397,7 @@ func TestFailedSaveIsNotAcknowledged(t *testing.T) {
 	env.must(http.StatusCreated, "POST", "/pools", pool("p", 0))
 	fs.set(true)
 	r := env.call("POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"}})
-	if r.status != http.StatusInternalServerError || r.code() != codeInternalError {
+	if r.status != http.StatusInternalServerError || r.code() != wireerr.CodeInternalError {
 		t.Fatalf("add job with a failing disk: %d %s, want 500 InternalError", r.status, r.body)
 	}
 	if r.header.Get("request-id") == "" {

@@ -7,17 +7,18 @@ import (
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // Exit conditions: what a completed task means for its job (jobAction, when
 // the job's onTaskFailure is performexitoptionsjobaction) and for the tasks
 // that depend on it (dependencyAction).
 
-func validateExitConditions(ec *wire.ExitConditions, j *jobRec) *apiError {
+func validateExitConditions(ec *wire.ExitConditions, j *jobRec) *wireerr.Error {
 	if ec == nil {
 		return nil
 	}
-	check := func(prop string, o *wire.ExitOptions) *apiError {
+	check := func(prop string, o *wire.ExitOptions) *wireerr.Error {
 		if o == nil {
 			return nil
 		}
@@ -30,7 +31,7 @@ func validateExitConditions(ec *wire.ExitConditions, j *jobRec) *apiError {
 			return e
 		}
 		if ja != "" && ja != "none" && j.Job.OnTaskFailure != "performexitoptionsjobaction" {
-			return errInvalidProperty(prop+".jobAction", o.JobAction,
+			return wireerr.InvalidProperty(prop+".jobAction", o.JobAction,
 				"a job action needs the job's onTaskFailure to be performexitoptionsjobaction")
 		}
 		o.JobAction, o.DependencyAction = ja, da
@@ -45,7 +46,7 @@ func validateExitConditions(ec *wire.ExitConditions, j *jobRec) *apiError {
 		r := &ec.ExitCodeRanges[i]
 		prop := fmt.Sprintf("exitConditions.exitCodeRanges[%d]", i)
 		if r.End < r.Start {
-			return errInvalidProperty(prop, strconv.Itoa(r.Start)+"-"+strconv.Itoa(r.End), "start must not be greater than end")
+			return wireerr.InvalidProperty(prop, strconv.Itoa(r.Start)+"-"+strconv.Itoa(r.End), "start must not be greater than end")
 		}
 		if e := check(prop+".exitOptions", &r.ExitOptions); e != nil {
 			return e

@@ -11,11 +11,12 @@ import (
 	"strings"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // taskDir returns the directory of t's last attempt, or the 409/404 the
 // service answers when the files are gone.
-func (s *Server) taskDir(r *http.Request) (dir, jobID, taskID string, e *apiError) {
+func (s *Server) taskDir(r *http.Request) (dir, jobID, taskID string, e *wireerr.Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
@@ -23,13 +24,13 @@ func (s *Server) taskDir(r *http.Request) (dir, jobID, taskID string, e *apiErro
 		return "", "", "", e
 	}
 	if t.FilesCleaned {
-		return "", "", "", errTaskFilesCleaned()
+		return "", "", "", wireerr.TaskFilesCleaned()
 	}
 	if t.Dir == "" {
-		return "", "", "", errTaskNotScheduled()
+		return "", "", "", wireerr.TaskNotScheduled()
 	}
 	if _, err := os.Stat(t.Dir); err != nil {
-		return "", "", "", errTaskNodeGone()
+		return "", "", "", wireerr.TaskNodeGone()
 	}
 	return t.Dir, j.Job.ID, t.Task.ID, nil
 }
@@ -65,13 +66,13 @@ func sizeOf(info fs.FileInfo) int64 {
 // its entries.
 type fileRoot struct{ dir, urlBase string }
 
-func (s *Server) taskFiles(r *http.Request, rc *reqCtx) (fileRoot, *apiError) {
+func (s *Server) taskFiles(r *http.Request, rc *reqCtx) (fileRoot, *wireerr.Error) {
 	dir, jobID, taskID, e := s.taskDir(r)
 	return fileRoot{dir, rc.base + "/jobs/" + jobID + "/tasks/" + taskID + "/files"}, e
 }
 
 // nodeFiles resolves the node files API root: the node's directory.
-func (s *Server) nodeFiles(r *http.Request, rc *reqCtx) (fileRoot, *apiError) {
+func (s *Server) nodeFiles(r *http.Request, rc *reqCtx) (fileRoot, *wireerr.Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, e := s.lookupPool(r.PathValue("poolId"))
@@ -80,18 +81,18 @@ func (s *Server) nodeFiles(r *http.Request, rc *reqCtx) (fileRoot, *apiError) {
 	}
 	_, n := s.findNode(key(p.Pool.ID), r.PathValue("nodeId"))
 	if n == nil {
-		return fileRoot{}, errNodeNotFound()
+		return fileRoot{}, wireerr.NodeNotFound()
 	}
 	return fileRoot{n.Dir, rc.base + "/pools/" + p.Pool.ID + "/nodes/" + n.Node.ID + "/files"}, nil
 }
 
 // fileOp is a files API operation (list, get, delete) in a resolved root.
-type fileOp func(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot) *apiError
+type fileOp func(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot) *wireerr.Error
 
 // inFiles is the handler that resolves the request's files root with
 // resolve (taskFiles or nodeFiles) and then runs op in it.
-func inFiles(resolve func(*http.Request, *reqCtx) (fileRoot, *apiError), op fileOp) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func inFiles(resolve func(*http.Request, *reqCtx) (fileRoot, *wireerr.Error), op fileOp) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 		root, e := resolve(r, rc)
 		if e != nil {
 			return e
@@ -100,7 +101,7 @@ func inFiles(resolve func(*http.Request, *reqCtx) (fileRoot, *apiError), op file
 	}
 }
 
-func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot) *apiError {
+func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot) *wireerr.Error {
 	recursive := strings.EqualFold(r.URL.Query().Get("recursive"), "true")
 	var items []listItem
 	err := filepath.WalkDir(root.dir, func(p string, d fs.DirEntry, err error) error {
@@ -126,7 +127,7 @@ func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return errInternalOp("list files", err)
+		return wireerr.InternalOp("list files", err)
 	}
 	sortItems(items)
 	return writeList(w, r, rc, items, schemaOf(wire.NodeFile{}), "files")
@@ -137,25 +138,25 @@ func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot
 // symlink, a symlinked directory) leads outside it: a path that would is
 // not found. It returns the opened root (the caller closes it), the clean
 // name relative to it and its info.
-func findFile(r *http.Request, root fileRoot) (rt *os.Root, clean string, info fs.FileInfo, e *apiError) {
+func findFile(r *http.Request, root fileRoot) (rt *os.Root, clean string, info fs.FileInfo, e *wireerr.Error) {
 	name := r.PathValue("filePath")
 	clean = path.Clean("/" + name)[1:]
 	if clean == "" || clean != strings.TrimSuffix(name, "/") || strings.HasPrefix(clean, "..") {
-		return nil, "", nil, errInvalidFilePath(name)
+		return nil, "", nil, wireerr.InvalidFilePath(name)
 	}
 	rt, err := os.OpenRoot(root.dir)
 	if err != nil {
-		return nil, "", nil, errFileNotFound(clean)
+		return nil, "", nil, wireerr.FileNotFound(clean)
 	}
 	local := filepath.FromSlash(clean)
 	if info, err = rt.Stat(local); err != nil {
 		rt.Close()
-		return nil, "", nil, errFileNotFound(clean)
+		return nil, "", nil, wireerr.FileNotFound(clean)
 	}
 	return rt, local, info, nil
 }
 
-func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *apiError {
+func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *wireerr.Error {
 	rt, local, info, e := findFile(r, root)
 	if e != nil {
 		return e
@@ -174,7 +175,7 @@ func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot)
 	}
 	f, err := rt.Open(local)
 	if err != nil {
-		return errFileNotFound(clean)
+		return wireerr.FileNotFound(clean)
 	}
 	defer f.Close()
 	if rg := r.Header.Get("ocp-range"); rg != "" && r.Header.Get("Range") == "" {
@@ -187,7 +188,7 @@ func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot)
 
 // deleteFile removes a file, or a directory when recursive=true, inside
 // the root only (a symlink is removed itself, never its target).
-func deleteFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *apiError {
+func deleteFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *wireerr.Error {
 	rt, local, info, e := findFile(r, root)
 	if e != nil {
 		return e
@@ -196,14 +197,14 @@ func deleteFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot
 	var err error
 	if info.IsDir() {
 		if !strings.EqualFold(r.URL.Query().Get("recursive"), "true") {
-			return errDeleteDirectory(filepath.ToSlash(local))
+			return wireerr.DeleteDirectory(filepath.ToSlash(local))
 		}
 		err = rt.RemoveAll(local)
 	} else {
 		err = rt.Remove(local)
 	}
 	if err != nil {
-		return errInternalOp("delete file", err)
+		return wireerr.InternalOp("delete file", err)
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil

@@ -4,21 +4,22 @@ import (
 	"net/http"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // validateJobManager checks a job manager task's own fields; the task
 // fields are checked by buildTask when the job is added.
-func validateJobManager(jm *wire.JobManagerTask) *apiError {
+func validateJobManager(jm *wire.JobManagerTask) *wireerr.Error {
 	if jm == nil {
 		return nil
 	}
 	if jm.ID == "" {
-		return errMissingProperty("jobManagerTask.id")
+		return wireerr.MissingProperty("jobManagerTask.id")
 	}
 	for name, raw := range map[string][]byte{"containerSettings": jm.ContainerSettings,
 		"applicationPackageReferences": jm.ApplicationPackageReferences, "authenticationTokenSettings": jm.AuthenticationTokenSettings} {
 		if present(raw) {
-			return errUnsupportedProperty("jobManagerTask." + name)
+			return wireerr.UnsupportedProperty("jobManagerTask." + name)
 		}
 	}
 	if jm.KillJobOnCompletion == nil {
@@ -42,7 +43,7 @@ func managerTaskParameter(jm *wire.JobManagerTask) *wire.TaskAddParameter {
 }
 
 // prefixProperty qualifies the PropertyName of a validation error.
-func prefixProperty(e *apiError, prefix string) *apiError {
+func prefixProperty(e *wireerr.Error, prefix string) *wireerr.Error {
 	if e.Status != http.StatusBadRequest {
 		return e
 	}

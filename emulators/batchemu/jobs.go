@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
-func (s *Server) lookupJob(id string) (*jobRec, *apiError) {
+func (s *Server) lookupJob(id string) (*jobRec, *wireerr.Error) {
 	j, ok := s.st.Jobs[key(id)]
 	if !ok {
-		return nil, errJobNotFound()
+		return nil, wireerr.JobNotFound()
 	}
 	return j, nil
 }
@@ -49,28 +50,28 @@ type jobSettings struct {
 	allowAutoPool         bool // job add may name an auto pool
 }
 
-func validateJobSettings(in jobSettings) (string, *apiError) {
+func validateJobSettings(in jobSettings) (string, *wireerr.Error) {
 	if in.priority != nil && (*in.priority < -1000 || *in.priority > 1000) {
-		return "", errOutOfRangePriority(*in.priority)
+		return "", wireerr.OutOfRangePriority(*in.priority)
 	}
 	if in.maxParallel != nil && *in.maxParallel != -1 && *in.maxParallel < 1 {
-		return "", errInvalidProperty("maxParallelTasks", strconv.Itoa(*in.maxParallel), "must be -1 or greater than 0")
+		return "", wireerr.InvalidProperty("maxParallelTasks", strconv.Itoa(*in.maxParallel), "must be -1 or greater than 0")
 	}
 	if in.constraints != nil {
 		if e := validateRetryCount("constraints.maxTaskRetryCount", in.constraints.MaxTaskRetryCount); e != nil {
 			return "", e
 		}
 		if d := in.constraints.MaxWallClockTime; d != nil && *d <= 0 {
-			return "", errInvalidProperty("constraints.maxWallClockTime", wire.FormatDuration(time.Duration(*d)), "must be positive")
+			return "", wireerr.InvalidProperty("constraints.maxWallClockTime", wire.FormatDuration(time.Duration(*d)), "must be positive")
 		}
 	}
 	if in.poolInfo != nil {
 		if present(in.poolInfo.AutoPoolSpecification) {
 			if !in.allowAutoPool {
-				return "", errUnsupportedProperty("poolInfo.autoPoolSpecification")
+				return "", wireerr.UnsupportedProperty("poolInfo.autoPoolSpecification")
 			}
 		} else if in.poolInfo.PoolID == "" {
-			return "", errMissingProperty("poolInfo.poolId")
+			return "", wireerr.MissingProperty("poolInfo.poolId")
 		}
 	}
 	return normEnum("onAllTasksComplete", in.onAllTasksComplete, "noaction", "terminatejob")
@@ -89,19 +90,19 @@ func defaultJobConstraints(c *wire.JobConstraints) wire.JobConstraints {
 	return out
 }
 
-func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in wire.JobAddParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
 	if in.ID == "" {
-		return errMissingProperty("id")
+		return wireerr.MissingProperty("id")
 	}
 	if !validID(in.ID) {
-		return errInvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+		return wireerr.InvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 	}
 	if in.PoolInfo == nil {
-		return errMissingProperty("poolInfo")
+		return wireerr.MissingProperty("poolInfo")
 	}
 	if e := validateJobManager(in.JobManagerTask); e != nil {
 		return e
@@ -147,16 +148,16 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	defer s.mu.Unlock()
 	if old, ok := s.st.Jobs[key(in.ID)]; ok {
 		if wire.JobState(old.Job.State) == wire.JobDeleting {
-			return errJobState(wire.JobDeleting)
+			return wireerr.JobState(wire.JobDeleting)
 		}
-		return errJobExists()
+		return wireerr.JobExists()
 	}
 	now := rc.now
 	job.CreationTime, job.StateTransitionTime = wire.At(now), wire.At(now)
 	job.ExecutionInfo = wire.JobExecutionInfo{StartTime: wire.At(now), PoolID: job.PoolInfo.PoolID}
 	if auto != nil {
 		if _, taken := s.st.Pools[key(autoPool.ID)]; taken {
-			return errAutoPoolIDTaken()
+			return wireerr.AutoPoolIDTaken()
 		}
 		s.insertPool(autoPool, autoInterval, now)
 		job.ExecutionInfo.PoolID = autoPool.ID
@@ -184,13 +185,13 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 // jobForUpdate returns the job named in the request path once allowed
 // accepts its state (otherwise the service's error for that state) and the
 // request's preconditions hold for it; mu must be held.
-func (s *Server) jobForUpdate(r *http.Request, allowed func(wire.JobState) bool) (*jobRec, *apiError) {
+func (s *Server) jobForUpdate(r *http.Request, allowed func(wire.JobState) bool) (*jobRec, *wireerr.Error) {
 	j, e := s.lookupJob(r.PathValue("jobId"))
 	if e != nil {
 		return nil, e
 	}
 	if st := wire.JobState(j.Job.State); !allowed(st) {
-		return nil, errJobState(st)
+		return nil, wireerr.JobState(st)
 	}
 	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
 		return nil, e
@@ -198,8 +199,8 @@ func (s *Server) jobForUpdate(r *http.Request, allowed func(wire.JobState) bool)
 	return j, nil
 }
 
-func (s *Server) getJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return getEntity(s, w, r, rc, "jobs", func() (wire.CloudJob, *apiError) {
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	return getEntity(s, w, r, rc, "jobs", func() (wire.CloudJob, *wireerr.Error) {
 		j, e := s.lookupJob(r.PathValue("jobId"))
 		if e != nil {
 			return wire.CloudJob{}, e
@@ -208,7 +209,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	})
 }
 
-func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	items := make([]listItem, 0, len(s.st.Jobs))
 	for k, j := range s.st.Jobs {
@@ -219,7 +220,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) *a
 	return writeList(w, r, rc, items, schemaOf(wire.CloudJob{}), "jobs")
 }
 
-func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, e := s.jobForUpdate(r, jobNotDeleting)
@@ -238,7 +239,7 @@ func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	return nil
 }
 
-func (s *Server) terminateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) terminateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in wire.JobTerminateParameter
 	if _, e := readJSON(r, &in, true); e != nil {
 		return e
@@ -272,23 +273,23 @@ func (s *Server) terminateJobLocked(j *jobRec, reason string, now time.Time) {
 	s.wake()
 }
 
-func (s *Server) patchJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) patchJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	return s.changeJob(w, r, rc, false)
 }
 
-func (s *Server) updateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) updateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	return s.changeJob(w, r, rc, true)
 }
 
 // changeJob implements PATCH (only given fields) and PUT (replace: absent
 // fields get their defaults, poolInfo is required).
-func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, replace bool) *apiError {
+func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, replace bool) *wireerr.Error {
 	var in wire.JobPatchParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
 	if replace && in.PoolInfo == nil {
-		return errMissingProperty("poolInfo")
+		return wireerr.MissingProperty("poolInfo")
 	}
 	oatc, e := validateJobSettings(jobSettings{in.Priority, in.MaxParallelTasks, in.Constraints, in.OnAllTasksComplete, in.PoolInfo, false})
 	if e != nil {
@@ -305,7 +306,7 @@ func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, r
 	job := &j.Job
 	if in.PoolInfo != nil && !equalFoldID(in.PoolInfo.PoolID, job.PoolInfo.PoolID) {
 		if wire.JobState(job.State) != wire.JobDisabled {
-			return errJobPoolChangeNotDisabled()
+			return wireerr.JobPoolChangeNotDisabled()
 		}
 		job.PoolInfo = *in.PoolInfo
 		job.ExecutionInfo.PoolID = in.PoolInfo.PoolID
@@ -343,7 +344,7 @@ func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, r
 
 func equalFoldID(a, b string) bool { return key(a) == key(b) }
 
-func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in struct {
 		DisableTasks string `json:"disableTasks"`
 	}
@@ -351,7 +352,7 @@ func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return e
 	}
 	if in.DisableTasks == "" {
-		return errMissingProperty("disableTasks")
+		return wireerr.MissingProperty("disableTasks")
 	}
 	mode, e := normEnum("disableTasks", in.DisableTasks, "requeue", "terminate", "wait")
 	if e != nil {
@@ -381,7 +382,7 @@ func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	return nil
 }
 
-func (s *Server) enableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) enableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, e := s.lookupJob(r.PathValue("jobId"))
@@ -391,9 +392,9 @@ func (s *Server) enableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	switch st := wire.JobState(j.Job.State); st {
 	case wire.JobDisabled, wire.JobDisabling:
 	case wire.JobActive, wire.JobEnabling:
-		return errJobNotDisabled()
+		return wireerr.JobNotDisabled()
 	default:
-		return errJobState(st)
+		return wireerr.JobState(st)
 	}
 	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
 		return e
@@ -409,7 +410,7 @@ func (s *Server) enableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 // {taskCounts, taskSlotCounts}; older versions get the bare counts.
 const taskCountsAPIVersion = "2020-09-01"
 
-func (s *Server) getTaskCounts(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) getTaskCounts(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	j, e := s.lookupJob(r.PathValue("jobId"))
 	if e != nil {

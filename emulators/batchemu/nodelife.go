@@ -11,6 +11,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // setNodeState moves n to state, stamping stateTransitionTime on a change.
@@ -78,7 +79,7 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 	if p.Pool.AllocationState != wire.AllocSteady && (ded == tD && low == tL || capped) &&
 		(!creating || p.Pool.AllocationState == wire.AllocStopping) {
 		if capped {
-			p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, resizeQuotaError(s.opts.maxPoolNodes))
+			p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, wireerr.ResizeQuotaReached(s.opts.maxPoolNodes))
 		}
 		s.setAllocation(p, wire.AllocSteady, now)
 		s.touchPool(p, now)

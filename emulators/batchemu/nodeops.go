@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // Node operations: reboot, reimage, disable/enable scheduling. A rebooted
@@ -18,42 +19,42 @@ type nodeRebootParameter struct {
 }
 
 // nodeForOperation looks up an active pool's node; mu held.
-func (s *Server) nodeForOperation(r *http.Request) (*poolRec, *nodeRec, *apiError) {
+func (s *Server) nodeForOperation(r *http.Request) (*poolRec, *nodeRec, *wireerr.Error) {
 	p, e := s.activePool(r.PathValue("poolId"))
 	if e != nil {
 		return nil, nil, e
 	}
 	_, n := s.findNode(key(p.Pool.ID), r.PathValue("nodeId"))
 	if n == nil {
-		return nil, nil, errNodeNotFound()
+		return nil, nil, wireerr.NodeNotFound()
 	}
 	return p, n, nil
 }
 
 // nodeBusy is the 409 for a node that is not ready for an operation.
-func nodeBusy(n *nodeRec) *apiError {
+func nodeBusy(n *nodeRec) *wireerr.Error {
 	switch {
 	case n.Leaving:
-		return errNodeBusy(wire.NodeLeavingPool)
+		return wireerr.NodeBusy(wire.NodeLeavingPool)
 	case n.Node.State == wire.NodeRebooting || n.PendingBoot == wire.NodeRebooting:
-		return errNodeBusy(wire.NodeRebooting)
+		return wireerr.NodeBusy(wire.NodeRebooting)
 	case n.Node.State == wire.NodeReimaging || n.PendingBoot == wire.NodeReimaging:
-		return errNodeBusy(wire.NodeReimaging)
+		return wireerr.NodeBusy(wire.NodeReimaging)
 	case n.Node.State == wire.NodeCreating, n.Node.State == wire.NodeStarting, n.Node.State == wire.NodeWaitingForStartTask:
-		return errNodeBusy(n.Node.State)
+		return wireerr.NodeBusy(n.Node.State)
 	}
 	return nil
 }
 
-func (s *Server) rebootNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) rebootNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	return s.restartNode(w, r, rc, wire.NodeRebooting)
 }
 
-func (s *Server) reimageNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) reimageNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	return s.restartNode(w, r, rc, wire.NodeReimaging)
 }
 
-func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx, kind string) *apiError {
+func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx, kind string) *wireerr.Error {
 	var in nodeRebootParameter
 	if _, e := readJSON(r, &in, true); e != nil {
 		return e
@@ -143,7 +144,7 @@ func (s *Server) stopNodeTasks(p *poolRec, n *nodeRec, opt string, now time.Time
 	}
 }
 
-func (s *Server) disableNodeScheduling(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) disableNodeScheduling(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in struct {
 		Option string `json:"nodeDisableSchedulingOption"`
 	}
@@ -171,7 +172,7 @@ func (s *Server) disableNodeScheduling(w http.ResponseWriter, r *http.Request, r
 	return nil
 }
 
-func (s *Server) enableNodeScheduling(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) enableNodeScheduling(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, n, e := s.nodeForOperation(r)

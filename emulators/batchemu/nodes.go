@@ -5,22 +5,23 @@ import (
 	"strconv"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 const maxRemoveNodes = 100
 
 // removeNodes removes specific nodes: the targets drop by their count and the
 // nodes leave with the given deallocation option.
-func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in wire.NodeRemoveParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
 	if len(in.NodeList) == 0 {
-		return errMissingProperty("nodeList")
+		return wireerr.MissingProperty("nodeList")
 	}
 	if len(in.NodeList) > maxRemoveNodes {
-		return errInvalidProperty("nodeList", strconv.Itoa(len(in.NodeList))+" nodes", "at most 100 nodes can be removed per request")
+		return wireerr.InvalidProperty("nodeList", strconv.Itoa(len(in.NodeList))+" nodes", "at most 100 nodes can be removed per request")
 	}
 	opt, e := deallocationOption("nodeDeallocationOption", in.NodeDeallocationOption)
 	if e != nil {
@@ -33,16 +34,16 @@ func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		return e
 	}
 	if p.Pool.EnableAutoScale {
-		return errRemoveNodesWithAutoScale()
+		return wireerr.RemoveNodesWithAutoScale()
 	}
 	if p.Pool.AllocationState != wire.AllocSteady {
-		return errPoolBeingResized()
+		return wireerr.PoolBeingResized()
 	}
 	var nodes []*nodeRec
 	for _, id := range in.NodeList {
 		_, n := s.findNode(key(p.Pool.ID), id)
 		if n == nil {
-			return errNodeNotInPool(id)
+			return wireerr.NodeNotInPool(id)
 		}
 		nodes = append(nodes, n)
 	}
@@ -80,7 +81,7 @@ func renderNode(p *poolRec, n *nodeRec, base string) wire.ComputeNode {
 	return out
 }
 
-func (s *Server) listNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) listNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	p, e := s.lookupPool(r.PathValue("poolId"))
 	if e != nil {
@@ -96,7 +97,7 @@ func (s *Server) listNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	return writeList(w, r, rc, items, schemaOf(wire.ComputeNode{}), "nodes")
 }
 
-func (s *Server) getNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) getNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	o, e := parseQueryOptions(r, schemaOf(wire.ComputeNode{}), false)
 	if e != nil {
 		return e
@@ -110,7 +111,7 @@ func (s *Server) getNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 	_, n := s.findNode(key(p.Pool.ID), r.PathValue("nodeId"))
 	if n == nil {
 		s.mu.Unlock()
-		return errNodeNotFound()
+		return wireerr.NodeNotFound()
 	}
 	out := renderNode(p, n, rc.base)
 	s.mu.Unlock()

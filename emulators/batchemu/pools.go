@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 const (
@@ -18,22 +19,22 @@ const (
 )
 
 // lookupPool returns the pool with id; mu must be held.
-func (s *Server) lookupPool(id string) (*poolRec, *apiError) {
+func (s *Server) lookupPool(id string) (*poolRec, *wireerr.Error) {
 	p, ok := s.st.Pools[key(id)]
 	if !ok {
-		return nil, errPoolNotFound()
+		return nil, wireerr.PoolNotFound()
 	}
 	return p, nil
 }
 
 // activePool is lookupPool that also refuses a deleting pool; mu must be held.
-func (s *Server) activePool(id string) (*poolRec, *apiError) {
+func (s *Server) activePool(id string) (*poolRec, *wireerr.Error) {
 	p, e := s.lookupPool(id)
 	if e != nil {
 		return nil, e
 	}
 	if p.Pool.State == wire.PoolDeleting {
-		return nil, errPoolBeingDeleted()
+		return nil, wireerr.PoolBeingDeleted()
 	}
 	return p, nil
 }
@@ -41,7 +42,7 @@ func (s *Server) activePool(id string) (*poolRec, *apiError) {
 // poolForUpdate returns the active pool named in the request path once the
 // request's preconditions (If-Match and the like) hold for it; mu must be
 // held.
-func (s *Server) poolForUpdate(r *http.Request) (*poolRec, *apiError) {
+func (s *Server) poolForUpdate(r *http.Request) (*poolRec, *wireerr.Error) {
 	p, e := s.activePool(r.PathValue("poolId"))
 	if e != nil {
 		return nil, e
@@ -72,7 +73,7 @@ func renderPool(p *poolRec, base string) wire.CloudPool {
 	return out
 }
 
-func (s *Server) validateStartTask(st *wire.StartTaskParameter) (*wire.StartTask, *apiError) {
+func (s *Server) validateStartTask(st *wire.StartTaskParameter) (*wire.StartTask, *wireerr.Error) {
 	if st == nil {
 		return nil, nil
 	}
@@ -97,13 +98,13 @@ func (s *Server) validateStartTask(st *wire.StartTaskParameter) (*wire.StartTask
 
 // checkInterval validates an autoScaleEvaluationInterval against the
 // emulator's minimum (Options.AutoScaleMinInterval instead of Azure's 5m).
-func (s *Server) checkInterval(d *wire.Duration) (time.Duration, *apiError) {
+func (s *Server) checkInterval(d *wire.Duration) (time.Duration, *wireerr.Error) {
 	if d == nil {
 		return defaultASInterval, nil
 	}
 	v := time.Duration(*d)
 	if v < s.opts.AutoScaleMinInterval || v > maxAutoScaleInterval {
-		return 0, errInvalidProperty("autoScaleEvaluationInterval", wire.FormatDuration(v),
+		return 0, wireerr.InvalidProperty("autoScaleEvaluationInterval", wire.FormatDuration(v),
 			"the interval must be between "+wire.FormatDuration(s.opts.AutoScaleMinInterval)+" and "+wire.FormatDuration(maxAutoScaleInterval))
 	}
 	return v, nil
@@ -111,21 +112,21 @@ func (s *Server) checkInterval(d *wire.Duration) (time.Duration, *apiError) {
 
 // poolFromAdd validates a PoolAddParameter and builds the pool object
 // (without times and eTag). interval is the autoscale evaluation interval.
-func (s *Server) poolFromAdd(in *wire.PoolAddParameter) (pool wire.CloudPool, interval time.Duration, e *apiError) {
+func (s *Server) poolFromAdd(in *wire.PoolAddParameter) (pool wire.CloudPool, interval time.Duration, e *wireerr.Error) {
 	if in.ID == "" {
-		return pool, 0, errMissingProperty("id")
+		return pool, 0, wireerr.MissingProperty("id")
 	}
 	if !validID(in.ID) {
-		return pool, 0, errInvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+		return pool, 0, wireerr.InvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 	}
 	if in.VMSize == "" {
-		return pool, 0, errMissingProperty("vmSize")
+		return pool, 0, wireerr.MissingProperty("vmSize")
 	}
 	if len(in.VirtualMachineConfiguration) == 0 && len(in.CloudServiceConfiguration) == 0 {
-		return pool, 0, errMissingProperty("virtualMachineConfiguration")
+		return pool, 0, wireerr.MissingProperty("virtualMachineConfiguration")
 	}
 	if len(in.MountConfiguration) > 0 { // any value, even [], is refused (TestPoolErrors)
-		return pool, 0, errUnsupportedProperty("mountConfiguration")
+		return pool, 0, wireerr.UnsupportedProperty("mountConfiguration")
 	}
 	pool = wire.CloudPool{
 		ID: in.ID, DisplayName: in.DisplayName, VMSize: in.VMSize,
@@ -138,7 +139,7 @@ func (s *Server) poolFromAdd(in *wire.PoolAddParameter) (pool wire.CloudPool, in
 	}
 	if in.ResizeTimeout != nil {
 		if d := time.Duration(*in.ResizeTimeout); d < minResizeTimeout {
-			return pool, 0, errInvalidProperty("resizeTimeout", wire.FormatDuration(d), "the resize timeout must be at least PT5M")
+			return pool, 0, wireerr.InvalidProperty("resizeTimeout", wire.FormatDuration(d), "the resize timeout must be at least PT5M")
 		}
 		pool.ResizeTimeout = in.ResizeTimeout
 	}
@@ -148,7 +149,7 @@ func (s *Server) poolFromAdd(in *wire.PoolAddParameter) (pool wire.CloudPool, in
 	}
 	if slots != nil {
 		if *slots < 1 || *slots > maxTaskSlotsPerNode {
-			return pool, 0, errInvalidProperty("taskSlotsPerNode", strconv.Itoa(*slots), "must be between 1 and 256")
+			return pool, 0, wireerr.InvalidProperty("taskSlotsPerNode", strconv.Itoa(*slots), "must be between 1 and 256")
 		}
 		pool.TaskSlotsPerNode = *slots
 	}
@@ -158,7 +159,7 @@ func (s *Server) poolFromAdd(in *wire.PoolAddParameter) (pool wire.CloudPool, in
 			return pool, 0, e
 		}
 		if ft == "" {
-			return pool, 0, errMissingProperty("taskSchedulingPolicy.nodeFillType")
+			return pool, 0, wireerr.MissingProperty("taskSchedulingPolicy.nodeFillType")
 		}
 		pool.TaskSchedulingPolicy.NodeFillType = ft
 	}
@@ -169,10 +170,10 @@ func (s *Server) poolFromAdd(in *wire.PoolAddParameter) (pool wire.CloudPool, in
 	pool.StartTask = st
 	if in.EnableAutoScale != nil && *in.EnableAutoScale {
 		if in.TargetDedicatedNodes != nil || in.TargetLowPriorityNodes != nil {
-			return pool, 0, errAutoScaleTargets()
+			return pool, 0, wireerr.AutoScaleTargets()
 		}
 		if in.AutoScaleFormula == "" {
-			return pool, 0, errMissingProperty("autoScaleFormula")
+			return pool, 0, wireerr.MissingProperty("autoScaleFormula")
 		}
 		if e := checkFormula(in.AutoScaleFormula); e != nil {
 			return pool, 0, e
@@ -184,14 +185,14 @@ func (s *Server) poolFromAdd(in *wire.PoolAddParameter) (pool wire.CloudPool, in
 		pool.AutoScaleEvaluationInterval = wire.DurationPtr(interval)
 	} else {
 		if in.AutoScaleFormula != "" || in.AutoScaleEvaluationInterval != nil {
-			return pool, 0, errAutoScaleFormulaWithoutAutoScale()
+			return pool, 0, wireerr.AutoScaleFormulaWithoutAutoScale()
 		}
 		if in.TargetDedicatedNodes == nil && in.TargetLowPriorityNodes == nil {
-			return pool, 0, errMissingProperty("targetDedicatedNodes")
+			return pool, 0, wireerr.MissingProperty("targetDedicatedNodes")
 		}
 		for name, v := range map[string]*int{"targetDedicatedNodes": in.TargetDedicatedNodes, "targetLowPriorityNodes": in.TargetLowPriorityNodes} {
 			if v != nil && *v < 0 {
-				return pool, 0, errInvalidProperty(name, strconv.Itoa(*v), "must not be negative")
+				return pool, 0, wireerr.InvalidProperty(name, strconv.Itoa(*v), "must not be negative")
 			}
 		}
 		if in.TargetDedicatedNodes != nil {
@@ -204,7 +205,7 @@ func (s *Server) poolFromAdd(in *wire.PoolAddParameter) (pool wire.CloudPool, in
 	return pool, interval, nil
 }
 
-func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in wire.PoolAddParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
@@ -217,9 +218,9 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 	defer s.mu.Unlock()
 	if old, ok := s.st.Pools[key(in.ID)]; ok {
 		if old.Pool.State == wire.PoolDeleting {
-			return errPoolBeingDeleted()
+			return wireerr.PoolBeingDeleted()
 		}
-		return errPoolExists()
+		return wireerr.PoolExists()
 	}
 	now := rc.now
 	p := s.insertPool(pool, interval, now)
@@ -256,8 +257,8 @@ func (s *Server) setAllocation(p *poolRec, state string, now time.Time) {
 	}
 }
 
-func (s *Server) getPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return getEntity(s, w, r, rc, "pools", func() (wire.CloudPool, *apiError) {
+func (s *Server) getPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	return getEntity(s, w, r, rc, "pools", func() (wire.CloudPool, *wireerr.Error) {
 		p, e := s.lookupPool(r.PathValue("poolId"))
 		if e != nil {
 			return wire.CloudPool{}, e
@@ -266,7 +267,7 @@ func (s *Server) getPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 	})
 }
 
-func (s *Server) listPools(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) listPools(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	items := make([]listItem, 0, len(s.st.Pools))
 	for k, p := range s.st.Pools {
@@ -281,7 +282,7 @@ func sortItems(items []listItem) {
 	sort.Slice(items, func(i, j int) bool { return items[i].sortKey < items[j].sortKey })
 }
 
-func (s *Server) deletePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) deletePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, e := s.poolForUpdate(r)
@@ -306,7 +307,7 @@ func (s *Server) deletePoolLocked(p *poolRec, now time.Time) {
 	s.wake()
 }
 
-func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in wire.PoolPatchParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
@@ -342,19 +343,19 @@ func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 
 // updatePoolProperties replaces the updatable properties (POST
 // updateproperties): absent startTask removes it; the lists are required.
-func (s *Server) updatePoolProperties(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) updatePoolProperties(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in wire.PoolPatchParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
 	if in.CertificateReferences == nil {
-		return errMissingProperty("certificateReferences")
+		return wireerr.MissingProperty("certificateReferences")
 	}
 	if in.ApplicationPackageReferences == nil {
-		return errMissingProperty("applicationPackageReferences")
+		return wireerr.MissingProperty("applicationPackageReferences")
 	}
 	if in.Metadata == nil {
-		return errMissingProperty("metadata")
+		return wireerr.MissingProperty("metadata")
 	}
 	st, e := s.validateStartTask(in.StartTask)
 	if e != nil {
@@ -377,7 +378,7 @@ func (s *Server) updatePoolProperties(w http.ResponseWriter, r *http.Request, rc
 	return nil
 }
 
-func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in wire.PoolResizeParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
@@ -387,15 +388,15 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return e
 	}
 	if in.TargetDedicatedNodes == nil && in.TargetLowPriorityNodes == nil {
-		return errMissingProperty("targetDedicatedNodes")
+		return wireerr.MissingProperty("targetDedicatedNodes")
 	}
 	for name, v := range map[string]*int{"targetDedicatedNodes": in.TargetDedicatedNodes, "targetLowPriorityNodes": in.TargetLowPriorityNodes} {
 		if v != nil && *v < 0 {
-			return errInvalidProperty(name, strconv.Itoa(*v), "must not be negative")
+			return wireerr.InvalidProperty(name, strconv.Itoa(*v), "must not be negative")
 		}
 	}
 	if in.ResizeTimeout != nil && time.Duration(*in.ResizeTimeout) < minResizeTimeout {
-		return errInvalidProperty("resizeTimeout", wire.FormatDuration(time.Duration(*in.ResizeTimeout)), "the resize timeout must be at least PT5M")
+		return wireerr.InvalidProperty("resizeTimeout", wire.FormatDuration(time.Duration(*in.ResizeTimeout)), "the resize timeout must be at least PT5M")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -404,10 +405,10 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return e
 	}
 	if p.Pool.EnableAutoScale {
-		return errResizeWithAutoScale()
+		return wireerr.ResizeWithAutoScale()
 	}
 	if p.Pool.AllocationState != wire.AllocSteady {
-		return errPoolBeingResized()
+		return wireerr.PoolBeingResized()
 	}
 	ded, low := p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes
 	if in.TargetDedicatedNodes != nil {
@@ -433,7 +434,7 @@ func (s *Server) startResize(p *poolRec, ded, low int, opt string, now time.Time
 	s.wake()
 }
 
-func (s *Server) stopResizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) stopResizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, e := s.poolForUpdate(r)
@@ -444,7 +445,7 @@ func (s *Server) stopResizePool(w http.ResponseWriter, r *http.Request, rc *reqC
 		// Keep the nodes the pool has now; nodes already leaving still leave.
 		p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes = currentNodes(p)
 		s.setAllocation(p, wire.AllocStopping, rc.now)
-		p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, resizeStoppedError())
+		p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, wireerr.ResizeStopped())
 	}
 	s.touchPool(p, rc.now)
 	s.wake()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // Job preparation and release tasks. The preparation task runs on a node
@@ -38,9 +39,9 @@ func prepKey(pk, nodeID string) string { return pk + "/" + nodeID }
 
 // validatePrepRelease checks and fills in the defaults of a job's
 // preparation and release tasks.
-func validatePrepRelease(prep *wire.JobPreparationTask, rel *wire.JobReleaseTask) *apiError {
+func validatePrepRelease(prep *wire.JobPreparationTask, rel *wire.JobReleaseTask) *wireerr.Error {
 	if rel != nil && prep == nil {
-		return errReleaseWithoutPrep()
+		return wireerr.ReleaseWithoutPrep()
 	}
 	if prep != nil {
 		if e := checkCommand("jobPreparationTask", prep.CommandLine, prep.ContainerSettings); e != nil {
@@ -50,7 +51,7 @@ func validatePrepRelease(prep *wire.JobPreparationTask, rel *wire.JobReleaseTask
 			prep.ID = defaultPrepID
 		}
 		if !validID(prep.ID) {
-			return errInvalidProperty("jobPreparationTask.id", prep.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+			return wireerr.InvalidProperty("jobPreparationTask.id", prep.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 		}
 		if e := checkTaskInputs("jobPreparationTask", prep.ResourceFiles, prep.EnvironmentSettings); e != nil {
 			return e
@@ -75,10 +76,10 @@ func validatePrepRelease(prep *wire.JobPreparationTask, rel *wire.JobReleaseTask
 			rel.ID = defaultReleaseID
 		}
 		if !validID(rel.ID) {
-			return errInvalidProperty("jobReleaseTask.id", rel.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+			return wireerr.InvalidProperty("jobReleaseTask.id", rel.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 		}
 		if key(rel.ID) == key(prep.ID) {
-			return errInvalidProperty("jobReleaseTask.id", rel.ID, "the release task id must differ from the preparation task id")
+			return wireerr.InvalidProperty("jobReleaseTask.id", rel.ID, "the release task id must differ from the preparation task id")
 		}
 		if e := checkTaskInputs("jobReleaseTask", rel.ResourceFiles, rel.EnvironmentSettings); e != nil {
 			return e
@@ -97,12 +98,12 @@ func boolp(b bool) *bool { return &b }
 
 // checkTaskIDAgainstPrep rejects a task id equal to the job's preparation
 // or release task id.
-func checkTaskIDAgainstPrep(j *jobRec, id string) *apiError {
+func checkTaskIDAgainstPrep(j *jobRec, id string) *wireerr.Error {
 	if p := j.Job.JobPreparationTask; p != nil && key(p.ID) == key(id) {
-		return errTaskIDIsPrep()
+		return wireerr.TaskIDIsPrep()
 	}
 	if r := j.Job.JobReleaseTask; r != nil && key(r.ID) == key(id) {
-		return errTaskIDIsRelease()
+		return wireerr.TaskIDIsRelease()
 	}
 	return nil
 }
@@ -297,7 +298,7 @@ type prepStatus struct {
 	Release *wire.PrepReleaseExecutionInfo `json:"jobReleaseTaskExecutionInfo,omitempty"`
 }
 
-func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	j, e := s.lookupJob(r.PathValue("jobId"))
 	if e != nil {
@@ -306,7 +307,7 @@ func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, r
 	}
 	if j.Job.JobPreparationTask == nil && j.Job.JobReleaseTask == nil {
 		s.mu.Unlock()
-		return errNoPrepOrReleaseTask()
+		return wireerr.NoPrepOrReleaseTask()
 	}
 	var items []listItem
 	for k, st := range j.Prep {

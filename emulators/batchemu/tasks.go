@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 const (
@@ -18,26 +19,26 @@ const (
 const maxDependencyIDChars = 64000
 
 // validateDependencies checks dependsOn against the job (nil: none).
-func validateDependencies(d *wire.TaskDependencies, j *jobRec) (*wire.TaskDependencies, *apiError) {
+func validateDependencies(d *wire.TaskDependencies, j *jobRec) (*wire.TaskDependencies, *wireerr.Error) {
 	if d == nil || len(d.TaskIDs) == 0 && len(d.TaskIDRanges) == 0 {
 		return nil, nil
 	}
 	if !j.Job.UsesTaskDependencies {
-		return nil, errDependenciesNotOnJob()
+		return nil, wireerr.DependenciesNotOnJob()
 	}
 	total := 0
 	for i, id := range d.TaskIDs {
 		if !validID(id) {
-			return nil, errInvalidProperty(fmt.Sprintf("dependsOn.taskIds[%d]", i), id, "not a valid task id")
+			return nil, wireerr.InvalidProperty(fmt.Sprintf("dependsOn.taskIds[%d]", i), id, "not a valid task id")
 		}
 		total += len(id)
 	}
 	if total > maxDependencyIDChars {
-		return nil, errDependencyListTooLong(maxDependencyIDChars)
+		return nil, wireerr.DependencyListTooLong(maxDependencyIDChars)
 	}
 	for i, r := range d.TaskIDRanges {
 		if r.Start < 0 || r.End < r.Start {
-			return nil, errInvalidProperty(fmt.Sprintf("dependsOn.taskIdRanges[%d]", i), fmt.Sprintf("%d-%d", r.Start, r.End),
+			return nil, wireerr.InvalidProperty(fmt.Sprintf("dependsOn.taskIdRanges[%d]", i), fmt.Sprintf("%d-%d", r.Start, r.End),
 				"start must be 0 or more and not greater than end")
 		}
 	}
@@ -116,25 +117,25 @@ func renderTask(j *jobRec, t *taskRec, base string) wire.CloudTask {
 
 // buildTask validates one TaskAddParameter against job j and returns the new
 // task object (not yet stored).
-func buildTask(in *wire.TaskAddParameter, j *jobRec, now time.Time) (*wire.CloudTask, *apiError) {
+func buildTask(in *wire.TaskAddParameter, j *jobRec, now time.Time) (*wire.CloudTask, *wireerr.Error) {
 	if in.ID == "" {
-		return nil, errMissingProperty("id")
+		return nil, wireerr.MissingProperty("id")
 	}
 	if !validID(in.ID) {
-		return nil, errInvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+		return nil, wireerr.InvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 	}
 	if e := checkTaskIDAgainstPrep(j, in.ID); e != nil {
 		return nil, e
 	}
 	if in.CommandLine == "" {
-		return nil, errMissingProperty("commandLine")
+		return nil, wireerr.MissingProperty("commandLine")
 	}
 	for name, raw := range map[string][]byte{
 		"containerSettings": in.ContainerSettings, "multiInstanceSettings": in.MultiInstanceSettings,
 		"applicationPackageReferences": in.ApplicationPackageReferences, "authenticationTokenSettings": in.AuthenticationTokenSettings,
 	} {
 		if present(raw) {
-			return nil, errUnsupportedProperty(name)
+			return nil, wireerr.UnsupportedProperty(name)
 		}
 	}
 	deps, e := validateDependencies(in.DependsOn, j)
@@ -145,7 +146,7 @@ func buildTask(in *wire.TaskAddParameter, j *jobRec, now time.Time) (*wire.Cloud
 		return nil, e
 	}
 	if in.AffinityInfo != nil && in.AffinityInfo.AffinityID == "" {
-		return nil, errMissingProperty("affinityInfo.affinityId")
+		return nil, wireerr.MissingProperty("affinityInfo.affinityId")
 	}
 	if e := validateResourceFiles("resourceFiles", in.ResourceFiles); e != nil {
 		return nil, e
@@ -163,7 +164,7 @@ func buildTask(in *wire.TaskAddParameter, j *jobRec, now time.Time) (*wire.Cloud
 	slots := 1
 	if in.RequiredSlots != nil {
 		if *in.RequiredSlots < 1 || *in.RequiredSlots > maxTaskSlotsPerNode {
-			return nil, errInvalidProperty("requiredSlots", strconv.Itoa(*in.RequiredSlots), "must be between 1 and 256")
+			return nil, wireerr.InvalidProperty("requiredSlots", strconv.Itoa(*in.RequiredSlots), "must be between 1 and 256")
 		}
 		slots = *in.RequiredSlots
 	}
@@ -177,13 +178,13 @@ func buildTask(in *wire.TaskAddParameter, j *jobRec, now time.Time) (*wire.Cloud
 
 // activeJob looks up a job that accepts new tasks (active, or disabled:
 // its tasks then wait for enable); mu held.
-func (s *Server) activeJob(id string) (*jobRec, *apiError) {
+func (s *Server) activeJob(id string) (*jobRec, *wireerr.Error) {
 	j, e := s.lookupJob(id)
 	if e != nil {
 		return nil, e
 	}
 	if !jobOpen(wire.JobState(j.Job.State)) {
-		return nil, errJobState(wire.JobState(j.Job.State))
+		return nil, wireerr.JobState(wire.JobState(j.Job.State))
 	}
 	return j, nil
 }
@@ -201,9 +202,9 @@ func jobOpen(st wire.JobState) bool {
 }
 
 // insertTask stores a built task; mu held.
-func (s *Server) insertTask(j *jobRec, ct *wire.CloudTask, now time.Time) (*taskRec, *apiError) {
+func (s *Server) insertTask(j *jobRec, ct *wire.CloudTask, now time.Time) (*taskRec, *wireerr.Error) {
 	if _, ok := j.Tasks[key(ct.ID)]; ok {
-		return nil, errTaskExists()
+		return nil, wireerr.TaskExists()
 	}
 	s.st.Seq++
 	t := &taskRec{Task: *ct, Order: s.st.Seq}
@@ -212,7 +213,7 @@ func (s *Server) insertTask(j *jobRec, ct *wire.CloudTask, now time.Time) (*task
 	return t, nil
 }
 
-func (s *Server) addTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) addTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in wire.TaskAddParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
@@ -239,7 +240,7 @@ func (s *Server) addTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 	return nil
 }
 
-func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in struct {
 		Value []wire.TaskAddParameter `json:"value"`
 	}
@@ -247,10 +248,10 @@ func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *r
 		return e
 	}
 	if in.Value == nil {
-		return errMissingProperty("value")
+		return wireerr.MissingProperty("value")
 	}
 	if len(in.Value) == 0 || len(in.Value) > maxTasksPerRequest {
-		return errInvalidProperty("value", fmt.Sprintf("%d tasks", len(in.Value)),
+		return wireerr.InvalidProperty("value", fmt.Sprintf("%d tasks", len(in.Value)),
 			"a task collection must hold between 1 and 100 tasks")
 	}
 	s.mu.Lock()
@@ -268,7 +269,7 @@ func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *r
 			t, e = s.insertTask(j, ct, rc.now)
 		}
 		if e != nil {
-			body := e.body(rc.requestID, rc.now)
+			body := e.Body(rc.requestID, rc.now)
 			results = append(results, wire.TaskAddResult{Status: "clienterror", TaskID: p.ID, Error: &body})
 			continue
 		}
@@ -285,14 +286,14 @@ func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *r
 	return nil
 }
 
-func (s *Server) lookupTask(jobID, taskID string) (*jobRec, *taskRec, *apiError) {
+func (s *Server) lookupTask(jobID, taskID string) (*jobRec, *taskRec, *wireerr.Error) {
 	j, e := s.lookupJob(jobID)
 	if e != nil {
 		return nil, nil, e
 	}
 	t, ok := j.Tasks[key(taskID)]
 	if !ok {
-		return nil, nil, errTaskNotFound()
+		return nil, nil, wireerr.TaskNotFound()
 	}
 	return j, t, nil
 }
@@ -301,13 +302,13 @@ func (s *Server) lookupTask(jobID, taskID string) (*jobRec, *taskRec, *apiError)
 // once jobAllowed accepts the job's state (otherwise the service's error
 // for that state), check (when not nil) accepts the task and the request's
 // preconditions hold for the task; mu must be held.
-func (s *Server) taskForUpdate(r *http.Request, jobAllowed func(wire.JobState) bool, check func(*taskRec) *apiError) (*jobRec, *taskRec, *apiError) {
+func (s *Server) taskForUpdate(r *http.Request, jobAllowed func(wire.JobState) bool, check func(*taskRec) *wireerr.Error) (*jobRec, *taskRec, *wireerr.Error) {
 	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
 	if e != nil {
 		return nil, nil, e
 	}
 	if st := wire.JobState(j.Job.State); !jobAllowed(st) {
-		return nil, nil, errJobState(st)
+		return nil, nil, wireerr.JobState(st)
 	}
 	if check != nil {
 		if e := check(t); e != nil {
@@ -321,15 +322,15 @@ func (s *Server) taskForUpdate(r *http.Request, jobAllowed func(wire.JobState) b
 }
 
 // taskNotCompleted refuses a task that has already completed.
-func taskNotCompleted(t *taskRec) *apiError {
+func taskNotCompleted(t *taskRec) *wireerr.Error {
 	if t.Task.State == wire.TaskCompleted {
-		return errTaskCompleted()
+		return wireerr.TaskCompleted()
 	}
 	return nil
 }
 
-func (s *Server) getTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return getEntity(s, w, r, rc, "tasks", func() (wire.CloudTask, *apiError) {
+func (s *Server) getTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	return getEntity(s, w, r, rc, "tasks", func() (wire.CloudTask, *wireerr.Error) {
 		j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
 		if e != nil {
 			return wire.CloudTask{}, e
@@ -338,7 +339,7 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 	})
 }
 
-func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	j, e := s.lookupJob(r.PathValue("jobId"))
 	if e != nil {
@@ -354,7 +355,7 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	return writeList(w, r, rc, items, schemaOf(wire.CloudTask{}), "tasks")
 }
 
-func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, t, e := s.taskForUpdate(r, jobNotDeleting, nil)
@@ -376,7 +377,7 @@ func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	return nil
 }
 
-func (s *Server) terminateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) terminateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, t, e := s.taskForUpdate(r, jobNotDeleting, taskNotCompleted)
@@ -392,15 +393,15 @@ func (s *Server) terminateTask(w http.ResponseWriter, r *http.Request, rc *reqCt
 
 // reactivateTask puts a failed completed task back in the queue with its
 // retry count reset, as the service does.
-func (s *Server) reactivateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) reactivateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, t, e := s.taskForUpdate(r, jobOpen, func(t *taskRec) *apiError {
+	j, t, e := s.taskForUpdate(r, jobOpen, func(t *taskRec) *wireerr.Error {
 		if t.Task.State != wire.TaskCompleted {
-			return errTaskNotCompleted()
+			return wireerr.TaskNotCompleted()
 		}
 		if t.Task.ExecutionInfo.Result == "success" {
-			return errTaskSucceeded()
+			return wireerr.TaskSucceeded()
 		}
 		return nil
 	})
@@ -416,7 +417,7 @@ func (s *Server) reactivateTask(w http.ResponseWriter, r *http.Request, rc *reqC
 	return nil
 }
 
-func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in struct {
 		Constraints *wire.TaskConstraints `json:"constraints"`
 	}

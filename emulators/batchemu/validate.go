@@ -9,11 +9,12 @@ import (
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // normEnum lower-cases an enum value and checks it against allowed values
 // (the service compares enum values case-insensitively). "" passes as "".
-func normEnum(prop, v string, allowed ...string) (string, *apiError) {
+func normEnum(prop, v string, allowed ...string) (string, *wireerr.Error) {
 	if v == "" {
 		return "", nil
 	}
@@ -23,13 +24,13 @@ func normEnum(prop, v string, allowed ...string) (string, *apiError) {
 			return lv, nil
 		}
 	}
-	return "", errInvalidProperty(prop, v, "allowed values are "+strings.Join(allowed, ", "))
+	return "", wireerr.InvalidProperty(prop, v, "allowed values are "+strings.Join(allowed, ", "))
 }
 
 // deallocationOption checks what happens to the running tasks of nodes that
 // leave (resize, remove, reboot, reimage): requeue (the default), terminate,
 // taskcompletion or retaineddata.
-func deallocationOption(prop, v string) (string, *apiError) {
+func deallocationOption(prop, v string) (string, *wireerr.Error) {
 	opt, e := normEnum(prop, v, "requeue", "terminate", "taskcompletion", "retaineddata")
 	if e != nil || opt != "" {
 		return opt, e
@@ -37,37 +38,37 @@ func deallocationOption(prop, v string) (string, *apiError) {
 	return "requeue", nil
 }
 
-func validateResourceFiles(prop string, rfs []wire.ResourceFile) *apiError {
+func validateResourceFiles(prop string, rfs []wire.ResourceFile) *wireerr.Error {
 	for i, rf := range rfs {
 		p := fmt.Sprintf("%s[%d]", prop, i)
 		if present(rf.IdentityReference) {
-			return errUnsupportedProperty(p + ".identityReference")
+			return wireerr.UnsupportedProperty(p + ".identityReference")
 		}
 		if err := toExecResourceFile(rf).Validate(); err != nil {
-			return errInvalidPropertyReason(p, err.Error())
+			return wireerr.InvalidPropertyReason(p, err.Error())
 		}
 	}
 	return nil
 }
 
-func validateOutputFiles(files []wire.OutputFile) *apiError {
+func validateOutputFiles(files []wire.OutputFile) *wireerr.Error {
 	for i := range files {
 		f := &files[i]
 		p := fmt.Sprintf("outputFiles[%d]", i)
 		if f.FilePattern == "" {
-			return errMissingProperty(p + ".filePattern")
+			return wireerr.MissingProperty(p + ".filePattern")
 		}
 		if f.Destination.Container == nil {
-			return errMissingProperty(p + ".destination.container")
+			return wireerr.MissingProperty(p + ".destination.container")
 		}
 		if f.Destination.Container.ContainerURL == "" {
-			return errMissingProperty(p + ".destination.container.containerUrl")
+			return wireerr.MissingProperty(p + ".destination.container.containerUrl")
 		}
 		if present(f.Destination.Container.IdentityReference) {
-			return errUnsupportedProperty(p + ".destination.container.identityReference")
+			return wireerr.UnsupportedProperty(p + ".destination.container.identityReference")
 		}
 		if f.UploadOptions.UploadCondition == "" {
-			return errMissingProperty(p + ".uploadOptions.uploadCondition")
+			return wireerr.MissingProperty(p + ".uploadOptions.uploadCondition")
 		}
 		c, e := normEnum(p+".uploadOptions.uploadCondition", f.UploadOptions.UploadCondition, "tasksuccess", "taskfailure", "taskcompletion")
 		if e != nil {
@@ -80,7 +81,7 @@ func validateOutputFiles(files []wire.OutputFile) *apiError {
 	// of failing the task after it ran.
 	for i, of := range toExecOutputFiles(files) {
 		if err := of.Validate(); err != nil {
-			return errInvalidPropertyReason(fmt.Sprintf("outputFiles[%d]", i), err.Error())
+			return wireerr.InvalidPropertyReason(fmt.Sprintf("outputFiles[%d]", i), err.Error())
 		}
 	}
 	return nil
@@ -89,19 +90,19 @@ func validateOutputFiles(files []wire.OutputFile) *apiError {
 // checkCommand checks the command of a start, job preparation or job
 // release task (prop names it, "startTask"): the command line is required
 // and containers are not supported.
-func checkCommand(prop, commandLine string, containerSettings json.RawMessage) *apiError {
+func checkCommand(prop, commandLine string, containerSettings json.RawMessage) *wireerr.Error {
 	if commandLine == "" {
-		return errMissingProperty(prop + ".commandLine")
+		return wireerr.MissingProperty(prop + ".commandLine")
 	}
 	if present(containerSettings) {
-		return errUnsupportedProperty(prop + ".containerSettings")
+		return wireerr.UnsupportedProperty(prop + ".containerSettings")
 	}
 	return nil
 }
 
 // checkTaskInputs checks the resource files and environment settings of a
 // start, job preparation or job release task (prop names it).
-func checkTaskInputs(prop string, rfs []wire.ResourceFile, env []wire.EnvSetting) *apiError {
+func checkTaskInputs(prop string, rfs []wire.ResourceFile, env []wire.EnvSetting) *wireerr.Error {
 	if e := validateResourceFiles(prop+".resourceFiles", rfs); e != nil {
 		return e
 	}
@@ -122,7 +123,7 @@ func taskDefaults(jobRetries *int) wire.TaskConstraints {
 // overlayConstraints validates the constraints given in in (when not nil)
 // and returns defaults with them laid over, field by field; prop names in
 // for errors.
-func overlayConstraints(prop string, defaults wire.TaskConstraints, in *wire.TaskConstraints) (wire.TaskConstraints, *apiError) {
+func overlayConstraints(prop string, defaults wire.TaskConstraints, in *wire.TaskConstraints) (wire.TaskConstraints, *wireerr.Error) {
 	c := defaults
 	if in == nil {
 		return c, nil
@@ -132,13 +133,13 @@ func overlayConstraints(prop string, defaults wire.TaskConstraints, in *wire.Tas
 	}
 	if d := in.MaxWallClockTime; d != nil {
 		if *d <= 0 {
-			return wire.TaskConstraints{}, errInvalidProperty(prop+".maxWallClockTime", wire.FormatDuration(time.Duration(*d)), "must be positive")
+			return wire.TaskConstraints{}, wireerr.InvalidProperty(prop+".maxWallClockTime", wire.FormatDuration(time.Duration(*d)), "must be positive")
 		}
 		c.MaxWallClockTime = d
 	}
 	if d := in.RetentionTime; d != nil {
 		if *d < 0 {
-			return wire.TaskConstraints{}, errInvalidProperty(prop+".retentionTime", wire.FormatDuration(time.Duration(*d)), "must not be negative")
+			return wire.TaskConstraints{}, wireerr.InvalidProperty(prop+".retentionTime", wire.FormatDuration(time.Duration(*d)), "must not be negative")
 		}
 		c.RetentionTime = d
 	}
@@ -148,18 +149,18 @@ func overlayConstraints(prop string, defaults wire.TaskConstraints, in *wire.Tas
 	return c, nil
 }
 
-func validateEnv(prop string, env []wire.EnvSetting) *apiError {
+func validateEnv(prop string, env []wire.EnvSetting) *wireerr.Error {
 	for i, e := range env {
 		if e.Name == "" {
-			return errMissingProperty(fmt.Sprintf("%s[%d].name", prop, i))
+			return wireerr.MissingProperty(fmt.Sprintf("%s[%d].name", prop, i))
 		}
 	}
 	return nil
 }
 
-func validateRetryCount(prop string, n *int) *apiError {
+func validateRetryCount(prop string, n *int) *wireerr.Error {
 	if n != nil && *n < -1 {
-		return errInvalidProperty(prop, strconv.Itoa(*n), "must be -1 (unlimited) or greater")
+		return wireerr.InvalidProperty(prop, strconv.Itoa(*n), "must be -1 (unlimited) or greater")
 	}
 	return nil
 }
