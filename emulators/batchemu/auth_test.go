@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/auth"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
@@ -60,11 +61,11 @@ func (c capturedRequest) httpRequest(t *testing.T) *http.Request {
 
 func TestSharedKeyCaptures(t *testing.T) {
 	key := base64.StdEncoding.EncodeToString([]byte("secretkey0123456789"))
-	good, err := newAuthenticator("devaccount", key)
+	good, err := auth.New("devaccount", key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrongKey, err := newAuthenticator("devaccount", base64.StdEncoding.EncodeToString([]byte("another-key")))
+	wrongKey, err := auth.New("devaccount", base64.StdEncoding.EncodeToString([]byte("another-key")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,19 +77,19 @@ func TestSharedKeyCaptures(t *testing.T) {
 				if err != nil {
 					t.Fatalf("capture %d has no ocp-date: %v", i, err)
 				}
-				if e := good.check(c.httpRequest(t), date.Add(time.Minute)); e != nil {
+				if e := good.Check(c.httpRequest(t), date.Add(time.Minute)); e != nil {
 					t.Errorf("valid signature rejected: %v", e.Values)
 				}
-				if e := wrongKey.check(c.httpRequest(t), date); e == nil || e.Code != wireerr.CodeAuthenticationFailed {
+				if e := wrongKey.Check(c.httpRequest(t), date); e == nil || e.Code != wireerr.CodeAuthenticationFailed {
 					t.Errorf("wrong key: got %v, want AuthenticationFailed", e)
 				}
-				if e := good.check(c.httpRequest(t), date.Add(16*time.Minute)); e == nil || e.Code != wireerr.CodeAuthenticationFailed {
+				if e := good.Check(c.httpRequest(t), date.Add(16*time.Minute)); e == nil || e.Code != wireerr.CodeAuthenticationFailed {
 					t.Errorf("skewed date: got %v, want AuthenticationFailed", e)
 				}
 				tampered := c.httpRequest(t)
 				tampered.URL.Path += "x"
 				tampered.URL.RawPath = ""
-				if e := good.check(tampered, date); e == nil {
+				if e := good.Check(tampered, date); e == nil {
 					t.Errorf("tampered path accepted")
 				}
 			})

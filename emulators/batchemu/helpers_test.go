@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/auth"
 )
 
 const testAPIVersion = "2024-07-01.20.0"
@@ -70,7 +72,7 @@ func signRequest(r *http.Request, account, key string, now time.Time, contentLen
 	}
 	var b strings.Builder
 	b.WriteString(r.Method + "\n")
-	for _, h := range signedHeaders {
+	for _, h := range auth.SignedHeaders {
 		v := r.Header.Get(h)
 		switch h {
 		case "Content-Length":

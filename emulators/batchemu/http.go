@@ -62,7 +62,7 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 		}
 		v, e := checkAPIVersion(r)
 		if e == nil {
-			e = s.auth.check(r, rc.now)
+			e = s.auth.Check(r, rc.now)
 		}
 		if e == nil {
 			rc.apiVersion = v

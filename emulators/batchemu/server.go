@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/auth"
 )
 
 // DefaultAccountName is the account name the emulator uses unless told otherwise.
@@ -74,7 +76,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	now     func() time.Time
-	auth    *authenticator
+	auth    *auth.Authenticator
 	runner  attemptRunner
 	mux     *http.ServeMux
 	rootDir string // node directories live here
@@ -165,7 +167,7 @@ func NewServer(opts *Options) (*Server, error) {
 	if !validID(o.AccountName) {
 		return nil, fmt.Errorf("new batch emulator: invalid account name %q", o.AccountName)
 	}
-	auth, err := newAuthenticator(o.AccountName, o.AccountKey)
+	authn, err := auth.New(o.AccountName, o.AccountKey)
 	if err != nil {
 		return nil, fmt.Errorf("new batch emulator: %w", err)
 	}
@@ -173,7 +175,7 @@ func NewServer(opts *Options) (*Server, error) {
 		opts:     o,
 		log:      o.Logger.With("component", "batchemu"),
 		now:      o.Now,
-		auth:     auth,
+		auth:     authn,
 		attempts: map[*attempt]struct{}{},
 		baseEnv:  processEnv(),
 		kick:     make(chan struct{}, 1),

@@ -1,4 +1,4 @@
-package batchemu
+package auth
 
 import (
 	"crypto/hmac"
@@ -16,20 +16,21 @@ import (
 // maxClockSkew is how far ocp-date/Date may be from the emulator's clock.
 const maxClockSkew = 15 * time.Minute
 
-// signedHeaders are the standard headers in string-to-sign order.
-var signedHeaders = []string{
+// SignedHeaders are the standard headers in string-to-sign order.
+var SignedHeaders = []string{
 	"Content-Encoding", "Content-Language", "Content-Length", "Content-MD5", "Content-Type", "Date",
 	"If-Modified-Since", "If-Match", "If-None-Match", "If-Unmodified-Since", "Range",
 }
 
-// authenticator checks Batch Shared Key signatures. Bearer tokens are
+// Authenticator checks Batch Shared Key signatures. Bearer tokens are
 // accepted without verification (there is no identity provider locally).
-type authenticator struct {
+type Authenticator struct {
 	account string
 	key     []byte
 }
 
-func newAuthenticator(account, key string) (*authenticator, error) {
+// New returns an Authenticator for the account name and its base64 key.
+func New(account, key string) (*Authenticator, error) {
 	k, err := base64.StdEncoding.DecodeString(key)
 	if err != nil {
 		return nil, fmt.Errorf("decode account key: %w", err)
@@ -37,11 +38,11 @@ func newAuthenticator(account, key string) (*authenticator, error) {
 	if len(k) == 0 {
 		return nil, fmt.Errorf("decode account key: key is empty")
 	}
-	return &authenticator{account: account, key: k}, nil
+	return &Authenticator{account: account, key: k}, nil
 }
 
-// check verifies the request's credentials at time now.
-func (a *authenticator) check(r *http.Request, now time.Time) *wireerr.Error {
+// Check verifies the request's credentials at time now.
+func (a *Authenticator) Check(r *http.Request, now time.Time) *wireerr.Error {
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
 		return wireerr.AuthenticationFailed("The Authorization header is missing.")
@@ -91,7 +92,7 @@ func (a *authenticator) check(r *http.Request, now time.Time) *wireerr.Error {
 	return wireerr.AuthenticationFailed(fmt.Sprintf("The MAC signature found in the HTTP request '%s' is not the same as any computed signature. Server used following string to sign: '%s'.", sig, candidates[0]))
 }
 
-func (a *authenticator) sign(s string) []byte {
+func (a *Authenticator) sign(s string) []byte {
 	m := hmac.New(sha256.New, a.key)
 	m.Write([]byte(s))
 	return m.Sum(nil)
@@ -124,7 +125,7 @@ func stringsToSign(r *http.Request, account string) []string {
 				var b strings.Builder
 				b.WriteString(r.Method)
 				b.WriteByte('\n')
-				for _, h := range signedHeaders {
+				for _, h := range SignedHeaders {
 					v := strings.Join(r.Header.Values(h), ",")
 					switch h {
 					case "Content-Length":
@@ -186,39 +187,4 @@ func canonicalQuery(r *http.Request, skipEmpty bool) string {
 		b.WriteString("\n" + n + ":" + v)
 	}
 	return b.String()
-}
-
-// knownAPIVersions are the Batch data-plane api-versions the emulator accepts
-// (all published versions from 2017 on; the wire shapes the emulator uses are
-// the same in all of them, see docs/fidelity/batchemu.md).
-var knownAPIVersions = map[string]bool{
-	"2017-01-01.4.0": true, "2017-05-01.5.0": true, "2017-06-01.5.1": true, "2017-09-01.6.0": true,
-	"2018-03-01.6.1": true, "2018-08-01.7.0": true, "2018-12-01.8.0": true, "2019-06-01.9.0": true,
-	"2019-08-01.10.0": true, "2020-03-01.11.0": true, "2020-09-01.12.0": true, "2021-06-01.14.0": true,
-	"2022-01-01.15.0": true, "2022-10-01.16.0": true, "2023-05-01.17.0": true, "2023-11-01.18.0": true,
-	"2024-02-01.19.0": true, "2024-07-01.20.0": true, "2025-06-01": true,
-}
-
-// checkAPIVersion validates api-version and timeout/timeOut.
-func checkAPIVersion(r *http.Request) (string, *wireerr.Error) {
-	q := r.URL.Query()
-	v := q.Get("api-version")
-	if v == "" {
-		return "", wireerr.MissingAPIVersion()
-	}
-	if !knownAPIVersions[v] {
-		return "", wireerr.UnsupportedAPIVersion(v)
-	}
-	for k, vals := range q {
-		if !strings.EqualFold(k, "timeout") {
-			continue
-		}
-		for _, t := range vals {
-			n, err := parseIntStrict(t)
-			if err != nil || n < 1 {
-				return "", wireerr.InvalidQuery(k, t, "timeout must be a positive integer number of seconds")
-			}
-		}
-	}
-	return v, nil
 }
