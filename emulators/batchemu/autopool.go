@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -61,7 +62,7 @@ func (s *Server) autoPoolFor(pi *wire.PoolInformation) (spec *autoPoolSpecificat
 }
 
 // releaseAutoPool deletes the job's auto pool unless it is kept alive; mu held.
-func (s *Server) releaseAutoPool(j *jobRec, now time.Time) {
+func (s *Server) releaseAutoPool(j *store.Job, now time.Time) {
 	raw := j.Job.PoolInfo.AutoPoolSpecification
 	if len(raw) == 0 {
 		return
@@ -70,10 +71,10 @@ func (s *Server) releaseAutoPool(j *jobRec, now time.Time) {
 	if err := json.Unmarshal(raw, &spec); err != nil || spec.KeepAlive {
 		return
 	}
-	if p, ok := s.st.Pools[key(j.Job.ExecutionInfo.PoolID)]; ok && p.Pool.State == wire.PoolActive {
+	if p, ok := s.st.Pools[store.Key(j.Job.ExecutionInfo.PoolID)]; ok && p.Pool.State == wire.PoolActive {
 		s.deletePoolLocked(p, now)
 	}
 }
 
 // jobPoolKey is the key of the pool a job runs on (its own or its auto pool).
-func jobPoolKey(j *jobRec) string { return key(j.Job.ExecutionInfo.PoolID) }
+func jobPoolKey(j *store.Job) string { return store.Key(j.Job.ExecutionInfo.PoolID) }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/autoscale"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -53,7 +54,7 @@ func runError(err error) *wire.ErrorInfo {
 }
 
 // evaluate runs formula against p's current samples and counts; mu held.
-func (s *Server) evaluate(p *poolRec, formula string, now time.Time) (*autoscale.Result, *wireerr.Error, *wire.ErrorInfo) {
+func (s *Server) evaluate(p *store.Pool, formula string, now time.Time) (*autoscale.Result, *wireerr.Error, *wire.ErrorInfo) {
 	f, err := autoscale.Parse(formula)
 	if err != nil {
 		return nil, formulaError(err), nil
@@ -83,7 +84,7 @@ func (s *Server) evaluate(p *poolRec, formula string, now time.Time) (*autoscale
 }
 
 // currentNodes counts the pool's nodes that are not leaving.
-func currentNodes(p *poolRec) (ded, low int) {
+func currentNodes(p *store.Pool) (ded, low int) {
 	for _, n := range p.Nodes {
 		if n.Leaving {
 			continue
@@ -99,7 +100,7 @@ func currentNodes(p *poolRec) (ded, low int) {
 
 // runAutoScale evaluates the pool's formula, records autoScaleRun and
 // resizes to the result; mu held.
-func (s *Server) runAutoScale(p *poolRec, now time.Time) {
+func (s *Server) runAutoScale(p *store.Pool, now time.Time) {
 	res, ae, runErr := s.evaluate(p, p.Pool.AutoScaleFormula, now)
 	run := &wire.AutoScaleRun{Timestamp: wire.At(now)}
 	switch {
@@ -132,10 +133,10 @@ func (s *Server) runAutoScale(p *poolRec, now time.Time) {
 }
 
 // sampleAutoScale appends one sample of each task metric for p; mu held.
-func (s *Server) sampleAutoScale(p *poolRec, now time.Time) {
+func (s *Server) sampleAutoScale(p *store.Pool, now time.Time) {
 	var active, running, succeeded, failed float64
 	for _, j := range s.st.Jobs {
-		if jobPoolKey(j) != key(p.Pool.ID) {
+		if jobPoolKey(j) != store.Key(p.Pool.ID) {
 			continue
 		}
 		for _, t := range j.Tasks {
@@ -156,14 +157,14 @@ func (s *Server) sampleAutoScale(p *poolRec, now time.Time) {
 		}
 	}
 	if p.Samples == nil {
-		p.Samples = map[string][]sample{}
+		p.Samples = map[string][]store.Sample{}
 	}
 	vals := map[string]float64{
 		"$ActiveTasks": active, "$RunningTasks": running, "$PendingTasks": active + running,
 		"$SucceededTasks": succeeded, "$FailedTasks": failed,
 	}
 	for _, m := range autoscaleMetrics {
-		ss := append(p.Samples[m], sample{Time: now, Value: vals[m]})
+		ss := append(p.Samples[m], store.Sample{Time: now, Value: vals[m]})
 		if len(ss) > maxSamples {
 			ss = ss[len(ss)-maxSamples:]
 		}

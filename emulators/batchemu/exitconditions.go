@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -14,7 +15,7 @@ import (
 // the job's onTaskFailure is performexitoptionsjobaction) and for the tasks
 // that depend on it (dependencyAction).
 
-func validateExitConditions(ec *wire.ExitConditions, j *jobRec) *wireerr.Error {
+func validateExitConditions(ec *wire.ExitConditions, j *store.Job) *wireerr.Error {
 	if ec == nil {
 		return nil
 	}
@@ -75,7 +76,7 @@ var preProcessingCodes = map[string]bool{
 // exitOptionsOf returns the effective exit options of a completed task,
 // with the service's defaults: none/satisfy for success, terminate/block
 // for everything else. mu held.
-func exitOptionsOf(j *jobRec, t *taskRec) wire.ExitOptions {
+func exitOptionsOf(j *store.Job, t *store.Task) wire.ExitOptions {
 	ei := t.Task.ExecutionInfo
 	success := ei.Result == "success"
 	out := wire.ExitOptions{JobAction: "terminate", DependencyAction: "block"}
@@ -125,7 +126,7 @@ func exitOptionsOf(j *jobRec, t *taskRec) wire.ExitOptions {
 
 // applyJobAction runs the job action of a task that just completed on its
 // own (not terminated by the user); mu held.
-func (s *Server) applyJobAction(j *jobRec, t *taskRec, now time.Time) {
+func (s *Server) applyJobAction(j *store.Job, t *store.Task, now time.Time) {
 	if j.Job.OnTaskFailure != "performexitoptionsjobaction" || wire.JobState(j.Job.State) != wire.JobActive {
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -79,7 +80,7 @@ func (s *Server) nodeFiles(r *http.Request, rc *reqCtx) (fileRoot, *wireerr.Erro
 	if e != nil {
 		return fileRoot{}, e
 	}
-	_, n := s.findNode(key(p.Pool.ID), r.PathValue("nodeId"))
+	_, n := s.findNode(store.Key(p.Pool.ID), r.PathValue("nodeId"))
 	if n == nil {
 		return fileRoot{}, wireerr.NodeNotFound()
 	}

@@ -221,12 +221,12 @@ func (e *testEnv) task(job, task string) map[string]any {
 	return e.must(http.StatusOK, "GET", "/jobs/"+job+"/tasks/"+task, nil).json(e.t)
 }
 
-func (e *testEnv) waitTaskState(job, task, state string, timeout time.Duration) map[string]any {
+func (e *testEnv) waitTaskState(job, task, want string, timeout time.Duration) map[string]any {
 	e.t.Helper()
 	var last map[string]any
-	e.waitFor(fmt.Sprintf("task %s/%s %s", job, task, state), timeout, func() bool {
+	e.waitFor(fmt.Sprintf("task %s/%s %s", job, task, want), timeout, func() bool {
 		last = e.task(job, task)
-		return last["state"] == state
+		return last["state"] == want
 	})
 	return last
 }

@@ -3,6 +3,7 @@ package batchemu
 import (
 	"net/http"
 
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -57,7 +58,7 @@ func prefixProperty(e *wireerr.Error, prefix string) *wireerr.Error {
 
 // taskSlots is how many slots t occupies on a node of p: all of them for an
 // exclusive job manager task.
-func taskSlots(j *jobRec, t *taskRec, p *poolRec) int {
+func taskSlots(j *store.Job, t *store.Task, p *store.Pool) int {
 	if jm := j.Job.JobManagerTask; t.JobManager && jm != nil && jm.RunExclusive != nil && *jm.RunExclusive {
 		return p.Pool.TaskSlotsPerNode
 	}
@@ -66,7 +67,7 @@ func taskSlots(j *jobRec, t *taskRec, p *poolRec) int {
 
 // jobManagerFits keeps a job manager task off low-priority nodes when it
 // does not allow them.
-func jobManagerFits(j *jobRec, t *taskRec, n *nodeRec) bool {
+func jobManagerFits(j *store.Job, t *store.Task, n *store.Node) bool {
 	jm := j.Job.JobManagerTask
 	return !t.JobManager || jm == nil || jm.AllowLowPriorityNode == nil || *jm.AllowLowPriorityNode || n.Node.IsDedicated
 }

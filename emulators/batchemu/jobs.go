@@ -5,26 +5,27 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
-func (s *Server) lookupJob(id string) (*jobRec, *wireerr.Error) {
-	j, ok := s.st.Jobs[key(id)]
+func (s *Server) lookupJob(id string) (*store.Job, *wireerr.Error) {
+	j, ok := s.st.Jobs[store.Key(id)]
 	if !ok {
 		return nil, wireerr.JobNotFound()
 	}
 	return j, nil
 }
 
-func (s *Server) touchJob(j *jobRec, now time.Time) {
-	j.Job.ETag = s.st.nextETag()
+func (s *Server) touchJob(j *store.Job, now time.Time) {
+	j.Job.ETag = s.st.NextETag()
 	j.Job.LastModified = wire.At(now)
 	s.markDirty()
 	s.jobsChanged = true
 }
 
-func (s *Server) setJobState(j *jobRec, st wire.JobState, now time.Time) {
+func (s *Server) setJobState(j *store.Job, st wire.JobState, now time.Time) {
 	if wire.JobState(j.Job.State) == st {
 		return
 	}
@@ -35,7 +36,7 @@ func (s *Server) setJobState(j *jobRec, st wire.JobState, now time.Time) {
 	s.touchJob(j, now)
 }
 
-func renderJob(j *jobRec, base string) wire.CloudJob {
+func renderJob(j *store.Job, base string) wire.CloudJob {
 	out := j.Job
 	out.URL = base + "/jobs/" + j.Job.ID
 	return out
@@ -146,7 +147,7 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wir
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.st.Jobs[key(in.ID)]; ok {
+	if old, ok := s.st.Jobs[store.Key(in.ID)]; ok {
 		if wire.JobState(old.Job.State) == wire.JobDeleting {
 			return wireerr.JobState(wire.JobDeleting)
 		}
@@ -156,13 +157,13 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wir
 	job.CreationTime, job.StateTransitionTime = wire.At(now), wire.At(now)
 	job.ExecutionInfo = wire.JobExecutionInfo{StartTime: wire.At(now), PoolID: job.PoolInfo.PoolID}
 	if auto != nil {
-		if _, taken := s.st.Pools[key(autoPool.ID)]; taken {
+		if _, taken := s.st.Pools[store.Key(autoPool.ID)]; taken {
 			return wireerr.AutoPoolIDTaken()
 		}
 		s.insertPool(autoPool, autoInterval, now)
 		job.ExecutionInfo.PoolID = autoPool.ID
 	}
-	j := &jobRec{Job: job, Tasks: map[string]*taskRec{}}
+	j := &store.Job{Job: job, Tasks: map[string]*store.Task{}}
 	if jm := in.JobManagerTask; jm != nil {
 		ct, e := buildTask(managerTaskParameter(jm), j, now)
 		if e != nil {
@@ -173,7 +174,7 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wir
 		t.Order = 0 // the job manager runs before the job's other tasks
 	}
 	s.touchJob(j, now)
-	s.st.Jobs[key(in.ID)] = j
+	s.st.Jobs[store.Key(in.ID)] = j
 	s.wake()
 	loc := rc.base + "/jobs/" + in.ID
 	setEntityHeaders(w, j.Job.ETag, now, loc)
@@ -185,7 +186,7 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wir
 // jobForUpdate returns the job named in the request path once allowed
 // accepts its state (otherwise the service's error for that state) and the
 // request's preconditions hold for it; mu must be held.
-func (s *Server) jobForUpdate(r *http.Request, allowed func(wire.JobState) bool) (*jobRec, *wireerr.Error) {
+func (s *Server) jobForUpdate(r *http.Request, allowed func(wire.JobState) bool) (*store.Job, *wireerr.Error) {
 	j, e := s.lookupJob(r.PathValue("jobId"))
 	if e != nil {
 		return nil, e
@@ -262,7 +263,7 @@ func (s *Server) terminateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx
 
 // terminateJobLocked moves j to terminating, ends its running tasks and lets
 // the scheduler complete it; mu held.
-func (s *Server) terminateJobLocked(j *jobRec, reason string, now time.Time) {
+func (s *Server) terminateJobLocked(j *store.Job, reason string, now time.Time) {
 	s.setJobState(j, wire.JobTerminating, now)
 	j.Job.ExecutionInfo.TerminateReason = reason
 	for _, t := range j.Tasks {
@@ -342,7 +343,7 @@ func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, r
 	return nil
 }
 
-func equalFoldID(a, b string) bool { return key(a) == key(b) }
+func equalFoldID(a, b string) bool { return store.Key(a) == store.Key(b) }
 
 func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in struct {

@@ -10,27 +10,28 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // setNodeState moves n to state, stamping stateTransitionTime on a change.
-func setNodeState(n *nodeRec, state string, now time.Time) {
-	if n.Node.State != state {
-		n.Node.State = state
+func setNodeState(n *store.Node, to string, now time.Time) {
+	if n.Node.State != to {
+		n.Node.State = to
 		n.Node.StateTransitionTime = wire.At(now)
 	}
 }
 
 // stepPool advances p's node lifecycles, resize and autoscale; mu held.
-func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
+func (s *Server) stepPool(pk string, p *store.Pool, now time.Time) {
 	for _, n := range p.Nodes {
 		switch {
 		case n.Node.State == wire.NodeCreating && !now.Before(n.ReadyAt):
 			setNodeState(n, wire.NodeStarting, now)
 			n.Node.LastBootTime = wire.AtPtr(now)
 			s.markDirty()
-		case n.Node.State == wire.NodeStarting, n.startPending:
+		case n.Node.State == wire.NodeStarting, n.StartPending:
 			s.startNode(pk, p, n, now)
 		case n.PendingBoot != "" && n.Node.RunningTasksCount == 0 && !n.Leaving:
 			s.bootNode(n, n.PendingBoot, now)
@@ -97,7 +98,7 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 }
 
 // converge adds or evicts nodes until the pool matches its targets; mu held.
-func (s *Server) converge(pk string, p *poolRec, now time.Time) {
+func (s *Server) converge(pk string, p *store.Pool, now time.Time) {
 	ded, low := currentNodes(p)
 	total := len(p.Nodes) // leaving nodes still hold their "VM"
 	for ; ded < p.Pool.TargetDedicatedNodes && total < s.opts.maxPoolNodes; ded++ {
@@ -112,7 +113,7 @@ func (s *Server) converge(pk string, p *poolRec, now time.Time) {
 		return
 	}
 	// Evict the least busy nodes first, newest first among equals.
-	cands := make([]*nodeRec, 0, len(p.Nodes))
+	cands := make([]*store.Node, 0, len(p.Nodes))
 	for _, n := range p.Nodes {
 		if !n.Leaving {
 			cands = append(cands, n)
@@ -149,7 +150,7 @@ func poolNumber(pk string) uint32 {
 }
 
 // addNode allocates a new node directory; mu held.
-func (s *Server) addNode(pk string, p *poolRec, dedicated bool, now time.Time) {
+func (s *Server) addNode(pk string, p *store.Pool, dedicated bool, now time.Time) {
 	p.NodeSeq++
 	// The sequence number is global, so ids (and directories) never repeat,
 	// even when a pool is deleted and re-created within a second.
@@ -161,7 +162,7 @@ func (s *Server) addNode(pk string, p *poolRec, dedicated bool, now time.Time) {
 			s.log.Error("create node directory", "pool", p.Pool.ID, "node", id, "err", err)
 		}
 	}
-	n := &nodeRec{
+	n := &store.Node{
 		Dir:     dir,
 		ReadyAt: now.Add(s.opts.NodeStartDelay),
 		Node: wire.ComputeNode{
@@ -177,8 +178,8 @@ func (s *Server) addNode(pk string, p *poolRec, dedicated bool, now time.Time) {
 
 // startNode runs the pool's start task on a starting node (or a pending
 // start task retry), or makes the node idle when there is none; mu held.
-func (s *Server) startNode(pk string, p *poolRec, n *nodeRec, now time.Time) {
-	if !n.startPending && p.Pool.StartTask == nil {
+func (s *Server) startNode(pk string, p *store.Pool, n *store.Node, now time.Time) {
+	if !n.StartPending && p.Pool.StartTask == nil {
 		n.Node.StartTask, n.Node.StartTaskInfo = nil, nil
 		setNodeState(n, wire.NodeIdle, now)
 		s.markDirty()
@@ -187,7 +188,7 @@ func (s *Server) startNode(pk string, p *poolRec, n *nodeRec, now time.Time) {
 	if s.procs >= s.opts.Concurrency {
 		return // wait for a process slot
 	}
-	if !n.startPending {
+	if !n.StartPending {
 		st := *p.Pool.StartTask
 		n.Node.StartTask = &st
 		n.Node.StartTaskInfo = &wire.StartTaskInfo{State: "running", StartTime: wire.At(now)}
@@ -197,17 +198,17 @@ func (s *Server) startNode(pk string, p *poolRec, n *nodeRec, now time.Time) {
 			setNodeState(n, wire.NodeIdle, now)
 		}
 	}
-	n.startPending = false
+	n.StartPending = false
 	n.Node.StartTaskInfo.State = "running"
 	n.Node.StartTaskInfo.StartTime = wire.At(now)
-	a := &attempt{start: true, poolKey: pk, nodeID: n.Node.ID}
-	n.startRun = a
+	a := &store.Attempt{Start: true, PoolKey: pk, NodeID: n.Node.ID}
+	n.StartRun = a
 	s.markDirty()
 	s.launch(a, s.runSpec(p, n, startTaskRun(n, n.Node.StartTask)), s.finishStart)
 }
 
 // findNode returns pool pk and its node id (nil when absent); mu held.
-func (s *Server) findNode(pk, id string) (*poolRec, *nodeRec) {
+func (s *Server) findNode(pk, id string) (*store.Pool, *store.Node) {
 	p, ok := s.st.Pools[pk]
 	if !ok {
 		return nil, nil
@@ -222,18 +223,18 @@ func (s *Server) findNode(pk, id string) (*poolRec, *nodeRec) {
 
 // finishStart records a start task attempt: retry, success (the node
 // becomes idle) or final failure (starttaskfailed with waitForSuccess); mu held.
-func (s *Server) finishStart(a *attempt, res executor.Result) {
-	p, n := s.findNode(a.poolKey, a.nodeID)
-	if n == nil || n.startRun != a {
+func (s *Server) finishStart(a *store.Attempt, res executor.Result) {
+	p, n := s.findNode(a.PoolKey, a.NodeID)
+	if n == nil || n.StartRun != a {
 		return
 	}
-	n.startRun = nil
+	n.StartRun = nil
 	now := endedAt(res, s.now())
 	sti := n.Node.StartTaskInfo
 	st := n.Node.StartTask
 	s.markDirty()
 	if retryOutcome(&sti.AttemptOutcome, res, st.MaxTaskRetryCount, now) {
-		n.startPending = true
+		n.StartPending = true
 		return
 	}
 	sti.State = "completed"
@@ -251,12 +252,12 @@ func (s *Server) finishStart(a *attempt, res executor.Result) {
 }
 
 // removeLeftNodes drops leaving nodes that no longer run anything; mu held.
-func (s *Server) removeLeftNodes(p *poolRec) {
+func (s *Server) removeLeftNodes(p *store.Pool) {
 	kept := p.Nodes[:0]
 	for _, n := range p.Nodes {
-		if n.Leaving && n.Node.RunningTasksCount == 0 && n.startRun == nil {
+		if n.Leaving && n.Node.RunningTasksCount == 0 && n.StartRun == nil {
 			s.log.Info("node removed", "pool", p.Pool.ID, "node", n.Node.ID)
-			s.forgetNodePrep(key(p.Pool.ID), n.Node.ID, false)
+			s.forgetNodePrep(store.Key(p.Pool.ID), n.Node.ID, false)
 			s.removeDir(n.Dir)
 			s.markDirty()
 			continue
@@ -297,21 +298,21 @@ func (s *Server) removeDir(dir string) {
 }
 
 // evictNode makes n leave its pool with the given deallocation option; mu held.
-func (s *Server) evictNode(p *poolRec, n *nodeRec, opt string, now time.Time) {
+func (s *Server) evictNode(p *store.Pool, n *store.Node, opt string, now time.Time) {
 	if n.Leaving {
 		return
 	}
 	n.Leaving = true
 	setNodeState(n, wire.NodeLeavingPool, now)
-	if n.startRun != nil {
-		n.startRun.abandoned = true
-		n.startRun.cancel()
-		n.startRun = nil
+	if n.StartRun != nil {
+		n.StartRun.Abandoned = true
+		n.StartRun.Cancel()
+		n.StartRun = nil
 	}
-	n.startPending = false
+	n.StartPending = false
 	for _, j := range s.st.Jobs {
 		for _, t := range j.Tasks {
-			if t.run == nil || t.run.poolKey != key(p.Pool.ID) || t.run.nodeID != n.Node.ID {
+			if t.Run == nil || t.Run.PoolKey != store.Key(p.Pool.ID) || t.Run.NodeID != n.Node.ID {
 				continue
 			}
 			switch opt {
@@ -328,17 +329,17 @@ func (s *Server) evictNode(p *poolRec, n *nodeRec, opt string, now time.Time) {
 }
 
 // releaseNode gives a task attempt's slots back to its node; mu held.
-func (s *Server) releaseNode(a *attempt) {
-	if a.released {
+func (s *Server) releaseNode(a *store.Attempt) {
+	if a.Released {
 		return
 	}
-	a.released = true
-	_, n := s.findNode(a.poolKey, a.nodeID)
+	a.Released = true
+	_, n := s.findNode(a.PoolKey, a.NodeID)
 	if n == nil {
 		return
 	}
 	n.Node.RunningTasksCount--
-	n.Node.RunningTaskSlotsCount -= a.slots
+	n.Node.RunningTaskSlotsCount -= a.Slots
 	if n.Node.RunningTasksCount <= 0 {
 		n.Node.RunningTasksCount, n.Node.RunningTaskSlotsCount = 0, 0
 		if n.Node.State == wire.NodeRunning {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -19,12 +20,12 @@ type nodeRebootParameter struct {
 }
 
 // nodeForOperation looks up an active pool's node; mu held.
-func (s *Server) nodeForOperation(r *http.Request) (*poolRec, *nodeRec, *wireerr.Error) {
+func (s *Server) nodeForOperation(r *http.Request) (*store.Pool, *store.Node, *wireerr.Error) {
 	p, e := s.activePool(r.PathValue("poolId"))
 	if e != nil {
 		return nil, nil, e
 	}
-	_, n := s.findNode(key(p.Pool.ID), r.PathValue("nodeId"))
+	_, n := s.findNode(store.Key(p.Pool.ID), r.PathValue("nodeId"))
 	if n == nil {
 		return nil, nil, wireerr.NodeNotFound()
 	}
@@ -32,7 +33,7 @@ func (s *Server) nodeForOperation(r *http.Request) (*poolRec, *nodeRec, *wireerr
 }
 
 // nodeBusy is the 409 for a node that is not ready for an operation.
-func nodeBusy(n *nodeRec) *wireerr.Error {
+func nodeBusy(n *store.Node) *wireerr.Error {
 	switch {
 	case n.Leaving:
 		return wireerr.NodeBusy(wire.NodeLeavingPool)
@@ -77,13 +78,13 @@ func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		return e
 	}
 	s.stopNodeTasks(p, n, opt, rc.now)
-	s.forgetNodePrep(key(p.Pool.ID), n.Node.ID, kind == wire.NodeRebooting)
-	if n.startRun != nil {
-		n.startRun.abandoned = true
-		n.startRun.cancel()
-		n.startRun = nil
+	s.forgetNodePrep(store.Key(p.Pool.ID), n.Node.ID, kind == wire.NodeRebooting)
+	if n.StartRun != nil {
+		n.StartRun.Abandoned = true
+		n.StartRun.Cancel()
+		n.StartRun = nil
 	}
-	n.startPending = false
+	n.StartPending = false
 	if n.Node.RunningTasksCount == 0 {
 		s.bootNode(n, kind, rc.now)
 	} else {
@@ -96,7 +97,7 @@ func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 }
 
 // bootNode takes n down for a reboot or reimage; mu held.
-func (s *Server) bootNode(n *nodeRec, kind string, now time.Time) {
+func (s *Server) bootNode(n *store.Node, kind string, now time.Time) {
 	n.PendingBoot = ""
 	setNodeState(n, kind, now)
 	n.ReadyAt = now.Add(s.opts.NodeStartDelay)
@@ -104,7 +105,7 @@ func (s *Server) bootNode(n *nodeRec, kind string, now time.Time) {
 }
 
 // wipeNode empties a reimaged node's directories; mu held.
-func (s *Server) wipeNode(n *nodeRec) {
+func (s *Server) wipeNode(n *store.Node) {
 	for _, sub := range []string{"shared", "startup", "workitems", "fsmounts"} {
 		dir := filepath.Join(n.Dir, sub)
 		if err := os.RemoveAll(dir); err != nil {
@@ -116,7 +117,7 @@ func (s *Server) wipeNode(n *nodeRec) {
 	}
 	for _, j := range s.st.Jobs {
 		for _, t := range j.Tasks {
-			if t.Node == n.Node.ID && t.Dir != "" && t.run == nil {
+			if t.Node == n.Node.ID && t.Dir != "" && t.Run == nil {
 				t.FilesCleaned = true
 				s.noteTask(j, t)
 			}
@@ -126,13 +127,13 @@ func (s *Server) wipeNode(n *nodeRec) {
 
 // stopNodeTasks applies a requeue/terminate option to the tasks running on
 // n; taskcompletion and retaineddata let them finish; mu held.
-func (s *Server) stopNodeTasks(p *poolRec, n *nodeRec, opt string, now time.Time) {
+func (s *Server) stopNodeTasks(p *store.Pool, n *store.Node, opt string, now time.Time) {
 	if opt != "requeue" && opt != "terminate" {
 		return
 	}
 	for _, j := range s.st.Jobs {
 		for _, t := range j.Tasks {
-			if t.run == nil || t.run.poolKey != key(p.Pool.ID) || t.run.nodeID != n.Node.ID {
+			if t.Run == nil || t.Run.PoolKey != store.Key(p.Pool.ID) || t.Run.NodeID != n.Node.ID {
 				continue
 			}
 			if opt == "terminate" {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -39,9 +40,9 @@ func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	if p.Pool.AllocationState != wire.AllocSteady {
 		return wireerr.PoolBeingResized()
 	}
-	var nodes []*nodeRec
+	var nodes []*store.Node
 	for _, id := range in.NodeList {
-		_, n := s.findNode(key(p.Pool.ID), id)
+		_, n := s.findNode(store.Key(p.Pool.ID), id)
 		if n == nil {
 			return wireerr.NodeNotInPool(id)
 		}
@@ -64,7 +65,7 @@ func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	return nil
 }
 
-func renderNode(p *poolRec, n *nodeRec, base string) wire.ComputeNode {
+func renderNode(p *store.Pool, n *store.Node, base string) wire.ComputeNode {
 	out := n.Node
 	out.URL = base + "/pools/" + p.Pool.ID + "/nodes/" + n.Node.ID
 	if len(out.RecentTasks) > 0 {
@@ -108,7 +109,7 @@ func (s *Server) getNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wi
 		s.mu.Unlock()
 		return e
 	}
-	_, n := s.findNode(key(p.Pool.ID), r.PathValue("nodeId"))
+	_, n := s.findNode(store.Key(p.Pool.ID), r.PathValue("nodeId"))
 	if n == nil {
 		s.mu.Unlock()
 		return wireerr.NodeNotFound()

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -19,8 +20,8 @@ const (
 )
 
 // lookupPool returns the pool with id; mu must be held.
-func (s *Server) lookupPool(id string) (*poolRec, *wireerr.Error) {
-	p, ok := s.st.Pools[key(id)]
+func (s *Server) lookupPool(id string) (*store.Pool, *wireerr.Error) {
+	p, ok := s.st.Pools[store.Key(id)]
 	if !ok {
 		return nil, wireerr.PoolNotFound()
 	}
@@ -28,7 +29,7 @@ func (s *Server) lookupPool(id string) (*poolRec, *wireerr.Error) {
 }
 
 // activePool is lookupPool that also refuses a deleting pool; mu must be held.
-func (s *Server) activePool(id string) (*poolRec, *wireerr.Error) {
+func (s *Server) activePool(id string) (*store.Pool, *wireerr.Error) {
 	p, e := s.lookupPool(id)
 	if e != nil {
 		return nil, e
@@ -42,7 +43,7 @@ func (s *Server) activePool(id string) (*poolRec, *wireerr.Error) {
 // poolForUpdate returns the active pool named in the request path once the
 // request's preconditions (If-Match and the like) hold for it; mu must be
 // held.
-func (s *Server) poolForUpdate(r *http.Request) (*poolRec, *wireerr.Error) {
+func (s *Server) poolForUpdate(r *http.Request) (*store.Pool, *wireerr.Error) {
 	p, e := s.activePool(r.PathValue("poolId"))
 	if e != nil {
 		return nil, e
@@ -53,21 +54,21 @@ func (s *Server) poolForUpdate(r *http.Request) (*poolRec, *wireerr.Error) {
 	return p, nil
 }
 
-func (s *Server) touchPool(p *poolRec, now time.Time) {
-	p.Pool.ETag = s.st.nextETag()
+func (s *Server) touchPool(p *store.Pool, now time.Time) {
+	p.Pool.ETag = s.st.NextETag()
 	p.Pool.LastModified = wire.At(now)
 	s.markDirty()
 }
 
 // ackPoolUpdate gives p a new ETag and Last-Modified and answers the
 // update with status and the pool's new entity headers; mu must be held.
-func (s *Server) ackPoolUpdate(w http.ResponseWriter, rc *reqCtx, p *poolRec, status int) {
+func (s *Server) ackPoolUpdate(w http.ResponseWriter, rc *reqCtx, p *store.Pool, status int) {
 	s.touchPool(p, rc.now)
 	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
 	w.WriteHeader(status)
 }
 
-func renderPool(p *poolRec, base string) wire.CloudPool {
+func renderPool(p *store.Pool, base string) wire.CloudPool {
 	out := p.Pool
 	out.URL = base + "/pools/" + p.Pool.ID
 	return out
@@ -216,7 +217,7 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wi
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.st.Pools[key(in.ID)]; ok {
+	if old, ok := s.st.Pools[store.Key(in.ID)]; ok {
 		if old.Pool.State == wire.PoolDeleting {
 			return wireerr.PoolBeingDeleted()
 		}
@@ -232,11 +233,11 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wi
 }
 
 // insertPool stores a validated new pool and starts its allocation; mu held.
-func (s *Server) insertPool(pool wire.CloudPool, interval time.Duration, now time.Time) *poolRec {
+func (s *Server) insertPool(pool wire.CloudPool, interval time.Duration, now time.Time) *store.Pool {
 	pool.CreationTime, pool.StateTransitionTime, pool.AllocationStateTransitionTime = wire.At(now), wire.At(now), wire.At(now)
-	p := &poolRec{Pool: pool}
+	p := &store.Pool{Pool: pool}
 	s.touchPool(p, now)
-	s.st.Pools[key(pool.ID)] = p
+	s.st.Pools[store.Key(pool.ID)] = p
 	if pool.EnableAutoScale {
 		s.sampleAutoScale(p, now)
 		p.NextSample = now.Add(s.opts.SampleInterval)
@@ -250,9 +251,9 @@ func (s *Server) insertPool(pool wire.CloudPool, interval time.Duration, now tim
 	return p
 }
 
-func (s *Server) setAllocation(p *poolRec, state string, now time.Time) {
-	if p.Pool.AllocationState != state {
-		p.Pool.AllocationState = state
+func (s *Server) setAllocation(p *store.Pool, to string, now time.Time) {
+	if p.Pool.AllocationState != to {
+		p.Pool.AllocationState = to
 		p.Pool.AllocationStateTransitionTime = wire.At(now)
 	}
 }
@@ -296,7 +297,7 @@ func (s *Server) deletePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 
 // deletePoolLocked starts deleting p: running tasks are requeued and the
 // nodes go away on the next scheduler pass; mu held.
-func (s *Server) deletePoolLocked(p *poolRec, now time.Time) {
+func (s *Server) deletePoolLocked(p *store.Pool, now time.Time) {
 	p.Pool.State = wire.PoolDeleting
 	p.Pool.StateTransitionTime = wire.At(now)
 	s.setAllocation(p, wire.AllocResizing, now)
@@ -426,7 +427,7 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 }
 
 // startResize sets new targets; the scheduler loop converges on them. mu held.
-func (s *Server) startResize(p *poolRec, ded, low int, opt string, now time.Time) {
+func (s *Server) startResize(p *store.Pool, ded, low int, opt string, now time.Time) {
 	p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes = ded, low
 	p.Pool.ResizeErrors = nil
 	p.Deallocation = opt

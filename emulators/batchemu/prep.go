@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -21,21 +22,6 @@ const (
 	defaultReleaseID       = "jobrelease"
 	defaultReleaseWallTime = 15 * time.Minute
 )
-
-// nodePrep is one node's preparation/release state for a job.
-type nodePrep struct {
-	PoolKey string                         `json:"pool"`
-	PoolID  string                         `json:"poolId"`
-	NodeID  string                         `json:"node"`
-	Prep    *wire.PrepReleaseExecutionInfo `json:"prep,omitempty"`
-	Release *wire.PrepReleaseExecutionInfo `json:"release,omitempty"`
-
-	prepRun     *attempt // running preparation attempt (not persisted)
-	releaseRun  *attempt // running release attempt (not persisted)
-	prepPending bool     // a preparation retry waits for a process slot
-}
-
-func prepKey(pk, nodeID string) string { return pk + "/" + nodeID }
 
 // validatePrepRelease checks and fills in the defaults of a job's
 // preparation and release tasks.
@@ -78,7 +64,7 @@ func validatePrepRelease(prep *wire.JobPreparationTask, rel *wire.JobReleaseTask
 		if !validID(rel.ID) {
 			return wireerr.InvalidProperty("jobReleaseTask.id", rel.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 		}
-		if key(rel.ID) == key(prep.ID) {
+		if store.Key(rel.ID) == store.Key(prep.ID) {
 			return wireerr.InvalidProperty("jobReleaseTask.id", rel.ID, "the release task id must differ from the preparation task id")
 		}
 		if e := checkTaskInputs("jobReleaseTask", rel.ResourceFiles, rel.EnvironmentSettings); e != nil {
@@ -98,23 +84,23 @@ func boolp(b bool) *bool { return &b }
 
 // checkTaskIDAgainstPrep rejects a task id equal to the job's preparation
 // or release task id.
-func checkTaskIDAgainstPrep(j *jobRec, id string) *wireerr.Error {
-	if p := j.Job.JobPreparationTask; p != nil && key(p.ID) == key(id) {
+func checkTaskIDAgainstPrep(j *store.Job, id string) *wireerr.Error {
+	if p := j.Job.JobPreparationTask; p != nil && store.Key(p.ID) == store.Key(id) {
 		return wireerr.TaskIDIsPrep()
 	}
-	if r := j.Job.JobReleaseTask; r != nil && key(r.ID) == key(id) {
+	if r := j.Job.JobReleaseTask; r != nil && store.Key(r.ID) == store.Key(id) {
 		return wireerr.TaskIDIsRelease()
 	}
 	return nil
 }
 
 // prepReady reports whether tasks of j may run on node n (of pool pk); mu held.
-func prepReady(j *jobRec, pk string, n *nodeRec) bool {
+func prepReady(j *store.Job, pk string, n *store.Node) bool {
 	prep := j.Job.JobPreparationTask
 	if prep == nil {
 		return true
 	}
-	st := j.Prep[prepKey(pk, n.Node.ID)]
+	st := j.Prep[store.PrepKey(pk, n.Node.ID)]
 	if st == nil || st.Prep == nil {
 		return false
 	}
@@ -129,7 +115,7 @@ func prepReady(j *jobRec, pk string, n *nodeRec) bool {
 
 // ensurePrep starts the preparation task on one node of p that can take
 // j's task and has not prepared yet; mu held.
-func (s *Server) ensurePrep(j *jobRec, pk string, p *poolRec, slots int, now time.Time) {
+func (s *Server) ensurePrep(j *store.Job, pk string, p *store.Pool, slots int, now time.Time) {
 	for _, n := range p.Nodes {
 		if s.procs >= s.opts.Concurrency {
 			return
@@ -137,24 +123,24 @@ func (s *Server) ensurePrep(j *jobRec, pk string, p *poolRec, slots int, now tim
 		if !schedulable(n) || p.Pool.TaskSlotsPerNode-n.Node.RunningTaskSlotsCount < slots {
 			continue
 		}
-		if st := j.Prep[prepKey(pk, n.Node.ID)]; st != nil {
-			if st.prepPending && st.prepRun == nil {
+		if st := j.Prep[store.PrepKey(pk, n.Node.ID)]; st != nil {
+			if st.PrepPending && st.PrepRun == nil {
 				s.runPrep(j, st, p, n, now)
 			}
 			continue
 		}
 		if j.Prep == nil {
-			j.Prep = map[string]*nodePrep{}
+			j.Prep = map[string]*store.NodePrep{}
 		}
-		st := &nodePrep{PoolKey: pk, PoolID: p.Pool.ID, NodeID: n.Node.ID}
-		j.Prep[prepKey(pk, n.Node.ID)] = st
+		st := &store.NodePrep{PoolKey: pk, PoolID: p.Pool.ID, NodeID: n.Node.ID}
+		j.Prep[store.PrepKey(pk, n.Node.ID)] = st
 		s.runPrep(j, st, p, n, now)
 		return
 	}
 }
 
 // runPrep launches (or relaunches for a retry) the preparation task; mu held.
-func (s *Server) runPrep(j *jobRec, st *nodePrep, p *poolRec, n *nodeRec, now time.Time) {
+func (s *Server) runPrep(j *store.Job, st *store.NodePrep, p *store.Pool, n *store.Node, now time.Time) {
 	prep := j.Job.JobPreparationTask
 	run := jobTaskRun(j, n, prep.ID, prep.TaskCommand)
 	run.wall = prep.Constraints.MaxWallClockTime
@@ -164,9 +150,9 @@ func (s *Server) runPrep(j *jobRec, st *nodePrep, p *poolRec, n *nodeRec, now ti
 	}
 	st.Prep.State, st.Prep.StartTime = "running", wire.At(now)
 	restartOutcome(&st.Prep.AttemptOutcome)
-	st.prepPending = false
-	a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
-	st.prepRun = a
+	st.PrepPending = false
+	a := &store.Attempt{PoolKey: st.PoolKey, NodeID: st.NodeID, JobKey: store.Key(j.Job.ID)}
+	st.PrepRun = a
 	s.markDirty()
 	s.launch(a, s.runSpec(p, n, run), s.finishPrep)
 }
@@ -174,26 +160,26 @@ func (s *Server) runPrep(j *jobRec, st *nodePrep, p *poolRec, n *nodeRec, now ti
 // nodePrepOf returns the job and the node preparation state that a
 // preparation or release attempt ran for; st is nil when either is gone.
 // mu held.
-func (s *Server) nodePrepOf(a *attempt) (j *jobRec, st *nodePrep) {
-	j, ok := s.st.Jobs[a.jobKey]
+func (s *Server) nodePrepOf(a *store.Attempt) (j *store.Job, st *store.NodePrep) {
+	j, ok := s.st.Jobs[a.JobKey]
 	if !ok {
 		return nil, nil
 	}
-	return j, j.Prep[prepKey(a.poolKey, a.nodeID)]
+	return j, j.Prep[store.PrepKey(a.PoolKey, a.NodeID)]
 }
 
 // finishPrep records a preparation attempt; mu held.
-func (s *Server) finishPrep(a *attempt, res executor.Result) {
+func (s *Server) finishPrep(a *store.Attempt, res executor.Result) {
 	j, st := s.nodePrepOf(a)
-	if st == nil || st.prepRun != a {
+	if st == nil || st.PrepRun != a {
 		return
 	}
-	st.prepRun = nil
+	st.PrepRun = nil
 	now := endedAt(res, s.now())
 	s.markDirty()
 	s.jobsChanged = true
 	if retryOutcome(&st.Prep.AttemptOutcome, res, *j.Job.JobPreparationTask.Constraints.MaxTaskRetryCount, now) {
-		st.prepPending = true
+		st.PrepPending = true
 		return
 	}
 	st.Prep.State = "completed"
@@ -202,18 +188,18 @@ func (s *Server) finishPrep(a *attempt, res executor.Result) {
 
 // releasesDone runs the release task on every node that ran the
 // preparation task and reports whether all of them finished; mu held.
-func (s *Server) releasesDone(j *jobRec, now time.Time) bool {
+func (s *Server) releasesDone(j *store.Job, now time.Time) bool {
 	done := true
 	for _, k := range sortedPrepKeys(j) {
 		st := j.Prep[k]
-		if st.prepRun != nil { // the job ended: stop preparing
-			st.prepRun.abandoned = true
-			st.prepRun.cancel()
-			st.prepRun = nil
+		if st.PrepRun != nil { // the job ended: stop preparing
+			st.PrepRun.Abandoned = true
+			st.PrepRun.Cancel()
+			st.PrepRun = nil
 			st.Prep.State = "completed"
 			endOutcomeByUser(&st.Prep.AttemptOutcome, now)
 		}
-		st.prepPending = false
+		st.PrepPending = false
 		rel := j.Job.JobReleaseTask
 		if rel == nil || st.Prep == nil {
 			continue
@@ -226,22 +212,22 @@ func (s *Server) releasesDone(j *jobRec, now time.Time) bool {
 			continue // the node is gone: nothing to release
 		}
 		done = false
-		if st.releaseRun != nil || s.procs >= s.opts.Concurrency {
+		if st.ReleaseRun != nil || s.procs >= s.opts.Concurrency {
 			continue
 		}
 		run := jobTaskRun(j, n, rel.ID, rel.TaskCommand)
 		run.wall = rel.MaxWallClockTime
 		_, relPath := taskDir(n, j.Job.ID, rel.ID)
 		st.Release = &wire.PrepReleaseExecutionInfo{State: "running", StartTime: wire.At(now), TaskRootDirectory: relPath}
-		a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
-		st.releaseRun = a
+		a := &store.Attempt{PoolKey: st.PoolKey, NodeID: st.NodeID, JobKey: store.Key(j.Job.ID)}
+		st.ReleaseRun = a
 		s.markDirty()
 		s.launch(a, s.runSpec(p, n, run), s.finishRelease)
 	}
 	return done
 }
 
-func sortedPrepKeys(j *jobRec) []string {
+func sortedPrepKeys(j *store.Job) []string {
 	keys := make([]string, 0, len(j.Prep))
 	for k := range j.Prep {
 		keys = append(keys, k)
@@ -251,12 +237,12 @@ func sortedPrepKeys(j *jobRec) []string {
 }
 
 // finishRelease records a release attempt; mu held.
-func (s *Server) finishRelease(a *attempt, res executor.Result) {
+func (s *Server) finishRelease(a *store.Attempt, res executor.Result) {
 	_, st := s.nodePrepOf(a)
-	if st == nil || st.releaseRun != a {
+	if st == nil || st.ReleaseRun != a {
 		return
 	}
-	st.releaseRun = nil
+	st.ReleaseRun = nil
 	now := endedAt(res, s.now())
 	st.Release.State = "completed"
 	finishOutcome(&st.Release.AttemptOutcome, res, now)
@@ -267,7 +253,7 @@ func (s *Server) finishRelease(a *attempt, res executor.Result) {
 // forgetNodePrep drops every job's preparation state for a node that left
 // or rebooted (reboot: only when the task asks to rerun); mu held.
 func (s *Server) forgetNodePrep(pk, nodeID string, reboot bool) {
-	k := prepKey(pk, nodeID)
+	k := store.PrepKey(pk, nodeID)
 	for _, j := range s.st.Jobs {
 		st := j.Prep[k]
 		if st == nil {
@@ -278,10 +264,10 @@ func (s *Server) forgetNodePrep(pk, nodeID string, reboot bool) {
 			st.Prep != nil && st.Prep.Result == "success" {
 			continue
 		}
-		for _, a := range []*attempt{st.prepRun, st.releaseRun} {
+		for _, a := range []*store.Attempt{st.PrepRun, st.ReleaseRun} {
 			if a != nil {
-				a.abandoned = true
-				a.cancel()
+				a.Abandoned = true
+				a.Cancel()
 			}
 		}
 		delete(j.Prep, k)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
@@ -29,7 +30,7 @@ type taskRun struct {
 
 // jobTaskRun is the run of job j's task taskID (an ordinary, job manager,
 // preparation or release task) on node n.
-func jobTaskRun(j *jobRec, n *nodeRec, taskID string, cmd wire.TaskCommand) taskRun {
+func jobTaskRun(j *store.Job, n *store.Node, taskID string, cmd wire.TaskCommand) taskRun {
 	r := taskRun{cmd: cmd, jobID: j.Job.ID, taskID: taskID, jobEnv: j.Job.CommonEnvironmentSettings}
 	r.dir, _ = taskDir(n, j.Job.ID, taskID)
 	if prep := j.Job.JobPreparationTask; prep != nil {
@@ -39,13 +40,13 @@ func jobTaskRun(j *jobRec, n *nodeRec, taskID string, cmd wire.TaskCommand) task
 }
 
 // startTaskRun is the run of a pool's start task on node n.
-func startTaskRun(n *nodeRec, st *wire.StartTask) taskRun {
+func startTaskRun(n *store.Node, st *wire.StartTask) taskRun {
 	return taskRun{cmd: st.TaskCommand, dir: filepath.Join(n.Dir, "startup")}
 }
 
 // taskDir is the directory of job task taskID on node n, as an absolute
 // path and relative to the node's root (taskRootDirectory).
-func taskDir(n *nodeRec, jobID, taskID string) (dir, rel string) {
+func taskDir(n *store.Node, jobID, taskID string) (dir, rel string) {
 	rel = filepath.ToSlash(filepath.Join("workitems", jobID, "job-1", taskID))
 	return filepath.Join(n.Dir, filepath.FromSlash(rel)), rel
 }
@@ -53,7 +54,7 @@ func taskDir(n *nodeRec, jobID, taskID string) (dir, rel string) {
 // runSpec is the executor spec of r on node n of pool p. The environment is
 // the node's, then the task's AZ_BATCH_* variables, then the job's common
 // settings, then the task's own (a later setting of a name wins).
-func (s *Server) runSpec(p *poolRec, n *nodeRec, r taskRun) executor.Spec {
+func (s *Server) runSpec(p *store.Pool, n *store.Node, r taskRun) executor.Spec {
 	env := s.nodeEnv(p, n)
 	if r.jobID != "" {
 		env = append(env, "AZ_BATCH_JOB_ID="+r.jobID, "AZ_BATCH_TASK_ID="+r.taskID)
@@ -72,7 +73,7 @@ func (s *Server) runSpec(p *poolRec, n *nodeRec, r taskRun) executor.Spec {
 }
 
 // nodeEnv is the environment shared by every process on node n.
-func (s *Server) nodeEnv(p *poolRec, n *nodeRec) []string {
+func (s *Server) nodeEnv(p *store.Pool, n *store.Node) []string {
 	env := append([]string(nil), s.baseEnv...)
 	return append(env,
 		"AZ_BATCH_ACCOUNT_NAME="+s.opts.AccountName,

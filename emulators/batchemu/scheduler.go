@@ -7,22 +7,9 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
-
-// attempt is one running process (a task attempt or a start task attempt).
-// Its fields are guarded by Server.mu.
-type attempt struct {
-	cancel    context.CancelFunc
-	abandoned bool // the task/node moved on (ended, requeued, deleted); ignore the result
-	released  bool // node slot counts were already given back
-	start     bool // a start task attempt
-	poolKey   string
-	nodeID    string
-	jobKey    string
-	taskKey   string
-	slots     int
-}
 
 // snapshotEvery bounds how often the state file is rewritten.
 const snapshotEvery = 200 * time.Millisecond
@@ -81,9 +68,9 @@ func (s *Server) step(now time.Time) {
 
 // launch starts a goroutine running spec; done is called with mu held when
 // the attempt ends (unless the server is closing). mu held.
-func (s *Server) launch(a *attempt, spec executor.Spec, done func(a *attempt, res executor.Result)) {
+func (s *Server) launch(a *store.Attempt, spec executor.Spec, done func(a *store.Attempt, res executor.Result)) {
 	ctx, cancel := context.WithCancel(context.Background())
-	a.cancel = cancel
+	a.Cancel = cancel
 	s.attempts[a] = struct{}{}
 	s.procs++
 	s.runs.Add(1)
@@ -98,7 +85,7 @@ func (s *Server) launch(a *attempt, spec executor.Spec, done func(a *attempt, re
 		if s.closed {
 			return // state stays "running": a restart requeues it
 		}
-		if !a.abandoned {
+		if !a.Abandoned {
 			done(a, res)
 		}
 		s.wake()
@@ -169,8 +156,8 @@ func (s *Server) stepJobs(now time.Time) {
 }
 
 type candidate struct {
-	j *jobRec
-	t *taskRec
+	j *store.Job
+	t *store.Task
 }
 
 // schedule assigns active tasks to free slots; mu held.
@@ -194,7 +181,7 @@ func (s *Server) schedule(now time.Time) {
 		return
 	}
 	var cands []candidate
-	running := map[*jobRec]int{}
+	running := map[*store.Job]int{}
 	for _, j := range s.st.Jobs {
 		if wire.JobState(j.Job.State) != wire.JobActive || !free[jobPoolKey(j)] {
 			continue
@@ -233,11 +220,11 @@ func (s *Server) schedule(now time.Time) {
 		pk := jobPoolKey(c.j)
 		p := s.st.Pools[pk]
 		slots := taskSlots(c.j, c.t, p)
-		ok := func(n *nodeRec) bool { return prepReady(c.j, pk, n) && jobManagerFits(c.j, c.t, n) }
-		var n *nodeRec
+		ok := func(n *store.Node) bool { return prepReady(c.j, pk, n) && jobManagerFits(c.j, c.t, n) }
+		var n *store.Node
 		if ai := c.t.Task.AffinityInfo; ai != nil {
 			// Affinity is a preference: the named node if it can take the task now.
-			n = pickNode(p, slots, func(n *nodeRec) bool { return n.Node.AffinityID == ai.AffinityID && ok(n) })
+			n = pickNode(p, slots, func(n *store.Node) bool { return n.Node.AffinityID == ai.AffinityID && ok(n) })
 		}
 		if n == nil {
 			n = pickNode(p, slots, ok)
@@ -253,15 +240,15 @@ func (s *Server) schedule(now time.Time) {
 	}
 }
 
-func schedulable(n *nodeRec) bool {
+func schedulable(n *store.Node) bool {
 	return !n.Leaving && n.PendingBoot == "" && n.Node.SchedulingState == "enabled" &&
 		(n.Node.State == wire.NodeIdle || n.Node.State == wire.NodeRunning)
 }
 
 // pickNode chooses a node with slots free for the pool's fill type.
-func pickNode(p *poolRec, slots int, ok func(*nodeRec) bool) *nodeRec {
+func pickNode(p *store.Pool, slots int, ok func(*store.Node) bool) *store.Node {
 	pack := p.Pool.TaskSchedulingPolicy != nil && p.Pool.TaskSchedulingPolicy.NodeFillType == "pack"
-	var best *nodeRec
+	var best *store.Node
 	for _, n := range p.Nodes {
 		if !schedulable(n) || p.Pool.TaskSlotsPerNode-n.Node.RunningTaskSlotsCount < slots || !ok(n) {
 			continue

@@ -4,22 +4,23 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // killTask stops t's running process without recording its result; mu held.
-func (s *Server) killTask(j *jobRec, t *taskRec) {
-	if t.run == nil {
+func (s *Server) killTask(j *store.Job, t *store.Task) {
+	if t.Run == nil {
 		return
 	}
-	t.run.abandoned = true
-	t.run.cancel()
-	s.releaseNode(t.run)
-	t.run = nil
+	t.Run.Abandoned = true
+	t.Run.Cancel()
+	s.releaseNode(t.Run)
+	t.Run = nil
 }
 
 // endTask completes t as terminated by the user; mu held.
-func (s *Server) endTask(j *jobRec, t *taskRec, now time.Time) {
+func (s *Server) endTask(j *store.Job, t *store.Task, now time.Time) {
 	s.killTask(j, t)
 	s.setTaskState(t, wire.TaskCompleted, now)
 	endOutcomeByUser(&t.Task.ExecutionInfo.AttemptOutcome, now)
@@ -27,7 +28,7 @@ func (s *Server) endTask(j *jobRec, t *taskRec, now time.Time) {
 }
 
 // requeueTask puts a running task back in the queue; mu held.
-func (s *Server) requeueTask(j *jobRec, t *taskRec, now time.Time) {
+func (s *Server) requeueTask(j *store.Job, t *store.Task, now time.Time) {
 	s.killTask(j, t)
 	s.setTaskState(t, wire.TaskActive, now)
 	ei := &t.Task.ExecutionInfo
@@ -36,7 +37,7 @@ func (s *Server) requeueTask(j *jobRec, t *taskRec, now time.Time) {
 	s.touchTask(j, t, now)
 }
 
-func (s *Server) removeTaskDir(j *jobRec, t *taskRec) {
+func (s *Server) removeTaskDir(j *store.Job, t *store.Task) {
 	if t.Dir != "" && !t.FilesCleaned {
 		s.removeDir(t.Dir)
 		t.FilesCleaned = true
@@ -45,7 +46,7 @@ func (s *Server) removeTaskDir(j *jobRec, t *taskRec) {
 }
 
 // launchTask starts one attempt of t on node n; mu held.
-func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nodeRec, slots int, now time.Time) {
+func (s *Server) launchTask(j *store.Job, t *store.Task, pk string, p *store.Pool, n *store.Node, slots int, now time.Time) {
 	run := jobTaskRun(j, n, t.Task.ID, t.Task.TaskCommand)
 	run.outputFiles, run.wall = t.Task.OutputFiles, t.Task.Constraints.MaxWallClockTime
 	dir, rel := taskDir(n, j.Job.ID, t.Task.ID)
@@ -69,33 +70,33 @@ func (s *Server) launchTask(j *jobRec, t *taskRec, pk string, p *poolRec, n *nod
 		n.Node.RecentTasks = n.Node.RecentTasks[len(n.Node.RecentTasks)-10:]
 	}
 
-	a := &attempt{poolKey: pk, nodeID: n.Node.ID, jobKey: key(j.Job.ID), taskKey: key(t.Task.ID), slots: slots}
-	t.run = a
+	a := &store.Attempt{PoolKey: pk, NodeID: n.Node.ID, JobKey: store.Key(j.Job.ID), TaskKey: store.Key(t.Task.ID), Slots: slots}
+	t.Run = a
 	s.launch(a, s.runSpec(p, n, run), s.finishTask)
 }
 
 // finishTask records the result of a task attempt; mu held.
-func (s *Server) finishTask(a *attempt, res executor.Result) {
+func (s *Server) finishTask(a *store.Attempt, res executor.Result) {
 	s.releaseNode(a)
-	j, ok := s.st.Jobs[a.jobKey]
+	j, ok := s.st.Jobs[a.JobKey]
 	if !ok {
 		return
 	}
-	t, ok := j.Tasks[a.taskKey]
-	if !ok || t.run != a {
+	t, ok := j.Tasks[a.TaskKey]
+	if !ok || t.Run != a {
 		return
 	}
-	t.run = nil
+	t.Run = nil
 	now := endedAt(res, s.now())
 	success := succeeded(res)
-	if _, n := s.findNode(a.poolKey, a.nodeID); n != nil {
+	if _, n := s.findNode(a.PoolKey, a.NodeID); n != nil {
 		n.Node.TotalTasksRun++
 		if success {
 			n.Node.TotalTasksSucceeded++
 		}
 		for i := range n.Node.RecentTasks {
 			rt := &n.Node.RecentTasks[i]
-			if key(rt.JobID) == a.jobKey && key(rt.TaskID) == a.taskKey {
+			if store.Key(rt.JobID) == a.JobKey && store.Key(rt.TaskID) == a.TaskKey {
 				rt.TaskState = wire.TaskCompleted
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -19,7 +20,7 @@ const (
 const maxDependencyIDChars = 64000
 
 // validateDependencies checks dependsOn against the job (nil: none).
-func validateDependencies(d *wire.TaskDependencies, j *jobRec) (*wire.TaskDependencies, *wireerr.Error) {
+func validateDependencies(d *wire.TaskDependencies, j *store.Job) (*wire.TaskDependencies, *wireerr.Error) {
 	if d == nil || len(d.TaskIDs) == 0 && len(d.TaskIDRanges) == 0 {
 		return nil, nil
 	}
@@ -48,13 +49,13 @@ func validateDependencies(d *wire.TaskDependencies, j *jobRec) (*wire.TaskDepend
 // depsSatisfied reports whether every task t depends on completed with the
 // dependency action "satisfy" (by default: succeeded; exitConditions can
 // make a failure satisfy its dependents too). mu held.
-func depsSatisfied(j *jobRec, t *taskRec) bool {
+func depsSatisfied(j *store.Job, t *store.Task) bool {
 	d := t.Task.DependsOn
 	if d == nil {
 		return true
 	}
 	ok := func(id string) bool {
-		dep, found := j.Tasks[key(id)]
+		dep, found := j.Tasks[store.Key(id)]
 		return found && dep.Task.State == wire.TaskCompleted && exitOptionsOf(j, dep).DependencyAction == "satisfy"
 	}
 	for _, id := range d.TaskIDs {
@@ -75,8 +76,8 @@ func depsSatisfied(j *jobRec, t *taskRec) bool {
 	return true
 }
 
-func (s *Server) touchTask(j *jobRec, t *taskRec, now time.Time) {
-	t.Task.ETag = s.st.nextETag()
+func (s *Server) touchTask(j *store.Job, t *store.Task, now time.Time) {
+	t.Task.ETag = s.st.NextETag()
 	t.Task.LastModified = wire.At(now)
 	s.jobsChanged = true
 	s.noteTask(j, t)
@@ -85,24 +86,24 @@ func (s *Server) touchTask(j *jobRec, t *taskRec, now time.Time) {
 // noteTask records a change to t that does not show on the wire (no new
 // eTag) or comes with one (touchTask), so that the next journal record
 // carries t; mu held.
-func (s *Server) noteTask(j *jobRec, t *taskRec) {
+func (s *Server) noteTask(j *store.Job, t *store.Task) {
 	s.markDirty()
 	if s.changedTasks != nil {
-		s.changedTasks[t] = taskRef{Job: key(j.Job.ID), Task: key(t.Task.ID)}
+		s.changedTasks[t] = store.TaskRef{Job: store.Key(j.Job.ID), Task: store.Key(t.Task.ID)}
 	}
 }
 
-func (s *Server) setTaskState(t *taskRec, state string, now time.Time) {
-	if t.Task.State == state {
+func (s *Server) setTaskState(t *store.Task, to string, now time.Time) {
+	if t.Task.State == to {
 		return
 	}
 	t.Task.PreviousState = t.Task.State
 	t.Task.PreviousStateTransitionTime = wire.AtPtr(t.Task.StateTransitionTime.Time)
-	t.Task.State = state
+	t.Task.State = to
 	t.Task.StateTransitionTime = wire.At(now)
 }
 
-func renderTask(j *jobRec, t *taskRec, base string) wire.CloudTask {
+func renderTask(j *store.Job, t *store.Task, base string) wire.CloudTask {
 	out := t.Task
 	out.URL = base + "/jobs/" + j.Job.ID + "/tasks/" + t.Task.ID
 	if ni := out.NodeInfo; ni != nil {
@@ -117,7 +118,7 @@ func renderTask(j *jobRec, t *taskRec, base string) wire.CloudTask {
 
 // buildTask validates one TaskAddParameter against job j and returns the new
 // task object (not yet stored).
-func buildTask(in *wire.TaskAddParameter, j *jobRec, now time.Time) (*wire.CloudTask, *wireerr.Error) {
+func buildTask(in *wire.TaskAddParameter, j *store.Job, now time.Time) (*wire.CloudTask, *wireerr.Error) {
 	if in.ID == "" {
 		return nil, wireerr.MissingProperty("id")
 	}
@@ -178,7 +179,7 @@ func buildTask(in *wire.TaskAddParameter, j *jobRec, now time.Time) (*wire.Cloud
 
 // activeJob looks up a job that accepts new tasks (active, or disabled:
 // its tasks then wait for enable); mu held.
-func (s *Server) activeJob(id string) (*jobRec, *wireerr.Error) {
+func (s *Server) activeJob(id string) (*store.Job, *wireerr.Error) {
 	j, e := s.lookupJob(id)
 	if e != nil {
 		return nil, e
@@ -202,14 +203,14 @@ func jobOpen(st wire.JobState) bool {
 }
 
 // insertTask stores a built task; mu held.
-func (s *Server) insertTask(j *jobRec, ct *wire.CloudTask, now time.Time) (*taskRec, *wireerr.Error) {
-	if _, ok := j.Tasks[key(ct.ID)]; ok {
+func (s *Server) insertTask(j *store.Job, ct *wire.CloudTask, now time.Time) (*store.Task, *wireerr.Error) {
+	if _, ok := j.Tasks[store.Key(ct.ID)]; ok {
 		return nil, wireerr.TaskExists()
 	}
 	s.st.Seq++
-	t := &taskRec{Task: *ct, Order: s.st.Seq}
+	t := &store.Task{Task: *ct, Order: s.st.Seq}
 	s.touchTask(j, t, now)
-	j.Tasks[key(ct.ID)] = t
+	j.Tasks[store.Key(ct.ID)] = t
 	return t, nil
 }
 
@@ -264,7 +265,7 @@ func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *r
 	for i := range in.Value {
 		p := &in.Value[i]
 		ct, e := buildTask(p, j, rc.now)
-		var t *taskRec
+		var t *store.Task
 		if e == nil {
 			t, e = s.insertTask(j, ct, rc.now)
 		}
@@ -286,12 +287,12 @@ func (s *Server) addTaskCollection(w http.ResponseWriter, r *http.Request, rc *r
 	return nil
 }
 
-func (s *Server) lookupTask(jobID, taskID string) (*jobRec, *taskRec, *wireerr.Error) {
+func (s *Server) lookupTask(jobID, taskID string) (*store.Job, *store.Task, *wireerr.Error) {
 	j, e := s.lookupJob(jobID)
 	if e != nil {
 		return nil, nil, e
 	}
-	t, ok := j.Tasks[key(taskID)]
+	t, ok := j.Tasks[store.Key(taskID)]
 	if !ok {
 		return nil, nil, wireerr.TaskNotFound()
 	}
@@ -302,7 +303,7 @@ func (s *Server) lookupTask(jobID, taskID string) (*jobRec, *taskRec, *wireerr.E
 // once jobAllowed accepts the job's state (otherwise the service's error
 // for that state), check (when not nil) accepts the task and the request's
 // preconditions hold for the task; mu must be held.
-func (s *Server) taskForUpdate(r *http.Request, jobAllowed func(wire.JobState) bool, check func(*taskRec) *wireerr.Error) (*jobRec, *taskRec, *wireerr.Error) {
+func (s *Server) taskForUpdate(r *http.Request, jobAllowed func(wire.JobState) bool, check func(*store.Task) *wireerr.Error) (*store.Job, *store.Task, *wireerr.Error) {
 	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
 	if e != nil {
 		return nil, nil, e
@@ -322,7 +323,7 @@ func (s *Server) taskForUpdate(r *http.Request, jobAllowed func(wire.JobState) b
 }
 
 // taskNotCompleted refuses a task that has already completed.
-func taskNotCompleted(t *taskRec) *wireerr.Error {
+func taskNotCompleted(t *store.Task) *wireerr.Error {
 	if t.Task.State == wire.TaskCompleted {
 		return wireerr.TaskCompleted()
 	}
@@ -365,9 +366,9 @@ func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if t.Task.State == wire.TaskRunning {
 		s.killTask(j, t)
 	}
-	delete(j.Tasks, key(t.Task.ID))
+	delete(j.Tasks, store.Key(t.Task.ID))
 	if s.changedTasks != nil { // persisting: the next journal record drops it
-		s.deletedTasks = append(s.deletedTasks, taskRef{Job: key(j.Job.ID), Task: key(t.Task.ID)})
+		s.deletedTasks = append(s.deletedTasks, store.TaskRef{Job: store.Key(j.Job.ID), Task: store.Key(t.Task.ID)})
 	}
 	s.jobsChanged = true
 	s.removeTaskDir(j, t)
@@ -396,7 +397,7 @@ func (s *Server) terminateTask(w http.ResponseWriter, r *http.Request, rc *reqCt
 func (s *Server) reactivateTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, t, e := s.taskForUpdate(r, jobOpen, func(t *taskRec) *wireerr.Error {
+	j, t, e := s.taskForUpdate(r, jobOpen, func(t *store.Task) *wireerr.Error {
 		if t.Task.State != wire.TaskCompleted {
 			return wireerr.TaskNotCompleted()
 		}

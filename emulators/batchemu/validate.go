@@ -179,3 +179,17 @@ func present(raw []byte) bool {
 	v := strings.TrimSpace(string(raw))
 	return v != "" && v != "null" && v != "[]"
 }
+
+// validID reports whether id is a valid Batch id: 1..64 characters from
+// letters, digits, hyphens and underscores.
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
