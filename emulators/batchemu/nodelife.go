@@ -11,6 +11,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/taskrun"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -204,7 +205,7 @@ func (s *Server) startNode(pk string, p *store.Pool, n *store.Node, now time.Tim
 	a := &store.Attempt{Start: true, PoolKey: pk, NodeID: n.Node.ID}
 	n.StartRun = a
 	s.markDirty()
-	s.launch(a, s.runSpec(p, n, startTaskRun(n, n.Node.StartTask)), s.finishStart)
+	s.launch(a, taskrun.ForStartTask(n, n.Node.StartTask).Spec(s.account(), p, n), s.finishStart)
 }
 
 // findNode returns pool pk and its node id (nil when absent); mu held.
@@ -229,16 +230,16 @@ func (s *Server) finishStart(a *store.Attempt, res executor.Result) {
 		return
 	}
 	n.StartRun = nil
-	now := endedAt(res, s.now())
+	now := taskrun.EndedAt(res, s.now())
 	sti := n.Node.StartTaskInfo
 	st := n.Node.StartTask
 	s.markDirty()
-	if retryOutcome(&sti.AttemptOutcome, res, st.MaxTaskRetryCount, now) {
+	if taskrun.Retry(&sti.AttemptOutcome, res, st.MaxTaskRetryCount, now) {
 		n.StartPending = true
 		return
 	}
 	sti.State = "completed"
-	finishOutcome(&sti.AttemptOutcome, res, now)
+	taskrun.Finish(&sti.AttemptOutcome, res, now)
 	if sti.Result == "success" {
 		if n.Node.State == wire.NodeWaitingForStartTask {
 			setNodeState(n, wire.NodeIdle, now)

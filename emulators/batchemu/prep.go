@@ -7,6 +7,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/taskrun"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -142,19 +143,19 @@ func (s *Server) ensurePrep(j *store.Job, pk string, p *store.Pool, slots int, n
 // runPrep launches (or relaunches for a retry) the preparation task; mu held.
 func (s *Server) runPrep(j *store.Job, st *store.NodePrep, p *store.Pool, n *store.Node, now time.Time) {
 	prep := j.Job.JobPreparationTask
-	run := jobTaskRun(j, n, prep.ID, prep.TaskCommand)
-	run.wall = prep.Constraints.MaxWallClockTime
+	run := taskrun.ForJobTask(j, n, prep.ID, prep.TaskCommand)
+	run.Wall = prep.Constraints.MaxWallClockTime
 	if st.Prep == nil {
-		_, rel := taskDir(n, j.Job.ID, prep.ID)
+		_, rel := taskrun.TaskDir(n, j.Job.ID, prep.ID)
 		st.Prep = &wire.PrepReleaseExecutionInfo{TaskRootDirectory: rel}
 	}
 	st.Prep.State, st.Prep.StartTime = "running", wire.At(now)
-	restartOutcome(&st.Prep.AttemptOutcome)
+	taskrun.Restart(&st.Prep.AttemptOutcome)
 	st.PrepPending = false
 	a := &store.Attempt{PoolKey: st.PoolKey, NodeID: st.NodeID, JobKey: store.Key(j.Job.ID)}
 	st.PrepRun = a
 	s.markDirty()
-	s.launch(a, s.runSpec(p, n, run), s.finishPrep)
+	s.launch(a, run.Spec(s.account(), p, n), s.finishPrep)
 }
 
 // nodePrepOf returns the job and the node preparation state that a
@@ -175,15 +176,15 @@ func (s *Server) finishPrep(a *store.Attempt, res executor.Result) {
 		return
 	}
 	st.PrepRun = nil
-	now := endedAt(res, s.now())
+	now := taskrun.EndedAt(res, s.now())
 	s.markDirty()
 	s.jobsChanged = true
-	if retryOutcome(&st.Prep.AttemptOutcome, res, *j.Job.JobPreparationTask.Constraints.MaxTaskRetryCount, now) {
+	if taskrun.Retry(&st.Prep.AttemptOutcome, res, *j.Job.JobPreparationTask.Constraints.MaxTaskRetryCount, now) {
 		st.PrepPending = true
 		return
 	}
 	st.Prep.State = "completed"
-	finishOutcome(&st.Prep.AttemptOutcome, res, now)
+	taskrun.Finish(&st.Prep.AttemptOutcome, res, now)
 }
 
 // releasesDone runs the release task on every node that ran the
@@ -197,7 +198,7 @@ func (s *Server) releasesDone(j *store.Job, now time.Time) bool {
 			st.PrepRun.Cancel()
 			st.PrepRun = nil
 			st.Prep.State = "completed"
-			endOutcomeByUser(&st.Prep.AttemptOutcome, now)
+			taskrun.EndByUser(&st.Prep.AttemptOutcome, now)
 		}
 		st.PrepPending = false
 		rel := j.Job.JobReleaseTask
@@ -215,14 +216,14 @@ func (s *Server) releasesDone(j *store.Job, now time.Time) bool {
 		if st.ReleaseRun != nil || s.procs >= s.opts.Concurrency {
 			continue
 		}
-		run := jobTaskRun(j, n, rel.ID, rel.TaskCommand)
-		run.wall = rel.MaxWallClockTime
-		_, relPath := taskDir(n, j.Job.ID, rel.ID)
+		run := taskrun.ForJobTask(j, n, rel.ID, rel.TaskCommand)
+		run.Wall = rel.MaxWallClockTime
+		_, relPath := taskrun.TaskDir(n, j.Job.ID, rel.ID)
 		st.Release = &wire.PrepReleaseExecutionInfo{State: "running", StartTime: wire.At(now), TaskRootDirectory: relPath}
 		a := &store.Attempt{PoolKey: st.PoolKey, NodeID: st.NodeID, JobKey: store.Key(j.Job.ID)}
 		st.ReleaseRun = a
 		s.markDirty()
-		s.launch(a, s.runSpec(p, n, run), s.finishRelease)
+		s.launch(a, run.Spec(s.account(), p, n), s.finishRelease)
 	}
 	return done
 }
@@ -243,9 +244,9 @@ func (s *Server) finishRelease(a *store.Attempt, res executor.Result) {
 		return
 	}
 	st.ReleaseRun = nil
-	now := endedAt(res, s.now())
+	now := taskrun.EndedAt(res, s.now())
 	st.Release.State = "completed"
-	finishOutcome(&st.Release.AttemptOutcome, res, now)
+	taskrun.Finish(&st.Release.AttemptOutcome, res, now)
 	s.markDirty()
 	s.jobsChanged = true
 }

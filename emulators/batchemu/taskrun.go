@@ -5,6 +5,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/taskrun"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
@@ -23,7 +24,7 @@ func (s *Server) killTask(j *store.Job, t *store.Task) {
 func (s *Server) endTask(j *store.Job, t *store.Task, now time.Time) {
 	s.killTask(j, t)
 	s.setTaskState(t, wire.TaskCompleted, now)
-	endOutcomeByUser(&t.Task.ExecutionInfo.AttemptOutcome, now)
+	taskrun.EndByUser(&t.Task.ExecutionInfo.AttemptOutcome, now)
 	s.touchTask(j, t, now)
 }
 
@@ -47,13 +48,13 @@ func (s *Server) removeTaskDir(j *store.Job, t *store.Task) {
 
 // launchTask starts one attempt of t on node n; mu held.
 func (s *Server) launchTask(j *store.Job, t *store.Task, pk string, p *store.Pool, n *store.Node, slots int, now time.Time) {
-	run := jobTaskRun(j, n, t.Task.ID, t.Task.TaskCommand)
-	run.outputFiles, run.wall = t.Task.OutputFiles, t.Task.Constraints.MaxWallClockTime
-	dir, rel := taskDir(n, j.Job.ID, t.Task.ID)
+	run := taskrun.ForJobTask(j, n, t.Task.ID, t.Task.TaskCommand)
+	run.OutputFiles, run.Wall = t.Task.OutputFiles, t.Task.Constraints.MaxWallClockTime
+	dir, rel := taskrun.TaskDir(n, j.Job.ID, t.Task.ID)
 	s.setTaskState(t, wire.TaskRunning, now)
 	ei := &t.Task.ExecutionInfo
 	ei.StartTime = wire.AtPtr(now)
-	restartOutcome(&ei.AttemptOutcome)
+	taskrun.Restart(&ei.AttemptOutcome)
 	t.Task.NodeInfo = &wire.NodeInfo{AffinityID: n.Node.AffinityID, PoolID: p.Pool.ID, NodeID: n.Node.ID, TaskRootDirectory: rel}
 	if t.Dir != "" && t.Dir != dir {
 		s.removeTaskDir(j, t) // a previous attempt ran on another node
@@ -72,7 +73,7 @@ func (s *Server) launchTask(j *store.Job, t *store.Task, pk string, p *store.Poo
 
 	a := &store.Attempt{PoolKey: pk, NodeID: n.Node.ID, JobKey: store.Key(j.Job.ID), TaskKey: store.Key(t.Task.ID), Slots: slots}
 	t.Run = a
-	s.launch(a, s.runSpec(p, n, run), s.finishTask)
+	s.launch(a, run.Spec(s.account(), p, n), s.finishTask)
 }
 
 // finishTask records the result of a task attempt; mu held.
@@ -87,8 +88,8 @@ func (s *Server) finishTask(a *store.Attempt, res executor.Result) {
 		return
 	}
 	t.Run = nil
-	now := endedAt(res, s.now())
-	success := succeeded(res)
+	now := taskrun.EndedAt(res, s.now())
+	success := taskrun.Succeeded(res)
 	if _, n := s.findNode(a.PoolKey, a.NodeID); n != nil {
 		n.Node.TotalTasksRun++
 		if success {
@@ -109,13 +110,13 @@ func (s *Server) finishTask(a *store.Attempt, res executor.Result) {
 	if c := t.Task.Constraints.MaxTaskRetryCount; c != nil {
 		max = *c
 	}
-	if jobOpen(wire.JobState(j.Job.State)) && retryOutcome(&ei.AttemptOutcome, res, max, now) {
+	if jobOpen(wire.JobState(j.Job.State)) && taskrun.Retry(&ei.AttemptOutcome, res, max, now) {
 		s.setTaskState(t, wire.TaskActive, now)
 		s.touchTask(j, t, now)
 		return
 	}
 	s.setTaskState(t, wire.TaskCompleted, now)
-	finishOutcome(&ei.AttemptOutcome, res, now)
+	taskrun.Finish(&ei.AttemptOutcome, res, now)
 	s.touchTask(j, t, now)
 	s.applyJobAction(j, t, now)
 	if jm := j.Job.JobManagerTask; t.JobManager && jm != nil && (jm.KillJobOnCompletion == nil || *jm.KillJobOnCompletion) &&

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/taskrun"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -44,7 +44,7 @@ func validateResourceFiles(prop string, rfs []wire.ResourceFile) *wireerr.Error 
 		if present(rf.IdentityReference) {
 			return wireerr.UnsupportedProperty(p + ".identityReference")
 		}
-		if err := toExecResourceFile(rf).Validate(); err != nil {
+		if err := taskrun.ResourceFile(rf).Validate(); err != nil {
 			return wireerr.InvalidPropertyReason(p, err.Error())
 		}
 	}
@@ -79,7 +79,7 @@ func validateOutputFiles(files []wire.OutputFile) *wireerr.Error {
 	// The executor's own checks (pattern syntax, absolute http(s) container
 	// URL, header names) answer at add time, as the service does, instead
 	// of failing the task after it ran.
-	for i, of := range toExecOutputFiles(files) {
+	for i, of := range taskrun.OutputFiles(files) {
 		if err := of.Validate(); err != nil {
 			return wireerr.InvalidPropertyReason(fmt.Sprintf("outputFiles[%d]", i), err.Error())
 		}
@@ -163,13 +163,6 @@ func validateRetryCount(prop string, n *int) *wireerr.Error {
 		return wireerr.InvalidProperty(prop, strconv.Itoa(*n), "must be -1 (unlimited) or greater")
 	}
 	return nil
-}
-
-func toExecResourceFile(rf wire.ResourceFile) executor.ResourceFile {
-	return executor.ResourceFile{
-		HTTPURL: rf.HTTPURL, StorageContainerURL: rf.StorageContainerURL, AutoStorageContainerName: rf.AutoStorageContainerName,
-		BlobPrefix: rf.BlobPrefix, FilePath: rf.FilePath, FileMode: rf.FileMode,
-	}
 }
 
 // present reports whether an optional JSON property was given a value:
