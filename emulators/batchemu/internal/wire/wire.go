@@ -61,7 +61,7 @@ type ErrorInfo struct {
 
 // ---- pools ----
 
-// taskCommand is what every kind of task runs: its command line, inputs,
+// TaskCommand is what every kind of task runs: its command line, inputs,
 // environment and identity. Tasks, job manager, job preparation and release
 // tasks and start tasks embed it (in requests and in responses alike).
 type TaskCommand struct {
@@ -126,7 +126,7 @@ type CloudPool struct {
 	CurrentNodeCommunicationMode  string                `json:"currentNodeCommunicationMode,omitempty"`
 }
 
-// poolAddParameter is the body of POST /pools. Pointers tell "absent" from zero.
+// PoolAddParameter is the body of POST /pools. Pointers tell "absent" from zero.
 type PoolAddParameter struct {
 	ID                           string                `json:"id"`
 	DisplayName                  string                `json:"displayName"`
@@ -191,7 +191,7 @@ type PoolEvaluateAutoScaleParameter struct {
 
 // ---- nodes ----
 
-// attemptOutcome is the part of every execution info (task, start task,
+// AttemptOutcome is the part of every execution info (task, start task,
 // job preparation and release task) that records how the last attempt
 // ended and how often it was retried.
 type AttemptOutcome struct {
@@ -310,7 +310,7 @@ type JobAddParameter struct {
 	NetworkConfiguration      json.RawMessage     `json:"networkConfiguration"`
 }
 
-// jobManagerTask is a job's manager task: a task added with the job that
+// JobManagerTask is a job's manager task: a task added with the job that
 // runs first and, by default, completes the job when it ends.
 type JobManagerTask struct {
 	ID          string `json:"id"`
@@ -341,7 +341,7 @@ type JobReleaseTask struct {
 	RetentionTime    *Duration `json:"retentionTime,omitempty"`
 }
 
-// prepReleaseExecutionInfo is the per-node state of a job preparation or
+// PrepReleaseExecutionInfo is the per-node state of a job preparation or
 // release task (jobpreparationandreleasetaskstatus).
 type PrepReleaseExecutionInfo struct {
 	StartTime            Time   `json:"startTime"`

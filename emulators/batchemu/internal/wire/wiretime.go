@@ -16,12 +16,12 @@ const timeLayout = "2006-01-02T15:04:05.0000000Z"
 
 func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-// wireTime is a timestamp rendered in the Batch wire format.
+// Time is a timestamp rendered in the Batch wire format.
 type Time struct{ time.Time }
 
 func At(t time.Time) Time { return Time{t.UTC()} }
 
-// wtp returns a pointer, or nil for the zero time (so omitempty drops it).
+// AtPtr returns a pointer, or nil for the zero time (so omitempty drops it).
 func AtPtr(t time.Time) *Time {
 	if t.IsZero() {
 		return nil
@@ -47,11 +47,11 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// infiniteDuration is what the service reports for "no limit": .NET's
+// InfiniteDuration is what the service reports for "no limit": .NET's
 // TimeSpan.MaxValue, P10675199DT2H48M5.4775807S.
 const InfiniteDuration = time.Duration(math.MaxInt64)
 
-// isoDuration is a time.Duration rendered as an ISO 8601 duration.
+// Duration is a time.Duration rendered as an ISO 8601 duration.
 type Duration time.Duration
 
 func (d Duration) MarshalJSON() ([]byte, error) {
@@ -79,7 +79,7 @@ func DurationPtr(d time.Duration) *Duration {
 	return &v
 }
 
-// formatDuration renders d as the service does: days, hours, minutes and
+// FormatDuration renders d as the service does: days, hours, minutes and
 // seconds with up to seven fractional digits; zero is PT0S.
 func FormatDuration(d time.Duration) string {
 	if d == InfiniteDuration {
@@ -129,7 +129,7 @@ func FormatDuration(d time.Duration) string {
 	return b.String()
 }
 
-// parseDuration parses an ISO 8601 duration (PnW, PnDTnHnMn.nS; years and
+// ParseDuration parses an ISO 8601 duration (PnW, PnDTnHnMn.nS; years and
 // months are rejected because their length is ambiguous). Durations that
 // overflow are clamped to infiniteDuration, as the service treats
 // TimeSpan.MaxValue as "unlimited".
