@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-
 	"github.com/ffbatch/ffbatch/emulators/batchemu"
 )
 
@@ -59,18 +56,7 @@ func newEmulated(t testing.TB) *emulated {
 // client is a Shared Key client of the emulator's account signing with key.
 func (e *emulated) client(t testing.TB, key string) *Client {
 	t.Helper()
-	cred, err := NewSharedKeyCredential(batchemu.DefaultAccountName, key)
-	if err != nil {
-		t.Fatalf("NewSharedKeyCredential: %v", err)
-	}
-	c, err := NewSharedKeyClient(e.url, cred, &ClientOptions{ClientOptions: azcore.ClientOptions{
-		InsecureAllowCredentialWithHTTP: true,
-		Retry:                           policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond},
-	}})
-	if err != nil {
-		t.Fatalf("NewSharedKeyClient: %v", err)
-	}
-	return c
+	return testClient(t, e.url, batchemu.DefaultAccountName, key)
 }
 
 func (e *emulated) requests() []emulatorRequest {

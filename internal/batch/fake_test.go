@@ -121,11 +121,18 @@ func newFakeBatch(t testing.TB) *fakeBatch {
 // client returns a shared-key client for the fake with fast retries.
 func (f *fakeBatch) client(t testing.TB, key string) *Client {
 	t.Helper()
-	cred, err := NewSharedKeyCredential(fakeAccount, key)
+	return testClient(t, f.srv.URL, fakeAccount, key)
+}
+
+// testClient returns a shared-key client of account at url with fast
+// retries, for the fake and the emulator alike.
+func testClient(t testing.TB, url, account, key string) *Client {
+	t.Helper()
+	cred, err := NewSharedKeyCredential(account, key)
 	if err != nil {
 		t.Fatalf("NewSharedKeyCredential: %v", err)
 	}
-	c, err := NewSharedKeyClient(f.srv.URL, cred, &ClientOptions{ClientOptions: azcore.ClientOptions{
+	c, err := NewSharedKeyClient(url, cred, &ClientOptions{ClientOptions: azcore.ClientOptions{
 		InsecureAllowCredentialWithHTTP: true,
 		Retry:                           policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond},
 	}})
