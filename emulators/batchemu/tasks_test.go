@@ -1,6 +1,7 @@
 package batchemu
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -355,4 +356,64 @@ func TestNullOptionalPropertiesMeanUnset(t *testing.T) {
 		"containerSettings": map[string]any{"imageName": "x"}}); r.status != 400 || r.code() != wireerr.CodeUnsupportedProperty {
 		t.Errorf("containerSettings with a value: %d %s, want 400 %s", r.status, r.body, wireerr.CodeUnsupportedProperty)
 	}
+}
+
+// TestConstraintsValidatedEverywhere: task constraints are checked the
+// same way wherever they are given (adding a task, updating one, a job's
+// preparation task), and an update falls back to the same defaults as an
+// add.
+func TestConstraintsValidatedEverywhere(t *testing.T) {
+	env := startServer(t, nil)
+	setupJob(t, env, "p", 0, map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"}})
+	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "t", "commandLine": "true"})
+	zeroWall := map[string]any{"maxWallClockTime": "PT0S"}
+	tests := []struct {
+		name, method, path string
+		body               map[string]any
+		wantProperty       string
+	}{
+		{"add task", "POST", "/jobs/j/tasks", map[string]any{"id": "t2", "commandLine": "true", "constraints": zeroWall},
+			"constraints.maxWallClockTime"},
+		{"update task", "PUT", "/jobs/j/tasks/t", map[string]any{"constraints": zeroWall}, "constraints.maxWallClockTime"},
+		{"job preparation task", "POST", "/jobs", map[string]any{"id": "j2", "poolInfo": map[string]any{"poolId": "p"},
+			"jobPreparationTask": map[string]any{"commandLine": "true", "constraints": zeroWall}},
+			"jobPreparationTask.constraints.maxWallClockTime"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := env.call(tc.method, tc.path, tc.body)
+			if r.status != http.StatusBadRequest || r.code() != wireerr.CodeInvalidPropertyValue {
+				t.Fatalf("got %d %s, want 400 %s", r.status, r.body, wireerr.CodeInvalidPropertyValue)
+			}
+			if got := errorDetail(t, r, "PropertyName"); got != tc.wantProperty {
+				t.Errorf("PropertyName = %q, want %q", got, tc.wantProperty)
+			}
+		})
+	}
+	env.must(http.StatusOK, "PUT", "/jobs/j/tasks/t", map[string]any{"constraints": map[string]any{"retentionTime": "PT1H"}})
+	task := env.must(http.StatusOK, "GET", "/jobs/j/tasks/t", nil).json(t)
+	for path, want := range map[string]any{"constraints/retentionTime": "PT1H", "constraints/maxTaskRetryCount": float64(0),
+		"constraints/maxWallClockTime": "P10675199DT2H48M5.4775807S"} {
+		if got := lookupPath(task, path); got != want {
+			t.Errorf("after update %s = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// errorDetail returns the value of the error detail key of an error
+// response ("" when absent).
+func errorDetail(t *testing.T, r resp, key string) string {
+	t.Helper()
+	var body struct {
+		Values []struct{ Key, Value string }
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Fatalf("decode error %s: %v", r.body, err)
+	}
+	for _, v := range body.Values {
+		if v.Key == key {
+			return v.Value
+		}
+	}
+	return ""
 }
