@@ -20,6 +20,7 @@
 // internal/wireerr (every wire error), internal/auth (credentials),
 // internal/store (the state and its persistence), internal/taskrun (a task
 // of any kind to a process spec, an attempt's end to its execution info),
+// internal/placement (task order and node choice),
 // internal/executor (running one attempt), internal/autoscale and
 // internal/odata. internal/archtest checks which may import which
 // (docs/decisions/0100-emusplit-batchemu-packages.md).

@@ -3,7 +3,6 @@ package batchemu
 import (
 	"net/http"
 
-	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
@@ -54,20 +53,4 @@ func prefixProperty(e *wireerr.Error, prefix string) *wireerr.Error {
 		}
 	}
 	return e
-}
-
-// taskSlots is how many slots t occupies on a node of p: all of them for an
-// exclusive job manager task.
-func taskSlots(j *store.Job, t *store.Task, p *store.Pool) int {
-	if jm := j.Job.JobManagerTask; t.JobManager && jm != nil && jm.RunExclusive != nil && *jm.RunExclusive {
-		return p.Pool.TaskSlotsPerNode
-	}
-	return t.Task.RequiredSlots
-}
-
-// jobManagerFits keeps a job manager task off low-priority nodes when it
-// does not allow them.
-func jobManagerFits(j *store.Job, t *store.Task, n *store.Node) bool {
-	jm := j.Job.JobManagerTask
-	return !t.JobManager || jm == nil || jm.AllowLowPriorityNode == nil || *jm.AllowLowPriorityNode || n.Node.IsDedicated
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/placement"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/taskrun"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
@@ -95,25 +96,6 @@ func checkTaskIDAgainstPrep(j *store.Job, id string) *wireerr.Error {
 	return nil
 }
 
-// prepReady reports whether tasks of j may run on node n (of pool pk); mu held.
-func prepReady(j *store.Job, pk string, n *store.Node) bool {
-	prep := j.Job.JobPreparationTask
-	if prep == nil {
-		return true
-	}
-	st := j.Prep[store.PrepKey(pk, n.Node.ID)]
-	if st == nil || st.Prep == nil {
-		return false
-	}
-	wait := prep.WaitForSuccess == nil || *prep.WaitForSuccess
-	switch {
-	case st.Prep.State == "completed" && st.Prep.Result == "success":
-		return true
-	default:
-		return !wait
-	}
-}
-
 // ensurePrep starts the preparation task on one node of p that can take
 // j's task and has not prepared yet; mu held.
 func (s *Server) ensurePrep(j *store.Job, pk string, p *store.Pool, slots int, now time.Time) {
@@ -121,7 +103,7 @@ func (s *Server) ensurePrep(j *store.Job, pk string, p *store.Pool, slots int, n
 		if s.procs >= s.opts.Concurrency {
 			return
 		}
-		if !schedulable(n) || p.Pool.TaskSlotsPerNode-n.Node.RunningTaskSlotsCount < slots {
+		if !placement.HasRoom(p, n, slots) {
 			continue
 		}
 		if st := j.Prep[store.PrepKey(pk, n.Node.ID)]; st != nil {

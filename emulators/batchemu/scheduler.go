@@ -3,10 +3,10 @@ package batchemu
 import (
 	"context"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/placement"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
@@ -155,12 +155,9 @@ func (s *Server) stepJobs(now time.Time) {
 	}
 }
 
-type candidate struct {
-	j *store.Job
-	t *store.Task
-}
-
-// schedule assigns active tasks to free slots; mu held.
+// schedule assigns active tasks to free slots, in placement's order and on
+// the nodes it chooses, starting job preparation tasks where a job's task
+// waits for one; mu held.
 func (s *Server) schedule(now time.Time) {
 	if s.procs >= s.opts.Concurrency {
 		return
@@ -171,7 +168,7 @@ func (s *Server) schedule(now time.Time) {
 			continue
 		}
 		for _, n := range p.Nodes {
-			if schedulable(n) && n.Node.RunningTaskSlotsCount < p.Pool.TaskSlotsPerNode {
+			if placement.Schedulable(n) && n.Node.RunningTaskSlotsCount < p.Pool.TaskSlotsPerNode {
 				free[pk] = true
 				break
 			}
@@ -180,7 +177,7 @@ func (s *Server) schedule(now time.Time) {
 	if len(free) == 0 {
 		return
 	}
-	var cands []candidate
+	var cands []placement.Candidate
 	running := map[*store.Job]int{}
 	for _, j := range s.st.Jobs {
 		if wire.JobState(j.Job.State) != wire.JobActive || !free[jobPoolKey(j)] {
@@ -190,74 +187,32 @@ func (s *Server) schedule(now time.Time) {
 			switch t.Task.State {
 			case wire.TaskActive:
 				if depsSatisfied(j, t) {
-					cands = append(cands, candidate{j, t})
+					cands = append(cands, placement.Candidate{Job: j, Task: t})
 				}
 			case wire.TaskRunning:
 				running[j]++
 			}
 		}
 	}
-	sort.Slice(cands, func(a, b int) bool {
-		ja, jb := cands[a].j, cands[b].j
-		if ja != jb {
-			if ja.Job.Priority != jb.Job.Priority {
-				return ja.Job.Priority > jb.Job.Priority
-			}
-			if !ja.Job.CreationTime.Equal(jb.Job.CreationTime.Time) {
-				return ja.Job.CreationTime.Before(jb.Job.CreationTime.Time)
-			}
-			return ja.Job.ID < jb.Job.ID
-		}
-		return cands[a].t.Order < cands[b].t.Order
-	})
+	placement.Sort(cands)
 	for _, c := range cands {
 		if s.procs >= s.opts.Concurrency {
 			return
 		}
-		if m := c.j.Job.MaxParallelTasks; m >= 0 && running[c.j] >= m {
+		if m := c.Job.Job.MaxParallelTasks; m >= 0 && running[c.Job] >= m {
 			continue
 		}
-		pk := jobPoolKey(c.j)
+		pk := jobPoolKey(c.Job)
 		p := s.st.Pools[pk]
-		slots := taskSlots(c.j, c.t, p)
-		ok := func(n *store.Node) bool { return prepReady(c.j, pk, n) && jobManagerFits(c.j, c.t, n) }
-		var n *store.Node
-		if ai := c.t.Task.AffinityInfo; ai != nil {
-			// Affinity is a preference: the named node if it can take the task now.
-			n = pickNode(p, slots, func(n *store.Node) bool { return n.Node.AffinityID == ai.AffinityID && ok(n) })
-		}
+		slots := placement.TaskSlots(c.Job, c.Task, p)
+		n := placement.Choose(c, pk, p)
 		if n == nil {
-			n = pickNode(p, slots, ok)
-		}
-		if n == nil {
-			if c.j.Job.JobPreparationTask != nil {
-				s.ensurePrep(c.j, pk, p, slots, now)
+			if c.Job.Job.JobPreparationTask != nil {
+				s.ensurePrep(c.Job, pk, p, slots, now)
 			}
 			continue
 		}
-		s.launchTask(c.j, c.t, pk, p, n, slots, now)
-		running[c.j]++
+		s.launchTask(c.Job, c.Task, pk, p, n, slots, now)
+		running[c.Job]++
 	}
-}
-
-func schedulable(n *store.Node) bool {
-	return !n.Leaving && n.PendingBoot == "" && n.Node.SchedulingState == "enabled" &&
-		(n.Node.State == wire.NodeIdle || n.Node.State == wire.NodeRunning)
-}
-
-// pickNode chooses a node with slots free for the pool's fill type.
-func pickNode(p *store.Pool, slots int, ok func(*store.Node) bool) *store.Node {
-	pack := p.Pool.TaskSchedulingPolicy != nil && p.Pool.TaskSchedulingPolicy.NodeFillType == "pack"
-	var best *store.Node
-	for _, n := range p.Nodes {
-		if !schedulable(n) || p.Pool.TaskSlotsPerNode-n.Node.RunningTaskSlotsCount < slots || !ok(n) {
-			continue
-		}
-		if best == nil ||
-			(!pack && n.Node.RunningTaskSlotsCount < best.Node.RunningTaskSlotsCount) ||
-			(pack && n.Node.RunningTaskSlotsCount > best.Node.RunningTaskSlotsCount) {
-			best = n
-		}
-	}
-	return best
 }

@@ -9,7 +9,7 @@ import (
 // batchemuLayers lists, for every package of the Batch emulator, the other
 // emulator packages it may import (its own tests included). The emulator is
 // split the way Azurite splits a service: the root package is the server
-// (public API, routes, handlers, scheduler) and may use every internal
+// (public API, routes, handlers, the scheduler loop) and may use every internal
 // package; below it each package has one job and depends only downwards:
 //
 //	wire      JSON wire types, timestamps, durations, states (leaf)
@@ -17,19 +17,21 @@ import (
 //	auth      request authentication (uses wireerr)
 //	store     state and its persistence (uses wire)
 //	taskrun   task → process spec, attempt outcomes (uses wire, store, executor)
+//	placement scheduling decisions: task order, node choice (uses wire, store)
 //	executor, odata, autoscale: self-contained engines (leaves)
 //
 // A new package must be added here, which makes its place in the layering
 // a decision someone writes down.
 var batchemuLayers = map[string][]string{
 	"emulators/batchemu": {"internal/auth", "internal/autoscale", "internal/executor", "internal/odata",
-		"internal/store", "internal/taskrun", "internal/wire", "internal/wireerr"},
+		"internal/placement", "internal/store", "internal/taskrun", "internal/wire", "internal/wireerr"},
 	"emulators/batchemu/clientcompat":       {""},
 	"emulators/batchemu/internal/wire":      {},
 	"emulators/batchemu/internal/wireerr":   {"internal/wire"},
 	"emulators/batchemu/internal/auth":      {"internal/wireerr"},
 	"emulators/batchemu/internal/store":     {"internal/wire"},
 	"emulators/batchemu/internal/taskrun":   {"internal/executor", "internal/store", "internal/wire"},
+	"emulators/batchemu/internal/placement": {"internal/store", "internal/wire"},
 	"emulators/batchemu/internal/executor":  {},
 	"emulators/batchemu/internal/odata":     {},
 	"emulators/batchemu/internal/autoscale": {},
