@@ -360,7 +360,7 @@ func appendFile(t *testing.T, path, s string) {
 	}
 }
 
-// failingStore is a stateStore whose writes fail while fail is set.
+// failingStore is a store.Persister whose writes fail while fail is set.
 type failingStore struct {
 	mu    sync.Mutex
 	fail  bool
