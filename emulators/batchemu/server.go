@@ -86,10 +86,11 @@ type Server struct {
 
 	// mu guards every field below it up to kick (st, attempts, procs,
 	// accountURL, dirty, jobsChanged, lastJobScan, closed) and the runtime
-	// fields of the records in st (store.Task.Run, store.Node.StartRun, ...). Besides
-	// it there are httpMu and schemaMu, never held together with it, and
-	// flushMu, which may be held while taking mu (never the other way
-	// round). Never run a process or do network I/O with mu held.
+	// fields of the records in st (store.Task.Run, store.Node.StartRun,
+	// store.NodePrep.PrepRun, ...). Besides it there are httpMu and
+	// schemaMu, never held together with it, and flushMu, which may be held
+	// while taking mu (never the other way round). Never run a process or
+	// do network I/O with mu held.
 	mu         sync.Mutex
 	st         *store.State
 	attempts   map[*store.Attempt]struct{} // running processes
