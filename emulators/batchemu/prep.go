@@ -258,15 +258,6 @@ func (s *Server) forgetNodePrep(pk, nodeID string, reboot bool) {
 	}
 }
 
-// prepStatus is one item of jobpreparationandreleasetaskstatus.
-type prepStatus struct {
-	PoolID  string                         `json:"poolId"`
-	NodeID  string                         `json:"nodeId"`
-	NodeURL string                         `json:"nodeUrl"`
-	Prep    *wire.PrepReleaseExecutionInfo `json:"jobPreparationTaskExecutionInfo,omitempty"`
-	Release *wire.PrepReleaseExecutionInfo `json:"jobReleaseTaskExecutionInfo,omitempty"`
-}
-
 func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	j, e := s.lookupJob(r.PathValue("jobId"))
@@ -281,7 +272,7 @@ func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, r
 	var items []listItem
 	for k, st := range j.Prep {
 		nodeURL := rc.base + "/pools/" + st.PoolID + "/nodes/" + st.NodeID
-		item := prepStatus{PoolID: st.PoolID, NodeID: st.NodeID, NodeURL: nodeURL}
+		item := wire.PrepReleaseTaskStatus{PoolID: st.PoolID, NodeID: st.NodeID, NodeURL: nodeURL}
 		for _, pair := range []struct {
 			src *wire.PrepReleaseExecutionInfo
 			dst **wire.PrepReleaseExecutionInfo
@@ -296,5 +287,5 @@ func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, r
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(prepStatus{}), "jobpreparationandreleasetaskstatuslist")
+	return writeList(w, r, rc, items, schemaOf(wire.PrepReleaseTaskStatus{}), "jobpreparationandreleasetaskstatuslist")
 }

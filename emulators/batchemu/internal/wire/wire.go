@@ -351,6 +351,15 @@ type PrepReleaseExecutionInfo struct {
 	AttemptOutcome
 }
 
+// PrepReleaseTaskStatus is one item of jobpreparationandreleasetaskstatus.
+type PrepReleaseTaskStatus struct {
+	PoolID  string                    `json:"poolId"`
+	NodeID  string                    `json:"nodeId"`
+	NodeURL string                    `json:"nodeUrl"`
+	Prep    *PrepReleaseExecutionInfo `json:"jobPreparationTaskExecutionInfo,omitempty"`
+	Release *PrepReleaseExecutionInfo `json:"jobReleaseTaskExecutionInfo,omitempty"`
+}
+
 type JobPatchParameter struct {
 	Priority            *int             `json:"priority"`
 	MaxParallelTasks    *int             `json:"maxParallelTasks"`
