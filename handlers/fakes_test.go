@@ -21,11 +21,19 @@ import (
 )
 
 // The fakes in this file stand in for Batch, Service Bus and Blob storage
-// in the handler unit tests. Fakes rather than the in-process emulators
-// (which integration_test.go drives): tests inject a failure into one exact
-// call (one AddTasks, one publish, one task id listing), run hooks at the
-// moment another function would act (a task added while the job is
-// terminated), and run hundreds of cases in milliseconds.
+// in the handler unit tests; integration_test.go drives the same handlers
+// against the in-process emulators. fakeBatch stays a fake because the
+// handler tests need what the Batch emulator cannot produce:
+//   - a failure of one exact call (fail: GetPool 503, AddTasks 500, the task
+//     id listing or DeleteTask 500 in submit, recover and settle tests) and
+//     one task's AddTasks failure (addFailures: a server error or a client
+//     error for one task id), which the emulator only returns for real
+//     causes;
+//   - a hook at the moment another function would act (onTerminate: a task
+//     added while the idle sweep terminates the job; onListTaskIDs: another
+//     sweep acting during a listing);
+//   - a task's outcome set at once on the fixture's fake clock (complete,
+//     lose), where the emulator would run a process on the wall clock.
 
 // batchErr builds the error the real client returns for a Batch error code.
 func batchErr(status int, code string) error {

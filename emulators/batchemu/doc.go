@@ -12,6 +12,20 @@
 // [Server.Serve] expose it, and [Server.Close] stops it. cmd/batchemu is a
 // thin main around it.
 //
+// # Layout
+//
+// This package is the server: the public API, the routes and REST
+// handlers, request validation and the scheduler (node lifecycles,
+// autoscale, task assignment, job ends). Below it, each with one job:
+// internal/wire (JSON wire types, timestamps, durations, states),
+// internal/wireerr (every wire error), internal/auth (credentials),
+// internal/store (the state and its persistence), internal/taskrun (a task
+// of any kind to a process spec, an attempt's end to its execution info),
+// internal/placement (task order and node choice),
+// internal/executor (running one attempt), internal/autoscale and
+// internal/odata. internal/archtest checks which may import which
+// (docs/decisions/0102-emusplit-batchemu-packages.md).
+//
 // It deliberately does not emulate the management plane (accounts, quotas),
 // containers, user isolation, certificates, application packages, job
 // schedules or multi-instance tasks; requests using them get a 400
