@@ -218,12 +218,12 @@ func i32(v int32) *int32 { return &v }
 
 // succeed completes task id with exit code 0, running from start to end,
 // as a task that read its request's version leaves it: the input blob
-// holds that version, the MP3 is at the task's staging name and stdout.txt
+// holds that version (written before the request), the MP3 is at the task's staging name and stdout.txt
 // reports the input's MD5 (the request's contentMD5, if any) and the MP3's
 // length.
 func (f *fixture) succeed(id string, start, end time.Time) {
 	tf := f.taskFile(id)
-	f.blobs.setProps(tf.Container, tf.Blob, unquote(tf.ETag), tf.Size, nil)
+	f.writeInput(tf.Container, tf.Blob, unquote(tf.ETag), tf.SubmittedAt.Add(-time.Second))
 	sum, _ := base64.StdEncoding.DecodeString(tf.ContentMD5)
 	if len(sum) != md5.Size {
 		s := md5.Sum([]byte(tf.ETag))
