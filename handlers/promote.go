@@ -20,14 +20,41 @@ import (
 )
 
 // Metadata of a promoted output: the task whose MP3 it is, the input it
-// was made from (request.FileKey) and that version's time, the order key
-// that keeps an older version from replacing a newer one's MP3. Written
-// in lower case; read ignoring case (HTTP may canonicalise it).
+// was made from (request.FileKey), that version's ETag and its time, the
+// order key that keeps an older version from replacing a newer one's MP3.
+// Written in lower case; read ignoring case (HTTP may canonicalise it).
 const (
 	metaTask       = "ffbatchtask"
 	metaSource     = "ffbatchsource"
+	metaSourceETag = "ffbatchsourceetag"
 	metaSourceTime = "ffbatchsourcetime"
 )
+
+// version is the input version a task was shown to have read, as far as
+// ordering outputs needs it.
+type version struct {
+	etag string
+	// at is the version's Last-Modified when current is set (the blob still
+	// has it); otherwise the second the task started, when the version it
+	// read was the blob's (no newer version can have an earlier
+	// Last-Modified than that second).
+	at      time.Time
+	current bool
+}
+
+// olderThan reports whether an output made from the version with etag
+// written at (both from its metadata) may be newer than v, so v's MP3
+// must not replace it. Last-Modified has a resolution of one second: a
+// version that is not current loses ties.
+func (v version) olderThan(etag string, at time.Time) bool {
+	switch {
+	case etag == v.etag:
+		return false
+	case v.current:
+		return at.After(v.at)
+	}
+	return !at.Before(v.at)
+}
 
 // maxStdoutRead bounds the part of a task's stdout.txt (its plan.Report)
 // that is read: ffmpeg's progress blocks take ~250 bytes per half second
@@ -60,7 +87,7 @@ const maxPromoteAttempts = 8
 //     this task's id (a settle that promoted it and died before recording);
 //   - a permanent input failure (input_changed, version_not_found) when
 //     the task cannot be shown to have read the requested version
-//     (versionTime), or a newer version's MP3 is already at the output;
+//     (versionRead), or a newer version's MP3 is already at the output;
 //   - a rejection (output_taken) when another input or preset owns the
 //     output (lifecycle.Store.ClaimOutput) and the request does not
 //     overwrite.
@@ -90,7 +117,7 @@ func (a *App) confirmOutput(ctx context.Context, t *batch.Task, f plan.TaskFile,
 		msg := fmt.Sprintf("the stored MP3 is %d bytes; the task reported %d", size, rep.OutputSize)
 		return a.discard(ctx, staged, uploadFailure(res, results.CodeOutputIncomplete, msg))
 	}
-	srcTime, fail, err := a.versionTime(ctx, t, f, rep)
+	read, fail, err := a.versionRead(ctx, t, f, rep)
 	if err != nil {
 		return res, err
 	}
@@ -106,7 +133,7 @@ func (a *App) confirmOutput(ctx context.Context, t *batch.Task, f plan.TaskFile,
 		res.Outcome, res.MP3, res.Rejection = results.OutcomePermanent, nil, outputTaken(f.Request, holder)
 		return a.discard(ctx, staged, res)
 	}
-	if fail, err := a.promote(ctx, t.ID, f, srcTime); err != nil || fail != nil {
+	if fail, err := a.promote(ctx, t.ID, f, read); err != nil || fail != nil {
 		if err != nil {
 			return res, err
 		}
@@ -117,26 +144,26 @@ func (a *App) confirmOutput(ctx context.Context, t *batch.Task, f plan.TaskFile,
 	return res, err
 }
 
-// versionTime checks that task t read the version its request names and
-// returns that version's time (the order key of its output), or the
-// failure that says why it cannot be shown:
+// versionRead checks that task t read the version its request names and
+// returns it (with the order key of its output), or the failure that says
+// why it cannot be shown:
 //   - the input's current ETag is the request's: the blob was not written
 //     since the version was named, so the task read it; its time is the
 //     blob's Last-Modified;
 //   - otherwise the task's report proves it when the MD5 of what it read is
 //     the request's contentMD5; that version was current while the task
-//     ran, so the task's start is a time no newer than it;
+//     ran, so no newer version was written before the second it started;
 //   - otherwise input_changed when the blob was written after the request
 //     was accepted, and version_not_found when it was not (the version
 //     never existed or was replaced before) or the blob is gone.
-func (a *App) versionTime(ctx context.Context, t *batch.Task, f plan.TaskFile, rep plan.Report) (time.Time, *results.Failure, error) {
+func (a *App) versionRead(ctx context.Context, t *batch.Task, f plan.TaskFile, rep plan.Report) (version, *results.Failure, error) {
 	p, err := a.d.Blobs.GetProperties(ctx, f.Container, f.Blob)
 	if bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.ContainerNotFound) {
-		return time.Time{}, versionFailure(results.CodeVersionNotFound,
+		return version{}, versionFailure(results.CodeVersionNotFound,
 			fmt.Sprintf("the input blob no longer exists, so version %s cannot be confirmed", f.ETag)), nil
 	}
 	if err != nil {
-		return time.Time{}, nil, fmt.Errorf("read input %s/%s: %w", f.Container, f.Blob, err)
+		return version{}, nil, fmt.Errorf("read input %s/%s: %w", f.Container, f.Blob, err)
 	}
 	cur, modified := "", time.Time{}
 	if p.ETag != nil {
@@ -145,19 +172,20 @@ func (a *App) versionTime(ctx context.Context, t *batch.Task, f plan.TaskFile, r
 	if p.LastModified != nil {
 		modified = *p.LastModified
 	}
-	if cur == unquote(f.ETag) {
-		return modified, nil, nil
+	own := unquote(f.ETag)
+	if cur == own {
+		return version{etag: own, at: modified, current: true}, nil, nil
 	}
 	if rep.InputMD5 != nil && f.ContentMD5 != "" && base64.StdEncoding.EncodeToString(rep.InputMD5) == f.ContentMD5 {
-		return taskStart(t), nil, nil
+		return version{etag: own, at: taskStart(t).Truncate(time.Second)}, nil, nil
 	}
 	// Last-Modified has a resolution of one second.
 	if !modified.Before(f.SubmittedAt.Truncate(time.Second)) {
-		return time.Time{}, versionFailure(results.CodeInputChanged, fmt.Sprintf(
+		return version{}, versionFailure(results.CodeInputChanged, fmt.Sprintf(
 			"the input blob was written at %s, after the request was accepted: its version is now %s, not %s, and what the task read does not match the request's contentMD5",
 			modified.UTC().Format(time.RFC3339), cur, f.ETag)), nil
 	}
-	return time.Time{}, versionFailure(results.CodeVersionNotFound, fmt.Sprintf(
+	return version{}, versionFailure(results.CodeVersionNotFound, fmt.Sprintf(
 		"the input blob has no version %s: its version is %s, written at %s, before the request was accepted",
 		f.ETag, cur, modified.UTC().Format(time.RFC3339))), nil
 }
@@ -166,16 +194,17 @@ func (a *App) versionTime(ctx context.Context, t *batch.Task, f plan.TaskFile, r
 // with the output's metadata) unless the output already is this task's
 // MP3. The copy is conditional on the output as read: absent, or holding
 // the same ETag; a concurrent promotion makes it read and decide again.
-// It refuses (input_changed) to replace an MP3 made from a newer version
-// of the same input than srcTime.
-func (a *App) promote(ctx context.Context, taskID string, f plan.TaskFile, srcTime time.Time) (*results.Failure, error) {
+// It refuses (input_changed) to replace an MP3 that may be made from a
+// newer version of the same input than read.
+func (a *App) promote(ctx context.Context, taskID string, f plan.TaskFile, read version) (*results.Failure, error) {
 	out, staged := a.cfg.OutputContainer, plan.StagingName(taskID)
 	src, err := a.d.Signer.ReadBlobURL(ctx, out, staged, copySourceLifetime)
 	if err != nil {
 		return nil, err
 	}
 	source := request.FileKey(f.Container, f.Blob)
-	md := map[string]*string{metaTask: to.Ptr(taskID), metaSource: to.Ptr(source), metaSourceTime: to.Ptr(srcTime.UTC().Format(time.RFC3339Nano))}
+	md := map[string]*string{metaTask: to.Ptr(taskID), metaSource: to.Ptr(source), metaSourceETag: to.Ptr(read.etag),
+		metaSourceTime: to.Ptr(read.at.UTC().Format(time.RFC3339Nano))}
 	for range maxPromoteAttempts {
 		cond := &blob.ModifiedAccessConditions{}
 		p, err := a.d.Blobs.GetProperties(ctx, out, f.Output)
@@ -186,7 +215,7 @@ func (a *App) promote(ctx context.Context, taskID string, f plan.TaskFile, srcTi
 			return nil, fmt.Errorf("read output %s: %w", f.Output, err)
 		case promotedBy(p, taskID):
 			return nil, nil
-		case metaValue(p.Metadata, metaSource) == source && sourceTimeOf(p).After(srcTime):
+		case metaValue(p.Metadata, metaSource) == source && read.olderThan(metaValue(p.Metadata, metaSourceETag), sourceTimeOf(p)):
 			return versionFailure(results.CodeInputChanged, fmt.Sprintf(
 				"a newer version's MP3 (task %s) is already at the output; this version's MP3 does not replace it", metaValue(p.Metadata, metaTask))), nil
 		default:

@@ -178,24 +178,49 @@ func TestSettleRepeatedAfterPromotion(t *testing.T) {
 // TestOlderVersionNeverReplacesNewerMP3: an MP3 made from an older
 // version of the input (proven by its MD5, since the blob has changed)
 // does not replace the MP3 of a newer version already at the output.
+//
+// Last-Modified has a resolution of one second, so the newer version may
+// carry the very second the old task started: the old MP3 loses the tie.
 func TestOlderVersionNeverReplacesNewerMP3(t *testing.T) {
-	f := newFixture(t, nil)
-	f.submit(t, message{id: "m-old", body: arrivalJSON("input", "a.mp4", "0x1", `,"contentMD5":"`+md5A+`"`)})
-	old := f.entry(t, "input", "a.mp4", "m-old").TaskID
-	f.succeed(old, f.now(), f.now().Add(time.Minute))
-	// The newer version 0x2 is written, transcoded and promoted first.
-	f.clock.advance(time.Hour)
-	newer := transcode(t, f, "input", "a.mp4", message{id: "m-new", body: arrivalJSON("input", "a.mp4", "0x2", "")})
-	if string(f.output("a.mp3")) != "mp3 of "+newer {
-		t.Fatalf("a.mp3 = %q, want the newer version's", f.output("a.mp3"))
+	tests := []struct {
+		name string
+		// newerAt is when the newer version is written, after the old task
+		// started at the fixture's now + 300 ms.
+		newerAt time.Duration
+	}{
+		{"an hour later", time.Hour},
+		{"within the second the old task started", 600 * time.Millisecond},
 	}
-	wantAnswer(t, f, "m-new", "", results.StatusSucceeded)
-	ev := wantAnswer(t, f, "m-old", "", results.StatusFailed)
-	if ev.Failure.Code != results.CodeInputChanged || !strings.Contains(ev.Failure.Message, "newer version") {
-		t.Errorf("old version's failure = %+v", ev.Failure)
-	}
-	if string(f.output("a.mp3")) != "mp3 of "+newer || f.staged(old) {
-		t.Errorf("a.mp3 = %q, old staged %v; want the newer version's MP3 and the old one deleted", f.output("a.mp3"), f.staged(old))
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.submit(t, message{id: "m-old", body: arrivalJSON("input", "a.mp4", "0x1", `,"contentMD5":"`+md5A+`"`)})
+			old := f.entry(t, "input", "a.mp4", "m-old").TaskID
+			start := f.now().Add(300 * time.Millisecond)
+			// The newer version 0x2 is written, transcoded and promoted first.
+			f.clock.advance(tc.newerAt)
+			written := f.now().Truncate(time.Second)
+			f.submit(t, message{id: "m-new", body: arrivalJSON("input", "a.mp4", "0x2", "")})
+			newer := f.entry(t, "input", "a.mp4", "m-new").TaskID
+			f.succeed(newer, f.now(), f.now().Add(time.Second))
+			f.writeInput("input", "a.mp4", "0x2", written)
+			f.sweep(t)
+			if string(f.output("a.mp3")) != "mp3 of "+newer {
+				t.Fatalf("a.mp3 = %q, want the newer version's", f.output("a.mp3"))
+			}
+			wantAnswer(t, f, "m-new", "", results.StatusSucceeded)
+			// The old task, which read 0x1 (its MD5 says so), is settled last.
+			f.succeed(old, start, start.Add(100*time.Millisecond))
+			f.writeInput("input", "a.mp4", "0x2", written)
+			f.sweep(t)
+			ev := wantAnswer(t, f, "m-old", "", results.StatusFailed)
+			if ev.Failure.Code != results.CodeInputChanged || !strings.Contains(ev.Failure.Message, "newer version") {
+				t.Errorf("old version's failure = %+v", ev.Failure)
+			}
+			if string(f.output("a.mp3")) != "mp3 of "+newer || f.staged(old) {
+				t.Errorf("a.mp3 = %q, old staged %v; want the newer version's MP3 and the old one deleted", f.output("a.mp3"), f.staged(old))
+			}
+		})
 	}
 }
 
@@ -240,7 +265,7 @@ func TestPromotedOutputMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]*string{metaTask: to.Ptr(task), metaSource: to.Ptr(request.FileKey("input", "a.mp4")),
-		metaSourceTime: to.Ptr(modified.Format(time.RFC3339Nano))}
+		metaSourceETag: to.Ptr("0x1"), metaSourceTime: to.Ptr(modified.Format(time.RFC3339Nano))}
 	for k, v := range want {
 		if got := metaValue(p.Metadata, k); got != *v {
 			t.Errorf("metadata %s = %q, want %q", k, got, *v)
