@@ -272,3 +272,29 @@ func TestPromotedOutputMetadata(t *testing.T) {
 		}
 	}
 }
+
+// TestSettleOfAnEarlierAttempt: a task of an earlier attempt that
+// completes after its request moved on (resubmitted as attempt 1) leaves
+// no MP3 behind and does not answer the request.
+func TestSettleOfAnEarlierAttempt(t *testing.T) {
+	f := newFixture(t, nil)
+	f.submit(t, message{id: "m-1", body: arrivalJSON("input", "a.mp4", "0x1", "")})
+	first := f.entry(t, "input", "a.mp4", "m-1").TaskID
+	f.clock.advance(f.cfg.OrphanGrace + time.Minute)
+	saved := f.batch.tasks[strings.ToLower(first)]
+	f.batch.lose(first)
+	f.sweep(t) // lost: resubmitted as attempt 1
+	if e := f.entry(t, "input", "a.mp4", "m-1"); e.Attempt != 1 {
+		t.Fatalf("record %+v, want attempt 1 after the lost task", e)
+	}
+	f.batch.mu.Lock()
+	f.batch.tasks[strings.ToLower(first)] = saved // it ran after all
+	f.batch.mu.Unlock()
+	f.succeed(first, f.now(), f.now().Add(time.Second))
+	f.writeInput("input", "a.mp4", "0x1", f.now().Add(-time.Hour))
+	f.sweep(t)
+	wantNoAnswer(t, f, "m-1")
+	if f.staged(first) || f.output("a.mp3") != nil {
+		t.Errorf("staged %v, a.mp3 %q; want the earlier attempt's MP3 deleted and not promoted", f.staged(first), f.output("a.mp3"))
+	}
+}

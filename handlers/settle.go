@@ -113,7 +113,7 @@ func (a *App) settle(ctx context.Context, t *batch.Task) (results.Outcome, error
 // confirmedResult is how t ended (taskResult), with a success confirmed
 // and its MP3 promoted to the output (confirmOutput) unless the record
 // shows the task settled already: settling it again only repeats the
-// recorded answers.
+// recorded answers, and its staged MP3, if any, is deleted.
 func (a *App) confirmedResult(ctx context.Context, t *batch.Task, f plan.TaskFile) (lifecycle.TaskResult, error) {
 	res := a.taskResult(ctx, t, f)
 	if res.Outcome != results.OutcomeSuccess {
@@ -124,7 +124,9 @@ func (a *App) confirmedResult(ctx context.Context, t *batch.Task, f plan.TaskFil
 		return res, err
 	}
 	if rec != nil && rec.Settled(t.ID, f.ID) {
-		return res, nil
+		// Nothing waits on this MP3 (already promoted, or the request moved
+		// on to a later attempt): make sure it is not left behind.
+		return a.discard(ctx, plan.StagingName(t.ID), res)
 	}
 	return a.confirmOutput(ctx, t, f, res)
 }
