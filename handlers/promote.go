@@ -92,8 +92,10 @@ const maxPromoteAttempts = 8
 //     output (lifecycle.Store.ClaimOutput) and the request does not
 //     overwrite.
 //
-// A refused MP3 is deleted. An error is a storage failure: the settle
-// fails and is repeated, and every step here is safe to repeat.
+// The staged MP3 stays until the answer is recorded (settle deletes it
+// then), so a settle that dies before recording decides again from the
+// same blobs. An error is a storage failure: the settle fails and is
+// repeated, and every step here is safe to repeat.
 func (a *App) confirmOutput(ctx context.Context, t *batch.Task, f plan.TaskFile, res lifecycle.TaskResult) (lifecycle.TaskResult, error) {
 	staged := plan.StagingName(t.ID)
 	sp, err := a.d.Blobs.GetProperties(ctx, a.cfg.OutputContainer, staged)
@@ -115,14 +117,14 @@ func (a *App) confirmOutput(ctx context.Context, t *batch.Task, f plan.TaskFile,
 	size := lengthOf(sp)
 	if size <= 0 || (rep.OutputSize >= 0 && size != rep.OutputSize) {
 		msg := fmt.Sprintf("the stored MP3 is %d bytes; the task reported %d", size, rep.OutputSize)
-		return a.discard(ctx, staged, uploadFailure(res, results.CodeOutputIncomplete, msg))
+		return uploadFailure(res, results.CodeOutputIncomplete, msg), nil
 	}
 	read, fail, err := a.versionRead(ctx, t, f, rep)
 	if err != nil {
 		return res, err
 	}
 	if fail != nil {
-		return a.discard(ctx, staged, inputFailure(res, fail))
+		return inputFailure(res, fail), nil
 	}
 	holder, err := a.d.Status.ClaimOutput(ctx, ownerOf(f.Request), f.Overwrite)
 	if err != nil {
@@ -131,17 +133,17 @@ func (a *App) confirmOutput(ctx context.Context, t *batch.Task, f plan.TaskFile,
 	if holder != nil {
 		a.log.Warn("settle: output taken", "task_id", t.ID, "request", f.ID, "holder_blob", holder.Blob, "holder_preset", holder.Preset)
 		res.Outcome, res.MP3, res.Rejection = results.OutcomePermanent, nil, outputTaken(f.Request, holder)
-		return a.discard(ctx, staged, res)
+		return res, nil
 	}
-	if fail, err := a.promote(ctx, t.ID, f, read); err != nil || fail != nil {
-		if err != nil {
-			return res, err
-		}
-		return a.discard(ctx, staged, inputFailure(res, fail))
+	fail, err = a.promote(ctx, t.ID, f, read)
+	switch {
+	case err != nil:
+		return res, err
+	case fail != nil:
+		return inputFailure(res, fail), nil
 	}
 	res.MP3Size = size
-	_, err = a.discard(ctx, staged, res)
-	return res, err
+	return res, nil
 }
 
 // versionRead checks that task t read the version its request names and
@@ -260,13 +262,15 @@ func (a *App) waitCopy(ctx context.Context, output, taskID string) error {
 	}
 }
 
-// discard deletes a staged MP3 (gone already is fine) and returns res.
-func (a *App) discard(ctx context.Context, staged string, res lifecycle.TaskResult) (lifecycle.TaskResult, error) {
+// discard deletes task taskID's staged MP3, once its answer is recorded
+// (promoted, refused, or nothing waits on it); gone already is fine.
+func (a *App) discard(ctx context.Context, taskID string) error {
+	staged := plan.StagingName(taskID)
 	_, err := a.d.Blobs.DeleteBlob(ctx, a.cfg.OutputContainer, staged, nil)
 	if err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound) {
-		return res, fmt.Errorf("delete staged output %s: %w", staged, err)
+		return fmt.Errorf("delete staged output %s: %w", staged, err)
 	}
-	return res, nil
+	return nil
 }
 
 // promotedBy reports whether an output is task taskID's MP3, completely

@@ -149,29 +149,37 @@ func TestSettleConfirmsTheStoredMP3(t *testing.T) {
 	}
 }
 
-// TestSettleRepeatedAfterPromotion: a settle killed after the copy (the
-// staged MP3 gone, the record not written) reaches the same answer when it
-// runs again: the output carries the task's id, so it is this task's MP3.
+// TestSettleRepeatedAfterPromotion: a settle killed after the copy, before
+// the record was written, reaches the same answer when it runs again: the
+// output carries the task's id, so it is this task's MP3, whether the
+// staged MP3 is still there (it is deleted only after the record) or gone.
 func TestSettleRepeatedAfterPromotion(t *testing.T) {
-	f := newFixture(t, nil)
-	f.submit(t, message{id: "m-1", body: arrivalJSON("input", "a.mp4", "0x1", "")})
-	task := f.entry(t, "input", "a.mp4", "m-1").TaskID
-	f.succeed(task, f.now(), f.now().Add(time.Minute))
-	f.status.inject(func(s *fakeStatus) { s.failWrites = 1 })
-	if _, err := f.app.SweepPools(t.Context(), timerRequest()); err == nil {
-		t.Fatalf("SweepPools succeeded despite the failed record write")
-	}
-	if f.staged(task) || string(f.output("a.mp3")) != "mp3 of "+task {
-		t.Fatalf("after the first settle: staged %v, a.mp3 %q; want promoted", f.staged(task), f.output("a.mp3"))
-	}
-	wantNoAnswer(t, f, "m-1")
-	f.sweep(t)
-	ev := wantAnswer(t, f, "m-1", "", results.StatusSucceeded)
-	if ev.Output == nil || ev.Output.Blob != "a.mp3" || f.entry(t, "input", "a.mp4", "m-1").MP3Size != int64(len("mp3 of "+task)) {
-		t.Errorf("answer output %+v, entry %+v", ev.Output, f.entry(t, "input", "a.mp4", "m-1"))
-	}
-	if f.blobs.copies != 1 {
-		t.Errorf("%d copies, want 1", f.blobs.copies)
+	for _, stagedGone := range []bool{false, true} {
+		t.Run(fmt.Sprintf("staged MP3 gone %v", stagedGone), func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.submit(t, message{id: "m-1", body: arrivalJSON("input", "a.mp4", "0x1", "")})
+			task := f.entry(t, "input", "a.mp4", "m-1").TaskID
+			f.succeed(task, f.now(), f.now().Add(time.Minute))
+			f.status.inject(func(s *fakeStatus) { s.failWrites = 1 })
+			if _, err := f.app.SweepPools(t.Context(), timerRequest()); err == nil {
+				t.Fatalf("SweepPools succeeded despite the failed record write")
+			}
+			if string(f.output("a.mp3")) != "mp3 of "+task || !f.staged(task) {
+				t.Fatalf("after the first settle: staged %v, a.mp3 %q; want promoted and the staged MP3 kept", f.staged(task), f.output("a.mp3"))
+			}
+			if stagedGone {
+				f.blobs.remove("output", plan.StagingName(task))
+			}
+			wantNoAnswer(t, f, "m-1")
+			f.sweep(t)
+			ev := wantAnswer(t, f, "m-1", "", results.StatusSucceeded)
+			if ev.Output == nil || ev.Output.Blob != "a.mp3" || f.entry(t, "input", "a.mp4", "m-1").MP3Size != int64(len("mp3 of "+task)) {
+				t.Errorf("answer output %+v, entry %+v", ev.Output, f.entry(t, "input", "a.mp4", "m-1"))
+			}
+			if f.blobs.copies != 1 || f.staged(task) {
+				t.Errorf("%d copies, staged %v; want 1 copy and the staged MP3 deleted", f.blobs.copies, f.staged(task))
+			}
+		})
 	}
 }
 
@@ -296,5 +304,26 @@ func TestSettleOfAnEarlierAttempt(t *testing.T) {
 	wantNoAnswer(t, f, "m-1")
 	if f.staged(first) || f.output("a.mp3") != nil {
 		t.Errorf("staged %v, a.mp3 %q; want the earlier attempt's MP3 deleted and not promoted", f.staged(first), f.output("a.mp3"))
+	}
+}
+
+// TestRefusalRepeatedAfterACrash: a settle that refused a task's MP3 and
+// died before recording decides the same when it runs again (the staged
+// MP3 is kept until the answer is recorded), rather than taking the MP3
+// for lost.
+func TestRefusalRepeatedAfterACrash(t *testing.T) {
+	f := newFixture(t, nil)
+	f.submit(t, message{id: "m-1", body: arrivalJSON("input", "a.mp4", "0xDEADBEEF", "")})
+	task := f.entry(t, "input", "a.mp4", "m-1").TaskID
+	f.succeed(task, f.now(), f.now().Add(time.Minute))
+	f.writeInput("input", "a.mp4", "0x8DD1", f.now().Add(-time.Hour))
+	f.status.inject(func(s *fakeStatus) { s.failWrites = 1 })
+	if _, err := f.app.SweepPools(t.Context(), timerRequest()); err == nil {
+		t.Fatalf("SweepPools succeeded despite the failed record write")
+	}
+	f.sweep(t)
+	ev := wantAnswer(t, f, "m-1", "", results.StatusFailed)
+	if ev.Failure == nil || ev.Failure.Code != results.CodeVersionNotFound || f.staged(task) || len(f.arrivals.scheduled) != 0 {
+		t.Errorf("failure %+v, staged %v, %d resubmissions; want version_not_found, the MP3 deleted, no resubmission", ev.Failure, f.staged(task), len(f.arrivals.scheduled))
 	}
 }

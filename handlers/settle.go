@@ -71,8 +71,9 @@ func (a *App) sweepCompleted(ctx context.Context) (sweepStats, error) {
 }
 
 // settle records how one completed task ended for the requests waiting
-// on it (lifecycle.Record.Settle), schedules the resubmission or publishes
-// the answers, and then deletes the task. It returns the outcome acted on
+// on it (lifecycle.Record.Settle; a success only once its MP3 is confirmed
+// and promoted, confirmedResult), schedules the resubmission or publishes
+// the answers, and then deletes the task's staged MP3 and the task. It returns the outcome acted on
 // ("" when the task was not created by SubmitTasks). A failure before the
 // delete keeps the task, so the next sweep settles it again under the same
 // ids.
@@ -96,6 +97,9 @@ func (a *App) settle(ctx context.Context, t *batch.Task) (results.Outcome, error
 	if err := a.carryOut(ctx, ch); err != nil {
 		return "", fmt.Errorf("settle task %s: %w", t.ID, err)
 	}
+	if err := a.discard(ctx, t.ID); err != nil {
+		return "", fmt.Errorf("settle task %s: %w", t.ID, err)
+	}
 	a.log.Info("sweep: task settled", "task_id", t.ID, "container", f.Container, "blob", f.Blob, "outcome", res.Outcome,
 		"answers", len(ch.Events), "resubmitted", len(ch.Resubmit))
 	if err := a.d.Batch.DeleteTask(ctx, a.cfg.JobID, t.ID); err != nil && !batch.HasCode(err, batch.CodeTaskNotFound) {
@@ -113,7 +117,7 @@ func (a *App) settle(ctx context.Context, t *batch.Task) (results.Outcome, error
 // confirmedResult is how t ended (taskResult), with a success confirmed
 // and its MP3 promoted to the output (confirmOutput) unless the record
 // shows the task settled already: settling it again only repeats the
-// recorded answers, and its staged MP3, if any, is deleted.
+// recorded answers.
 func (a *App) confirmedResult(ctx context.Context, t *batch.Task, f plan.TaskFile) (lifecycle.TaskResult, error) {
 	res := a.taskResult(ctx, t, f)
 	if res.Outcome != results.OutcomeSuccess {
@@ -124,9 +128,7 @@ func (a *App) confirmedResult(ctx context.Context, t *batch.Task, f plan.TaskFil
 		return res, err
 	}
 	if rec != nil && rec.Settled(t.ID, f.ID) {
-		// Nothing waits on this MP3 (already promoted, or the request moved
-		// on to a later attempt): make sure it is not left behind.
-		return a.discard(ctx, plan.StagingName(t.ID), res)
+		return res, nil
 	}
 	return a.confirmOutput(ctx, t, f, res)
 }
