@@ -64,6 +64,7 @@ func (p *pipeline) invokeTaskFinished(id string) {
 		p.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-functions-key", p.ep.FunctionsMasterKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		p.t.Fatalf("invoke TaskFinished: %v", err)
