@@ -57,8 +57,8 @@ func (v version) olderThan(etag string, at time.Time) bool {
 }
 
 // maxStdoutRead bounds the part of a task's stdout.txt (its plan.Report)
-// that is read: ffmpeg's progress blocks take ~250 bytes per half second
-// of transcoding.
+// that is read: the MD5 line and ffmpeg's two progress blocks take well
+// under 1 KiB (plan.Args sets -stats_period so there are only two).
 const maxStdoutRead = 1 << 20
 
 // copyWait bounds how long a promotion waits for a pending server-side

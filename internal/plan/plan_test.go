@@ -94,7 +94,7 @@ func TestTaskNeverPutsNamesOnTheCommandLine(t *testing.T) {
 		strings.Repeat("n", 1020) + ".mp4",
 	}
 	preset, _ := LookupPreset("mp3-192k-cbr")
-	wantCmd := "/bin/sh -c 'md5sum input.mp4 && exec ffmpeg -nostdin -y -hide_banner -loglevel info -nostats -progress pipe:1 -xerror -f mov -protocol_whitelist file -i input.mp4 -vn -c:a libmp3lame -b:a 192k -ar 44100 " +
+	wantCmd := "/bin/sh -c 'md5sum input.mp4 && exec ffmpeg -nostdin -y -hide_banner -loglevel info -nostats -progress pipe:1 -stats_period 86400 -xerror -f mov -protocol_whitelist file -i input.mp4 -vn -c:a libmp3lame -b:a 192k -ar 44100 " +
 		"-metadata major_brand= -metadata minor_version= -metadata compatible_brands= output.mp3'"
 	for _, name := range names {
 		t.Run(name[:min(len(name), 30)], func(t *testing.T) {

@@ -69,13 +69,16 @@ func OutputName(blob, preset, defaultPreset string) string {
 // -progress pipe:1 writes ffmpeg's progress as key=value lines to stdout,
 // ending with the bytes written (total_size) and progress=end: the MP3's
 // length, which settling compares with the uploaded blob (Report).
+// -stats_period 86400 keeps that to a block at the start and one at the
+// end however long the transcode runs (the default is a block every half
+// second), so stdout.txt stays a few hundred bytes.
 //
 // -xerror makes a decoding error fatal. Without it ffmpeg exits 0 on an MP4
 // whose index is complete but whose media data is cut short ("partial
 // file"), and the pipeline would publish a short MP3 as a success; with it
 // the task fails (exit 1) and stderr.txt names the corrupt packet.
 func Args(p Preset) []string {
-	args := []string{"ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "info", "-nostats", "-progress", "pipe:1", "-xerror",
+	args := []string{"ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "info", "-nostats", "-progress", "pipe:1", "-stats_period", "86400", "-xerror",
 		"-f", "mov", "-protocol_whitelist", "file", "-i", InputFile}
 	args = append(args, p.Args...)
 	args = append(args, dropContainerTags...)
