@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/odata"
 )
@@ -14,11 +16,18 @@ import (
 const maxListResults = 1000
 
 // listItem is one entity of a list, in list order; sortKey orders the list and
-// anchors $skiptoken.
+// anchors $skiptoken. Either obj is the rendered entity, or render renders
+// it when the page needs it (called with the lock given to writeLazyList
+// held; ok is false when the entity is gone since the list was taken).
 type listItem struct {
 	sortKey string
 	obj     any
+	render  func() (obj any, ok bool)
 }
+
+// renderChunk is how many lazy items writeLazyList renders per holding of
+// the lock, so a long list never holds it for long.
+const renderChunk = 64
 
 // queryOptions are the validated OData options of a list or get.
 type queryOptions struct {
@@ -124,39 +133,55 @@ func shape(obj any, selectExpr string, metadata string) (any, *apiError) {
 // writeList pages, filters and shapes items (already sorted by sortKey) and
 // writes {"odata.metadata", "value", "odata.nextLink"}.
 func writeList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []listItem, sch *schema, entitySet string) *apiError {
+	return writeLazyList(w, r, rc, items, nil, sch, entitySet)
+}
+
+// writeLazyList is writeList for items that render lazily under mu: the
+// caller takes only the sort keys under the lock, and this renders only
+// the items the page looks at (those after $skiptoken, up to the page
+// filled), renderChunk at a time under mu. So the cost of a page is
+// proportional to the page (and, with $filter, to the items scanned to
+// fill it), not to the whole list.
+func writeLazyList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []listItem, mu sync.Locker, sch *schema, entitySet string) *apiError {
 	o, e := parseQueryOptions(r, sch, true)
 	if e != nil {
 		return e
 	}
 	values := []any{}
 	next := ""
-	for i, it := range items {
-		if o.after != "" && it.sortKey <= o.after {
-			continue
-		}
-		if len(values) == o.maxResults {
-			next = items[i-1].sortKey
-			break
-		}
-		m, err := toMap(it.obj)
-		if err != nil {
-			return newError(http.StatusInternalServerError, codeInternalError, "encode entity: "+err.Error())
-		}
-		if o.filter != nil {
-			ok, err := o.filter.Match(m)
-			if err != nil {
-				return errInvalidQuery("$filter", r.URL.Query().Get("$filter"), err.Error())
+	i := sort.Search(len(items), func(i int) bool { return items[i].sortKey > o.after })
+	for i < len(items) && next == "" {
+		chunk := items[i:min(i+renderChunk, len(items))]
+		objs := renderItems(chunk, mu)
+		for k, obj := range objs {
+			if len(values) == o.maxResults {
+				next = items[i+k-1].sortKey
+				break
 			}
-			if !ok {
+			if obj == nil {
 				continue
 			}
-		}
-		if o.selectExpr != "" {
-			if m, err = odata.Select(m, o.selectExpr); err != nil {
-				return errInvalidQuery("$select", o.selectExpr, err.Error())
+			m, err := toMap(obj)
+			if err != nil {
+				return newError(http.StatusInternalServerError, codeInternalError, "encode entity: "+err.Error())
 			}
+			if o.filter != nil {
+				ok, err := o.filter.Match(m)
+				if err != nil {
+					return errInvalidQuery("$filter", r.URL.Query().Get("$filter"), err.Error())
+				}
+				if !ok {
+					continue
+				}
+			}
+			if o.selectExpr != "" {
+				if m, err = odata.Select(m, o.selectExpr); err != nil {
+					return errInvalidQuery("$select", o.selectExpr, err.Error())
+				}
+			}
+			values = append(values, m)
 		}
-		values = append(values, m)
+		i += len(chunk)
 	}
 	body := map[string]any{
 		"odata.metadata": rc.base + "/$metadata#" + entitySet,
@@ -174,4 +199,28 @@ func writeList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []listI
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
+}
+
+// renderItems returns the entities of items, rendering the lazy ones under
+// mu; an entity gone since the list was taken is nil.
+func renderItems(items []listItem, mu sync.Locker) []any {
+	objs := make([]any, len(items))
+	locked := false
+	for k, it := range items {
+		if it.render == nil {
+			objs[k] = it.obj
+			continue
+		}
+		if !locked && mu != nil {
+			mu.Lock()
+			locked = true
+		}
+		if obj, ok := it.render(); ok {
+			objs[k] = obj
+		}
+	}
+	if locked {
+		mu.Unlock()
+	}
+	return objs
 }
