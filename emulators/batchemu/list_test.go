@@ -42,7 +42,7 @@ func TestWriteLazyListRendersOnlyThePage(t *testing.T) {
 		}
 		var body struct {
 			Value []struct{ ID string } `json:"value"`
-			Next  string               `json:"odata.nextLink"`
+			Next  string                `json:"odata.nextLink"`
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 			t.Fatal(err)
