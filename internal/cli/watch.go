@@ -17,7 +17,7 @@ func watchUntil(ctx context.Context, c *clients, v *liveView, sel selection, int
 	defer tick.Stop()
 	for {
 		s := c.take(ctx)
-		s.Files = sel.scope(s.Files, c.ep.InputContainer, time.Now())
+		s.Files = c.scope(ctx, sel, s.Files, time.Now())
 		shown := s
 		shown.Files = sel.show(s.Files)
 		v.show(shown, time.Since(start))
@@ -126,9 +126,10 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	}
 	s := c.take(ctx)
 	now := time.Now()
-	s.Files = sel.show(sel.scope(s.Files, c.ep.InputContainer, now))
+	s.Files = sel.show(c.scope(ctx, sel, s.Files, now))
 	render(e.stdout, s, 0, c.ep.PoolID, true)
 	if len(sel.names) > 0 {
+		c.withRecords(ctx, s.Files)
 		renderHistory(e.stdout, s.Files, sel.cutoff(now))
 	}
 	return unknownError(s.Files)
