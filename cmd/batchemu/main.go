@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/ffbatch/ffbatch/internal/azurite"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +14,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/azurite"
+	"github.com/ffbatch/ffbatch/internal/profiling"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu"
 )
@@ -75,7 +77,10 @@ func parseFlags(args []string) (*config, error) {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+	stopProfile := profiling.CPU("batchemu")
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	stopProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "batchemu:", err)
 		os.Exit(1)
 	}
