@@ -1,5 +1,5 @@
 // Package profiling is the stack's opt-in CPU profile: with
-// FFBATCH_CPUPROFILE_DIR set, a process started with CPU writes its CPU
+// STACK_CPUPROFILE_DIR set, a process started with CPU writes its CPU
 // profile to <dir>/<name>-<pid>.pprof from the call until stop (its
 // orderly exit), for `go tool pprof`. Unset, it costs nothing.
 package profiling
@@ -11,8 +11,10 @@ import (
 	"runtime/pprof"
 )
 
-// EnvDir is the environment variable naming the profiles' directory.
-const EnvDir = "FFBATCH_CPUPROFILE_DIR"
+// EnvDir is the environment variable naming the profiles' directory (not
+// FFBATCH_*: the local stack keeps those out of its processes' environment,
+// as they are app settings).
+const EnvDir = "STACK_CPUPROFILE_DIR"
 
 // CPU starts the CPU profile of the process named name when EnvDir is set
 // and returns the function that ends it and writes the file. A profile
