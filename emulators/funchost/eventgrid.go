@@ -332,16 +332,29 @@ type blobWatcher struct {
 
 	mu       sync.Mutex // guards inflight
 	inflight map[string]bool
+	listing  time.Duration // time in List Blobs requests of the current scan (run's goroutine only)
 }
+
+// pollLoad bounds the share of time a watcher spends listing: the next
+// poll waits at least pollLoad times as long as the last scan's listing
+// requests took. A
+// listing grows with the container (every input, every MP3 and log), and
+// the storage service it loads is the one the tasks and functions use;
+// with a small container the poll interval rules.
+const pollLoad = 4
 
 func (w *blobWatcher) run(ctx context.Context) {
 	w.log.Info("watching container for BlobCreated events", slog.String("container", w.src.Container))
-	t := time.NewTicker(w.h.opts.BlobPollInterval)
+	t := time.NewTimer(0)
 	defer t.Stop()
+	<-t.C
 	lastErr := ""
 	for {
+		w.listing = 0
+		err := w.scan(ctx)
+		t.Reset(max(w.h.opts.BlobPollInterval, pollLoad*w.listing))
 		// Log a failing listing once per distinct error, not every poll.
-		switch err := w.scan(ctx); {
+		switch {
 		case err != nil && ctx.Err() == nil && errorKey(err) != lastErr:
 			lastErr = errorKey(err)
 			w.log.Warn("list blobs failed; retrying every poll", slog.String("container", w.src.Container), slog.Any("error", err))
@@ -367,7 +380,9 @@ func (w *blobWatcher) scan(ctx context.Context) error {
 	seen := map[string]bool{}
 	pager := w.client.NewListBlobsFlatPager(nil)
 	for pager.More() {
+		began := time.Now()
 		page, err := pager.NextPage(ctx)
+		w.listing += time.Since(began)
 		if err != nil {
 			return err
 		}
