@@ -23,6 +23,10 @@ type listItem struct {
 	sortKey string
 	obj     any
 	render  func() (obj any, ok bool)
+	// props are some of the entity's wire properties, taken with the list
+	// (e.g. a task's state): a $filter on these alone is checked before
+	// rendering, so an item it rejects is never rendered.
+	props map[string]any
 }
 
 // renderChunk is how many lazy items writeLazyList renders per holding of
@@ -152,7 +156,7 @@ func writeLazyList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []l
 	i := sort.Search(len(items), func(i int) bool { return items[i].sortKey > o.after })
 	for i < len(items) && next == "" {
 		chunk := items[i:min(i+renderChunk, len(items))]
-		objs := renderItems(chunk, mu)
+		objs := renderItems(chunk, mu, o.filter)
 		for k, obj := range objs {
 			if len(values) == o.maxResults {
 				next = items[i+k-1].sortKey
@@ -202,13 +206,17 @@ func writeLazyList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []l
 }
 
 // renderItems returns the entities of items, rendering the lazy ones under
-// mu; an entity gone since the list was taken is nil.
-func renderItems(items []listItem, mu sync.Locker) []any {
+// mu; an entity gone since the list was taken, or one whose props the
+// filter rejects, is nil.
+func renderItems(items []listItem, mu sync.Locker, filter *odata.Filter) []any {
 	objs := make([]any, len(items))
 	locked := false
 	for k, it := range items {
 		if it.render == nil {
 			objs[k] = it.obj
+			continue
+		}
+		if rejects(filter, it.props) {
 			continue
 		}
 		if !locked && mu != nil {
@@ -223,4 +231,19 @@ func renderItems(items []listItem, mu sync.Locker) []any {
 		mu.Unlock()
 	}
 	return objs
+}
+
+// rejects reports whether filter, which names only properties in props,
+// does not match them (false when it names others: the entity decides).
+func rejects(filter *odata.Filter, props map[string]any) bool {
+	if filter == nil || props == nil {
+		return false
+	}
+	for _, p := range filter.Properties() {
+		if _, ok := props[p]; !ok {
+			return false
+		}
+	}
+	ok, err := filter.Match(props)
+	return err == nil && !ok
 }

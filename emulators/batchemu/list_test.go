@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 )
@@ -78,5 +79,41 @@ func TestWriteLazyListRendersOnlyThePage(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("item %s on %d pages", id, n)
 		}
+	}
+}
+
+// A $filter on the properties an item carries (a task's state) is checked
+// before rendering: the tasks it rejects are never rendered.
+func TestWriteLazyListFiltersBeforeRendering(t *testing.T) {
+	const total = 3000
+	lock := &countingLock{}
+	rendered := 0
+	items := make([]listItem, total)
+	for i := range items {
+		state := "active"
+		if i%1000 == 999 {
+			state = "running"
+		}
+		items[i] = listItem{sortKey: fmt.Sprintf("%08d", i), props: map[string]any{"state": state}, render: func() (any, bool) {
+			rendered++
+			return map[string]any{"id": fmt.Sprint(i), "state": state}, true
+		}}
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/jobs/j/tasks?$filter="+url.QueryEscape("state ne 'active'"), nil)
+	if e := writeLazyList(rec, req, &reqCtx{base: "http://x"}, items, lock, schemaOf(cloudTask{}), "tasks"); e != nil {
+		t.Fatal(e)
+	}
+	var body struct {
+		Value []struct{ ID string } `json:"value"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Value) != 3 || body.Value[0].ID != "999" {
+		t.Fatalf("value %v, want the 3 running tasks", body.Value)
+	}
+	if rendered != 3 {
+		t.Fatalf("rendered %d of %d tasks for 3 matches", rendered, total)
 	}
 }

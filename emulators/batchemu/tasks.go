@@ -374,7 +374,7 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	// the page shows, a chunk at a time under the lock.
 	items := make([]listItem, 0, len(j.Tasks))
 	for k, t := range j.Tasks {
-		items = append(items, listItem{sortKey: fmt.Sprintf("%016x", t.Order), render: func() (any, bool) {
+		items = append(items, listItem{sortKey: fmt.Sprintf("%016x", t.Order), props: map[string]any{"state": t.Task.State}, render: func() (any, bool) {
 			if j.Tasks[k] != t {
 				return nil, false // deleted (or replaced) since
 			}
