@@ -43,8 +43,10 @@ const uploaders = 16
 // the pool's parallelism; the stack's own CPU seconds per file (every
 // process but ffmpeg: /proc/<pid>/stat of Azurite, the emulators, the host
 // and the handler); each process's peak RSS; and the time of one `ffbatch
-// status` and one Status API page (GET /api/status) with every file
-// uploaded and none finished, and again with every file finished.
+// status` (every file's line), one `ffbatch status --json` (the Status
+// API's page, built in the CLI) and one Status API page (GET /api/status,
+// what the dashboard refreshes) with every file uploaded and (almost) none
+// finished, and again with every file finished.
 func BenchmarkManyFiles(b *testing.B) {
 	n := scaleFiles
 	if v := os.Getenv("FFBATCH_BENCH_FILES"); v != "" {
@@ -76,6 +78,7 @@ func BenchmarkManyFiles(b *testing.B) {
 
 		// Refresh costs with every file uploaded and (almost) none finished.
 		status0 := timeStatus(b, ffbatch)
+		json0 := timeStatus(b, ffbatch, "--json")
 		api0 := timeStatusAPI(b, st.Endpoints)
 
 		wctx, cancel := context.WithTimeout(ctx, 3*time.Hour)
@@ -95,9 +98,10 @@ func BenchmarkManyFiles(b *testing.B) {
 
 		succeeded, failed := checkOutcomes(b, st, blobs, n)
 		// Refresh costs with every file finished: median of 5.
-		var stat, api []time.Duration
+		var stat, js, api []time.Duration
 		for range 5 {
 			stat = append(stat, timeStatus(b, ffbatch))
+			js = append(js, timeStatus(b, ffbatch, "--json"))
 			api = append(api, timeStatusAPI(b, st.Endpoints))
 		}
 
@@ -128,6 +132,8 @@ func BenchmarkManyFiles(b *testing.B) {
 		b.ReportMetric(stackCPU*1000/float64(n), "stack-cpu-ms/file")
 		b.ReportMetric(ms(status0), "status-ms-none-done")
 		b.ReportMetric(ms(percentile(stat, 0.5)), "status-ms-all-done")
+		b.ReportMetric(ms(json0), "status-json-ms-none-done")
+		b.ReportMetric(ms(percentile(js, 0.5)), "status-json-ms-all-done")
 		b.ReportMetric(ms(api0), "statusapi-ms-none-done")
 		b.ReportMetric(ms(percentile(api, 0.5)), "statusapi-ms-all-done")
 	}
@@ -197,12 +203,13 @@ func uploadMany(b *testing.B, blobs *azblob.Client, container string, data [][]b
 	}
 }
 
-// timeStatus times one `ffbatch status` (output discarded).
-func timeStatus(b *testing.B, ffbatch func(context.Context, ...string) *exec.Cmd) time.Duration {
+// timeStatus times one `ffbatch status [flags]` (output discarded):
+// without flags every file's line, with --json the Status API's page.
+func timeStatus(b *testing.B, ffbatch func(context.Context, ...string) *exec.Cmd, flags ...string) time.Duration {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := ffbatch(ctx, "status")
+	cmd := ffbatch(ctx, append([]string{"status"}, flags...)...)
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("ffbatch status: %v\n%.2000s", err, out)
