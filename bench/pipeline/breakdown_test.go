@@ -2,7 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +39,10 @@ type burstBreakdown struct {
 	UploadToQueued, QueuedToSubmitted, SubmittedToStarted, FinishedToAnswered, AnsweredToSeen time.Duration
 	// LastUpload is from the start to the last upload done.
 	LastUpload time.Duration
+	// StackCPU is the CPU seconds of each stack process (not ffmpeg)
+	// during the burst: on par cores, their sum over par is wall time the
+	// tasks did not have.
+	StackCPU map[string]float64
 }
 
 // breakdown reads the rows of the burst's files (under prefix) and builds
@@ -87,6 +94,13 @@ func latest(a, b time.Time) time.Time {
 }
 
 func (bd burstBreakdown) log(b *testing.B, n int) {
+	var cpu []string
+	total := 0.0
+	for _, name := range slices.Sorted(maps.Keys(bd.StackCPU)) {
+		cpu = append(cpu, fmt.Sprintf("%s %.2fs", name, bd.StackCPU[name]))
+		total += bd.StackCPU[name]
+	}
+	b.Logf("iteration %d: stack CPU %.2fs (%s)", n, total, strings.Join(cpu, ", "))
 	b.Logf("iteration %d: first start %.2fs, busy %.2fs (utilisation %.3f), tail %.2fs; task mean %.2fs vs ffmpeg %.2fs; "+
 		"per file upload->queued %.0fms, queued->submitted %.0fms, submitted->started %.0fms, finished->answered %.0fms, answered->seen %.0fms; last upload %.2fs",
 		n, bd.FirstStart.Seconds(), bd.Busy.Seconds(), bd.Utilisation, bd.Tail.Seconds(), bd.TaskMean.Seconds(), bd.FFmpegMean.Seconds(),
@@ -94,6 +108,11 @@ func (bd burstBreakdown) log(b *testing.B, n int) {
 }
 
 func (bd burstBreakdown) report(b *testing.B) {
+	total := 0.0
+	for _, s := range bd.StackCPU {
+		total += s
+	}
+	b.ReportMetric(total, "stack-cpu-s")
 	b.ReportMetric(bd.FirstStart.Seconds(), "first-start-s")
 	b.ReportMetric(bd.Busy.Seconds(), "busy-s")
 	b.ReportMetric(bd.Utilisation, "slot-utilisation")
