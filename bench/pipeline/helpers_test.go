@@ -117,6 +117,35 @@ func waitBlob(ctx context.Context, blobs *azblob.Client, container, name string,
 	}
 }
 
+// parallel calls fn(i) for every i in [0, n), workers at a time, and
+// fails b with the errors.
+func parallel(b *testing.B, n, workers int, fn func(i int) error) {
+	b.Helper()
+	work := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if err := fn(i); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+}
+
 // percentile returns the q-quantile (0..1) of ds by nearest rank.
 func percentile(ds []time.Duration, q float64) time.Duration {
 	if len(ds) == 0 {

@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -176,31 +175,12 @@ func scaleBlob(i int) string { return fmt.Sprintf("many/f-%05d.mp4", i) }
 // uploadMany uploads data[i] as scaleBlob(i), uploaders at a time.
 func uploadMany(b *testing.B, blobs *azblob.Client, container string, data [][]byte) {
 	b.Helper()
-	ctx := context.Background()
-	work := make(chan int)
-	errs := make(chan error, len(data))
-	var wg sync.WaitGroup
-	for range uploaders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				opts := &azblob.UploadBufferOptions{}
-				if _, err := blobs.UploadBuffer(ctx, container, scaleBlob(i), data[i], opts); err != nil {
-					errs <- fmt.Errorf("upload %s: %w", scaleBlob(i), err)
-				}
-			}
-		}()
-	}
-	for i := range data {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
+	parallel(b, len(data), uploaders, func(i int) error {
+		if _, err := blobs.UploadBuffer(context.Background(), container, scaleBlob(i), data[i], nil); err != nil {
+			return fmt.Errorf("upload %s: %w", scaleBlob(i), err)
+		}
+		return nil
+	})
 }
 
 // timeStatus times one `ffbatch status [flags]` (output discarded):
@@ -289,27 +269,7 @@ func checkOutcomes(b *testing.B, st *localstack.Stack, blobs *azblob.Client, n i
 // runFFmpegPool runs plain ffmpeg over the n input files with par workers.
 func runFFmpegPool(b *testing.B, dir string, n, par int) {
 	b.Helper()
-	work := make(chan int)
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for range par {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				if err := ffmpeg(context.Background(), inputPath(dir, i), filepath.Join(dir, fmt.Sprintf("out-%05d.mp3", i))); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	for i := range n {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
+	parallel(b, n, par, func(i int) error {
+		return ffmpeg(context.Background(), inputPath(dir, i), filepath.Join(dir, fmt.Sprintf("out-%05d.mp3", i)))
+	})
 }

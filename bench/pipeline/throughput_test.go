@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -106,29 +105,9 @@ func BenchmarkTwentyFourThreeMinuteFiles(b *testing.B) {
 
 		// Baseline: plain ffmpeg, par workers, same files.
 		bstart := time.Now()
-		var wg sync.WaitGroup
-		work := make(chan int)
-		ferrs := make(chan error, files)
-		for range par {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range work {
-					if err := ffmpeg(ctx, paths[i], filepath.Join(dir, fmt.Sprintf("out-%d-%02d.mp3", n, i))); err != nil {
-						ferrs <- err
-					}
-				}
-			}()
-		}
-		for i := range paths {
-			work <- i
-		}
-		close(work)
-		wg.Wait()
-		close(ferrs)
-		for err := range ferrs {
-			b.Fatal(err)
-		}
+		parallel(b, files, par, func(i int) error {
+			return ffmpeg(ctx, paths[i], filepath.Join(dir, fmt.Sprintf("out-%d-%02d.mp3", n, i)))
+		})
 		base = time.Since(bstart)
 		if n == 0 {
 			coldPipe, coldBase = pipe, base
