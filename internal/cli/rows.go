@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
@@ -16,7 +18,8 @@ import (
 const docWorkers = 8
 
 // rowDocs caches the status documents a row-made view needed, by file,
-// each valid while its record is not written again (the row's UpdatedAt).
+// and MP3 sizes a row did not record, each valid while its record is not
+// written again (the row's UpdatedAt).
 type rowDocs struct {
 	mu   sync.Mutex
 	docs map[string]cachedDoc
@@ -25,6 +28,7 @@ type rowDocs struct {
 type cachedDoc struct {
 	updated time.Time
 	rec     *lifecycle.Record
+	size    int64 // for an MP3's size (outputSize)
 }
 
 // rows lists the rows of every status record of the input container, a
@@ -93,9 +97,7 @@ func (c *clients) completeViews(ctx context.Context, files []fileView, rows []li
 			defer func() { <-sem }()
 			f := &files[i]
 			if f.State == results.StateSucceeded {
-				if p, err := c.blobs.ServiceClient().NewContainerClient(c.ep.OutputContainer).NewBlobClient(f.OutputBlob).GetProperties(ctx, nil); err == nil && p.ContentLength != nil {
-					f.OutputSize = *p.ContentLength
-				}
+				f.OutputSize = c.outputSize(ctx, rows[i])
 				return
 			}
 			if rec := c.doc(ctx, rows[i]); rec != nil && rec.Current() != nil {
@@ -123,13 +125,38 @@ func (c *clients) doc(ctx context.Context, r lifecycle.Row) *lifecycle.Record {
 	if err != nil {
 		return nil
 	}
-	c.docs.mu.Lock()
-	defer c.docs.mu.Unlock()
-	if c.docs.docs == nil {
-		c.docs.docs = map[string]cachedDoc{}
-	}
-	c.docs.docs[r.Blob] = cachedDoc{updated: r.UpdatedAt, rec: rec}
+	c.docs.put(r.Blob, cachedDoc{updated: r.UpdatedAt, rec: rec})
 	return rec
+}
+
+// outputSize returns the size of the MP3 of a succeeded row that does not
+// record it, -1 when it is not in the output container; cached as doc.
+func (c *clients) outputSize(ctx context.Context, r lifecycle.Row) int64 {
+	key := "\x00mp3:" + r.Blob // not a blob name: blob names hold no NUL
+	c.docs.mu.Lock()
+	d, ok := c.docs.docs[key]
+	c.docs.mu.Unlock()
+	if ok && d.updated.Equal(r.UpdatedAt) {
+		return d.size
+	}
+	size := int64(-1)
+	p, err := c.blobs.ServiceClient().NewContainerClient(c.ep.OutputContainer).NewBlobClient(r.Output).GetProperties(ctx, nil)
+	if err == nil && p.ContentLength != nil {
+		size = *p.ContentLength
+	}
+	if err == nil || bloberror.HasCode(err, bloberror.BlobNotFound) {
+		c.docs.put(key, cachedDoc{updated: r.UpdatedAt, size: size})
+	}
+	return size
+}
+
+func (d *rowDocs) put(key string, doc cachedDoc) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.docs == nil {
+		d.docs = map[string]cachedDoc{}
+	}
+	d.docs[key] = doc
 }
 
 // rowView is the view of a file from its row; the MP3's size is the one
