@@ -426,7 +426,10 @@ func (w *blobWatcher) scan(ctx context.Context) error {
 	if err := w.h.egState.prune(w.fn.Name+"/"+w.src.Container+"/", seen); err != nil {
 		return err
 	}
-	return w.h.egState.flush(time.Now(), false)
+	if err := w.h.egState.flush(time.Now(), false); err != nil { // not a listing error; written again next poll
+		w.log.Error("record delivered events", slog.Any("error", err))
+	}
+	return nil
 }
 
 // event builds the BlobCreated event for a listed blob.
