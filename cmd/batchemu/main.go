@@ -17,6 +17,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/internal/azurite"
 	"github.com/ffbatch/ffbatch/internal/localtoken"
+	"github.com/ffbatch/ffbatch/internal/profiling"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu"
 )
@@ -90,7 +91,10 @@ func parseFlags(args []string) (*config, error) {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+	stopProfile := profiling.CPU("batchemu")
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	stopProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "batchemu:", err)
 		os.Exit(1)
 	}

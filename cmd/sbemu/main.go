@@ -24,6 +24,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/emulators/sbemu"
 	"github.com/ffbatch/ffbatch/internal/localtoken"
+	"github.com/ffbatch/ffbatch/internal/profiling"
 )
 
 type config struct {
@@ -102,7 +103,9 @@ func loopbackAddr(addr string) (string, error) {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := profiling.CPU("sbemu")
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
+	stopProfile()
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sbemu:", err)

@@ -347,13 +347,20 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 		s.mu.Unlock()
 		return e
 	}
+	// Only the sort keys under the lock: writeLazyList renders the tasks
+	// the page shows, a chunk at a time under the lock.
 	items := make([]listItem, 0, len(j.Tasks))
-	for _, t := range j.Tasks {
-		items = append(items, listItem{sortKey: fmt.Sprintf("%016x", t.Order), obj: renderTask(j, t, rc.base)})
+	for k, t := range j.Tasks {
+		items = append(items, listItem{sortKey: fmt.Sprintf("%016x", t.Order), props: map[string]any{"state": t.Task.State}, render: func() (any, bool) {
+			if j.Tasks[k] != t {
+				return nil, false // deleted (or replaced) since
+			}
+			return renderTask(j, t, rc.base), true
+		}})
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(wire.CloudTask{}), "tasks")
+	return writeLazyList(w, r, rc, items, &s.mu, schemaOf(wire.CloudTask{}), "tasks")
 }
 
 func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {

@@ -577,6 +577,11 @@ func (h *Host) shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("wait for background work: %w", ctx.Err()))
 	}
+	if h.egState != nil { // the deliveries since the last scan's write
+		if err := h.egState.flush(time.Now(), true); err != nil {
+			errs = append(errs, fmt.Errorf("write event grid state: %w", err))
+		}
+	}
 	h.mu.Lock()
 	closers := h.sbClose
 	h.sbClose = nil
