@@ -61,7 +61,15 @@ func TestDuration(t *testing.T) {
 		{in: "PT1,5S", wantErr: "unexpected designator ','"},
 		{in: "PT1.5M", wantErr: "only seconds may have a fraction"},
 		{in: "P1.5D", wantErr: "unexpected designator '.'"},
-		{in: "PT.5S", wantErr: "only seconds may have a fraction"},
+		// XsdDuration.TryParse reads the seconds before '.' without
+		// requiring a digit: no number is zero seconds.
+		{in: "PT.5S", want: 500 * time.Millisecond, wire: "PT0.5S"},
+		{in: "PT1H.25S", want: time.Hour + 250*time.Millisecond, wire: "PT1H0.25S"},
+		{in: "PT1M.S", want: time.Minute, wire: "PT1M"},
+		{in: "PT.S", want: 0, wire: "PT0S"},
+		{in: "PT1.S", want: time.Second, wire: "PT1S"},
+		{in: "PTM.5S", wantErr: "without a number"},
+		{in: "P.5S", wantErr: "unexpected designator '.'"},
 		{in: "PT1M1H", wantErr: "in that order"},
 		{in: "PT1S1S", wantErr: "in that order"},
 		{in: "P1H", wantErr: "unexpected designator 'H'"},
