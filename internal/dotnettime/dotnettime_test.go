@@ -177,7 +177,17 @@ func TestTimeSpan(t *testing.T) {
 		{in: "106751.00:00:00", want: 106751 * day},
 		{in: "106752.00:00:00", wantErr: "out of range"},
 		{in: "", wantErr: "bad days"},
-		{in: "05:00", wantErr: "want [d.]hh:mm:ss"},
+		// TimeSpan.Parse's seconds are optional: [d.]hh:mm is hours and
+		// minutes, as the Functions host binds host.json's TimeSpans.
+		{in: "05:00", want: 5 * time.Hour},
+		{in: "0:10", want: 10 * time.Minute},
+		{in: "1.02:03", want: 26*time.Hour + 3*time.Minute},
+		{in: "-00:30", want: -30 * time.Minute},
+		{in: "05:00.5", wantErr: "bad minutes"},
+		{in: "05", want: 5 * day},
+		{in: "05:", wantErr: "bad minutes"},
+		{in: ":05", wantErr: "bad hours"},
+		{in: "1:2:3:4", wantErr: "want [d.]hh:mm[:ss[.fffffff]]"}, // the culture's d:hh:mm:ss form is not read
 		{in: "24:00:00", wantErr: "bad hours"},
 		{in: "00:60:00", wantErr: "bad minutes"},
 		{in: "00:00:60", wantErr: "bad seconds"},
