@@ -180,7 +180,6 @@ func TestTimeSpan(t *testing.T) {
 		// TimeSpan.Parse's seconds are optional: [d.]hh:mm is hours and
 		// minutes, as the Functions host binds host.json's TimeSpans.
 		{in: "05:00", want: 5 * time.Hour},
-		{in: "0:10", want: 10 * time.Minute},
 		{in: "1.02:03", want: 26*time.Hour + 3*time.Minute},
 		{in: "-00:30", want: -30 * time.Minute},
 		{in: "05:00.5", wantErr: "bad minutes"},
@@ -188,6 +187,32 @@ func TestTimeSpan(t *testing.T) {
 		{in: "05:", wantErr: "bad minutes"},
 		{in: ":05", wantErr: "bad hours"},
 		{in: "1:2:3:4", wantErr: "want [d.]hh:mm[:ss[.fffffff]]"}, // the culture's d:hh:mm:ss form is not read
+
+		// The examples of .NET's TimeSpan.Parse documentation (remarks on
+		// System.TimeSpan.Parse, "String to Parse" table).
+		{in: "0", want: 0},
+		{in: "14", want: 14 * day},
+		{in: "0:0:0.250", want: 250 * time.Millisecond},
+		{in: "10.20:30:40.50", want: 10*day + 20*time.Hour + 30*time.Minute + 40500*time.Millisecond},
+		{in: "99.23:59:59.9999999", want: 100*day - Tick},
+		{in: "0023:0059:0059.0099", want: 23*time.Hour + 59*time.Minute + 59*time.Second + 9900*time.Microsecond},
+		{in: "23:0:0", want: 23 * time.Hour},
+		{in: "24:0:0", wantErr: "bad hours"},
+		{in: "0:59:0", want: 59 * time.Minute},
+		{in: "0:60:0", wantErr: "bad minutes"},
+		{in: "0:0:59", want: 59 * time.Second},
+		{in: "0:0:60", wantErr: "bad seconds"},
+		{in: "10:", wantErr: "bad minutes"},
+		{in: "10:0", want: 10 * time.Hour},
+		{in: ":10", wantErr: "bad hours"},
+		{in: "0:10", want: 10 * time.Minute},
+		{in: "10:20:", wantErr: "bad seconds"},
+		{in: "10:20:0", want: 10*time.Hour + 20*time.Minute},
+		{in: ".123", wantErr: "want [d.]hh:mm"},
+		{in: "0.12:00", want: 12 * time.Hour},
+		{in: "10.", wantErr: "want [d.]hh:mm"},
+		{in: "10.12", wantErr: "want [d.]hh:mm"},
+		{in: "10.12:00", want: 10*day + 12*time.Hour},
 		{in: "24:00:00", wantErr: "bad hours"},
 		{in: "00:60:00", wantErr: "bad minutes"},
 		{in: "00:00:60", wantErr: "bad seconds"},

@@ -30,7 +30,10 @@ func scanTimeSpan(s string) (time.Duration, error) {
 	}
 	dayPart, clock := "", s
 	if first, _, _ := strings.Cut(s, ":"); strings.Contains(first, ".") || !strings.Contains(s, ":") {
-		dayPart, clock, _ = strings.Cut(s, ".")
+		var dot bool
+		if dayPart, clock, dot = strings.Cut(s, "."); dot && clock == "" {
+			return 0, fmt.Errorf("want [d.]hh:mm[:ss[.fffffff]]: nothing after the days' '.'")
+		}
 	}
 	var ticks uint64
 	if dayPart != "" || clock == "" {
