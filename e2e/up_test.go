@@ -84,6 +84,11 @@ func TestUpStopsCleanlyOnInterrupt(t *testing.T) {
 			t.Errorf("banner lacks %q:\n%s", want, up.banner)
 		}
 	}
+	// The keys are the stack's own secrets: the banner must not call
+	// them public (users would paste them anywhere).
+	if strings.Contains(up.banner, "public") {
+		t.Errorf("banner calls the stack's keys public:\n%s", up.banner)
+	}
 	if _, err := os.Stat(filepath.Join(state, "stack.json")); err != nil {
 		t.Errorf("stack.json while up: %v", err)
 	}

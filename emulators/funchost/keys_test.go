@@ -211,3 +211,27 @@ func TestSystemKeyPersists(t *testing.T) {
 		t.Errorf("system key %q then %q, want the same non-empty key", a, b)
 	}
 }
+
+// TestWebhookWithoutSystemKey: on a host with no eventGridTrigger there is
+// no eventgrid_extension key, and an empty key must not match the missing
+// one: a request without a key is 401, as the host checks the key before
+// it looks for the function.
+func TestWebhookWithoutSystemKey(t *testing.T) {
+	a := newTestApp(t, basicHostJSON, map[string]string{"Tick": timerFunction}, nil)
+	h := startHost(t, testOptions(a, newLogCapture()))
+	if k := h.Keys().System[EventGridKeyName]; k != "" {
+		t.Fatalf("eventgrid_extension key %q on a host without an eventGridTrigger", k)
+	}
+	for _, u := range []string{"/runtime/webhooks/eventgrid?functionName=Tick", "/runtime/webhooks/eventgrid?functionName=Tick&code="} {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+h.Addr()+u, strings.NewReader(`[]`))
+		req.Header.Set("aeg-event-type", "Notification")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("POST %s = %d, want 401", u, resp.StatusCode)
+		}
+	}
+}

@@ -387,6 +387,8 @@ func TestCBSPutToken(t *testing.T) {
 		{"wrong key name", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q1", "Listen", DefaultKey, now.Add(time.Hour)), nil, statusUnauthorized, "InvalidSignature"},
 		{"expired", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q1", DefaultKeyName, DefaultKey, now.Add(-time.Minute)), nil, statusUnauthorized, "ExpiredToken"},
 		{"other entity", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q2", DefaultKeyName, DefaultKey, now.Add(time.Hour)), nil, statusUnauthorized, "InvalidAudience"},
+		{"name prefix is no parent", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q", DefaultKeyName, DefaultKey, now.Add(time.Hour)), nil, statusUnauthorized, "InvalidAudience"},
+		{"parent entity covers its sub-queue", tokenTypeSAS, "amqp://h/q1/$DeadLetterQueue", sasToken("amqp://h/q1", DefaultKeyName, DefaultKey, now.Add(time.Hour)), nil, statusAccepted, ""},
 		{"not a sas token", tokenTypeSAS, "amqp://h/q1", "Bearer x", nil, statusUnauthorized, "InvalidToken"},
 		{"jwt refused without a token key", tokenTypeJWT, "amqp://h/q1", "eyJhbGciOi.x.y", nil, statusUnauthorized, "jwt tokens are not accepted"},
 		{"issued jwt refused without a token key", tokenTypeJWT, "amqp://h/q1", jwt(issuer, localtoken.AudienceServiceBus, time.Hour), nil, statusUnauthorized, "jwt tokens are not accepted"},

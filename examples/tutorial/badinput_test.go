@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,28 +22,12 @@ import (
 func TestBadInputsAreRecorded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := defaultConfig()
-	cfg.StateDir = t.TempDir()
-	logger := slog.New(slog.DiscardHandler)
-	tg, err := resolveTargets(ctx, cfg, io.Discard, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tg.close)
+	tg := startLocal(ctx, t)
 	store, err := newStorage(tg.storageConnectionString, tg.local)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred, err := batch.NewSharedKeyCredential(tg.batchAccount, tg.batchKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := &batch.ClientOptions{}
-	opts.InsecureAllowCredentialWithHTTP = true
-	client, err := batch.NewSharedKeyClient(tg.batchURL, cred, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := sharedKeyClient(t, tg, tg.batchKey)
 	for _, c := range []string{inputContainer, outputContainer} {
 		if err := store.ensureContainer(ctx, c); err != nil {
 			t.Fatal(err)
@@ -69,6 +52,7 @@ func TestBadInputsAreRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := defaultConfig()
 	cfg.LowPriorityNodes = 1
 	if err := createPool(ctx, client, cfg); err != nil {
 		t.Fatal(err)

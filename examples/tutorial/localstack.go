@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -41,14 +43,19 @@ func resolveTargets(ctx context.Context, cfg Config, out io.Writer, logger *slog
 	}
 
 	fmt.Fprintln(out, "Starting the local stack (Azurite, Batch emulator)...")
-	az, err := azurite.Start(ctx, &azurite.Options{Dir: filepath.Join(cfg.StateDir, "azurite")})
+	// Keys of this run only: the emulators' built-in development keys are
+	// public, and the emulator runs any task a signed request adds as this
+	// user, so the stack is closed as `ffbatch up`'s is.
+	storageKey, batchKey := newKey(), newKey()
+	az, err := azurite.Start(ctx, &azurite.Options{Dir: filepath.Join(cfg.StateDir, "azurite"), AccountKey: storageKey})
 	if err != nil {
 		return nil, fmt.Errorf("start azurite: %w", err)
 	}
 	emu, err := batchemu.NewServer(&batchemu.Options{
-		DataDir: filepath.Join(cfg.StateDir, "batchemu"),
-		Storage: &batchemu.StorageAccount{BlobEndpoint: az.BlobEndpoint, AccountName: az.AccountName, AccountKey: az.AccountKey},
-		Logger:  logger.With("component", "batchemu"),
+		AccountKey: batchKey,
+		DataDir:    filepath.Join(cfg.StateDir, "batchemu"),
+		Storage:    &batchemu.StorageAccount{BlobEndpoint: az.BlobEndpoint, AccountName: az.AccountName, AccountKey: az.AccountKey},
+		Logger:     logger.With("component", "batchemu"),
 	})
 	if err != nil {
 		az.Stop()
@@ -65,7 +72,7 @@ func resolveTargets(ctx context.Context, cfg Config, out io.Writer, logger *slog
 		local:                   true,
 		batchURL:                "http://" + ln.Addr().String(),
 		batchAccount:            batchemu.DefaultAccountName,
-		batchKey:                batchemu.DefaultAccountKey,
+		batchKey:                batchKey,
 		storageConnectionString: az.ConnectionString,
 		close: func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -74,4 +81,11 @@ func resolveTargets(ctx context.Context, cfg Config, out io.Writer, logger *slog
 			az.Stop()
 		},
 	}, nil
+}
+
+// newKey returns a random account key (64 bytes in base64, as Azure's).
+func newKey() string {
+	b := make([]byte, 64)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.StdEncoding.EncodeToString(b)
 }

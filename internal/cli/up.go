@@ -84,7 +84,7 @@ func cmdUp(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "The local stack is up:\n%s", st.Endpoints)
 	fmt.Fprintf(e.stdout, "Dashboard: %s\n", st.Endpoints.DashboardURL())
-	fmt.Fprintf(e.stdout, "\nFor other tools (the emulators' public development keys; `eval \"$(ffbatch%s env)\"` sets them):\n", stateFlag(e))
+	fmt.Fprintf(e.stdout, "\nFor other tools (this stack's own keys, keep them private; `eval \"$(ffbatch%s env)\"` sets them):\n", stateFlag(e))
 	printExports(e.stdout, st.Endpoints.Environment())
 	fmt.Fprintf(e.stdout, "\nDrop MP4s with `ffbatch submit FILE...` (or upload to the %q container), follow them with `ffbatch watch`.\nPress Ctrl-C to stop.\n", st.Endpoints.InputContainer)
 	var runErr error

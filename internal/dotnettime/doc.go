@@ -5,8 +5,8 @@
 //     XmlConvert.ToString(TimeSpan) writes them ("PT15M", "P1DT2H",
 //     "PT0.5S"): the Batch REST API, the Service Bus management and
 //     emulator configuration, and ARM templates use this form;
-//   - the TimeSpan constant format [-][d.]hh:mm:ss[.fffffff] used by
-//     host.json.
+//   - the TimeSpan text [-][d.]hh:mm[:ss[.fffffff]] of host.json, read
+//     as TimeSpan.Parse reads it.
 //
 // Values are time.Duration at .NET's precision of one tick (100 ns).
 // TimeSpan.MaxValue, which the services write for "unlimited", is longer

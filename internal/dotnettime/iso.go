@@ -34,7 +34,8 @@ type isoFields struct {
 // ParseDuration reads an ISO 8601 duration as XmlConvert.ToTimeSpan does:
 // [-]P[nY][nM][nD][T[nH][nM][n[.f]S]], components in that order, digits
 // only, a fraction only on seconds (digits past the ninth are dropped,
-// then the value is truncated to a tick). Leading and trailing white space
+// then the value is truncated to a tick; either side of its '.' may be
+// empty, as .NET allows). Leading and trailing white space
 // is ignored. A value longer than a time.Duration can hold but no longer
 // than TimeSpan.MaxValue is Unlimited; a longer one, or a negative one out
 // of time.Duration's range, is an error.
@@ -89,13 +90,14 @@ func scanISO(s string) (isoFields, error) {
 	}
 	if whole, frac, ok := strings.Cut(clock, "."); ok {
 		// Only the seconds may have a fraction, so "n.fS" ends the string.
+		// As in XsdDuration.TryParse, n and f may each be empty (".5S" is
+		// half a second, "1.S" one second): a missing n is zero seconds.
 		digits, isSec := strings.CutSuffix(frac, "S")
-		j := len(whole)
-		for j > 0 && whole[j-1] >= '0' && whole[j-1] <= '9' {
-			j--
-		}
-		if !isSec || !allDigits(digits) || j == len(whole) {
+		if !isSec || !allDigits(digits) {
 			return f, fmt.Errorf("only seconds may have a fraction, written n.fS")
+		}
+		if whole == "" || !isDigit(whole[len(whole)-1]) {
+			whole += "0"
 		}
 		clock = whole + "S"
 		f.nanos = nanos(digits)
@@ -135,12 +137,14 @@ func scanFields(s, units string, slots []*uint64) error {
 
 func allDigits(s string) bool {
 	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
+		if !isDigit(s[i]) {
 			return false
 		}
 	}
 	return true
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // nanos reads fraction digits as nanoseconds, dropping digits past the ninth.
 func nanos(digits string) uint64 {

@@ -8,11 +8,13 @@ import (
 	"time"
 )
 
-// ParseTimeSpan reads a TimeSpan in the constant ("c") format that
-// host.json uses, [-][d.]hh:mm:ss[.fffffff], with hours 0-23, minutes and
-// seconds 0-59 and one to seven fraction digits. A bare integer is a number
-// of days, as TimeSpan.Parse reads it. Leading and trailing white space is
-// ignored. A value beyond time.Duration's range is an error.
+// ParseTimeSpan reads a TimeSpan as TimeSpan.Parse reads host.json's
+// values with the invariant culture: [-]{d | [d.]hh:mm[:ss[.fffffff]]},
+// with hours 0-23, minutes and seconds 0-59 and one to seven fraction
+// digits; a bare integer is a number of days and "hh:mm" is hours and
+// minutes. Leading and trailing white space is ignored. A value beyond
+// time.Duration's range is an error, and so are Parse's culture-specific
+// forms (d:hh:mm:ss) and its reading of hours above 23 as days.
 func ParseTimeSpan(s string) (time.Duration, error) {
 	d, err := scanTimeSpan(strings.TrimSpace(s))
 	if err != nil {
@@ -28,13 +30,16 @@ func scanTimeSpan(s string) (time.Duration, error) {
 	}
 	dayPart, clock := "", s
 	if first, _, _ := strings.Cut(s, ":"); strings.Contains(first, ".") || !strings.Contains(s, ":") {
-		dayPart, clock, _ = strings.Cut(s, ".")
+		var dot bool
+		if dayPart, clock, dot = strings.Cut(s, "."); dot && clock == "" {
+			return 0, fmt.Errorf("want [d.]hh:mm[:ss[.fffffff]]: nothing after the days' '.'")
+		}
 	}
 	var ticks uint64
 	if dayPart != "" || clock == "" {
 		days, err := strconv.ParseUint(dayPart, 10, 31)
 		if err != nil {
-			return 0, fmt.Errorf("want [d.]hh:mm:ss[.fffffff]: bad days %q", dayPart)
+			return 0, fmt.Errorf("want [d.]hh:mm[:ss[.fffffff]]: bad days %q", dayPart)
 		}
 		ticks = days * 86400 * ticksPerSecond
 	}
@@ -55,13 +60,16 @@ func scanTimeSpan(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// scanClock reads hh:mm:ss[.fffffff] as ticks.
+// scanClock reads hh:mm[:ss[.fffffff]] as ticks.
 func scanClock(s string) (uint64, error) {
 	parts := strings.Split(s, ":")
-	if len(parts) != 3 {
-		return 0, fmt.Errorf("want [d.]hh:mm:ss[.fffffff]")
+	if len(parts) != 2 && len(parts) != 3 {
+		return 0, fmt.Errorf("want [d.]hh:mm[:ss[.fffffff]]")
 	}
-	sec, frac, hasFrac := strings.Cut(parts[2], ".")
+	sec, frac, hasFrac := "0", "", false
+	if len(parts) == 3 {
+		sec, frac, hasFrac = strings.Cut(parts[2], ".")
+	}
 	var total uint64
 	for i, f := range []struct {
 		name, text string

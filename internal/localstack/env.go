@@ -10,9 +10,9 @@ type EnvVar struct {
 // settings that hold them (so the handler's own code and scripts written
 // for the function app read them as they are), the names the Azure CLI
 // reads for Storage and Batch, and FFBATCH_LOCAL_* for what has no app
-// setting. The storage, Service Bus and Batch keys are the emulators'
-// development keys; the Functions host's master and Event Grid keys are
-// the stack's own, generated when its state directory is new.
+// setting. Every key (storage, Service Bus, Batch and the Functions
+// host's master and Event Grid keys) is the stack's own, generated when
+// its state directory is new.
 func (e Endpoints) Environment() []EnvVar {
 	return []EnvVar{
 		{"FFBATCH_STORAGE_CONNECTION_STRING", e.StorageConnection},

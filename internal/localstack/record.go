@@ -55,9 +55,8 @@ func ReadRecord(dir string) (*Record, error) {
 	return &r, nil
 }
 
-// writeRecord writes <dir>/stack.json (mode 0600: it holds the emulators'
-// development keys) through a temporary file, so readers never see half
-// of it.
+// writeRecord writes <dir>/stack.json (mode 0600: it holds the stack's
+// keys) through a temporary file, so readers never see half of it.
 func writeRecord(dir string, r *Record) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {

@@ -91,9 +91,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Endpoints are how clients reach the running stack, with its keys (Azurite's
-// is its public development key, the others the stack's own); String
-// leaves them out.
+// Endpoints are how clients reach the running stack, with its keys (all
+// the stack's own: accountkeys.go, keys.go); String leaves them out.
 type Endpoints struct {
 	BlobEndpoint      string `json:"blobEndpoint"`
 	StorageConnection string `json:"storageConnectionString"`

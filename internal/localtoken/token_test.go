@@ -3,6 +3,7 @@ package localtoken
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -84,5 +85,43 @@ func TestGetTokenAndKeyFile(t *testing.T) {
 	}
 	if _, err := ReadKeyFile(path); err == nil {
 		t.Error("ReadKeyFile accepted a short key")
+	}
+}
+
+// TestVerifyClaims covers the claims Issue always sets right, with tokens
+// signed by the issuer's key but carrying other claims: a foreign iss, a
+// future nbf, a missing exp, and the clock skew allowed around exp and nbf.
+func TestVerifyClaims(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	iss, err := New(NewKey(), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := func(c claims) string {
+		h, _ := json.Marshal(header{Alg: "HS256", Typ: "JWT"})
+		b, _ := json.Marshal(c)
+		s := b64(h) + "." + b64(b)
+		return s + "." + b64(iss.sign(s))
+	}
+	at := func(d time.Duration) int64 { return now.Add(d).Unix() }
+	tests := []struct {
+		name string
+		c    claims
+		want error
+	}{
+		{"valid", claims{Iss: IssuerName, Aud: AudienceBatch, Exp: at(time.Hour), Nbf: at(0)}, nil},
+		{"another issuer", claims{Iss: "https://sts.windows.net/tenant/", Aud: AudienceBatch, Exp: at(time.Hour)}, ErrIssuer},
+		{"not valid for ten minutes", claims{Iss: IssuerName, Aud: AudienceBatch, Exp: at(time.Hour), Nbf: at(10 * time.Minute)}, ErrNotYet},
+		{"nbf within the skew", claims{Iss: IssuerName, Aud: AudienceBatch, Exp: at(time.Hour), Nbf: at(4 * time.Minute)}, nil},
+		{"no exp", claims{Iss: IssuerName, Aud: AudienceBatch}, ErrExpired},
+		{"expired within the skew", claims{Iss: IssuerName, Aud: AudienceBatch, Exp: at(-4 * time.Minute)}, nil},
+		{"expired past the skew", claims{Iss: IssuerName, Aud: AudienceBatch, Exp: at(-5 * time.Minute)}, ErrExpired},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := iss.Verify(signed(tc.c), AudienceBatch, now); !errors.Is(err, tc.want) {
+				t.Fatalf("Verify = %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
