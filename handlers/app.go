@@ -96,7 +96,8 @@ func (c storageClient) GetProperties(ctx context.Context, containerName, blobNam
 }
 
 // statusStore keeps the status records of input blobs, the owners of
-// output blobs and the activity summary (see internal/lifecycle).
+// output blobs, the activity summary and SubmitTasks' journals (see
+// internal/lifecycle).
 type statusStore interface {
 	Update(ctx context.Context, container, blob string, fn func(*lifecycle.Record) lifecycle.Change) (lifecycle.Change, error)
 	Get(ctx context.Context, container, blob string) (*lifecycle.Record, error)
@@ -105,6 +106,10 @@ type statusStore interface {
 	ListRows(ctx context.Context, q lifecycle.RowQuery) (lifecycle.RowPage, error)
 	Activity(ctx context.Context) (lifecycle.Activity, error)
 	RecordActivity(ctx context.Context, answered []lifecycle.Entry) error
+	WriteJournal(ctx context.Context, j *lifecycle.Journal) error
+	ReadJournal(ctx context.Context, name string) (*lifecycle.Journal, error)
+	DeleteJournal(ctx context.Context, name string) error
+	ListJournals(ctx context.Context, before time.Time, limit int) ([]string, error)
 }
 
 var _ statusStore = (*lifecycle.Store)(nil)
@@ -145,11 +150,13 @@ type App struct {
 	// the activity summary.
 	status   *statusapi.Builder
 	activity activityBuffer
+	// folds runs SubmitTasks' journal folds in the background.
+	folds *folds
 }
 
 // New returns the app. All Deps must be set.
 func New(cfg *config.Config, log *slog.Logger, d Deps, opts *Options) *App {
-	a := &App{cfg: cfg, log: log, d: d, now: time.Now}
+	a := &App{cfg: cfg, log: log, d: d, now: time.Now, folds: newFolds()}
 	if opts != nil {
 		a.opts = *opts
 		if opts.Now != nil {

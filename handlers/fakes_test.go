@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"slices"
 	"bytes"
 	"context"
 	"errors"
@@ -398,6 +399,18 @@ func (f *fakeBatch) lose(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.tasks, strings.ToLower(id))
+}
+
+// liveIDs returns the ids of the tasks in Batch now, sorted.
+func (f *fakeBatch) liveIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for _, t := range f.tasks {
+		ids = append(ids, t.ID)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // addedIDs returns the ids of every task added, in order.

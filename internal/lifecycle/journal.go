@@ -36,12 +36,16 @@ type Journal struct {
 	Requests   []request.Request `json:"requests"`
 }
 
-// JournalName is the journal of the invocation that received the messages
-// ids: a redelivery of the same batch rewrites the same blob.
-func JournalName(messageIDs []string) string {
-	ids := slices.Clone(messageIDs)
-	slices.Sort(ids)
-	return JournalPrefix + request.Hash(ids...)[:64] + ".json"
+// JournalName names the journal of reqs by its content: a redelivery of
+// the same batch rewrites the same blob, and two batches that differ in
+// anything (a request, its attempt, its order) never share one.
+func JournalName(reqs []request.Request) string {
+	parts := make([]string, len(reqs))
+	for i, r := range reqs {
+		b, _ := json.Marshal(r) // a Request always marshals
+		parts[i] = string(b)
+	}
+	return JournalPrefix + request.Hash(parts...)[:64] + ".json"
 }
 
 // FileRequests is one file's requests in a journal, in journal order.
@@ -70,7 +74,9 @@ func (j *Journal) Files() []FileRequests {
 
 // Fold records reqs, one file's journalled requests, in its record
 // (Record.Submit each, in order, accepted at now) and returns what they
-// decided together.
+// decided together. Change.Orphans lists the tasks SubmitTasks added for
+// them that no request waits on: the work was already done (a reuse, a
+// replayed or stale message).
 func (r *Record) Fold(reqs []request.Request, now time.Time) Change {
 	var all Change
 	for _, q := range reqs {
@@ -79,7 +85,22 @@ func (r *Record) Fold(reqs []request.Request, now time.Time) Change {
 		all.Answered = append(all.Answered, ch.Answered...)
 		all.dirty = all.dirty || ch.dirty
 	}
+	for _, q := range reqs {
+		if task := request.TaskID(q, q.Attempt); !r.waitedOn(task) && !slices.Contains(all.Orphans, task) {
+			all.Orphans = append(all.Orphans, task)
+		}
+	}
 	return all
+}
+
+// waitedOn reports whether a request not yet answered waits on task.
+func (r *Record) waitedOn(task string) bool {
+	for _, e := range r.Requests {
+		if e.TaskID == task && !e.State.Terminal() {
+			return true
+		}
+	}
+	return false
 }
 
 // WriteJournal stores j under j.Name, replacing a journal of the same

@@ -21,6 +21,10 @@ type Change struct {
 	Task *Entry
 	// Resubmit lists the attempts to schedule as arrivals.
 	Resubmit []request.Request
+	// Orphans are tasks that were added for requests no longer waiting on
+	// them (Record.Fold): the caller may delete them if they have not
+	// completed.
+	Orphans []string
 	// Answered are the entries this transition answered (copies): the
 	// fresh answers among Events, for the activity summary. A repeated
 	// answer is in Events only.
