@@ -1,12 +1,12 @@
 package handlers
 
 import (
-	"slices"
 	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
