@@ -733,3 +733,18 @@ func TestPipelineLostTask(t *testing.T) {
 		})
 	}
 }
+
+// countBlobs counts the blobs under prefix in containerName.
+func (s *stack) countBlobs(t testing.TB, containerName, prefix string) int {
+	t.Helper()
+	pager := s.blobs.NewListBlobsFlatPager(containerName, &azblob.ListBlobsFlatOptions{Prefix: &prefix})
+	n := 0
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(page.Segment.BlobItems)
+	}
+	return n
+}
