@@ -35,6 +35,7 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 	if err != nil {
 		return nil, fmt.Errorf("submit tasks: %w", err)
 	}
+	st := newStages()
 	var reqs []request.Request
 	var answers []*results.Event
 	for _, m := range msgs {
@@ -45,22 +46,15 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 		}
 		reqs = append(reqs, r)
 	}
+	st.done("admit")
 	reqs, refused, err := a.claimOutputs(ctx, reqs)
 	if err != nil {
 		return nil, err
 	}
+	st.done("claims")
 	answers = append(answers, refused...)
 	if len(reqs) > 0 {
-		j := &lifecycle.Journal{Name: lifecycle.JournalName(reqs), AcceptedAt: a.now().UTC(), Requests: reqs}
-		if err := a.d.Status.WriteJournal(ctx, j); err != nil {
-			return nil, fmt.Errorf("submit tasks: %w", err)
-		}
-		added := make(chan struct{})
-		defer close(added)
-		folded := a.foldLater(ctx, j, added)
-		tasks := distinctTasks(reqs)
-		resp.Logf("%d messages: %d requests journalled, %d answered now, %d tasks to add", len(msgs), len(reqs), len(answers), len(tasks))
-		refused, err := a.addTasks(ctx, resp, tasks, j.AcceptedAt, folded)
+		refused, err := a.journalAndAdd(ctx, resp, st, reqs)
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +63,25 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 	if err := a.publishAll(ctx, answers); err != nil {
 		return nil, err
 	}
+	st.done("answers")
+	resp.Logf("%d messages: %d requests journalled, %d answered now; stages: %s", len(msgs), len(reqs), len(answers), st)
 	return resp, nil
+}
+
+// journalAndAdd writes the journal of reqs, starts its fold and adds the
+// requests' tasks; it returns the answers of the tasks Batch refused.
+func (a *App) journalAndAdd(ctx context.Context, resp *customhandler.InvokeResponse, st *stages, reqs []request.Request) ([]*results.Event, error) {
+	j := &lifecycle.Journal{Name: lifecycle.JournalName(reqs), AcceptedAt: a.now().UTC(), Requests: reqs}
+	if err := a.d.Status.WriteJournal(ctx, j); err != nil {
+		return nil, fmt.Errorf("submit tasks: %w", err)
+	}
+	st.done("journal")
+	added := make(chan struct{})
+	defer close(added)
+	folded := a.foldLater(ctx, j, added)
+	refused, err := a.addTasks(ctx, resp, distinctTasks(reqs), j.AcceptedAt, folded)
+	st.done("tasks")
+	return refused, err
 }
 
 // distinctTasks returns, for each distinct task id of reqs
