@@ -100,6 +100,7 @@ func (c storageClient) GetProperties(ctx context.Context, containerName, blobNam
 // internal/lifecycle).
 type statusStore interface {
 	Update(ctx context.Context, container, blob string, fn func(*lifecycle.Record) lifecycle.Change) (lifecycle.Change, error)
+	UpdateNew(ctx context.Context, container, blob string, fn func(*lifecycle.Record) lifecycle.Change) (lifecycle.Change, error)
 	Get(ctx context.Context, container, blob string) (*lifecycle.Record, error)
 	ClaimOutput(ctx context.Context, o lifecycle.OutputOwner, overwrite bool) (*lifecycle.OutputOwner, error)
 	ListInFlight(ctx context.Context, before time.Time, limit int, marker string) ([]lifecycle.Candidate, string, error)

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,10 +105,13 @@ func benchSubmitTasks(b *testing.B, hashed bool) {
 	}
 
 	t1 := time.Now()
+	spent := map[string]time.Duration{}
 	for _, bt := range batches {
-		if code, resp := s.invoke(b, handlers.FuncSubmitTasks, hostBatch(bt[0], bt[1])); code != http.StatusOK {
+		code, resp := s.invoke(b, handlers.FuncSubmitTasks, hostBatch(bt[0], bt[1]))
+		if code != http.StatusOK {
 			b.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
 		}
+		addStages(b, spent, resp.Logs)
 	}
 	elapsed := time.Since(t1)
 	b.StopTimer()
@@ -123,4 +128,27 @@ func benchSubmitTasks(b *testing.B, hashed bool) {
 	b.ReportMetric(float64(total)/baseline.Seconds(), "baseline-tasks/s")
 	b.ReportMetric(elapsed.Seconds()/baseline.Seconds(), "x-baseline-time")
 	b.ReportMetric(folded.Seconds(), "folded-s")
+	for name, d := range spent {
+		b.ReportMetric(d.Seconds(), name+"-s")
+	}
+}
+
+// stageLog matches one stage of SubmitTasks' "stages:" log line.
+var stageLog = regexp.MustCompile(`([a-z]+) ([0-9.]+[µmn]?s)`)
+
+// addStages adds the stage times SubmitTasks logged to spent.
+func addStages(b *testing.B, spent map[string]time.Duration, logs []string) {
+	for _, l := range logs {
+		_, list, ok := strings.Cut(l, "stages: ")
+		if !ok {
+			continue
+		}
+		for _, m := range stageLog.FindAllStringSubmatch(list, -1) {
+			d, err := time.ParseDuration(m[2])
+			if err != nil {
+				b.Fatalf("stage %q: %v", m[0], err)
+			}
+			spent[m[1]] += d
+		}
+	}
 }

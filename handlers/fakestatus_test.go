@@ -57,6 +57,8 @@ type fakeStatus struct {
 	// updates counts Update calls, writes the records stored, gets the Get
 	// calls.
 	updates, writes, gets int
+	// creates counts UpdateNew calls.
+	creates int
 
 	// journals holds the journals by name with their write time;
 	// journalErr fails WriteJournal, deleteErr DeleteJournal.
@@ -119,6 +121,15 @@ func (s *fakeStatus) Update(_ context.Context, container, blob string, fn func(*
 		s.writes++
 		return ch, nil
 	}
+}
+
+// UpdateNew has Update's effect (the store's saving of a read is not
+// modelled); creates counts its calls.
+func (s *fakeStatus) UpdateNew(ctx context.Context, container, blob string, fn func(*lifecycle.Record) lifecycle.Change) (lifecycle.Change, error) {
+	s.mu.Lock()
+	s.creates++
+	s.mu.Unlock()
+	return s.Update(ctx, container, blob, fn)
 }
 
 // trim is the store's history bound (lifecycle's own trim is unexported):

@@ -215,3 +215,27 @@ func TestStoreJournals(t *testing.T) {
 		t.Errorf("ReadJournal after the delete = %v, want ErrNotFound", err)
 	}
 }
+
+// TestStoreUpdateNew: a fold's create-first update writes a new record in
+// one request, and on a file that has a record runs the transition on
+// that record instead.
+func TestStoreUpdateNew(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	fold := func(reqs ...request.Request) func(*Record) Change {
+		return func(rec *Record) Change { return rec.Fold(reqs, t0) }
+	}
+	if _, err := s.UpdateNew(ctx, "input", "a.mp4", fold(req("a"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateNew(ctx, "input", "a.mp4", fold(req("b"))); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.Get(ctx, "input", "a.mp4")
+	if err != nil || len(rec.Requests) != 2 || rec.Find("b").SharedWith != "a" {
+		t.Fatalf("record = %+v, %v; want a owning the task and b sharing it", rec, err)
+	}
+	if ch, err := s.UpdateNew(ctx, "input", "a.mp4", fold(req("a"))); err != nil || ch.Dirty() {
+		t.Errorf("folding a again = %+v, %v; want nothing written", ch, err)
+	}
+}
