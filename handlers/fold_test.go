@@ -2,10 +2,13 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ffbatch/ffbatch/internal/customhandler"
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
@@ -35,6 +38,9 @@ func TestKilledAfterJournalWrite(t *testing.T) {
 			ids := f.batch.addedIDs()
 			if len(ids) != 1 {
 				t.Fatalf("tasks %v, want one for the two identical requests", ids)
+			}
+			if v := fileStatus(t, f, "a.mp4"); v.State != "submitted" || v.TaskID != ids[0] || v.history() != "m-1:submitted m-2:submitted" {
+				t.Errorf("status before the fold = %s on %s (%s), want both requests submitted on %s", v.State, v.TaskID, v.history(), ids[0])
 			}
 			if completesFirst {
 				f.succeed(ids[0], f.now(), f.now().Add(time.Second))
@@ -142,4 +148,23 @@ func TestSubmitTasksWritesOneJournal(t *testing.T) {
 	if err != nil || len(j.Requests) != 3 || names[0] != lifecycle.JournalName(j.Requests) {
 		t.Fatalf("journal %s = %+v, %v; want the 3 requests under their name", names[0], j, err)
 	}
+}
+
+// fileStatus is the Status answer for blob in the input container; it
+// fails the test unless it is 200.
+func fileStatus(t *testing.T, f *fixture, blob string) fileJSON {
+	t.Helper()
+	resp, err := f.app.Status(context.Background(), httpRequest("GET", map[string]string{"blob": blob}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, ok := resp.Outputs[bindingResponse].(customhandler.HTTPResponse)
+	if !ok || out.StatusCode != http.StatusOK {
+		t.Fatalf("status of %s: %+v", blob, resp.Outputs)
+	}
+	var v fileJSON
+	if err := json.Unmarshal([]byte(out.Body), &v); err != nil {
+		t.Fatalf("body %s: %v", out.Body, err)
+	}
+	return v
 }

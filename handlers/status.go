@@ -47,11 +47,15 @@ func (a *App) Status(ctx context.Context, req *customhandler.InvokeRequest) (*cu
 		container = a.cfg.InputContainer
 	}
 	rec, err := a.d.Status.Get(ctx, container, blob)
-	if errors.Is(err, lifecycle.ErrNotFound) || err == nil && rec.Current() == nil {
-		return resp, resp.SetHTTP(bindingResponse, http.StatusNotFound, errorView{"no status for " + container + "/" + blob})
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		rec, err = &lifecycle.Record{Container: container, Blob: blob}, nil
 	}
 	if err != nil {
 		return nil, err
+	}
+	a.addJournalled(ctx, rec)
+	if rec.Current() == nil {
+		return resp, resp.SetHTTP(bindingResponse, http.StatusNotFound, errorView{"no status for " + container + "/" + blob})
 	}
 	v := fileView{Entry: *rec.Current(), Requests: rec.Requests, UpdatedAt: rec.UpdatedAt}
 	a.refineFromTask(ctx, &v)
