@@ -10,7 +10,6 @@ import (
 	"github.com/ffbatch/ffbatch/internal/batch"
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
 	"github.com/ffbatch/ffbatch/internal/request"
-	"github.com/ffbatch/ffbatch/internal/results"
 )
 
 // foldWorkers bounds the record updates that background folds run at
@@ -33,10 +32,9 @@ const journalGrace = time.Minute
 // continues.
 const maxSweepJournals = 100
 
-// folds runs the journals' folds in the background after their
-// invocation has added the tasks: sem bounds the record updates in
-// flight across all folds; wg counts the folds running (Drain waits for
-// it).
+// folds runs the journals' folds in the background, each started as
+// soon as its journal is written: sem bounds the record updates in flight
+// across all folds; wg counts the folds running (Drain waits for it).
 type folds struct {
 	sem chan struct{}
 	wg  sync.WaitGroup
@@ -182,33 +180,4 @@ func (a *App) sweepJournals(ctx context.Context) (int, error) {
 		a.log.Info("sweep: journal folded", "journal", name, "requests", len(j.Requests))
 	}
 	return len(names), nil
-}
-
-// maxStatusJournals bounds the journals the Status answer for one file
-// reads; normally there are none (a journal lives until its fold, a few
-// milliseconds).
-const maxStatusJournals = 20
-
-// addJournalled adds to rec, for the Status answer only, the requests for
-// its file that a journal holds and the record does not show yet (their
-// fold is pending), as submitted on their task. Best effort: a journal
-// that cannot be read is left out.
-func (a *App) addJournalled(ctx context.Context, rec *lifecycle.Record) {
-	names, err := a.d.Status.ListJournals(ctx, a.now().Add(time.Hour), maxStatusJournals)
-	if err != nil {
-		a.log.Debug("status: journals not listed", "err", err)
-		return
-	}
-	for _, name := range names {
-		j, err := a.d.Status.ReadJournal(ctx, name)
-		if err != nil {
-			continue
-		}
-		for _, r := range j.Requests {
-			if r.Container == rec.Container && r.Blob == rec.Blob && rec.Find(r.ID) == nil {
-				rec.Requests = append(rec.Requests, lifecycle.Entry{Request: r, State: results.StateSubmitted,
-					TaskID: request.TaskID(r, r.Attempt), QueuedAt: j.AcceptedAt, SubmittedAt: j.AcceptedAt})
-			}
-		}
-	}
 }
