@@ -47,12 +47,6 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 		reqs = append(reqs, r)
 	}
 	st.done("admit")
-	reqs, refused, err := a.claimOutputs(ctx, reqs)
-	if err != nil {
-		return nil, err
-	}
-	st.done("claims")
-	answers = append(answers, refused...)
 	if len(reqs) > 0 {
 		refused, err := a.journalAndAdd(ctx, resp, st, reqs)
 		if err != nil {

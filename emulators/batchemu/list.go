@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/odata"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 const maxListResults = 1000
@@ -28,11 +29,11 @@ type queryOptions struct {
 	after      string // sort key after which the page starts ("" = first page)
 }
 
-func parseQueryOptions(r *http.Request, sch *schema, list bool) (*queryOptions, *apiError) {
+func parseQueryOptions(r *http.Request, sch *schema, list bool) (*queryOptions, *wireerr.Error) {
 	q := r.URL.Query()
 	o := &queryOptions{maxResults: maxListResults}
 	if v := q.Get("$expand"); v != "" && v != "stats" {
-		return nil, errInvalidQuery("$expand", v, "only 'stats' can be expanded")
+		return nil, wireerr.InvalidQuery("$expand", v, "only 'stats' can be expanded")
 	}
 	if _, ok := q["$select"]; ok {
 		o.selectExpr = q.Get("$select")
@@ -46,7 +47,7 @@ func parseQueryOptions(r *http.Request, sch *schema, list bool) (*queryOptions, 
 	if _, ok := q["$filter"]; ok {
 		f, err := odata.ParseFilter(q.Get("$filter"))
 		if err != nil {
-			return nil, errInvalidQuery("$filter", q.Get("$filter"), err.Error())
+			return nil, wireerr.InvalidQuery("$filter", q.Get("$filter"), err.Error())
 		}
 		if e := sch.checkFilter(q.Get("$filter"), f); e != nil {
 			return nil, e
@@ -56,14 +57,14 @@ func parseQueryOptions(r *http.Request, sch *schema, list bool) (*queryOptions, 
 	if v, ok := q["maxresults"]; ok {
 		n, err := strconv.Atoi(v[0])
 		if err != nil || n < 1 || n > maxListResults {
-			return nil, errInvalidQuery("maxresults", v[0], "maxresults must be an integer between 1 and 1000")
+			return nil, wireerr.InvalidQuery("maxresults", v[0], "maxresults must be an integer between 1 and 1000")
 		}
 		o.maxResults = n
 	}
 	if v, ok := q["$skiptoken"]; ok {
 		after, err := decodeSkipToken(v[0])
 		if err != nil {
-			return nil, errInvalidQuery("$skiptoken", v[0], "the skip token is not one this server issued")
+			return nil, wireerr.InvalidQuery("$skiptoken", v[0], "the skip token is not one this server issued")
 		}
 		o.after = after
 	}
@@ -105,14 +106,14 @@ func toMap(v any) (map[string]any, error) {
 }
 
 // shape applies $select to one object (nil expression: unchanged).
-func shape(obj any, selectExpr string, metadata string) (any, *apiError) {
+func shape(obj any, selectExpr string, metadata string) (any, *wireerr.Error) {
 	m, err := toMap(obj)
 	if err != nil {
-		return nil, newError(http.StatusInternalServerError, codeInternalError, "encode entity: "+err.Error())
+		return nil, wireerr.InternalOp("encode entity", err)
 	}
 	if selectExpr != "" {
 		if m, err = odata.Select(m, selectExpr); err != nil {
-			return nil, errInvalidQuery("$select", selectExpr, err.Error())
+			return nil, wireerr.InvalidQuery("$select", selectExpr, err.Error())
 		}
 	}
 	if metadata != "" {
@@ -123,7 +124,7 @@ func shape(obj any, selectExpr string, metadata string) (any, *apiError) {
 
 // writeList pages, filters and shapes items (already sorted by sortKey) and
 // writes {"odata.metadata", "value", "odata.nextLink"}.
-func writeList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []listItem, sch *schema, entitySet string) *apiError {
+func writeList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []listItem, sch *schema, entitySet string) *wireerr.Error {
 	o, e := parseQueryOptions(r, sch, true)
 	if e != nil {
 		return e
@@ -140,12 +141,12 @@ func writeList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []listI
 		}
 		m, err := toMap(it.obj)
 		if err != nil {
-			return newError(http.StatusInternalServerError, codeInternalError, "encode entity: "+err.Error())
+			return wireerr.InternalOp("encode entity", err)
 		}
 		if o.filter != nil {
 			ok, err := o.filter.Match(m)
 			if err != nil {
-				return errInvalidQuery("$filter", r.URL.Query().Get("$filter"), err.Error())
+				return wireerr.InvalidQuery("$filter", r.URL.Query().Get("$filter"), err.Error())
 			}
 			if !ok {
 				continue
@@ -153,7 +154,7 @@ func writeList(w http.ResponseWriter, r *http.Request, rc *reqCtx, items []listI
 		}
 		if o.selectExpr != "" {
 			if m, err = odata.Select(m, o.selectExpr); err != nil {
-				return errInvalidQuery("$select", o.selectExpr, err.Error())
+				return wireerr.InvalidQuery("$select", o.selectExpr, err.Error())
 			}
 		}
 		values = append(values, m)

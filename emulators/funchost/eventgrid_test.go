@@ -241,7 +241,7 @@ func TestEventGridWebhook(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodPost, "http://"+h.Addr()+"/runtime/webhooks/eventgrid?"+tt.query, strings.NewReader(tt.body))
+			req, _ := http.NewRequest(http.MethodPost, "http://"+h.Addr()+"/runtime/webhooks/eventgrid?code="+h.Keys().System[EventGridKeyName]+"&"+tt.query, strings.NewReader(tt.body))
 			req.Header.Set("Content-Type", "application/json")
 			if tt.typ != "" {
 				req.Header.Set("aeg-event-type", tt.typ)

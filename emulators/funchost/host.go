@@ -195,10 +195,10 @@ func New(opts *Options) (*Host, error) {
 }
 
 // Keys returns the function keys the host accepts (see keys.go): the
-// master key, the host keys and each HTTP function's own keys, as stored
+// master key, the host keys, the system keys and each HTTP function's own keys, as stored
 // in <StateDir>/secrets. Never log them.
 func (h *Host) Keys() Keys {
-	k := Keys{Master: h.keys.Master, Host: maps.Clone(h.keys.Host), Functions: map[string]map[string]string{}}
+	k := Keys{Master: h.keys.Master, Host: maps.Clone(h.keys.Host), Functions: map[string]map[string]string{}, System: maps.Clone(h.keys.System)}
 	for fn, keys := range h.keys.Functions {
 		k.Functions[fn] = maps.Clone(keys)
 	}
