@@ -283,3 +283,62 @@ func (p *pipeline) waitState(blob string, state results.State) {
 		}
 	}
 }
+
+// TestHandlerKilledAfterJournalWrite: the Batch emulator is frozen, so
+// SubmitTasks writes its journal (the batch's accepted requests) and then
+// blocks before its tasks are added; the handler is killed as soon as the
+// journal exists, whether or not its background fold has recorded the
+// requests yet, and Batch thawed. The redelivered batch journals and adds
+// the same task ids, and every file ends with exactly one MP3 and one
+// answer.
+func TestHandlerKilledAfterJournalWrite(t *testing.T) {
+	p := startPipeline(t, nil)
+	warm := p.uploadBatch("warm", 1)
+	p.waitDone(warm)
+	batchPID, err := p.stack.PID(localstack.Batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(batchPID, syscall.SIGSTOP); err != nil {
+		t.Fatalf("freeze the Batch emulator: %v", err)
+	}
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			thawed = true
+			_ = syscall.Kill(batchPID, syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(thaw)
+	etags := p.uploadBatch("journal", 3)
+	p.waitJournal()
+	off := p.logSize(localstack.Functions)
+	pid, err := p.stack.HandlerPID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill the handler: %v", err)
+	}
+	thaw()
+	p.waitLog(localstack.Functions, "started custom handler", off)
+	maps.Copy(etags, warm)
+	p.checkExactlyOnce(etags)
+}
+
+// waitJournal waits until a SubmitTasks journal exists in the status
+// container.
+func (p *pipeline) waitJournal() {
+	p.t.Helper()
+	ctx := p.ctx()
+	for {
+		if names, err := p.status.ListJournals(ctx, time.Now().Add(time.Hour), 1); err == nil && len(names) > 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			p.t.Fatal("no journal was ever written")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}

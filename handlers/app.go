@@ -105,15 +105,21 @@ func (c storageClient) StartCopy(ctx context.Context, containerName, blobName, s
 }
 
 // statusStore keeps the status records of input blobs, the owners of
-// output blobs and the activity summary (see internal/lifecycle).
+// output blobs, the activity summary and SubmitTasks' journals (see
+// internal/lifecycle).
 type statusStore interface {
 	Update(ctx context.Context, container, blob string, fn func(*lifecycle.Record) lifecycle.Change) (lifecycle.Change, error)
+	UpdateNew(ctx context.Context, container, blob string, fn func(*lifecycle.Record) lifecycle.Change) (lifecycle.Change, error)
 	Get(ctx context.Context, container, blob string) (*lifecycle.Record, error)
 	ClaimOutput(ctx context.Context, o lifecycle.OutputOwner, overwrite bool) (*lifecycle.OutputOwner, error)
 	ListInFlight(ctx context.Context, before time.Time, limit int, marker string) ([]lifecycle.Candidate, string, error)
 	ListRows(ctx context.Context, q lifecycle.RowQuery) (lifecycle.RowPage, error)
 	Activity(ctx context.Context) (lifecycle.Activity, error)
 	RecordActivity(ctx context.Context, answered []lifecycle.Entry) error
+	WriteJournal(ctx context.Context, j *lifecycle.Journal) error
+	ReadJournal(ctx context.Context, name string) (*lifecycle.Journal, error)
+	DeleteJournal(ctx context.Context, name string) error
+	ListJournals(ctx context.Context, before time.Time, limit int) ([]string, error)
 }
 
 var _ statusStore = (*lifecycle.Store)(nil)
@@ -154,11 +160,13 @@ type App struct {
 	// the activity summary.
 	status   *statusapi.Builder
 	activity activityBuffer
+	// folds runs SubmitTasks' journal folds in the background.
+	folds *folds
 }
 
 // New returns the app. All Deps must be set.
 func New(cfg *config.Config, log *slog.Logger, d Deps, opts *Options) *App {
-	a := &App{cfg: cfg, log: log, d: d, now: time.Now}
+	a := &App{cfg: cfg, log: log, d: d, now: time.Now, folds: newFolds()}
 	if opts != nil {
 		a.opts = *opts
 		if opts.Now != nil {

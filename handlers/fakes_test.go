@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -407,6 +408,18 @@ func (f *fakeBatch) lose(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.tasks, strings.ToLower(id))
+}
+
+// liveIDs returns the ids of the tasks in Batch now, sorted.
+func (f *fakeBatch) liveIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for _, t := range f.tasks {
+		ids = append(ids, t.ID)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // addedIDs returns the ids of every task added, in order.

@@ -57,11 +57,24 @@ type fakeStatus struct {
 	// updates counts Update calls, writes the records stored, gets the Get
 	// calls.
 	updates, writes, gets int
+	// creates counts UpdateNew calls.
+	creates int
+
+	// journals holds the journals by name with their write time;
+	// journalErr fails WriteJournal, deleteErr DeleteJournal.
+	journals   map[string]storedJournal
+	journalErr error
+	deleteErr  error
+}
+
+type storedJournal struct {
+	body    []byte
+	written time.Time
 }
 
 func newFakeStatus(now func() time.Time) *fakeStatus {
 	return &fakeStatus{now: now, records: map[string][]byte{}, modified: map[string]time.Time{},
-		owners: map[string]lifecycle.OutputOwner{}, pageSize: 1000}
+		owners: map[string]lifecycle.OutputOwner{}, pageSize: 1000, journals: map[string]storedJournal{}}
 }
 
 // load decodes the stored record name, or returns an empty one; mu must be
@@ -108,6 +121,15 @@ func (s *fakeStatus) Update(_ context.Context, container, blob string, fn func(*
 		s.writes++
 		return ch, nil
 	}
+}
+
+// UpdateNew has Update's effect (the store's saving of a read is not
+// modelled); creates counts its calls.
+func (s *fakeStatus) UpdateNew(ctx context.Context, container, blob string, fn func(*lifecycle.Record) lifecycle.Change) (lifecycle.Change, error) {
+	s.mu.Lock()
+	s.creates++
+	s.mu.Unlock()
+	return s.Update(ctx, container, blob, fn)
 }
 
 // trim is the store's history bound (lifecycle's own trim is unexported):
@@ -264,4 +286,67 @@ func (s *fakeStatus) inject(fn func(s *fakeStatus)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fn(s)
+}
+
+func (s *fakeStatus) WriteJournal(_ context.Context, j *lifecycle.Journal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.journalErr != nil {
+		return fmt.Errorf("write journal %s: %w", j.Name, s.journalErr)
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	s.journals[j.Name] = storedJournal{body: b, written: s.now()}
+	return nil
+}
+
+func (s *fakeStatus) ReadJournal(_ context.Context, name string) (*lifecycle.Journal, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sj, ok := s.journals[name]
+	if !ok {
+		return nil, fmt.Errorf("read journal %s: %w", name, lifecycle.ErrNotFound)
+	}
+	j := &lifecycle.Journal{Name: name}
+	if err := json.Unmarshal(sj.body, j); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func (s *fakeStatus) DeleteJournal(_ context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deleteErr != nil {
+		return fmt.Errorf("delete journal %s: %w", name, s.deleteErr)
+	}
+	delete(s.journals, name)
+	return nil
+}
+
+func (s *fakeStatus) ListJournals(_ context.Context, before time.Time, limit int) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var names []string
+	for name, sj := range s.journals {
+		if sj.written.Before(before) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names[:min(limit, len(names))], nil
+}
+
+// journalNames returns the names of the journals not folded yet.
+func (s *fakeStatus) journalNames() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var names []string
+	for name := range s.journals {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -151,7 +151,19 @@ func (f *fixture) submit(t *testing.T, msgs ...message) *customhandler.InvokeRes
 	if err != nil {
 		t.Fatalf("SubmitTasks: %v", err)
 	}
+	f.drain(t, f.app)
 	return resp
+}
+
+// drain waits for app's background folds (a generous deadline, not a
+// timing assertion).
+func (f *fixture) drain(t *testing.T, app *App) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := app.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // drop runs BlobCreated for a PutBlob into the input container.

@@ -178,6 +178,16 @@ func (s *stack) invoke(t testing.TB, function string, body any) (int, customhand
 	return resp.StatusCode, out
 }
 
+// drain waits for the handler's background folds of SubmitTasks' journals.
+func (s *stack) drain(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := s.app.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // blobCreatedEvent is the eventGridTrigger payload for an uploaded blob,
 // with the event as a JSON string (one of the host's two shapes).
 func blobCreatedEvent(container, name, etag string, size int64) map[string]any {
@@ -362,6 +372,7 @@ func (s *stack) submitQueued(t *testing.T, want int) []*azservicebus.ReceivedMes
 	if code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs)); code != http.StatusOK {
 		t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
 	}
+	s.drain(t)
 	complete(t, s.arrivals, msgs)
 	return msgs
 }
@@ -441,6 +452,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 			t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
 		}
 	}
+	s.drain(t)
 	complete(t, s.arrivals, msgs)
 
 	code, resp := s.invoke(t, handlers.FuncStatus, statusPayload(names[0]))
@@ -616,6 +628,7 @@ func (s *stack) resultsAfterSweeps(t *testing.T, want int) []results.Event {
 			if code, resp := s.invoke(t, handlers.FuncSubmitTasks, serviceBusBatch(msgs)); code != 200 {
 				t.Fatalf("SubmitTasks: %d %v", code, resp.Logs)
 			}
+			s.drain(t)
 			complete(t, s.arrivals, msgs)
 		}
 	}
@@ -719,4 +732,19 @@ func TestPipelineLostTask(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countBlobs counts the blobs under prefix in containerName.
+func (s *stack) countBlobs(t testing.TB, containerName, prefix string) int {
+	t.Helper()
+	pager := s.blobs.NewListBlobsFlatPager(containerName, &azblob.ListBlobsFlatOptions{Prefix: &prefix})
+	n := 0
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(page.Segment.BlobItems)
+	}
+	return n
 }

@@ -26,7 +26,9 @@ func transcode(t *testing.T, f *fixture, container, blob string, msg message) st
 
 // TestSubmitTasksReusesDoneWork: a request for work already done (the same
 // content, preset and output) is answered at once with the existing MP3
-// and adds no task, unless it asks for force.
+// and leaves no task to run (SubmitTasks adds the work's task before the
+// fold finds the work done, and the fold removes it), unless it asks for
+// force.
 func TestSubmitTasksReusesDoneWork(t *testing.T) {
 	first := message{id: "m-first", body: arrivalJSON("input", "a.mp4", "0x1", `,"correlation":"c-first","contentMD5":"`+md5A+`"`)}
 	tests := []struct {
@@ -56,8 +58,8 @@ func TestSubmitTasksReusesDoneWork(t *testing.T) {
 			f.submit(t, tc.msg)
 			ids := f.batch.addedIDs()
 			if !tc.wantTask {
-				if len(ids) != 1 {
-					t.Fatalf("%d tasks in all, want only the first", len(ids))
+				if live := f.batch.liveIDs(); len(live) != 0 {
+					t.Fatalf("tasks %v left to run, want none", live)
 				}
 				ev := wantAnswer(t, f, id, tc.corr, results.StatusSucceeded)
 				if ev.Reused == nil || ev.Reused.Request != "m-first" || ev.Reused.TaskID != firstTask || ev.TaskID != "" {
@@ -71,8 +73,8 @@ func TestSubmitTasksReusesDoneWork(t *testing.T) {
 				}
 				return
 			}
-			if len(ids) != 2 || ids[1] == firstTask {
-				t.Fatalf("tasks %v, want a second, new task", ids)
+			if live := f.batch.liveIDs(); len(ids) != 2 || ids[1] == firstTask || len(live) != 1 || live[0] != ids[1] {
+				t.Fatalf("tasks %v added, %v in Batch; want a second, new task", ids, live)
 			}
 			wantNoAnswer(t, f, id)
 			f.succeed(ids[1], f.now(), f.now().Add(time.Second))
@@ -109,8 +111,8 @@ func TestSubmitTasksPresetOutputName(t *testing.T) {
 			}
 			added := f.batch.added
 			if tc.preset == defaultPreset {
-				if len(added) != 1 {
-					t.Errorf("the default preset named explicitly added a task: %d in all", len(added))
+				if live := f.batch.liveIDs(); len(live) != 0 {
+					t.Errorf("the default preset named explicitly left tasks %v to run", live)
 				}
 				wantAnswer(t, f, "m-preset", "", results.StatusSucceeded)
 				return

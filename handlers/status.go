@@ -9,6 +9,7 @@ import (
 	"github.com/ffbatch/ffbatch/internal/batch"
 	"github.com/ffbatch/ffbatch/internal/customhandler"
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
+	"github.com/ffbatch/ffbatch/internal/request"
 	"github.com/ffbatch/ffbatch/internal/results"
 	"github.com/ffbatch/ffbatch/internal/statusapi"
 )
@@ -47,11 +48,15 @@ func (a *App) Status(ctx context.Context, req *customhandler.InvokeRequest) (*cu
 		container = a.cfg.InputContainer
 	}
 	rec, err := a.d.Status.Get(ctx, container, blob)
-	if errors.Is(err, lifecycle.ErrNotFound) || err == nil && rec.Current() == nil {
-		return resp, resp.SetHTTP(bindingResponse, http.StatusNotFound, errorView{"no status for " + container + "/" + blob})
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		rec, err = &lifecycle.Record{Container: container, Blob: blob}, nil
 	}
 	if err != nil {
 		return nil, err
+	}
+	a.addJournalled(ctx, rec)
+	if rec.Current() == nil {
+		return resp, resp.SetHTTP(bindingResponse, http.StatusNotFound, errorView{"no status for " + container + "/" + blob})
 	}
 	v := fileView{Entry: *rec.Current(), Requests: rec.Requests, UpdatedAt: rec.UpdatedAt}
 	a.refineFromTask(ctx, &v)
@@ -114,4 +119,33 @@ func httpGet(req *customhandler.InvokeRequest, resp *customhandler.InvokeRespons
 		return hr, false, resp.SetHTTP(bindingResponse, http.StatusMethodNotAllowed, errorView{"only GET is supported"})
 	}
 	return hr, true, nil
+}
+
+// maxStatusJournals bounds the journals the Status answer for one file
+// reads; normally there are none (a journal lives until its fold, a few
+// milliseconds).
+const maxStatusJournals = 20
+
+// addJournalled adds to rec, for the Status answer only, the requests for
+// its file that a journal holds and the record does not show yet (their
+// fold is pending), as submitted on their task. Best effort: a journal
+// that cannot be read is left out.
+func (a *App) addJournalled(ctx context.Context, rec *lifecycle.Record) {
+	names, err := a.d.Status.ListJournals(ctx, a.now().Add(time.Hour), maxStatusJournals)
+	if err != nil {
+		a.log.Debug("status: journals not listed", "err", err)
+		return
+	}
+	for _, name := range names {
+		j, err := a.d.Status.ReadJournal(ctx, name)
+		if err != nil {
+			continue
+		}
+		for _, r := range j.Requests {
+			if r.Container == rec.Container && r.Blob == rec.Blob && rec.Find(r.ID) == nil {
+				rec.Requests = append(rec.Requests, lifecycle.Entry{Request: r, State: results.StateSubmitted,
+					TaskID: request.TaskID(r, r.Attempt), QueuedAt: j.AcceptedAt, SubmittedAt: j.AcceptedAt})
+			}
+		}
+	}
 }

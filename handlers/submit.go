@@ -16,13 +16,18 @@ import (
 
 // SubmitTasks handles a batch of arrival messages, each one request.
 // Invalid messages, and messages naming a container ffbatch does not
-// serve, are answered "rejected" and never block the others. Each valid
-// request is recorded (lifecycle.Record.Submit): answered at once when the
-// same work is done, sharing a task in flight, or owning a new task, which
-// is then added to Batch. A transient failure (Batch, Storage or Service
-// Bus unavailable, the pool or job being removed by an idle sweep, a task
-// the service could not add after its retries) fails the invocation so the
-// whole batch is redelivered; the records make that the same requests.
+// serve, are answered "rejected" and never block the others. The valid
+// requests are written as one journal (lifecycle.Journal: one blob per
+// invocation, named for its requests, so a redelivery rewrites it) and
+// their tasks added to Batch: each request's work is the task
+// request.TaskID, the same for identical requests, so Batch keeps one
+// task for identical work (AddTasks treats TaskExists as success). The
+// journal is folded into the requests' status records in the background
+// (fold.go), and SweepPools folds any journal left behind. A transient
+// failure (Batch, Storage or Service Bus unavailable, the pool or job
+// being removed by an idle sweep, a task the service could not add after
+// its retries) fails the invocation so the whole batch is redelivered;
+// the task ids make that the same tasks.
 func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest) (*customhandler.InvokeResponse, error) {
 	resp := &customhandler.InvokeResponse{}
 	defer a.flushActivity(ctx)
@@ -30,6 +35,7 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 	if err != nil {
 		return nil, fmt.Errorf("submit tasks: %w", err)
 	}
+	st := newStages()
 	var reqs []request.Request
 	var answers []*results.Event
 	for _, m := range msgs {
@@ -40,22 +46,9 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 		}
 		reqs = append(reqs, r)
 	}
-	changes, err := a.recordAll(ctx, reqs)
-	if err != nil {
-		return nil, err
-	}
-	var owners []*lifecycle.Entry
-	seen := map[string]bool{}
-	for _, ch := range changes {
-		answers = append(answers, ch.Events...)
-		if ch.Task != nil && !seen[ch.Task.TaskID] {
-			seen[ch.Task.TaskID] = true
-			owners = append(owners, ch.Task)
-		}
-	}
-	resp.Logf("%d messages: %d requests, %d answered now, %d tasks to add", len(msgs), len(reqs), len(answers), len(owners))
-	if len(owners) > 0 {
-		refused, err := a.addTasks(ctx, resp, owners)
+	st.done("admit")
+	if len(reqs) > 0 {
+		refused, err := a.journalAndAdd(ctx, resp, st, reqs)
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +57,39 @@ func (a *App) SubmitTasks(ctx context.Context, req *customhandler.InvokeRequest)
 	if err := a.publishAll(ctx, answers); err != nil {
 		return nil, err
 	}
+	st.done("answers")
+	resp.Logf("%d messages: %d requests journalled, %d answered now; stages: %s", len(msgs), len(reqs), len(answers), st)
 	return resp, nil
+}
+
+// journalAndAdd writes the journal of reqs, starts its fold and adds the
+// requests' tasks; it returns the answers of the tasks Batch refused.
+func (a *App) journalAndAdd(ctx context.Context, resp *customhandler.InvokeResponse, st *stages, reqs []request.Request) ([]*results.Event, error) {
+	j := &lifecycle.Journal{Name: lifecycle.JournalName(reqs), AcceptedAt: a.now().UTC(), Requests: reqs}
+	if err := a.d.Status.WriteJournal(ctx, j); err != nil {
+		return nil, fmt.Errorf("submit tasks: %w", err)
+	}
+	st.done("journal")
+	added := make(chan struct{})
+	defer close(added)
+	folded := a.foldLater(ctx, j, added)
+	refused, err := a.addTasks(ctx, resp, distinctTasks(reqs), j.AcceptedAt, folded)
+	st.done("tasks")
+	return refused, err
+}
+
+// distinctTasks returns, for each distinct task id of reqs
+// (request.TaskID), the first request it is planned for.
+func distinctTasks(reqs []request.Request) []request.Request {
+	seen := map[string]bool{}
+	var out []request.Request
+	for _, r := range reqs {
+		if id := request.TaskID(r, r.Attempt); !seen[id] {
+			seen[id] = true
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // admit turns a message into a request, or into the rejected answer of a
@@ -104,49 +129,13 @@ func (a *App) admit(m customhandler.ServiceBusMessage) (request.Request, *result
 	return request.Request{}, lifecycle.MessageRejection(id, correlation, m.Body, rej, a.now())
 }
 
-// recordAll records every request: the requests of one input blob in
-// order, different blobs concurrently (at most statusWorkers at once). It
-// returns one Change per request, in order.
-func (a *App) recordAll(ctx context.Context, reqs []request.Request) ([]lifecycle.Change, error) {
-	byFile := map[string][]int{}
-	var files []string
-	for i, r := range reqs {
-		k := request.FileKey(r.Container, r.Blob)
-		if _, ok := byFile[k]; !ok {
-			files = append(files, k)
-		}
-		byFile[k] = append(byFile[k], i)
-	}
-	changes := make([]lifecycle.Change, len(reqs))
-	err := forEach(len(files), statusWorkers, func(g int) error {
-		for _, i := range byFile[files[g]] {
-			ch, err := a.record(ctx, reqs[i])
-			if err != nil {
-				return fmt.Errorf("submit tasks: %w", err)
-			}
-			changes[i] = ch
-		}
-		return nil
-	})
-	return changes, err
-}
-
-// record records the request (lifecycle.Record.Submit). Its output is
-// claimed when its MP3 is promoted (confirmOutput), not here, so recording
-// is the one storage call per arrival: a request whose output another
-// input or preset owns is answered "rejected" (output_taken) at settle.
-func (a *App) record(ctx context.Context, r request.Request) (lifecycle.Change, error) {
-	now := a.now().UTC()
-	return a.updateStatus(ctx, r.Container, r.Blob, func(rec *lifecycle.Record) lifecycle.Change {
-		return rec.Submit(r, now)
-	})
-}
-
-// addTasks adds the tasks of the requests that own one, creating the pool,
-// job and output container as needed. It returns the answers of the tasks
+// addTasks adds the task of each request (request.TaskID), accepted at
+// submitted, creating the pool, job and output container as needed. A
+// refused task is recorded once folded is closed (the journal's fold has
+// recorded the requests waiting on it). It returns the answers of the tasks
 // Batch refused (a definition it will never accept) and fails on
 // transient errors.
-func (a *App) addTasks(ctx context.Context, resp *customhandler.InvokeResponse, owners []*lifecycle.Entry) ([]*results.Event, error) {
+func (a *App) addTasks(ctx context.Context, resp *customhandler.InvokeResponse, reqs []request.Request, submitted time.Time, folded <-chan struct{}) ([]*results.Event, error) {
 	pool, err := a.ensurePool(ctx)
 	if err != nil {
 		return nil, err
@@ -157,7 +146,7 @@ func (a *App) addTasks(ctx context.Context, resp *customhandler.InvokeResponse, 
 	if err := a.out.ensure(ctx, a.d.Blobs, a.cfg.OutputContainer); err != nil {
 		return nil, err
 	}
-	params, err := a.planTasks(ctx, owners)
+	params, err := a.planTasks(ctx, reqs, submitted)
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +154,9 @@ func (a *App) addTasks(ctx context.Context, resp *customhandler.InvokeResponse, 
 	if err != nil {
 		return nil, fmt.Errorf("add %d tasks to job %s: %w", len(params), a.cfg.JobID, err)
 	}
-	byID := map[string]*lifecycle.Entry{}
-	for _, e := range owners {
-		byID[e.TaskID] = e
+	byID := map[string]request.Request{}
+	for _, r := range reqs {
+		byID[request.TaskID(r, r.Attempt)] = r
 	}
 	var transient []batch.TaskAddFailure
 	var answers []*results.Event
@@ -176,7 +165,16 @@ func (a *App) addTasks(ctx context.Context, resp *customhandler.InvokeResponse, 
 			transient = append(transient, f)
 			continue
 		}
-		evs, err := a.refuseTask(ctx, byID[f.TaskID], f)
+		select {
+		case <-folded:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		r, ok := byID[f.TaskID]
+		if !ok {
+			return nil, fmt.Errorf("submit tasks: Batch refused task %s, which was not in the request", f.TaskID)
+		}
+		evs, err := a.refuseTask(ctx, r, f)
 		if err != nil {
 			return nil, err
 		}
@@ -190,35 +188,35 @@ func (a *App) addTasks(ctx context.Context, resp *customhandler.InvokeResponse, 
 	return answers, nil
 }
 
-// planTasks builds the Batch task of each owning request. Each task's URLs
+// planTasks builds the Batch task of each request, submitted at submitted. Each task's URLs
 // must outlive all of its attempts (plan.URLLifetime); the output
 // container's URL is shared by the batch, so it must outlive the longest.
-func (a *App) planTasks(ctx context.Context, owners []*lifecycle.Entry) ([]batch.TaskAddParameter, error) {
+func (a *App) planTasks(ctx context.Context, reqs []request.Request, submitted time.Time) ([]batch.TaskAddParameter, error) {
 	limits := plan.TaskOptions{LogsPrefix: a.cfg.LogsPrefix,
 		MaxTaskRetries: a.cfg.MaxTaskRetries, MinWallClock: a.cfg.MinWallClock, WallClockPerGiB: a.cfg.WallClockPerGiB,
 		ContainerImage: a.cfg.ContainerImage,
 	}
 	var longest time.Duration
-	for _, e := range owners {
-		longest = max(longest, plan.URLLifetime(e.Size, a.cfg.SASQueueing, limits))
+	for _, r := range reqs {
+		longest = max(longest, plan.URLLifetime(r.Size, a.cfg.SASQueueing, limits))
 	}
 	outURL, err := a.d.Signer.WriteContainerURL(ctx, a.cfg.OutputContainer, longest)
 	if err != nil {
 		return nil, err
 	}
-	params := make([]batch.TaskAddParameter, 0, len(owners))
-	for _, e := range owners {
-		preset, ok := plan.LookupPreset(e.Preset)
+	params := make([]batch.TaskAddParameter, 0, len(reqs))
+	for _, r := range reqs {
+		preset, ok := plan.LookupPreset(r.Preset)
 		if !ok {
-			return nil, fmt.Errorf("plan %s/%s: %w %q", e.Container, e.Blob, plan.ErrUnknownPreset, e.Preset)
+			return nil, fmt.Errorf("plan %s/%s: %w %q", r.Container, r.Blob, plan.ErrUnknownPreset, r.Preset)
 		}
-		inURL, err := a.d.Signer.ReadBlobURL(ctx, e.Container, e.Blob, plan.URLLifetime(e.Size, a.cfg.SASQueueing, limits))
+		inURL, err := a.d.Signer.ReadBlobURL(ctx, r.Container, r.Blob, plan.URLLifetime(r.Size, a.cfg.SASQueueing, limits))
 		if err != nil {
 			return nil, err
 		}
 		o := limits
 		o.InputURL, o.OutputContainerURL = inURL, outURL
-		task, err := plan.Task(e.TaskID, plan.TaskFile{Request: e.Request, SubmittedAt: e.SubmittedAt}, preset, o)
+		task, err := plan.Task(request.TaskID(r, r.Attempt), plan.TaskFile{Request: r, SubmittedAt: submitted}, preset, o)
 		if err != nil {
 			return nil, err
 		}
@@ -228,17 +226,15 @@ func (a *App) planTasks(ctx context.Context, owners []*lifecycle.Entry) ([]batch
 }
 
 // refuseTask records a task Batch refused as a permanent failure of the
-// requests waiting on it and returns their answers.
-func (a *App) refuseTask(ctx context.Context, e *lifecycle.Entry, f batch.TaskAddFailure) ([]*results.Event, error) {
+// requests waiting on it (r is the request it was planned for) and
+// returns their answers.
+func (a *App) refuseTask(ctx context.Context, r request.Request, f batch.TaskAddFailure) ([]*results.Event, error) {
 	a.log.Error("submit tasks: task refused", "task_id", f.TaskID, "code", f.Code, "message", f.Message)
-	if e == nil {
-		return nil, fmt.Errorf("submit tasks: Batch refused task %s, which was not in the request", f.TaskID)
-	}
 	res := lifecycle.TaskResult{Outcome: results.OutcomePermanent,
 		Failure: &results.Failure{Category: results.CategoryTask, Code: f.Code, BatchCategory: string(f.Status), Message: f.Message}}
-	owner, now := e.Request, a.now().UTC()
-	ch, err := a.updateStatus(ctx, owner.Container, owner.Blob, func(rec *lifecycle.Record) lifecycle.Change {
-		return rec.Settle(f.TaskID, owner, res, a.cfg.MaxResubmits, now)
+	now := a.now().UTC()
+	ch, err := a.updateStatus(ctx, r.Container, r.Blob, func(rec *lifecycle.Record) lifecycle.Change {
+		return rec.Settle(f.TaskID, r, res, a.cfg.MaxResubmits, now)
 	})
 	return ch.Events, err
 }

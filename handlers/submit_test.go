@@ -165,7 +165,7 @@ func TestSubmitTasksFailures(t *testing.T) {
 		{"per-task server error", func(f *fixture) {
 			f.batch.addFailures[taskID] = batch.TaskAddFailure{TaskID: taskID, Status: batch.TaskAddStatusServerError, Code: "ServerBusy"}
 		}, nil, true, 0},
-		{"record write fails", func(f *fixture) { f.status.inject(func(s *fakeStatus) { s.failWrites = 1 }) }, nil, true, 0},
+		{"journal write fails", func(f *fixture) { f.status.inject(func(s *fakeStatus) { s.journalErr = errStorage }) }, nil, true, 0},
 		{"results topic down, nothing to answer", func(f *fixture) { f.results.err = errServiceBus }, nil, false, 1},
 		{"results topic down with a rejection", func(f *fixture) { f.results.err = errServiceBus }, []message{valid, {id: "m-bad", body: `{}`}}, true, 1},
 	}
@@ -178,6 +178,7 @@ func TestSubmitTasksFailures(t *testing.T) {
 				msgs = []message{valid}
 			}
 			_, err := f.app.SubmitTasks(context.Background(), submitRequest(msgs...))
+			f.drain(t, f.app)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("SubmitTasks error = %v, wantErr %v", err, tc.wantErr)
 			}
@@ -192,7 +193,7 @@ func TestSubmitTasksFailures(t *testing.T) {
 }
 
 // TestSubmitTasksRetryAfterFailure: whatever step fails (including a
-// handler killed between the record write and the task add), the
+// handler killed between the journal write and the task add), the
 // redelivered batch adds the request's task once, and the request gets
 // exactly one answer when it completes.
 func TestSubmitTasksRetryAfterFailure(t *testing.T) {
@@ -202,10 +203,11 @@ func TestSubmitTasksRetryAfterFailure(t *testing.T) {
 		name string
 		// inject makes the first invocation fail; heal undoes it.
 		inject, heal func(f *fixture)
-		// recorded is whether the failure comes after the record write.
+		// recorded is whether the failure comes after the journal write
+		// (whose fold records the request).
 		recorded bool
 	}{
-		{"killed between the record write and the task add",
+		{"killed between the journal write and the task add",
 			func(f *fixture) { f.batch.fail["AddTasks"] = batchErr(500, batch.CodeInternalError) },
 			func(f *fixture) { delete(f.batch.fail, "AddTasks") }, true},
 		{"task add had server errors",
@@ -218,9 +220,9 @@ func TestSubmitTasksRetryAfterFailure(t *testing.T) {
 				f.batch.pools["ffbatch-pool"] = &batch.Pool{ID: "ffbatch-pool", State: batch.PoolStateDeleting}
 			},
 			func(f *fixture) { delete(f.batch.pools, "ffbatch-pool") }, true},
-		{"record write fails",
-			func(f *fixture) { f.status.inject(func(s *fakeStatus) { s.failWrites = 1 }) },
-			func(*fixture) {}, false},
+		{"journal write fails",
+			func(f *fixture) { f.status.inject(func(s *fakeStatus) { s.journalErr = errStorage }) },
+			func(f *fixture) { f.status.inject(func(s *fakeStatus) { s.journalErr = nil }) }, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,6 +232,7 @@ func TestSubmitTasksRetryAfterFailure(t *testing.T) {
 			if _, err := f.app.SubmitTasks(ctx, submitRequest(msg)); err == nil {
 				t.Fatalf("SubmitTasks succeeded despite the failure")
 			}
+			f.drain(t, f.app)
 			rec, err := f.status.Get(ctx, "input", "a.mp4")
 			if recorded := err == nil && rec.Find("m-1") != nil; recorded != tc.recorded {
 				t.Fatalf("request recorded = %v before the retry, want %v", recorded, tc.recorded)
@@ -248,9 +251,9 @@ func TestSubmitTasksRetryAfterFailure(t *testing.T) {
 			f.succeed(taskID, f.now(), f.now().Add(time.Second))
 			f.sweep(t)
 			f.submit(t, msg) // a late redelivery after the answer
-			wantRepeatedAnswer(t, f, "m-1", "c-1", results.StatusSucceeded, 2)
-			if n := len(f.batch.addedIDs()); n != 1 {
-				t.Errorf("%d tasks in all, want 1", n)
+			wantAnswer(t, f, "m-1", "c-1", results.StatusSucceeded)
+			if live := f.batch.liveIDs(); len(live) != 0 {
+				t.Errorf("tasks %v left to run after the answer, want none", live)
 			}
 		})
 	}
@@ -278,8 +281,8 @@ func TestSubmitTasksManagedScaling(t *testing.T) {
 
 // TestSubmitTasksRefusedTask: a task Batch refuses (a client error it will
 // never accept) is a permanent failure of every request waiting on it,
-// each answered once, and a redelivery repeats those answers without a
-// task.
+// each answered once, and a redelivery neither answers again nor leaves
+// a task to run.
 func TestSubmitTasksRefusedTask(t *testing.T) {
 	r := reqFor("m-1", "input", "a.mp4", "0x1", defaultPreset, "a.mp3")
 	taskID := request.TaskID(r, 0)
@@ -298,11 +301,11 @@ func TestSubmitTasksRefusedTask(t *testing.T) {
 	}
 	delete(f.batch.addFailures, taskID)
 	f.submit(t, msgs...)
-	if n := len(f.batch.added); n != 0 {
-		t.Errorf("a redelivery added %d tasks for answered requests", n)
+	if live := f.batch.liveIDs(); len(live) != 0 {
+		t.Errorf("a redelivery left tasks %v to run for answered requests", live)
 	}
 	for _, m := range msgs {
-		wantRepeatedAnswer(t, f, m.id, "c"+strings.TrimPrefix(m.id, "m"), results.StatusFailed, 2)
+		wantAnswer(t, f, m.id, "c"+strings.TrimPrefix(m.id, "m"), results.StatusFailed)
 	}
 }
 

@@ -6,8 +6,9 @@ import (
 	"github.com/ffbatch/ffbatch/internal/customhandler"
 )
 
-// SweepPools runs on the timer, in three stages, one file each: settle
-// the completed tasks (settle.go), recover requests whose task was lost
+// SweepPools runs on the timer, in four stages, one file each: fold the
+// journals SubmitTasks left behind (fold.go), settle the completed tasks
+// (settle.go), recover requests whose task was lost
 // (recover.go), and size the pool and remove it when idle (idle.go). Each
 // stage is idempotent, so overlapping runs and runs racing SubmitTasks are
 // safe: result and resubmission messages carry stable ids (duplicates are
@@ -19,6 +20,11 @@ func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) 
 	defer a.flushActivity(ctx)
 	if ti, err := req.Timer(bindingTimer); err == nil && ti.IsPastDue {
 		resp.Log("timer is past due")
+	}
+	if n, err := a.sweepJournals(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		resp.Logf("journals: %d folded", n)
 	}
 	st, err := a.sweepCompleted(ctx)
 	if err != nil {

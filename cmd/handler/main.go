@@ -82,5 +82,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	return app.Drain(shutdownCtx)
 }

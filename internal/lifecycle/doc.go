@@ -21,6 +21,16 @@
 // and returns the same events and work again under the same ids, so
 // duplicate detection turns the repeat into one answer.
 //
+// SubmitTasks is the exception that keeps its path free of per-request
+// writes: it writes one Journal per invocation (the batch's accepted
+// requests, journal.go) before it adds their tasks, and the journal is
+// folded into the records afterwards (Record.Fold, which is Submit per
+// request) and then deleted. The fold may come after the task completed:
+// Settle records the request the task was planned for when the record
+// does not hold it. The first attempt's task id derives from the work
+// (request.TaskID), so identical requests journalled by different
+// invocations share one Batch task whatever the order of their folds.
+//
 // Records are named for their file (files/<container>/<blob>, names.go),
 // and their blob metadata carries the current request's Row (metadata.go),
 // so a page of a listing is one List Blobs request without reads

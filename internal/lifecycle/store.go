@@ -117,6 +117,28 @@ func (s *Store) Update(ctx context.Context, containerName, blobName string, fn f
 	return Change{}, fmt.Errorf("update status of %s/%s: gave up after %d conflicting writes", containerName, blobName, maxUpdateAttempts)
 }
 
+// UpdateNew is Update for a blob that probably has no record yet (a
+// message's first request for it): it first writes fn's result on an empty
+// record as a new record, one request instead of a read and a write, and
+// falls back to Update when a record exists.
+func (s *Store) UpdateNew(ctx context.Context, containerName, blobName string, fn func(*Record) Change) (Change, error) {
+	rec := Record{Container: containerName, Blob: blobName}
+	ch := fn(&rec)
+	if !ch.dirty {
+		return s.Update(ctx, containerName, blobName, fn)
+	}
+	rec.trim()
+	rec.UpdatedAt = s.now().UTC()
+	done, err := s.write(ctx, RecordName(containerName, blobName), rec, metadata(&rec), nil)
+	if err != nil {
+		return Change{}, fmt.Errorf("update status of %s/%s: %w", containerName, blobName, err)
+	}
+	if done {
+		return ch, nil
+	}
+	return s.Update(ctx, containerName, blobName, fn)
+}
+
 // write uploads v as name if its ETag is still etag (nil: if it does not
 // exist yet). It reports false when another writer got there first.
 func (s *Store) write(ctx context.Context, name string, v any, md map[string]*string, etag *azcore.ETag) (bool, error) {

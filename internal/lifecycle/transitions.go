@@ -21,6 +21,10 @@ type Change struct {
 	Task *Entry
 	// Resubmit lists the attempts to schedule as arrivals.
 	Resubmit []request.Request
+	// Orphans are tasks that were added for requests no longer waiting on
+	// them (Record.Fold): the caller may delete them if they have not
+	// completed.
+	Orphans []string
 	// Answered are the entries this transition answered (copies): the
 	// fresh answers among Events, for the activity summary. A repeated
 	// answer is in Events only.
@@ -51,13 +55,18 @@ func (r *Record) Queue(req request.Request, now time.Time) Change {
 	return Change{Send: true, dirty: true}
 }
 
-// Submit records that SubmitTasks received req. A request already
-// answered gets its answer again; one that owns a task in flight gets it
-// added again (a redelivered batch: AddTasks is idempotent); one sharing a
-// task needs nothing. Otherwise the request is answered with the output of
-// the same work already done, shares the task of the same work in flight,
-// or owns a new task (Change.Task). A message for an earlier attempt than
-// the recorded one is stale and changes nothing.
+// Submit records that SubmitTasks accepted req and journalled it: its
+// work is done by the Batch task request.TaskID(req, req.Attempt), which
+// SubmitTasks adds whatever the record says (identical requests get the
+// same task id, so Batch keeps one task for them; docs/architecture.md).
+// A request already recorded beyond queued changes nothing: a redelivered
+// or replayed message, or a stale attempt; a reuse answer it was given
+// here is repeated (the other answers come from the transition that
+// decided them, which repeats them itself). Otherwise the request is
+// answered with the output of the same work already done (unless it asks
+// for force), or waits on its task: sharing it with the request that owns
+// it, or owning it (Change.Task), taking along the requests that shared
+// its earlier attempt.
 func (r *Record) Submit(req request.Request, now time.Time) Change {
 	var ch Change
 	e := r.Find(req.ID)
@@ -66,31 +75,79 @@ func (r *Record) Submit(req request.Request, now time.Time) Change {
 		ch.dirty = true
 	}
 	switch {
-	case e.State.Terminal():
+	case e.State.Terminal() && e.Reused != nil:
 		return Change{Events: []*results.Event{answer(e)}}
-	case req.Attempt < e.Attempt:
+	case e.State.Terminal(), req.Attempt < e.Attempt:
 		return Change{}
 	case req.Attempt > e.Attempt:
 		e.Attempt, e.State, e.QueuedAt = req.Attempt, results.StateQueued, now
 		ch.dirty = true
-	case e.State.InFlight() && e.owner():
-		return Change{Task: e}
 	case e.State.InFlight():
 		return Change{}
 	}
-	if e.Attempt == 0 {
-		if sh, ok := r.share(req.ID, now); ok {
-			return sh
-		}
-		e = r.Find(req.ID)
+	if done := r.doneWork(e); done != nil && e.Attempt == 0 && !e.Force {
+		return reuse(e, done, now)
 	}
-	e.State, e.SharedWith, e.SubmittedAt = results.StateSubmitted, "", now
-	e.TaskID = request.TaskID(e.Request, e.Attempt)
+	task := request.TaskID(req, req.Attempt)
+	o := r.taskOwner(task, e.ID)
+	if o == nil && e.Attempt == 0 && !e.Force {
+		o = r.workOwner(e)
+	}
+	ch.dirty = true
+	if o != nil {
+		e.State, e.SharedWith, e.TaskID, e.SubmittedAt = results.StateSubmitted, o.ID, o.TaskID, now
+		return ch
+	}
+	e.State, e.SharedWith, e.TaskID, e.SubmittedAt = results.StateSubmitted, "", task, now
 	for _, s := range r.sharers(e.ID) {
-		s.TaskID = e.TaskID
+		s.TaskID = task
 	}
-	ch.Task, ch.dirty = e, true
+	ch.Task = e
 	return ch
+}
+
+// doneWork is the latest answered request whose MP3 is e's work, or nil.
+func (r *Record) doneWork(e *Entry) *Entry {
+	for i := len(r.Requests) - 1; i >= 0; i-- {
+		o := &r.Requests[i]
+		if o.ID != e.ID && o.State == results.StateSucceeded && o.MP3 != nil && o.SameWork(e.Request) {
+			return o
+		}
+	}
+	return nil
+}
+
+// workOwner is the latest request that owns a task in flight doing e's
+// work, or nil. Its task id can differ from e's: a request without the
+// content hash names the work by its version.
+func (r *Record) workOwner(e *Entry) *Entry {
+	for i := len(r.Requests) - 1; i >= 0; i-- {
+		o := &r.Requests[i]
+		if o.ID != e.ID && o.SameWork(e.Request) && o.State.InFlight() && o.owner() && o.TaskID != "" {
+			return o
+		}
+	}
+	return nil
+}
+
+// reuse answers e with the output of done, the same work.
+func reuse(e, done *Entry, now time.Time) Change {
+	e.State, e.MP3, e.Reused = results.StateSucceeded, done.MP3, &results.Reuse{Request: done.ID, TaskID: done.TaskID}
+	e.MP3Size, e.AudioMillis, e.Audio = done.MP3Size, done.AudioMillis, done.Audio
+	e.FinishedAt, e.AnsweredAt = now, now
+	return Change{Events: []*results.Event{answer(e)}, Answered: []Entry{*e}, dirty: true}
+}
+
+// taskOwner is the request other than id that owns task and waits on it
+// (submitted or running, or queued again for its next attempt), or nil.
+func (r *Record) taskOwner(task, id string) *Entry {
+	for i := range r.Requests {
+		o := &r.Requests[i]
+		if o.ID != id && o.TaskID == task && o.owner() && !o.State.Terminal() {
+			return o
+		}
+	}
+	return nil
 }
 
 // share answers request id with the output of the same work already done
@@ -98,27 +155,11 @@ func (r *Record) Submit(req request.Request, now time.Time) Change {
 // in flight. ok is false when neither applies.
 func (r *Record) share(id string, now time.Time) (Change, bool) {
 	e := r.Find(id)
-	var done, running *Entry
-	for i := range r.Requests {
-		o := &r.Requests[i]
-		if o.ID == id || !o.SameWork(e.Request) {
-			continue
-		}
-		switch {
-		case o.State == results.StateSucceeded && o.MP3 != nil:
-			done = o
-		case o.State.InFlight() && o.owner() && o.TaskID != "":
-			running = o
-		}
+	if done := r.doneWork(e); done != nil && !e.Force {
+		return reuse(e, done, now), true
 	}
-	switch {
-	case done != nil && !e.Force:
-		e.State, e.MP3, e.Reused = results.StateSucceeded, done.MP3, &results.Reuse{Request: done.ID, TaskID: done.TaskID}
-		e.MP3Size, e.AudioMillis, e.Audio = done.MP3Size, done.AudioMillis, done.Audio
-		e.FinishedAt, e.AnsweredAt = now, now
-		return Change{Events: []*results.Event{answer(e)}, Answered: []Entry{*e}, dirty: true}, true
-	case running != nil:
-		e.State, e.SharedWith, e.TaskID, e.SubmittedAt = results.StateSubmitted, running.ID, running.TaskID, now
+	if o := r.workOwner(e); o != nil {
+		e.State, e.SharedWith, e.TaskID, e.SubmittedAt = results.StateSubmitted, o.ID, o.TaskID, now
 		return Change{dirty: true}, true
 	}
 	return Change{}, false
@@ -179,29 +220,43 @@ func (r *Record) Settled(task, owner string) bool {
 
 // Settle records how task ended for every request waiting on it. owner
 // is the request the task was planned for (its FFBATCH_FILE); if the
-// record lost it, it is recorded again. A success or a permanent failure
-// answers them all; a transient failure queues the owner's next attempt
+// record does not hold it (it was lost, or its journal is not folded
+// yet), it is recorded, sharing the task with the request the record says
+// owns it. A success or a permanent failure answers them all; a transient
+// failure queues the record's owner of the task for its next attempt
 // (Change.Resubmit) while the others keep waiting, until maxResubmits,
-// after which it is a failure too. Settling a task again repeats the
-// answers, or the resubmission, already recorded.
+// after which it is a failure too. Settling the same run of a task again
+// repeats the answers, or the resubmission, already recorded; an earlier
+// run of the same task id (the same work done again later) is not
+// repeated.
 func (r *Record) Settle(task string, owner request.Request, res TaskResult, maxResubmits int, now time.Time) Change {
 	var ch Change
-	if len(r.onTask(task)) == 0 {
-		if r.Find(owner.ID) != nil {
-			return ch // a task of an earlier attempt: the request has moved on
+	planned := owner
+	switch {
+	case len(r.onTask(task)) == 0 && r.Find(owner.ID) != nil:
+		return ch // a task of an earlier attempt: the request has moved on
+	case r.Find(owner.ID) == nil:
+		e := r.add(Entry{Request: owner, State: results.StateSubmitted, TaskID: task, QueuedAt: now, SubmittedAt: now})
+		if o := r.taskOwner(task, owner.ID); o != nil {
+			e.SharedWith = o.ID
 		}
-		r.add(Entry{Request: owner, State: results.StateSubmitted, TaskID: task, QueuedAt: now, SubmittedAt: now})
 		ch.dirty = true
 	}
-	entries := r.onTask(task)
+	if o := r.taskOwner(task, ""); o != nil {
+		owner = o.Request
+		owner.Attempt = planned.Attempt // the attempt this task ran
+	}
 	if o := r.Find(owner.ID); o != nil && o.TaskID == task && o.State == results.StateQueued && o.Attempt > owner.Attempt {
 		ch.Resubmit = append(ch.Resubmit, o.Request) // already resubmitted: repeat it
 	}
+	repeat := r.sameRun(task, planned.ID, res)
 	retry := res.Outcome == results.OutcomeTransient && owner.Attempt < maxResubmits
-	for _, e := range entries {
+	for _, e := range r.onTask(task) {
 		switch {
 		case e.State.Terminal():
-			ch.Events = append(ch.Events, answer(e))
+			if repeat(e) {
+				ch.Events = append(ch.Events, answer(e))
+			}
 		case !e.State.InFlight():
 		case retry && e.ID == owner.ID:
 			e.State, e.Attempt, e.QueuedAt = results.StateQueued, owner.Attempt+1, now
@@ -214,6 +269,22 @@ func (r *Record) Settle(task string, owner request.Request, res TaskResult, maxR
 		}
 	}
 	return ch
+}
+
+// sameRun tells the answered entries on task that this run of it
+// answered, whose answers settling it again repeats: those that finished
+// when the run did (a completed task's end time comes from Batch), or,
+// for a run without an end time (a task Batch refused), those answered
+// with the request it was planned for.
+func (r *Record) sameRun(task, planned string, res TaskResult) func(*Entry) bool {
+	if !res.FinishedAt.IsZero() {
+		return func(e *Entry) bool { return e.FinishedAt.Equal(res.FinishedAt) }
+	}
+	p := r.Find(planned)
+	if p == nil || p.TaskID != task || !p.State.Terminal() {
+		return func(*Entry) bool { return false }
+	}
+	return func(e *Entry) bool { return e.AnsweredAt.Equal(p.AnsweredAt) }
 }
 
 // finish records res as e's answer.

@@ -82,11 +82,24 @@ func AttemptMessageID(id string, n int) string {
 	return id + suffix
 }
 
-// TaskID is the Batch task id of attempt n of the work r owns: "t-" and 62
-// lowercase hex digits of a SHA-256 over the request id, the work and the
-// attempt, so it is at most 64 characters of [a-z0-9-] and case-insensitive
-// uniqueness cannot merge two requests. A redelivered request gets the same
-// id (AddTasks is idempotent); a resubmission gets a new one.
-func TaskID(r Request, attempt int) string {
-	return "t-" + Hash(r.ID, r.Container, r.Blob, r.ETag, r.Preset, r.Output, fmt.Sprint(attempt))[:62]
+// TaskID is the Batch task id of attempt n of r: "t-" and 62 lowercase
+// hex digits of a SHA-256, so it is at most 64 characters of [a-z0-9-]
+// and case-insensitive uniqueness cannot merge two different works.
+//
+// The first attempt's id derives from the work, not the request: the
+// file, its content (ContentKey), the preset and the output, and for a
+// forced request its id (force asks for a transcode of its own). Identical
+// requests racing in different SubmitTasks invocations get the same id,
+// so Batch (AddTasks treats TaskExists as success) keeps one task for
+// them, and a redelivered request gets the same id again. A resubmission
+// (n ≥ 1) is the request's own: its id derives from the request and n.
+func TaskID(r Request, n int) string {
+	if n == 0 {
+		nonce := ""
+		if r.Force {
+			nonce = r.ID
+		}
+		return "t-" + Hash("work", r.Container, r.Blob, r.ContentKey(), r.Preset, r.Output, nonce)[:62]
+	}
+	return "t-" + Hash(r.ID, r.Container, r.Blob, r.ETag, r.Preset, r.Output, fmt.Sprint(n))[:62]
 }

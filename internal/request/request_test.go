@@ -9,34 +9,50 @@ import (
 var batchID = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 
 func TestTaskID(t *testing.T) {
-	r := Request{ID: "req-1", Version: Version{Container: "input", Blob: "a.mp4", ETag: "0x1"}, Preset: "mp3-192k-cbr", Output: "a.mp3"}
-	base := TaskID(r, 0)
-	if !batchID.MatchString(base) || len(base) != 64 {
-		t.Fatalf("TaskID = %q (%d chars), want 64 lower-case chars of the Batch id alphabet", base, len(base))
-	}
+	r := Request{ID: "req-1", Version: Version{Container: "input", Blob: "a.mp4", ETag: "0x1", Size: 10}, Preset: "mp3-192k-cbr", Output: "a.mp3"}
+	hashed := r
+	hashed.ContentMD5 = "1B2M2Y8AsgTpgAmY7PhCfg=="
 	tests := []struct {
 		name    string
+		base    Request
 		mutate  func(*Request)
 		attempt int
+		same    bool
 	}{
-		{"other request", func(r *Request) { r.ID = "req-2" }, 0},
-		{"other preset", func(r *Request) { r.Preset = "mp3-v2-vbr" }, 0},
-		{"other output", func(r *Request) { r.Output = "b.mp3" }, 0},
-		{"other etag", func(r *Request) { r.ETag = "0x2" }, 0},
-		{"case differs", func(r *Request) { r.Blob = "A.mp4" }, 0},
-		{"boundary shift", func(r *Request) { r.Container, r.Blob = "inputa", ".mp4" }, 0},
-		{"next attempt", func(*Request) {}, 1},
+		{"other request, same work", r, func(r *Request) { r.ID = "req-2"; r.Correlation = "c" }, 0, true},
+		{"other version, same hash and size", hashed, func(r *Request) { r.ID, r.ETag = "req-2", "0x2" }, 0, true},
+		{"other version, same hash, other size", hashed, func(r *Request) { r.ETag, r.Size = "0x2", 11 }, 0, false},
+		{"other version without hash", r, func(r *Request) { r.ETag = "0x2" }, 0, false},
+		{"forced", r, func(r *Request) { r.Force = true }, 0, false},
+		{"other preset", r, func(r *Request) { r.Preset = "mp3-v2-vbr" }, 0, false},
+		{"other output", r, func(r *Request) { r.Output = "b.mp3" }, 0, false},
+		{"case differs", r, func(r *Request) { r.Blob = "A.mp4" }, 0, false},
+		{"boundary shift", r, func(r *Request) { r.Container, r.Blob = "inputa", ".mp4" }, 0, false},
+		{"next attempt", r, func(*Request) {}, 1, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := r
+			base := TaskID(tc.base, 0)
+			if !batchID.MatchString(base) || len(base) != 64 {
+				t.Fatalf("TaskID = %q (%d chars), want 64 lower-case chars of the Batch id alphabet", base, len(base))
+			}
+			o := tc.base
 			tc.mutate(&o)
-			if id := TaskID(o, tc.attempt); id == base || !batchID.MatchString(id) {
-				t.Errorf("TaskID = %q: want a valid id different from %q", id, base)
+			id := TaskID(o, tc.attempt)
+			if !batchID.MatchString(id) {
+				t.Errorf("TaskID = %q: not a valid Batch id", id)
+			}
+			if (id == base) != tc.same {
+				t.Errorf("TaskID = %q, base %q: same = %v, want %v", id, base, id == base, tc.same)
 			}
 		})
 	}
-	if TaskID(r, 0) != base {
+	other := r
+	other.ID = "req-2"
+	if TaskID(r, 1) == TaskID(other, 1) {
+		t.Errorf("the resubmissions of two requests share a task id")
+	}
+	if TaskID(r, 0) != TaskID(r, 0) || TaskID(r, 2) != TaskID(r, 2) {
 		t.Errorf("TaskID is not deterministic")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 )
 
 // Version identifies one version of one input blob. Every type that names
@@ -30,6 +31,16 @@ func (v Version) SameContent(o Version) bool {
 		return true
 	}
 	return v.ContentMD5 != "" && v.ContentMD5 == o.ContentMD5 && v.Size == o.Size
+}
+
+// ContentKey names v's content for task ids: its MD5 and size when the
+// MD5 is known (two uploads of the same bytes are the same content), else
+// its version (ETag).
+func (v Version) ContentKey() string {
+	if v.ContentMD5 != "" {
+		return "md5:" + v.ContentMD5 + ":" + strconv.FormatInt(v.Size, 10)
+	}
+	return "etag:" + v.ETag
 }
 
 // FileKey is the hex SHA-256 over container and blob: the identity of a

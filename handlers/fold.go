@@ -1,0 +1,183 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
+	"github.com/ffbatch/ffbatch/internal/request"
+)
+
+// foldWorkers bounds the record updates that background folds run at
+// once, across invocations. Few, because the folds share the store with
+// the invocations' journal writes: against Azurite (CPU-bound) 4 fold
+// as fast as 16 and keep the journal writes from queueing behind them
+// (BENCHMARKS.md).
+const foldWorkers = 4
+
+// foldTimeout bounds one background fold; a fold cut short leaves its
+// journal for SweepPools.
+const foldTimeout = 5 * time.Minute
+
+// journalGrace is how old a journal must be before SweepPools folds it:
+// younger ones are normally being folded by the invocation that wrote
+// them (folding one twice is harmless, only wasted work).
+const journalGrace = time.Minute
+
+// maxSweepJournals bounds the journals one sweep folds; the next sweep
+// continues.
+const maxSweepJournals = 100
+
+// folds runs the journals' folds in the background, each started as
+// soon as its journal is written: sem bounds the record updates in flight
+// across all folds; wg counts the folds running (Drain waits for it).
+type folds struct {
+	sem chan struct{}
+	wg  sync.WaitGroup
+}
+
+func newFolds() *folds { return &folds{sem: make(chan struct{}, foldWorkers)} }
+
+// foldLater folds j in the background and returns a channel closed once
+// the fold is over (done or failed); once added is closed (the invocation
+// has added the tasks, or given up), it removes the tasks the fold found
+// nobody waits on. A failure is logged and leaves the journal for
+// SweepPools, which folds it again.
+func (a *App) foldLater(ctx context.Context, j *lifecycle.Journal, added <-chan struct{}) <-chan struct{} {
+	folded := make(chan struct{})
+	a.folds.wg.Add(1)
+	go func() {
+		defer a.folds.wg.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), foldTimeout)
+		defer cancel()
+		defer a.flushActivity(ctx)
+		orphans, err := a.fold(ctx, j)
+		close(folded)
+		if err != nil {
+			a.log.Warn("submit tasks: journal not folded yet; SweepPools will", "journal", j.Name, "err", err)
+			return
+		}
+		select {
+		case <-added:
+		case <-ctx.Done():
+			return
+		}
+		a.removeOrphans(ctx, orphans)
+	}()
+	return folded
+}
+
+// Drain waits until the folds running in the background have finished,
+// or ctx is done. The handler calls it when it shuts down; tests call it
+// before they look at the records.
+func (a *App) Drain(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { a.folds.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("drain background folds: %w", ctx.Err())
+	}
+}
+
+// fold records every request of j in its file's status record
+// (lifecycle.Record.Fold), publishes what that answered (the reuses of
+// done work), and deletes j. It returns the tasks added for j that no
+// request waits on. Each step is idempotent, so a fold cut short anywhere
+// is repeated by SweepPools without a second answer.
+func (a *App) fold(ctx context.Context, j *lifecycle.Journal) ([]string, error) {
+	files := j.Files()
+	var mu sync.Mutex // guards orphans
+	var orphans []string
+	err := forEach(len(files), statusWorkers, func(i int) error {
+		f := files[i]
+		select {
+		case a.folds.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-a.folds.sem }()
+		ch, err := a.foldFile(ctx, f, j.AcceptedAt)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		orphans = append(orphans, ch.Orphans...)
+		mu.Unlock()
+		return a.carryOut(ctx, ch)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fold journal %s: %w", j.Name, err)
+	}
+	return orphans, a.d.Status.DeleteJournal(ctx, j.Name)
+}
+
+// foldFile folds one file's journalled requests into its record. A file
+// whose requests are all first attempts from messages probably has no
+// record yet (a drop's is written by BlobCreated), so the record is
+// created without reading it first.
+func (a *App) foldFile(ctx context.Context, f lifecycle.FileRequests, accepted time.Time) (lifecycle.Change, error) {
+	update := a.d.Status.UpdateNew
+	for _, r := range f.Requests {
+		if r.Source != request.SourceMessage || r.Attempt > 0 {
+			update = a.d.Status.Update
+		}
+	}
+	ch, err := update(ctx, f.Container, f.Blob, func(rec *lifecycle.Record) lifecycle.Change {
+		return rec.Fold(f.Requests, accepted)
+	})
+	if err == nil {
+		a.activity.add(ch.Answered)
+	}
+	return ch, err
+}
+
+// removeOrphans deletes the tasks that no request waits on and that have
+// not completed (a completed one is left to settling, which may still be
+// publishing the answers of the requests it did wait on), so work already
+// done is not done again. Best effort: an orphan left alone only costs its
+// run, and settling it answers nobody.
+func (a *App) removeOrphans(ctx context.Context, tasks []string) {
+	for _, id := range tasks {
+		t, err := a.d.Batch.GetTask(ctx, a.cfg.JobID, id, &batch.GetOptions{Select: "id,state"})
+		if err != nil || t.State == batch.TaskStateCompleted {
+			continue
+		}
+		if err := a.d.Batch.DeleteTask(ctx, a.cfg.JobID, id); err != nil && !batch.HasCode(err, batch.CodeTaskNotFound) {
+			a.log.Warn("submit tasks: task nobody waits on not removed", "task_id", id, "err", err)
+			continue
+		}
+		a.log.Info("submit tasks: task nobody waits on removed (the work was done already)", "task_id", id)
+	}
+}
+
+// sweepJournals folds the journals that their invocation did not (it was
+// killed, or the fold failed): those older than journalGrace, at most
+// maxSweepJournals per run. It returns how many it folded.
+func (a *App) sweepJournals(ctx context.Context) (int, error) {
+	names, err := a.d.Status.ListJournals(ctx, a.now().Add(-journalGrace), maxSweepJournals)
+	if err != nil {
+		return 0, fmt.Errorf("sweep journals: %w", err)
+	}
+	for i, name := range names {
+		j, err := a.d.Status.ReadJournal(ctx, name)
+		if errors.Is(err, lifecycle.ErrNotFound) {
+			continue // folded and deleted meanwhile
+		}
+		if err != nil {
+			return i, fmt.Errorf("sweep journals: %w", err)
+		}
+		orphans, err := a.fold(ctx, j)
+		if err != nil {
+			return i, fmt.Errorf("sweep journals: %w", err)
+		}
+		a.removeOrphans(ctx, orphans)
+		a.log.Info("sweep: journal folded", "journal", name, "requests", len(j.Requests))
+	}
+	return len(names), nil
+}

@@ -1,0 +1,170 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ffbatch/ffbatch/internal/customhandler"
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
+	"github.com/ffbatch/ffbatch/internal/results"
+)
+
+// TestKilledAfterJournalWrite: SubmitTasks wrote the journal and added the
+// tasks, but its fold never happened (the process was killed, or the
+// record writes failed). No record shows the requests; the journal does.
+// Whether the task completes before SweepPools folds the journal or
+// after, every request gets exactly one answer and the journal is gone.
+func TestKilledAfterJournalWrite(t *testing.T) {
+	msgs := []message{
+		{id: "m-1", body: arrivalJSON("input", "a.mp4", "0x1", `,"correlation":"c-1"`)},
+		{id: "m-2", body: arrivalJSON("input", "a.mp4", "0x1", `,"correlation":"c-2"`)},
+	}
+	for _, completesFirst := range []bool{false, true} {
+		name := map[bool]string{false: "folded before the task completes", true: "task settled before the fold"}[completesFirst]
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.status.inject(func(s *fakeStatus) { s.failWrites = 1 })
+			f.submit(t, msgs...)
+			if _, err := f.status.Get(context.Background(), "input", "a.mp4"); err == nil {
+				t.Fatalf("a record exists although the fold failed")
+			}
+			if j := f.status.journalNames(); len(j) != 1 {
+				t.Fatalf("journals %v, want the batch's one", j)
+			}
+			ids := f.batch.addedIDs()
+			if len(ids) != 1 {
+				t.Fatalf("tasks %v, want one for the two identical requests", ids)
+			}
+			if v := fileStatus(t, f, "a.mp4"); v.State != "submitted" || v.TaskID != ids[0] || v.history() != "m-1:submitted m-2:submitted" {
+				t.Errorf("status before the fold = %s on %s (%s), want both requests submitted on %s", v.State, v.TaskID, v.history(), ids[0])
+			}
+			if completesFirst {
+				f.succeed(ids[0], f.now(), f.now().Add(time.Second))
+				f.sweep(t) // the journal is younger than journalGrace: settled from the task alone
+				wantAnswer(t, f, "m-1", "c-1", results.StatusSucceeded)
+				wantNoAnswer(t, f, "m-2")
+			}
+			f.clock.advance(journalGrace + time.Second)
+			f.sweep(t)
+			if j := f.status.journalNames(); len(j) != 0 {
+				t.Fatalf("journals %v left after the sweep", j)
+			}
+			if !completesFirst {
+				if rec := f.record(t, "input", "a.mp4"); len(rec.InFlightTasks()) != 1 || rec.InFlightTasks()[0] != ids[0] {
+					t.Fatalf("after the fold the record has tasks %v in flight, want [%s]", rec.InFlightTasks(), ids[0])
+				}
+				f.succeed(ids[0], f.now(), f.now().Add(time.Second))
+				f.sweep(t)
+			}
+			f.clock.advance(time.Hour)
+			f.sweep(t)
+			for _, m := range msgs {
+				wantAnswer(t, f, m.id, "c"+m.id[1:], results.StatusSucceeded)
+			}
+		})
+	}
+}
+
+// TestIdenticalUploadsInTwoInvocations: two uploads of the same content
+// (two versions, the same Content-MD5 and size) reach two SubmitTasks
+// invocations at once. They journal the same task id, Batch keeps one
+// task, one request owns it and the other shares it, and both are
+// answered once by that task.
+func TestIdenticalUploadsInTwoInvocations(t *testing.T) {
+	f := newFixture(t, nil)
+	msgs := []message{
+		{id: "m-1", body: arrivalJSON("input", "a.mp4", "0x1", `,"correlation":"c-1","contentMD5":"`+md5A+`"`)},
+		{id: "m-2", body: arrivalJSON("input", "a.mp4", "0x2", `,"correlation":"c-2","contentMD5":"`+md5A+`"`)},
+	}
+	apps := []*App{f.newApp(), f.newApp()}
+	var wg sync.WaitGroup
+	errs := make([]error, len(msgs))
+	for i := range msgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = apps[i].SubmitTasks(context.Background(), submitRequest(msgs[i]))
+		}()
+	}
+	wg.Wait()
+	for i, app := range apps {
+		if errs[i] != nil {
+			t.Fatalf("invocation %d: %v", i, errs[i])
+		}
+		f.drain(t, app)
+	}
+	ids := f.batch.addedIDs()
+	if len(ids) != 1 {
+		t.Fatalf("tasks %v for two identical uploads, want one", ids)
+	}
+	rec := f.record(t, "input", "a.mp4")
+	owners := 0
+	for _, e := range rec.Requests {
+		if e.TaskID != ids[0] || e.State != results.StateSubmitted {
+			t.Errorf("request %s: %s on %s, want submitted on %s", e.ID, e.State, e.TaskID, ids[0])
+		}
+		if e.SharedWith == "" {
+			owners++
+		}
+	}
+	if owners != 1 {
+		t.Errorf("%d owners of the task, want 1", owners)
+	}
+	f.succeed(ids[0], f.now(), f.now().Add(time.Second))
+	f.sweep(t)
+	for _, m := range msgs {
+		if ev := wantAnswer(t, f, m.id, "c"+m.id[1:], results.StatusSucceeded); ev.TaskID != ids[0] || ev.Reused != nil {
+			t.Errorf("%s answered on task %s (reused %+v), want task %s", m.id, ev.TaskID, ev.Reused, ids[0])
+		}
+	}
+	if n := len(f.results.sent); n != len(msgs) {
+		t.Errorf("%d answers for %d requests", n, len(msgs))
+	}
+}
+
+// TestSubmitTasksWritesOneJournal: whatever the batch size, SubmitTasks
+// writes one document (the journal) before its tasks are added, and no
+// record on its own path; the records come from the journal.
+func TestSubmitTasksWritesOneJournal(t *testing.T) {
+	f := newFixture(t, nil)
+	f.status.inject(func(s *fakeStatus) { s.failWrites = 1 << 30 }) // no record can be written
+	var msgs []message
+	for _, b := range []string{"a.mp4", "b.mp4", "c.mp4"} {
+		msgs = append(msgs, message{id: "m-" + b, body: arrivalJSON("input", b, "0x1", "")})
+	}
+	f.submit(t, msgs...)
+	if n := len(f.batch.addedIDs()); n != 3 {
+		t.Errorf("%d tasks added, want 3", n)
+	}
+	names := f.status.journalNames()
+	if len(names) != 1 {
+		t.Fatalf("journals %v, want 1", names)
+	}
+	j, err := f.status.ReadJournal(context.Background(), names[0])
+	if err != nil || len(j.Requests) != 3 || names[0] != lifecycle.JournalName(j.Requests) {
+		t.Fatalf("journal %s = %+v, %v; want the 3 requests under their name", names[0], j, err)
+	}
+}
+
+// fileStatus is the Status answer for blob in the input container; it
+// fails the test unless it is 200.
+func fileStatus(t *testing.T, f *fixture, blob string) fileJSON {
+	t.Helper()
+	resp, err := f.app.Status(context.Background(), httpRequest("GET", map[string]string{"blob": blob}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, ok := resp.Outputs[bindingResponse].(customhandler.HTTPResponse)
+	if !ok || out.StatusCode != http.StatusOK {
+		t.Fatalf("status of %s: %+v", blob, resp.Outputs)
+	}
+	var v fileJSON
+	if err := json.Unmarshal([]byte(out.Body), &v); err != nil {
+		t.Fatalf("body %s: %v", out.Body, err)
+	}
+	return v
+}
