@@ -434,7 +434,9 @@ func (f *fakeBatch) addedIDs() []string {
 }
 
 // fakeSender records messages. Sending fails with err, or while failNext
-// is positive (counting down). mu guards all fields.
+// is positive (counting down). mu guards all fields. A fake rather than a
+// sender on the Service Bus emulator because the tests fail one exact send
+// and read what was scheduled for when, on the fixture's fake clock.
 type fakeSender struct {
 	mu        sync.Mutex
 	sent      []*azservicebus.Message
@@ -509,6 +511,8 @@ func (s *fakeSender) takeDue(now time.Time) []*azservicebus.Message {
 	return due
 }
 
+// fakeSigner hands out fixed SAS URLs: the handler tests check where a URL
+// points, not that it signs (internal/blobaccess's tests do, on Azurite).
 type fakeSigner struct{}
 
 func (fakeSigner) ReadBlobURL(_ context.Context, c, b string, _ time.Duration) (string, error) {
@@ -520,7 +524,9 @@ func (fakeSigner) WriteContainerURL(_ context.Context, c string, _ time.Duration
 func (fakeSigner) AccountURL() string { return "https://acct.blob.core.windows.net" }
 
 // fakeBlobs serves blobs and their properties from maps. mu guards all
-// fields.
+// fields. A fake rather than Azurite because the tests fail a properties
+// read (propsErr) and set a blob's properties (a block-list upload without
+// Content-MD5) directly.
 type fakeBlobs struct {
 	mu         sync.Mutex
 	blobs      map[string][]byte // container/name
