@@ -21,6 +21,9 @@ type Change struct {
 	Task *Entry
 	// Resubmit lists the attempts to schedule as arrivals.
 	Resubmit []request.Request
+	// Resend lists the arrivals to send again under new message ids
+	// (recovery.go).
+	Resend []Resend
 	// Answered are the entries this transition answered (copies): the
 	// fresh answers among Events, for the activity summary. A repeated
 	// answer is in Events only.
