@@ -10,7 +10,7 @@ STATE ?=
 STATEFLAG = $(if $(STATE),-state '$(STATE)')
 
 .DEFAULT_GOAL := help
-.PHONY: help all bootstrap build run dev tutorial test check fmt vet tidy-check unit bench dist package publish deploy clean
+.PHONY: help all bootstrap build run dev tutorial test check fmt vet tidy-check unit conformance-azure bench dist package publish deploy clean
 
 ## help: list the targets (what `make` alone does)
 help:
@@ -61,6 +61,10 @@ tidy-check:
 ## unit: all Go tests with the race detector (import rules are a test in internal/archtest)
 unit:
 	$(GO) test -race -timeout 20m -count=1 $(PKGS)
+
+## conformance-azure: the Batch and Service Bus conformance suites against real Azure (FFBATCH_CONFORMANCE_* set; see docs/emulator-fidelity.md)
+conformance-azure:
+	$(GO) test -count=1 -timeout 90m -v -run '^TestAzure' ./internal/batch/batchtest ./emulators/sbemu
 
 ## bench: benchmarks whose results go into BENCHMARKS.md
 bench: bootstrap

@@ -3,10 +3,10 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/dotnettime"
 )
 
 // maxLockDuration is the longest peek-lock Service Bus allows.
@@ -48,7 +48,7 @@ func (c *checker) lockCoversBatch() {
 		c.add(from, "arrivalsLockDuration", "%s is not a literal duration the check can read", lockExpr)
 		return
 	}
-	lock, err := parseISODuration(raw)
+	lock, err := dotnettime.ParseDuration(raw)
 	if err != nil {
 		c.add(from, "arrivalsLockDuration", "%v", err)
 		return
@@ -74,55 +74,6 @@ func literal(expr string) (string, bool) {
 	return "", false
 }
 
-var isoDuration = regexp.MustCompile(`^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
-
-// parseISODuration reads the ISO 8601 durations ARM uses for Service Bus
-// (PnDTnHnMnS, no years or months).
-func parseISODuration(s string) (time.Duration, error) {
-	m := isoDuration.FindStringSubmatch(s)
-	if m == nil || s == "P" || s == "PT" {
-		return 0, fmt.Errorf("%q is not an ISO 8601 duration such as PT5M", s)
-	}
-	var d time.Duration
-	for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute} {
-		if m[i+1] != "" {
-			n, err := strconv.Atoi(m[i+1])
-			if err != nil {
-				return 0, fmt.Errorf("%q: %w", s, err)
-			}
-			d += time.Duration(n) * unit
-		}
-	}
-	if m[4] != "" {
-		sec, err := strconv.ParseFloat(m[4], 64)
-		if err != nil {
-			return 0, fmt.Errorf("%q: %w", s, err)
-		}
-		d += time.Duration(sec * float64(time.Second))
-	}
-	return d, nil
-}
-
-var timeSpan = regexp.MustCompile(`^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d+)?)$`)
-
-// parseTimeSpan reads a .NET TimeSpan as written in host.json
-// ([d.]hh:mm:ss[.fffffff]).
-func parseTimeSpan(s string) (time.Duration, error) {
-	m := timeSpan.FindStringSubmatch(s)
-	if m == nil {
-		return 0, fmt.Errorf("%q is not a TimeSpan such as 00:00:30", s)
-	}
-	var d time.Duration
-	if m[1] != "" {
-		days, _ := strconv.Atoi(m[1])
-		d += time.Duration(days) * 24 * time.Hour
-	}
-	h, _ := strconv.Atoi(m[2])
-	mins, _ := strconv.Atoi(m[3])
-	sec, _ := strconv.ParseFloat(m[4], 64)
-	return d + time.Duration(h)*time.Hour + time.Duration(mins)*time.Minute + time.Duration(sec*float64(time.Second)), nil
-}
-
 // hostBatchWait returns extensions.serviceBus.maxBatchWaitTime from
 // host.json, or the extension's default when it is not set.
 func hostBatchWait(src string) (time.Duration, error) {
@@ -139,5 +90,5 @@ func hostBatchWait(src string) (time.Duration, error) {
 	if doc.Extensions.ServiceBus.MaxBatchWaitTime == nil {
 		return defaultMaxBatchWaitTime, nil
 	}
-	return parseTimeSpan(*doc.Extensions.ServiceBus.MaxBatchWaitTime)
+	return dotnettime.ParseTimeSpan(*doc.Extensions.ServiceBus.MaxBatchWaitTime)
 }

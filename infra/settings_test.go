@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ffbatch/ffbatch/internal/config"
 	"github.com/ffbatch/ffbatch/internal/plan"
@@ -269,56 +268,9 @@ func list(probs []Problem) string {
 	return b.String()
 }
 
-func TestDurations(t *testing.T) {
-	iso := []struct {
-		in   string
-		want time.Duration
-		bad  bool
-	}{
-		{in: "PT5M", want: 5 * time.Minute},
-		{in: "PT1H", want: time.Hour},
-		{in: "P7D", want: 7 * 24 * time.Hour},
-		{in: "P1DT2H3M4.5S", want: 26*time.Hour + 3*time.Minute + 4500*time.Millisecond},
-		{in: "PT", bad: true},
-		{in: "P", bad: true},
-		{in: "5m", bad: true},
-		{in: "P1Y", bad: true},
-	}
-	for _, tt := range iso {
-		got, err := parseISODuration(tt.in)
-		if tt.bad {
-			if err == nil {
-				t.Errorf("parseISODuration(%q) = %v, want an error", tt.in, got)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("parseISODuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
-		}
-	}
-	spans := []struct {
-		in   string
-		want time.Duration
-		bad  bool
-	}{
-		{in: "00:00:05", want: 5 * time.Second},
-		{in: "00:00:00.80", want: 800 * time.Millisecond},
-		{in: "1.02:00:00", want: 26 * time.Hour},
-		{in: "5s", bad: true},
-		{in: "00:05", bad: true},
-	}
-	for _, tt := range spans {
-		got, err := parseTimeSpan(tt.in)
-		if tt.bad {
-			if err == nil {
-				t.Errorf("parseTimeSpan(%q) = %v, want an error", tt.in, got)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("parseTimeSpan(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
-		}
-	}
+// TestHostBatchWaitDefault: without the setting, host.json's batch wait
+// is the extension's default.
+func TestHostBatchWaitDefault(t *testing.T) {
 	if got, err := hostBatchWait(`{"version":"2.0"}`); err != nil || got != defaultMaxBatchWaitTime {
 		t.Errorf("hostBatchWait without the setting = %v, %v; want the default %v", got, err, defaultMaxBatchWaitTime)
 	}

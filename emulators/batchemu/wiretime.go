@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/dotnettime"
 )
 
 // timeLayout is the Batch wire format of timestamps: RFC 3339 in UTC with
@@ -49,9 +48,10 @@ func (t *wireTime) UnmarshalJSON(b []byte) error {
 
 // infiniteDuration is what the service reports for "no limit": .NET's
 // TimeSpan.MaxValue, P10675199DT2H48M5.4775807S.
-const infiniteDuration = time.Duration(math.MaxInt64)
+const infiniteDuration = dotnettime.Unlimited
 
-// isoDuration is a time.Duration rendered as an ISO 8601 duration.
+// isoDuration is a time.Duration rendered as an ISO 8601 duration by
+// internal/dotnettime, as the service's XmlConvert does.
 type isoDuration time.Duration
 
 func (d isoDuration) MarshalJSON() ([]byte, error) {
@@ -66,7 +66,7 @@ func (d *isoDuration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("decode duration: %w", err)
 	}
-	v, err := parseDuration(s)
+	v, err := dotnettime.ParseDuration(s)
 	if err != nil {
 		return err
 	}
@@ -79,122 +79,5 @@ func durp(d time.Duration) *isoDuration {
 	return &v
 }
 
-// formatDuration renders d as the service does: days, hours, minutes and
-// seconds with up to seven fractional digits; zero is PT0S.
-func formatDuration(d time.Duration) string {
-	if d == infiniteDuration {
-		return "P10675199DT2H48M5.4775807S"
-	}
-	neg := d < 0
-	if neg {
-		d = -d
-	}
-	ticks := int64(d / 100) // 100ns units
-	days := ticks / (864000000000)
-	ticks %= 864000000000
-	hours := ticks / 36000000000
-	ticks %= 36000000000
-	mins := ticks / 600000000
-	ticks %= 600000000
-	secs := ticks / 10000000
-	frac := ticks % 10000000
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	b.WriteByte('P')
-	if days > 0 {
-		fmt.Fprintf(&b, "%dD", days)
-	}
-	if hours == 0 && mins == 0 && secs == 0 && frac == 0 {
-		if days == 0 {
-			return b.String() + "T0S"
-		}
-		return b.String()
-	}
-	b.WriteByte('T')
-	if hours > 0 {
-		fmt.Fprintf(&b, "%dH", hours)
-	}
-	if mins > 0 {
-		fmt.Fprintf(&b, "%dM", mins)
-	}
-	if secs > 0 || frac > 0 {
-		fmt.Fprintf(&b, "%d", secs)
-		if frac > 0 {
-			fmt.Fprintf(&b, ".%s", strings.TrimRight(fmt.Sprintf("%07d", frac), "0"))
-		}
-		b.WriteByte('S')
-	}
-	return b.String()
-}
-
-// parseDuration parses an ISO 8601 duration (PnW, PnDTnHnMn.nS; years and
-// months are rejected because their length is ambiguous). Durations that
-// overflow are clamped to infiniteDuration, as the service treats
-// TimeSpan.MaxValue as "unlimited".
-func parseDuration(s string) (time.Duration, error) {
-	orig := s
-	if s == "P10675199DT2H48M5.4775807S" {
-		return infiniteDuration, nil
-	}
-	neg := false
-	if strings.HasPrefix(s, "-") {
-		neg, s = true, s[1:]
-	}
-	if !strings.HasPrefix(s, "P") || len(s) < 2 {
-		return 0, fmt.Errorf("parse duration %q: not an ISO 8601 duration", orig)
-	}
-	s = s[1:]
-	var total float64 // seconds
-	inTime := false
-	seen := false
-	for s != "" {
-		if s[0] == 'T' {
-			if inTime {
-				return 0, fmt.Errorf("parse duration %q: repeated T", orig)
-			}
-			inTime, s = true, s[1:]
-			continue
-		}
-		i := 0
-		for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.' || s[i] == ',') {
-			i++
-		}
-		if i == 0 || i == len(s) {
-			return 0, fmt.Errorf("parse duration %q: malformed component", orig)
-		}
-		n, err := strconv.ParseFloat(strings.ReplaceAll(s[:i], ",", "."), 64)
-		if err != nil {
-			return 0, fmt.Errorf("parse duration %q: %w", orig, err)
-		}
-		unit := s[i]
-		s = s[i+1:]
-		seen = true
-		switch {
-		case !inTime && unit == 'W':
-			total += n * 7 * 86400
-		case !inTime && unit == 'D':
-			total += n * 86400
-		case inTime && unit == 'H':
-			total += n * 3600
-		case inTime && unit == 'M':
-			total += n * 60
-		case inTime && unit == 'S':
-			total += n
-		default:
-			return 0, fmt.Errorf("parse duration %q: unsupported unit %q", orig, unit)
-		}
-	}
-	if !seen {
-		return 0, fmt.Errorf("parse duration %q: no components", orig)
-	}
-	if total*1e9 >= float64(math.MaxInt64) {
-		return infiniteDuration, nil
-	}
-	d := time.Duration(math.Round(total * 1e9))
-	if neg {
-		d = -d
-	}
-	return d, nil
-}
+// formatDuration renders d as the service does (for error messages).
+func formatDuration(d time.Duration) string { return dotnettime.FormatDuration(d) }

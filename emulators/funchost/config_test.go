@@ -12,39 +12,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 )
 
-func TestParseTimeSpan(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		want    time.Duration
-		wantErr bool
-	}{
-		{name: "minutes", in: "00:05:00", want: 5 * time.Minute},
-		{name: "days", in: "1.02:03:04", want: 26*time.Hour + 3*time.Minute + 4*time.Second},
-		{name: "fraction", in: "00:00:01.5", want: 1500 * time.Millisecond},
-		{name: "seven digit fraction", in: "00:00:00.0010000", want: time.Millisecond},
-		{name: "negative", in: "-00:00:00.0010000", want: -time.Millisecond},
-		{name: "bare days", in: "2", want: 48 * time.Hour},
-		{name: "empty", in: "", wantErr: true},
-		{name: "two fields", in: "05:00", wantErr: true},
-		{name: "hours out of range", in: "24:00:00", wantErr: true},
-		{name: "minutes out of range", in: "00:60:00", wantErr: true},
-		{name: "text", in: "five minutes", wantErr: true},
-		{name: "long fraction", in: "00:00:00.12345678", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseTimeSpan(tt.in)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("parseTimeSpan(%q) error = %v, wantErr %v", tt.in, err, tt.wantErr)
-			}
-			if err == nil && got != tt.want {
-				t.Errorf("parseTimeSpan(%q) = %s, want %s", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestParseSchedule(t *testing.T) {
 	from := time.Date(2026, 11, 27, 12, 3, 10, 0, time.UTC) // a Friday
 	tests := []struct {

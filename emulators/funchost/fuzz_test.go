@@ -1,33 +1,10 @@
 package funchost
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 )
-
-// FuzzParseTimeSpan checks that parsing never panics and that accepted
-// values round-trip through the hh:mm:ss form.
-func FuzzParseTimeSpan(f *testing.F) {
-	for _, s := range []string{"00:05:00", "1.02:03:04.5", "-00:00:00.0010000", "2", "", "::", "99:99:99", "1.:00:00"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		d, err := parseTimeSpan(s)
-		if err != nil || d < 0 || d >= 24*time.Hour {
-			return
-		}
-		h, m, sec := int(d.Hours()), int(d.Minutes())%60, d-d.Truncate(time.Minute)
-		if back, err := parseTimeSpan(formatClock(h, m, sec)); err != nil || back != d {
-			t.Errorf("parseTimeSpan(%q) = %s, but its clock form gives %s, %v", s, d, back, err)
-		}
-	})
-}
-
-func formatClock(h, m int, sec time.Duration) string {
-	return fmt.Sprintf("%02d:%02d:%02d.%07d", h, m, int(sec/time.Second), int((sec%time.Second)/100))
-}
 
 // FuzzRoute checks that route parsing and matching never panic and that a
 // template without parameters matches its own text.

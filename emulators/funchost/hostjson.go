@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/ffbatch/ffbatch/internal/dotnettime"
 )
 
 // Defaults of the real host and its extensions (functions-host.md §1, §2).
@@ -168,7 +170,7 @@ func loadHostJSON(appDir string, cpus int) (*hostConfig, error) {
 		InitializationTimeout: defaultInitializationTimeout,
 	}
 	if ch.InitializationTimeout != nil {
-		d, err := parseTimeSpan(*ch.InitializationTimeout)
+		d, err := dotnettime.ParseTimeSpan(*ch.InitializationTimeout)
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("%s: customHandler.initializationTimeout %q must be a positive timespan", path, *ch.InitializationTimeout)
 		}
@@ -208,7 +210,7 @@ func functionTimeout(s string) (time.Duration, error) {
 	if strings.TrimSpace(s) == "-1" {
 		return 0, nil
 	}
-	d, err := parseTimeSpan(s)
+	d, err := dotnettime.ParseTimeSpan(s)
 	if err != nil {
 		return 0, fmt.Errorf("functionTimeout: %w", err)
 	}
@@ -268,14 +270,14 @@ func serviceBusHost(j *serviceBusJSON, cpus int) (serviceBusHostConfig, error) {
 		c.AutoCompleteMessages = *j.AutoCompleteMessages
 	}
 	if j.MaxAutoLockRenewalDuration != nil {
-		d, err := parseTimeSpan(*j.MaxAutoLockRenewalDuration)
+		d, err := dotnettime.ParseTimeSpan(*j.MaxAutoLockRenewalDuration)
 		if err != nil {
 			return c, fmt.Errorf("maxAutoLockRenewalDuration: %w", err)
 		}
 		c.MaxAutoLockRenewal = d
 	}
 	if j.MaxBatchWaitTime != nil {
-		d, err := parseTimeSpan(*j.MaxBatchWaitTime)
+		d, err := dotnettime.ParseTimeSpan(*j.MaxBatchWaitTime)
 		if err != nil {
 			return c, fmt.Errorf("maxBatchWaitTime: %w", err)
 		}
@@ -300,7 +302,7 @@ func clientRetry(j *serviceBusJSON, r *azservicebus.RetryOptions) error {
 		if v == nil {
 			return nil
 		}
-		d, err := parseTimeSpan(*v)
+		d, err := dotnettime.ParseTimeSpan(*v)
 		if err != nil || d < 0 {
 			return fmt.Errorf("%s %q must be a non-negative timespan", name, *v)
 		}

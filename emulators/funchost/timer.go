@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ffbatch/ffbatch/internal/dotnettime"
 	"github.com/ffbatch/ffbatch/internal/ncrontab"
 )
 
@@ -35,7 +36,7 @@ func parseSchedule(expr string) (schedule, error) {
 		return nil, errors.New("schedule is empty")
 	}
 	if strings.Contains(e, ":") && !strings.Contains(e, " ") {
-		d, err := parseTimeSpan(e)
+		d, err := dotnettime.ParseTimeSpan(e)
 		if err != nil {
 			return nil, fmt.Errorf("schedule %q: %w", expr, err)
 		}

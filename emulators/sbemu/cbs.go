@@ -76,6 +76,25 @@ func audiencePath(aud string) string {
 	return normPath(aud)
 }
 
+// audienceEntity is the entity path an audience names, without a trailing
+// $management node; "" for the namespace.
+func audienceEntity(aud string) string {
+	p := audiencePath(aud)
+	if p == "$management" {
+		return ""
+	}
+	return strings.TrimSuffix(p, "/$management")
+}
+
+// audienceURI is the audience as the service quotes it: the URI the client
+// sent, or the path under the connection's host.
+func audienceURI(aud string, c *conn) string {
+	if u, err := url.Parse(aud); err == nil && u.Host != "" {
+		return "sb://" + u.Host + u.Path
+	}
+	return c.entityURI(aud)
+}
+
 // handleCBS answers a $cbs request (only put-token is defined).
 func (c *conn) handleCBS(req *amqpwire.Message) *amqpwire.Message {
 	op, _ := req.ApplicationProperties.Get("operation")
@@ -106,6 +125,12 @@ func (c *conn) handleCBS(req *amqpwire.Message) *amqpwire.Message {
 		exp = tokenExpiration(req, now)
 	default:
 		return rpcResponse(statusBadRequest, fmt.Sprintf("unsupported token type %v", typ), nil)
+	}
+	// The service checks the token first and the entity second, so a caller
+	// without rights cannot probe which entities exist.
+	if path := audienceEntity(name); path != "" && !c.srv.entityExists(path) {
+		c.log.Info("refused token for a missing entity", "audience", name)
+		return rpcResponse(statusNotFound, entityNotFound(audienceURI(name, c)), nil)
 	}
 	if len(c.auth.tokens) >= maxTokenCount {
 		for k, e := range c.auth.tokens {

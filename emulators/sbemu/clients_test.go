@@ -42,6 +42,10 @@ func runClient(t *testing.T, env []string, name string, args ...string) {
 	}
 }
 
+// missingEntities names a queue and a topic the test configuration does not
+// have; each client script checks that its SDK reports them as not found.
+const missingEntities = "SB_MISSING=no-such-queue,no-such-topic"
+
 // TestNodeClient drives the emulator with @azure/service-bus (rhea), which
 // `make test` installs under tools/node_modules.
 func TestNodeClient(t *testing.T) {
@@ -51,7 +55,7 @@ func TestNodeClient(t *testing.T) {
 	}
 	e := newEnv(t, nil)
 	script, _ := filepath.Abs(filepath.Join("testdata", "clients", "servicebus.js"))
-	runClient(t, []string{"NODE_PATH=" + nodeModules, "SB_CONN=" + connString(e.addr, "SAS_KEY_VALUE"), "SB_QUEUE=q1"},
+	runClient(t, []string{"NODE_PATH=" + nodeModules, "SB_CONN=" + connString(e.addr, "SAS_KEY_VALUE"), "SB_QUEUE=q1", missingEntities},
 		"node", script)
 }
 
@@ -74,7 +78,7 @@ func TestPythonClient(t *testing.T) {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	script, _ := filepath.Abs(filepath.Join("testdata", "clients", "servicebus.py"))
 	conn := "Endpoint=sb://127.0.0.1/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE"
-	runClient(t, []string{"SB_CONN=" + conn, "SB_QUEUE=q1", "SB_PORT=" + port, "SB_CA=" + caPath}, python, script)
+	runClient(t, []string{"SB_CONN=" + conn, "SB_QUEUE=q1", missingEntities, "SB_PORT=" + port, "SB_CA=" + caPath}, python, script)
 }
 
 // selfSignedTLS returns a server TLS config for 127.0.0.1 and localhost and

@@ -42,6 +42,7 @@ type conn struct {
 	localChans   map[uint16]bool     // our channels in use
 	replyLinks   map[string]*link    // $cbs/$management reply links by target address
 	auth         authState
+	host         string // open's hostname (the namespace the client named), for error descriptions
 	closing      bool
 }
 
@@ -153,6 +154,10 @@ func (c *conn) handshake() error {
 	c.peerMaxFrame = max(open.MaxFrameSize, amqpwire.MinMaxFrameSize)
 	c.peerChanMax = open.ChannelMax
 	c.peerIdle = time.Duration(open.IdleTimeOut) * time.Millisecond
+	c.host = open.Hostname
+	if c.host == "" {
+		c.host = c.nc.LocalAddr().String()
+	}
 	reply := &amqpwire.Open{ContainerID: "sbemu", Hostname: open.Hostname, MaxFrameSize: defaultMaxFrameSize,
 		ChannelMax: min(ourChannelMax, open.ChannelMax), IdleTimeOut: uint32(c.srv.opts.IdleTimeout / time.Millisecond),
 		Properties: amqpwire.Map{{Key: amqpwire.Symbol("product"), Value: "sbemu"}}}

@@ -3,6 +3,7 @@ package sbemu
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/amqpwire"
@@ -47,14 +48,52 @@ func amqpError(cond amqpwire.Symbol, format string, args ...any) *amqpwire.Error
 	return &amqpwire.Error{Condition: cond, Description: fmt.Sprintf(format, args...)}
 }
 
+// entityNotFound is the service's description of a missing entity, for
+// attach, $management and $cbs alike; entity is its URI
+// ("sb://host/queue"). Clients parse it: @azure/core-amqp reports
+// MessagingEntityNotFound only when the description matches "The messaging
+// entity '…' could not be found" (the amqp:not-found condition alone maps
+// to ServiceCommunicationProblem).
+func entityNotFound(entity string) string {
+	return fmt.Sprintf("The messaging entity '%s' could not be found. To know more visit https://aka.ms/sbResourceMgrExceptions.", entity)
+}
+
+// entityURI names an entity path the way the service's descriptions do,
+// under the host name the client opened the connection with.
+func (c *conn) entityURI(path string) string {
+	return "sb://" + c.host + "/" + strings.Trim(path, "/")
+}
+
+// linkError is brokerError for an operation on l's entity.
+func (l *link) linkError(err error) *amqpwire.Error {
+	return brokerError(err, l.s.c.entityURI(l.path))
+}
+
+// mgmtBrokerError is brokerStatus as a $management refusal for path.
+func (c *conn) mgmtBrokerError(path string, err error) *mgmtError {
+	st, cond, desc := brokerStatus(err, c.entityURI(path))
+	return &mgmtError{status: st, cond: cond, desc: desc}
+}
+
+// mgmtFailure is the $management response to a refused request. The
+// errorCondition property is how the JavaScript and Python clients tell a
+// missing message or a lost lock from other 404 and 410 answers.
+func mgmtFailure(merr *mgmtError) *amqpwire.Message {
+	m := rpcResponse(merr.status, merr.desc, nil)
+	if merr.cond != "" {
+		m.ApplicationProperties = append(m.ApplicationProperties, amqpwire.MapEntry{Key: "errorCondition", Value: merr.cond})
+	}
+	return m
+}
+
 // brokerError maps a broker error to the AMQP error a link operation
-// (attach, transfer disposition) reports.
-func brokerError(err error) *amqpwire.Error {
+// (attach, transfer disposition) on entity (a URI) reports.
+func brokerError(err error, entity string) *amqpwire.Error {
 	switch {
 	case errors.Is(err, broker.ErrEntityNotFound):
-		return amqpError(condNotFound, "%v", err)
+		return amqpError(condNotFound, "%s", entityNotFound(entity))
 	case errors.Is(err, broker.ErrLockLost):
-		return amqpError(condLockLost, "the lock supplied is invalid: either the lock expired or the message has already been removed from the queue (%v)", err)
+		return amqpError(condLockLost, "The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue. (%v)", err)
 	case errors.Is(err, broker.ErrMessageTooLarge):
 		return amqpError(condMessageSizeExceeded, "%v", err)
 	case errors.Is(err, broker.ErrMessageNotFound):
@@ -69,21 +108,24 @@ func brokerError(err error) *amqpwire.Error {
 	return amqpError(condInternalError, "%v", err)
 }
 
-// brokerStatus maps a broker error to a $management status code and
-// description.
-func brokerStatus(err error) (int32, string) {
+// brokerStatus maps a broker error to a $management status code, error
+// condition (empty when the service sends none we know of) and
+// description for an operation on entity (a URI).
+func brokerStatus(err error, entity string) (int32, amqpwire.Symbol, string) {
 	switch {
-	case errors.Is(err, broker.ErrEntityNotFound), errors.Is(err, broker.ErrMessageNotFound):
-		return statusNotFound, err.Error()
+	case errors.Is(err, broker.ErrEntityNotFound):
+		return statusNotFound, condNotFound, entityNotFound(entity)
+	case errors.Is(err, broker.ErrMessageNotFound):
+		return statusNotFound, condMessageNotFound, err.Error()
 	case errors.Is(err, broker.ErrLockLost):
-		return statusGone, err.Error()
+		return statusGone, condLockLost, err.Error()
 	case errors.Is(err, broker.ErrNotAllowed), errors.Is(err, broker.ErrInvalidArgument),
 		errors.Is(err, broker.ErrMessageTooLarge), errors.Is(err, broker.ErrSessionsNotSupported):
-		return statusBadRequest, err.Error()
+		return statusBadRequest, "", err.Error()
 	case errors.Is(err, broker.ErrClosed):
-		return statusUnavailable, err.Error()
+		return statusUnavailable, "", err.Error()
 	}
-	return statusServerError, err.Error()
+	return statusServerError, "", err.Error()
 }
 
 // errUnauthorized is the attach error for a link without a valid token.

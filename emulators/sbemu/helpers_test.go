@@ -37,10 +37,18 @@ const testConfig = `{
   }
 }`
 
+// env is one test's Service Bus: an in-process emulator (newEnv) or a
+// real namespace (newAzureEnv in azure_test.go).
 type env struct {
-	srv    *sbemu.Server
+	srv    *sbemu.Server // nil for a real namespace
 	addr   string
 	client *azservicebus.Client
+	// conn returns the connection string with the given key.
+	conn func(key string) string
+	// entity maps a testConfig entity path ("q1", "t1/Subscriptions/all")
+	// to the path under test, creating the entity on first use where
+	// needed; names not in testConfig map to paths that do not exist.
+	entity func(t testing.TB, path string) string
 }
 
 func connString(addr, key string) string {
@@ -76,7 +84,8 @@ func newEnv(t testing.TB, opts *sbemu.Options) *env {
 		t.Fatal(err)
 	}
 	go srv.ServeAMQP(ln)
-	e := &env{srv: srv, addr: ln.Addr().String()}
+	e := &env{srv: srv, addr: ln.Addr().String(), entity: func(_ testing.TB, path string) string { return path }}
+	e.conn = func(key string) string { return connString(e.addr, key) }
 	e.client = e.newClient(t, "SAS_KEY_VALUE")
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -90,7 +99,7 @@ func newEnv(t testing.TB, opts *sbemu.Options) *env {
 
 func (e *env) newClient(t testing.TB, key string) *azservicebus.Client {
 	t.Helper()
-	c, err := azservicebus.NewClientFromConnectionString(connString(e.addr, key), &azservicebus.ClientOptions{
+	c, err := azservicebus.NewClientFromConnectionString(e.conn(key), &azservicebus.ClientOptions{
 		RetryOptions: azservicebus.RetryOptions{MaxRetries: 1, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond},
 	})
 	if err != nil {
@@ -109,7 +118,7 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 
 func (e *env) sender(t testing.TB, entity string) *azservicebus.Sender {
 	t.Helper()
-	s, err := e.client.NewSender(entity, nil)
+	s, err := e.client.NewSender(e.entity(t, entity), nil)
 	if err != nil {
 		t.Fatalf("NewSender(%s): %v", entity, err)
 	}
@@ -119,7 +128,7 @@ func (e *env) sender(t testing.TB, entity string) *azservicebus.Sender {
 
 func (e *env) receiver(t testing.TB, entity string, opts *azservicebus.ReceiverOptions) *azservicebus.Receiver {
 	t.Helper()
-	r, err := e.client.NewReceiverForQueue(entity, opts)
+	r, err := e.client.NewReceiverForQueue(e.entity(t, entity), opts)
 	if err != nil {
 		t.Fatalf("NewReceiverForQueue(%s): %v", entity, err)
 	}
@@ -129,7 +138,7 @@ func (e *env) receiver(t testing.TB, entity string, opts *azservicebus.ReceiverO
 
 func (e *env) subReceiver(t *testing.T, topic, sub string, opts *azservicebus.ReceiverOptions) *azservicebus.Receiver {
 	t.Helper()
-	r, err := e.client.NewReceiverForSubscription(topic, sub, opts)
+	r, err := e.client.NewReceiverForSubscription(e.entity(t, topic), sub, opts)
 	if err != nil {
 		t.Fatalf("NewReceiverForSubscription(%s/%s): %v", topic, sub, err)
 	}

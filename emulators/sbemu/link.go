@@ -114,7 +114,7 @@ func (s *session) attach(a *amqpwire.Attach) {
 			return
 		}
 		if err := c.srv.checkLinkTarget(addr, l.role == amqpwire.RoleReceiver); err != nil {
-			l.refuse(a, brokerError(err))
+			l.refuse(a, l.linkError(err))
 			return
 		}
 	}
@@ -354,7 +354,7 @@ func (l *link) deliver(format uint32, payload []byte) (amqpwire.DeliveryState, f
 		return &amqpwire.Rejected{Error: amqpError(condDecodeError, "%v", err)}, nil
 	}
 	if _, err := c.srv.broker.Send(l.path, msgs); err != nil {
-		return &amqpwire.Rejected{Error: brokerError(err)}, nil
+		return &amqpwire.Rejected{Error: l.linkError(err)}, nil
 	}
 	return &amqpwire.Accepted{}, nil
 }
@@ -444,7 +444,7 @@ func (l *link) fill() bool {
 	wake := srv.broker.Wait(l.path)
 	msgs, err := srv.broker.Acquire(l.path, broker.PeekLock, n)
 	if err != nil {
-		l.detachWith(brokerError(err))
+		l.detachWith(l.linkError(err))
 		return false
 	}
 	for _, m := range msgs {
@@ -580,7 +580,7 @@ func (l *link) settle(od *outDelivery, state amqpwire.DeliveryState) amqpwire.De
 		if !errors.Is(err, broker.ErrLockLost) {
 			l.s.c.log.Info("settlement failed", "entity", l.path, "err", err)
 		}
-		return &amqpwire.Rejected{Error: brokerError(err)}
+		return &amqpwire.Rejected{Error: l.linkError(err)}
 	}
 	return &amqpwire.Accepted{}
 }

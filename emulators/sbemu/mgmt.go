@@ -22,16 +22,12 @@ const (
 // mgmtError is a request the handler refuses with a status.
 type mgmtError struct {
 	status int32
+	cond   amqpwire.Symbol // errorCondition, if the service sends one
 	desc   string
 }
 
 func badRequest(format string, args ...any) *mgmtError {
 	return &mgmtError{status: statusBadRequest, desc: fmt.Sprintf(format, args...)}
-}
-
-func fromBroker(err error) *mgmtError {
-	st, desc := brokerStatus(err)
-	return &mgmtError{status: st, desc: desc}
 }
 
 // handleMgmt answers one $management request for the entity path.
@@ -65,7 +61,7 @@ func (c *conn) handleMgmt(path string, req *amqpwire.Message) *amqpwire.Message 
 	}
 	if merr != nil {
 		c.log.Info("management operation failed", "op", op, "entity", path, "status", merr.status, "err", merr.desc)
-		return rpcResponse(merr.status, merr.desc, nil)
+		return mgmtFailure(merr)
 	}
 	if resp == nil && status == statusOK {
 		resp = amqpwire.Map{}
@@ -133,7 +129,7 @@ func (c *conn) mgmtRenewLock(path string, body amqpwire.Map) (amqpwire.Map, *mgm
 	}
 	exps, err := c.srv.broker.RenewLock(path, tokens)
 	if err != nil {
-		return nil, fromBroker(err)
+		return nil, c.mgmtBrokerError(path, err)
 	}
 	arr := amqpwire.Array{Code: amqpwire.TypeTimestamp, Elems: make([]any, len(exps))}
 	for i, t := range exps {
@@ -152,7 +148,7 @@ func (c *conn) mgmtPeek(path string, body amqpwire.Map) (amqpwire.Map, *mgmtErro
 	}
 	msgs, err := c.srv.broker.Peek(path, from, int(min(count, maxMgmtItems)))
 	if err != nil {
-		return nil, fromBroker(err)
+		return nil, c.mgmtBrokerError(path, err)
 	}
 	if len(msgs) == 0 {
 		return nil, nil
@@ -205,7 +201,7 @@ func (c *conn) mgmtSchedule(path string, body amqpwire.Map) (amqpwire.Map, *mgmt
 	}
 	got, err := c.srv.broker.Send(path, msgs)
 	if err != nil {
-		return nil, fromBroker(err)
+		return nil, c.mgmtBrokerError(path, err)
 	}
 	seqs := amqpwire.Array{Code: amqpwire.TypeLong}
 	for _, s := range got {
@@ -220,7 +216,7 @@ func (c *conn) mgmtCancel(path string, body amqpwire.Map) *mgmtError {
 		return merr
 	}
 	if err := c.srv.broker.CancelScheduled(path, seqs); err != nil {
-		return fromBroker(err)
+		return c.mgmtBrokerError(path, err)
 	}
 	return nil
 }
@@ -238,7 +234,7 @@ func (c *conn) mgmtReceiveBySequence(path string, body amqpwire.Map) (amqpwire.M
 	}
 	msgs, err := c.srv.broker.ReceiveDeferred(path, mode, seqs)
 	if err != nil {
-		return nil, fromBroker(err)
+		return nil, c.mgmtBrokerError(path, err)
 	}
 	return messageList(msgs, mode == broker.PeekLock)
 }
@@ -276,7 +272,7 @@ func (c *conn) mgmtUpdateDisposition(path string, body amqpwire.Map) *mgmtError 
 			return badRequest("unknown disposition-status %q", status)
 		}
 		if err != nil {
-			return fromBroker(err)
+			return c.mgmtBrokerError(path, err)
 		}
 	}
 	return nil

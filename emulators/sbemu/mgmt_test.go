@@ -36,20 +36,21 @@ func TestManagementStatuses(t *testing.T) {
 		op   string
 		body amqpwire.Map
 		want int32
+		cond amqpwire.Symbol // errorCondition, when the service sends one
 	}{
-		{"unknown operation", "q1", "com.microsoft:get-message-sessions", amqpwire.Map{}, statusBadRequest},
-		{"renew without tokens", "q1", opRenewLock, amqpwire.Map{}, statusBadRequest},
-		{"renew with wrong token type", "q1", opRenewLock, amqpwire.Map{{Key: "lock-tokens", Value: longs(1)}}, statusBadRequest},
-		{"renew unknown lock", "q1", opRenewLock, amqpwire.Map{{Key: "lock-tokens", Value: uuids(amqpwire.UUID{1})}}, statusGone},
-		{"peek", "q1", opPeek, amqpwire.Map{{Key: "from-sequence-number", Value: int64(1)}, {Key: "message-count", Value: int32(5)}}, statusOK},
-		{"peek past the end", "q1", opPeek, amqpwire.Map{{Key: "from-sequence-number", Value: int64(99)}, {Key: "message-count", Value: int32(5)}}, statusNoContent},
-		{"peek without count", "q1", opPeek, amqpwire.Map{{Key: "from-sequence-number", Value: int64(1)}}, statusBadRequest},
-		{"peek unknown entity", "nope", opPeek, amqpwire.Map{{Key: "from-sequence-number", Value: int64(1)}, {Key: "message-count", Value: int32(1)}}, statusNotFound},
-		{"cancel unknown sequence", "q1", opCancelScheduled, amqpwire.Map{{Key: "sequence-numbers", Value: longs(42)}}, statusNotFound},
-		{"receive deferred unknown", "q1", opReceiveBySequence, amqpwire.Map{{Key: "sequence-numbers", Value: longs(42)}, {Key: "receiver-settle-mode", Value: uint32(1)}}, statusNotFound},
-		{"schedule non-binary message", "q1", opSchedule, amqpwire.Map{{Key: "messages", Value: []any{amqpwire.Map{{Key: "message", Value: "x"}}}}}, statusBadRequest},
-		{"disposition unknown status", "q1", opUpdateDisposition, amqpwire.Map{{Key: "lock-tokens", Value: uuids(amqpwire.UUID{1})}, {Key: "disposition-status", Value: "weird"}}, statusBadRequest},
-		{"disposition lost lock", "q1", opUpdateDisposition, amqpwire.Map{{Key: "lock-tokens", Value: uuids(amqpwire.UUID{1})}, {Key: "disposition-status", Value: "completed"}}, statusGone},
+		{"unknown operation", "q1", "com.microsoft:get-message-sessions", amqpwire.Map{}, statusBadRequest, ""},
+		{"renew without tokens", "q1", opRenewLock, amqpwire.Map{}, statusBadRequest, ""},
+		{"renew with wrong token type", "q1", opRenewLock, amqpwire.Map{{Key: "lock-tokens", Value: longs(1)}}, statusBadRequest, ""},
+		{"renew unknown lock", "q1", opRenewLock, amqpwire.Map{{Key: "lock-tokens", Value: uuids(amqpwire.UUID{1})}}, statusGone, condLockLost},
+		{"peek", "q1", opPeek, amqpwire.Map{{Key: "from-sequence-number", Value: int64(1)}, {Key: "message-count", Value: int32(5)}}, statusOK, ""},
+		{"peek past the end", "q1", opPeek, amqpwire.Map{{Key: "from-sequence-number", Value: int64(99)}, {Key: "message-count", Value: int32(5)}}, statusNoContent, ""},
+		{"peek without count", "q1", opPeek, amqpwire.Map{{Key: "from-sequence-number", Value: int64(1)}}, statusBadRequest, ""},
+		{"peek unknown entity", "nope", opPeek, amqpwire.Map{{Key: "from-sequence-number", Value: int64(1)}, {Key: "message-count", Value: int32(1)}}, statusNotFound, condNotFound},
+		{"cancel unknown sequence", "q1", opCancelScheduled, amqpwire.Map{{Key: "sequence-numbers", Value: longs(42)}}, statusNotFound, condMessageNotFound},
+		{"receive deferred unknown", "q1", opReceiveBySequence, amqpwire.Map{{Key: "sequence-numbers", Value: longs(42)}, {Key: "receiver-settle-mode", Value: uint32(1)}}, statusNotFound, condMessageNotFound},
+		{"schedule non-binary message", "q1", opSchedule, amqpwire.Map{{Key: "messages", Value: []any{amqpwire.Map{{Key: "message", Value: "x"}}}}}, statusBadRequest, ""},
+		{"disposition unknown status", "q1", opUpdateDisposition, amqpwire.Map{{Key: "lock-tokens", Value: uuids(amqpwire.UUID{1})}, {Key: "disposition-status", Value: "weird"}}, statusBadRequest, ""},
+		{"disposition lost lock", "q1", opUpdateDisposition, amqpwire.Map{{Key: "lock-tokens", Value: uuids(amqpwire.UUID{1})}, {Key: "disposition-status", Value: "completed"}}, statusGone, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,6 +60,11 @@ func TestManagementStatuses(t *testing.T) {
 			if code != tt.want {
 				desc, _ := resp.ApplicationProperties.Get("statusDescription")
 				t.Fatalf("status = %v (%v), want %d", code, desc, tt.want)
+			}
+			if tt.cond != "" {
+				if cond, _ := resp.ApplicationProperties.Get("errorCondition"); cond != tt.cond {
+					t.Errorf("errorCondition = %v, want %s", cond, tt.cond)
+				}
 			}
 			if tt.want == statusOK {
 				msgs, ok := resp.Value.(amqpwire.Map).Get("messages")

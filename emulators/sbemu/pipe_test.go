@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -377,6 +378,17 @@ func TestCBSPutToken(t *testing.T) {
 		{"not a sas token", tokenTypeSAS, "amqp://h/q1", "Bearer x", statusUnauthorized, "InvalidToken"},
 		{"jwt accepted unverified", tokenTypeJWT, "amqp://h/q1", "eyJhbGciOi.x.y", statusAccepted, ""},
 		{"unknown token type", "x509", "amqp://h/q1", "t", statusBadRequest, "unsupported token type"},
+		// A missing entity is refused at put-token, in the service's words,
+		// after the token is checked (no probing without rights).
+		{"unknown queue", tokenTypeSAS, "sb://h/nope", sasToken("sb://h/", DefaultKeyName, DefaultKey, now.Add(time.Hour)), statusNotFound,
+			"The messaging entity 'sb://h/nope' could not be found."},
+		{"unknown management node", tokenTypeSAS, "amqp://h/nope/$management", sasToken("amqp://h/", DefaultKeyName, DefaultKey, now.Add(time.Hour)), statusNotFound,
+			"The messaging entity 'sb://h/nope/$management' could not be found."},
+		{"unknown entity with jwt", tokenTypeJWT, "amqp://h/nope/$DeadLetterQueue", "eyJhbGciOi.x.y", statusNotFound, "could not be found"},
+		{"dead-letter queue", tokenTypeJWT, "amqp://h/q1/$DeadLetterQueue", "eyJhbGciOi.x.y", statusAccepted, ""},
+		{"management node", tokenTypeJWT, "amqp://h/q1/$management", "eyJhbGciOi.x.y", statusAccepted, ""},
+		{"namespace", tokenTypeSAS, "amqp://h/", sasToken("amqp://h/", DefaultKeyName, DefaultKey, now.Add(time.Hour)), statusAccepted, ""},
+		{"unknown queue, wrong key", tokenTypeSAS, "amqp://h/nope", sasToken("amqp://h/nope", DefaultKeyName, "other", now.Add(time.Hour)), statusUnauthorized, "InvalidSignature"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -454,6 +466,10 @@ func TestEntityLinkAuthorization(t *testing.T) {
 			}
 			if err == nil || err.Condition != tt.wantCond {
 				t.Fatalf("attach error = %v, want %s", err, tt.wantCond)
+			}
+			// @azure/core-amqp recognises a missing entity by this wording only.
+			if tt.wantCond == condNotFound && !regexp.MustCompile(`The messaging entity .* could not be found`).MatchString(err.Description) {
+				t.Errorf("not-found description %q is not worded as the service words it", err.Description)
 			}
 			// The client's answering detach is not answered again.
 			p.amqp(2, &amqpwire.Detach{Handle: 0, Closed: true})

@@ -198,6 +198,13 @@ func (s *Server) Close(ctx context.Context) error {
 	return err
 }
 
+// entityExists reports whether path names an entity (one that needs
+// sessions exists too, although links to it are refused).
+func (s *Server) entityExists(path string) bool {
+	_, err := s.broker.Resolve(path)
+	return !errors.Is(err, broker.ErrEntityNotFound)
+}
+
 // checkLinkTarget verifies that an entity address exists and supports the
 // direction of the link: clientSends for links where the client sends.
 func (s *Server) checkLinkTarget(path string, clientSends bool) error {

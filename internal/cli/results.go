@@ -120,7 +120,8 @@ func cmdResults(ctx context.Context, e *env, args []string) error {
 
 // entityNotFound reports whether err says that a Service Bus entity does
 // not exist: an attach refused with amqp:not-found (what azservicebus
-// passes on as it is), or a management call answered 404.
+// passes on as it is), or a $cbs or management call answered 404 (the
+// service refuses the token for a missing entity).
 func entityNotFound(err error) bool {
 	var amqpErr *amqp.Error
 	var sbErr *azservicebus.Error

@@ -2,10 +2,7 @@ package batchtest
 
 import (
 	"net/http"
-	"net/url"
 	"testing"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
 )
@@ -15,7 +12,7 @@ import (
 func (s *suite) testAuth(t *testing.T) {
 	// The same length as a real key, so only the signature is wrong.
 	wrong := newClient(t, s.ep, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==")
-	ctx := ctxFor(t)
+	ctx := s.ctx(t)
 	_, err := wrong.GetPool(ctx, s.id("nope"), nil)
 	wantError(t, "GET with a wrong key", err, http.StatusForbidden, batch.CodeAuthenticationFailed)
 	_, err = wrong.NewListJobsPager(nil).NextPage(ctx)
@@ -28,9 +25,10 @@ func (s *suite) testAuth(t *testing.T) {
 	if batch.StatusCode(err) != http.StatusForbidden {
 		t.Errorf("HEAD with a wrong key: err = %v, want HTTP 403", err)
 	}
-	// The right key still works, so the failures above were about the key.
+	// The suite's own credentials still work, so the failures above were
+	// about the key.
 	if _, err := s.c.NewListJobsPager(nil).NextPage(ctx); err != nil {
-		t.Errorf("list with the right key: %v", err)
+		t.Errorf("list with the suite's credentials: %v", err)
 	}
 	if s.ep.TokenCredential != nil {
 		t.Run("entra id", s.testEntra)
@@ -40,17 +38,11 @@ func (s *suite) testAuth(t *testing.T) {
 // testEntra lists pools and creates and deletes a job through a client
 // that authenticates with tokens.
 func (s *suite) testEntra(t *testing.T) {
-	u, err := url.Parse(s.ep.URL)
+	c, err := batch.NewClient(s.ep.URL, s.ep.TokenCredential, clientOptions(t, s.ep))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := batch.NewClient(s.ep.URL, s.ep.TokenCredential, &batch.ClientOptions{ClientOptions: azcore.ClientOptions{
-		InsecureAllowCredentialWithHTTP: u.Scheme == "http",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := ctxFor(t)
+	ctx := s.ctx(t)
 	if _, err := c.NewListPoolsPager(&batch.ListOptions{MaxResults: 1}).NextPage(ctx); err != nil {
 		t.Errorf("list pools with a token: %v", err)
 	}

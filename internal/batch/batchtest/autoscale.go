@@ -23,7 +23,7 @@ $TargetDedicatedNodes=min(maxNumberofVMs, pendingTaskSamples);
 $NodeDeallocationOption = taskcompletion;`
 
 func (s *suite) testAutoscale(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := s.ctx(t)
 	id := s.pool(t, "autoscale", 0, nil)
 	s.waitSteady(t, id)
 

@@ -14,7 +14,7 @@ import (
 // retries, a wall-clock kill, the task environment, and a job that ends
 // itself when all its tasks are complete.
 func (s *suite) testExecution(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := s.ctx(t)
 	poolID := s.pool(t, "exec", 1, func(p *batch.PoolAddParameter) {
 		p.StartTask = &batch.StartTask{
 			CommandLine:    `/bin/sh -c "echo node ready"`,

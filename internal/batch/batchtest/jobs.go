@@ -14,7 +14,7 @@ import (
 )
 
 func (s *suite) testJobs(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := s.ctx(t)
 	poolID := s.pool(t, "jobpool", 0, nil)
 	id := s.job(t, "job", poolID, func(j *batch.JobAddParameter) {
 		j.DisplayName = "conformance job"

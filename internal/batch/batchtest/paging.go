@@ -13,7 +13,7 @@ const pagingTasks = 1200
 // testPaging adds 1,200 tiny tasks with AddTasks to a job whose pool has no
 // nodes (so nothing runs) and lists them in pages.
 func (s *suite) testPaging(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := s.ctx(t)
 	poolID := s.pool(t, "pagepool", 0, nil)
 	jobID := s.job(t, "paging", poolID, nil)
 	tasks := make([]batch.TaskAddParameter, pagingTasks)

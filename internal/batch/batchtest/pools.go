@@ -13,7 +13,7 @@ import (
 )
 
 func (s *suite) testPools(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := s.ctx(t)
 	id := s.pool(t, "pool", 0, func(p *batch.PoolAddParameter) {
 		p.DisplayName = "conformance pool"
 		p.StartTask = &batch.StartTask{

@@ -31,12 +31,15 @@ import (
 	"github.com/ffbatch/ffbatch/internal/batch"
 )
 
-// Endpoint is a Batch account to test. URL, AccountName and AccountKey
-// are required; the other fields have defaults that suit the emulator.
+// Endpoint is a Batch account to test. URL and AccountName are required,
+// and AccountKey or TokenCredential (or both); the other fields have
+// defaults that suit the emulator.
 type Endpoint struct {
 	URL         string
 	AccountName string
-	AccountKey  string
+	// AccountKey, when set, authenticates the suite's client with Shared
+	// Key; without it the suite uses TokenCredential.
+	AccountKey string
 
 	// VMSize and Image describe the pools the suite creates. Defaults:
 	// STANDARD_D2S_V3 with Canonical ubuntu-24_04-lts server.
@@ -49,7 +52,8 @@ type Endpoint struct {
 	// PollInterval is the delay between polls while waiting. Default 100ms.
 	PollInterval time.Duration
 	// TokenCredential, when set, is used to check Microsoft Entra ID
-	// authentication (NewClient) as well.
+	// authentication (NewClient) as well, and authenticates the suite's
+	// client when AccountKey is empty.
 	TokenCredential azcore.TokenCredential
 }
 
@@ -83,7 +87,7 @@ type suite struct {
 func Run(t *testing.T, newEndpoint func(t *testing.T) Endpoint) {
 	t.Helper()
 	ep := newEndpoint(t).withDefaults()
-	s := &suite{ep: ep, c: newClient(t, ep, ep.AccountKey), prefix: "bt" + randomHex(t, 4)}
+	s := &suite{ep: ep, c: suiteClient(t, ep), prefix: "bt" + randomHex(t, 4)}
 	t.Run("Auth", s.testAuth)
 	t.Run("Pools", s.testPools)
 	t.Run("Autoscale", s.testAutoscale)
@@ -93,24 +97,46 @@ func Run(t *testing.T, newEndpoint func(t *testing.T) Endpoint) {
 	t.Run("Execution", s.testExecution)
 }
 
+// suiteClient is the client every test uses: Shared Key when the endpoint
+// has a key, else Entra ID.
+func suiteClient(t *testing.T, ep Endpoint) *batch.Client {
+	t.Helper()
+	if ep.AccountKey != "" {
+		return newClient(t, ep, ep.AccountKey)
+	}
+	if ep.TokenCredential == nil {
+		t.Fatal("batchtest: the endpoint has neither an AccountKey nor a TokenCredential")
+	}
+	c, err := batch.NewClient(ep.URL, ep.TokenCredential, clientOptions(t, ep))
+	if err != nil {
+		t.Fatalf("new client: %v", err)
+	}
+	return c
+}
+
 func newClient(t *testing.T, ep Endpoint, key string) *batch.Client {
 	t.Helper()
 	cred, err := batch.NewSharedKeyCredential(ep.AccountName, key)
 	if err != nil {
 		t.Fatalf("shared key credential: %v", err)
 	}
-	u, err := url.Parse(ep.URL)
-	if err != nil {
-		t.Fatalf("endpoint URL: %v", err)
-	}
-	c, err := batch.NewSharedKeyClient(ep.URL, cred, &batch.ClientOptions{ClientOptions: azcore.ClientOptions{
-		InsecureAllowCredentialWithHTTP: u.Scheme == "http",
-		Retry:                           policy.RetryOptions{MaxRetries: 3, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second},
-	}})
+	c, err := batch.NewSharedKeyClient(ep.URL, cred, clientOptions(t, ep))
 	if err != nil {
 		t.Fatalf("new client: %v", err)
 	}
 	return c
+}
+
+func clientOptions(t *testing.T, ep Endpoint) *batch.ClientOptions {
+	t.Helper()
+	u, err := url.Parse(ep.URL)
+	if err != nil {
+		t.Fatalf("endpoint URL: %v", err)
+	}
+	return &batch.ClientOptions{ClientOptions: azcore.ClientOptions{
+		InsecureAllowCredentialWithHTTP: u.Scheme == "http",
+		Retry:                           policy.RetryOptions{MaxRetries: 3, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second},
+	}}
 }
 
 func randomHex(t *testing.T, n int) string {
@@ -125,6 +151,16 @@ func randomHex(t *testing.T, n int) string {
 // id returns a unique resource id for this run.
 func (s *suite) id(name string) string { return s.prefix + "-" + name }
 
+// ctx returns a context for a test's calls that outlasts the test's waits
+// (each up to the endpoint's Timeout; node allocation on a real account
+// takes minutes) and ends with the test.
+func (s *suite) ctx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute+4*s.ep.Timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// ctxFor returns a context for one immediate call.
 func ctxFor(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)

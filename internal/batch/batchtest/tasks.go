@@ -16,7 +16,7 @@ import (
 // testTasks works on a pool without nodes, so every task stays active
 // unless the suite terminates it.
 func (s *suite) testTasks(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := s.ctx(t)
 	poolID := s.pool(t, "taskpool", 0, nil)
 	jobID := s.job(t, "tasks", poolID, nil)
 	full := batch.TaskAddParameter{

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/dotnettime"
 )
 
 // DefaultConfigJSON is the Config.json of the local stack's entities, in the
@@ -424,7 +426,7 @@ func setDuration(dst *time.Duration, v *string, field string, verr *ValidationEr
 	if v == nil {
 		return
 	}
-	d, err := parseISODuration(*v)
+	d, err := dotnettime.ParseDuration(*v)
 	if err != nil {
 		verr.add(field, "%v", err)
 		return
@@ -543,13 +545,13 @@ func (c *Config) validate(verr *ValidationError) {
 
 func validateProps(field string, p EntityProperties, queue bool, verr *ValidationError) {
 	if p.LockDuration < minLockDuration || p.LockDuration > maxLockDuration {
-		verr.add(field+".LockDuration", "%s is outside the allowed range PT5S..PT5M", formatISODuration(p.LockDuration))
+		verr.add(field+".LockDuration", "%s is outside the allowed range PT5S..PT5M", dotnettime.FormatDuration(p.LockDuration))
 	}
 	if p.MaxDeliveryCount < minDeliveryCount || p.MaxDeliveryCount > maxDeliveryCount {
 		verr.add(field+".MaxDeliveryCount", "%d is outside the allowed range %d..%d", p.MaxDeliveryCount, minDeliveryCount, maxDeliveryCount)
 	}
 	if p.DefaultMessageTimeToLive < minTTL {
-		verr.add(field+".DefaultMessageTimeToLive", "%s is shorter than the minimum PT1S", formatISODuration(p.DefaultMessageTimeToLive))
+		verr.add(field+".DefaultMessageTimeToLive", "%s is shorter than the minimum PT1S", dotnettime.FormatDuration(p.DefaultMessageTimeToLive))
 	}
 	if queue {
 		validateDupWindow(field, p, verr)
@@ -560,7 +562,7 @@ func validateProps(field string, p EntityProperties, queue bool, verr *Validatio
 
 func validateTopicProps(field string, p EntityProperties, verr *ValidationError) {
 	if p.DefaultMessageTimeToLive < minTTL {
-		verr.add(field+".DefaultMessageTimeToLive", "%s is shorter than the minimum PT1S", formatISODuration(p.DefaultMessageTimeToLive))
+		verr.add(field+".DefaultMessageTimeToLive", "%s is shorter than the minimum PT1S", dotnettime.FormatDuration(p.DefaultMessageTimeToLive))
 	}
 	validateDupWindow(field, p, verr)
 	if p.ForwardTo != "" || p.ForwardDeadLetteredMessagesTo != "" || p.RequiresSession {
@@ -570,7 +572,7 @@ func validateTopicProps(field string, p EntityProperties, verr *ValidationError)
 
 func validateDupWindow(field string, p EntityProperties, verr *ValidationError) {
 	if p.DuplicateDetectionHistoryTimeWindow < minDupWindow || p.DuplicateDetectionHistoryTimeWindow > maxDupWindow {
-		verr.add(field+".DuplicateDetectionHistoryTimeWindow", "%s is outside the allowed range PT5S..P7D", formatISODuration(p.DuplicateDetectionHistoryTimeWindow))
+		verr.add(field+".DuplicateDetectionHistoryTimeWindow", "%s is outside the allowed range PT5S..P7D", dotnettime.FormatDuration(p.DuplicateDetectionHistoryTimeWindow))
 	}
 }
 

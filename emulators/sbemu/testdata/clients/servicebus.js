@@ -1,6 +1,7 @@
 // Cross-client conformance script for the sbemu emulator, run by
 // clients_test.go with @azure/service-bus (rhea AMQP stack).
-// Environment: SB_CONN (connection string), SB_QUEUE (a queue name).
+// Environment: SB_CONN (connection string), SB_QUEUE (a queue name),
+// SB_MISSING (comma-separated names of a queue and a topic that do not exist).
 // Prints "OK" and exits 0 on success; prints the failure and exits 1.
 "use strict";
 const { ServiceBusClient } = require("@azure/service-bus");
@@ -47,6 +48,15 @@ async function main() {
     const renewed = await receiver.renewMessageLock(m);
     check(renewed.getTime() > before, "renewed lock");
     await receiver.deferMessage(m);
+    let missing;
+    try {
+      await receiver.receiveDeferredMessages([m.sequenceNumber.add(1000)]);
+    } catch (e) {
+      missing = e;
+    }
+    // Told apart from other 404s by the response's errorCondition.
+    check(missing && missing.code === "MessageNotFound",
+      "receive of an unknown deferred message: " + (missing ? missing.code + " " + missing.message : "success"));
     const [d] = await receiver.receiveDeferredMessages([m.sequenceNumber]);
     check(d && d.body === "again", "deferred message");
     await receiver.completeMessage(d);
@@ -80,9 +90,35 @@ async function main() {
 
     await receiver.close();
     await sender.close();
+    await checkNotFound(process.env.SB_MISSING.split(","));
     console.log("OK");
   } finally {
     await client.close().catch((err) => console.error("close:", err.message));
+  }
+}
+
+// checkNotFound sends to entities that do not exist. The client must report
+// MessagingEntityNotFound, which core-amqp derives from the service's wording
+// of the amqp:not-found description ("The messaging entity '...' could not be
+// found"), not from the condition (that alone maps to
+// ServiceCommunicationProblem).
+async function checkNotFound(names) {
+  const client = new ServiceBusClient(process.env.SB_CONN, { retryOptions: { maxRetries: 0 } });
+  try {
+    for (const name of names) {
+      const sender = client.createSender(name);
+      let err;
+      try {
+        await sender.sendMessages({ body: "lost" });
+      } catch (e) {
+        err = e;
+      }
+      check(err && err.code === "MessagingEntityNotFound",
+        "send to missing entity " + name + ": got " + (err ? err.code + " " + err.message : "success"));
+      await sender.close();
+    }
+  } finally {
+    await client.close();
   }
 }
 

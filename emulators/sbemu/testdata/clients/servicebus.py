@@ -2,7 +2,7 @@
 clients_test.go with azure-servicebus (uamqp AMQP stack).
 
 Environment: SB_CONN (connection string), SB_QUEUE (a queue name),
-SB_PORT (the emulator's AMQPS port), SB_CA (PEM file of the emulator's
+SB_MISSING (comma-separated names of a queue and a topic that do not exist), SB_PORT (the emulator's AMQPS port), SB_CA (PEM file of the emulator's
 self-signed CA). Prints "OK" and exits 0 on success.
 
 azure-servicebus 7.8 predates the connection string's UseDevelopmentEmulator
@@ -17,6 +17,7 @@ import sys
 import time
 
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSubQueue, ServiceBusReceiveMode
+from azure.servicebus.exceptions import MessageNotFoundError, ServiceBusAuthenticationError
 from azure.servicebus._common import _configuration
 
 _orig_init = _configuration.Configuration.__init__
@@ -91,6 +92,11 @@ def main():
             receiver.renew_message_lock(m)
             check(m.locked_until_utc > before, "renewed lock")
             receiver.defer_message(m)
+            try:
+                receiver.receive_deferred_messages([m.sequence_number + 1000])
+                raise AssertionError("receive of an unknown deferred message succeeded")
+            except MessageNotFoundError:
+                pass  # told apart from other 404s by the response's errorCondition
             d = receiver.receive_deferred_messages([m.sequence_number])
             check(len(d) == 1 and text(d[0]) == "again", "deferred message")
             receiver.complete_message(d[0])
@@ -118,7 +124,33 @@ def main():
             check(text(s[0]) == "scheduled", "scheduled message delivered")
             check(datetime.datetime.now(datetime.timezone.utc) >= due - datetime.timedelta(milliseconds=50),
                   "scheduled message delivered before its time")
+    check_not_found(os.environ["SB_MISSING"].split(","))
     print("OK")
+
+
+def check_not_found(names):
+    """Sending to an entity that does not exist fails as not found.
+
+    The service refuses the $cbs token for a missing entity with status 404
+    and "The messaging entity '...' could not be found."; this SDK version
+    (uamqp) raises that as ServiceBusAuthenticationError carrying the status
+    and the service's sentence (Azure/azure-service-bus#304 shows the same
+    from the real service), not as MessagingEntityNotFoundError.
+    """
+    client = ServiceBusClient.from_connection_string(
+        os.environ["SB_CONN"], connection_verify=os.environ["SB_CA"], retry_total=0)
+    with client:
+        for name in names:
+            try:
+                with client.get_queue_sender(name) as sender:
+                    sender.send_messages(ServiceBusMessage("lost"))
+            except ServiceBusAuthenticationError as err:
+                check("Status code: 404" in str(err) and "The messaging entity '" in str(err)
+                      and "could not be found" in str(err), "send to missing entity %s: %r" % (name, err))
+                continue
+            except Exception as err:  # the wrong error type is the failure reported
+                raise AssertionError("send to missing entity %s: got %r" % (name, err))
+            raise AssertionError("send to missing entity %s: got success" % name)
 
 
 if __name__ == "__main__":
