@@ -127,3 +127,25 @@ func TestDeadLettered(t *testing.T) {
 		}
 	})
 }
+
+// TestSettleCatchesUpWithALostAttempt: the record lost the writes of a
+// resubmission (storage crash) and still shows attempt 0 when the task of
+// attempt 1 completes: the task is settled for the request, not taken for
+// an earlier attempt's and dropped.
+func TestSettleCatchesUpWithALostAttempt(t *testing.T) {
+	var rec Record
+	a := req("a")
+	rec.Submit(a, t0) // attempt 0, as the storage still has it
+	a1 := a
+	a1.Attempt = 1
+	task1 := request.TaskID(a, 1)
+	ch := rec.Settle(task1, a1, success(), maxResubmits, t0.Add(time.Minute))
+	wantAnswers(t, ch, results.StatusSucceeded, "a")
+	if e := rec.Find("a"); e.Attempt != 1 || e.TaskID != task1 || !ch.dirty {
+		t.Errorf("entry = attempt %d on %s, want attempt 1 on %s, recorded", e.Attempt, e.TaskID, task1)
+	}
+	// A task of an earlier attempt than the record's is still ignored.
+	if ch := rec.Settle(request.TaskID(a, 0), a, success(), maxResubmits, t0.Add(2*time.Minute)); len(ch.Events) != 0 || ch.dirty {
+		t.Errorf("settling attempt 0 after the answer = %+v, want nothing", ch)
+	}
+}

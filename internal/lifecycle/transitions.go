@@ -169,10 +169,16 @@ type TaskResult struct {
 func (r *Record) Settle(task string, owner request.Request, res TaskResult, maxResubmits int, now time.Time) Change {
 	var ch Change
 	if len(r.onTask(task)) == 0 {
-		if r.Find(owner.ID) != nil {
+		switch e := r.Find(owner.ID); {
+		case e == nil:
+			r.add(Entry{Request: owner, State: results.StateSubmitted, TaskID: task, QueuedAt: now, SubmittedAt: now})
+		case e.State.Terminal() || e.Attempt >= owner.Attempt:
 			return ch // a task of an earlier attempt: the request has moved on
+		default:
+			// A task of a later attempt than the record knows: the storage
+			// lost the writes that recorded it (Azurite after kill -9).
+			e.Attempt, e.State, e.TaskID, e.SharedWith, e.SubmittedAt = owner.Attempt, results.StateSubmitted, task, "", now
 		}
-		r.add(Entry{Request: owner, State: results.StateSubmitted, TaskID: task, QueuedAt: now, SubmittedAt: now})
 		ch.dirty = true
 	}
 	entries := r.onTask(task)
