@@ -16,6 +16,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
@@ -41,6 +42,8 @@ type chaosPlan struct {
 	killAzurite bool
 	// wait bounds the wait for the answers after the last kill.
 	wait time.Duration
+	// settings are app settings on top of fastSettings.
+	settings map[string]string
 }
 
 // chaosCI fits CI on a 2-core machine; FFBATCH_SOAK=1 runs chaosSoak
@@ -49,7 +52,8 @@ var (
 	chaosCI = chaosPlan{files: 100, overwrites: 10, kills: 6, minPause: 2 * time.Second, maxPause: 5 * time.Second,
 		seeds: []uint64{1, 2, 3}, wait: 3 * time.Minute}
 	chaosSoak = chaosPlan{files: 400, overwrites: 40, kills: 40, minPause: 2 * time.Second, maxPause: 8 * time.Second,
-		seeds: []uint64{11, 12, 13}, killAzurite: true, wait: 25 * time.Minute}
+		seeds: []uint64{11, 12, 13}, killAzurite: true, wait: 25 * time.Minute,
+		settings: map[string]string{"FFBATCH_ORPHAN_GRACE": "10m"}}
 )
 
 // chaosVictims are the processes the driver kills: each component of
@@ -81,9 +85,11 @@ func TestChaos(t *testing.T) {
 
 func runChaos(t *testing.T, plan chaosPlan, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, seed))
+	settings := maps.Clone(fastSettings)
+	maps.Copy(settings, plan.settings)
 	var args []string
-	for _, k := range slices.Sorted(maps.Keys(fastSettings)) {
-		args = append(args, "-set", k+"="+fastSettings[k])
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
+		args = append(args, "-set", k+"="+settings[k])
 	}
 	s := &upStack{t: t, state: t.TempDir(), args: args}
 	s.start()
@@ -250,12 +256,10 @@ func (s *upStack) requests(ctx context.Context, latest map[string]time.Duration)
 	status := lifecycle.NewStore(s.blobs.ServiceClient().NewContainerClient(s.ep.StatusContainer), nil)
 	want := map[string]string{}
 	for blob := range latest {
-		props, err := s.blobs.ServiceClient().NewContainerClient(s.ep.InputContainer).NewBlobClient(blob).GetProperties(ctx, nil)
-		if err != nil {
-			s.t.Fatalf("properties of %s: %v", blob, err)
+		if etag := s.etag(ctx, blob); etag != "" {
+			v := request.Version{Container: s.ep.InputContainer, Blob: blob, ETag: etag}
+			want[arrival.Arrival{Version: v}.ID()] = blob
 		}
-		v := request.Version{Container: s.ep.InputContainer, Blob: blob, ETag: arrival.NormalizeETag(string(*props.ETag))}
-		want[arrival.Arrival{Version: v}.ID()] = blob
 		rec, err := status.Get(ctx, s.ep.InputContainer, blob)
 		if err != nil {
 			continue // not recorded yet
@@ -329,9 +333,15 @@ func (s *upStack) outputNames(ctx context.Context) map[string]bool {
 	return out
 }
 
+// etag is the ETag of the input blob, or "" when it is gone (an upload
+// Azurite lost to a kill -9).
 func (s *upStack) etag(ctx context.Context, blob string) string {
 	s.t.Helper()
 	props, err := s.blobs.ServiceClient().NewContainerClient(s.ep.InputContainer).NewBlobClient(blob).GetProperties(ctx, nil)
+	if bloberror.HasCode(err, bloberror.BlobNotFound) {
+		s.t.Logf("%s is gone from the input container", blob)
+		return ""
+	}
 	if err != nil {
 		s.t.Fatalf("properties of %s: %v", blob, err)
 	}
