@@ -74,13 +74,7 @@ func (a *App) sendAttempt(ctx context.Context, r request.Request) error {
 	if err != nil {
 		return err
 	}
-	if r.Attempt == 0 {
-		err = a.d.Arrivals.SendMessage(ctx, msg, nil)
-	} else {
-		at := a.now().Add(backoff(a.cfg.ResubmitBackoff, r.Attempt))
-		_, err = a.d.Arrivals.ScheduleMessages(ctx, []*azservicebus.Message{msg}, at, nil)
-	}
-	if err != nil {
+	if err := a.enqueue(ctx, msg, r.Attempt); err != nil {
 		return fmt.Errorf("send attempt %d of %s/%s: %w", r.Attempt, r.Container, r.Blob, err)
 	}
 	return nil
@@ -93,16 +87,21 @@ func (a *App) sendResend(ctx context.Context, r lifecycle.Resend) error {
 	if err != nil {
 		return err
 	}
-	if r.Retry == 0 {
-		err = a.d.Arrivals.SendMessage(ctx, msg, nil)
-	} else {
-		at := a.now().Add(backoff(a.cfg.ResubmitBackoff, r.Retry))
-		_, err = a.d.Arrivals.ScheduleMessages(ctx, []*azservicebus.Message{msg}, at, nil)
-	}
-	if err != nil {
+	if err := a.enqueue(ctx, msg, r.Retry); err != nil {
 		return fmt.Errorf("resend %d of attempt %d of %s/%s: %w", r.N, r.Attempt, r.Container, r.Blob, err)
 	}
 	return nil
+}
+
+// enqueue sends an arrival at once (n == 0), or schedules it after the
+// backoff of retry n.
+func (a *App) enqueue(ctx context.Context, msg *azservicebus.Message, n int) error {
+	if n == 0 {
+		return a.d.Arrivals.SendMessage(ctx, msg, nil)
+	}
+	at := a.now().Add(backoff(a.cfg.ResubmitBackoff, n))
+	_, err := a.d.Arrivals.ScheduleMessages(ctx, []*azservicebus.Message{msg}, at, nil)
+	return err
 }
 
 // backoff is the delay before resubmission n (1-based): base × 2^(n-1),

@@ -48,22 +48,8 @@ func (r *Record) ResendStale(stale func(*Entry) bool, now time.Time) Change {
 // one in flight, or queued again for a later attempt, needs nothing (the
 // lost-task scan and the later attempt's own arrival cover it).
 func (r *Record) DeadLettered(req request.Request, why *results.Failure, maxRetries int, now time.Time) Change {
-	var ch Change
-	e := r.Find(req.ID)
-	if e == nil {
-		e = r.add(Entry{Request: req, State: results.StateQueued, QueuedAt: now})
-		ch.dirty = true
-	}
-	switch {
-	case e.State.Terminal():
-		return Change{Events: []*results.Event{answer(e)}}
-	case req.Attempt < e.Attempt:
-		return ch
-	case req.Attempt > e.Attempt:
-		// The arrival of an attempt the lost-task scan scheduled but has
-		// not recorded yet.
-		e.Attempt, e.State, e.QueuedAt = req.Attempt, results.StateQueued, now
-	case e.State != results.StateQueued:
+	e, ch, done := r.arrive(req, now)
+	if done || e.State != results.StateQueued {
 		return ch
 	}
 	e.DeadLetters++

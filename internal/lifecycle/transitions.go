@@ -62,20 +62,10 @@ func (r *Record) Queue(req request.Request, now time.Time) Change {
 // or owns a new task (Change.Task). A message for an earlier attempt than
 // the recorded one is stale and changes nothing.
 func (r *Record) Submit(req request.Request, now time.Time) Change {
-	var ch Change
-	e := r.Find(req.ID)
-	if e == nil {
-		e = r.add(Entry{Request: req, State: results.StateQueued, QueuedAt: now})
-		ch.dirty = true
-	}
+	e, ch, done := r.arrive(req, now)
 	switch {
-	case e.State.Terminal():
-		return Change{Events: []*results.Event{answer(e)}}
-	case req.Attempt < e.Attempt:
-		return Change{}
-	case req.Attempt > e.Attempt:
-		e.Attempt, e.State, e.QueuedAt = req.Attempt, results.StateQueued, now
-		ch.dirty = true
+	case done:
+		return ch
 	case e.State.InFlight() && e.owner():
 		return Change{Task: e}
 	case e.State.InFlight():
@@ -94,6 +84,29 @@ func (r *Record) Submit(req request.Request, now time.Time) Change {
 	}
 	ch.Task, ch.dirty = e, true
 	return ch
+}
+
+// arrive finds the entry of req, an arrival of it that came again,
+// recording it queued if the record does not know it. done is set when
+// the caller returns ch at once: an answered request gets its answer
+// again, an arrival of an earlier attempt than the recorded one changes
+// nothing. An arrival of a later attempt queues the entry as that attempt.
+func (r *Record) arrive(req request.Request, now time.Time) (e *Entry, ch Change, done bool) {
+	e = r.Find(req.ID)
+	if e == nil {
+		e = r.add(Entry{Request: req, State: results.StateQueued, QueuedAt: now})
+		ch.dirty = true
+	}
+	switch {
+	case e.State.Terminal():
+		return e, Change{Events: []*results.Event{answer(e)}}, true
+	case req.Attempt < e.Attempt:
+		return e, Change{}, true
+	case req.Attempt > e.Attempt:
+		e.Attempt, e.State, e.QueuedAt = req.Attempt, results.StateQueued, now
+		ch.dirty = true
+	}
+	return e, ch, false
 }
 
 // share answers request id with the output of the same work already done
