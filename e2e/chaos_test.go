@@ -238,14 +238,17 @@ func (s *upStack) checkAnswers(latest map[string]time.Duration, wait time.Durati
 	}
 	settle() // an answer published twice would show up by now
 	byID = s.eventsByRequest(wctx)
-	counts := map[results.Status]int{}
+	counts, failures := map[results.Status]int{}, map[string]int{}
 	for id, evs := range byID {
 		if len(evs) != 1 {
 			s.t.Errorf("request %s (%s): %d result events, want exactly 1", id, want[id], len(evs))
 		}
 		counts[evs[0].Status]++
+		if f := evs[0].Failure; f != nil {
+			failures[string(f.Category)+"/"+f.Code]++
+		}
 	}
-	s.t.Logf("%d requests answered: %v", len(byID), counts)
+	s.t.Logf("%d requests answered: %v; failures by category/code: %v", len(byID), counts, failures)
 	s.checkOutputs(wctx, latest, byID)
 }
 
