@@ -4,13 +4,15 @@
 # answer everything), keeps the raw output in .local/soak/<timestamp>.txt
 # and writes the summary to docs/soak.md.
 #
-# Usage: scripts/soak.sh
+# Usage: scripts/soak.sh [SEED]   (one seed only, e.g. 11; default: all)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 out=".local/soak/$(date -u +%Y%m%dT%H%M%SZ).txt"
 mkdir -p "$(dirname "$out")"
-FFBATCH_SOAK=1 go test -count=1 -timeout 4h -v -run '^TestChaos$' ./e2e 2>&1 | tee "$out"
+run='^TestChaos$'
+[ $# -gt 0 ] && run="^TestChaos\$/^seed_$1\$"
+FFBATCH_SOAK=1 go test -count=1 -timeout 4h -v -run "$run" ./e2e 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 verdict=PASS
 [ "$status" -eq 0 ] || verdict=FAIL
@@ -23,6 +25,7 @@ verdict=PASS
   echo "- When: $stamp"
   echo "- Commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with local changes)')"
   echo "- Machine: $(nproc) CPUs, $(uname -sr)"
+  echo "- Seeds: ${1:-all}"
   echo "- Result: **$verdict**"
   echo
   echo '```'
