@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -93,6 +94,9 @@ func runChaos(t *testing.T, plan chaosPlan, seed uint64) {
 	}
 	s := &upStack{t: t, state: t.TempDir(), args: args}
 	s.start()
+	// Later starts keep the ports, as a user's do (the defaults): tasks
+	// queued before a restart still reach Azurite at their URLs.
+	s.args = append(s.args, portFlags(t, s.ep)...)
 	latest := map[string]time.Duration{} // blob -> duration of its latest version
 	v1, v2 := sample(t, "tone1s.mp4"), sample(t, "tone2s.mp4")
 	for i := range plan.files {
@@ -193,6 +197,26 @@ func (s *upStack) kill(victim string, hard bool) {
 		s.t.Fatalf("ffbatch up exited 0 after %s was killed", victim)
 	}
 	s.start()
+}
+
+// portFlags are the `ffbatch up` flags that start a stack on ep's ports.
+func portFlags(t *testing.T, ep localstack.Endpoints) []string {
+	t.Helper()
+	port := func(raw string) string {
+		u, err := url.Parse(raw)
+		if err != nil || u.Port() == "" {
+			t.Fatalf("no port in %q", raw)
+		}
+		return u.Port()
+	}
+	amqp := ""
+	for _, kv := range strings.Split(ep.ServiceBus, ";") {
+		if v, ok := strings.CutPrefix(kv, "Endpoint="); ok {
+			amqp = port(v)
+		}
+	}
+	return []string{"-blob-port", port(ep.BlobEndpoint), "-amqp-port", amqp, "-sb-http-port", port(ep.ServiceBusHTTP),
+		"-batch-port", port(ep.BatchEndpoint), "-functions-port", port(ep.FunctionsURL)}
 }
 
 // upload puts data as name in the input container.
