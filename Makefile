@@ -10,7 +10,7 @@ STATE ?=
 STATEFLAG = $(if $(STATE),-state '$(STATE)')
 
 .DEFAULT_GOAL := help
-.PHONY: help all bootstrap build run dev tutorial test check fmt vet tidy-check unit conformance-azure soak bench dist package publish deploy clean
+.PHONY: help all bootstrap build run dev tutorial test check fmt vet tidy-check unit conformance-azure soak bench bench-10k dist package publish deploy clean
 
 ## help: list the targets (what `make` alone does)
 help:
@@ -73,6 +73,10 @@ soak: bootstrap
 ## bench: benchmarks whose results go into BENCHMARKS.md
 bench: bootstrap
 	scripts/bench.sh
+
+## bench-10k: 10,000 one-second MP4s dropped at once into the local stack (an hour or more on 2 cores; FILES=2000 for fewer)
+bench-10k: bootstrap
+	FFBATCH_BENCH_FILES=$(or $(FILES),10000) scripts/bench.sh many
 
 ## dist: the deployable function app in dist/ (host.json, static linux/amd64 handler, one folder per function)
 dist:

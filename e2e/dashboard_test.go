@@ -148,6 +148,7 @@ func sweepEverySecond(ctx context.Context, ep localstack.Endpoints) {
 			return
 		}
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("x-functions-key", ep.FunctionsMasterKey)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 		}

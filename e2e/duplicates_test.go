@@ -26,6 +26,28 @@ func (p *pipeline) deliverBlobCreated(id, blob, etag string, size int) {
 // to function through the host's Event Grid webhook.
 func (p *pipeline) deliverEvent(function, container, id, blob, etag string, size int) {
 	p.t.Helper()
+	body := p.blobCreatedEvents(container, id, blob, etag, size)
+	req, err := http.NewRequestWithContext(p.ctx(), http.MethodPost, p.ep.EventGridWebhookURL(function), bytes.NewReader(body))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("aeg-event-type", "Notification")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Errorf("deliver %s: %v", function, err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		p.t.Errorf("deliver %s: %s", function, resp.Status)
+	}
+}
+
+// blobCreatedEvents is the Event Grid delivery (a JSON array) of one
+// BlobCreated event for container/blob.
+func (p *pipeline) blobCreatedEvents(container, id, blob, etag string, size int) []byte {
+	p.t.Helper()
 	ev := []map[string]any{{
 		"id":              id,
 		"topic":           "/subscriptions/local/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/devstoreaccount1",
@@ -43,21 +65,7 @@ func (p *pipeline) deliverEvent(function, container, id, blob, etag string, size
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	req, err := http.NewRequestWithContext(p.ctx(), http.MethodPost, p.ep.FunctionsURL+"/runtime/webhooks/eventgrid?functionName="+function, bytes.NewReader(body))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("aeg-event-type", "Notification")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		p.t.Errorf("deliver %s: %v", function, err)
-		return
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		p.t.Errorf("deliver %s: %s", function, resp.Status)
-	}
+	return body
 }
 
 // settle waits long enough for any duplicate work to show: several sweeps

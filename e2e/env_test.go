@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -49,7 +50,7 @@ func TestEnv(t *testing.T) {
 		t.Fatalf("env --json is not a JSON object: %v\n%s", err, jsonOut)
 	}
 	if len(asJSON) < 15 {
-		t.Errorf("env --json has %d variables, want the 19 of docs/local-stack.md:\n%s", len(asJSON), jsonOut)
+		t.Errorf("env --json has %d variables, want the 21 of docs/local-stack.md:\n%s", len(asJSON), jsonOut)
 	}
 	for k, v := range asJSON {
 		if vars[k] != v {
@@ -106,7 +107,7 @@ func TestEnv(t *testing.T) {
 	})
 	t.Run("http endpoints", func(t *testing.T) {
 		for _, c := range []struct{ url, want string }{
-			{vars["FFBATCH_LOCAL_FUNCTIONS_URL"] + "/admin/host/status", `"state":"Running"`},
+			{vars["FFBATCH_LOCAL_FUNCTIONS_URL"] + "/admin/host/status?code=" + url.QueryEscape(vars["FFBATCH_LOCAL_FUNCTIONS_MASTER_KEY"]), `"state":"Running"`},
 			{vars["FFBATCH_LOCAL_SERVICEBUS_HTTP"] + "/health", `"ok"`},
 			{vars["FFBATCH_LOCAL_BLOB_ENDPOINT"] + "?comp=list", "AuthorizationFailure"},
 		} {

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/localstack"
 )
 
 // descendants returns pid's process tree below it (Linux /proc).
@@ -64,10 +66,18 @@ func TestUpStopsCleanlyOnInterrupt(t *testing.T) {
 			t.Errorf("banner lacks %q:\n%s", want, up.banner)
 		}
 	}
-	// The keys (the emulators' public development keys) appear only as
-	// the export lines of `ffbatch env`, not in the endpoint summary.
-	if strings.Contains(summary, "SAS_KEY_VALUE") || strings.Contains(summary, "AccountKey") {
-		t.Errorf("endpoint summary shows a key:\n%s", summary)
+	// The keys appear only as the export lines of `ffbatch env`, not in
+	// the endpoint summary, and never on a command line (which every
+	// local user can read).
+	rec, err := localstack.ReadRecord(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{connField(rec.StorageConnection, "AccountKey"), rec.BatchKey, connField(rec.ServiceBus, "SharedAccessKey"), rec.FunctionsMasterKey, rec.EventGridKey, rec.FunctionsKey, "AccountKey"}
+	for _, k := range keys {
+		if k == "" || strings.Contains(summary, k) {
+			t.Errorf("endpoint summary shows key %q (or the stack has none):\n%s", k, summary)
+		}
 	}
 	for _, want := range []string{"export FFBATCH_STORAGE_CONNECTION_STRING='", "export FFBATCH_SERVICEBUS_CONNECTION_STRING='", "export FFBATCH_BATCH_ACCOUNT_KEY="} {
 		if !strings.Contains(exports, want) {
@@ -82,6 +92,12 @@ func TestUpStopsCleanlyOnInterrupt(t *testing.T) {
 	for _, p := range procs {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p))
 		names[strings.TrimSpace(string(b))] = true
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+		for _, k := range keys[:5] {
+			if strings.Contains(string(cmdline), k) {
+				t.Errorf("process %d (%s) has a key on its command line", p, b)
+			}
+		}
 	}
 	for _, want := range []string{"sbemu", "batchemu", "funchost", "handler"} {
 		if !names[want] {
@@ -108,4 +124,14 @@ func TestUpStopsCleanlyOnInterrupt(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(state, "stack.json")); !os.IsNotExist(err) {
 		t.Errorf("stack.json after stop: %v", err)
 	}
+}
+
+// connField is the value of name in a connection string ("" when absent).
+func connField(conn, name string) string {
+	for _, part := range strings.Split(conn, ";") {
+		if v, ok := strings.CutPrefix(part, name+"="); ok {
+			return v
+		}
+	}
+	return ""
 }

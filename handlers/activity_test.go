@@ -9,17 +9,17 @@ import (
 )
 
 // TestSettleMeasuresTheMP3: a successful task's record carries the MP3's
-// size (its blob's properties) and duration (ffmpeg's summary line in
+// size (its confirmed blob's length) and duration (ffmpeg's summary line in
 // stderr.txt), and the sweep adds the answer to the activity summary.
 func TestSettleMeasuresTheMP3(t *testing.T) {
 	f := newFixture(t, nil)
 	f.submit(t, message{id: "m-1", body: arrivalJSON("input", "a.mp4", "0x1", "")})
 	e := f.entry(t, "input", "a.mp4", "m-1")
-	f.blobs.setProps("output", e.Output, "0x9", 81234, nil)
 	f.blobs.mu.Lock()
 	f.blobs.blobs["output/logs/"+e.TaskID+"/stderr.txt"] = []byte("size=      79KiB time=00:01:05.50 bitrate= 129.4kbits/s speed= 180x\n")
 	f.blobs.mu.Unlock()
 	f.succeed(e.TaskID, f.now(), f.now().Add(time.Second))
+	f.stage(e.TaskID, make([]byte, 81234), "")
 	f.sweep(t)
 
 	got := f.entry(t, "input", "a.mp4", "m-1")

@@ -77,22 +77,31 @@ type signer interface {
 var _ signer = (*blobaccess.Signer)(nil)
 
 // blobAPI is the part of the blob client the functions use: creating the
-// output container once, reading the end of a task's stderr.txt, and
-// reading an input's properties (its Content-MD5).
+// output container once, reading a task's logs, reading a blob's
+// properties (an input's Content-MD5 and ETag, a staged or promoted
+// MP3's length and metadata), and promoting a staged MP3 (a server-side
+// copy within the output container, then deleting the staged blob).
 type blobAPI interface {
 	CreateContainer(ctx context.Context, containerName string, o *azblob.CreateContainerOptions) (azblob.CreateContainerResponse, error)
 	DownloadStream(ctx context.Context, containerName, blobName string, o *azblob.DownloadStreamOptions) (azblob.DownloadStreamResponse, error)
 	GetProperties(ctx context.Context, containerName, blobName string) (blob.GetPropertiesResponse, error)
+	StartCopy(ctx context.Context, containerName, blobName, sourceURL string, o *blob.StartCopyFromURLOptions) (blob.StartCopyFromURLResponse, error)
+	DeleteBlob(ctx context.Context, containerName, blobName string, o *azblob.DeleteBlobOptions) (azblob.DeleteBlobResponse, error)
 }
 
 var _ blobAPI = storageClient{}
 
-// storageClient is the azblob client plus the one call it lacks at the
-// top level: a blob's properties.
+// storageClient is the azblob client plus the calls it lacks at the top
+// level: a blob's properties and a server-side copy.
 type storageClient struct{ *azblob.Client }
 
 func (c storageClient) GetProperties(ctx context.Context, containerName, blobName string) (blob.GetPropertiesResponse, error) {
 	return c.ServiceClient().NewContainerClient(containerName).NewBlobClient(blobName).GetProperties(ctx, nil)
+}
+
+// StartCopy starts a server-side copy of sourceURL to the blob (Copy Blob).
+func (c storageClient) StartCopy(ctx context.Context, containerName, blobName, sourceURL string, o *blob.StartCopyFromURLOptions) (blob.StartCopyFromURLResponse, error) {
+	return c.ServiceClient().NewContainerClient(containerName).NewBlobClient(blobName).StartCopyFromURL(ctx, sourceURL, o)
 }
 
 // statusStore keeps the status records of input blobs, the owners of

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -22,11 +23,19 @@ import (
 )
 
 // The fakes in this file stand in for Batch, Service Bus and Blob storage
-// in the handler unit tests. Fakes rather than the in-process emulators
-// (which integration_test.go drives): tests inject a failure into one exact
-// call (one AddTasks, one publish, one task id listing), run hooks at the
-// moment another function would act (a task added while the job is
-// terminated), and run hundreds of cases in milliseconds.
+// in the handler unit tests; integration_test.go drives the same handlers
+// against the in-process emulators. fakeBatch stays a fake because the
+// handler tests need what the Batch emulator cannot produce:
+//   - a failure of one exact call (fail: GetPool 503, AddTasks 500, the task
+//     id listing or DeleteTask 500 in submit, recover and settle tests) and
+//     one task's AddTasks failure (addFailures: a server error or a client
+//     error for one task id), which the emulator only returns for real
+//     causes;
+//   - a hook at the moment another function would act (onTerminate: a task
+//     added while the idle sweep terminates the job; onListTaskIDs: another
+//     sweep acting during a listing);
+//   - a task's outcome set at once on the fixture's fake clock (complete,
+//     lose), where the emulator would run a process on the wall clock.
 
 // batchErr builds the error the real client returns for a Batch error code.
 func batchErr(status int, code string) error {
@@ -506,6 +515,11 @@ type fakeBlobs struct {
 	containers map[string]bool
 	props      map[string]blob.GetPropertiesResponse // container/name
 	propsErr   error
+	// copyErr fails StartCopy; copies counts the copies made; etags
+	// numbers the ETags put gives out.
+	copyErr error
+	copies  int
+	etags   int
 }
 
 // setProps records a blob's properties as Put Blob leaves them: its ETag
@@ -599,4 +613,71 @@ func (q *fakeDeadLetters) pending() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return len(q.msgs)
+}
+
+// put stores a blob with data and metadata as an upload or a completed
+// copy leaves it: a new ETag, its length, the metadata given.
+func (b *fakeBlobs) put(c, name string, data []byte, md map[string]*string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.putLocked(c, name, data, md)
+}
+
+func (b *fakeBlobs) putLocked(c, name string, data []byte, md map[string]*string) {
+	if b.props == nil {
+		b.props = map[string]blob.GetPropertiesResponse{}
+	}
+	b.etags++
+	tag := azcore.ETag(fmt.Sprintf(`"0xFA%04d"`, b.etags))
+	size := int64(len(data))
+	b.blobs[c+"/"+name] = data
+	b.props[c+"/"+name] = blob.GetPropertiesResponse{ETag: &tag, ContentLength: &size, Metadata: md}
+}
+
+// remove deletes a blob behind the pipeline's back (storage lost it).
+func (b *fakeBlobs) remove(c, name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.blobs, c+"/"+name)
+	delete(b.props, c+"/"+name)
+}
+
+func (b *fakeBlobs) DeleteBlob(_ context.Context, c, name string, _ *azblob.DeleteBlobOptions) (azblob.DeleteBlobResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.props[c+"/"+name]; !ok {
+		return azblob.DeleteBlobResponse{}, &azcore.ResponseError{StatusCode: http.StatusNotFound, ErrorCode: "BlobNotFound"}
+	}
+	delete(b.blobs, c+"/"+name)
+	delete(b.props, c+"/"+name)
+	return azblob.DeleteBlobResponse{}, nil
+}
+
+// StartCopy copies a blob named by a fakeSigner URL at once, honouring the
+// destination's If-Match and If-None-Match conditions as Copy Blob does.
+func (b *fakeBlobs) StartCopy(_ context.Context, c, name, src string, o *blob.StartCopyFromURLOptions) (blob.StartCopyFromURLResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.copyErr != nil {
+		return blob.StartCopyFromURLResponse{}, b.copyErr
+	}
+	path, _, _ := strings.Cut(strings.TrimPrefix(src, fakeSigner{}.AccountURL()+"/"), "?")
+	data, ok := b.blobs[path]
+	if !ok {
+		return blob.StartCopyFromURLResponse{}, &azcore.ResponseError{StatusCode: http.StatusNotFound, ErrorCode: "CannotVerifyCopySource"}
+	}
+	cur, exists := b.props[c+"/"+name]
+	if o != nil && o.AccessConditions != nil && o.AccessConditions.ModifiedAccessConditions != nil {
+		mc := o.AccessConditions.ModifiedAccessConditions
+		if (mc.IfNoneMatch != nil && exists) || (mc.IfMatch != nil && (!exists || *mc.IfMatch != *cur.ETag)) {
+			return blob.StartCopyFromURLResponse{}, &azcore.ResponseError{StatusCode: http.StatusPreconditionFailed, ErrorCode: "ConditionNotMet"}
+		}
+	}
+	var md map[string]*string
+	if o != nil {
+		md = o.Metadata
+	}
+	b.copies++
+	b.putLocked(c, name, data, md)
+	return blob.StartCopyFromURLResponse{}, nil
 }

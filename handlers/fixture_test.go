@@ -2,10 +2,13 @@ package handlers
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/ffbatch/ffbatch/internal/config"
 	"github.com/ffbatch/ffbatch/internal/customhandler"
 	"github.com/ffbatch/ffbatch/internal/lifecycle"
+	"github.com/ffbatch/ffbatch/internal/plan"
 	"github.com/ffbatch/ffbatch/internal/request"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
@@ -213,9 +217,42 @@ func (f *fixture) entry(t *testing.T, container, blob, id string) *lifecycle.Ent
 
 func i32(v int32) *int32 { return &v }
 
-// succeed completes task id with exit code 0, running from start to end.
+// succeed completes task id with exit code 0, running from start to end,
+// as a task that read its request's version leaves it: the input blob
+// holds that version (written before the request), the MP3 is at the task's staging name and stdout.txt
+// reports the input's MD5 (the request's contentMD5, if any) and the MP3's
+// length.
 func (f *fixture) succeed(id string, start, end time.Time) {
+	tf := f.taskFile(id)
+	f.writeInput(tf.Container, tf.Blob, unquote(tf.ETag), tf.SubmittedAt.Add(-time.Second))
+	sum, _ := base64.StdEncoding.DecodeString(tf.ContentMD5)
+	if len(sum) != md5.Size {
+		s := md5.Sum([]byte(tf.ETag))
+		sum = s[:]
+	}
+	f.stage(id, []byte("mp3 of "+id), fmt.Sprintf("%x  input.mp4\n", sum))
 	f.batch.complete(id, batch.TaskExecutionInfo{Result: batch.TaskExecutionResultSuccess, ExitCode: i32(0), StartTime: start, EndTime: end})
+}
+
+// stage uploads what task id leaves in the output container: mp3 at its
+// staging name, and stdout.txt with report followed by ffmpeg's final
+// progress block (the MP3's length).
+func (f *fixture) stage(id string, mp3 []byte, report string) {
+	f.blobs.put("output", plan.StagingName(id), mp3, nil)
+	report += fmt.Sprintf("total_size=%d\nprogress=end\n", len(mp3))
+	f.blobs.put("output", plan.LogsPath(f.cfg.LogsPrefix, id)+"/stdout.txt", []byte(report), nil)
+}
+
+// taskFile is the request task id was added for.
+func (f *fixture) taskFile(id string) plan.TaskFile {
+	f.batch.mu.Lock()
+	t := f.batch.tasks[strings.ToLower(id)]
+	f.batch.mu.Unlock()
+	tf, err := plan.FileOf(t)
+	if err != nil {
+		panic(err)
+	}
+	return tf
 }
 
 // failTransiently completes task id as preempted.

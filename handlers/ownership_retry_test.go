@@ -9,16 +9,13 @@ import (
 )
 
 // TestOutputHandedOverWhileRequestInFlight: once a request is accepted
-// (its output claimed and its task planned), a later overwrite by another
-// input must not turn a repeat of that same request into a different
-// decision, and must never leave a request unanswered. SubmitTasks claims
-// the output before it looks at the record (submit.go, App.record), so:
-//   - a redelivery of the accepted request is refused "output_taken" while
-//     its task runs and writes the MP3: the request's answer says rejected;
-//   - a resubmitted attempt is refused the same way, and the requests
-//     sharing its task are never answered (Refuse leaves them waiting on a
-//     task that no longer exists, and the lost-task scan does not list
-//     them because they own no task).
+// (its task planned), a later overwrite by another input must not turn a
+// repeat of that same request into a different decision, and must never
+// leave a request unanswered. The output is claimed when a task's MP3 is
+// promoted (promote.go), so a redelivery or a resubmitted attempt of the
+// accepted request is not refused at SubmitTasks; whatever settling then
+// decides for its task (the MP3 promoted, or refused as output_taken)
+// answers every request waiting on it, the sharers included.
 func TestOutputHandedOverWhileRequestInFlight(t *testing.T) {
 	tests := []struct {
 		name string

@@ -1,16 +1,20 @@
 package handlers
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ffbatch/ffbatch/internal/plan"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
 // TestSubmitTasksOutputOwnership: an output belongs to one input blob and
 // preset; a request naming an output another pair owns is rejected
-// (output_taken) without a task, unless it sets "overwrite", which hands
-// the output over.
+// (output_taken) when its MP3 would be promoted, which leaves the output
+// as it was and deletes the refused MP3, unless it sets "overwrite", which
+// hands the output over.
 func TestSubmitTasksOutputOwnership(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -36,9 +40,18 @@ func TestSubmitTasksOutputOwnership(t *testing.T) {
 			}
 			f.submit(t, message{id: "m-2", body: body})
 			added := f.batch.added
+			if len(added) != 2 {
+				t.Fatalf("tasks %d, want a second", len(added))
+			}
+			before := f.blobs.blobs["output/a.mp3"]
+			f.succeed(added[1].ID, f.now(), f.now().Add(time.Second))
+			f.sweep(t)
+			if _, ok := f.blobs.blobs["output/"+plan.StagingName(added[1].ID)]; ok {
+				t.Errorf("the staged MP3 of task %s was left behind", added[1].ID)
+			}
 			if !tc.wantTask {
-				if len(added) != 1 {
-					t.Fatalf("%d tasks, want only the owner's", len(added))
+				if got := f.blobs.blobs["output/a.mp3"]; !bytes.Equal(got, before) {
+					t.Errorf("a.mp3 = %q, want the owner's %q", got, before)
 				}
 				ev := wantAnswer(t, f, "m-2", "c-2", results.StatusRejected)
 				if ev.Rejection.Reason != reasonOutputTaken || !strings.Contains(ev.Rejection.Message, "input/a.mp4") || ev.File == nil || ev.File.Blob != tc.blob {
@@ -52,10 +65,10 @@ func TestSubmitTasksOutputOwnership(t *testing.T) {
 				}
 				return
 			}
-			if len(added) != 2 || added[1].OutputFiles[0].Destination.Container.Path != "a.mp3" {
-				t.Fatalf("tasks %d, want a second writing a.mp3", len(added))
+			if got := f.blobs.blobs["output/a.mp3"]; string(got) != "mp3 of "+added[1].ID {
+				t.Errorf("a.mp3 = %q, want task %s's MP3", got, added[1].ID)
 			}
-			wantNoAnswer(t, f, "m-2")
+			wantAnswer(t, f, "m-2", "c-2", results.StatusSucceeded)
 			if !strings.Contains(tc.extra, "overwrite") {
 				return
 			}
@@ -63,7 +76,7 @@ func TestSubmitTasksOutputOwnership(t *testing.T) {
 			if o := f.status.owner("a.mp3"); o.Blob != tc.blob || o.Request != "m-2" {
 				t.Errorf("owner after overwrite = %+v", o)
 			}
-			f.submit(t, message{id: "m-3", body: arrivalJSON("input", "a.mp4", "0x9", "")})
+			transcode(t, f, "input", "a.mp4", message{id: "m-3", body: arrivalJSON("input", "a.mp4", "0x9", "")})
 			if ev := wantAnswer(t, f, "m-3", "", results.StatusRejected); ev.Rejection.Reason != reasonOutputTaken {
 				t.Errorf("the former owner's next version: %+v", ev.Rejection)
 			}

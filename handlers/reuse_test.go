@@ -118,17 +118,17 @@ func TestSubmitTasksPresetOutputName(t *testing.T) {
 			if len(added) != 2 {
 				t.Fatalf("%d tasks, want 2", len(added))
 			}
-			if got := added[1].OutputFiles[0].Destination.Container.Path; got != tc.wantOutput {
+			if got := f.taskFile(added[1].ID).Output; got != tc.wantOutput {
 				t.Errorf("task writes %q, want %q (the default preset's MP3 is %q)", got, tc.wantOutput, defaultOut)
 			}
+			f.succeed(added[1].ID, f.now(), f.now().Add(time.Second))
+			f.sweep(t)
 			if o := f.status.owner(tc.wantOutput); o.Blob != tc.blob || o.Preset != tc.preset {
 				t.Errorf("owner of %s = %+v", tc.wantOutput, o)
 			}
 			if o := f.status.owner(defaultOut); o.Preset != defaultPreset {
 				t.Errorf("owner of the default MP3 %s changed to %+v", defaultOut, o)
 			}
-			f.succeed(added[1].ID, f.now(), f.now().Add(time.Second))
-			f.sweep(t)
 			if ev := wantAnswer(t, f, "m-preset", "", results.StatusSucceeded); ev.Output.Blob != tc.wantOutput || ev.Preset != tc.preset {
 				t.Errorf("answer output %s preset %s, want %s %s", ev.Output.Blob, ev.Preset, tc.wantOutput, tc.preset)
 			}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -70,8 +71,9 @@ func (a *App) sweepCompleted(ctx context.Context) (sweepStats, error) {
 }
 
 // settle records how one completed task ended for the requests waiting
-// on it (lifecycle.Record.Settle), schedules the resubmission or publishes
-// the answers, and then deletes the task. It returns the outcome acted on
+// on it (lifecycle.Record.Settle; a success only once its MP3 is confirmed
+// and promoted, confirmedResult), schedules the resubmission or publishes
+// the answers, and then deletes the task's staged MP3 and the task. It returns the outcome acted on
 // ("" when the task was not created by SubmitTasks). A failure before the
 // delete keeps the task, so the next sweep settles it again under the same
 // ids.
@@ -81,7 +83,10 @@ func (a *App) settle(ctx context.Context, t *batch.Task) (results.Outcome, error
 		a.log.Warn("sweep: task not created by SubmitTasks left alone", "task_id", t.ID, "err", err)
 		return "", nil
 	}
-	res := a.taskResult(ctx, t, f)
+	res, err := a.confirmedResult(ctx, t, f)
+	if err != nil {
+		return "", fmt.Errorf("settle task %s: %w", t.ID, err)
+	}
 	now := a.now().UTC()
 	ch, err := a.updateStatus(ctx, f.Container, f.Blob, func(rec *lifecycle.Record) lifecycle.Change {
 		return rec.Settle(t.ID, f.Request, res, a.cfg.MaxResubmits, now)
@@ -90,6 +95,9 @@ func (a *App) settle(ctx context.Context, t *batch.Task) (results.Outcome, error
 		return "", fmt.Errorf("settle task %s: %w", t.ID, err)
 	}
 	if err := a.carryOut(ctx, ch); err != nil {
+		return "", fmt.Errorf("settle task %s: %w", t.ID, err)
+	}
+	if err := a.discard(ctx, t.ID); err != nil {
 		return "", fmt.Errorf("settle task %s: %w", t.ID, err)
 	}
 	a.log.Info("sweep: task settled", "task_id", t.ID, "container", f.Container, "blob", f.Blob, "outcome", res.Outcome,
@@ -106,19 +114,37 @@ func (a *App) settle(ctx context.Context, t *batch.Task) (results.Outcome, error
 	return results.OutcomePermanent, nil
 }
 
-// taskResult is how t ended: its output (with the MP3's size and, when
-// ffmpeg's log tells it, duration) on success, else the failure with the
-// end of its stderr.
+// confirmedResult is how t ended (taskResult), with a success confirmed
+// and its MP3 promoted to the output (confirmOutput) unless the record
+// shows the task settled already: settling it again only repeats the
+// recorded answers.
+func (a *App) confirmedResult(ctx context.Context, t *batch.Task, f plan.TaskFile) (lifecycle.TaskResult, error) {
+	res := a.taskResult(ctx, t, f)
+	if res.Outcome != results.OutcomeSuccess {
+		return res, nil
+	}
+	rec, err := a.d.Status.Get(ctx, f.Container, f.Blob)
+	if err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
+		return res, err
+	}
+	if rec != nil && rec.Settled(t.ID, f.ID) {
+		return res, nil
+	}
+	return a.confirmOutput(ctx, t, f, res)
+}
+
+// taskResult is how t ended as Batch reports it: its output (with, when
+// ffmpeg's log tells it, the audio's duration) on success, else the
+// failure with the end of its stderr.
 func (a *App) taskResult(ctx context.Context, t *batch.Task, f plan.TaskFile) lifecycle.TaskResult {
 	c := results.Classify(t)
 	res := lifecycle.TaskResult{Outcome: c.Outcome, Logs: a.logsURL(t.ID), FinishedAt: t.StateTransitionTime}
 	if ei := t.ExecutionInfo; ei != nil {
 		res.StartedAt, res.FinishedAt, res.Retries, res.Requeues = ei.StartTime, ei.EndTime, ei.RetryCount, ei.RequeueCount
 	}
-	stderr := a.readStderr(ctx, t.ID)
+	stderr := a.readLog(ctx, t.ID, taskLogName, maxStderrRead)
 	if c.Outcome == results.OutcomeSuccess {
 		res.MP3 = a.outputRef(f.Output)
-		res.MP3Size = a.outputSize(ctx, f.Output)
 		if d, ok := results.DurationFromLog(stderr); ok {
 			res.AudioMillis = d.Milliseconds()
 		}
@@ -136,31 +162,22 @@ func (a *App) taskResult(ctx context.Context, t *batch.Task, f plan.TaskFile) li
 // maxStderrRead bounds the part of a task's stderr.txt that is read.
 const maxStderrRead = 64 << 10
 
-// readStderr reads the start of the task's uploaded stderr.txt; nil if it
-// is missing or unreadable (the outcome is still recorded).
-func (a *App) readStderr(ctx context.Context, taskID string) []byte {
-	name := plan.LogsPath(a.cfg.LogsPrefix, taskID) + "/stderr.txt"
-	resp, err := a.d.Blobs.DownloadStream(ctx, a.cfg.OutputContainer, name, &azblob.DownloadStreamOptions{
-		Range: blob.HTTPRange{Offset: 0, Count: maxStderrRead},
+// readLog reads the start (at most limit bytes) of one of the task's
+// uploaded logs (stderr.txt, stdout.txt); nil if it is missing or
+// unreadable (the outcome is still recorded).
+func (a *App) readLog(ctx context.Context, taskID, name string, limit int64) []byte {
+	blobName := plan.LogsPath(a.cfg.LogsPrefix, taskID) + "/" + name
+	resp, err := a.d.Blobs.DownloadStream(ctx, a.cfg.OutputContainer, blobName, &azblob.DownloadStreamOptions{
+		Range: blob.HTTPRange{Offset: 0, Count: limit},
 	})
 	if err != nil {
-		a.log.Debug("sweep: no stderr", "task_id", taskID, "err", err)
+		a.log.Debug("sweep: no task log", "task_id", taskID, "log", name, "err", err)
 		return nil
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxStderrRead))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return nil
 	}
 	return b
-}
-
-// outputSize is the MP3's length in bytes; 0 when it cannot be read.
-func (a *App) outputSize(ctx context.Context, output string) int64 {
-	p, err := a.d.Blobs.GetProperties(ctx, a.cfg.OutputContainer, output)
-	if err != nil || p.ContentLength == nil {
-		a.log.Debug("sweep: no output size", "output", output, "err", err)
-		return 0
-	}
-	return *p.ContentLength
 }

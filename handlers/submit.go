@@ -131,21 +131,13 @@ func (a *App) recordAll(ctx context.Context, reqs []request.Request) ([]lifecycl
 	return changes, err
 }
 
-// record claims the request's output and records the request: refused
-// when another input or preset owns the output (unless the request was
-// accepted earlier: a redelivery or a later attempt keeps its decision),
-// else submitted.
+// record records the request (lifecycle.Record.Submit). Its output is
+// claimed when its MP3 is promoted (confirmOutput), not here, so recording
+// is the one storage call per arrival: a request whose output another
+// input or preset owns is answered "rejected" (output_taken) at settle.
 func (a *App) record(ctx context.Context, r request.Request) (lifecycle.Change, error) {
-	holder, err := a.d.Status.ClaimOutput(ctx, ownerOf(r), r.Overwrite)
-	if err != nil {
-		return lifecycle.Change{}, err
-	}
 	now := a.now().UTC()
 	return a.updateStatus(ctx, r.Container, r.Blob, func(rec *lifecycle.Record) lifecycle.Change {
-		if holder != nil && !rec.Accepted(r.ID) {
-			a.log.Warn("submit tasks: output taken", "request", r.ID, "output", r.Output, "holder_blob", holder.Blob, "holder_preset", holder.Preset)
-			return rec.Refuse(r, results.StateRejected, outputTaken(r, holder), now)
-		}
 		return rec.Submit(r, now)
 	})
 }

@@ -67,8 +67,8 @@ func TestSubmitTasks(t *testing.T) {
 	if strings.Contains(task.CommandLine, "ep 1") || !strings.Contains(task.CommandLine, "-q:a 2") {
 		t.Errorf("command line = %q", task.CommandLine)
 	}
-	if p := task.OutputFiles[0].Destination.Container.Path; p != ep.Output {
-		t.Errorf("output path = %q, want %q", p, ep.Output)
+	if p := task.OutputFiles[0].Destination.Container.Path; p != plan.StagingName(task.ID) {
+		t.Errorf("output path = %q, want the task's staging name %q", p, plan.StagingName(task.ID))
 	}
 	tf, err := plan.FileOf(&batch.Task{ID: task.ID, EnvironmentSettings: task.EnvironmentSettings})
 	if err != nil || tf.ID != "m-ep" || tf.Correlation != "c-2" || tf.Output != ep.Output || !tf.SubmittedAt.Equal(f.now()) {
@@ -166,7 +166,6 @@ func TestSubmitTasksFailures(t *testing.T) {
 			f.batch.addFailures[taskID] = batch.TaskAddFailure{TaskID: taskID, Status: batch.TaskAddStatusServerError, Code: "ServerBusy"}
 		}, nil, true, 0},
 		{"record write fails", func(f *fixture) { f.status.inject(func(s *fakeStatus) { s.failWrites = 1 }) }, nil, true, 0},
-		{"output claim fails", func(f *fixture) { f.status.inject(func(s *fakeStatus) { s.claimErr = errStorage }) }, nil, true, 0},
 		{"results topic down, nothing to answer", func(f *fixture) { f.results.err = errServiceBus }, nil, false, 1},
 		{"results topic down with a rejection", func(f *fixture) { f.results.err = errServiceBus }, []message{valid, {id: "m-bad", body: `{}`}}, true, 1},
 	}
@@ -222,9 +221,6 @@ func TestSubmitTasksRetryAfterFailure(t *testing.T) {
 		{"record write fails",
 			func(f *fixture) { f.status.inject(func(s *fakeStatus) { s.failWrites = 1 }) },
 			func(*fixture) {}, false},
-		{"output claim fails",
-			func(f *fixture) { f.status.inject(func(s *fakeStatus) { s.claimErr = errStorage }) },
-			func(f *fixture) { f.status.inject(func(s *fakeStatus) { s.claimErr = nil }) }, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -243,6 +243,11 @@ module dataStorage 'modules/storage.bicep' = {
       deadLetterContainerName
     ]
     extraContainerNames: upstreamContainerNames
+    // Staged MP3s (internal/plan StagingPrefix) that no settle promoted:
+    // a task lost after its upload. Settling deletes the others.
+    expirePrefixes: [
+      '${outputContainerName}/.staging/'
+    ]
   }
 }
 

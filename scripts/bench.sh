@@ -3,7 +3,9 @@
 # .local/bench/<timestamp>.txt. Benchmarks report ratios against a baseline
 # measured in the same run; they never fail on timing.
 #
-# Usage: scripts/bench.sh [quick]   ("quick" skips the two 24-file runs)
+# Usage: scripts/bench.sh [quick|many]   ("quick" skips the two 24-file
+# runs; "many" runs only BenchmarkManyFiles, FFBATCH_BENCH_FILES files,
+# default 10,000: make bench-10k)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=".local/bench/$(date -u +%Y%m%dT%H%M%SZ).txt"
@@ -12,6 +14,11 @@ run() { # pkg pattern benchtime
   echo "== go test -run '^\$' -bench '$2' -benchtime $3 $1" | tee -a "$out"
   go test -run '^$' -bench "$2" -benchtime "$3" -benchmem -timeout 60m "$1" 2>&1 | tee -a "$out"
 }
+if [ "${1:-}" = many ]; then
+  run ./bench/pipeline/ 'ManyFiles' 1x
+  echo "raw results: $out"
+  exit 0
+fi
 run ./internal/batch/ 'AddTasks10000$' 3x
 run ./bench/ 'AddTasks10000Emulator|SubmitToRunning' 3x
 run ./handlers/ 'SubmitTasks10000' 1x

@@ -3,9 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -17,13 +15,7 @@ import (
 // baseline is plain ffmpeg on the same file, 20 times.
 func BenchmarkSubmitToWatchExit(b *testing.B) {
 	dir, src, _ := tenSecondSample(b)
-	bin, repo := binaries(b)
-	cli := filepath.Join(bin, "ffbatch")
-	build := exec.Command("go", "build", "-o", cli, "./cmd/ffbatch")
-	build.Dir = repo
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("build ffbatch: %v\n%s", err, out)
-	}
+	cli := buildCLI(b)
 	st, _ := startStack(b, map[string]string{"FFBATCH_DEFAULT_PRESET": preset}, 0)
 	if err := st.WriteRecord(); err != nil { // stack.json, for the CLI
 		b.Fatal(err)
@@ -50,5 +42,4 @@ func BenchmarkSubmitToWatchExit(b *testing.B) {
 		}
 		return time.Since(start), nil
 	})
-	_ = os.Remove(cli)
 }

@@ -117,34 +117,32 @@ func waitBlob(ctx context.Context, blobs *azblob.Client, container, name string,
 	}
 }
 
-// waitAll polls a container listing until every name in want is there.
-func waitAll(ctx context.Context, blobs *azblob.Client, container, prefix string, want map[string]bool, poll time.Duration) error {
-	// List only prefix (the run's virtual directory, e.g. "run-0/"): the
-	// container also holds every task's logs and earlier runs' MP3s, and
-	// listing them all would load Azurite, which shares the CPUs.
-	opts := &azblob.ListBlobsFlatOptions{Prefix: &prefix}
-	for {
-		have := 0
-		pager := blobs.NewListBlobsFlatPager(container, opts)
-		for pager.More() {
-			page, err := pager.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("list %s: %w", container, err)
-			}
-			for _, b := range page.Segment.BlobItems {
-				if want[*b.Name] {
-					have++
+// parallel calls fn(i) for every i in [0, n), workers at a time, and
+// fails b with the errors.
+func parallel(b *testing.B, n, workers int, fn func(i int) error) {
+	b.Helper()
+	work := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if err := fn(i); err != nil {
+					errs <- err
 				}
 			}
-		}
-		if have == len(want) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for %d blobs in %s (have %d): %w", len(want), container, have, ctx.Err())
-		case <-time.After(poll):
-		}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/ffbatch/ffbatch/internal/azurite"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +14,10 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/azurite"
+	"github.com/ffbatch/ffbatch/internal/localtoken"
+	"github.com/ffbatch/ffbatch/internal/profiling"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu"
 )
@@ -28,6 +31,7 @@ const (
 
 type config struct {
 	addr     string
+	tokenKey localtoken.KeyFlag
 	opts     batchemu.Options
 	storage  batchemu.StorageAccount
 	logLevel slog.Level
@@ -39,21 +43,33 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:10200", "listen address (loopback by default)")
 	fs.StringVar(&c.opts.AccountName, "account", batchemu.DefaultAccountName, "Batch account name")
 	fs.StringVar(&c.opts.AccountKey, "key", batchemu.DefaultAccountKey, "Batch account key (base64)")
+	fs.Func("key-file", "file holding the Batch account key (base64), instead of --key (command lines are visible to every local user)", func(path string) error {
+		key, err := localtoken.ReadSecretFile(path)
+		c.opts.AccountKey = key
+		return err
+	})
 	fs.StringVar(&c.opts.DataDir, "data", "", "data directory for persisted state and node directories (empty: in memory)")
 	fs.StringVar(&c.storage.BlobEndpoint, "storage-endpoint", azuriteEndpoint, "auto-storage blob endpoint (empty disables auto-storage)")
 	fs.StringVar(&c.storage.AccountName, "storage-account", azuriteAccount, "auto-storage account name")
 	fs.StringVar(&c.storage.AccountKey, "storage-key", azuriteKey, "auto-storage account key")
+	fs.Func("storage-key-file", "file holding the auto-storage account key, instead of --storage-key", func(path string) error {
+		key, err := localtoken.ReadSecretFile(path)
+		c.storage.AccountKey = key
+		return err
+	})
 	fs.DurationVar(&c.opts.NodeStartDelay, "node-start-delay", 0, "simulated allocation time of each node")
 	fs.IntVar(&c.opts.Concurrency, "concurrency", 0, "maximum concurrently running task processes (0: number of CPUs)")
 	fs.DurationVar(&c.opts.AutoScaleMinInterval, "autoscale-min-interval", 5*time.Minute, "smallest accepted autoScaleEvaluationInterval")
 	fs.DurationVar(&c.opts.SampleInterval, "sample-interval", 30*time.Second, "autoscale metric sampling interval")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level (debug, info, warn, error)")
+	fs.Var(&c.tokenKey, "token-key-file", "file with the local token issuer's secret (base64): accept Bearer tokens it signed for the Batch audience (empty: Shared Key only)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	c.opts.TokenKey = c.tokenKey.Key
 	if c.storage.BlobEndpoint != "" {
 		if c.storage.AccountName == "" || c.storage.AccountKey == "" {
 			return nil, errors.New("--storage-account and --storage-key are required with --storage-endpoint")
@@ -75,7 +91,10 @@ func parseFlags(args []string) (*config, error) {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+	stopProfile := profiling.CPU("batchemu")
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	stopProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "batchemu:", err)
 		os.Exit(1)
 	}

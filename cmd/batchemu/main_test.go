@@ -5,12 +5,20 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 func TestParseFlags(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "token.key")
+	if err := os.WriteFile(keyFile, []byte(localtoken.EncodeKey(localtoken.NewKey())), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -18,7 +26,7 @@ func TestParseFlags(t *testing.T) {
 		check   func(t *testing.T, c *config)
 	}{
 		{"defaults", nil, false, func(t *testing.T, c *config) {
-			if c.addr != "127.0.0.1:10200" || c.opts.Storage == nil || c.opts.Storage.AccountName != "devstoreaccount1" || c.opts.AutoScaleMinInterval != 5*time.Minute {
+			if c.addr != "127.0.0.1:10200" || c.opts.Storage == nil || c.opts.Storage.AccountName != "devstoreaccount1" || c.opts.AutoScaleMinInterval != 5*time.Minute || c.opts.TokenKey != nil {
 				t.Errorf("defaults: %+v", c)
 			}
 		}},
@@ -30,6 +38,23 @@ func TestParseFlags(t *testing.T) {
 		{"no auto-storage", []string{"--storage-endpoint", ""}, false, func(t *testing.T, c *config) {
 			if c.opts.Storage != nil {
 				t.Errorf("storage %+v, want nil", c.opts.Storage)
+			}
+		}},
+		{"token key file", []string{"--token-key-file", keyFile}, false, func(t *testing.T, c *config) {
+			if len(c.opts.TokenKey) != localtoken.MinKeySize {
+				t.Errorf("token key of %d bytes, want %d", len(c.opts.TokenKey), localtoken.MinKeySize)
+			}
+		}},
+		{"missing token key file", []string{"--token-key-file", keyFile + ".missing"}, true, nil},
+		{"account key file", []string{"--key-file", keyFile}, false, func(t *testing.T, c *config) {
+			if want, _ := os.ReadFile(keyFile); c.opts.AccountKey+"\n" != string(want) {
+				t.Errorf("account key %q, want the file's %q", c.opts.AccountKey, want)
+			}
+		}},
+		{"missing account key file", []string{"--key-file", keyFile + ".missing"}, true, nil},
+		{"storage key file", []string{"--storage-key-file", keyFile}, false, func(t *testing.T, c *config) {
+			if want, _ := os.ReadFile(keyFile); c.opts.Storage == nil || c.opts.Storage.AccountKey+"\n" != string(want) {
+				t.Errorf("storage %+v, want the key of the file %q", c.opts.Storage, want)
 			}
 		}},
 		{"negative concurrency", []string{"--concurrency", "-1"}, true, nil},

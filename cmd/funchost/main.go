@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/funchost"
+	"github.com/ffbatch/ffbatch/internal/profiling"
 )
 
 // sources collects repeated --eventgrid-blob flags.
@@ -36,7 +37,10 @@ func (s *sources) Set(v string) error {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Environ(), os.Stderr); err != nil {
+	stopProfile := profiling.CPU("funchost")
+	err := run(ctx, os.Args[1:], os.Environ(), os.Stderr)
+	stopProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "funchost:", err)
 		stop()
 		os.Exit(1)

@@ -74,12 +74,15 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	defer cancel()
 	var logs syncBuffer
 	done := make(chan error, 1)
+	state := t.TempDir()
 	go func() {
-		done <- run(ctx, []string{"--app", app, "--settings", settings, "--addr", addr, "--state", t.TempDir(), "--log-format", "json"}, []string{"PATH=/usr/bin:/bin"}, &logs)
+		done <- run(ctx, []string{"--app", app, "--settings", settings, "--addr", addr, "--state", state, "--log-format", "json"}, []string{"PATH=/usr/bin:/bin"}, &logs)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/admin/host/status")
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/admin/host/status", nil)
+		req.Header.Set("x-functions-key", masterKey(state))
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			var st struct{ State string }
 			_ = json.NewDecoder(resp.Body).Decode(&st)
@@ -136,4 +139,15 @@ func TestRunRejectsBadFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// masterKey reads the master key funchost keeps in <state>/secrets/host.json
+// ("" until the file exists).
+func masterKey(state string) string {
+	b, _ := os.ReadFile(filepath.Join(state, "secrets", "host.json"))
+	var f struct {
+		MasterKey struct{ Value string } `json:"masterKey"`
+	}
+	_ = json.Unmarshal(b, &f)
+	return f.MasterKey.Value
 }

@@ -20,12 +20,16 @@ import (
 	"github.com/ffbatch/ffbatch/handlers"
 	"github.com/ffbatch/ffbatch/internal/config"
 	"github.com/ffbatch/ffbatch/internal/customhandler"
+	"github.com/ffbatch/ffbatch/internal/profiling"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout, nil); err != nil {
+	stopProfile := profiling.CPU("handler")
+	err := run(ctx, os.Getenv, os.Stdout, nil)
+	stopProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "handler:", err)
 		os.Exit(1)
 	}

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/sbemu"
+	"github.com/ffbatch/ffbatch/internal/localtoken"
+	"github.com/ffbatch/ffbatch/internal/profiling"
 )
 
 type config struct {
@@ -30,6 +32,7 @@ type config struct {
 	configPath         string
 	printDefault       bool
 	opts               sbemu.Options
+	tokenKey           localtoken.KeyFlag
 	logLevel           slog.Level
 }
 
@@ -44,14 +47,21 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.opts.DataDir, "data", "", "data directory for durable messages (empty: in memory)")
 	fs.StringVar(&c.opts.KeyName, "key-name", sbemu.DefaultKeyName, "shared access key name")
 	fs.StringVar(&c.opts.Key, "key", sbemu.DefaultKey, "shared access key")
+	fs.Func("key-file", "file holding the shared access key, instead of --key (command lines are visible to every local user)", func(path string) error {
+		key, err := localtoken.ReadSecretFile(path)
+		c.opts.Key = key
+		return err
+	})
 	fs.IntVar(&c.opts.MaxMessageSize, "max-message-size", sbemu.DefaultMaxMessageSize, "largest accepted message in bytes")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level (debug, info, warn, error)")
+	fs.Var(&c.tokenKey, "token-key-file", `file with the local token issuer's secret (base64): accept "jwt" put-tokens it signed for the Service Bus audience (empty: SAS only)`)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	c.opts.TokenKey = c.tokenKey.Key
 	if c.opts.KeyName == "" || c.opts.Key == "" {
 		return nil, errors.New("--key-name and --key must not be empty")
 	}
@@ -93,7 +103,9 @@ func loopbackAddr(addr string) (string, error) {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := profiling.CPU("sbemu")
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
+	stopProfile()
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sbemu:", err)

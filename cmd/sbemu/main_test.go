@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/sbemu"
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -25,6 +26,10 @@ func TestParseFlags(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(`{"UserConfig":{"Namespaces":[{"Name":"other"}]}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	keyFile := filepath.Join(dir, "token.key")
+	if err := os.WriteFile(keyFile, []byte(localtoken.EncodeKey(localtoken.NewKey())), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -33,10 +38,22 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{name: "defaults", args: nil, check: func(t *testing.T, c *config) {
 			if c.amqpAddr != "127.0.0.1:5672" || c.httpAddr != "127.0.0.1:5300" || c.opts.Config != nil ||
-				c.opts.KeyName != "RootManageSharedAccessKey" || c.opts.Key != "SAS_KEY_VALUE" || c.opts.DataDir != "" {
+				c.opts.KeyName != "RootManageSharedAccessKey" || c.opts.Key != "SAS_KEY_VALUE" || c.opts.DataDir != "" || c.opts.TokenKey != nil {
 				t.Errorf("defaults = %+v", c)
 			}
 		}},
+		{name: "token key file", args: []string{"--token-key-file", keyFile}, check: func(t *testing.T, c *config) {
+			if len(c.opts.TokenKey) != localtoken.MinKeySize {
+				t.Errorf("token key of %d bytes, want %d", len(c.opts.TokenKey), localtoken.MinKeySize)
+			}
+		}},
+		{name: "missing token key file", args: []string{"--token-key-file", keyFile + ".missing"}, wantErr: "read token key"},
+		{name: "key file", args: []string{"--key-file", keyFile}, check: func(t *testing.T, c *config) {
+			if want, _ := os.ReadFile(keyFile); c.opts.Key+"\n" != string(want) {
+				t.Errorf("key %q, want the file's %q", c.opts.Key, want)
+			}
+		}},
+		{name: "missing key file", args: []string{"--key-file", keyFile + ".missing"}, wantErr: "read secret"},
 		{name: "localhost binds loopback", args: []string{"--amqp-addr", "localhost:15672", "--http-addr", "localhost:0"}, check: func(t *testing.T, c *config) {
 			if c.amqpAddr != "127.0.0.1:15672" || c.httpAddr != "127.0.0.1:0" {
 				t.Errorf("addresses %s %s", c.amqpAddr, c.httpAddr)

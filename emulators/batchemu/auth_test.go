@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/auth"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 // capturedRequest is one request recorded from @azure/batch 10.2.0 or
@@ -58,11 +62,11 @@ func (c capturedRequest) httpRequest(t *testing.T) *http.Request {
 
 func TestSharedKeyCaptures(t *testing.T) {
 	key := base64.StdEncoding.EncodeToString([]byte("secretkey0123456789"))
-	good, err := newAuthenticator("devaccount", key)
+	good, err := auth.New("devaccount", key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrongKey, err := newAuthenticator("devaccount", base64.StdEncoding.EncodeToString([]byte("another-key")))
+	wrongKey, err := auth.New("devaccount", base64.StdEncoding.EncodeToString([]byte("another-key")), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,19 +78,19 @@ func TestSharedKeyCaptures(t *testing.T) {
 				if err != nil {
 					t.Fatalf("capture %d has no ocp-date: %v", i, err)
 				}
-				if e := good.check(c.httpRequest(t), date.Add(time.Minute)); e != nil {
+				if e := good.Check(c.httpRequest(t), date.Add(time.Minute)); e != nil {
 					t.Errorf("valid signature rejected: %v", e.Values)
 				}
-				if e := wrongKey.check(c.httpRequest(t), date); e == nil || e.Code != codeAuthenticationFailed {
+				if e := wrongKey.Check(c.httpRequest(t), date); e == nil || e.Code != wireerr.CodeAuthenticationFailed {
 					t.Errorf("wrong key: got %v, want AuthenticationFailed", e)
 				}
-				if e := good.check(c.httpRequest(t), date.Add(16*time.Minute)); e == nil || e.Code != codeAuthenticationFailed {
+				if e := good.Check(c.httpRequest(t), date.Add(16*time.Minute)); e == nil || e.Code != wireerr.CodeAuthenticationFailed {
 					t.Errorf("skewed date: got %v, want AuthenticationFailed", e)
 				}
 				tampered := c.httpRequest(t)
 				tampered.URL.Path += "x"
 				tampered.URL.RawPath = ""
-				if e := good.check(tampered, date); e == nil {
+				if e := good.Check(tampered, date); e == nil {
 					t.Errorf("tampered path accepted")
 				}
 			})
@@ -106,7 +110,8 @@ func TestAuthOverHTTP(t *testing.T) {
 		wantStatus int
 	}{
 		{"signed", nil, http.StatusOK},
-		{"bearer token accepted unverified", map[string]string{"Authorization": "Bearer eyJhbGciOi.x.y"}, http.StatusOK},
+		{"bearer token refused without a token key", map[string]string{"Authorization": "Bearer eyJhbGciOi.x.y"}, http.StatusForbidden},
+		{"any bearer string refused", map[string]string{"Authorization": "Bearer emulator"}, http.StatusForbidden},
 		{"missing authorization", map[string]string{"Authorization": "-"}, http.StatusForbidden},
 		{"wrong signature", map[string]string{"Authorization": "SharedKey devbatch:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, http.StatusForbidden},
 		{"wrong account", map[string]string{"Authorization": "SharedKey other:AAAA"}, http.StatusForbidden},
@@ -119,7 +124,7 @@ func TestAuthOverHTTP(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.status, tc.wantStatus, r.body)
 			}
 			if tc.wantStatus == http.StatusForbidden {
-				if r.code() != codeAuthenticationFailed {
+				if r.code() != wireerr.CodeAuthenticationFailed {
 					t.Errorf("code %q, want AuthenticationFailed", r.code())
 				}
 				m := r.json(t)
@@ -140,7 +145,7 @@ func TestAuthRejectsSkewedDate(t *testing.T) {
 	env := startServer(t, &Options{Now: clock.Now})
 	env.now = func() time.Time { return clock.Now().Add(-20 * time.Minute) }
 	r := env.call("GET", "/pools", nil)
-	if r.status != http.StatusForbidden || r.code() != codeAuthenticationFailed {
+	if r.status != http.StatusForbidden || r.code() != wireerr.CodeAuthenticationFailed {
 		t.Fatalf("got %d %s, want 403 AuthenticationFailed", r.status, r.code())
 	}
 }
@@ -159,9 +164,9 @@ func TestAPIVersion(t *testing.T) {
 		{"2024-02", "api-version=2024-02-01.19.0", 200, ""},
 		{"2024-07 with timeOut", "api-version=2024-07-01.20.0&timeOut=30", 200, ""},
 		{"2025", "api-version=2025-06-01&timeout=60", 200, ""},
-		{"missing", "maxresults=5&api-version=", 400, codeMissingRequiredQueryParameter},
-		{"unknown", "api-version=2099-01-01.99.0", 400, codeUnsupportedRequestVersion},
-		{"bad timeout", "api-version=2025-06-01&timeout=abc", 400, codeInvalidQueryParameterValue},
+		{"missing", "maxresults=5&api-version=", 400, wireerr.CodeMissingRequiredQueryParameter},
+		{"unknown", "api-version=2099-01-01.99.0", 400, wireerr.CodeUnsupportedRequestVersion},
+		{"bad timeout", "api-version=2025-06-01&timeout=abc", 400, wireerr.CodeInvalidQueryParameterValue},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,5 +175,49 @@ func TestAPIVersion(t *testing.T) {
 				t.Fatalf("got %d %q, want %d %q: %s", r.status, r.code(), tc.status, tc.wantCode, r.body)
 			}
 		})
+	}
+}
+
+// TestBearerTokens: with a token key the emulator accepts the local token
+// issuer's tokens for the Batch audience and refuses everything else;
+// Shared Key keeps working.
+func TestBearerTokens(t *testing.T) {
+	key := localtoken.NewKey()
+	env := startServer(t, &Options{TokenKey: key})
+	issuer, err := localtoken.New(key, env.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := localtoken.New(localtoken.NewKey(), env.now)
+	bearer := func(iss *localtoken.Issuer, aud string, ttl time.Duration) map[string]string {
+		tok, _ := iss.Issue(aud, ttl)
+		return map[string]string{"Authorization": "Bearer " + tok}
+	}
+	tests := []struct {
+		name string
+		hdr  map[string]string
+		want int
+	}{
+		{"shared key", nil, http.StatusOK},
+		{"issued token", bearer(issuer, localtoken.AudienceBatch, time.Hour), http.StatusOK},
+		{"token of another key", bearer(other, localtoken.AudienceBatch, time.Hour), http.StatusForbidden},
+		{"expired token", bearer(issuer, localtoken.AudienceBatch, -time.Hour), http.StatusForbidden},
+		{"Service Bus audience", bearer(issuer, localtoken.AudienceServiceBus, time.Hour), http.StatusForbidden},
+		{"any string", map[string]string{"Authorization": "Bearer emulator"}, http.StatusForbidden},
+		{"empty token", map[string]string{"Authorization": "Bearer "}, http.StatusForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := env.callWith("GET", "/pools", nil, tc.hdr)
+			if r.status != tc.want {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.want, r.body)
+			}
+			if tc.want == http.StatusForbidden && r.code() != wireerr.CodeAuthenticationFailed {
+				t.Errorf("code %q, want AuthenticationFailed", r.code())
+			}
+		})
+	}
+	if _, err := NewServer(&Options{TokenKey: []byte("short")}); err == nil {
+		t.Error("NewServer accepted a 5-byte token key")
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/autoscale"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // maxSamples bounds the history kept per metric and pool.
@@ -17,7 +20,7 @@ var autoscaleMetrics = []string{"$ActiveTasks", "$RunningTasks", "$PendingTasks"
 
 // checkFormula validates a formula's syntax and limits (autoscale.Parse
 // applies the service's 8 KB / 100 statement limits).
-func checkFormula(formula string) *apiError {
+func checkFormula(formula string) *wireerr.Error {
 	if _, err := autoscale.Parse(formula); err != nil {
 		return formulaError(err)
 	}
@@ -25,37 +28,33 @@ func checkFormula(formula string) *apiError {
 }
 
 // formulaError turns a parse error into the 400 the service answers.
-func formulaError(err error) *apiError {
+func formulaError(err error) *wireerr.Error {
 	var ae *autoscale.Error
 	if errors.As(err, &ae) {
-		code := ae.Code
-		if code == "" {
-			code = codeAutoScalingFormulaSyntaxError
-		}
-		e := newError(http.StatusBadRequest, code, ae.Message)
+		var values []wire.ErrorValue
 		for _, v := range ae.Values {
-			e.Values = append(e.Values, errorValue{Key: v.Name, Value: v.Value})
+			values = append(values, wire.ErrorValue{Key: v.Name, Value: v.Value})
 		}
-		return e
+		return wireerr.Formula(ae.Code, ae.Message, values)
 	}
-	return newError(http.StatusBadRequest, codeAutoScalingFormulaSyntaxError, err.Error())
+	return wireerr.Formula("", err.Error(), nil)
 }
 
 // runError converts an evaluation error into an AutoScaleRun error.
-func runError(err error) *errorInfo {
+func runError(err error) *wire.ErrorInfo {
 	var ae *autoscale.Error
 	if errors.As(err, &ae) {
-		ei := &errorInfo{Code: ae.Code, Message: ae.Message}
+		var values []wire.NameValue
 		for _, v := range ae.Values {
-			ei.Values = append(ei.Values, nameValue{Name: v.Name, Value: v.Value})
+			values = append(values, wire.NameValue{Name: v.Name, Value: v.Value})
 		}
-		return ei
+		return wireerr.AutoScaleRunError(ae.Code, ae.Message, values)
 	}
-	return &errorInfo{Code: "AutoScalingFormulaEvaluationError", Message: err.Error()}
+	return wireerr.AutoScaleRunError("", err.Error(), nil)
 }
 
 // evaluate runs formula against p's current samples and counts; mu held.
-func (s *Server) evaluate(p *poolRec, formula string, now time.Time) (*autoscale.Result, *apiError, *errorInfo) {
+func (s *Server) evaluate(p *store.Pool, formula string, now time.Time) (*autoscale.Result, *wireerr.Error, *wire.ErrorInfo) {
 	f, err := autoscale.Parse(formula)
 	if err != nil {
 		return nil, formulaError(err), nil
@@ -85,7 +84,7 @@ func (s *Server) evaluate(p *poolRec, formula string, now time.Time) (*autoscale
 }
 
 // currentNodes counts the pool's nodes that are not leaving.
-func currentNodes(p *poolRec) (ded, low int) {
+func currentNodes(p *store.Pool) (ded, low int) {
 	for _, n := range p.Nodes {
 		if n.Leaving {
 			continue
@@ -101,14 +100,14 @@ func currentNodes(p *poolRec) (ded, low int) {
 
 // runAutoScale evaluates the pool's formula, records autoScaleRun and
 // resizes to the result; mu held.
-func (s *Server) runAutoScale(p *poolRec, now time.Time) {
+func (s *Server) runAutoScale(p *store.Pool, now time.Time) {
 	res, ae, runErr := s.evaluate(p, p.Pool.AutoScaleFormula, now)
-	run := &autoScaleRun{Timestamp: wt(now)}
+	run := &wire.AutoScaleRun{Timestamp: wire.At(now)}
 	switch {
 	case ae != nil:
-		run.Error = &errorInfo{Code: ae.Code, Message: ae.Message}
+		run.Error = &wire.ErrorInfo{Code: ae.Code, Message: ae.Message}
 		for _, v := range ae.Values {
-			run.Error.Values = append(run.Error.Values, nameValue{Name: v.Key, Value: v.Value})
+			run.Error.Values = append(run.Error.Values, wire.NameValue{Name: v.Key, Value: v.Value})
 		}
 	case runErr != nil:
 		run.Error = runErr
@@ -134,21 +133,21 @@ func (s *Server) runAutoScale(p *poolRec, now time.Time) {
 }
 
 // sampleAutoScale appends one sample of each task metric for p; mu held.
-func (s *Server) sampleAutoScale(p *poolRec, now time.Time) {
+func (s *Server) sampleAutoScale(p *store.Pool, now time.Time) {
 	var active, running, succeeded, failed float64
 	for _, j := range s.st.Jobs {
-		if jobPoolKey(j) != key(p.Pool.ID) {
+		if jobPoolKey(j) != store.Key(p.Pool.ID) {
 			continue
 		}
 		for _, t := range j.Tasks {
 			switch t.Task.State {
-			case taskActive:
-				if jobState(j.Job.State) == jobActive && depsSatisfied(j, t) {
+			case wire.TaskActive:
+				if wire.JobState(j.Job.State) == wire.JobActive && depsSatisfied(j, t) {
 					active++
 				}
-			case taskRunning:
+			case wire.TaskRunning:
 				running++
-			case taskCompleted:
+			case wire.TaskCompleted:
 				if t.Task.ExecutionInfo.Result == "success" {
 					succeeded++
 				} else {
@@ -158,14 +157,14 @@ func (s *Server) sampleAutoScale(p *poolRec, now time.Time) {
 		}
 	}
 	if p.Samples == nil {
-		p.Samples = map[string][]sample{}
+		p.Samples = map[string][]store.Sample{}
 	}
 	vals := map[string]float64{
 		"$ActiveTasks": active, "$RunningTasks": running, "$PendingTasks": active + running,
 		"$SucceededTasks": succeeded, "$FailedTasks": failed,
 	}
 	for _, m := range autoscaleMetrics {
-		ss := append(p.Samples[m], sample{Time: now, Value: vals[m]})
+		ss := append(p.Samples[m], store.Sample{Time: now, Value: vals[m]})
 		if len(ss) > maxSamples {
 			ss = ss[len(ss)-maxSamples:]
 		}
@@ -183,8 +182,8 @@ func (s *Server) enableRateLimit() time.Duration {
 	return time.Duration(float64(30*time.Second) * float64(s.opts.AutoScaleMinInterval) / float64(5*time.Minute))
 }
 
-func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolEnableAutoScaleParameter
+func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	var in wire.PoolEnableAutoScaleParameter
 	if _, e := readJSON(r, &in, true); e != nil {
 		return e
 	}
@@ -194,7 +193,7 @@ func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *req
 		}
 	}
 	var interval time.Duration
-	var e *apiError
+	var e *wireerr.Error
 	if in.AutoScaleEvaluationInterval != nil {
 		if interval, e = s.checkInterval(in.AutoScaleEvaluationInterval); e != nil {
 			return e
@@ -208,25 +207,24 @@ func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *req
 	}
 	now := rc.now
 	if !p.Pool.EnableAutoScale {
-		if p.Pool.AllocationState != allocSteady {
-			return newError(http.StatusConflict, codePoolBeingResized, "Autoscale cannot be enabled while the pool is being resized.")
+		if p.Pool.AllocationState != wire.AllocSteady {
+			return wireerr.PoolResizingForAutoScale()
 		}
 		if in.AutoScaleFormula == "" {
-			return errMissingProperty("autoScaleFormula")
+			return wireerr.MissingProperty("autoScaleFormula")
 		}
 	}
 	if !p.LastEnable.IsZero() && now.Sub(p.LastEnable) < s.enableRateLimit() {
-		return newError(http.StatusServiceUnavailable, codeTooManyEnableAutoScaleRequests,
-			"The number of enable autoscale requests for this pool exceeded the allowed rate.")
+		return wireerr.TooManyEnableAutoScale()
 	}
 	p.LastEnable = now
 	if in.AutoScaleFormula != "" {
 		p.Pool.AutoScaleFormula = in.AutoScaleFormula
 	}
 	if in.AutoScaleEvaluationInterval != nil {
-		p.Pool.AutoScaleEvaluationInterval = durp(interval)
+		p.Pool.AutoScaleEvaluationInterval = wire.DurationPtr(interval)
 	} else if p.Pool.AutoScaleEvaluationInterval == nil {
-		p.Pool.AutoScaleEvaluationInterval = durp(defaultASInterval)
+		p.Pool.AutoScaleEvaluationInterval = wire.DurationPtr(defaultASInterval)
 	}
 	if !p.Pool.EnableAutoScale {
 		p.Samples = nil
@@ -242,7 +240,7 @@ func (s *Server) enableAutoScale(w http.ResponseWriter, r *http.Request, rc *req
 	return nil
 }
 
-func (s *Server) disableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) disableAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, e := s.poolForUpdate(r)
@@ -258,13 +256,13 @@ func (s *Server) disableAutoScale(w http.ResponseWriter, r *http.Request, rc *re
 	return nil
 }
 
-func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolEvaluateAutoScaleParameter
+func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	var in wire.PoolEvaluateAutoScaleParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
 	if in.AutoScaleFormula == "" {
-		return errMissingProperty("autoScaleFormula")
+		return wireerr.MissingProperty("autoScaleFormula")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -273,8 +271,7 @@ func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *r
 		return e
 	}
 	if !p.Pool.EnableAutoScale {
-		return newError(http.StatusConflict, codeOperationInvalidForState,
-			"Autoscale formulas can only be evaluated on a pool with autoscale enabled.")
+		return wireerr.AutoScaleNotEnabled()
 	}
 	res, ae, runErr := s.evaluate(p, in.AutoScaleFormula, rc.now)
 	if ae != nil {
@@ -282,7 +279,7 @@ func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *r
 	}
 	run := map[string]any{
 		"odata.metadata": rc.base + "/$metadata#Microsoft.Azure.Batch.Protocol.Entities.AutoScaleRun",
-		"timestamp":      wt(rc.now),
+		"timestamp":      wire.At(rc.now),
 	}
 	if runErr != nil {
 		run["error"] = runErr

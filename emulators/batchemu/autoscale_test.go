@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 func autoscalePool(id, formula, interval string) map[string]any {
@@ -97,7 +99,7 @@ func TestAutoScaleOperations(t *testing.T) {
 	if r := env.call("POST", "/pools/p/evaluateautoscale", map[string]any{"autoScaleFormula": "$TargetDedicatedNodes=1;"}); r.status != 409 {
 		t.Errorf("evaluate without autoscale: %d %s", r.status, r.body)
 	}
-	if r := env.call("POST", "/pools/p/enableautoscale", map[string]any{}); r.status != 400 || r.code() != codeMissingRequiredProperty {
+	if r := env.call("POST", "/pools/p/enableautoscale", map[string]any{}); r.status != 400 || r.code() != wireerr.CodeMissingRequiredProperty {
 		t.Errorf("enable without formula: %d %s", r.status, r.body)
 	}
 	env.must(http.StatusOK, "POST", "/pools/p/enableautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=2;", "autoScaleEvaluationInterval": "PT1M"})
@@ -108,14 +110,14 @@ func TestAutoScaleOperations(t *testing.T) {
 	if p["targetDedicatedNodes"] != 2.0 {
 		t.Errorf("targetDedicatedNodes %v, want 2 from the formula", p["targetDedicatedNodes"])
 	}
-	if r := env.call("POST", "/pools/p/enableautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=1;"}); r.status != 503 || r.code() != codeTooManyEnableAutoScaleRequests {
+	if r := env.call("POST", "/pools/p/enableautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=1;"}); r.status != 503 || r.code() != wireerr.CodeTooManyEnableAutoScaleRequests {
 		t.Errorf("second enable within the rate limit: %d %s", r.status, r.body)
 	}
 	ev := env.must(200, "POST", "/pools/p/evaluateautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=1;"}).json(t)
 	if ev["results"] != "$TargetDedicated=1;$NodeDeallocationOption=requeue" || ev["timestamp"] != "2026-11-27T12:00:00.0000000Z" {
 		t.Errorf("evaluate = %v", ev)
 	}
-	if r := env.call("POST", "/pools/p/evaluateautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=;"}); r.status != 400 || r.code() != codeAutoScalingFormulaSyntaxError {
+	if r := env.call("POST", "/pools/p/evaluateautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=;"}); r.status != 400 || r.code() != wireerr.CodeAutoScalingFormulaSyntaxError {
 		t.Errorf("evaluate syntax error: %d %s", r.status, r.body)
 	}
 	if r := env.call("POST", "/pools/p/evaluateautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=1;" + strings.Repeat(" ", 9000)}); r.status != 400 || r.code() != "AutoScalingFormulaTooLong" {
@@ -125,7 +127,7 @@ func TestAutoScaleOperations(t *testing.T) {
 	if lookupPath(ev, "error/code") != "InsufficientSampleData" || ev["results"] != nil {
 		t.Errorf("evaluate with too few samples = %v, want a 200 AutoScaleRun with error InsufficientSampleData", ev)
 	}
-	if r := env.call("POST", "/pools/p/enableautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=1;", "autoScaleEvaluationInterval": "PT10S"}); r.status != 400 || r.code() != codeInvalidPropertyValue {
+	if r := env.call("POST", "/pools/p/enableautoscale", map[string]any{"autoScaleFormula": "$TargetDedicated=1;", "autoScaleEvaluationInterval": "PT10S"}); r.status != 400 || r.code() != wireerr.CodeInvalidPropertyValue {
 		t.Errorf("interval below minimum: %d %s", r.status, r.body)
 	}
 	clock.Advance(2 * time.Minute)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 func TestTaskDependencies(t *testing.T) {
@@ -46,7 +48,7 @@ func TestExitConditions(t *testing.T) {
 	env.must(http.StatusCreated, "POST", "/pools", pool("p", 1))
 	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "plain", "poolInfo": map[string]any{"poolId": "p"}})
 	terminateOn3 := map[string]any{"exitCodes": []any{map[string]any{"code": 3, "exitOptions": map[string]any{"jobAction": "terminate"}}}}
-	if r := env.call("POST", "/jobs/plain/tasks", map[string]any{"id": "x", "commandLine": "true", "exitConditions": terminateOn3}); r.status != 400 || r.code() != codeInvalidPropertyValue {
+	if r := env.call("POST", "/jobs/plain/tasks", map[string]any{"id": "x", "commandLine": "true", "exitConditions": terminateOn3}); r.status != 400 || r.code() != wireerr.CodeInvalidPropertyValue {
 		t.Errorf("jobAction on a noaction job: %d %s", r.status, r.body)
 	}
 	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"},

@@ -1,6 +1,7 @@
 // Package batchemu is a local emulator of the Azure Batch data plane.
 //
-// It speaks the Batch REST protocol (Shared Key or unverified Bearer auth,
+// It speaks the Batch REST protocol (Shared Key auth; Bearer tokens only
+// those of the local token issuer, internal/localtoken, when configured;
 // the real JSON shapes, error bodies and status codes, OData paging with
 // odata.nextLink) and really executes tasks: every pool node is a directory
 // on the local disk, task command lines run as local processes (without a
@@ -10,6 +11,20 @@
 // The emulator is a library: [NewServer] builds it, [Server.Handler] or
 // [Server.Serve] expose it, and [Server.Close] stops it. cmd/batchemu is a
 // thin main around it.
+//
+// # Layout
+//
+// This package is the server: the public API, the routes and REST
+// handlers, request validation and the scheduler (node lifecycles,
+// autoscale, task assignment, job ends). Below it, each with one job:
+// internal/wire (JSON wire types, timestamps, durations, states),
+// internal/wireerr (every wire error), internal/auth (credentials),
+// internal/store (the state and its persistence), internal/taskrun (a task
+// of any kind to a process spec, an attempt's end to its execution info),
+// internal/placement (task order and node choice),
+// internal/executor (running one attempt), internal/autoscale and
+// internal/odata. internal/archtest checks which may import which
+// (docs/decisions/0102-emusplit-batchemu-packages.md).
 //
 // It deliberately does not emulate the management plane (accounts, quotas),
 // containers, user isolation, certificates, application packages, job

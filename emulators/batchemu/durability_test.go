@@ -14,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // crash simulates the emulator process being killed: from now on nothing is
@@ -24,8 +27,8 @@ func (s *Server) crash(t *testing.T) {
 	t.Helper()
 	s.flushMu.Lock()
 	s.crashed = true
-	if ss, ok := s.store.(*snapshotStore); ok {
-		if err := ss.close(); err != nil {
+	if ss, ok := s.store.(*store.Dir); ok {
+		if err := ss.Close(); err != nil {
 			t.Errorf("close journal: %v", err)
 		}
 	}
@@ -38,9 +41,9 @@ func (s *Server) crash(t *testing.T) {
 }
 
 // openDataDir starts a server on dir, served on loopback.
-func openDataDir(t *testing.T, dir string, store stateStore) *testEnv {
+func openDataDir(t *testing.T, dir string, persister store.Persister) *testEnv {
 	t.Helper()
-	srv, err := NewServer(&Options{DataDir: dir, tick: time.Millisecond, store: store})
+	srv, err := NewServer(&Options{DataDir: dir, tick: time.Millisecond, store: persister})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -357,11 +360,11 @@ func appendFile(t *testing.T, path, s string) {
 	}
 }
 
-// failingStore is a stateStore whose writes fail while fail is set.
+// failingStore is a store.Persister whose writes fail while fail is set.
 type failingStore struct {
 	mu    sync.Mutex
 	fail  bool
-	inner stateStore
+	inner store.Persister
 }
 
 var errDiskFull = errors.New("no space left on device (fake)")
@@ -369,33 +372,33 @@ var errDiskFull = errors.New("no space left on device (fake)")
 func (f *failingStore) failing() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.fail }
 func (f *failingStore) set(v bool)    { f.mu.Lock(); f.fail = v; f.mu.Unlock() }
 
-func (f *failingStore) writeSnapshot(data []byte) error {
+func (f *failingStore) WriteSnapshot(data []byte) error {
 	if f.failing() {
 		return errDiskFull
 	}
-	return f.inner.writeSnapshot(data)
+	return f.inner.WriteSnapshot(data)
 }
 
-func (f *failingStore) appendJournal(rec []byte) error {
+func (f *failingStore) AppendJournal(rec []byte) error {
 	if f.failing() {
 		return errDiskFull
 	}
-	return f.inner.appendJournal(rec)
+	return f.inner.AppendJournal(rec)
 }
 
-func (f *failingStore) journalSize() int64 { return f.inner.journalSize() }
+func (f *failingStore) JournalSize() int64 { return f.inner.JournalSize() }
 
 // TestFailedSaveIsNotAcknowledged: when the state cannot be saved, mutating
 // requests get 500 InternalError (so clients retry), reads still work, and
 // once the disk recovers a retry is saved and acknowledged.
 func TestFailedSaveIsNotAcknowledged(t *testing.T) {
 	dir := t.TempDir()
-	fs := &failingStore{inner: newSnapshotStore(dir)}
+	fs := &failingStore{inner: store.NewDir(dir)}
 	env := openDataDir(t, dir, fs)
 	env.must(http.StatusCreated, "POST", "/pools", pool("p", 0))
 	fs.set(true)
 	r := env.call("POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"}})
-	if r.status != http.StatusInternalServerError || r.code() != codeInternalError {
+	if r.status != http.StatusInternalServerError || r.code() != wireerr.CodeInternalError {
 		t.Fatalf("add job with a failing disk: %d %s, want 500 InternalError", r.status, r.body)
 	}
 	if r.header.Get("request-id") == "" {
@@ -538,7 +541,7 @@ func wantOneOf(path, field string, want ...string) func(env *testEnv) error {
 }
 
 // wantGoneOr accepts a removed resource (404) or one in the given state.
-func wantGoneOr(path, state string) func(env *testEnv) error {
+func wantGoneOr(path, want string) func(env *testEnv) error {
 	return func(env *testEnv) error {
 		r := env.call("GET", path, nil)
 		switch {
@@ -547,8 +550,8 @@ func wantGoneOr(path, state string) func(env *testEnv) error {
 		case r.status != http.StatusOK:
 			return fmt.Errorf("GET %s: status %d", path, r.status)
 		}
-		if got := r.json(env.t)["state"]; got != state {
-			return fmt.Errorf("%s state = %v, want %s or removed", path, got, state)
+		if got := r.json(env.t)["state"]; got != want {
+			return fmt.Errorf("%s state = %v, want %s or removed", path, got, want)
 		}
 		return nil
 	}

@@ -6,17 +6,20 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // Exit conditions: what a completed task means for its job (jobAction, when
 // the job's onTaskFailure is performexitoptionsjobaction) and for the tasks
 // that depend on it (dependencyAction).
 
-func validateExitConditions(ec *exitConditions, j *jobRec) *apiError {
+func validateExitConditions(ec *wire.ExitConditions, j *store.Job) *wireerr.Error {
 	if ec == nil {
 		return nil
 	}
-	check := func(prop string, o *exitOptions) *apiError {
+	check := func(prop string, o *wire.ExitOptions) *wireerr.Error {
 		if o == nil {
 			return nil
 		}
@@ -29,7 +32,7 @@ func validateExitConditions(ec *exitConditions, j *jobRec) *apiError {
 			return e
 		}
 		if ja != "" && ja != "none" && j.Job.OnTaskFailure != "performexitoptionsjobaction" {
-			return errInvalidProperty(prop+".jobAction", o.JobAction,
+			return wireerr.InvalidProperty(prop+".jobAction", o.JobAction,
 				"a job action needs the job's onTaskFailure to be performexitoptionsjobaction")
 		}
 		o.JobAction, o.DependencyAction = ja, da
@@ -44,13 +47,13 @@ func validateExitConditions(ec *exitConditions, j *jobRec) *apiError {
 		r := &ec.ExitCodeRanges[i]
 		prop := fmt.Sprintf("exitConditions.exitCodeRanges[%d]", i)
 		if r.End < r.Start {
-			return errInvalidProperty(prop, strconv.Itoa(r.Start)+"-"+strconv.Itoa(r.End), "start must not be greater than end")
+			return wireerr.InvalidProperty(prop, strconv.Itoa(r.Start)+"-"+strconv.Itoa(r.End), "start must not be greater than end")
 		}
 		if e := check(prop+".exitOptions", &r.ExitOptions); e != nil {
 			return e
 		}
 	}
-	for prop, o := range map[string]*exitOptions{
+	for prop, o := range map[string]*wire.ExitOptions{
 		"exitConditions.preProcessingError": ec.PreProcessingError, "exitConditions.fileUploadError": ec.FileUploadError,
 		"exitConditions.default": ec.Default,
 	} {
@@ -73,14 +76,14 @@ var preProcessingCodes = map[string]bool{
 // exitOptionsOf returns the effective exit options of a completed task,
 // with the service's defaults: none/satisfy for success, terminate/block
 // for everything else. mu held.
-func exitOptionsOf(j *jobRec, t *taskRec) exitOptions {
+func exitOptionsOf(j *store.Job, t *store.Task) wire.ExitOptions {
 	ei := t.Task.ExecutionInfo
 	success := ei.Result == "success"
-	out := exitOptions{JobAction: "terminate", DependencyAction: "block"}
+	out := wire.ExitOptions{JobAction: "terminate", DependencyAction: "block"}
 	if success {
-		out = exitOptions{JobAction: "none", DependencyAction: "satisfy"}
+		out = wire.ExitOptions{JobAction: "none", DependencyAction: "satisfy"}
 	}
-	merge := func(o *exitOptions) exitOptions {
+	merge := func(o *wire.ExitOptions) wire.ExitOptions {
 		r := out
 		if o != nil {
 			if o.JobAction != "" {
@@ -123,17 +126,17 @@ func exitOptionsOf(j *jobRec, t *taskRec) exitOptions {
 
 // applyJobAction runs the job action of a task that just completed on its
 // own (not terminated by the user); mu held.
-func (s *Server) applyJobAction(j *jobRec, t *taskRec, now time.Time) {
-	if j.Job.OnTaskFailure != "performexitoptionsjobaction" || jobState(j.Job.State) != jobActive {
+func (s *Server) applyJobAction(j *store.Job, t *store.Task, now time.Time) {
+	if j.Job.OnTaskFailure != "performexitoptionsjobaction" || wire.JobState(j.Job.State) != wire.JobActive {
 		return
 	}
 	switch exitOptionsOf(j, t).JobAction {
 	case "terminate":
 		s.terminateJobLocked(j, "TaskFailed", now)
 	case "disable":
-		s.setJobState(j, jobDisabling, now)
+		s.setJobState(j, wire.JobDisabling, now)
 		for _, other := range j.Tasks {
-			if other.Task.State == taskRunning {
+			if other.Task.State == wire.TaskRunning {
 				s.requeueTask(j, other, now)
 			}
 		}

@@ -9,11 +9,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // taskDir returns the directory of t's last attempt, or the 409/404 the
 // service answers when the files are gone.
-func (s *Server) taskDir(r *http.Request) (dir, jobID, taskID string, e *apiError) {
+func (s *Server) taskDir(r *http.Request) (dir, jobID, taskID string, e *wireerr.Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, t, e := s.lookupTask(r.PathValue("jobId"), r.PathValue("taskId"))
@@ -21,13 +25,13 @@ func (s *Server) taskDir(r *http.Request) (dir, jobID, taskID string, e *apiErro
 		return "", "", "", e
 	}
 	if t.FilesCleaned {
-		return "", "", "", newError(http.StatusConflict, codeTaskFilesCleanedup, "The task files have been cleaned up from the compute node.")
+		return "", "", "", wireerr.TaskFilesCleaned()
 	}
 	if t.Dir == "" {
-		return "", "", "", newError(http.StatusConflict, codeTaskFilesUnavailable, "The task has not been scheduled on a compute node yet, so its files are not available.")
+		return "", "", "", wireerr.TaskNotScheduled()
 	}
 	if _, err := os.Stat(t.Dir); err != nil {
-		return "", "", "", newError(http.StatusConflict, codeTaskFilesUnavailable, "The compute node that ran the task is no longer available.")
+		return "", "", "", wireerr.TaskNodeGone()
 	}
 	return t.Dir, j.Job.ID, t.Task.ID, nil
 }
@@ -42,11 +46,11 @@ func fileMode(m fs.FileMode) string {
 	return "0" + strconv.FormatUint(uint64(v), 8)
 }
 
-func fileEntry(base, name string, info fs.FileInfo) nodeFile {
-	return nodeFile{
+func fileEntry(base, name string, info fs.FileInfo) wire.NodeFile {
+	return wire.NodeFile{
 		Name: name, URL: base + "/" + name, IsDirectory: info.IsDir(),
-		Properties: &fileProperties{
-			CreationTime: wtp(info.ModTime()), LastModified: wt(info.ModTime()),
+		Properties: &wire.FileProperties{
+			CreationTime: wire.AtPtr(info.ModTime()), LastModified: wire.At(info.ModTime()),
 			ContentLength: sizeOf(info), ContentType: "application/octet-stream", FileMode: fileMode(info.Mode()),
 		},
 	}
@@ -63,33 +67,33 @@ func sizeOf(info fs.FileInfo) int64 {
 // its entries.
 type fileRoot struct{ dir, urlBase string }
 
-func (s *Server) taskFiles(r *http.Request, rc *reqCtx) (fileRoot, *apiError) {
+func (s *Server) taskFiles(r *http.Request, rc *reqCtx) (fileRoot, *wireerr.Error) {
 	dir, jobID, taskID, e := s.taskDir(r)
 	return fileRoot{dir, rc.base + "/jobs/" + jobID + "/tasks/" + taskID + "/files"}, e
 }
 
 // nodeFiles resolves the node files API root: the node's directory.
-func (s *Server) nodeFiles(r *http.Request, rc *reqCtx) (fileRoot, *apiError) {
+func (s *Server) nodeFiles(r *http.Request, rc *reqCtx) (fileRoot, *wireerr.Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, e := s.lookupPool(r.PathValue("poolId"))
 	if e != nil {
 		return fileRoot{}, e
 	}
-	_, n := s.findNode(key(p.Pool.ID), r.PathValue("nodeId"))
+	_, n := s.findNode(store.Key(p.Pool.ID), r.PathValue("nodeId"))
 	if n == nil {
-		return fileRoot{}, errNodeNotFound()
+		return fileRoot{}, wireerr.NodeNotFound()
 	}
 	return fileRoot{n.Dir, rc.base + "/pools/" + p.Pool.ID + "/nodes/" + n.Node.ID + "/files"}, nil
 }
 
 // fileOp is a files API operation (list, get, delete) in a resolved root.
-type fileOp func(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot) *apiError
+type fileOp func(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot) *wireerr.Error
 
 // inFiles is the handler that resolves the request's files root with
 // resolve (taskFiles or nodeFiles) and then runs op in it.
-func inFiles(resolve func(*http.Request, *reqCtx) (fileRoot, *apiError), op fileOp) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func inFiles(resolve func(*http.Request, *reqCtx) (fileRoot, *wireerr.Error), op fileOp) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 		root, e := resolve(r, rc)
 		if e != nil {
 			return e
@@ -98,7 +102,7 @@ func inFiles(resolve func(*http.Request, *reqCtx) (fileRoot, *apiError), op file
 	}
 }
 
-func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot) *apiError {
+func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot) *wireerr.Error {
 	recursive := strings.EqualFold(r.URL.Query().Get("recursive"), "true")
 	var items []listItem
 	err := filepath.WalkDir(root.dir, func(p string, d fs.DirEntry, err error) error {
@@ -124,10 +128,10 @@ func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return newError(http.StatusInternalServerError, codeInternalError, "list files: "+err.Error())
+		return wireerr.InternalOp("list files", err)
 	}
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(nodeFile{}), "files")
+	return writeList(w, r, rc, items, schemaOf(wire.NodeFile{}), "files")
 }
 
 // findFile maps the {filePath...} of r to an existing file or directory
@@ -135,25 +139,25 @@ func listFiles(w http.ResponseWriter, r *http.Request, rc *reqCtx, root fileRoot
 // symlink, a symlinked directory) leads outside it: a path that would is
 // not found. It returns the opened root (the caller closes it), the clean
 // name relative to it and its info.
-func findFile(r *http.Request, root fileRoot) (rt *os.Root, clean string, info fs.FileInfo, e *apiError) {
+func findFile(r *http.Request, root fileRoot) (rt *os.Root, clean string, info fs.FileInfo, e *wireerr.Error) {
 	name := r.PathValue("filePath")
 	clean = path.Clean("/" + name)[1:]
 	if clean == "" || clean != strings.TrimSuffix(name, "/") || strings.HasPrefix(clean, "..") {
-		return nil, "", nil, newError(http.StatusBadRequest, codeInvalidQueryParameterValue, "The file path is not valid.", "FilePath", name)
+		return nil, "", nil, wireerr.InvalidFilePath(name)
 	}
 	rt, err := os.OpenRoot(root.dir)
 	if err != nil {
-		return nil, "", nil, errFileNotFound(clean)
+		return nil, "", nil, wireerr.FileNotFound(clean)
 	}
 	local := filepath.FromSlash(clean)
 	if info, err = rt.Stat(local); err != nil {
 		rt.Close()
-		return nil, "", nil, errFileNotFound(clean)
+		return nil, "", nil, wireerr.FileNotFound(clean)
 	}
 	return rt, local, info, nil
 }
 
-func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *apiError {
+func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *wireerr.Error {
 	rt, local, info, e := findFile(r, root)
 	if e != nil {
 		return e
@@ -172,7 +176,7 @@ func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot)
 	}
 	f, err := rt.Open(local)
 	if err != nil {
-		return errFileNotFound(clean)
+		return wireerr.FileNotFound(clean)
 	}
 	defer f.Close()
 	if rg := r.Header.Get("ocp-range"); rg != "" && r.Header.Get("Range") == "" {
@@ -185,7 +189,7 @@ func serveFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot)
 
 // deleteFile removes a file, or a directory when recursive=true, inside
 // the root only (a symlink is removed itself, never its target).
-func deleteFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *apiError {
+func deleteFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot) *wireerr.Error {
 	rt, local, info, e := findFile(r, root)
 	if e != nil {
 		return e
@@ -194,15 +198,14 @@ func deleteFile(w http.ResponseWriter, r *http.Request, _ *reqCtx, root fileRoot
 	var err error
 	if info.IsDir() {
 		if !strings.EqualFold(r.URL.Query().Get("recursive"), "true") {
-			return newError(http.StatusConflict, codeOperationInvalidForState,
-				"The specified path is a directory; delete it with recursive=true.", "FilePath", filepath.ToSlash(local))
+			return wireerr.DeleteDirectory(filepath.ToSlash(local))
 		}
 		err = rt.RemoveAll(local)
 	} else {
 		err = rt.Remove(local)
 	}
 	if err != nil {
-		return newError(http.StatusInternalServerError, codeInternalError, "delete file: "+err.Error())
+		return wireerr.InternalOp("delete file", err)
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 // FuzzRequestBodies sends arbitrary bodies to the operations that decode
@@ -26,7 +28,13 @@ func FuzzRequestBodies(f *testing.F) {
 			f.Add(uint8(op), s)
 		}
 	}
-	srv, err := NewServer(&Options{runner: &fakeRunner{}, tick: time.Hour})
+	key := localtoken.NewKey()
+	issuer, err := localtoken.New(key, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	token, _ := issuer.Issue(localtoken.AudienceBatch, 24*time.Hour)
+	srv, err := NewServer(&Options{runner: &fakeRunner{}, tick: time.Hour, TokenKey: key})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -34,7 +42,7 @@ func FuzzRequestBodies(f *testing.F) {
 	h := srv.Handler()
 	send := func(method, path, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path+"?api-version=2025-06-01", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer fuzz")
+		req.Header.Set("Authorization", "Bearer "+token)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		return rec

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/auth"
 )
 
 const testAPIVersion = "2024-07-01.20.0"
@@ -70,7 +72,7 @@ func signRequest(r *http.Request, account, key string, now time.Time, contentLen
 	}
 	var b strings.Builder
 	b.WriteString(r.Method + "\n")
-	for _, h := range signedHeaders {
+	for _, h := range auth.SignedHeaders {
 		v := r.Header.Get(h)
 		switch h {
 		case "Content-Length":
@@ -219,12 +221,12 @@ func (e *testEnv) task(job, task string) map[string]any {
 	return e.must(http.StatusOK, "GET", "/jobs/"+job+"/tasks/"+task, nil).json(e.t)
 }
 
-func (e *testEnv) waitTaskState(job, task, state string, timeout time.Duration) map[string]any {
+func (e *testEnv) waitTaskState(job, task, want string, timeout time.Duration) map[string]any {
 	e.t.Helper()
 	var last map[string]any
-	e.waitFor(fmt.Sprintf("task %s/%s %s", job, task, state), timeout, func() bool {
+	e.waitFor(fmt.Sprintf("task %s/%s %s", job, task, want), timeout, func() bool {
 		last = e.task(job, task)
-		return last["state"] == state
+		return last["state"] == want
 	})
 	return last
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // maxBodyBytes is the request body limit: the service rejects bodies of 1 MB
@@ -23,7 +25,12 @@ type reqCtx struct {
 	base       string // scheme://host of the request, used in urls
 }
 
-type handlerFunc func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError
+// writeError answers r with e.
+func (rc *reqCtx) writeError(w http.ResponseWriter, r *http.Request, e *wireerr.Error) {
+	wireerr.Write(w, r, rc.base, rc.requestID, rc.now, e)
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error
 
 // handle wraps h with the checks every Batch operation gets: request-id,
 // client-request-id echo, api-version, authentication.
@@ -44,7 +51,7 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 		}
 		s.mu.Unlock()
 		if closed {
-			writeError(w, r, rc.requestID, rc.now, newError(http.StatusServiceUnavailable, "ServerBusy", "The emulator is shutting down."))
+			rc.writeError(w, r, wireerr.ServerBusy())
 			return
 		}
 		out := w
@@ -55,7 +62,7 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 		}
 		v, e := checkAPIVersion(r)
 		if e == nil {
-			e = s.auth.check(r, rc.now)
+			e = s.auth.Check(r, rc.now)
 		}
 		if e == nil {
 			rc.apiVersion = v
@@ -63,7 +70,7 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 		}
 		if e != nil {
 			s.log.Debug("request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "code", e.Code)
-			writeError(out, r, rc.requestID, rc.now, e)
+			rc.writeError(out, r, e)
 		}
 		if dw == nil {
 			return
@@ -75,8 +82,7 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 		s.mu.Unlock()
 		if err := s.syncTo(gen); err != nil {
 			s.log.Error("request not acknowledged: state not saved", "method", r.Method, "path", r.URL.Path, "err", err)
-			writeError(w, r, rc.requestID, rc.now, newError(http.StatusInternalServerError, codeInternalError,
-				"The server encountered an internal error. Please retry the request."))
+			rc.writeError(w, r, wireerr.Internal())
 			return
 		}
 		dw.flush()
@@ -94,26 +100,26 @@ func baseURL(r *http.Request) string {
 
 // readJSON decodes the request body into v. An empty body is an error unless
 // allowEmpty; it then leaves v untouched and reports false.
-func readJSON(r *http.Request, v any, allowEmpty bool) (bool, *apiError) {
+func readJSON(r *http.Request, v any, allowEmpty bool) (bool, *wireerr.Error) {
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
 	if err != nil {
-		return false, errInvalidBody("the request body could not be read: " + err.Error())
+		return false, wireerr.InvalidBody("the request body could not be read: " + err.Error())
 	}
 	if len(data) >= maxBodyBytes {
-		return false, errBodyTooLarge(maxBodyBytes)
+		return false, wireerr.BodyTooLarge(maxBodyBytes)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		if allowEmpty {
 			return false, nil
 		}
-		return false, errInvalidBody("the request body is empty")
+		return false, wireerr.InvalidBody("the request body is empty")
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) && ute.Field != "" {
-			return false, errInvalidProperty(ute.Field, ute.Value, "the value has the wrong JSON type, expected "+ute.Type.String())
+			return false, wireerr.InvalidProperty(ute.Field, ute.Value, "the value has the wrong JSON type, expected "+ute.Type.String())
 		}
-		return false, errInvalidBody(err.Error())
+		return false, wireerr.InvalidBody(err.Error())
 	}
 	return true, nil
 }
@@ -142,12 +148,8 @@ func setEntityHeaders(w http.ResponseWriter, etag string, lastModified time.Time
 // versioned is a rendered entity that carries its own ETag and
 // Last-Modified: a job, a pool or a task.
 type versioned interface {
-	version() (etag string, lastModified time.Time)
+	Version() (etag string, lastModified time.Time)
 }
-
-func (j cloudJob) version() (string, time.Time)  { return j.ETag, j.LastModified.Time }
-func (p cloudPool) version() (string, time.Time) { return p.ETag, p.LastModified.Time }
-func (t cloudTask) version() (string, time.Time) { return t.ETag, t.LastModified.Time }
 
 // getEntity answers a GET (or HEAD) of one entity of the given entity set
 // ("jobs", "pools", "tasks"). It checks $select against T's schema, then
@@ -155,7 +157,7 @@ func (t cloudTask) version() (string, time.Time) { return t.ETag, t.LastModified
 // the read preconditions, the entity headers and the $select-shaped body
 // are worked out from that copy after mu is released. HEAD gets the
 // headers only.
-func getEntity[T versioned](s *Server, w http.ResponseWriter, r *http.Request, rc *reqCtx, set string, render func() (T, *apiError)) *apiError {
+func getEntity[T versioned](s *Server, w http.ResponseWriter, r *http.Request, rc *reqCtx, set string, render func() (T, *wireerr.Error)) *wireerr.Error {
 	var zero T
 	o, e := parseQueryOptions(r, schemaOf(zero), false)
 	if e != nil {
@@ -167,7 +169,7 @@ func getEntity[T versioned](s *Server, w http.ResponseWriter, r *http.Request, r
 	if e != nil {
 		return e
 	}
-	etag, lastModified := out.version()
+	etag, lastModified := out.Version()
 	if e := checkConditions(r, etag, lastModified, true); e != nil {
 		return e
 	}
@@ -187,14 +189,14 @@ func getEntity[T versioned](s *Server, w http.ResponseWriter, r *http.Request, r
 // checkConditions applies If-Match / If-None-Match / If-Modified-Since /
 // If-Unmodified-Since to an entity. read says whether the operation is a
 // read (a failed If-None-Match then means 304 instead of 412).
-func checkConditions(r *http.Request, etag string, lastModified time.Time, read bool) *apiError {
-	notMet := newError(http.StatusPreconditionFailed, codeConditionNotMet, "The condition specified using HTTP conditional header(s) is not met.")
+func checkConditions(r *http.Request, etag string, lastModified time.Time, read bool) *wireerr.Error {
+	notMet := wireerr.ConditionNotMet(false)
 	if v := r.Header.Get("If-Match"); v != "" && v != "*" && !etagIn(v, etag) {
 		return notMet
 	}
 	if v := r.Header.Get("If-None-Match"); v != "" && (v == "*" || etagIn(v, etag)) {
 		if read {
-			return newError(http.StatusNotModified, codeConditionNotMet, "The condition specified using HTTP conditional header(s) is not met.")
+			return wireerr.ConditionNotMet(true)
 		}
 		return notMet
 	}
@@ -207,7 +209,7 @@ func checkConditions(r *http.Request, etag string, lastModified time.Time, read 
 	if v := r.Header.Get("If-Modified-Since"); v != "" {
 		if t, err := http.ParseTime(v); err == nil && !lm.After(t) {
 			if read {
-				return newError(http.StatusNotModified, codeConditionNotMet, "The condition specified using HTTP conditional header(s) is not met.")
+				return wireerr.ConditionNotMet(true)
 			}
 			return notMet
 		}

@@ -1,20 +1,25 @@
 package batchemu
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
+)
 
 // validateJobManager checks a job manager task's own fields; the task
 // fields are checked by buildTask when the job is added.
-func validateJobManager(jm *jobManagerTask) *apiError {
+func validateJobManager(jm *wire.JobManagerTask) *wireerr.Error {
 	if jm == nil {
 		return nil
 	}
 	if jm.ID == "" {
-		return errMissingProperty("jobManagerTask.id")
+		return wireerr.MissingProperty("jobManagerTask.id")
 	}
 	for name, raw := range map[string][]byte{"containerSettings": jm.ContainerSettings,
 		"applicationPackageReferences": jm.ApplicationPackageReferences, "authenticationTokenSettings": jm.AuthenticationTokenSettings} {
 		if present(raw) {
-			return errUnsupportedProperty("jobManagerTask." + name)
+			return wireerr.UnsupportedProperty("jobManagerTask." + name)
 		}
 	}
 	if jm.KillJobOnCompletion == nil {
@@ -29,17 +34,16 @@ func validateJobManager(jm *jobManagerTask) *apiError {
 	return nil
 }
 
-// asTask is the TaskAddParameter of the job manager task.
-func (jm *jobManagerTask) asTask() *taskAddParameter {
-	return &taskAddParameter{
-		ID: jm.ID, DisplayName: jm.DisplayName, CommandLine: jm.CommandLine, ResourceFiles: jm.ResourceFiles,
-		OutputFiles: jm.OutputFiles, EnvironmentSettings: jm.EnvironmentSettings, Constraints: jm.Constraints,
-		RequiredSlots: jm.RequiredSlots, UserIdentity: jm.UserIdentity,
+// managerTaskParameter is the TaskAddParameter of the job manager task jm.
+func managerTaskParameter(jm *wire.JobManagerTask) *wire.TaskAddParameter {
+	return &wire.TaskAddParameter{
+		ID: jm.ID, DisplayName: jm.DisplayName, TaskCommand: jm.TaskCommand,
+		OutputFiles: jm.OutputFiles, Constraints: jm.Constraints, RequiredSlots: jm.RequiredSlots,
 	}
 }
 
 // prefixProperty qualifies the PropertyName of a validation error.
-func prefixProperty(e *apiError, prefix string) *apiError {
+func prefixProperty(e *wireerr.Error, prefix string) *wireerr.Error {
 	if e.Status != http.StatusBadRequest {
 		return e
 	}
@@ -49,20 +53,4 @@ func prefixProperty(e *apiError, prefix string) *apiError {
 		}
 	}
 	return e
-}
-
-// taskSlots is how many slots t occupies on a node of p: all of them for an
-// exclusive job manager task.
-func taskSlots(j *jobRec, t *taskRec, p *poolRec) int {
-	if jm := j.Job.JobManagerTask; t.JobManager && jm != nil && jm.RunExclusive != nil && *jm.RunExclusive {
-		return p.Pool.TaskSlotsPerNode
-	}
-	return t.Task.RequiredSlots
-}
-
-// jobManagerFits keeps a job manager task off low-priority nodes when it
-// does not allow them.
-func jobManagerFits(j *jobRec, t *taskRec, n *nodeRec) bool {
-	jm := j.Job.JobManagerTask
-	return !t.JobManager || jm == nil || jm.AllowLowPriorityNode == nil || *jm.AllowLowPriorityNode || n.Node.IsDedicated
 }

@@ -4,35 +4,39 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
-func (s *Server) lookupJob(id string) (*jobRec, *apiError) {
-	j, ok := s.st.Jobs[key(id)]
+func (s *Server) lookupJob(id string) (*store.Job, *wireerr.Error) {
+	j, ok := s.st.Jobs[store.Key(id)]
 	if !ok {
-		return nil, errJobNotFound()
+		return nil, wireerr.JobNotFound()
 	}
 	return j, nil
 }
 
-func (s *Server) touchJob(j *jobRec, now time.Time) {
-	j.Job.ETag = s.st.nextETag()
-	j.Job.LastModified = wt(now)
+func (s *Server) touchJob(j *store.Job, now time.Time) {
+	j.Job.ETag = s.st.NextETag()
+	j.Job.LastModified = wire.At(now)
 	s.markDirty()
 	s.jobsChanged = true
 }
 
-func (s *Server) setJobState(j *jobRec, st jobState, now time.Time) {
-	if jobState(j.Job.State) == st {
+func (s *Server) setJobState(j *store.Job, st wire.JobState, now time.Time) {
+	if wire.JobState(j.Job.State) == st {
 		return
 	}
 	j.Job.PreviousState = j.Job.State
-	j.Job.PreviousStateTransitionTime = wtp(j.Job.StateTransitionTime.Time)
+	j.Job.PreviousStateTransitionTime = wire.AtPtr(j.Job.StateTransitionTime.Time)
 	j.Job.State = string(st)
-	j.Job.StateTransitionTime = wt(now)
+	j.Job.StateTransitionTime = wire.At(now)
 	s.touchJob(j, now)
 }
 
-func renderJob(j *jobRec, base string) cloudJob {
+func renderJob(j *store.Job, base string) wire.CloudJob {
 	out := j.Job
 	out.URL = base + "/jobs/" + j.Job.ID
 	return out
@@ -41,42 +45,41 @@ func renderJob(j *jobRec, base string) cloudJob {
 // jobSettings are the job fields shared by add, patch and update.
 type jobSettings struct {
 	priority, maxParallel *int
-	constraints           *jobConstraints
+	constraints           *wire.JobConstraints
 	onAllTasksComplete    string
-	poolInfo              *poolInformation
+	poolInfo              *wire.PoolInformation
 	allowAutoPool         bool // job add may name an auto pool
 }
 
-func validateJobSettings(in jobSettings) (string, *apiError) {
+func validateJobSettings(in jobSettings) (string, *wireerr.Error) {
 	if in.priority != nil && (*in.priority < -1000 || *in.priority > 1000) {
-		return "", newError(http.StatusBadRequest, "OutOfRangePriority", "The priority must be between -1000 and 1000.",
-			"PropertyName", "priority", "PropertyValue", strconv.Itoa(*in.priority))
+		return "", wireerr.OutOfRangePriority(*in.priority)
 	}
 	if in.maxParallel != nil && *in.maxParallel != -1 && *in.maxParallel < 1 {
-		return "", errInvalidProperty("maxParallelTasks", strconv.Itoa(*in.maxParallel), "must be -1 or greater than 0")
+		return "", wireerr.InvalidProperty("maxParallelTasks", strconv.Itoa(*in.maxParallel), "must be -1 or greater than 0")
 	}
 	if in.constraints != nil {
 		if e := validateRetryCount("constraints.maxTaskRetryCount", in.constraints.MaxTaskRetryCount); e != nil {
 			return "", e
 		}
 		if d := in.constraints.MaxWallClockTime; d != nil && *d <= 0 {
-			return "", errInvalidProperty("constraints.maxWallClockTime", formatDuration(time.Duration(*d)), "must be positive")
+			return "", wireerr.InvalidProperty("constraints.maxWallClockTime", wire.FormatDuration(time.Duration(*d)), "must be positive")
 		}
 	}
 	if in.poolInfo != nil {
 		if present(in.poolInfo.AutoPoolSpecification) {
 			if !in.allowAutoPool {
-				return "", errUnsupportedProperty("poolInfo.autoPoolSpecification")
+				return "", wireerr.UnsupportedProperty("poolInfo.autoPoolSpecification")
 			}
 		} else if in.poolInfo.PoolID == "" {
-			return "", errMissingProperty("poolInfo.poolId")
+			return "", wireerr.MissingProperty("poolInfo.poolId")
 		}
 	}
 	return normEnum("onAllTasksComplete", in.onAllTasksComplete, "noaction", "terminatejob")
 }
 
-func defaultJobConstraints(c *jobConstraints) jobConstraints {
-	out := jobConstraints{MaxWallClockTime: durp(infiniteDuration), MaxTaskRetryCount: new(int)}
+func defaultJobConstraints(c *wire.JobConstraints) wire.JobConstraints {
+	out := wire.JobConstraints{MaxWallClockTime: wire.DurationPtr(wire.InfiniteDuration), MaxTaskRetryCount: new(int)}
 	if c != nil {
 		if c.MaxWallClockTime != nil {
 			out.MaxWallClockTime = c.MaxWallClockTime
@@ -88,19 +91,19 @@ func defaultJobConstraints(c *jobConstraints) jobConstraints {
 	return out
 }
 
-func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in jobAddParameter
+func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	var in wire.JobAddParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
 	if in.ID == "" {
-		return errMissingProperty("id")
+		return wireerr.MissingProperty("id")
 	}
 	if !validID(in.ID) {
-		return errInvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+		return wireerr.InvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 	}
 	if in.PoolInfo == nil {
-		return errMissingProperty("poolInfo")
+		return wireerr.MissingProperty("poolInfo")
 	}
 	if e := validateJobManager(in.JobManagerTask); e != nil {
 		return e
@@ -123,11 +126,11 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	if e := validateEnv("commonEnvironmentSettings", in.CommonEnvironmentSettings); e != nil {
 		return e
 	}
-	job := cloudJob{
+	job := wire.CloudJob{
 		ID: in.ID, DisplayName: in.DisplayName, MaxParallelTasks: -1, AllowTaskPreemption: in.AllowTaskPreemption,
 		Constraints: defaultJobConstraints(in.Constraints), CommonEnvironmentSettings: in.CommonEnvironmentSettings,
 		PoolInfo: *in.PoolInfo, OnAllTasksComplete: "noaction", OnTaskFailure: "noaction", Metadata: in.Metadata,
-		NetworkConfiguration: in.NetworkConfiguration, State: string(jobActive), UsesTaskDependencies: in.UsesTaskDependencies,
+		NetworkConfiguration: in.NetworkConfiguration, State: string(wire.JobActive), UsesTaskDependencies: in.UsesTaskDependencies,
 		JobPreparationTask: in.JobPreparationTask, JobReleaseTask: in.JobReleaseTask, JobManagerTask: in.JobManagerTask,
 	}
 	if in.Priority != nil {
@@ -144,25 +147,25 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.st.Jobs[key(in.ID)]; ok {
-		if jobState(old.Job.State) == jobDeleting {
-			return errJobState(jobDeleting)
+	if old, ok := s.st.Jobs[store.Key(in.ID)]; ok {
+		if wire.JobState(old.Job.State) == wire.JobDeleting {
+			return wireerr.JobState(wire.JobDeleting)
 		}
-		return newError(http.StatusConflict, codeJobExists, "The specified job already exists.")
+		return wireerr.JobExists()
 	}
 	now := rc.now
-	job.CreationTime, job.StateTransitionTime = wt(now), wt(now)
-	job.ExecutionInfo = jobExecutionInfo{StartTime: wt(now), PoolID: job.PoolInfo.PoolID}
+	job.CreationTime, job.StateTransitionTime = wire.At(now), wire.At(now)
+	job.ExecutionInfo = wire.JobExecutionInfo{StartTime: wire.At(now), PoolID: job.PoolInfo.PoolID}
 	if auto != nil {
-		if _, taken := s.st.Pools[key(autoPool.ID)]; taken {
-			return newError(http.StatusConflict, codePoolExists, "The auto pool id is already taken.")
+		if _, taken := s.st.Pools[store.Key(autoPool.ID)]; taken {
+			return wireerr.AutoPoolIDTaken()
 		}
 		s.insertPool(autoPool, autoInterval, now)
 		job.ExecutionInfo.PoolID = autoPool.ID
 	}
-	j := &jobRec{Job: job, Tasks: map[string]*taskRec{}}
+	j := &store.Job{Job: job, Tasks: map[string]*store.Task{}}
 	if jm := in.JobManagerTask; jm != nil {
-		ct, e := buildTask(jm.asTask(), j, now)
+		ct, e := buildTask(managerTaskParameter(jm), j, now)
 		if e != nil {
 			return prefixProperty(e, "jobManagerTask.")
 		}
@@ -171,7 +174,7 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 		t.Order = 0 // the job manager runs before the job's other tasks
 	}
 	s.touchJob(j, now)
-	s.st.Jobs[key(in.ID)] = j
+	s.st.Jobs[store.Key(in.ID)] = j
 	s.wake()
 	loc := rc.base + "/jobs/" + in.ID
 	setEntityHeaders(w, j.Job.ETag, now, loc)
@@ -183,13 +186,13 @@ func (s *Server) addJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *api
 // jobForUpdate returns the job named in the request path once allowed
 // accepts its state (otherwise the service's error for that state) and the
 // request's preconditions hold for it; mu must be held.
-func (s *Server) jobForUpdate(r *http.Request, allowed func(jobState) bool) (*jobRec, *apiError) {
+func (s *Server) jobForUpdate(r *http.Request, allowed func(wire.JobState) bool) (*store.Job, *wireerr.Error) {
 	j, e := s.lookupJob(r.PathValue("jobId"))
 	if e != nil {
 		return nil, e
 	}
-	if st := jobState(j.Job.State); !allowed(st) {
-		return nil, errJobState(st)
+	if st := wire.JobState(j.Job.State); !allowed(st) {
+		return nil, wireerr.JobState(st)
 	}
 	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
 		return nil, e
@@ -197,17 +200,17 @@ func (s *Server) jobForUpdate(r *http.Request, allowed func(jobState) bool) (*jo
 	return j, nil
 }
 
-func (s *Server) getJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return getEntity(s, w, r, rc, "jobs", func() (cloudJob, *apiError) {
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	return getEntity(s, w, r, rc, "jobs", func() (wire.CloudJob, *wireerr.Error) {
 		j, e := s.lookupJob(r.PathValue("jobId"))
 		if e != nil {
-			return cloudJob{}, e
+			return wire.CloudJob{}, e
 		}
 		return renderJob(j, rc.base), nil
 	})
 }
 
-func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	items := make([]listItem, 0, len(s.st.Jobs))
 	for k, j := range s.st.Jobs {
@@ -215,10 +218,10 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) *a
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(cloudJob{}), "jobs")
+	return writeList(w, r, rc, items, schemaOf(wire.CloudJob{}), "jobs")
 }
 
-func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, e := s.jobForUpdate(r, jobNotDeleting)
@@ -226,9 +229,9 @@ func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 		return e
 	}
 	now := rc.now
-	s.setJobState(j, jobDeleting, now)
+	s.setJobState(j, wire.JobDeleting, now)
 	for _, t := range j.Tasks {
-		if t.Task.State == taskRunning {
+		if t.Task.State == wire.TaskRunning {
 			s.killTask(j, t)
 		}
 	}
@@ -237,8 +240,8 @@ func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	return nil
 }
 
-func (s *Server) terminateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in jobTerminateParameter
+func (s *Server) terminateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	var in wire.JobTerminateParameter
 	if _, e := readJSON(r, &in, true); e != nil {
 		return e
 	}
@@ -260,34 +263,34 @@ func (s *Server) terminateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx
 
 // terminateJobLocked moves j to terminating, ends its running tasks and lets
 // the scheduler complete it; mu held.
-func (s *Server) terminateJobLocked(j *jobRec, reason string, now time.Time) {
-	s.setJobState(j, jobTerminating, now)
+func (s *Server) terminateJobLocked(j *store.Job, reason string, now time.Time) {
+	s.setJobState(j, wire.JobTerminating, now)
 	j.Job.ExecutionInfo.TerminateReason = reason
 	for _, t := range j.Tasks {
-		if t.Task.State == taskRunning {
+		if t.Task.State == wire.TaskRunning {
 			s.endTask(j, t, now)
 		}
 	}
 	s.wake()
 }
 
-func (s *Server) patchJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) patchJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	return s.changeJob(w, r, rc, false)
 }
 
-func (s *Server) updateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) updateJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	return s.changeJob(w, r, rc, true)
 }
 
 // changeJob implements PATCH (only given fields) and PUT (replace: absent
 // fields get their defaults, poolInfo is required).
-func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, replace bool) *apiError {
-	var in jobPatchParameter
+func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, replace bool) *wireerr.Error {
+	var in wire.JobPatchParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
 	if replace && in.PoolInfo == nil {
-		return errMissingProperty("poolInfo")
+		return wireerr.MissingProperty("poolInfo")
 	}
 	oatc, e := validateJobSettings(jobSettings{in.Priority, in.MaxParallelTasks, in.Constraints, in.OnAllTasksComplete, in.PoolInfo, false})
 	if e != nil {
@@ -295,15 +298,16 @@ func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, r
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, e := s.jobForUpdate(r, func(st jobState) bool { return st != jobDeleting && st != jobCompleted && st != jobTerminating })
+	j, e := s.jobForUpdate(r, func(st wire.JobState) bool {
+		return st != wire.JobDeleting && st != wire.JobCompleted && st != wire.JobTerminating
+	})
 	if e != nil {
 		return e
 	}
 	job := &j.Job
 	if in.PoolInfo != nil && !equalFoldID(in.PoolInfo.PoolID, job.PoolInfo.PoolID) {
-		if jobState(job.State) != jobDisabled {
-			return newError(http.StatusConflict, codeOperationInvalidForState,
-				"The pool of a job can only be changed while the job is disabled.")
+		if wire.JobState(job.State) != wire.JobDisabled {
+			return wireerr.JobPoolChangeNotDisabled()
 		}
 		job.PoolInfo = *in.PoolInfo
 		job.ExecutionInfo.PoolID = in.PoolInfo.PoolID
@@ -339,9 +343,9 @@ func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, rc *reqCtx, r
 	return nil
 }
 
-func equalFoldID(a, b string) bool { return key(a) == key(b) }
+func equalFoldID(a, b string) bool { return store.Key(a) == store.Key(b) }
 
-func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in struct {
 		DisableTasks string `json:"disableTasks"`
 	}
@@ -349,7 +353,7 @@ func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return e
 	}
 	if in.DisableTasks == "" {
-		return errMissingProperty("disableTasks")
+		return wireerr.MissingProperty("disableTasks")
 	}
 	mode, e := normEnum("disableTasks", in.DisableTasks, "requeue", "terminate", "wait")
 	if e != nil {
@@ -357,13 +361,13 @@ func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, e := s.jobForUpdate(r, func(st jobState) bool { return st == jobActive })
+	j, e := s.jobForUpdate(r, func(st wire.JobState) bool { return st == wire.JobActive })
 	if e != nil {
 		return e
 	}
-	s.setJobState(j, jobDisabling, rc.now)
+	s.setJobState(j, wire.JobDisabling, rc.now)
 	for _, t := range j.Tasks {
-		if t.Task.State != taskRunning {
+		if t.Task.State != wire.TaskRunning {
 			continue
 		}
 		switch mode {
@@ -379,24 +383,24 @@ func (s *Server) disableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	return nil
 }
 
-func (s *Server) enableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) enableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, e := s.lookupJob(r.PathValue("jobId"))
 	if e != nil {
 		return e
 	}
-	switch st := jobState(j.Job.State); st {
-	case jobDisabled, jobDisabling:
-	case jobActive, jobEnabling:
-		return newError(http.StatusConflict, codeOperationInvalidForState, "The specified job is not disabled.")
+	switch st := wire.JobState(j.Job.State); st {
+	case wire.JobDisabled, wire.JobDisabling:
+	case wire.JobActive, wire.JobEnabling:
+		return wireerr.JobNotDisabled()
 	default:
-		return errJobState(st)
+		return wireerr.JobState(st)
 	}
 	if e := checkConditions(r, j.Job.ETag, j.Job.LastModified.Time, false); e != nil {
 		return e
 	}
-	s.setJobState(j, jobEnabling, rc.now)
+	s.setJobState(j, wire.JobEnabling, rc.now)
 	s.wake()
 	setEntityHeaders(w, j.Job.ETag, rc.now, rc.base+"/jobs/"+j.Job.ID)
 	w.WriteHeader(http.StatusAccepted)
@@ -407,24 +411,24 @@ func (s *Server) enableJob(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 // {taskCounts, taskSlotCounts}; older versions get the bare counts.
 const taskCountsAPIVersion = "2020-09-01"
 
-func (s *Server) getTaskCounts(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) getTaskCounts(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	j, e := s.lookupJob(r.PathValue("jobId"))
 	if e != nil {
 		s.mu.Unlock()
 		return e
 	}
-	var tc, sc taskCounts
+	var tc, sc wire.TaskCounts
 	for _, t := range j.Tasks {
 		slots := t.Task.RequiredSlots
 		switch t.Task.State {
-		case taskActive:
+		case wire.TaskActive:
 			tc.Active++
 			sc.Active += slots
-		case taskRunning:
+		case wire.TaskRunning:
 			tc.Running++
 			sc.Running += slots
-		case taskCompleted:
+		case wire.TaskCompleted:
 			tc.Completed++
 			sc.Completed += slots
 			if t.Task.ExecutionInfo.Result == "success" {
@@ -440,7 +444,7 @@ func (s *Server) getTaskCounts(w http.ResponseWriter, r *http.Request, rc *reqCt
 	if rc.apiVersion < taskCountsAPIVersion {
 		writeJSON(w, http.StatusOK, struct {
 			Metadata string `json:"odata.metadata"`
-			taskCounts
+			wire.TaskCounts
 			ValidationStatus string `json:"validationStatus"`
 		}{rc.base + "/$metadata#taskcounts/@Element", tc, "validated"})
 		return nil

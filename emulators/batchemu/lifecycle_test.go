@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 func TestStartTaskGatesScheduling(t *testing.T) {
@@ -116,7 +118,7 @@ func TestRestartRequeuesRunningTasks(t *testing.T) {
 	if ei["requeueCount"] != 1.0 || ei["lastRequeueTime"] == nil || ei["result"] != "success" {
 		t.Errorf("executionInfo after restart %v", ei)
 	}
-	if r := env2.call("POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"}}); r.code() != codeJobExists {
+	if r := env2.call("POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"}}); r.code() != wireerr.CodeJobExists {
 		t.Errorf("job lost: %d %s", r.status, r.code())
 	}
 }

@@ -10,39 +10,43 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/taskrun"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // setNodeState moves n to state, stamping stateTransitionTime on a change.
-func setNodeState(n *nodeRec, state string, now time.Time) {
-	if n.Node.State != state {
-		n.Node.State = state
-		n.Node.StateTransitionTime = wt(now)
+func setNodeState(n *store.Node, to string, now time.Time) {
+	if n.Node.State != to {
+		n.Node.State = to
+		n.Node.StateTransitionTime = wire.At(now)
 	}
 }
 
 // stepPool advances p's node lifecycles, resize and autoscale; mu held.
-func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
+func (s *Server) stepPool(pk string, p *store.Pool, now time.Time) {
 	for _, n := range p.Nodes {
 		switch {
-		case n.Node.State == nodeCreating && !now.Before(n.ReadyAt):
-			setNodeState(n, nodeStarting, now)
-			n.Node.LastBootTime = wtp(now)
+		case n.Node.State == wire.NodeCreating && !now.Before(n.ReadyAt):
+			setNodeState(n, wire.NodeStarting, now)
+			n.Node.LastBootTime = wire.AtPtr(now)
 			s.markDirty()
-		case n.Node.State == nodeStarting, n.startPending:
+		case n.Node.State == wire.NodeStarting, n.StartPending:
 			s.startNode(pk, p, n, now)
 		case n.PendingBoot != "" && n.Node.RunningTasksCount == 0 && !n.Leaving:
 			s.bootNode(n, n.PendingBoot, now)
-		case (n.Node.State == nodeRebooting || n.Node.State == nodeReimaging) && !now.Before(n.ReadyAt):
-			if n.Node.State == nodeReimaging {
+		case (n.Node.State == wire.NodeRebooting || n.Node.State == wire.NodeReimaging) && !now.Before(n.ReadyAt):
+			if n.Node.State == wire.NodeReimaging {
 				s.wipeNode(n)
 			}
-			setNodeState(n, nodeStarting, now)
-			n.Node.LastBootTime = wtp(now)
+			setNodeState(n, wire.NodeStarting, now)
+			n.Node.LastBootTime = wire.AtPtr(now)
 			n.Node.StartTaskInfo = nil
 			s.markDirty()
 		}
 	}
-	if p.Pool.State == poolDeleting {
+	if p.Pool.State == wire.PoolDeleting {
 		s.removeLeftNodes(p)
 		if len(p.Nodes) == 0 {
 			delete(s.st.Pools, pk)
@@ -50,7 +54,7 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 		}
 		return
 	}
-	if p.Pool.AllocationState != allocSteady {
+	if p.Pool.AllocationState != wire.AllocSteady {
 		s.converge(pk, p, now)
 	}
 	s.removeLeftNodes(p)
@@ -70,17 +74,16 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 	// once when it was stopped.
 	creating := false
 	for _, n := range p.Nodes {
-		creating = creating || n.Node.State == nodeCreating
+		creating = creating || n.Node.State == wire.NodeCreating
 	}
 	tD, tL := p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes
 	capped := ded+low >= s.opts.maxPoolNodes && ded <= tD && low <= tL && (ded < tD || low < tL)
-	if p.Pool.AllocationState != allocSteady && (ded == tD && low == tL || capped) &&
-		(!creating || p.Pool.AllocationState == allocStopping) {
+	if p.Pool.AllocationState != wire.AllocSteady && (ded == tD && low == tL || capped) &&
+		(!creating || p.Pool.AllocationState == wire.AllocStopping) {
 		if capped {
-			p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, errorInfo{Code: "AccountCoreQuotaReached",
-				Message: fmt.Sprintf("The pool reached the emulator's quota of %d nodes per pool.", s.opts.maxPoolNodes)})
+			p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, wireerr.ResizeQuotaReached(s.opts.maxPoolNodes))
 		}
-		s.setAllocation(p, allocSteady, now)
+		s.setAllocation(p, wire.AllocSteady, now)
 		s.touchPool(p, now)
 	}
 	if p.Pool.EnableAutoScale {
@@ -96,7 +99,7 @@ func (s *Server) stepPool(pk string, p *poolRec, now time.Time) {
 }
 
 // converge adds or evicts nodes until the pool matches its targets; mu held.
-func (s *Server) converge(pk string, p *poolRec, now time.Time) {
+func (s *Server) converge(pk string, p *store.Pool, now time.Time) {
 	ded, low := currentNodes(p)
 	total := len(p.Nodes) // leaving nodes still hold their "VM"
 	for ; ded < p.Pool.TargetDedicatedNodes && total < s.opts.maxPoolNodes; ded++ {
@@ -111,7 +114,7 @@ func (s *Server) converge(pk string, p *poolRec, now time.Time) {
 		return
 	}
 	// Evict the least busy nodes first, newest first among equals.
-	cands := make([]*nodeRec, 0, len(p.Nodes))
+	cands := make([]*store.Node, 0, len(p.Nodes))
 	for _, n := range p.Nodes {
 		if !n.Leaving {
 			cands = append(cands, n)
@@ -148,7 +151,7 @@ func poolNumber(pk string) uint32 {
 }
 
 // addNode allocates a new node directory; mu held.
-func (s *Server) addNode(pk string, p *poolRec, dedicated bool, now time.Time) {
+func (s *Server) addNode(pk string, p *store.Pool, dedicated bool, now time.Time) {
 	p.NodeSeq++
 	// The sequence number is global, so ids (and directories) never repeat,
 	// even when a pool is deleted and re-created within a second.
@@ -160,13 +163,13 @@ func (s *Server) addNode(pk string, p *poolRec, dedicated bool, now time.Time) {
 			s.log.Error("create node directory", "pool", p.Pool.ID, "node", id, "err", err)
 		}
 	}
-	n := &nodeRec{
+	n := &store.Node{
 		Dir:     dir,
 		ReadyAt: now.Add(s.opts.NodeStartDelay),
-		Node: computeNode{
-			ID: id, State: nodeCreating, SchedulingState: "enabled", StateTransitionTime: wt(now), AllocationTime: wt(now),
+		Node: wire.ComputeNode{
+			ID: id, State: wire.NodeCreating, SchedulingState: "enabled", StateTransitionTime: wire.At(now), AllocationTime: wire.At(now),
 			IPAddress: fmt.Sprintf("10.0.%d.%d", (p.NodeSeq/250)%250, p.NodeSeq%250+4), AffinityID: "TVM:" + id, VMSize: p.Pool.VMSize,
-			IsDedicated: dedicated, NodeAgentInfo: nodeAgentInfo{Version: "batchemu", LastUpdateTime: wt(now)},
+			IsDedicated: dedicated, NodeAgentInfo: wire.NodeAgentInfo{Version: "batchemu", LastUpdateTime: wire.At(now)},
 		},
 	}
 	p.Nodes = append(p.Nodes, n)
@@ -176,43 +179,37 @@ func (s *Server) addNode(pk string, p *poolRec, dedicated bool, now time.Time) {
 
 // startNode runs the pool's start task on a starting node (or a pending
 // start task retry), or makes the node idle when there is none; mu held.
-func (s *Server) startNode(pk string, p *poolRec, n *nodeRec, now time.Time) {
-	if !n.startPending && p.Pool.StartTask == nil {
+func (s *Server) startNode(pk string, p *store.Pool, n *store.Node, now time.Time) {
+	if !n.StartPending && p.Pool.StartTask == nil {
 		n.Node.StartTask, n.Node.StartTaskInfo = nil, nil
-		setNodeState(n, nodeIdle, now)
+		setNodeState(n, wire.NodeIdle, now)
 		s.markDirty()
 		return
 	}
 	if s.procs >= s.opts.Concurrency {
 		return // wait for a process slot
 	}
-	if !n.startPending {
+	if !n.StartPending {
 		st := *p.Pool.StartTask
 		n.Node.StartTask = &st
-		n.Node.StartTaskInfo = &startTaskInfo{State: "running", StartTime: wt(now)}
+		n.Node.StartTaskInfo = &wire.StartTaskInfo{State: "running", StartTime: wire.At(now)}
 		if st.WaitForSuccess {
-			setNodeState(n, nodeWaitingForStartTask, now)
+			setNodeState(n, wire.NodeWaitingForStartTask, now)
 		} else {
-			setNodeState(n, nodeIdle, now)
+			setNodeState(n, wire.NodeIdle, now)
 		}
 	}
-	n.startPending = false
+	n.StartPending = false
 	n.Node.StartTaskInfo.State = "running"
-	n.Node.StartTaskInfo.StartTime = wt(now)
-	st := n.Node.StartTask
-	dir := filepath.Join(n.Dir, "startup")
-	env := s.nodeEnv(p, n)
-	env = append(env, "AZ_BATCH_TASK_DIR="+dir, "AZ_BATCH_TASK_WORKING_DIR="+filepath.Join(dir, "wd"))
-	env = appendSettings(env, st.EnvironmentSettings)
-	spec := executor.Spec{CommandLine: st.CommandLine, Env: env, TaskDir: dir, ResourceFiles: toExecResourceFiles(st.ResourceFiles)}
-	a := &attempt{start: true, poolKey: pk, nodeID: n.Node.ID}
-	n.startRun = a
+	n.Node.StartTaskInfo.StartTime = wire.At(now)
+	a := &store.Attempt{Start: true, PoolKey: pk, NodeID: n.Node.ID}
+	n.StartRun = a
 	s.markDirty()
-	s.launch(a, spec, s.finishStart)
+	s.launch(a, taskrun.ForStartTask(n, n.Node.StartTask).Spec(s.account(), p, n), s.finishStart)
 }
 
 // findNode returns pool pk and its node id (nil when absent); mu held.
-func (s *Server) findNode(pk, id string) (*poolRec, *nodeRec) {
+func (s *Server) findNode(pk, id string) (*store.Pool, *store.Node) {
 	p, ok := s.st.Pools[pk]
 	if !ok {
 		return nil, nil
@@ -227,65 +224,41 @@ func (s *Server) findNode(pk, id string) (*poolRec, *nodeRec) {
 
 // finishStart records a start task attempt: retry, success (the node
 // becomes idle) or final failure (starttaskfailed with waitForSuccess); mu held.
-func (s *Server) finishStart(a *attempt, res executor.Result) {
-	p, n := s.findNode(a.poolKey, a.nodeID)
-	if n == nil || n.startRun != a {
+func (s *Server) finishStart(a *store.Attempt, res executor.Result) {
+	p, n := s.findNode(a.PoolKey, a.NodeID)
+	if n == nil || n.StartRun != a {
 		return
 	}
-	n.startRun = nil
-	now := endedAt(res, s.now())
+	n.StartRun = nil
+	now := taskrun.EndedAt(res, s.now())
 	sti := n.Node.StartTaskInfo
 	st := n.Node.StartTask
-	sti.ExitCode = res.ExitCode
-	sti.FailureInfo = fromExecFailure(res.Failure)
 	s.markDirty()
-	ok := succeeded(res)
-	appFailure := failedByExitCode(res)
-	if !ok && appFailure && (st.MaxTaskRetryCount == -1 || sti.RetryCount < st.MaxTaskRetryCount) {
-		sti.RetryCount++
-		sti.LastRetryTime = wtp(now)
-		n.startPending = true
+	if taskrun.Retry(&sti.AttemptOutcome, res, st.MaxTaskRetryCount, now) {
+		n.StartPending = true
 		return
 	}
 	sti.State = "completed"
-	sti.EndTime = wtp(now)
-	if ok {
-		sti.Result = "success"
-		if n.Node.State == nodeWaitingForStartTask {
-			setNodeState(n, nodeIdle, now)
+	taskrun.Finish(&sti.AttemptOutcome, res, now)
+	if sti.Result == "success" {
+		if n.Node.State == wire.NodeWaitingForStartTask {
+			setNodeState(n, wire.NodeIdle, now)
 		}
 		return
 	}
-	sti.Result = "failure"
 	s.log.Info("start task failed", "pool", p.Pool.ID, "node", n.Node.ID, "retries", sti.RetryCount)
-	if st.WaitForSuccess && n.Node.State == nodeWaitingForStartTask {
-		setNodeState(n, nodeStartTaskFailed, now)
+	if st.WaitForSuccess && n.Node.State == wire.NodeWaitingForStartTask {
+		setNodeState(n, wire.NodeStartTaskFailed, now)
 	}
 }
 
-// nodeEnv is the environment shared by every process on node n.
-func (s *Server) nodeEnv(p *poolRec, n *nodeRec) []string {
-	env := append([]string(nil), s.baseEnv...)
-	return append(env,
-		"AZ_BATCH_ACCOUNT_NAME="+s.opts.AccountName,
-		"AZ_BATCH_ACCOUNT_URL="+s.accountURL,
-		"AZ_BATCH_POOL_ID="+p.Pool.ID,
-		"AZ_BATCH_NODE_ID="+n.Node.ID,
-		fmt.Sprintf("AZ_BATCH_NODE_IS_DEDICATED=%t", n.Node.IsDedicated),
-		"AZ_BATCH_NODE_ROOT_DIR="+n.Dir,
-		"AZ_BATCH_NODE_SHARED_DIR="+filepath.Join(n.Dir, "shared"),
-		"AZ_BATCH_NODE_STARTUP_DIR="+filepath.Join(n.Dir, "startup"),
-		"AZ_BATCH_NODE_MOUNTS_DIR="+filepath.Join(n.Dir, "fsmounts"),
-	)
-}
-
 // removeLeftNodes drops leaving nodes that no longer run anything; mu held.
-func (s *Server) removeLeftNodes(p *poolRec) {
+func (s *Server) removeLeftNodes(p *store.Pool) {
 	kept := p.Nodes[:0]
 	for _, n := range p.Nodes {
-		if n.Leaving && n.Node.RunningTasksCount == 0 && n.startRun == nil {
+		if n.Leaving && n.Node.RunningTasksCount == 0 && n.StartRun == nil {
 			s.log.Info("node removed", "pool", p.Pool.ID, "node", n.Node.ID)
-			s.forgetNodePrep(key(p.Pool.ID), n.Node.ID, false)
+			s.forgetNodePrep(store.Key(p.Pool.ID), n.Node.ID, false)
 			s.removeDir(n.Dir)
 			s.markDirty()
 			continue
@@ -326,21 +299,21 @@ func (s *Server) removeDir(dir string) {
 }
 
 // evictNode makes n leave its pool with the given deallocation option; mu held.
-func (s *Server) evictNode(p *poolRec, n *nodeRec, opt string, now time.Time) {
+func (s *Server) evictNode(p *store.Pool, n *store.Node, opt string, now time.Time) {
 	if n.Leaving {
 		return
 	}
 	n.Leaving = true
-	setNodeState(n, nodeLeavingPool, now)
-	if n.startRun != nil {
-		n.startRun.abandoned = true
-		n.startRun.cancel()
-		n.startRun = nil
+	setNodeState(n, wire.NodeLeavingPool, now)
+	if n.StartRun != nil {
+		n.StartRun.Abandoned = true
+		n.StartRun.Cancel()
+		n.StartRun = nil
 	}
-	n.startPending = false
+	n.StartPending = false
 	for _, j := range s.st.Jobs {
 		for _, t := range j.Tasks {
-			if t.run == nil || t.run.poolKey != key(p.Pool.ID) || t.run.nodeID != n.Node.ID {
+			if t.Run == nil || t.Run.PoolKey != store.Key(p.Pool.ID) || t.Run.NodeID != n.Node.ID {
 				continue
 			}
 			switch opt {
@@ -357,21 +330,21 @@ func (s *Server) evictNode(p *poolRec, n *nodeRec, opt string, now time.Time) {
 }
 
 // releaseNode gives a task attempt's slots back to its node; mu held.
-func (s *Server) releaseNode(a *attempt) {
-	if a.released {
+func (s *Server) releaseNode(a *store.Attempt) {
+	if a.Released {
 		return
 	}
-	a.released = true
-	_, n := s.findNode(a.poolKey, a.nodeID)
+	a.Released = true
+	_, n := s.findNode(a.PoolKey, a.NodeID)
 	if n == nil {
 		return
 	}
 	n.Node.RunningTasksCount--
-	n.Node.RunningTaskSlotsCount -= a.slots
+	n.Node.RunningTaskSlotsCount -= a.Slots
 	if n.Node.RunningTasksCount <= 0 {
 		n.Node.RunningTasksCount, n.Node.RunningTaskSlotsCount = 0, 0
-		if n.Node.State == nodeRunning {
-			setNodeState(n, nodeIdle, s.now())
+		if n.Node.State == wire.NodeRunning {
+			setNodeState(n, wire.NodeIdle, s.now())
 		}
 	}
 	s.markDirty()

@@ -5,6 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // Node operations: reboot, reimage, disable/enable scheduling. A rebooted
@@ -16,50 +20,48 @@ type nodeRebootParameter struct {
 }
 
 // nodeForOperation looks up an active pool's node; mu held.
-func (s *Server) nodeForOperation(r *http.Request) (*poolRec, *nodeRec, *apiError) {
+func (s *Server) nodeForOperation(r *http.Request) (*store.Pool, *store.Node, *wireerr.Error) {
 	p, e := s.activePool(r.PathValue("poolId"))
 	if e != nil {
 		return nil, nil, e
 	}
-	_, n := s.findNode(key(p.Pool.ID), r.PathValue("nodeId"))
+	_, n := s.findNode(store.Key(p.Pool.ID), r.PathValue("nodeId"))
 	if n == nil {
-		return nil, nil, errNodeNotFound()
+		return nil, nil, wireerr.NodeNotFound()
 	}
 	return p, n, nil
 }
 
 // nodeBusy is the 409 for a node that is not ready for an operation.
-func nodeBusy(n *nodeRec) *apiError {
+func nodeBusy(n *store.Node) *wireerr.Error {
 	switch {
 	case n.Leaving:
-		return newError(http.StatusConflict, codeOperationInvalidForState, "The specified node is leaving the pool.")
-	case n.Node.State == nodeRebooting || n.PendingBoot == nodeRebooting:
-		return newError(http.StatusConflict, "NodeBeingRebooted", "The specified node is being rebooted.")
-	case n.Node.State == nodeReimaging || n.PendingBoot == nodeReimaging:
-		return newError(http.StatusConflict, "NodeBeingReimaged", "The specified node is being reimaged.")
-	case n.Node.State == nodeCreating:
-		return newError(http.StatusConflict, "NodeBeingCreated", "The specified node is being created.")
-	case n.Node.State == nodeStarting || n.Node.State == nodeWaitingForStartTask:
-		return newError(http.StatusConflict, "NodeBeingStarted", "The specified node is being started.")
+		return wireerr.NodeBusy(wire.NodeLeavingPool)
+	case n.Node.State == wire.NodeRebooting || n.PendingBoot == wire.NodeRebooting:
+		return wireerr.NodeBusy(wire.NodeRebooting)
+	case n.Node.State == wire.NodeReimaging || n.PendingBoot == wire.NodeReimaging:
+		return wireerr.NodeBusy(wire.NodeReimaging)
+	case n.Node.State == wire.NodeCreating, n.Node.State == wire.NodeStarting, n.Node.State == wire.NodeWaitingForStartTask:
+		return wireerr.NodeBusy(n.Node.State)
 	}
 	return nil
 }
 
-func (s *Server) rebootNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return s.restartNode(w, r, rc, nodeRebooting)
+func (s *Server) rebootNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	return s.restartNode(w, r, rc, wire.NodeRebooting)
 }
 
-func (s *Server) reimageNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return s.restartNode(w, r, rc, nodeReimaging)
+func (s *Server) reimageNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	return s.restartNode(w, r, rc, wire.NodeReimaging)
 }
 
-func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx, kind string) *apiError {
+func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx, kind string) *wireerr.Error {
 	var in nodeRebootParameter
 	if _, e := readJSON(r, &in, true); e != nil {
 		return e
 	}
 	prop, opt := "nodeRebootOption", in.NodeRebootOption
-	if kind == nodeReimaging {
+	if kind == wire.NodeReimaging {
 		prop, opt = "nodeReimageOption", in.NodeReimageOption
 	}
 	opt, e := deallocationOption(prop, opt)
@@ -76,13 +78,13 @@ func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		return e
 	}
 	s.stopNodeTasks(p, n, opt, rc.now)
-	s.forgetNodePrep(key(p.Pool.ID), n.Node.ID, kind == nodeRebooting)
-	if n.startRun != nil {
-		n.startRun.abandoned = true
-		n.startRun.cancel()
-		n.startRun = nil
+	s.forgetNodePrep(store.Key(p.Pool.ID), n.Node.ID, kind == wire.NodeRebooting)
+	if n.StartRun != nil {
+		n.StartRun.Abandoned = true
+		n.StartRun.Cancel()
+		n.StartRun = nil
 	}
-	n.startPending = false
+	n.StartPending = false
 	if n.Node.RunningTasksCount == 0 {
 		s.bootNode(n, kind, rc.now)
 	} else {
@@ -95,7 +97,7 @@ func (s *Server) restartNode(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 }
 
 // bootNode takes n down for a reboot or reimage; mu held.
-func (s *Server) bootNode(n *nodeRec, kind string, now time.Time) {
+func (s *Server) bootNode(n *store.Node, kind string, now time.Time) {
 	n.PendingBoot = ""
 	setNodeState(n, kind, now)
 	n.ReadyAt = now.Add(s.opts.NodeStartDelay)
@@ -103,7 +105,7 @@ func (s *Server) bootNode(n *nodeRec, kind string, now time.Time) {
 }
 
 // wipeNode empties a reimaged node's directories; mu held.
-func (s *Server) wipeNode(n *nodeRec) {
+func (s *Server) wipeNode(n *store.Node) {
 	for _, sub := range []string{"shared", "startup", "workitems", "fsmounts"} {
 		dir := filepath.Join(n.Dir, sub)
 		if err := os.RemoveAll(dir); err != nil {
@@ -115,7 +117,7 @@ func (s *Server) wipeNode(n *nodeRec) {
 	}
 	for _, j := range s.st.Jobs {
 		for _, t := range j.Tasks {
-			if t.Node == n.Node.ID && t.Dir != "" && t.run == nil {
+			if t.Node == n.Node.ID && t.Dir != "" && t.Run == nil {
 				t.FilesCleaned = true
 				s.noteTask(j, t)
 			}
@@ -125,13 +127,13 @@ func (s *Server) wipeNode(n *nodeRec) {
 
 // stopNodeTasks applies a requeue/terminate option to the tasks running on
 // n; taskcompletion and retaineddata let them finish; mu held.
-func (s *Server) stopNodeTasks(p *poolRec, n *nodeRec, opt string, now time.Time) {
+func (s *Server) stopNodeTasks(p *store.Pool, n *store.Node, opt string, now time.Time) {
 	if opt != "requeue" && opt != "terminate" {
 		return
 	}
 	for _, j := range s.st.Jobs {
 		for _, t := range j.Tasks {
-			if t.run == nil || t.run.poolKey != key(p.Pool.ID) || t.run.nodeID != n.Node.ID {
+			if t.Run == nil || t.Run.PoolKey != store.Key(p.Pool.ID) || t.Run.NodeID != n.Node.ID {
 				continue
 			}
 			if opt == "terminate" {
@@ -143,7 +145,7 @@ func (s *Server) stopNodeTasks(p *poolRec, n *nodeRec, opt string, now time.Time
 	}
 }
 
-func (s *Server) disableNodeScheduling(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) disableNodeScheduling(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	var in struct {
 		Option string `json:"nodeDisableSchedulingOption"`
 	}
@@ -171,7 +173,7 @@ func (s *Server) disableNodeScheduling(w http.ResponseWriter, r *http.Request, r
 	return nil
 }
 
-func (s *Server) enableNodeScheduling(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) enableNodeScheduling(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, n, e := s.nodeForOperation(r)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 func TestNodeRebootReimageAndScheduling(t *testing.T) {
@@ -64,7 +66,7 @@ func TestNodeRebootReimageAndScheduling(t *testing.T) {
 		n := env.must(200, "GET", base, nil).json(t)
 		return n["state"] == "idle" && lookupPath(n, "startTaskInfo/result") == "success"
 	})
-	if r := env.call("GET", "/jobs/j/tasks/t2/files/stdout.txt", nil); r.status != 409 || r.code() != codeTaskFilesCleanedup {
+	if r := env.call("GET", "/jobs/j/tasks/t2/files/stdout.txt", nil); r.status != 409 || r.code() != wireerr.CodeTaskFilesCleanedup {
 		t.Errorf("files after reimage: %d %s", r.status, r.code())
 	}
 	boots := env.must(200, "GET", base+"/files/shared/boots", nil)

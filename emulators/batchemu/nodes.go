@@ -3,22 +3,26 @@ package batchemu
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 const maxRemoveNodes = 100
 
 // removeNodes removes specific nodes: the targets drop by their count and the
 // nodes leave with the given deallocation option.
-func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in nodeRemoveParameter
+func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	var in wire.NodeRemoveParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
 	if len(in.NodeList) == 0 {
-		return errMissingProperty("nodeList")
+		return wireerr.MissingProperty("nodeList")
 	}
 	if len(in.NodeList) > maxRemoveNodes {
-		return errInvalidProperty("nodeList", strconv.Itoa(len(in.NodeList))+" nodes", "at most 100 nodes can be removed per request")
+		return wireerr.InvalidProperty("nodeList", strconv.Itoa(len(in.NodeList))+" nodes", "at most 100 nodes can be removed per request")
 	}
 	opt, e := deallocationOption("nodeDeallocationOption", in.NodeDeallocationOption)
 	if e != nil {
@@ -31,17 +35,16 @@ func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		return e
 	}
 	if p.Pool.EnableAutoScale {
-		return newError(http.StatusConflict, codeOperationInvalidForState,
-			"Nodes cannot be removed from a pool with autoscale enabled.")
+		return wireerr.RemoveNodesWithAutoScale()
 	}
-	if p.Pool.AllocationState != allocSteady {
-		return newError(http.StatusConflict, codePoolBeingResized, "The specified pool is already being resized.")
+	if p.Pool.AllocationState != wire.AllocSteady {
+		return wireerr.PoolBeingResized()
 	}
-	var nodes []*nodeRec
+	var nodes []*store.Node
 	for _, id := range in.NodeList {
-		_, n := s.findNode(key(p.Pool.ID), id)
+		_, n := s.findNode(store.Key(p.Pool.ID), id)
 		if n == nil {
-			return newError(http.StatusNotFound, codeNodeNotFound, "The specified node does not exist.", "NodeId", id)
+			return wireerr.NodeNotInPool(id)
 		}
 		nodes = append(nodes, n)
 	}
@@ -62,11 +65,11 @@ func (s *Server) removeNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	return nil
 }
 
-func renderNode(p *poolRec, n *nodeRec, base string) computeNode {
+func renderNode(p *store.Pool, n *store.Node, base string) wire.ComputeNode {
 	out := n.Node
 	out.URL = base + "/pools/" + p.Pool.ID + "/nodes/" + n.Node.ID
 	if len(out.RecentTasks) > 0 {
-		out.RecentTasks = append([]taskInformation(nil), out.RecentTasks...)
+		out.RecentTasks = append([]wire.TaskInformation(nil), out.RecentTasks...)
 		for i := range out.RecentTasks {
 			rt := &out.RecentTasks[i]
 			rt.TaskURL = base + "/jobs/" + rt.JobID + "/tasks/" + rt.TaskID
@@ -79,7 +82,7 @@ func renderNode(p *poolRec, n *nodeRec, base string) computeNode {
 	return out
 }
 
-func (s *Server) listNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) listNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	p, e := s.lookupPool(r.PathValue("poolId"))
 	if e != nil {
@@ -92,11 +95,11 @@ func (s *Server) listNodes(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(computeNode{}), "nodes")
+	return writeList(w, r, rc, items, schemaOf(wire.ComputeNode{}), "nodes")
 }
 
-func (s *Server) getNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	o, e := parseQueryOptions(r, schemaOf(computeNode{}), false)
+func (s *Server) getNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	o, e := parseQueryOptions(r, schemaOf(wire.ComputeNode{}), false)
 	if e != nil {
 		return e
 	}
@@ -106,10 +109,10 @@ func (s *Server) getNode(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 		s.mu.Unlock()
 		return e
 	}
-	_, n := s.findNode(key(p.Pool.ID), r.PathValue("nodeId"))
+	_, n := s.findNode(store.Key(p.Pool.ID), r.PathValue("nodeId"))
 	if n == nil {
 		s.mu.Unlock()
-		return errNodeNotFound()
+		return wireerr.NodeNotFound()
 	}
 	out := renderNode(p, n, rc.base)
 	s.mu.Unlock()

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 )
 
 // errCrashed is returned by saves after a test simulated a crash.
@@ -60,13 +62,13 @@ func (s *Server) saveLocked(full bool) error {
 	}
 	s.mu.Lock()
 	g := s.gen
-	full = full || s.needSnapshot || s.store.journalSize() > max(minCompact, compactFactor*s.snapshotSize)
+	full = full || s.needSnapshot || s.store.JournalSize() > max(minCompact, compactFactor*s.snapshotSize)
 	s.journalN++
 	var data []byte
 	var err error
 	if full {
 		s.st.Journal = s.journalN
-		data, err = s.st.marshal()
+		data, err = s.st.Marshal()
 	} else {
 		data, err = json.Marshal(s.journalRecord(s.journalN))
 		if err != nil {
@@ -79,9 +81,9 @@ func (s *Server) saveLocked(full bool) error {
 	s.mu.Unlock()
 	if err == nil {
 		if full {
-			err = s.store.writeSnapshot(data)
+			err = s.store.WriteSnapshot(data)
 		} else {
-			err = s.store.appendJournal(data)
+			err = s.store.AppendJournal(data)
 		}
 	}
 	if err != nil {
@@ -100,8 +102,8 @@ func (s *Server) saveLocked(full bool) error {
 
 // journalRecord builds journal record n from the changes since the last
 // save; mu held.
-func (s *Server) journalRecord(n uint64) *journalRec {
-	rec := &journalRec{N: n, Seq: s.st.Seq, Pools: make(map[string]*poolRec, len(s.st.Pools)), Jobs: make(map[string]jobMeta, len(s.st.Jobs))}
+func (s *Server) journalRecord(n uint64) *store.JournalRecord {
+	rec := &store.JournalRecord{N: n, Seq: s.st.Seq, Pools: make(map[string]*store.Pool, len(s.st.Pools)), Jobs: make(map[string]store.JobMeta, len(s.st.Jobs))}
 	for pk, p := range s.st.Pools {
 		// Autoscale sample histories (up to ~650 KB per pool) go only into
 		// snapshots: every record would otherwise repeat them, under mu. A
@@ -111,12 +113,12 @@ func (s *Server) journalRecord(n uint64) *journalRec {
 		rec.Pools[pk] = &c
 	}
 	for jk, j := range s.st.Jobs {
-		rec.Jobs[jk] = jobMeta{Job: j.Job, Prep: j.Prep}
+		rec.Jobs[jk] = store.JobMeta{Job: j.Job, Prep: j.Prep}
 	}
 	rec.Deleted = append(rec.Deleted, s.deletedTasks...)
 	for t, ref := range s.changedTasks {
 		if j := s.st.Jobs[ref.Job]; j != nil && j.Tasks[ref.Task] == t {
-			rec.Tasks = append(rec.Tasks, taskDelta{taskRef: ref, Rec: t})
+			rec.Tasks = append(rec.Tasks, store.TaskDelta{TaskRef: ref, Rec: t})
 		}
 	}
 	return rec

@@ -5,6 +5,10 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 const (
@@ -16,22 +20,22 @@ const (
 )
 
 // lookupPool returns the pool with id; mu must be held.
-func (s *Server) lookupPool(id string) (*poolRec, *apiError) {
-	p, ok := s.st.Pools[key(id)]
+func (s *Server) lookupPool(id string) (*store.Pool, *wireerr.Error) {
+	p, ok := s.st.Pools[store.Key(id)]
 	if !ok {
-		return nil, errPoolNotFound()
+		return nil, wireerr.PoolNotFound()
 	}
 	return p, nil
 }
 
 // activePool is lookupPool that also refuses a deleting pool; mu must be held.
-func (s *Server) activePool(id string) (*poolRec, *apiError) {
+func (s *Server) activePool(id string) (*store.Pool, *wireerr.Error) {
 	p, e := s.lookupPool(id)
 	if e != nil {
 		return nil, e
 	}
-	if p.Pool.State == poolDeleting {
-		return nil, errPoolBeingDeleted()
+	if p.Pool.State == wire.PoolDeleting {
+		return nil, wireerr.PoolBeingDeleted()
 	}
 	return p, nil
 }
@@ -39,7 +43,7 @@ func (s *Server) activePool(id string) (*poolRec, *apiError) {
 // poolForUpdate returns the active pool named in the request path once the
 // request's preconditions (If-Match and the like) hold for it; mu must be
 // held.
-func (s *Server) poolForUpdate(r *http.Request) (*poolRec, *apiError) {
+func (s *Server) poolForUpdate(r *http.Request) (*store.Pool, *wireerr.Error) {
 	p, e := s.activePool(r.PathValue("poolId"))
 	if e != nil {
 		return nil, e
@@ -50,27 +54,27 @@ func (s *Server) poolForUpdate(r *http.Request) (*poolRec, *apiError) {
 	return p, nil
 }
 
-func (s *Server) touchPool(p *poolRec, now time.Time) {
-	p.Pool.ETag = s.st.nextETag()
-	p.Pool.LastModified = wt(now)
+func (s *Server) touchPool(p *store.Pool, now time.Time) {
+	p.Pool.ETag = s.st.NextETag()
+	p.Pool.LastModified = wire.At(now)
 	s.markDirty()
 }
 
 // ackPoolUpdate gives p a new ETag and Last-Modified and answers the
 // update with status and the pool's new entity headers; mu must be held.
-func (s *Server) ackPoolUpdate(w http.ResponseWriter, rc *reqCtx, p *poolRec, status int) {
+func (s *Server) ackPoolUpdate(w http.ResponseWriter, rc *reqCtx, p *store.Pool, status int) {
 	s.touchPool(p, rc.now)
 	setEntityHeaders(w, p.Pool.ETag, rc.now, rc.base+"/pools/"+p.Pool.ID)
 	w.WriteHeader(status)
 }
 
-func renderPool(p *poolRec, base string) cloudPool {
+func renderPool(p *store.Pool, base string) wire.CloudPool {
 	out := p.Pool
 	out.URL = base + "/pools/" + p.Pool.ID
 	return out
 }
 
-func (s *Server) validateStartTask(st *startTaskParameter) (*startTask, *apiError) {
+func (s *Server) validateStartTask(st *wire.StartTaskParameter) (*wire.StartTask, *wireerr.Error) {
 	if st == nil {
 		return nil, nil
 	}
@@ -83,10 +87,7 @@ func (s *Server) validateStartTask(st *startTaskParameter) (*startTask, *apiErro
 	if e := validateRetryCount("startTask.maxTaskRetryCount", st.MaxTaskRetryCount); e != nil {
 		return nil, e
 	}
-	out := &startTask{
-		CommandLine: st.CommandLine, ResourceFiles: st.ResourceFiles, EnvironmentSettings: st.EnvironmentSettings,
-		UserIdentity: st.UserIdentity, WaitForSuccess: true,
-	}
+	out := &wire.StartTask{TaskCommand: st.TaskCommand, WaitForSuccess: true}
 	if st.MaxTaskRetryCount != nil {
 		out.MaxTaskRetryCount = *st.MaxTaskRetryCount
 	}
@@ -98,48 +99,48 @@ func (s *Server) validateStartTask(st *startTaskParameter) (*startTask, *apiErro
 
 // checkInterval validates an autoScaleEvaluationInterval against the
 // emulator's minimum (Options.AutoScaleMinInterval instead of Azure's 5m).
-func (s *Server) checkInterval(d *isoDuration) (time.Duration, *apiError) {
+func (s *Server) checkInterval(d *wire.Duration) (time.Duration, *wireerr.Error) {
 	if d == nil {
 		return defaultASInterval, nil
 	}
 	v := time.Duration(*d)
 	if v < s.opts.AutoScaleMinInterval || v > maxAutoScaleInterval {
-		return 0, errInvalidProperty("autoScaleEvaluationInterval", formatDuration(v),
-			"the interval must be between "+formatDuration(s.opts.AutoScaleMinInterval)+" and "+formatDuration(maxAutoScaleInterval))
+		return 0, wireerr.InvalidProperty("autoScaleEvaluationInterval", wire.FormatDuration(v),
+			"the interval must be between "+wire.FormatDuration(s.opts.AutoScaleMinInterval)+" and "+wire.FormatDuration(maxAutoScaleInterval))
 	}
 	return v, nil
 }
 
 // poolFromAdd validates a PoolAddParameter and builds the pool object
 // (without times and eTag). interval is the autoscale evaluation interval.
-func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval time.Duration, e *apiError) {
+func (s *Server) poolFromAdd(in *wire.PoolAddParameter) (pool wire.CloudPool, interval time.Duration, e *wireerr.Error) {
 	if in.ID == "" {
-		return pool, 0, errMissingProperty("id")
+		return pool, 0, wireerr.MissingProperty("id")
 	}
 	if !validID(in.ID) {
-		return pool, 0, errInvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+		return pool, 0, wireerr.InvalidProperty("id", in.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 	}
 	if in.VMSize == "" {
-		return pool, 0, errMissingProperty("vmSize")
+		return pool, 0, wireerr.MissingProperty("vmSize")
 	}
 	if len(in.VirtualMachineConfiguration) == 0 && len(in.CloudServiceConfiguration) == 0 {
-		return pool, 0, errMissingProperty("virtualMachineConfiguration")
+		return pool, 0, wireerr.MissingProperty("virtualMachineConfiguration")
 	}
 	if len(in.MountConfiguration) > 0 { // any value, even [], is refused (TestPoolErrors)
-		return pool, 0, errUnsupportedProperty("mountConfiguration")
+		return pool, 0, wireerr.UnsupportedProperty("mountConfiguration")
 	}
-	pool = cloudPool{
+	pool = wire.CloudPool{
 		ID: in.ID, DisplayName: in.DisplayName, VMSize: in.VMSize,
 		VirtualMachineConfiguration: in.VirtualMachineConfiguration, CloudServiceConfiguration: in.CloudServiceConfiguration,
 		EnableInterNodeCommunication: in.EnableInterNodeCommunication, NetworkConfiguration: in.NetworkConfiguration,
 		CertificateReferences: in.CertificateReferences, ApplicationPackageReferences: in.ApplicationPackageReferences,
 		UserAccounts: in.UserAccounts, Metadata: in.Metadata, TargetNodeCommunicationMode: in.TargetNodeCommunicationMode,
-		TaskSlotsPerNode: 1, TaskSchedulingPolicy: &taskSchedulingPolicy{NodeFillType: "spread"},
-		State: poolActive, AllocationState: allocSteady, ResizeTimeout: durp(defaultResizeTimeout),
+		TaskSlotsPerNode: 1, TaskSchedulingPolicy: &wire.TaskSchedulingPolicy{NodeFillType: "spread"},
+		State: wire.PoolActive, AllocationState: wire.AllocSteady, ResizeTimeout: wire.DurationPtr(defaultResizeTimeout),
 	}
 	if in.ResizeTimeout != nil {
 		if d := time.Duration(*in.ResizeTimeout); d < minResizeTimeout {
-			return pool, 0, errInvalidProperty("resizeTimeout", formatDuration(d), "the resize timeout must be at least PT5M")
+			return pool, 0, wireerr.InvalidProperty("resizeTimeout", wire.FormatDuration(d), "the resize timeout must be at least PT5M")
 		}
 		pool.ResizeTimeout = in.ResizeTimeout
 	}
@@ -149,7 +150,7 @@ func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval tim
 	}
 	if slots != nil {
 		if *slots < 1 || *slots > maxTaskSlotsPerNode {
-			return pool, 0, errInvalidProperty("taskSlotsPerNode", strconv.Itoa(*slots), "must be between 1 and 256")
+			return pool, 0, wireerr.InvalidProperty("taskSlotsPerNode", strconv.Itoa(*slots), "must be between 1 and 256")
 		}
 		pool.TaskSlotsPerNode = *slots
 	}
@@ -159,7 +160,7 @@ func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval tim
 			return pool, 0, e
 		}
 		if ft == "" {
-			return pool, 0, errMissingProperty("taskSchedulingPolicy.nodeFillType")
+			return pool, 0, wireerr.MissingProperty("taskSchedulingPolicy.nodeFillType")
 		}
 		pool.TaskSchedulingPolicy.NodeFillType = ft
 	}
@@ -170,12 +171,10 @@ func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval tim
 	pool.StartTask = st
 	if in.EnableAutoScale != nil && *in.EnableAutoScale {
 		if in.TargetDedicatedNodes != nil || in.TargetLowPriorityNodes != nil {
-			return pool, 0, newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
-				"targetDedicatedNodes and targetLowPriorityNodes must not be specified when enableAutoScale is true.",
-				"PropertyName", "targetDedicatedNodes")
+			return pool, 0, wireerr.AutoScaleTargets()
 		}
 		if in.AutoScaleFormula == "" {
-			return pool, 0, errMissingProperty("autoScaleFormula")
+			return pool, 0, wireerr.MissingProperty("autoScaleFormula")
 		}
 		if e := checkFormula(in.AutoScaleFormula); e != nil {
 			return pool, 0, e
@@ -184,19 +183,17 @@ func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval tim
 			return pool, 0, e
 		}
 		pool.EnableAutoScale, pool.AutoScaleFormula = true, in.AutoScaleFormula
-		pool.AutoScaleEvaluationInterval = durp(interval)
+		pool.AutoScaleEvaluationInterval = wire.DurationPtr(interval)
 	} else {
 		if in.AutoScaleFormula != "" || in.AutoScaleEvaluationInterval != nil {
-			return pool, 0, newError(http.StatusBadRequest, codeInvalidAutoScalingSettings,
-				"autoScaleFormula and autoScaleEvaluationInterval must not be specified when enableAutoScale is false.",
-				"PropertyName", "autoScaleFormula")
+			return pool, 0, wireerr.AutoScaleFormulaWithoutAutoScale()
 		}
 		if in.TargetDedicatedNodes == nil && in.TargetLowPriorityNodes == nil {
-			return pool, 0, errMissingProperty("targetDedicatedNodes")
+			return pool, 0, wireerr.MissingProperty("targetDedicatedNodes")
 		}
 		for name, v := range map[string]*int{"targetDedicatedNodes": in.TargetDedicatedNodes, "targetLowPriorityNodes": in.TargetLowPriorityNodes} {
 			if v != nil && *v < 0 {
-				return pool, 0, errInvalidProperty(name, strconv.Itoa(*v), "must not be negative")
+				return pool, 0, wireerr.InvalidProperty(name, strconv.Itoa(*v), "must not be negative")
 			}
 		}
 		if in.TargetDedicatedNodes != nil {
@@ -209,8 +206,8 @@ func (s *Server) poolFromAdd(in *poolAddParameter) (pool cloudPool, interval tim
 	return pool, interval, nil
 }
 
-func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolAddParameter
+func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	var in wire.PoolAddParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -220,11 +217,11 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.st.Pools[key(in.ID)]; ok {
-		if old.Pool.State == poolDeleting {
-			return errPoolBeingDeleted()
+	if old, ok := s.st.Pools[store.Key(in.ID)]; ok {
+		if old.Pool.State == wire.PoolDeleting {
+			return wireerr.PoolBeingDeleted()
 		}
-		return newError(http.StatusConflict, codePoolExists, "The specified pool already exists.")
+		return wireerr.PoolExists()
 	}
 	now := rc.now
 	p := s.insertPool(pool, interval, now)
@@ -236,42 +233,42 @@ func (s *Server) addPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *ap
 }
 
 // insertPool stores a validated new pool and starts its allocation; mu held.
-func (s *Server) insertPool(pool cloudPool, interval time.Duration, now time.Time) *poolRec {
-	pool.CreationTime, pool.StateTransitionTime, pool.AllocationStateTransitionTime = wt(now), wt(now), wt(now)
-	p := &poolRec{Pool: pool}
+func (s *Server) insertPool(pool wire.CloudPool, interval time.Duration, now time.Time) *store.Pool {
+	pool.CreationTime, pool.StateTransitionTime, pool.AllocationStateTransitionTime = wire.At(now), wire.At(now), wire.At(now)
+	p := &store.Pool{Pool: pool}
 	s.touchPool(p, now)
-	s.st.Pools[key(pool.ID)] = p
+	s.st.Pools[store.Key(pool.ID)] = p
 	if pool.EnableAutoScale {
 		s.sampleAutoScale(p, now)
 		p.NextSample = now.Add(s.opts.SampleInterval)
 		s.runAutoScale(p, now) // evaluation at creation, like the service
 		p.NextEvaluation = now.Add(interval)
 	} else if pool.TargetDedicatedNodes+pool.TargetLowPriorityNodes > 0 {
-		s.setAllocation(p, allocResizing, now)
+		s.setAllocation(p, wire.AllocResizing, now)
 		p.Deallocation = "requeue"
 	}
 	s.wake()
 	return p
 }
 
-func (s *Server) setAllocation(p *poolRec, state string, now time.Time) {
-	if p.Pool.AllocationState != state {
-		p.Pool.AllocationState = state
-		p.Pool.AllocationStateTransitionTime = wt(now)
+func (s *Server) setAllocation(p *store.Pool, to string, now time.Time) {
+	if p.Pool.AllocationState != to {
+		p.Pool.AllocationState = to
+		p.Pool.AllocationStateTransitionTime = wire.At(now)
 	}
 }
 
-func (s *Server) getPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	return getEntity(s, w, r, rc, "pools", func() (cloudPool, *apiError) {
+func (s *Server) getPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	return getEntity(s, w, r, rc, "pools", func() (wire.CloudPool, *wireerr.Error) {
 		p, e := s.lookupPool(r.PathValue("poolId"))
 		if e != nil {
-			return cloudPool{}, e
+			return wire.CloudPool{}, e
 		}
 		return renderPool(p, rc.base), nil
 	})
 }
 
-func (s *Server) listPools(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) listPools(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	items := make([]listItem, 0, len(s.st.Pools))
 	for k, p := range s.st.Pools {
@@ -279,14 +276,14 @@ func (s *Server) listPools(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(cloudPool{}), "pools")
+	return writeList(w, r, rc, items, schemaOf(wire.CloudPool{}), "pools")
 }
 
 func sortItems(items []listItem) {
 	sort.Slice(items, func(i, j int) bool { return items[i].sortKey < items[j].sortKey })
 }
 
-func (s *Server) deletePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) deletePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, e := s.poolForUpdate(r)
@@ -300,10 +297,10 @@ func (s *Server) deletePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 
 // deletePoolLocked starts deleting p: running tasks are requeued and the
 // nodes go away on the next scheduler pass; mu held.
-func (s *Server) deletePoolLocked(p *poolRec, now time.Time) {
-	p.Pool.State = poolDeleting
-	p.Pool.StateTransitionTime = wt(now)
-	s.setAllocation(p, allocResizing, now)
+func (s *Server) deletePoolLocked(p *store.Pool, now time.Time) {
+	p.Pool.State = wire.PoolDeleting
+	p.Pool.StateTransitionTime = wire.At(now)
+	s.setAllocation(p, wire.AllocResizing, now)
 	for _, n := range p.Nodes {
 		s.evictNode(p, n, "requeue", now)
 	}
@@ -311,8 +308,8 @@ func (s *Server) deletePoolLocked(p *poolRec, now time.Time) {
 	s.wake()
 }
 
-func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolPatchParameter
+func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	var in wire.PoolPatchParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -347,19 +344,19 @@ func (s *Server) patchPool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *
 
 // updatePoolProperties replaces the updatable properties (POST
 // updateproperties): absent startTask removes it; the lists are required.
-func (s *Server) updatePoolProperties(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolPatchParameter
+func (s *Server) updatePoolProperties(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	var in wire.PoolPatchParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
 	if in.CertificateReferences == nil {
-		return errMissingProperty("certificateReferences")
+		return wireerr.MissingProperty("certificateReferences")
 	}
 	if in.ApplicationPackageReferences == nil {
-		return errMissingProperty("applicationPackageReferences")
+		return wireerr.MissingProperty("applicationPackageReferences")
 	}
 	if in.Metadata == nil {
-		return errMissingProperty("metadata")
+		return wireerr.MissingProperty("metadata")
 	}
 	st, e := s.validateStartTask(in.StartTask)
 	if e != nil {
@@ -382,8 +379,8 @@ func (s *Server) updatePoolProperties(w http.ResponseWriter, r *http.Request, rc
 	return nil
 }
 
-func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
-	var in poolResizeParameter
+func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
+	var in wire.PoolResizeParameter
 	if _, e := readJSON(r, &in, false); e != nil {
 		return e
 	}
@@ -392,15 +389,15 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return e
 	}
 	if in.TargetDedicatedNodes == nil && in.TargetLowPriorityNodes == nil {
-		return errMissingProperty("targetDedicatedNodes")
+		return wireerr.MissingProperty("targetDedicatedNodes")
 	}
 	for name, v := range map[string]*int{"targetDedicatedNodes": in.TargetDedicatedNodes, "targetLowPriorityNodes": in.TargetLowPriorityNodes} {
 		if v != nil && *v < 0 {
-			return errInvalidProperty(name, strconv.Itoa(*v), "must not be negative")
+			return wireerr.InvalidProperty(name, strconv.Itoa(*v), "must not be negative")
 		}
 	}
 	if in.ResizeTimeout != nil && time.Duration(*in.ResizeTimeout) < minResizeTimeout {
-		return errInvalidProperty("resizeTimeout", formatDuration(time.Duration(*in.ResizeTimeout)), "the resize timeout must be at least PT5M")
+		return wireerr.InvalidProperty("resizeTimeout", wire.FormatDuration(time.Duration(*in.ResizeTimeout)), "the resize timeout must be at least PT5M")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -409,11 +406,10 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return e
 	}
 	if p.Pool.EnableAutoScale {
-		return newError(http.StatusConflict, codeOperationInvalidForState,
-			"The specified operation is not valid for the current state of the pool: autoscale is enabled.")
+		return wireerr.ResizeWithAutoScale()
 	}
-	if p.Pool.AllocationState != allocSteady {
-		return newError(http.StatusConflict, codePoolBeingResized, "The specified pool is already being resized.")
+	if p.Pool.AllocationState != wire.AllocSteady {
+		return wireerr.PoolBeingResized()
 	}
 	ded, low := p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes
 	if in.TargetDedicatedNodes != nil {
@@ -431,26 +427,26 @@ func (s *Server) resizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 }
 
 // startResize sets new targets; the scheduler loop converges on them. mu held.
-func (s *Server) startResize(p *poolRec, ded, low int, opt string, now time.Time) {
+func (s *Server) startResize(p *store.Pool, ded, low int, opt string, now time.Time) {
 	p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes = ded, low
 	p.Pool.ResizeErrors = nil
 	p.Deallocation = opt
-	s.setAllocation(p, allocResizing, now)
+	s.setAllocation(p, wire.AllocResizing, now)
 	s.wake()
 }
 
-func (s *Server) stopResizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) stopResizePool(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, e := s.poolForUpdate(r)
 	if e != nil {
 		return e
 	}
-	if p.Pool.AllocationState == allocResizing {
+	if p.Pool.AllocationState == wire.AllocResizing {
 		// Keep the nodes the pool has now; nodes already leaving still leave.
 		p.Pool.TargetDedicatedNodes, p.Pool.TargetLowPriorityNodes = currentNodes(p)
-		s.setAllocation(p, allocStopping, rc.now)
-		p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, errorInfo{Code: "ResizeStopped", Message: "Desired number of dedicated nodes could not be allocated as a resize operation was stopped"})
+		s.setAllocation(p, wire.AllocStopping, rc.now)
+		p.Pool.ResizeErrors = append(p.Pool.ResizeErrors, wireerr.ResizeStopped())
 	}
 	s.touchPool(p, rc.now)
 	s.wake()

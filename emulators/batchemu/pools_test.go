@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 func TestPoolLifecycle(t *testing.T) {
@@ -39,7 +41,7 @@ func TestPoolLifecycle(t *testing.T) {
 		t.Errorf("node %v", n0)
 	}
 	env.must(http.StatusOK, "GET", "/pools/p1/nodes/"+n0["id"].(string), nil)
-	if r := env.call("GET", "/pools/p1/nodes/nope", nil); r.status != 404 || r.code() != codeNodeNotFound {
+	if r := env.call("GET", "/pools/p1/nodes/nope", nil); r.status != 404 || r.code() != wireerr.CodeNodeNotFound {
 		t.Errorf("missing node: %d %s", r.status, r.code())
 	}
 
@@ -51,7 +53,7 @@ func TestPoolLifecycle(t *testing.T) {
 	if md := env.must(200, "GET", "/pools/p1", nil).json(t)["metadata"]; md == nil {
 		t.Errorf("patch did not set metadata")
 	}
-	if r := env.call("POST", "/pools/p1/updateproperties", map[string]any{"metadata": []any{}}); r.status != 400 || r.code() != codeMissingRequiredProperty {
+	if r := env.call("POST", "/pools/p1/updateproperties", map[string]any{"metadata": []any{}}); r.status != 400 || r.code() != wireerr.CodeMissingRequiredProperty {
 		t.Errorf("updateproperties without the required lists: %d %s", r.status, r.body)
 	}
 	env.must(http.StatusNoContent, "POST", "/pools/p1/updateproperties", map[string]any{
@@ -73,7 +75,7 @@ func TestPoolLifecycle(t *testing.T) {
 	env.must(http.StatusAccepted, "DELETE", "/pools/p1", nil)
 	if r := env.call("PATCH", "/pools/p1", map[string]any{}); r.status != 409 && r.status != 404 {
 		t.Errorf("patch deleting pool: %d %s", r.status, r.body)
-	} else if r.status == 409 && r.code() != codePoolBeingDeleted {
+	} else if r.status == 409 && r.code() != wireerr.CodePoolBeingDeleted {
 		t.Errorf("patch deleting pool: code %s", r.code())
 	}
 	env.waitFor("pool gone", 30*time.Second, func() bool { return env.call("GET", "/pools/p1", nil).status == 404 })
@@ -93,37 +95,37 @@ func TestPoolErrors(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"exists (case-insensitive)", pool("DUP", 0), 409, codePoolExists},
-		{"invalid id", pool("bad id!", 0), 400, codeInvalidPropertyValue},
-		{"id too long", pool(strings.Repeat("a", 65), 0), 400, codeInvalidPropertyValue},
-		{"missing id", bad(func(m map[string]any) { delete(m, "id") }), 400, codeMissingRequiredProperty},
-		{"missing vmSize", bad(func(m map[string]any) { delete(m, "vmSize") }), 400, codeMissingRequiredProperty},
-		{"missing targets", bad(func(m map[string]any) { delete(m, "targetDedicatedNodes") }), 400, codeMissingRequiredProperty},
-		{"negative target", bad(func(m map[string]any) { m["targetDedicatedNodes"] = -1 }), 400, codeInvalidPropertyValue},
-		{"wrong JSON type", bad(func(m map[string]any) { m["targetDedicatedNodes"] = "two" }), 400, codeInvalidPropertyValue},
-		{"slots out of range", bad(func(m map[string]any) { m["taskSlotsPerNode"] = 300 }), 400, codeInvalidPropertyValue},
-		{"resize timeout too short", bad(func(m map[string]any) { m["resizeTimeout"] = "PT1M" }), 400, codeInvalidPropertyValue},
+		{"exists (case-insensitive)", pool("DUP", 0), 409, wireerr.CodePoolExists},
+		{"invalid id", pool("bad id!", 0), 400, wireerr.CodeInvalidPropertyValue},
+		{"id too long", pool(strings.Repeat("a", 65), 0), 400, wireerr.CodeInvalidPropertyValue},
+		{"missing id", bad(func(m map[string]any) { delete(m, "id") }), 400, wireerr.CodeMissingRequiredProperty},
+		{"missing vmSize", bad(func(m map[string]any) { delete(m, "vmSize") }), 400, wireerr.CodeMissingRequiredProperty},
+		{"missing targets", bad(func(m map[string]any) { delete(m, "targetDedicatedNodes") }), 400, wireerr.CodeMissingRequiredProperty},
+		{"negative target", bad(func(m map[string]any) { m["targetDedicatedNodes"] = -1 }), 400, wireerr.CodeInvalidPropertyValue},
+		{"wrong JSON type", bad(func(m map[string]any) { m["targetDedicatedNodes"] = "two" }), 400, wireerr.CodeInvalidPropertyValue},
+		{"slots out of range", bad(func(m map[string]any) { m["taskSlotsPerNode"] = 300 }), 400, wireerr.CodeInvalidPropertyValue},
+		{"resize timeout too short", bad(func(m map[string]any) { m["resizeTimeout"] = "PT1M" }), 400, wireerr.CodeInvalidPropertyValue},
 		{"autoscale with targets", bad(func(m map[string]any) {
 			m["enableAutoScale"] = true
 			m["autoScaleFormula"] = "$TargetDedicatedNodes=1;"
-		}), 400, codeInvalidAutoScalingSettings},
-		{"autoscale without formula", bad(func(m map[string]any) { delete(m, "targetDedicatedNodes"); m["enableAutoScale"] = true }), 400, codeMissingRequiredProperty},
+		}), 400, wireerr.CodeInvalidAutoScalingSettings},
+		{"autoscale without formula", bad(func(m map[string]any) { delete(m, "targetDedicatedNodes"); m["enableAutoScale"] = true }), 400, wireerr.CodeMissingRequiredProperty},
 		{"autoscale syntax error", bad(func(m map[string]any) {
 			delete(m, "targetDedicatedNodes")
 			m["enableAutoScale"] = true
 			m["autoScaleFormula"] = "$TargetDedicatedNodes = ;"
-		}), 400, codeAutoScalingFormulaSyntaxError},
+		}), 400, wireerr.CodeAutoScalingFormulaSyntaxError},
 		{"autoscale interval below minimum", bad(func(m map[string]any) {
 			delete(m, "targetDedicatedNodes")
 			m["enableAutoScale"] = true
 			m["autoScaleFormula"] = "$TargetDedicatedNodes=0;"
 			m["autoScaleEvaluationInterval"] = "PT30S"
-		}), 400, codeInvalidPropertyValue},
-		{"start task without command line", bad(func(m map[string]any) { m["startTask"] = map[string]any{"waitForSuccess": true} }), 400, codeMissingRequiredProperty},
-		{"containers unsupported", bad(func(m map[string]any) { m["mountConfiguration"] = []any{} }), 400, codeUnsupportedProperty},
-		{"bad JSON", "{not json", 400, codeInvalidRequestBody},
-		{"empty body", "", 400, codeInvalidRequestBody},
-		{"body too large", `{"id":"big","displayName":"` + strings.Repeat("x", 1<<20) + `"}`, 413, codeRequestBodyTooLarge},
+		}), 400, wireerr.CodeInvalidPropertyValue},
+		{"start task without command line", bad(func(m map[string]any) { m["startTask"] = map[string]any{"waitForSuccess": true} }), 400, wireerr.CodeMissingRequiredProperty},
+		{"containers unsupported", bad(func(m map[string]any) { m["mountConfiguration"] = []any{} }), 400, wireerr.CodeUnsupportedProperty},
+		{"bad JSON", "{not json", 400, wireerr.CodeInvalidRequestBody},
+		{"empty body", "", 400, wireerr.CodeInvalidRequestBody},
+		{"body too large", `{"id":"big","displayName":"` + strings.Repeat("x", 1<<20) + `"}`, 413, wireerr.CodeRequestBodyTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,10 +140,10 @@ func TestPoolErrors(t *testing.T) {
 		status             int
 		code               string
 	}{
-		{"get missing pool", "GET", "/pools/nope", 404, codePoolNotFound},
-		{"delete missing pool", "DELETE", "/pools/nope", 404, codePoolNotFound},
-		{"resize missing pool", "POST", "/pools/nope/resize", 404, codePoolNotFound},
-		{"unknown route", "GET", "/certificates", 404, codeResourceNotFound},
+		{"get missing pool", "GET", "/pools/nope", 404, wireerr.CodePoolNotFound},
+		{"delete missing pool", "DELETE", "/pools/nope", 404, wireerr.CodePoolNotFound},
+		{"resize missing pool", "POST", "/pools/nope/resize", 404, wireerr.CodePoolNotFound},
+		{"unknown route", "GET", "/certificates", 404, wireerr.CodeResourceNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var body any
@@ -181,7 +183,7 @@ func TestResizeConflicts(t *testing.T) {
 	if p := env.must(200, "GET", "/pools/p", nil).json(t); p["allocationState"] != "resizing" {
 		t.Fatalf("allocationState %v, want resizing", p["allocationState"])
 	}
-	if r := env.call("POST", "/pools/p/resize", map[string]any{"targetDedicatedNodes": 3}); r.status != 409 || r.code() != codePoolBeingResized {
+	if r := env.call("POST", "/pools/p/resize", map[string]any{"targetDedicatedNodes": 3}); r.status != 409 || r.code() != wireerr.CodePoolBeingResized {
 		t.Fatalf("resize while resizing: %d %s, want 409 PoolBeingResized", r.status, r.body)
 	}
 	env.must(http.StatusAccepted, "POST", "/pools/p/stopresize", nil)

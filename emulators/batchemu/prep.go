@@ -2,11 +2,15 @@ package batchemu
 
 import (
 	"net/http"
-	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/placement"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/taskrun"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // Job preparation and release tasks. The preparation task runs on a node
@@ -21,27 +25,11 @@ const (
 	defaultReleaseWallTime = 15 * time.Minute
 )
 
-// nodePrep is one node's preparation/release state for a job.
-type nodePrep struct {
-	PoolKey string                    `json:"pool"`
-	PoolID  string                    `json:"poolId"`
-	NodeID  string                    `json:"node"`
-	Prep    *prepReleaseExecutionInfo `json:"prep,omitempty"`
-	Release *prepReleaseExecutionInfo `json:"release,omitempty"`
-
-	prepRun     *attempt // running preparation attempt (not persisted)
-	releaseRun  *attempt // running release attempt (not persisted)
-	prepPending bool     // a preparation retry waits for a process slot
-}
-
-func prepKey(pk, nodeID string) string { return pk + "/" + nodeID }
-
 // validatePrepRelease checks and fills in the defaults of a job's
 // preparation and release tasks.
-func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiError {
+func validatePrepRelease(prep *wire.JobPreparationTask, rel *wire.JobReleaseTask) *wireerr.Error {
 	if rel != nil && prep == nil {
-		return newError(http.StatusBadRequest, codeInvalidPropertyValue,
-			"A job release task requires a job preparation task.", "PropertyName", "jobReleaseTask")
+		return wireerr.ReleaseWithoutPrep()
 	}
 	if prep != nil {
 		if e := checkCommand("jobPreparationTask", prep.CommandLine, prep.ContainerSettings); e != nil {
@@ -51,13 +39,12 @@ func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiErro
 			prep.ID = defaultPrepID
 		}
 		if !validID(prep.ID) {
-			return errInvalidProperty("jobPreparationTask.id", prep.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+			return wireerr.InvalidProperty("jobPreparationTask.id", prep.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 		}
 		if e := checkTaskInputs("jobPreparationTask", prep.ResourceFiles, prep.EnvironmentSettings); e != nil {
 			return e
 		}
-		c, e := overlayConstraints("jobPreparationTask.constraints",
-			taskConstraints{MaxWallClockTime: durp(infiniteDuration), RetentionTime: durp(defaultRetention), MaxTaskRetryCount: new(int)}, prep.Constraints)
+		c, e := overlayConstraints("jobPreparationTask.constraints", taskDefaults(nil), prep.Constraints)
 		if e != nil {
 			return e
 		}
@@ -77,19 +64,19 @@ func validatePrepRelease(prep *jobPreparationTask, rel *jobReleaseTask) *apiErro
 			rel.ID = defaultReleaseID
 		}
 		if !validID(rel.ID) {
-			return errInvalidProperty("jobReleaseTask.id", rel.ID, "ids are 1-64 letters, digits, hyphens and underscores")
+			return wireerr.InvalidProperty("jobReleaseTask.id", rel.ID, "ids are 1-64 letters, digits, hyphens and underscores")
 		}
-		if key(rel.ID) == key(prep.ID) {
-			return errInvalidProperty("jobReleaseTask.id", rel.ID, "the release task id must differ from the preparation task id")
+		if store.Key(rel.ID) == store.Key(prep.ID) {
+			return wireerr.InvalidProperty("jobReleaseTask.id", rel.ID, "the release task id must differ from the preparation task id")
 		}
 		if e := checkTaskInputs("jobReleaseTask", rel.ResourceFiles, rel.EnvironmentSettings); e != nil {
 			return e
 		}
 		if rel.MaxWallClockTime == nil {
-			rel.MaxWallClockTime = durp(defaultReleaseWallTime)
+			rel.MaxWallClockTime = wire.DurationPtr(defaultReleaseWallTime)
 		}
 		if rel.RetentionTime == nil {
-			rel.RetentionTime = durp(defaultRetention)
+			rel.RetentionTime = wire.DurationPtr(defaultRetention)
 		}
 	}
 	return nil
@@ -99,150 +86,103 @@ func boolp(b bool) *bool { return &b }
 
 // checkTaskIDAgainstPrep rejects a task id equal to the job's preparation
 // or release task id.
-func checkTaskIDAgainstPrep(j *jobRec, id string) *apiError {
-	if p := j.Job.JobPreparationTask; p != nil && key(p.ID) == key(id) {
-		return newError(http.StatusConflict, "TaskIdSameAsJobPreparationTask", "The task id is the same as that of the job preparation task.")
+func checkTaskIDAgainstPrep(j *store.Job, id string) *wireerr.Error {
+	if p := j.Job.JobPreparationTask; p != nil && store.Key(p.ID) == store.Key(id) {
+		return wireerr.TaskIDIsPrep()
 	}
-	if r := j.Job.JobReleaseTask; r != nil && key(r.ID) == key(id) {
-		return newError(http.StatusConflict, "TaskIdSameAsJobReleaseTask", "The task id is the same as that of the job release task.")
+	if r := j.Job.JobReleaseTask; r != nil && store.Key(r.ID) == store.Key(id) {
+		return wireerr.TaskIDIsRelease()
 	}
 	return nil
 }
 
-// prepReady reports whether tasks of j may run on node n (of pool pk); mu held.
-func prepReady(j *jobRec, pk string, n *nodeRec) bool {
-	prep := j.Job.JobPreparationTask
-	if prep == nil {
-		return true
-	}
-	st := j.Prep[prepKey(pk, n.Node.ID)]
-	if st == nil || st.Prep == nil {
-		return false
-	}
-	wait := prep.WaitForSuccess == nil || *prep.WaitForSuccess
-	switch {
-	case st.Prep.State == "completed" && st.Prep.Result == "success":
-		return true
-	default:
-		return !wait
-	}
-}
-
 // ensurePrep starts the preparation task on one node of p that can take
 // j's task and has not prepared yet; mu held.
-func (s *Server) ensurePrep(j *jobRec, pk string, p *poolRec, slots int, now time.Time) {
+func (s *Server) ensurePrep(j *store.Job, pk string, p *store.Pool, slots int, now time.Time) {
 	for _, n := range p.Nodes {
 		if s.procs >= s.opts.Concurrency {
 			return
 		}
-		if !schedulable(n) || p.Pool.TaskSlotsPerNode-n.Node.RunningTaskSlotsCount < slots {
+		if !placement.HasRoom(p, n, slots) {
 			continue
 		}
-		if st := j.Prep[prepKey(pk, n.Node.ID)]; st != nil {
-			if st.prepPending && st.prepRun == nil {
+		if st := j.Prep[store.PrepKey(pk, n.Node.ID)]; st != nil {
+			if st.PrepPending && st.PrepRun == nil {
 				s.runPrep(j, st, p, n, now)
 			}
 			continue
 		}
 		if j.Prep == nil {
-			j.Prep = map[string]*nodePrep{}
+			j.Prep = map[string]*store.NodePrep{}
 		}
-		st := &nodePrep{PoolKey: pk, PoolID: p.Pool.ID, NodeID: n.Node.ID}
-		j.Prep[prepKey(pk, n.Node.ID)] = st
+		st := &store.NodePrep{PoolKey: pk, PoolID: p.Pool.ID, NodeID: n.Node.ID}
+		j.Prep[store.PrepKey(pk, n.Node.ID)] = st
 		s.runPrep(j, st, p, n, now)
 		return
 	}
 }
 
-func prepDir(n *nodeRec, jobID, taskID string) (dir, rel string) {
-	rel = filepath.ToSlash(filepath.Join("workitems", jobID, "job-1", taskID))
-	return filepath.Join(n.Dir, filepath.FromSlash(rel)), rel
-}
-
 // runPrep launches (or relaunches for a retry) the preparation task; mu held.
-func (s *Server) runPrep(j *jobRec, st *nodePrep, p *poolRec, n *nodeRec, now time.Time) {
+func (s *Server) runPrep(j *store.Job, st *store.NodePrep, p *store.Pool, n *store.Node, now time.Time) {
 	prep := j.Job.JobPreparationTask
-	dir, rel := prepDir(n, j.Job.ID, prep.ID)
+	run := taskrun.ForJobTask(j, n, prep.ID, prep.TaskCommand)
+	run.Wall = prep.Constraints.MaxWallClockTime
 	if st.Prep == nil {
-		st.Prep = &prepReleaseExecutionInfo{TaskRootDirectory: rel}
+		_, rel := taskrun.TaskDir(n, j.Job.ID, prep.ID)
+		st.Prep = &wire.PrepReleaseExecutionInfo{TaskRootDirectory: rel}
 	}
-	st.Prep.State, st.Prep.StartTime, st.Prep.EndTime = "running", wt(now), nil
-	st.Prep.ExitCode, st.Prep.FailureInfo, st.Prep.Result = nil, nil, ""
-	st.prepPending = false
-	env := s.nodeEnv(p, n)
-	env = append(env, "AZ_BATCH_JOB_ID="+j.Job.ID, "AZ_BATCH_TASK_ID="+prep.ID,
-		"AZ_BATCH_TASK_DIR="+dir, "AZ_BATCH_TASK_WORKING_DIR="+filepath.Join(dir, "wd"),
-		"AZ_BATCH_JOB_PREP_DIR="+dir, "AZ_BATCH_JOB_PREP_WORKING_DIR="+filepath.Join(dir, "wd"))
-	env = appendSettings(env, j.Job.CommonEnvironmentSettings)
-	env = appendSettings(env, prep.EnvironmentSettings)
-	spec := executor.Spec{CommandLine: prep.CommandLine, Env: env, TaskDir: dir,
-		ResourceFiles: toExecResourceFiles(prep.ResourceFiles), MaxWallClockTime: wallClock(prep.Constraints.MaxWallClockTime)}
-	a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
-	st.prepRun = a
+	st.Prep.State, st.Prep.StartTime = "running", wire.At(now)
+	taskrun.Restart(&st.Prep.AttemptOutcome)
+	st.PrepPending = false
+	a := &store.Attempt{PoolKey: st.PoolKey, NodeID: st.NodeID, JobKey: store.Key(j.Job.ID)}
+	st.PrepRun = a
 	s.markDirty()
-	s.launch(a, spec, s.finishPrep)
-}
-
-func wallClock(d *isoDuration) time.Duration {
-	if d == nil || time.Duration(*d) == infiniteDuration {
-		return 0
-	}
-	return time.Duration(*d)
+	s.launch(a, run.Spec(s.account(), p, n), s.finishPrep)
 }
 
 // nodePrepOf returns the job and the node preparation state that a
 // preparation or release attempt ran for; st is nil when either is gone.
 // mu held.
-func (s *Server) nodePrepOf(a *attempt) (j *jobRec, st *nodePrep) {
-	j, ok := s.st.Jobs[a.jobKey]
+func (s *Server) nodePrepOf(a *store.Attempt) (j *store.Job, st *store.NodePrep) {
+	j, ok := s.st.Jobs[a.JobKey]
 	if !ok {
 		return nil, nil
 	}
-	return j, j.Prep[prepKey(a.poolKey, a.nodeID)]
+	return j, j.Prep[store.PrepKey(a.PoolKey, a.NodeID)]
 }
 
 // finishPrep records a preparation attempt; mu held.
-func (s *Server) finishPrep(a *attempt, res executor.Result) {
+func (s *Server) finishPrep(a *store.Attempt, res executor.Result) {
 	j, st := s.nodePrepOf(a)
-	if st == nil || st.prepRun != a {
+	if st == nil || st.PrepRun != a {
 		return
 	}
-	st.prepRun = nil
-	now := endedAt(res, s.now())
+	st.PrepRun = nil
+	now := taskrun.EndedAt(res, s.now())
 	s.markDirty()
 	s.jobsChanged = true
-	info := st.Prep
-	info.ExitCode, info.FailureInfo = res.ExitCode, fromExecFailure(res.Failure)
-	ok := succeeded(res)
-	max := *j.Job.JobPreparationTask.Constraints.MaxTaskRetryCount
-	if !ok && failedByExitCode(res) && (max == -1 || info.RetryCount < max) {
-		info.RetryCount++
-		info.LastRetryTime = wtp(now)
-		st.prepPending = true
+	if taskrun.Retry(&st.Prep.AttemptOutcome, res, *j.Job.JobPreparationTask.Constraints.MaxTaskRetryCount, now) {
+		st.PrepPending = true
 		return
 	}
-	info.State, info.EndTime = "completed", wtp(now)
-	if ok {
-		info.Result = "success"
-	} else {
-		info.Result = "failure"
-	}
+	st.Prep.State = "completed"
+	taskrun.Finish(&st.Prep.AttemptOutcome, res, now)
 }
 
 // releasesDone runs the release task on every node that ran the
 // preparation task and reports whether all of them finished; mu held.
-func (s *Server) releasesDone(j *jobRec, now time.Time) bool {
+func (s *Server) releasesDone(j *store.Job, now time.Time) bool {
 	done := true
 	for _, k := range sortedPrepKeys(j) {
 		st := j.Prep[k]
-		if st.prepRun != nil { // the job ended: stop preparing
-			st.prepRun.abandoned = true
-			st.prepRun.cancel()
-			st.prepRun = nil
-			st.Prep.State, st.Prep.EndTime, st.Prep.Result = "completed", wtp(now), "failure"
-			st.Prep.FailureInfo = &failureInfo{Category: executor.CategoryUserError, Code: executor.CodeTaskEnded, Message: "Task was ended by user request"}
+		if st.PrepRun != nil { // the job ended: stop preparing
+			st.PrepRun.Abandoned = true
+			st.PrepRun.Cancel()
+			st.PrepRun = nil
+			st.Prep.State = "completed"
+			taskrun.EndByUser(&st.Prep.AttemptOutcome, now)
 		}
-		st.prepPending = false
+		st.PrepPending = false
 		rel := j.Job.JobReleaseTask
 		if rel == nil || st.Prep == nil {
 			continue
@@ -255,29 +195,22 @@ func (s *Server) releasesDone(j *jobRec, now time.Time) bool {
 			continue // the node is gone: nothing to release
 		}
 		done = false
-		if st.releaseRun != nil || s.procs >= s.opts.Concurrency {
+		if st.ReleaseRun != nil || s.procs >= s.opts.Concurrency {
 			continue
 		}
-		dir, relPath := prepDir(n, j.Job.ID, rel.ID)
-		st.Release = &prepReleaseExecutionInfo{State: "running", StartTime: wt(now), TaskRootDirectory: relPath}
-		prepDirPath, _ := prepDir(n, j.Job.ID, j.Job.JobPreparationTask.ID)
-		env := s.nodeEnv(p, n)
-		env = append(env, "AZ_BATCH_JOB_ID="+j.Job.ID, "AZ_BATCH_TASK_ID="+rel.ID,
-			"AZ_BATCH_TASK_DIR="+dir, "AZ_BATCH_TASK_WORKING_DIR="+filepath.Join(dir, "wd"),
-			"AZ_BATCH_JOB_PREP_DIR="+prepDirPath, "AZ_BATCH_JOB_PREP_WORKING_DIR="+filepath.Join(prepDirPath, "wd"))
-		env = appendSettings(env, j.Job.CommonEnvironmentSettings)
-		env = appendSettings(env, rel.EnvironmentSettings)
-		spec := executor.Spec{CommandLine: rel.CommandLine, Env: env, TaskDir: dir,
-			ResourceFiles: toExecResourceFiles(rel.ResourceFiles), MaxWallClockTime: wallClock(rel.MaxWallClockTime)}
-		a := &attempt{poolKey: st.PoolKey, nodeID: st.NodeID, jobKey: key(j.Job.ID)}
-		st.releaseRun = a
+		run := taskrun.ForJobTask(j, n, rel.ID, rel.TaskCommand)
+		run.Wall = rel.MaxWallClockTime
+		_, relPath := taskrun.TaskDir(n, j.Job.ID, rel.ID)
+		st.Release = &wire.PrepReleaseExecutionInfo{State: "running", StartTime: wire.At(now), TaskRootDirectory: relPath}
+		a := &store.Attempt{PoolKey: st.PoolKey, NodeID: st.NodeID, JobKey: store.Key(j.Job.ID)}
+		st.ReleaseRun = a
 		s.markDirty()
-		s.launch(a, spec, s.finishRelease)
+		s.launch(a, run.Spec(s.account(), p, n), s.finishRelease)
 	}
 	return done
 }
 
-func sortedPrepKeys(j *jobRec) []string {
+func sortedPrepKeys(j *store.Job) []string {
 	keys := make([]string, 0, len(j.Prep))
 	for k := range j.Prep {
 		keys = append(keys, k)
@@ -287,21 +220,15 @@ func sortedPrepKeys(j *jobRec) []string {
 }
 
 // finishRelease records a release attempt; mu held.
-func (s *Server) finishRelease(a *attempt, res executor.Result) {
+func (s *Server) finishRelease(a *store.Attempt, res executor.Result) {
 	_, st := s.nodePrepOf(a)
-	if st == nil || st.releaseRun != a {
+	if st == nil || st.ReleaseRun != a {
 		return
 	}
-	st.releaseRun = nil
-	now := endedAt(res, s.now())
-	info := st.Release
-	info.State, info.EndTime = "completed", wtp(now)
-	info.ExitCode, info.FailureInfo = res.ExitCode, fromExecFailure(res.Failure)
-	if succeeded(res) {
-		info.Result = "success"
-	} else {
-		info.Result = "failure"
-	}
+	st.ReleaseRun = nil
+	now := taskrun.EndedAt(res, s.now())
+	st.Release.State = "completed"
+	taskrun.Finish(&st.Release.AttemptOutcome, res, now)
 	s.markDirty()
 	s.jobsChanged = true
 }
@@ -309,7 +236,7 @@ func (s *Server) finishRelease(a *attempt, res executor.Result) {
 // forgetNodePrep drops every job's preparation state for a node that left
 // or rebooted (reboot: only when the task asks to rerun); mu held.
 func (s *Server) forgetNodePrep(pk, nodeID string, reboot bool) {
-	k := prepKey(pk, nodeID)
+	k := store.PrepKey(pk, nodeID)
 	for _, j := range s.st.Jobs {
 		st := j.Prep[k]
 		if st == nil {
@@ -320,10 +247,10 @@ func (s *Server) forgetNodePrep(pk, nodeID string, reboot bool) {
 			st.Prep != nil && st.Prep.Result == "success" {
 			continue
 		}
-		for _, a := range []*attempt{st.prepRun, st.releaseRun} {
+		for _, a := range []*store.Attempt{st.PrepRun, st.ReleaseRun} {
 			if a != nil {
-				a.abandoned = true
-				a.cancel()
+				a.Abandoned = true
+				a.Cancel()
 			}
 		}
 		delete(j.Prep, k)
@@ -331,16 +258,7 @@ func (s *Server) forgetNodePrep(pk, nodeID string, reboot bool) {
 	}
 }
 
-// prepStatus is one item of jobpreparationandreleasetaskstatus.
-type prepStatus struct {
-	PoolID  string                    `json:"poolId"`
-	NodeID  string                    `json:"nodeId"`
-	NodeURL string                    `json:"nodeUrl"`
-	Prep    *prepReleaseExecutionInfo `json:"jobPreparationTaskExecutionInfo,omitempty"`
-	Release *prepReleaseExecutionInfo `json:"jobReleaseTaskExecutionInfo,omitempty"`
-}
-
-func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 	s.mu.Lock()
 	j, e := s.lookupJob(r.PathValue("jobId"))
 	if e != nil {
@@ -349,16 +267,15 @@ func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, r
 	}
 	if j.Job.JobPreparationTask == nil && j.Job.JobReleaseTask == nil {
 		s.mu.Unlock()
-		return newError(http.StatusConflict, "JobPreparationTaskOrReleaseTaskNotSpecified",
-			"The specified job has neither a job preparation task nor a job release task.")
+		return wireerr.NoPrepOrReleaseTask()
 	}
 	var items []listItem
 	for k, st := range j.Prep {
 		nodeURL := rc.base + "/pools/" + st.PoolID + "/nodes/" + st.NodeID
-		item := prepStatus{PoolID: st.PoolID, NodeID: st.NodeID, NodeURL: nodeURL}
+		item := wire.PrepReleaseTaskStatus{PoolID: st.PoolID, NodeID: st.NodeID, NodeURL: nodeURL}
 		for _, pair := range []struct {
-			src *prepReleaseExecutionInfo
-			dst **prepReleaseExecutionInfo
+			src *wire.PrepReleaseExecutionInfo
+			dst **wire.PrepReleaseExecutionInfo
 		}{{st.Prep, &item.Prep}, {st.Release, &item.Release}} {
 			if pair.src != nil {
 				c := *pair.src
@@ -370,5 +287,5 @@ func (s *Server) listPrepReleaseStatus(w http.ResponseWriter, r *http.Request, r
 	}
 	s.mu.Unlock()
 	sortItems(items)
-	return writeList(w, r, rc, items, schemaOf(prepStatus{}), "jobpreparationandreleasetaskstatuslist")
+	return writeList(w, r, rc, items, schemaOf(wire.PrepReleaseTaskStatus{}), "jobpreparationandreleasetaskstatuslist")
 }

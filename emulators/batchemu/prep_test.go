@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 func TestJobPreparationAndRelease(t *testing.T) {
@@ -113,7 +115,7 @@ func TestJobManagerTask(t *testing.T) {
 	p["taskSlotsPerNode"] = 2
 	env.must(http.StatusCreated, "POST", "/pools", p)
 	if r := env.call("POST", "/jobs", map[string]any{"id": "bad", "poolInfo": map[string]any{"poolId": "p"},
-		"jobManagerTask": map[string]any{"id": "jm"}}); r.status != 400 || r.code() != codeMissingRequiredProperty {
+		"jobManagerTask": map[string]any{"id": "jm"}}); r.status != 400 || r.code() != wireerr.CodeMissingRequiredProperty {
 		t.Errorf("job manager without commandLine: %d %s", r.status, r.body)
 	}
 	env.must(http.StatusCreated, "POST", "/jobs", map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"},
@@ -156,9 +158,9 @@ func TestAutoPool(t *testing.T) {
 		spec map[string]any
 		code string
 	}{
-		{"job schedule lifetime", spec("jobschedule", false), codeUnsupportedProperty},
-		{"no lifetime", spec("", false), codeMissingRequiredProperty},
-		{"no pool", map[string]any{"poolLifetimeOption": "job"}, codeMissingRequiredProperty},
+		{"job schedule lifetime", spec("jobschedule", false), wireerr.CodeUnsupportedProperty},
+		{"no lifetime", spec("", false), wireerr.CodeMissingRequiredProperty},
+		{"no pool", map[string]any{"poolLifetimeOption": "job"}, wireerr.CodeMissingRequiredProperty},
 	} {
 		if r := env.call("POST", "/jobs", map[string]any{"id": "bad", "poolInfo": map[string]any{"autoPoolSpecification": tc.spec}}); r.status != 400 || r.code() != tc.code {
 			t.Errorf("%s: %d %s, want 400 %s", tc.name, r.status, r.body, tc.code)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 func TestProtocolHeaders(t *testing.T) {
@@ -30,9 +32,9 @@ func TestProtocolHeaders(t *testing.T) {
 			}
 		}},
 		{"If-None-Match current etag", "GET", "/pools/p", map[string]string{"If-None-Match": etag}, 304, "", nil},
-		{"If-Match stale etag", "PATCH", "/pools/p", map[string]string{"If-Match": "0x8DEOLD"}, 412, codeConditionNotMet, nil},
+		{"If-Match stale etag", "PATCH", "/pools/p", map[string]string{"If-Match": "0x8DEOLD"}, 412, wireerr.CodeConditionNotMet, nil},
 		{"If-Match current etag", "PATCH", "/pools/p", map[string]string{"If-Match": etag}, 200, "", nil},
-		{"unsupported verb on a known path", "PUT", "/pools/p", nil, 405, codeUnsupportedHTTPVerb, nil},
+		{"unsupported verb on a known path", "PUT", "/pools/p", nil, 405, wireerr.CodeUnsupportedHTTPVerb, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,7 +68,7 @@ func TestRemoveNodesAndReactivate(t *testing.T) {
 	env.waitFor("steady", 30*time.Second, func() bool {
 		return env.must(200, "GET", "/pools/p", nil).json(t)["allocationState"] == "steady"
 	})
-	if r := env.call("POST", "/pools/p/removenodes", map[string]any{"nodeList": []string{"tvm-nope"}}); r.status != 404 || r.code() != codeNodeNotFound {
+	if r := env.call("POST", "/pools/p/removenodes", map[string]any{"nodeList": []string{"tvm-nope"}}); r.status != 404 || r.code() != wireerr.CodeNodeNotFound {
 		t.Errorf("unknown node: %d %s", r.status, r.body)
 	}
 	env.must(http.StatusAccepted, "POST", "/pools/p/removenodes", map[string]any{"nodeList": []string{id}})
@@ -98,7 +100,7 @@ func TestJobDisableEnable(t *testing.T) {
 	env.must(http.StatusCreated, "POST", "/pools", pool("other", 1))
 	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "long", "commandLine": "sleep 30"})
 	env.waitTaskState("j", "long", "running", 60*time.Second)
-	if r := env.call("POST", "/jobs/j/disable", map[string]any{"disableTasks": "sideways"}); r.status != 400 || r.code() != codeInvalidPropertyValue {
+	if r := env.call("POST", "/jobs/j/disable", map[string]any{"disableTasks": "sideways"}); r.status != 400 || r.code() != wireerr.CodeInvalidPropertyValue {
 		t.Errorf("bad disableTasks: %d %s", r.status, r.body)
 	}
 	env.must(http.StatusAccepted, "POST", "/jobs/j/disable", map[string]any{"disableTasks": "requeue"})

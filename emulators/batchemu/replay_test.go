@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
 // fakeRunner records specs and succeeds without running anything.
@@ -82,13 +84,13 @@ func seed(t *testing.T, srv *Server, now time.Time) {
 	t.Helper()
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	p := &poolRec{Pool: cloudPool{ID: "p1", VMSize: "x", State: poolActive, AllocationState: allocSteady, TaskSlotsPerNode: 1,
-		EnableAutoScale: true, AutoScaleFormula: "$TargetDedicatedNodes=0;", AutoScaleEvaluationInterval: durp(15 * time.Minute),
-		CreationTime: wt(now)}}
+	p := &store.Pool{Pool: wire.CloudPool{ID: "p1", VMSize: "x", State: wire.PoolActive, AllocationState: wire.AllocSteady, TaskSlotsPerNode: 1,
+		EnableAutoScale: true, AutoScaleFormula: "$TargetDedicatedNodes=0;", AutoScaleEvaluationInterval: wire.DurationPtr(15 * time.Minute),
+		CreationTime: wire.At(now)}}
 	srv.touchPool(p, now)
 	srv.st.Pools["p1"] = p
-	j := &jobRec{Job: cloudJob{ID: "j1", State: string(jobActive), PoolInfo: poolInformation{PoolID: "p1"}, MaxParallelTasks: -1,
-		Constraints: defaultJobConstraints(nil), CreationTime: wt(now), OnAllTasksComplete: "noaction"}, Tasks: map[string]*taskRec{}}
+	j := &store.Job{Job: wire.CloudJob{ID: "j1", State: string(wire.JobActive), PoolInfo: wire.PoolInformation{PoolID: "p1"}, MaxParallelTasks: -1,
+		Constraints: defaultJobConstraints(nil), CreationTime: wire.At(now), OnAllTasksComplete: "noaction"}, Tasks: map[string]*store.Task{}}
 	srv.touchJob(j, now)
 	srv.st.Jobs["j1"] = j
 }

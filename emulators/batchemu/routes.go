@@ -1,6 +1,10 @@
 package batchemu
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
+)
 
 // routes maps every supported Batch operation; anything else is a 404
 // ResourceNotFound or 405 UnsupportedHttpVerb with a Batch error body.
@@ -57,16 +61,15 @@ func (s *Server) routes() *http.ServeMux {
 	h("HEAD /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", inFiles(s.taskFiles, serveFile))
 	h("DELETE /jobs/{jobId}/tasks/{taskId}/files/{filePath...}", inFiles(s.taskFiles, deleteFile))
 
-	m.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
+	m.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) *wireerr.Error {
 		for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
 			probe := r.Clone(r.Context())
 			probe.Method = method
 			if _, pattern := m.Handler(probe); pattern != "/" {
-				return newError(http.StatusMethodNotAllowed, codeUnsupportedHTTPVerb,
-					"The resource doesn't support the specified HTTP verb.", "HttpVerb", r.Method)
+				return wireerr.UnsupportedVerb(r.Method)
 			}
 		}
-		return newError(http.StatusNotFound, codeResourceNotFound, "The specified resource does not exist.")
+		return wireerr.ResourceNotFound()
 	}))
 	return m
 }

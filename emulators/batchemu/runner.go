@@ -4,9 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/taskrun"
 )
 
 // attemptRunner runs one attempt of a task or start task. The real one is
@@ -25,56 +25,8 @@ func newExecutorRunner(o *Options, log *slog.Logger) attemptRunner {
 	return executor.NewRunner(eo)
 }
 
-func toExecOutputFiles(files []outputFile) []executor.OutputFile {
-	out := make([]executor.OutputFile, 0, len(files))
-	for _, f := range files {
-		of := executor.OutputFile{FilePattern: f.FilePattern, UploadCondition: f.UploadOptions.UploadCondition}
-		if c := f.Destination.Container; c != nil {
-			of.ContainerURL, of.Path = c.ContainerURL, c.Path
-			for _, h := range c.UploadHeaders {
-				of.UploadHeaders = append(of.UploadHeaders, executor.Header{Name: h.Name, Value: h.Value})
-			}
-		}
-		out = append(out, of)
-	}
-	return out
-}
-
-func toExecResourceFiles(rfs []resourceFile) []executor.ResourceFile {
-	out := make([]executor.ResourceFile, 0, len(rfs))
-	for _, rf := range rfs {
-		out = append(out, toExecResourceFile(rf))
-	}
-	return out
-}
-
-func fromExecFailure(f *executor.FailureInfo) *failureInfo {
-	if f == nil {
-		return nil
-	}
-	out := &failureInfo{Category: f.Category, Code: f.Code, Message: f.Message}
-	for _, d := range f.Details {
-		out.Details = append(out.Details, nameValue{Name: d.Name, Value: d.Value})
-	}
-	return out
-}
-
-// endedAt is when an attempt's process ended: the executor's end time, or
-// now when it reported none.
-func endedAt(res executor.Result, now time.Time) time.Time {
-	if res.EndTime.IsZero() {
-		return now
-	}
-	return res.EndTime
-}
-
-// succeeded reports whether an attempt's process ran and exited with code 0.
-func succeeded(res executor.Result) bool {
-	return res.Failure == nil && res.ExitCode != nil && *res.ExitCode == 0
-}
-
-// failedByExitCode reports whether an attempt failed only through a nonzero
-// exit code: the one failure that task retries are for.
-func failedByExitCode(res executor.Result) bool {
-	return res.Failure != nil && res.Failure.Code == executor.CodeFailureExitCode
+// account is what every task process learns of the account; mu held
+// (accountURL is set by the first request).
+func (s *Server) account() taskrun.Account {
+	return taskrun.Account{Name: s.opts.AccountName, URL: s.accountURL, BaseEnv: s.baseEnv}
 }

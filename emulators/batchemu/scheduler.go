@@ -3,25 +3,13 @@ package batchemu
 import (
 	"context"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/executor"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/placement"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
-
-// attempt is one running process (a task attempt or a start task attempt).
-// Its fields are guarded by Server.mu.
-type attempt struct {
-	cancel    context.CancelFunc
-	abandoned bool // the task/node moved on (ended, requeued, deleted); ignore the result
-	released  bool // node slot counts were already given back
-	start     bool // a start task attempt
-	poolKey   string
-	nodeID    string
-	jobKey    string
-	taskKey   string
-	slots     int
-}
 
 // snapshotEvery bounds how often the state file is rewritten.
 const snapshotEvery = 200 * time.Millisecond
@@ -80,9 +68,9 @@ func (s *Server) step(now time.Time) {
 
 // launch starts a goroutine running spec; done is called with mu held when
 // the attempt ends (unless the server is closing). mu held.
-func (s *Server) launch(a *attempt, spec executor.Spec, done func(a *attempt, res executor.Result)) {
+func (s *Server) launch(a *store.Attempt, spec executor.Spec, done func(a *store.Attempt, res executor.Result)) {
 	ctx, cancel := context.WithCancel(context.Background())
-	a.cancel = cancel
+	a.Cancel = cancel
 	s.attempts[a] = struct{}{}
 	s.procs++
 	s.runs.Add(1)
@@ -97,7 +85,7 @@ func (s *Server) launch(a *attempt, spec executor.Spec, done func(a *attempt, re
 		if s.closed {
 			return // state stays "running": a restart requeues it
 		}
-		if !a.abandoned {
+		if !a.Abandoned {
 			done(a, res)
 		}
 		s.wake()
@@ -108,8 +96,8 @@ func (s *Server) launch(a *attempt, spec executor.Spec, done func(a *attempt, re
 // constraints and onAllTasksComplete, and enforces task retention; mu held.
 func (s *Server) stepJobs(now time.Time) {
 	for jk, j := range s.st.Jobs {
-		switch jobState(j.Job.State) {
-		case jobDeleting:
+		switch wire.JobState(j.Job.State) {
+		case wire.JobDeleting:
 			for _, t := range j.Tasks {
 				s.killTask(j, t)
 				s.removeTaskDir(j, t)
@@ -125,37 +113,37 @@ func (s *Server) stepJobs(now time.Time) {
 			s.releaseAutoPool(j, now)
 			delete(s.st.Jobs, jk)
 			s.markDirty()
-		case jobTerminating:
+		case wire.JobTerminating:
 			if !s.releasesDone(j, now) {
 				continue
 			}
-			s.setJobState(j, jobCompleted, now)
-			j.Job.ExecutionInfo.EndTime = wtp(now)
+			s.setJobState(j, wire.JobCompleted, now)
+			j.Job.ExecutionInfo.EndTime = wire.AtPtr(now)
 			s.releaseAutoPool(j, now)
-		case jobEnabling:
-			s.setJobState(j, jobActive, now)
-		case jobDisabling:
+		case wire.JobEnabling:
+			s.setJobState(j, wire.JobActive, now)
+		case wire.JobDisabling:
 			running := false
 			for _, t := range j.Tasks {
-				running = running || t.Task.State == taskRunning
+				running = running || t.Task.State == wire.TaskRunning
 			}
 			if !running {
-				s.setJobState(j, jobDisabled, now)
+				s.setJobState(j, wire.JobDisabled, now)
 			}
-		case jobActive:
-			if d := j.Job.Constraints.MaxWallClockTime; d != nil && time.Duration(*d) != infiniteDuration &&
+		case wire.JobActive:
+			if d := j.Job.Constraints.MaxWallClockTime; d != nil && time.Duration(*d) != wire.InfiniteDuration &&
 				now.Sub(j.Job.CreationTime.Time) > time.Duration(*d) {
 				s.terminateJobLocked(j, "MaxWallClockTimeExpiry", now)
 				continue
 			}
 			all := true
 			for _, t := range j.Tasks {
-				if t.Task.State != taskCompleted {
+				if t.Task.State != wire.TaskCompleted {
 					all = false
 					continue
 				}
 				if r := t.Task.Constraints.RetentionTime; r != nil && !t.FilesCleaned && t.Dir != "" && t.Task.ExecutionInfo.EndTime != nil &&
-					time.Duration(*r) != infiniteDuration && now.Sub(t.Task.ExecutionInfo.EndTime.Time) > time.Duration(*r) {
+					time.Duration(*r) != wire.InfiniteDuration && now.Sub(t.Task.ExecutionInfo.EndTime.Time) > time.Duration(*r) {
 					s.removeTaskDir(j, t)
 					s.markDirty()
 				}
@@ -167,23 +155,20 @@ func (s *Server) stepJobs(now time.Time) {
 	}
 }
 
-type candidate struct {
-	j *jobRec
-	t *taskRec
-}
-
-// schedule assigns active tasks to free slots; mu held.
+// schedule assigns active tasks to free slots, in placement's order and on
+// the nodes it chooses, starting job preparation tasks where a job's task
+// waits for one; mu held.
 func (s *Server) schedule(now time.Time) {
 	if s.procs >= s.opts.Concurrency {
 		return
 	}
 	free := map[string]bool{}
 	for pk, p := range s.st.Pools {
-		if p.Pool.State != poolActive {
+		if p.Pool.State != wire.PoolActive {
 			continue
 		}
 		for _, n := range p.Nodes {
-			if schedulable(n) && n.Node.RunningTaskSlotsCount < p.Pool.TaskSlotsPerNode {
+			if placement.Schedulable(n) && n.Node.RunningTaskSlotsCount < p.Pool.TaskSlotsPerNode {
 				free[pk] = true
 				break
 			}
@@ -192,84 +177,42 @@ func (s *Server) schedule(now time.Time) {
 	if len(free) == 0 {
 		return
 	}
-	var cands []candidate
-	running := map[*jobRec]int{}
+	var cands []placement.Candidate
+	running := map[*store.Job]int{}
 	for _, j := range s.st.Jobs {
-		if jobState(j.Job.State) != jobActive || !free[jobPoolKey(j)] {
+		if wire.JobState(j.Job.State) != wire.JobActive || !free[jobPoolKey(j)] {
 			continue
 		}
 		for _, t := range j.Tasks {
 			switch t.Task.State {
-			case taskActive:
+			case wire.TaskActive:
 				if depsSatisfied(j, t) {
-					cands = append(cands, candidate{j, t})
+					cands = append(cands, placement.Candidate{Job: j, Task: t})
 				}
-			case taskRunning:
+			case wire.TaskRunning:
 				running[j]++
 			}
 		}
 	}
-	sort.Slice(cands, func(a, b int) bool {
-		ja, jb := cands[a].j, cands[b].j
-		if ja != jb {
-			if ja.Job.Priority != jb.Job.Priority {
-				return ja.Job.Priority > jb.Job.Priority
-			}
-			if !ja.Job.CreationTime.Equal(jb.Job.CreationTime.Time) {
-				return ja.Job.CreationTime.Before(jb.Job.CreationTime.Time)
-			}
-			return ja.Job.ID < jb.Job.ID
-		}
-		return cands[a].t.Order < cands[b].t.Order
-	})
+	placement.Sort(cands)
 	for _, c := range cands {
 		if s.procs >= s.opts.Concurrency {
 			return
 		}
-		if m := c.j.Job.MaxParallelTasks; m >= 0 && running[c.j] >= m {
+		if m := c.Job.Job.MaxParallelTasks; m >= 0 && running[c.Job] >= m {
 			continue
 		}
-		pk := jobPoolKey(c.j)
+		pk := jobPoolKey(c.Job)
 		p := s.st.Pools[pk]
-		slots := taskSlots(c.j, c.t, p)
-		ok := func(n *nodeRec) bool { return prepReady(c.j, pk, n) && jobManagerFits(c.j, c.t, n) }
-		var n *nodeRec
-		if ai := c.t.Task.AffinityInfo; ai != nil {
-			// Affinity is a preference: the named node if it can take the task now.
-			n = pickNode(p, slots, func(n *nodeRec) bool { return n.Node.AffinityID == ai.AffinityID && ok(n) })
-		}
+		slots := placement.TaskSlots(c.Job, c.Task, p)
+		n := placement.Choose(c, pk, p)
 		if n == nil {
-			n = pickNode(p, slots, ok)
-		}
-		if n == nil {
-			if c.j.Job.JobPreparationTask != nil {
-				s.ensurePrep(c.j, pk, p, slots, now)
+			if c.Job.Job.JobPreparationTask != nil {
+				s.ensurePrep(c.Job, pk, p, slots, now)
 			}
 			continue
 		}
-		s.launchTask(c.j, c.t, pk, p, n, slots, now)
-		running[c.j]++
+		s.launchTask(c.Job, c.Task, pk, p, n, slots, now)
+		running[c.Job]++
 	}
-}
-
-func schedulable(n *nodeRec) bool {
-	return !n.Leaving && n.PendingBoot == "" && n.Node.SchedulingState == "enabled" &&
-		(n.Node.State == nodeIdle || n.Node.State == nodeRunning)
-}
-
-// pickNode chooses a node with slots free for the pool's fill type.
-func pickNode(p *poolRec, slots int, ok func(*nodeRec) bool) *nodeRec {
-	pack := p.Pool.TaskSchedulingPolicy != nil && p.Pool.TaskSchedulingPolicy.NodeFillType == "pack"
-	var best *nodeRec
-	for _, n := range p.Nodes {
-		if !schedulable(n) || p.Pool.TaskSlotsPerNode-n.Node.RunningTaskSlotsCount < slots || !ok(n) {
-			continue
-		}
-		if best == nil ||
-			(!pack && n.Node.RunningTaskSlotsCount < best.Node.RunningTaskSlotsCount) ||
-			(pack && n.Node.RunningTaskSlotsCount > best.Node.RunningTaskSlotsCount) {
-			best = n
-		}
-	}
-	return best
 }

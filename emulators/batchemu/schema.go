@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/odata"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // schema is the set of property paths of an entity type, derived from its
@@ -81,19 +82,19 @@ func (s *schema) known(path string) bool {
 }
 
 // checkFilter rejects a filter on properties the entity does not have.
-func (s *schema) checkFilter(expr string, f *odata.Filter) *apiError {
+func (s *schema) checkFilter(expr string, f *odata.Filter) *wireerr.Error {
 	for _, p := range f.Properties() {
 		if !s.known(p) {
-			return errInvalidQuery("$filter", expr, "the property '"+p+"' is not a property of the listed entity")
+			return wireerr.InvalidQuery("$filter", expr, "the property '"+p+"' is not a property of the listed entity")
 		}
 	}
 	return nil
 }
 
 // checkSelect rejects a $select naming unknown properties.
-func (s *schema) checkSelect(expr string) *apiError {
+func (s *schema) checkSelect(expr string) *wireerr.Error {
 	if err := odata.ValidateSelect(expr, s.top); err != nil {
-		return errInvalidQuery("$select", expr, err.Error())
+		return wireerr.InvalidQuery("$select", expr, err.Error())
 	}
 	return nil
 }

@@ -14,6 +14,9 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/auth"
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/store"
 )
 
 // DefaultAccountName is the account name the emulator uses unless told otherwise.
@@ -32,6 +35,10 @@ type Options struct {
 	// AccountName and AccountKey are the Batch account credentials that Shared
 	// Key signatures are verified against; defaults DefaultAccountName/Key.
 	AccountName, AccountKey string
+	// TokenKey, when set, makes the emulator accept Bearer tokens signed
+	// with it by the local token issuer (internal/localtoken); nil refuses
+	// every Bearer token.
+	TokenKey []byte
 	// DataDir holds the persisted state and the node directories. "" keeps
 	// state in memory and puts node directories in a temporary directory
 	// removed by Close.
@@ -64,7 +71,7 @@ type Options struct {
 	maxPoolNodes int
 	// store replaces the snapshot writer in tests (the state is still
 	// loaded from DataDir).
-	store stateStore
+	store store.Persister
 	// tick is the scheduler loop period (default 50ms); changes wake the loop at once.
 	tick time.Duration
 }
@@ -74,26 +81,27 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	now     func() time.Time
-	auth    *authenticator
+	auth    *auth.Authenticator
 	runner  attemptRunner
 	mux     *http.ServeMux
 	rootDir string // node directories live here
 	tmpRoot bool   // rootDir was created by NewServer and is removed by Close
-	store   stateStore
+	store   store.Persister
 
 	// mu guards every field below it up to kick (st, attempts, procs,
 	// accountURL, dirty, jobsChanged, lastJobScan, closed) and the runtime
-	// fields of the records in st (taskRec.run, nodeRec.startRun). Besides
-	// it there are httpMu and schemaMu, never held together with it, and
-	// flushMu, which may be held while taking mu (never the other way
-	// round). Never run a process or do network I/O with mu held.
+	// fields of the records in st (store.Task.Run, store.Node.StartRun,
+	// store.NodePrep.PrepRun, ...). Besides it there are httpMu and
+	// schemaMu, never held together with it, and flushMu, which may be held
+	// while taking mu (never the other way round). Never run a process or
+	// do network I/O with mu held.
 	mu         sync.Mutex
-	st         *state
-	attempts   map[*attempt]struct{} // running processes
-	baseEnv    []string              // PATH and HOME of the emulator process
-	accountURL string                // AZ_BATCH_ACCOUNT_URL: base URL of the first request
-	procs      int                   // processes currently counted against Concurrency
-	dirty      bool                  // st changed since the last snapshot
+	st         *store.State
+	attempts   map[*store.Attempt]struct{} // running processes
+	baseEnv    []string                    // PATH and HOME of the emulator process
+	accountURL string                      // AZ_BATCH_ACCOUNT_URL: base URL of the first request
+	procs      int                         // processes currently counted against Concurrency
+	dirty      bool                        // st changed since the last snapshot
 	// jobsChanged says a job or task changed since the last job scan.
 	jobsChanged bool
 	lastJobScan time.Time
@@ -117,8 +125,8 @@ type Server struct {
 	// holds the tasks touched and deletedTasks the tasks removed since the
 	// last save; needSnapshot asks for a whole snapshot (after a failed save).
 	journalN     uint64
-	changedTasks map[*taskRec]taskRef
-	deletedTasks []taskRef
+	changedTasks map[*store.Task]store.TaskRef
+	deletedTasks []store.TaskRef
 	needSnapshot bool
 
 	httpMu   sync.Mutex // guards httpSrvs
@@ -165,7 +173,7 @@ func NewServer(opts *Options) (*Server, error) {
 	if !validID(o.AccountName) {
 		return nil, fmt.Errorf("new batch emulator: invalid account name %q", o.AccountName)
 	}
-	auth, err := newAuthenticator(o.AccountName, o.AccountKey)
+	authn, err := auth.New(o.AccountName, o.AccountKey, o.TokenKey)
 	if err != nil {
 		return nil, fmt.Errorf("new batch emulator: %w", err)
 	}
@@ -173,8 +181,8 @@ func NewServer(opts *Options) (*Server, error) {
 		opts:     o,
 		log:      o.Logger.With("component", "batchemu"),
 		now:      o.Now,
-		auth:     auth,
-		attempts: map[*attempt]struct{}{},
+		auth:     authn,
+		attempts: map[*store.Attempt]struct{}{},
 		baseEnv:  processEnv(),
 		kick:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
@@ -190,7 +198,7 @@ func NewServer(opts *Options) (*Server, error) {
 			return nil, fmt.Errorf("new batch emulator: create node directory: %w", err)
 		}
 		s.rootDir, s.tmpRoot = dir, true
-		s.st = newState()
+		s.st = store.NewState()
 	} else {
 		abs, err := filepath.Abs(o.DataDir)
 		if err != nil {
@@ -202,21 +210,21 @@ func NewServer(opts *Options) (*Server, error) {
 		if err := os.MkdirAll(s.rootDir, 0o755); err != nil {
 			return nil, fmt.Errorf("new batch emulator: create data directory: %w", err)
 		}
-		store := newSnapshotStore(o.DataDir)
-		s.store = store
+		disk := store.NewDir(o.DataDir)
+		s.store = disk
 		if o.store != nil {
 			s.store = o.store
 		}
-		st, last, err := store.load()
+		st, last, err := disk.Load()
 		if err != nil {
 			return nil, fmt.Errorf("new batch emulator: %w", err)
 		}
 		s.st = st
 		s.journalN = last
-		s.changedTasks = map[*taskRec]taskRef{}
+		s.changedTasks = map[*store.Task]store.TaskRef{}
 		// Start from a fresh snapshot: it folds the replayed journal in and
 		// truncates it, so no record is appended after a torn one.
-		s.needSnapshot = store.journalSize() > 0
+		s.needSnapshot = disk.JournalSize() > 0
 		s.recover()
 	}
 	s.mux = s.routes()
@@ -259,7 +267,7 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	s.closed = true
 	for a := range s.attempts {
-		a.cancel()
+		a.Cancel()
 	}
 	s.mu.Unlock()
 
@@ -287,8 +295,8 @@ func (s *Server) Close(ctx context.Context) error {
 		if !crashed {
 			err = s.saveLocked(true)
 		}
-		if ss, ok := s.store.(*snapshotStore); ok {
-			if cerr := ss.close(); cerr != nil && err == nil {
+		if ss, ok := s.store.(*store.Dir); ok {
+			if cerr := ss.Close(); cerr != nil && err == nil {
 				err = cerr
 			}
 		}

@@ -1,12 +1,15 @@
 package batchemu
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 func setupJob(t *testing.T, env *testEnv, poolID string, nodes int, job map[string]any) {
@@ -55,7 +58,7 @@ func TestTaskRunsAndFilesAreServed(t *testing.T) {
 	if strings.Join(names, ",") != "stderr.txt,stdout.txt,wd" {
 		t.Errorf("files = %v", names)
 	}
-	if r := env.call("GET", "/jobs/j/tasks/t1/files/nope.txt", nil); r.status != 404 || r.code() != codeFileNotFound {
+	if r := env.call("GET", "/jobs/j/tasks/t1/files/nope.txt", nil); r.status != 404 || r.code() != wireerr.CodeFileNotFound {
 		t.Errorf("missing file: %d %s", r.status, r.code())
 	}
 	counts := env.must(200, "GET", "/jobs/j/taskcounts", nil).json(t)
@@ -71,7 +74,7 @@ func TestTaskRunsAndFilesAreServed(t *testing.T) {
 		t.Errorf("node after run: %v", node)
 	}
 	env.must(http.StatusOK, "DELETE", "/jobs/j/tasks/t1", nil)
-	if r := env.call("GET", "/jobs/j/tasks/t1", nil); r.status != 404 || r.code() != codeTaskNotFound {
+	if r := env.call("GET", "/jobs/j/tasks/t1", nil); r.status != 404 || r.code() != wireerr.CodeTaskNotFound {
 		t.Errorf("deleted task: %d %s", r.status, r.code())
 	}
 }
@@ -114,7 +117,7 @@ func TestTaskRetriesAndFailure(t *testing.T) {
 	if len(filtered) != 1 || filtered[0].(map[string]any)["id"] != "fails" {
 		t.Errorf("filtered = %v", filtered)
 	}
-	if r := env.call("GET", "/jobs/j/tasks?$filter="+url.QueryEscape("state eq"), nil); r.status != 400 || r.code() != codeInvalidQueryParameterValue {
+	if r := env.call("GET", "/jobs/j/tasks?$filter="+url.QueryEscape("state eq"), nil); r.status != 400 || r.code() != wireerr.CodeInvalidQueryParameterValue {
 		t.Errorf("bad filter: %d %s", r.status, r.body)
 	}
 }
@@ -148,7 +151,7 @@ func TestTerminateAndJobCompletion(t *testing.T) {
 	if task["state"] != "completed" || lookupPath(task, "executionInfo/failureInfo/code") != "TaskEnded" {
 		t.Errorf("terminated task %v", task)
 	}
-	if r := env.call("POST", "/jobs/j/tasks/long/terminate", nil); r.status != 409 || r.code() != codeTaskCompleted {
+	if r := env.call("POST", "/jobs/j/tasks/long/terminate", nil); r.status != 409 || r.code() != wireerr.CodeTaskCompleted {
 		t.Errorf("terminate completed task: %d %s", r.status, r.code())
 	}
 	// An active task that is terminated completes too.
@@ -168,13 +171,13 @@ func TestTerminateAndJobCompletion(t *testing.T) {
 		status             int
 		code               string
 	}{
-		{"add task to completed job", "POST", "/jobs/j/tasks", map[string]any{"id": "x", "commandLine": "true"}, 409, codeJobCompleted},
-		{"terminate completed job", "POST", "/jobs/j/terminate", nil, 409, codeJobCompleted},
-		{"duplicate job", "POST", "/jobs", map[string]any{"id": "J", "poolInfo": map[string]any{"poolId": "p"}}, 409, codeJobExists},
-		{"job without poolInfo", "POST", "/jobs", map[string]any{"id": "k"}, 400, codeMissingRequiredProperty},
-		{"missing job", "GET", "/jobs/nope", nil, 404, codeJobNotFound},
-		{"tasks of missing job", "GET", "/jobs/nope/tasks", nil, 404, codeJobNotFound},
-		{"missing task", "GET", "/jobs/j/tasks/nope", nil, 404, codeTaskNotFound},
+		{"add task to completed job", "POST", "/jobs/j/tasks", map[string]any{"id": "x", "commandLine": "true"}, 409, wireerr.CodeJobCompleted},
+		{"terminate completed job", "POST", "/jobs/j/terminate", nil, 409, wireerr.CodeJobCompleted},
+		{"duplicate job", "POST", "/jobs", map[string]any{"id": "J", "poolInfo": map[string]any{"poolId": "p"}}, 409, wireerr.CodeJobExists},
+		{"job without poolInfo", "POST", "/jobs", map[string]any{"id": "k"}, 400, wireerr.CodeMissingRequiredProperty},
+		{"missing job", "GET", "/jobs/nope", nil, 404, wireerr.CodeJobNotFound},
+		{"tasks of missing job", "GET", "/jobs/nope/tasks", nil, 404, wireerr.CodeJobNotFound},
+		{"missing task", "GET", "/jobs/j/tasks/nope", nil, 404, wireerr.CodeTaskNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := env.call(tc.method, tc.path, tc.body)
@@ -196,7 +199,7 @@ func TestTerminateAndJobCompletion(t *testing.T) {
 		t.Errorf("task of terminated job is %v", st)
 	}
 	env.must(http.StatusAccepted, "DELETE", "/jobs/j2", nil)
-	if r := env.call("DELETE", "/jobs/j2", nil); r.status != 404 && r.code() != codeJobBeingDeleted {
+	if r := env.call("DELETE", "/jobs/j2", nil); r.status != 404 && r.code() != wireerr.CodeJobBeingDeleted {
 		t.Errorf("second delete: %d %s", r.status, r.code())
 	}
 	env.waitFor("j2 gone", 30*time.Second, func() bool { return env.call("GET", "/jobs/j2", nil).status == 404 })
@@ -213,7 +216,7 @@ func TestAddTaskCollection(t *testing.T) {
 		map[string]any{"id": "bad id", "commandLine": "true"},
 		map[string]any{"id": "t2"},
 	}}).json(t)["value"].([]any)
-	want := []struct{ status, code string }{{"clienterror", codeTaskExists}, {"success", ""}, {"clienterror", codeTaskExists}, {"clienterror", codeInvalidPropertyValue}, {"clienterror", codeMissingRequiredProperty}}
+	want := []struct{ status, code string }{{"clienterror", wireerr.CodeTaskExists}, {"success", ""}, {"clienterror", wireerr.CodeTaskExists}, {"clienterror", wireerr.CodeInvalidPropertyValue}, {"clienterror", wireerr.CodeMissingRequiredProperty}}
 	if len(res) != len(want) {
 		t.Fatalf("got %d results: %v", len(res), res)
 	}
@@ -227,11 +230,11 @@ func TestAddTaskCollection(t *testing.T) {
 	for i := 0; i < 101; i++ {
 		many = append(many, map[string]any{"id": fmt.Sprintf("m%d", i), "commandLine": "true"})
 	}
-	if r := env.call("POST", "/jobs/j/addtaskcollection", map[string]any{"value": many}); r.status != 400 || r.code() != codeInvalidPropertyValue {
+	if r := env.call("POST", "/jobs/j/addtaskcollection", map[string]any{"value": many}); r.status != 400 || r.code() != wireerr.CodeInvalidPropertyValue {
 		t.Errorf("101 tasks: %d %s", r.status, r.body)
 	}
 	big := []any{map[string]any{"id": "big", "commandLine": "echo " + strings.Repeat("x", 1<<20)}}
-	if r := env.call("POST", "/jobs/j/addtaskcollection", map[string]any{"value": big}); r.status != 413 || r.code() != codeRequestBodyTooLarge {
+	if r := env.call("POST", "/jobs/j/addtaskcollection", map[string]any{"value": big}); r.status != 413 || r.code() != wireerr.CodeRequestBodyTooLarge {
 		t.Errorf("1 MB body: %d %s", r.status, r.code())
 	}
 }
@@ -284,7 +287,7 @@ func TestPagingAcrossManyTasks(t *testing.T) {
 	for _, q := range []string{"maxresults=0", "maxresults=1001", "$skiptoken=garbage!",
 		"$filter=" + url.QueryEscape("nosuchproperty eq 'x'"), "$filter=" + url.QueryEscape("executionInfo/nosuch eq 1"),
 		"$select=id,nosuch", "$select=executionInfo/exitCode"} {
-		if r := env.call("GET", "/jobs/j/tasks?"+q, nil); r.status != 400 || r.code() != codeInvalidQueryParameterValue {
+		if r := env.call("GET", "/jobs/j/tasks?"+q, nil); r.status != 400 || r.code() != wireerr.CodeInvalidQueryParameterValue {
 			t.Errorf("%s: %d %s", q, r.status, r.code())
 		}
 	}
@@ -328,7 +331,7 @@ func TestAddTaskRejectsInvalidOutputFiles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := env.call("POST", "/jobs/j/tasks", map[string]any{"id": fmt.Sprintf("t%d", i), "commandLine": "true",
 				"outputFiles": []any{tc.file}})
-			if r.status != tc.want || (tc.want == http.StatusBadRequest && r.code() != codeInvalidPropertyValue) {
+			if r.status != tc.want || (tc.want == http.StatusBadRequest && r.code() != wireerr.CodeInvalidPropertyValue) {
 				t.Fatalf("got %d %s, want %d", r.status, r.body, tc.want)
 			}
 		})
@@ -350,7 +353,67 @@ func TestNullOptionalPropertiesMeanUnset(t *testing.T) {
 		"containerSettings": nil, "applicationPackageReferences": []any{},
 		"resourceFiles": []any{map[string]any{"httpUrl": "https://a/b", "filePath": "b", "identityReference": nil}}})
 	if r := env.call("POST", "/jobs/j/tasks", map[string]any{"id": "t2", "commandLine": "true",
-		"containerSettings": map[string]any{"imageName": "x"}}); r.status != 400 || r.code() != codeUnsupportedProperty {
-		t.Errorf("containerSettings with a value: %d %s, want 400 %s", r.status, r.body, codeUnsupportedProperty)
+		"containerSettings": map[string]any{"imageName": "x"}}); r.status != 400 || r.code() != wireerr.CodeUnsupportedProperty {
+		t.Errorf("containerSettings with a value: %d %s, want 400 %s", r.status, r.body, wireerr.CodeUnsupportedProperty)
 	}
+}
+
+// TestConstraintsValidatedEverywhere: task constraints are checked the
+// same way wherever they are given (adding a task, updating one, a job's
+// preparation task), and an update falls back to the same defaults as an
+// add.
+func TestConstraintsValidatedEverywhere(t *testing.T) {
+	env := startServer(t, nil)
+	setupJob(t, env, "p", 0, map[string]any{"id": "j", "poolInfo": map[string]any{"poolId": "p"}})
+	env.must(http.StatusCreated, "POST", "/jobs/j/tasks", map[string]any{"id": "t", "commandLine": "true"})
+	zeroWall := map[string]any{"maxWallClockTime": "PT0S"}
+	tests := []struct {
+		name, method, path string
+		body               map[string]any
+		wantProperty       string
+	}{
+		{"add task", "POST", "/jobs/j/tasks", map[string]any{"id": "t2", "commandLine": "true", "constraints": zeroWall},
+			"constraints.maxWallClockTime"},
+		{"update task", "PUT", "/jobs/j/tasks/t", map[string]any{"constraints": zeroWall}, "constraints.maxWallClockTime"},
+		{"job preparation task", "POST", "/jobs", map[string]any{"id": "j2", "poolInfo": map[string]any{"poolId": "p"},
+			"jobPreparationTask": map[string]any{"commandLine": "true", "constraints": zeroWall}},
+			"jobPreparationTask.constraints.maxWallClockTime"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := env.call(tc.method, tc.path, tc.body)
+			if r.status != http.StatusBadRequest || r.code() != wireerr.CodeInvalidPropertyValue {
+				t.Fatalf("got %d %s, want 400 %s", r.status, r.body, wireerr.CodeInvalidPropertyValue)
+			}
+			if got := errorDetail(t, r, "PropertyName"); got != tc.wantProperty {
+				t.Errorf("PropertyName = %q, want %q", got, tc.wantProperty)
+			}
+		})
+	}
+	env.must(http.StatusOK, "PUT", "/jobs/j/tasks/t", map[string]any{"constraints": map[string]any{"retentionTime": "PT1H"}})
+	task := env.must(http.StatusOK, "GET", "/jobs/j/tasks/t", nil).json(t)
+	for path, want := range map[string]any{"constraints/retentionTime": "PT1H", "constraints/maxTaskRetryCount": float64(0),
+		"constraints/maxWallClockTime": "P10675199DT2H48M5.4775807S"} {
+		if got := lookupPath(task, path); got != want {
+			t.Errorf("after update %s = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// errorDetail returns the value of the error detail key of an error
+// response ("" when absent).
+func errorDetail(t *testing.T, r resp, key string) string {
+	t.Helper()
+	var body struct {
+		Values []struct{ Key, Value string }
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Fatalf("decode error %s: %v", r.body, err)
+	}
+	for _, v := range body.Values {
+		if v.Key == key {
+			return v.Value
+		}
+	}
+	return ""
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
 )
 
 // These tests drive time-based behaviour with an injected clock.
@@ -48,7 +50,7 @@ func TestRetentionAndJobWallClock(t *testing.T) {
 	clock.Advance(2 * time.Hour)
 	env.waitFor("files cleaned up", 30*time.Second, func() bool {
 		r := env.call("GET", "/jobs/j/tasks/t/files/stdout.txt", nil)
-		return r.status == 409 && r.code() == codeTaskFilesCleanedup
+		return r.status == 409 && r.code() == wireerr.CodeTaskFilesCleanedup
 	})
 	if st := env.must(200, "GET", "/jobs/j", nil).json(t)["state"]; st != "active" {
 		t.Fatalf("job %v before its maxWallClockTime", st)

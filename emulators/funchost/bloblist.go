@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -36,6 +37,10 @@ import (
 type blobLister struct {
 	client *container.Client
 	log    *slog.Logger // with the container
+
+	// took is the time the last list call spent in requests (one
+	// goroutine calls list).
+	took time.Duration
 
 	mu sync.Mutex // guards reported
 	// reported holds the prefixes whose unlistable continuations were
@@ -69,6 +74,7 @@ const beyondASCII = "\x7f\U0010FFFF"
 // least once each.
 func (l *blobLister) list(ctx context.Context, visit func(*container.BlobItem) error) error {
 	ctx = policy.WithRetryOptions(ctx, policy.RetryOptions{MaxRetries: -1})
+	l.took = 0
 	_, err := l.walk(ctx, "", "", visit)
 	return err
 }
@@ -119,7 +125,9 @@ func (l *blobLister) listAll(ctx context.Context, prefix string, marker *string,
 		if *marker != "" {
 			opts.Marker = to.Ptr(*marker)
 		}
+		began := time.Now()
 		page, err := l.client.NewListBlobsFlatPager(opts).NextPage(ctx)
+		l.took += time.Since(began)
 		if err != nil {
 			return err
 		}

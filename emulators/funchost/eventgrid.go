@@ -171,14 +171,27 @@ func eventMap(ev blobCreatedEvent) (map[string]any, error) {
 	return m, nil
 }
 
+// stateFlushEvery is the least time between two writes of the state file
+// for deliveries (a poisoning is written at once).
+const stateFlushEvery = time.Second
+
 // eventGridState remembers which blob versions were delivered (or
-// poisoned) so that a restart does not replay them.
+// poisoned) so that a restart does not replay them. A delivery is recorded
+// in memory and written with the others at the end of a scan at most once
+// per stateFlushEvery, and on shutdown (flush): the file is a whole-state
+// snapshot, so writing it per event would cost O(files) per event. Event
+// Grid is at-least-once, and so is this: after a kill, the versions
+// delivered since the last write (at most stateFlushEvery plus one poll)
+// are delivered again, which the functions answer as the same request.
 type eventGridState struct {
 	path       string
 	poisonPath string
 
-	mu   sync.Mutex // guards file and writes to path and poisonPath
-	file eventGridStateFile
+	mu      sync.Mutex // guards file, dirty, written and writes to path and poisonPath
+	file    eventGridStateFile
+	dirty   bool      // file has changes not yet written
+	written time.Time // when path was last written
+	writes  int       // writes of path, for tests
 }
 
 type eventGridStateFile struct {
@@ -231,7 +244,29 @@ func (s *eventGridState) markDelivered(key, etag string) error {
 	defer s.mu.Unlock()
 	s.file.Delivered[key] = etag
 	delete(s.file.Poisoned, key)
-	return writeJSONFile(s.path, s.file)
+	s.dirty = true
+	return nil
+}
+
+// flush writes the state file when it has changes and, unless force, the
+// last write is at least stateFlushEvery before now.
+func (s *eventGridState) flush(now time.Time, force bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.dirty || (!force && now.Sub(s.written) < stateFlushEvery) {
+		return nil
+	}
+	return s.writeLocked(now)
+}
+
+// writeLocked writes the state file; s.mu is held.
+func (s *eventGridState) writeLocked(now time.Time) error {
+	if err := writeJSONFile(s.path, s.file); err != nil {
+		return err
+	}
+	s.dirty, s.written = false, now
+	s.writes++
+	return nil
 }
 
 // poisonRecord is one line of the poison file.
@@ -265,7 +300,7 @@ func (s *eventGridState) markPoisoned(key, etag string, rec poisonRecord) error 
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write poison file: %w", err)
 	}
-	return writeJSONFile(s.path, s.file)
+	return s.writeLocked(time.Now())
 }
 
 // prune forgets blobs under prefix that no longer exist.
@@ -281,10 +316,8 @@ func (s *eventGridState) prune(prefix string, seen map[string]bool) error {
 			}
 		}
 	}
-	if !changed {
-		return nil
-	}
-	return writeJSONFile(s.path, s.file)
+	s.dirty = s.dirty || changed
+	return nil
 }
 
 // blobWatcher polls one container for one function.
@@ -300,17 +333,30 @@ type blobWatcher struct {
 
 	mu       sync.Mutex // guards inflight
 	inflight map[string]bool
+	listing  time.Duration // time in List Blobs requests of the current scan (run's goroutine only)
 }
+
+// pollLoad bounds the share of time a watcher spends listing: the next
+// poll waits at least pollLoad times as long as the last scan's listing
+// requests took. A
+// listing grows with the container (every input, every MP3 and log), and
+// the storage service it loads is the one the tasks and functions use;
+// with a small container the poll interval rules.
+const pollLoad = 4
 
 func (w *blobWatcher) run(ctx context.Context) {
 	w.log.Info("watching container for BlobCreated events", slog.String("container", w.src.Container))
 	w.lister = newBlobLister(w.client, w.log.With(slog.String("container", w.src.Container)))
-	t := time.NewTicker(w.h.opts.BlobPollInterval)
+	t := time.NewTimer(0)
 	defer t.Stop()
+	<-t.C
 	lastErr := ""
 	for {
+		w.listing = 0
+		err := w.scan(ctx)
+		t.Reset(max(w.h.opts.BlobPollInterval, pollLoad*w.listing))
 		// Log a failing listing once per distinct error, not every poll.
-		switch err := w.scan(ctx); {
+		switch {
 		case err != nil && ctx.Err() == nil && errorKey(err) != lastErr:
 			lastErr = errorKey(err)
 			w.log.Warn("list blobs failed; retrying every poll", slog.String("container", w.src.Container), slog.Any("error", err))
@@ -372,10 +418,17 @@ func (w *blobWatcher) scan(ctx context.Context) error {
 		}()
 		return nil
 	})
+	w.listing += w.lister.took
 	if err != nil {
 		return err
 	}
-	return w.h.egState.prune(w.fn.Name+"/"+w.src.Container+"/", seen)
+	if err := w.h.egState.prune(w.fn.Name+"/"+w.src.Container+"/", seen); err != nil {
+		return err
+	}
+	if err := w.h.egState.flush(time.Now(), false); err != nil { // not a listing error; written again next poll
+		w.log.Error("record delivered events", slog.Any("error", err))
+	}
+	return nil
 }
 
 // event builds the BlobCreated event for a listed blob.

@@ -195,10 +195,10 @@ func New(opts *Options) (*Host, error) {
 }
 
 // Keys returns the function keys the host accepts (see keys.go): the
-// master key, the host keys and each HTTP function's own keys, as stored
+// master key, the host keys, the system keys and each HTTP function's own keys, as stored
 // in <StateDir>/secrets. Never log them.
 func (h *Host) Keys() Keys {
-	k := Keys{Master: h.keys.Master, Host: maps.Clone(h.keys.Host), Functions: map[string]map[string]string{}}
+	k := Keys{Master: h.keys.Master, Host: maps.Clone(h.keys.Host), Functions: map[string]map[string]string{}, System: maps.Clone(h.keys.System)}
 	for fn, keys := range h.keys.Functions {
 		k.Functions[fn] = maps.Clone(keys)
 	}
@@ -576,6 +576,11 @@ func (h *Host) shutdown(ctx context.Context) error {
 	case <-waited:
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("wait for background work: %w", ctx.Err()))
+	}
+	if h.egState != nil { // the deliveries since the last scan's write
+		if err := h.egState.flush(time.Now(), true); err != nil {
+			errs = append(errs, fmt.Errorf("write event grid state: %w", err))
+		}
 	}
 	h.mu.Lock()
 	closers := h.sbClose

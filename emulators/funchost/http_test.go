@@ -165,7 +165,7 @@ func TestHTTPForwarding(t *testing.T) {
 func TestHostStatus(t *testing.T) {
 	a := newTestApp(t, basicHostJSON, map[string]string{"Tick": timerFunction}, nil)
 	h := startHost(t, testOptions(a, newLogCapture()))
-	resp, err := http.Get("http://" + h.Addr() + "/admin/host/status")
+	resp, err := keyClient(h).Get("http://" + h.Addr() + "/admin/host/status")
 	if err != nil {
 		t.Fatal(err)
 	}

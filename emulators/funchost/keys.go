@@ -27,12 +27,22 @@ import (
 // httpTrigger with authLevel anonymous needs none; function (the default)
 // needs one of its own keys, a host key or the master key; admin needs
 // the master key. Anything else is answered 401 with an empty body.
+//
+// The admin API (/admin/*, but /admin/host/ping) needs the master key and
+// an extension's webhook (/runtime/webhooks/<extension>) the system key
+// "<extension>_extension" or the master key, as the host's AdminAuthLevel
+// and SystemKeyAuthLevel policies require. funchost creates the
+// eventgrid_extension system key up front when a function has an
+// eventGridTrigger (the real host creates it when the webhook URL is
+// first asked for).
 
 const (
 	keyHeader     = "x-functions-key"
 	keyQuery      = "code"
 	defaultKey    = "default"
 	masterKeyName = "master"
+	// EventGridKeyName is the system key of the Event Grid webhook.
+	EventGridKeyName = "eventgrid_extension"
 )
 
 // Authorization levels of function.json's authLevel, lower case.
@@ -50,6 +60,9 @@ type Keys struct {
 	// Functions are the functions' own keys by function name, then key
 	// name, for the functions with an httpTrigger.
 	Functions map[string]map[string]string
+	// System are the system keys by name (EventGridKeyName guards the
+	// Event Grid webhook).
+	System map[string]string
 }
 
 type secretKey struct {
@@ -87,12 +100,15 @@ func loadKeys(dir string, fns []*function) (Keys, error) {
 		if hs.SystemKeys == nil {
 			hs.SystemKeys = []secretKey{}
 		}
+		if hasEventGrid(fns) && byName(hs.SystemKeys)[EventGridKeyName] == "" {
+			hs.SystemKeys, changed = append(hs.SystemKeys, secretKey{Name: EventGridKeyName, Value: newKey()}), true
+		}
 		hs.Source = "runtime"
 		return changed
 	}); err != nil {
 		return Keys{}, err
 	}
-	k := Keys{Master: hs.MasterKey.Value, Host: byName(hs.FunctionKeys), Functions: map[string]map[string]string{}}
+	k := Keys{Master: hs.MasterKey.Value, Host: byName(hs.FunctionKeys), Functions: map[string]map[string]string{}, System: byName(hs.SystemKeys)}
 	for _, fn := range fns {
 		if fn.HTTP == nil {
 			continue
@@ -110,6 +126,15 @@ func loadKeys(dir string, fns []*function) (Keys, error) {
 		k.Functions[fn.Name] = byName(fs.Keys)
 	}
 	return k, nil
+}
+
+func hasEventGrid(fns []*function) bool {
+	for _, fn := range fns {
+		if fn.EventGrid {
+			return true
+		}
+	}
+	return false
 }
 
 // readOrCreate decodes path into v (when it exists), lets fill complete
@@ -166,10 +191,7 @@ type grant struct {
 
 // authorize returns the grant of r's key for fn.
 func (k Keys) authorize(r *http.Request, fn string) grant {
-	value := r.Header.Get(keyHeader)
-	if value == "" {
-		value = r.URL.Query().Get(keyQuery)
-	}
+	value := requestKey(r)
 	if value == "" {
 		return grant{}
 	}
@@ -184,6 +206,27 @@ func (k Keys) authorize(r *http.Request, fn string) grant {
 		}
 	}
 	return grant{}
+}
+
+// requestKey is the key r presents: the x-functions-key header, else the
+// code query parameter.
+func requestKey(r *http.Request) string {
+	if v := r.Header.Get(keyHeader); v != "" {
+		return v
+	}
+	return r.URL.Query().Get(keyQuery)
+}
+
+// isAdmin reports whether r presents the master key.
+func (k Keys) isAdmin(r *http.Request) bool {
+	return equal(requestKey(r), k.Master)
+}
+
+// isSystem reports whether r presents the system key name or the master
+// key (the master key meets every system key requirement).
+func (k Keys) isSystem(r *http.Request, name string) bool {
+	v := requestKey(r)
+	return equal(v, k.System[name]) || equal(v, k.Master)
 }
 
 // allows reports whether g meets the function's authLevel.

@@ -20,16 +20,42 @@ import (
 const maxRequestBody = 100 << 20 // the host's default request size limit
 
 // routes builds the host's HTTP surface: function routes under the route
-// prefix, the admin API and the Event Grid webhook.
+// prefix, the admin API (master key; ping is anonymous) and the Event
+// Grid webhook (its system key), as keys.go describes.
 func (h *Host) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /admin/host/status", h.handleHostStatus)
+	mux.HandleFunc("GET /admin/host/status", h.adminOnly(h.handleHostStatus))
 	mux.HandleFunc("GET /admin/host/ping", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	mux.HandleFunc("POST /admin/functions/{name}", h.handleAdminInvoke)
-	mux.HandleFunc("POST /runtime/webhooks/eventgrid", h.handleEventGridWebhook)
-	mux.HandleFunc("POST /runtime/webhooks/EventGrid", h.handleEventGridWebhook)
+	mux.HandleFunc("POST /admin/functions/{name}", h.adminOnly(h.handleAdminInvoke))
+	webhook := h.systemKeyOnly(EventGridKeyName, h.handleEventGridWebhook)
+	mux.HandleFunc("POST /runtime/webhooks/eventgrid", webhook)
+	mux.HandleFunc("POST /runtime/webhooks/EventGrid", webhook)
 	mux.HandleFunc("/", h.handleFunctionRoute)
 	return mux
+}
+
+// adminOnly answers 401 with an empty body unless the request presents
+// the master key.
+func (h *Host) adminOnly(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !h.keys.isAdmin(r) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		next(w, r)
+	}
+}
+
+// systemKeyOnly answers 401 with an empty body unless the request
+// presents the system key name (or the master key).
+func (h *Host) systemKeyOnly(name string, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !h.keys.isSystem(r, name) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		next(w, r)
+	}
 }
 
 type hostStatus struct {

@@ -153,7 +153,7 @@ func TestAdminInvoke(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := http.Post(base+tt.path, "application/json", strings.NewReader(tt.body))
+			resp, err := keyClient(h).Post(base+tt.path, "application/json", strings.NewReader(tt.body))
 			if err != nil {
 				t.Fatal(err)
 			}

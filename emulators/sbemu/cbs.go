@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/amqpwire"
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 // SAS and CBS constants (reference §2).
@@ -110,21 +112,19 @@ func (c *conn) handleCBS(req *amqpwire.Message) *amqpwire.Message {
 	}
 	now := c.srv.now()
 	var exp time.Time
+	var status int32
+	var desc string
 	switch typ {
 	case tokenTypeSAS:
-		var status int32
-		var desc string
 		exp, status, desc = c.srv.verifySAS(token, name, now)
-		if status != statusAccepted {
-			c.log.Info("rejected sas token", "audience", name, "status", status)
-			return rpcResponse(status, desc, nil)
-		}
 	case tokenTypeJWT:
-		// Entra ID tokens are accepted without verification (the official
-		// emulator has no Entra ID either); the expiry is the client's.
-		exp = tokenExpiration(req, now)
+		exp, status, desc = c.srv.verifyJWT(token, now)
 	default:
 		return rpcResponse(statusBadRequest, fmt.Sprintf("unsupported token type %v", typ), nil)
+	}
+	if status != statusAccepted {
+		c.log.Info("rejected token", "type", typ, "audience", name, "status", status)
+		return rpcResponse(status, desc, nil)
 	}
 	// The service checks the token first and the entity second, so a caller
 	// without rights cannot probe which entities exist.
@@ -145,23 +145,23 @@ func (c *conn) handleCBS(req *amqpwire.Message) *amqpwire.Message {
 	return rpcResponse(statusAccepted, "Accepted", nil)
 }
 
-// tokenExpiration reads the request's expiration property (Unix seconds
-// as a decimal string, or a timestamp); default one hour.
-func tokenExpiration(req *amqpwire.Message, now time.Time) time.Time {
-	v, _ := req.ApplicationProperties.Get("expiration")
-	switch v := v.(type) {
-	case time.Time:
-		return v
-	case string:
-		if s, err := strconv.ParseInt(v, 10, 64); err == nil && s > 0 {
-			return time.Unix(s, 0)
-		}
-	default:
-		if s, ok := amqpwire.ToInt64(v); ok && s > 0 {
-			return time.Unix(s, 0)
-		}
+// verifyJWT checks a "jwt" put-token with the local token issuer: it
+// returns the token's expiry and 202, or 401 with a description. Without
+// a token key every jwt token is refused.
+func (s *Server) verifyJWT(token string, now time.Time) (time.Time, int32, string) {
+	if s.tokens == nil {
+		return time.Time{}, statusUnauthorized, jwtNotAccepted()
 	}
-	return now.Add(time.Hour)
+	exp, err := s.tokens.Verify(token, localtoken.AudienceServiceBus, now)
+	switch {
+	case errors.Is(err, localtoken.ErrExpired):
+		return time.Time{}, statusUnauthorized, sasExpired(exp)
+	case errors.Is(err, localtoken.ErrAudience):
+		return time.Time{}, statusUnauthorized, sasInvalidAudience()
+	case err != nil:
+		return time.Time{}, statusUnauthorized, sasInvalidToken(err.Error())
+	}
+	return exp, statusAccepted, ""
 }
 
 // verifySAS checks a SharedAccessSignature token for audience. It returns

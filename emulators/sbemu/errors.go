@@ -151,6 +151,10 @@ func sasInvalidToken(why string) string { return "InvalidToken: " + why }
 
 func sasInvalidSignature(why string) string { return "InvalidSignature: " + why }
 
+func jwtNotAccepted() string {
+	return "InvalidToken: jwt tokens are not accepted; the emulator verifies SAS tokens only (start it with --token-key-file to accept the local token issuer's tokens)"
+}
+
 func sasInvalidAudience() string {
 	return "InvalidAudience: the token's resource does not cover the audience"
 }

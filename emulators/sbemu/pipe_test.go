@@ -17,6 +17,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/amqpwire"
 	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/broker"
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 const pipeConfig = `{"UserConfig": {"Namespaces": [{"Name": "sbemulatorns",
@@ -364,35 +365,54 @@ func TestMalformedFrameClosesWithDecodeError(t *testing.T) {
 
 func TestCBSPutToken(t *testing.T) {
 	now := time.Now()
+	key := localtoken.NewKey()
+	issuer, err := localtoken.New(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := localtoken.New(localtoken.NewKey(), nil)
+	jwt := func(iss *localtoken.Issuer, aud string, ttl time.Duration) string {
+		tok, _ := iss.Issue(aud, ttl)
+		return tok
+	}
 	tests := []struct {
 		name, typ, audience, token string
+		tokenKey                   []byte // the server's Options.TokenKey
 		want                       int32
 		desc                       string
 	}{
-		{"valid sas", tokenTypeSAS, "amqp://127.0.0.1:5672/q1", sasToken("amqp://127.0.0.1:5672/q1", DefaultKeyName, DefaultKey, now.Add(time.Hour)), statusAccepted, ""},
-		{"namespace sas covers entity", tokenTypeSAS, "amqp://127.0.0.1:5672/q1", sasToken("amqp://127.0.0.1:5672/", DefaultKeyName, DefaultKey, now.Add(time.Hour)), statusAccepted, ""},
-		{"wrong key", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q1", DefaultKeyName, "other", now.Add(time.Hour)), statusUnauthorized, "InvalidSignature"},
-		{"wrong key name", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q1", "Listen", DefaultKey, now.Add(time.Hour)), statusUnauthorized, "InvalidSignature"},
-		{"expired", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q1", DefaultKeyName, DefaultKey, now.Add(-time.Minute)), statusUnauthorized, "ExpiredToken"},
-		{"other entity", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q2", DefaultKeyName, DefaultKey, now.Add(time.Hour)), statusUnauthorized, "InvalidAudience"},
-		{"not a sas token", tokenTypeSAS, "amqp://h/q1", "Bearer x", statusUnauthorized, "InvalidToken"},
-		{"jwt accepted unverified", tokenTypeJWT, "amqp://h/q1", "eyJhbGciOi.x.y", statusAccepted, ""},
-		{"unknown token type", "x509", "amqp://h/q1", "t", statusBadRequest, "unsupported token type"},
+		{"valid sas", tokenTypeSAS, "amqp://127.0.0.1:5672/q1", sasToken("amqp://127.0.0.1:5672/q1", DefaultKeyName, DefaultKey, now.Add(time.Hour)), nil, statusAccepted, ""},
+		{"namespace sas covers entity", tokenTypeSAS, "amqp://127.0.0.1:5672/q1", sasToken("amqp://127.0.0.1:5672/", DefaultKeyName, DefaultKey, now.Add(time.Hour)), nil, statusAccepted, ""},
+		{"wrong key", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q1", DefaultKeyName, "other", now.Add(time.Hour)), nil, statusUnauthorized, "InvalidSignature"},
+		{"wrong key name", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q1", "Listen", DefaultKey, now.Add(time.Hour)), nil, statusUnauthorized, "InvalidSignature"},
+		{"expired", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q1", DefaultKeyName, DefaultKey, now.Add(-time.Minute)), nil, statusUnauthorized, "ExpiredToken"},
+		{"other entity", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q2", DefaultKeyName, DefaultKey, now.Add(time.Hour)), nil, statusUnauthorized, "InvalidAudience"},
+		{"not a sas token", tokenTypeSAS, "amqp://h/q1", "Bearer x", nil, statusUnauthorized, "InvalidToken"},
+		{"jwt refused without a token key", tokenTypeJWT, "amqp://h/q1", "eyJhbGciOi.x.y", nil, statusUnauthorized, "jwt tokens are not accepted"},
+		{"issued jwt refused without a token key", tokenTypeJWT, "amqp://h/q1", jwt(issuer, localtoken.AudienceServiceBus, time.Hour), nil, statusUnauthorized, "jwt tokens are not accepted"},
+		{"issued jwt with the token key", tokenTypeJWT, "amqp://h/q1", jwt(issuer, localtoken.AudienceServiceBus, time.Hour), key, statusAccepted, ""},
+		{"forged jwt with the token key", tokenTypeJWT, "amqp://h/q1", "eyJhbGciOi.x.y", key, statusUnauthorized, "InvalidToken"},
+		{"jwt of another key", tokenTypeJWT, "amqp://h/q1", jwt(other, localtoken.AudienceServiceBus, time.Hour), key, statusUnauthorized, "InvalidToken"},
+		{"expired jwt", tokenTypeJWT, "amqp://h/q1", jwt(issuer, localtoken.AudienceServiceBus, -time.Hour), key, statusUnauthorized, "ExpiredToken"},
+		{"jwt for Batch", tokenTypeJWT, "amqp://h/q1", jwt(issuer, localtoken.AudienceBatch, time.Hour), key, statusUnauthorized, "InvalidAudience"},
+		{"sas still accepted with a token key", tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q1", DefaultKeyName, DefaultKey, now.Add(time.Hour)), key, statusAccepted, ""},
+		{"unknown token type", "x509", "amqp://h/q1", "t", nil, statusBadRequest, "unsupported token type"},
 		// A missing entity is refused at put-token, in the service's words,
 		// after the token is checked (no probing without rights).
-		{"unknown queue", tokenTypeSAS, "sb://h/nope", sasToken("sb://h/", DefaultKeyName, DefaultKey, now.Add(time.Hour)), statusNotFound,
+		{"unknown queue", tokenTypeSAS, "sb://h/nope", sasToken("sb://h/", DefaultKeyName, DefaultKey, now.Add(time.Hour)), nil, statusNotFound,
 			"The messaging entity 'sb://h/nope' could not be found."},
-		{"unknown management node", tokenTypeSAS, "amqp://h/nope/$management", sasToken("amqp://h/", DefaultKeyName, DefaultKey, now.Add(time.Hour)), statusNotFound,
+		{"unknown management node", tokenTypeSAS, "amqp://h/nope/$management", sasToken("amqp://h/", DefaultKeyName, DefaultKey, now.Add(time.Hour)), nil, statusNotFound,
 			"The messaging entity 'sb://h/nope/$management' could not be found."},
-		{"unknown entity with jwt", tokenTypeJWT, "amqp://h/nope/$DeadLetterQueue", "eyJhbGciOi.x.y", statusNotFound, "could not be found"},
-		{"dead-letter queue", tokenTypeJWT, "amqp://h/q1/$DeadLetterQueue", "eyJhbGciOi.x.y", statusAccepted, ""},
-		{"management node", tokenTypeJWT, "amqp://h/q1/$management", "eyJhbGciOi.x.y", statusAccepted, ""},
-		{"namespace", tokenTypeSAS, "amqp://h/", sasToken("amqp://h/", DefaultKeyName, DefaultKey, now.Add(time.Hour)), statusAccepted, ""},
-		{"unknown queue, wrong key", tokenTypeSAS, "amqp://h/nope", sasToken("amqp://h/nope", DefaultKeyName, "other", now.Add(time.Hour)), statusUnauthorized, "InvalidSignature"},
+		{"unknown entity with jwt", tokenTypeJWT, "amqp://h/nope/$DeadLetterQueue", jwt(issuer, localtoken.AudienceServiceBus, time.Hour), key, statusNotFound, "could not be found"},
+		{"unknown entity with a forged jwt", tokenTypeJWT, "amqp://h/nope", "eyJhbGciOi.x.y", nil, statusUnauthorized, "jwt tokens are not accepted"},
+		{"dead-letter queue", tokenTypeJWT, "amqp://h/q1/$DeadLetterQueue", jwt(issuer, localtoken.AudienceServiceBus, time.Hour), key, statusAccepted, ""},
+		{"management node", tokenTypeJWT, "amqp://h/q1/$management", jwt(issuer, localtoken.AudienceServiceBus, time.Hour), key, statusAccepted, ""},
+		{"namespace", tokenTypeSAS, "amqp://h/", sasToken("amqp://h/", DefaultKeyName, DefaultKey, now.Add(time.Hour)), nil, statusAccepted, ""},
+		{"unknown queue, wrong key", tokenTypeSAS, "amqp://h/nope", sasToken("amqp://h/nope", DefaultKeyName, "other", now.Add(time.Hour)), nil, statusUnauthorized, "InvalidSignature"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, p := newPipeServer(t, nil)
+			_, p := newPipeServer(t, &Options{TokenKey: tt.tokenKey})
 			p.handshake("ANONYMOUS", nil, nil)
 			code, desc := p.putToken(1, tt.typ, tt.audience, tt.token)
 			if code != tt.want || !strings.Contains(desc, tt.desc) {
@@ -432,6 +452,7 @@ func TestEntityLinkAuthorization(t *testing.T) {
 		wantCond amqpwire.Symbol // "" = attached
 	}{
 		{"no token", func(p *peer) {}, "q1", condUnauthorized},
+		{"forged jwt (refused)", func(p *peer) { p.putToken(1, tokenTypeJWT, "amqp://h/q1", "eyJhbGciOi.x.y") }, "q1", condUnauthorized},
 		{"token for the entity", func(p *peer) {
 			p.putToken(1, tokenTypeSAS, "amqp://h/q1", sasToken("amqp://h/q1", DefaultKeyName, DefaultKey, time.Now().Add(time.Hour)))
 		}, "q1", ""},

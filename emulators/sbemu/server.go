@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ffbatch/ffbatch/emulators/sbemu/internal/broker"
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 // Defaults for Options.
@@ -27,10 +28,14 @@ const (
 // Options configure a Server. The zero value (or nil) serves the local
 // stack's entities in memory with the official emulator's key.
 type Options struct {
-	Config         *broker.Config // nil → broker.DefaultConfig()
-	DataDir        string         // "" → in memory
-	KeyName, Key   string         // SAS rule; defaults RootManageSharedAccessKey / SAS_KEY_VALUE
-	MaxMessageSize int            // default 256 KiB (Standard tier and the official emulator)
+	Config       *broker.Config // nil → broker.DefaultConfig()
+	DataDir      string         // "" → in memory
+	KeyName, Key string         // SAS rule; defaults RootManageSharedAccessKey / SAS_KEY_VALUE
+	// TokenKey, when set, makes $cbs accept "jwt" put-tokens signed with
+	// it by the local token issuer (internal/localtoken) for the Service
+	// Bus audience; nil refuses every jwt token (SAS only).
+	TokenKey       []byte
+	MaxMessageSize int // default 256 KiB (Standard tier and the official emulator)
 	// IdleTimeout is the idle-time-out advertised in open: a connection
 	// whose peer sends nothing for this long is closed with
 	// amqp:resource-limit-exceeded. Default 60 s.
@@ -46,6 +51,7 @@ type Options struct {
 // broker, plus a small HTTP handler for health and statistics.
 type Server struct {
 	opts   Options
+	tokens *localtoken.Issuer // nil: jwt put-tokens refused
 	broker *broker.Broker
 	log    *slog.Logger
 	now    func() time.Time
@@ -95,13 +101,20 @@ func NewServer(opts *Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	var tokens *localtoken.Issuer
+	if o.TokenKey != nil {
+		var err error
+		if tokens, err = localtoken.New(o.TokenKey, o.Now); err != nil {
+			return nil, err
+		}
+	}
 	b, err := broker.New(o.Config, &broker.Options{DataDir: o.DataDir, Now: o.Now,
 		Logger: o.Logger.With("component", "broker"), MaxMessageSize: o.MaxMessageSize})
 	if err != nil {
 		return nil, fmt.Errorf("create broker: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{opts: o, broker: b, log: o.Logger.With("component", "sbemu"), now: o.Now,
+	return &Server{opts: o, tokens: tokens, broker: b, log: o.Logger.With("component", "sbemu"), now: o.Now,
 		ctx: ctx, cancel: cancel, listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
 		authCheckEvery: defaultAuthCheckEvery}, nil
 }

@@ -37,6 +37,13 @@ param skuName string = 'Standard_LRS'
 @maxValue(365)
 param blobSoftDeleteDays int = 7
 
+@description('Blob name prefixes, each "<container>/<prefix>", whose blobs are deleted a number of days after their last change (expireAfterDays). ffbatch uses it for the output container\'s staged MP3s that no settle will ever promote (a task lost after its upload).')
+param expirePrefixes array = []
+
+@description('Days after its last modification that a blob under expirePrefixes is deleted.')
+@minValue(1)
+param expireAfterDays int = 7
+
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -80,6 +87,39 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
     }
   }
 ]
+
+// Lifecycle management deletes what is left under expirePrefixes. Schema:
+// https://learn.microsoft.com/azure/templates/microsoft.storage/storageaccounts/managementpolicies
+resource expiry 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = if (!empty(expirePrefixes)) {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          enabled: true
+          name: 'expire-leftovers'
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: expirePrefixes
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: expireAfterDays
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+}
 
 @description('Resource id of the account.')
 output id string = account.id

@@ -15,6 +15,7 @@ import (
 var emulatorMayImport = map[string]string{
 	"internal/dotnettime":          "docs/decisions/0100-codec-dotnettime.md: the .NET time formats, a neutral codec",
 	"internal/ncrontab":            "docs/decisions/0066-shared-ncrontab-parser.md: the same third-party NCRONTAB parser",
+	"internal/localtoken":          "docs/decisions/0101-closed-local-stack.md: the local token issuer's token format, which tests sign and the emulators verify",
 	"internal/azurite":             "the local stack's Azurite process, which funchost's blob watcher reads",
 	"internal/azurite/azuritetest": "tests start Azurite with it",
 	"internal/media":               "tests generate sample MP4 files with it",
@@ -24,7 +25,7 @@ var emulatorMayImport = map[string]string{
 // format both sides must read exactly as the service does. They import
 // nothing from this module, so sharing them shares no client or wire
 // types.
-var neutralCodecs = []string{"internal/dotnettime", "internal/ncrontab"}
+var neutralCodecs = []string{"internal/dotnettime", "internal/ncrontab", "internal/localtoken"}
 
 // TestEmulatorsImportOnlyListedPackages checks emulatorMayImport.
 func TestEmulatorsImportOnlyListedPackages(t *testing.T) {

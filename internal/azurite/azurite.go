@@ -40,6 +40,11 @@ type Options struct {
 	Port int
 	// StartTimeout bounds the wait for readiness. Default 30s.
 	StartTimeout time.Duration
+	// AccountKey, when set, replaces the well-known key of AccountName
+	// (Azurite's AZURITE_ACCOUNTS, passed in its environment, which other
+	// users cannot read): the public key is then refused. Empty: the
+	// well-known AccountKey.
+	AccountKey string
 	// LogPath, when set, is a file that Azurite's output is appended to
 	// (start and stop lines and errors; the access log stays off). Empty:
 	// the output is kept in memory for start-up errors only.
@@ -86,6 +91,9 @@ func Start(ctx context.Context, opts *Options) (*Instance, error) {
 		o.StartTimeout = 30 * time.Second
 	}
 	inst := &Instance{AccountName: AccountName, AccountKey: AccountKey, logs: &lockedBuffer{}, done: make(chan struct{})}
+	if o.AccountKey != "" {
+		inst.AccountKey = o.AccountKey
+	}
 	if o.Dir == "" {
 		dir, err := os.MkdirTemp("", "azurite-*")
 		if err != nil {
@@ -108,6 +116,9 @@ func Start(ctx context.Context, opts *Options) (*Instance, error) {
 		"--location", o.Dir, "--skipApiVersionCheck", "--loose",
 		"--disableTelemetry", "--silent")
 	inst.cmd.SysProcAttr = sysProcAttr()
+	if o.AccountKey != "" {
+		inst.cmd.Env = append(os.Environ(), "AZURITE_ACCOUNTS="+AccountName+":"+o.AccountKey)
+	}
 	if err := inst.startProcess(o.LogPath); err != nil {
 		inst.cleanup()
 		return nil, err
@@ -116,7 +127,7 @@ func Start(ctx context.Context, opts *Options) (*Instance, error) {
 
 	inst.BlobEndpoint = fmt.Sprintf("http://127.0.0.1:%d/%s", o.Port, AccountName)
 	inst.ConnectionString = fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
-		AccountName, AccountKey, inst.BlobEndpoint)
+		AccountName, inst.AccountKey, inst.BlobEndpoint)
 	if err := inst.waitReady(ctx, o.StartTimeout); err != nil {
 		inst.Stop()
 		return nil, err

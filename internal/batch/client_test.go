@@ -10,6 +10,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu"
 )
 
 func TestNewClientEndpointValidation(t *testing.T) {
@@ -109,22 +111,24 @@ func TestEntraClientHTTPNeedsOption(t *testing.T) {
 }
 
 func TestErrorMapping(t *testing.T) {
-	f := newFakeBatch(t)
-	c := f.client(t, fakeKey)
+	c := newEmulated(t).client(t, batchemu.DefaultAccountKey)
 	ctx := context.Background()
-	if err := c.CreatePool(ctx, PoolAddParameter{ID: "p1", VMSize: "x"}); err != nil {
+	if err := c.CreatePool(ctx, emulatedPool("p1")); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name       string
-		run        func() error
-		wantCode   string
-		wantStatus int
-		wantOp     string
+		name         string
+		run          func() error
+		wantCode     string
+		wantStatus   int
+		wantOp       string
+		wantValueKey string // key of the first error detail ("": none)
 	}{
-		{"pool exists", func() error { return c.CreatePool(ctx, PoolAddParameter{ID: "P1", VMSize: "x"}) }, CodePoolExists, 409, "create pool P1"},
-		{"pool not found", func() error { _, err := c.GetPool(ctx, "nope", nil); return err }, CodePoolNotFound, 404, "get pool nope"},
-		{"job not found", func() error { _, err := c.GetJob(ctx, "nope", nil); return err }, CodeJobNotFound, 404, "get job nope"},
+		{"pool exists", func() error { return c.CreatePool(ctx, emulatedPool("P1")) }, CodePoolExists, 409, "create pool P1", ""},
+		{"pool not found", func() error { _, err := c.GetPool(ctx, "nope", nil); return err }, CodePoolNotFound, 404, "get pool nope", ""},
+		{"job not found", func() error { _, err := c.GetJob(ctx, "nope", nil); return err }, CodeJobNotFound, 404, "get job nope", ""},
+		{"invalid id", func() error { return c.CreatePool(ctx, emulatedPool("no spaces")) },
+			CodeInvalidPropertyValue, 400, "create pool no spaces", "PropertyName"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,9 +144,11 @@ func TestErrorMapping(t *testing.T) {
 				t.Errorf("error %q does not start with the operation %q", err, tt.wantOp)
 			}
 			be, ok := AsError(err)
-			if !ok || be.Code != tt.wantCode || !strings.Contains(be.MessageText(), "RequestId:fake") ||
-				len(be.Values) != 1 || be.Values[0].Key != "Reason" {
+			if !ok || be.Code != tt.wantCode || !strings.Contains(be.MessageText(), "RequestId:") {
 				t.Errorf("AsError = %+v, %v", be, ok)
+			}
+			if got := firstValueKey(be); got != tt.wantValueKey {
+				t.Errorf("first error detail key = %q, want %q (details %+v)", got, tt.wantValueKey, be.Values)
 			}
 		})
 	}
@@ -178,20 +184,27 @@ func TestEmptyIDsRejected(t *testing.T) {
 	}
 }
 
+func firstValueKey(e *Error) string {
+	if e == nil || len(e.Values) == 0 {
+		return ""
+	}
+	return e.Values[0].Key
+}
+
 func TestPoolExists(t *testing.T) {
-	f := newFakeBatch(t)
-	c := f.client(t, fakeKey)
+	emu := newEmulated(t)
+	c := emu.client(t, batchemu.DefaultAccountKey)
 	ctx := context.Background()
 	if ok, err := c.PoolExists(ctx, "p1"); err != nil || ok {
 		t.Fatalf("before create: %v, %v; want false, nil", ok, err)
 	}
-	if err := c.CreatePool(ctx, PoolAddParameter{ID: "p1", VMSize: "x"}); err != nil {
+	if err := c.CreatePool(ctx, emulatedPool("p1")); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := c.PoolExists(ctx, "p1"); err != nil || !ok {
 		t.Fatalf("after create: %v, %v; want true, nil", ok, err)
 	}
-	bad := f.client(t, "d3JvbmdrZXk=")
+	bad := emu.client(t, "d3JvbmdrZXk=")
 	if _, err := bad.PoolExists(ctx, "p1"); StatusCode(err) != http.StatusForbidden {
 		t.Fatalf("wrong key: err = %v, want a 403 error", err)
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu"
 )
 
 type capturedRequest struct {
@@ -164,17 +166,18 @@ func TestNewSharedKeyCredentialErrors(t *testing.T) {
 // received, so Content-Length/Content-Type are checked as net/http sends
 // them.
 func TestSharedKeyOnTheWire(t *testing.T) {
-	f := newFakeBatch(t)
-	c := f.client(t, fakeKey)
+	emu := newEmulated(t)
+	c := emu.client(t, batchemu.DefaultAccountKey)
 	ctx := context.Background()
 	steps := []struct {
 		name string
 		run  func() error
 	}{
-		{"post with body", func() error { return c.CreatePool(ctx, PoolAddParameter{ID: "p1", VMSize: "standard_a1_v2"}) }},
+		{"post with body", func() error { return c.CreatePool(ctx, emulatedPool("p1")) }},
 		{"get", func() error { _, err := c.GetPool(ctx, "p1", &GetOptions{Select: "id,state"}); return err }},
 		{"head", func() error { _, err := c.PoolExists(ctx, "p1"); return err }},
 		{"body-less post", func() error { return c.DisableAutoScale(ctx, "p1") }},
+		{"post job", func() error { return c.CreateJob(ctx, JobAddParameter{ID: "j1", PoolInfo: PoolInfo{PoolID: "p1"}}) }},
 		{"delete", func() error { return c.DeletePool(ctx, "p1") }},
 		{"patch", func() error {
 			return c.PatchJob(ctx, "j1", JobPatchParameter{OnAllTasksComplete: OnAllTasksCompleteTerminateJob})
@@ -191,7 +194,7 @@ func TestSharedKeyOnTheWire(t *testing.T) {
 			}
 		})
 	}
-	for _, r := range f.recorded() {
+	for _, r := range emu.requests() {
 		if r.Method == http.MethodPost && r.ContentLength == "" {
 			t.Errorf("%s %s sent no Content-Length", r.Method, r.Path)
 		}
@@ -199,8 +202,7 @@ func TestSharedKeyOnTheWire(t *testing.T) {
 }
 
 func TestSharedKeyWrongKey(t *testing.T) {
-	f := newFakeBatch(t)
-	c := f.client(t, "d3JvbmdrZXk=") // base64("wrongkey")
+	c := newEmulated(t).client(t, "d3JvbmdrZXk=") // base64("wrongkey")
 	err := c.CreatePool(context.Background(), PoolAddParameter{ID: "p1", VMSize: "x"})
 	if !HasCode(err, CodeAuthenticationFailed) || StatusCode(err) != http.StatusForbidden {
 		t.Fatalf("err = %v, want 403 %s", err, CodeAuthenticationFailed)

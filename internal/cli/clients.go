@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 
 	"github.com/ffbatch/ffbatch/internal/batch"
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
 	"github.com/ffbatch/ffbatch/internal/localstack"
 )
 
@@ -24,6 +25,8 @@ type clients struct {
 	batchTransport *http.Transport
 	http           *http.Client
 	sb             *azservicebus.Client // lazily created; nil until serviceBus
+	status         *lifecycle.Store     // lazily created; nil until store
+	docs           rowDocs
 }
 
 func newClients(ep localstack.Endpoints) (*clients, error) {

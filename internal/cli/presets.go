@@ -52,7 +52,7 @@ func printPresets(w io.Writer, def, source string) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nDefault: %s (%s).\n", def, source)
-	cmd := plan.Args(plan.Preset{Args: []string{"<ENCODER ARGUMENTS>"}})
-	fmt.Fprintf(w, "Each task runs, without a shell: %s\n", strings.Join(cmd, " "))
+	cmd := plan.CommandLine(plan.Preset{Args: []string{"<ENCODER ARGUMENTS>"}})
+	fmt.Fprintf(w, "Each task runs (a fixed script; no file name is in it): %s\n", cmd)
 	fmt.Fprintln(w, "Pick one per request with `ffbatch submit --message --preset NAME BLOB` or the arrival's \"preset\" field.")
 }

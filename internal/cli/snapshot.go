@@ -43,8 +43,12 @@ type fileView struct {
 	Stderr string
 	// Since is when the file's current request was queued (for an input
 	// blob without a record: when the blob was written).
-	Since  time.Time
-	Record *lifecycle.Record // nil for an input blob without a record yet
+	Since time.Time
+	// Record is the file's whole status document: nil for an input blob
+	// without a record yet, and for a view made from the record's
+	// metadata (a row) unless the view needed the document.
+	Record *lifecycle.Record
+	taskID string // the current request's task
 }
 
 // snapshot is everything the progress view shows, read at one time.
@@ -90,7 +94,7 @@ func connectFiles(ctx context.Context, e *env) (*clients, []fileView, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	files, problems := c.files(ctx)
+	files, problems := c.filesFull(ctx)
 	if len(problems) > 0 {
 		c.close()
 		return nil, nil, fmt.Errorf("read the status of the files: %s", strings.Join(problems, "; "))
@@ -98,13 +102,33 @@ func connectFiles(ctx context.Context, e *env) (*clients, []fileView, error) {
 	return c, files, nil
 }
 
-// could not read.
+// could not read. A refresh reads no status document: each file's view
+// comes from its record's metadata, one List Blobs request per 1,000
+// records (lifecycle.ListRows, as the Status API does); c.docs reads the
+// few documents a view needs in full (see rowFiles).
 func (c *clients) files(ctx context.Context) ([]fileView, []string) {
 	var problems []string
 	inputs, err := c.listBlobs(ctx, c.ep.InputContainer)
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
+	rows, err := c.rows(ctx)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	started := c.startedTasks(ctx)
+	files, ok := c.rowFiles(ctx, rows, inputs)
+	if !ok { // a name cut in the metadata: the whole documents tell it
+		return c.recordFiles(ctx, inputs, started)
+	}
+	return mergeFiles(files, inputs, started), problems
+}
+
+// recordFiles is files from the whole status documents, each read: what
+// get and retry need (every request of a file), and the way for names too
+// long for the metadata.
+func (c *clients) recordFiles(ctx context.Context, inputs map[string]blobItem, started map[string]results.State) ([]fileView, []string) {
+	var problems []string
 	outputs, err := c.listBlobs(ctx, c.ep.OutputContainer)
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -113,19 +137,27 @@ func (c *clients) files(ctx context.Context) ([]fileView, []string) {
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
-	started := c.startedTasks(ctx)
 	var files []fileView
-	seen := map[string]bool{}
 	for _, rec := range records {
 		if rec.Current() == nil || rec.Container != c.ep.InputContainer {
 			continue
 		}
-		v := recordView(rec, inputs[rec.Blob].size, outputs)
-		if state, ok := started[rec.Current().TaskID]; ok && v.State == results.StateSubmitted {
+		files = append(files, recordView(rec, inputs[rec.Blob].size, outputs))
+	}
+	return mergeFiles(files, inputs, started), problems
+}
+
+// mergeFiles refines the views of files with records to running from the
+// Batch task, adds a view for each input blob without a record and sorts
+// them by name.
+func mergeFiles(files []fileView, inputs map[string]blobItem, started map[string]results.State) []fileView {
+	seen := map[string]bool{}
+	for i := range files {
+		v := &files[i]
+		if state, ok := started[v.taskID]; ok && v.State == results.StateSubmitted {
 			v.State = state
 		}
-		seen[rec.Blob] = true
-		files = append(files, v)
+		seen[v.Blob] = true
 	}
 	for name, b := range inputs {
 		if !seen[name] {
@@ -133,6 +165,16 @@ func (c *clients) files(ctx context.Context) ([]fileView, []string) {
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Blob < files[j].Blob })
+	return files
+}
+
+// filesFull is files with every file's whole status document (get, retry).
+func (c *clients) filesFull(ctx context.Context) ([]fileView, []string) {
+	inputs, err := c.listBlobs(ctx, c.ep.InputContainer)
+	files, problems := c.recordFiles(ctx, inputs, c.startedTasks(ctx))
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
 	return files, problems
 }
 
@@ -141,7 +183,7 @@ func (c *clients) files(ctx context.Context) ([]fileView, []string) {
 func recordView(rec *lifecycle.Record, inputSize int64, outputs map[string]blobItem) fileView {
 	st := rec.Current()
 	v := fileView{Blob: rec.Blob, State: st.State, InputSize: inputSize, OutputSize: -1, Record: rec,
-		Reason: reason(st), Since: st.QueuedAt}
+		Reason: reason(st), Since: st.QueuedAt, taskID: st.TaskID}
 	if v.Since.IsZero() {
 		v.Since = rec.UpdatedAt
 	}

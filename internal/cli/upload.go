@@ -19,8 +19,9 @@ import (
 // uploadWorkers bounds the files submit uploads at once.
 const uploadWorkers = 4
 
-// progressFrom is the size from which an upload reports its progress (every
-// quarter), so a large file does not look stuck.
+// progressFrom is the size from which an upload reports its progress (a
+// line with a bar every quarter; lines, not a bar redrawn in place, as
+// several uploads run at once), so a large file does not look stuck.
 var progressFrom int64 = 64 << 20
 
 // uploadAll uploads every planned file into container, at most
@@ -85,7 +86,7 @@ func upload(ctx context.Context, blobs *azblob.Client, container string, u pendi
 		next := int64(1)
 		opts.Progress = func(done int64) {
 			if done*4 >= next*u.size && next < 4 {
-				say("uploading %s: %d%% of %s\n", u.path, next*25, humanBytes(u.size))
+				say("uploading %s: %s %d%% of %s\n", u.path, bar(int(next), 4), next*25, humanBytes(u.size))
 				next++
 			}
 		}

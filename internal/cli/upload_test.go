@@ -60,8 +60,8 @@ func TestUploadAll(t *testing.T) {
 			t.Errorf("no line for %s in:\n%s", u.blob, out.String())
 		}
 	}
-	for _, pct := range []string{"25%", "50%", "75%"} {
-		if !strings.Contains(out.String(), "uploading "+ups[2].path+": "+pct) {
+	for i, pct := range []string{"25%", "50%", "75%"} {
+		if !strings.Contains(out.String(), "uploading "+ups[2].path+": "+bar(i+1, 4)+" "+pct) {
 			t.Errorf("no %s progress line for the large file in:\n%s", pct, out.String())
 		}
 	}

@@ -8,16 +8,28 @@ import (
 	"time"
 )
 
+// refreshLoad bounds the share of time watch spends refreshing (see
+// watchUntil).
+const refreshLoad = 3
+
 // watchUntil shows snapshots every interval until ctx ends or, with
 // exitWhenDone, every watched file is finished (see allDone): the files
 // sel names, else every file once there is one. It returns the last
 // snapshot of the watched files.
+//
+// A refresh reads every file's row, so it grows with the files: the next
+// one starts refreshLoad times as long after the last one began as it
+// took, when that is longer than interval, so that watching does not load
+// the storage service the pipeline uses.
 func watchUntil(ctx context.Context, c *clients, v *liveView, sel selection, interval time.Duration, start time.Time, exitWhenDone bool) (snapshot, error) {
-	tick := time.NewTicker(interval)
+	tick := time.NewTimer(0)
 	defer tick.Stop()
+	<-tick.C
 	for {
+		began := time.Now()
 		s := c.take(ctx)
-		s.Files = sel.scope(s.Files, c.ep.InputContainer, time.Now())
+		tick.Reset(max(interval, refreshLoad*time.Since(began)) - time.Since(began))
+		s.Files = c.scope(ctx, sel, s.Files, time.Now())
 		shown := s
 		shown.Files = sel.show(s.Files)
 		v.show(shown, time.Since(start))
@@ -126,9 +138,10 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	}
 	s := c.take(ctx)
 	now := time.Now()
-	s.Files = sel.show(sel.scope(s.Files, c.ep.InputContainer, now))
+	s.Files = sel.show(c.scope(ctx, sel, s.Files, now))
 	render(e.stdout, s, 0, c.ep.PoolID, true)
 	if len(sel.names) > 0 {
+		c.withRecords(ctx, s.Files)
 		renderHistory(e.stdout, s.Files, sel.cutoff(now))
 	}
 	return unknownError(s.Files)

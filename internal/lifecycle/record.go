@@ -84,15 +84,6 @@ func (r *Record) Find(id string) *Entry {
 	return nil
 }
 
-// Accepted reports whether request id was accepted earlier: recorded
-// beyond queued (in flight or answered), or queued again as a later
-// attempt. A decision that depends on things outside the record (the
-// owner of its output) is made once, before acceptance.
-func (r *Record) Accepted(id string) bool {
-	e := r.Find(id)
-	return e != nil && (e.State != results.StateQueued || e.Attempt > 0)
-}
-
 // add appends e and returns a pointer to the stored entry.
 func (r *Record) add(e Entry) *Entry {
 	r.Requests = append(r.Requests, e)

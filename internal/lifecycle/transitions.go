@@ -160,6 +160,10 @@ type TaskResult struct {
 	MP3 *results.Output
 	// Failure says why it failed (otherwise).
 	Failure *results.Failure
+	// Rejection, with a permanent outcome, answers the requests rejected
+	// instead of failed: the task made its MP3 but settling found its
+	// output owned by another input or preset (output_taken).
+	Rejection *results.Rejection
 	// MP3Size and AudioMillis are the MP3's length and duration (success),
 	// 0 when unknown.
 	MP3Size, AudioMillis int64
@@ -170,6 +174,23 @@ type TaskResult struct {
 	Logs                  string
 	StartedAt, FinishedAt time.Time
 	Retries, Requeues     int32
+}
+
+// Settled reports whether settling task again would change nothing: the
+// record holds the request the task was planned for (owner) and no
+// request waits on the task any more (it was settled, or the request moved
+// on to a later attempt). Settling then only repeats what is recorded, so
+// the caller need not look at the task's output again.
+func (r *Record) Settled(task, owner string) bool {
+	if r.Find(owner) == nil {
+		return false
+	}
+	for _, e := range r.onTask(task) {
+		if e.State.InFlight() {
+			return false
+		}
+	}
+	return true
 }
 
 // Settle records how task ended for every request waiting on it. owner
@@ -219,11 +240,15 @@ func (r *Record) Settle(task string, owner request.Request, res TaskResult, maxR
 
 // finish records res as e's answer.
 func finish(e *Entry, res TaskResult, now time.Time) {
-	e.State = results.StateFailed
-	if res.Outcome == results.OutcomeSuccess {
+	switch {
+	case res.Outcome == results.OutcomeSuccess:
 		e.State = results.StateSucceeded
+	case res.Rejection != nil:
+		e.State = results.StateRejected
+	default:
+		e.State = results.StateFailed
 	}
-	e.MP3, e.Logs, e.Failure = res.MP3, res.Logs, res.Failure
+	e.MP3, e.Logs, e.Failure, e.Rejection = res.MP3, res.Logs, res.Failure, res.Rejection
 	if res.Outcome == results.OutcomeSuccess {
 		e.MP3Size, e.AudioMillis, e.Audio = res.MP3Size, res.AudioMillis, res.Audio
 	}

@@ -310,19 +310,51 @@ func TestRecordJSONRoundTrip(t *testing.T) {
 	}
 }
 
-func TestAccepted(t *testing.T) {
+// TestSettled: a task needs confirming until its requests are answered
+// or moved on; then settling it again only repeats the record.
+func TestSettled(t *testing.T) {
 	var rec Record
-	drop := req("drop", func(r *request.Request) { r.Source = request.SourceDrop })
-	rec.Queue(drop, t0)
-	if rec.Accepted("drop") || rec.Accepted("unknown") {
-		t.Errorf("a queued first attempt or an unknown request counts as accepted")
+	a := req("a")
+	task := request.TaskID(a, 0)
+	if rec.Settled(task, "a") {
+		t.Errorf("a task whose request is not recorded counts as settled")
 	}
-	ch := rec.Submit(drop, t0)
-	if !rec.Accepted("drop") {
-		t.Errorf("a submitted request is not accepted")
+	rec.Submit(a, t0)
+	if rec.Settled(task, "a") {
+		t.Errorf("a task with requests in flight counts as settled")
 	}
-	rec.Settle(ch.Task.TaskID, drop, transient(), maxResubmits, t0)
-	if e := rec.Find("drop"); e.State != results.StateQueued || !rec.Accepted("drop") {
-		t.Errorf("a request queued again as attempt %d is not accepted", e.Attempt)
+	rec.Settle(task, a, transient(), maxResubmits, t0)
+	if !rec.Settled(task, "a") {
+		t.Errorf("a task whose owner was resubmitted does not count as settled")
+	}
+	next := rec.Find("a").Request
+	next.Attempt = 1
+	ch := rec.Submit(next, t0)
+	rec.Settle(ch.Task.TaskID, next, success(), maxResubmits, t0)
+	if !rec.Settled(ch.Task.TaskID, "a") {
+		t.Errorf("an answered task does not count as settled")
+	}
+}
+
+// TestSettleRejected: a task whose MP3 may not be promoted (its output
+// owned by another input) answers every request waiting on it
+// "rejected", once; settling again repeats the answers.
+func TestSettleRejected(t *testing.T) {
+	var rec Record
+	a, b := req("a"), req("b")
+	ch := rec.Submit(a, t0)
+	rec.Submit(b, t0)
+	rej := &results.Rejection{Reason: "output_taken", Message: "output a.mp3 belongs to input/b.mp4"}
+	res := TaskResult{Outcome: results.OutcomePermanent, Rejection: rej, Logs: "https://acct/output/logs/t"}
+	first := rec.Settle(ch.Task.TaskID, a, res, maxResubmits, t0)
+	wantAnswers(t, first, results.StatusRejected, "a", "b")
+	for _, ev := range first.Events {
+		if ev.Rejection == nil || ev.Rejection.Reason != "output_taken" || ev.Output != nil || ev.Failure != nil {
+			t.Errorf("event = %+v, want an output_taken rejection without output", ev)
+		}
+	}
+	again := rec.Settle(ch.Task.TaskID, a, success(), maxResubmits, t0.Add(time.Hour))
+	if again.dirty || len(again.Events) != 2 || !sameEvent(again.Events[0], first.Events[0]) || !sameEvent(again.Events[1], first.Events[1]) {
+		t.Errorf("settling again = %+v, want the same answers without a write", again)
 	}
 }

@@ -10,7 +10,9 @@ type EnvVar struct {
 // settings that hold them (so the handler's own code and scripts written
 // for the function app read them as they are), the names the Azure CLI
 // reads for Storage and Batch, and FFBATCH_LOCAL_* for what has no app
-// setting. The keys are the emulators' public development keys.
+// setting. The storage, Service Bus and Batch keys are the emulators'
+// development keys; the Functions host's master and Event Grid keys are
+// the stack's own, generated when its state directory is new.
 func (e Endpoints) Environment() []EnvVar {
 	return []EnvVar{
 		{"FFBATCH_STORAGE_CONNECTION_STRING", e.StorageConnection},
@@ -32,5 +34,7 @@ func (e Endpoints) Environment() []EnvVar {
 		{"FFBATCH_LOCAL_BLOB_ENDPOINT", e.BlobEndpoint},
 		{"FFBATCH_LOCAL_SERVICEBUS_HTTP", e.ServiceBusHTTP},
 		{"FFBATCH_LOCAL_FUNCTIONS_URL", e.FunctionsURL},
+		{"FFBATCH_LOCAL_FUNCTIONS_MASTER_KEY", e.FunctionsMasterKey},
+		{"FFBATCH_LOCAL_EVENTGRID_KEY", e.EventGridKey},
 	}
 }

@@ -10,7 +10,7 @@ func TestEnvironment(t *testing.T) {
 		BlobEndpoint: "http://b", StorageConnection: "DefaultEndpointsProtocol=http;AccountName=a", ServiceBus: "Endpoint=sb://s",
 		ServiceBusHTTP: "http://sh", BatchEndpoint: "http://batch", BatchAccount: "acct", BatchKey: "key", FunctionsURL: "http://f",
 		InputContainer: "in", OutputContainer: "out", StatusContainer: "st", ArrivalsQueue: "q", ResultsTopic: "t", PoolID: "p", JobID: "j",
-		CLISubscription: "cli",
+		CLISubscription: "cli", FunctionsMasterKey: "mk", EventGridKey: "egk",
 	}
 	identifier := regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	got := map[string]string{}
@@ -38,6 +38,8 @@ func TestEnvironment(t *testing.T) {
 		"FFBATCH_LOCAL_BLOB_ENDPOINT":          ep.BlobEndpoint,
 		"FFBATCH_INPUT_CONTAINER":              ep.InputContainer,
 		"FFBATCH_RESULTS_TOPIC":                ep.ResultsTopic,
+		"FFBATCH_LOCAL_FUNCTIONS_MASTER_KEY":   ep.FunctionsMasterKey,
+		"FFBATCH_LOCAL_EVENTGRID_KEY":          ep.EventGridKey,
 	}
 	for k, w := range want {
 		if got[k] != w {

@@ -13,7 +13,8 @@ import (
 // ctx ends or timeout passes. The Functions host is healthy when
 // /admin/host/status reports "Running"; the others when they answer 200
 // (Service Bus /health) or any HTTP status (the Batch emulator's root).
-func waitHealthy(ctx context.Context, url string, timeout time.Duration, p *proc) error {
+// key gives the x-functions-key to present ("" for none).
+func waitHealthy(ctx context.Context, url string, key func() string, timeout time.Duration, p *proc) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -21,7 +22,7 @@ func waitHealthy(ctx context.Context, url string, timeout time.Duration, p *proc
 	client := &http.Client{Timeout: 2 * time.Second}
 	var last error
 	for {
-		ok, err := probe(ctx, client, url, p.name)
+		ok, err := probe(ctx, client, url, key(), p.name)
 		if ok {
 			return nil
 		}
@@ -36,10 +37,13 @@ func waitHealthy(ctx context.Context, url string, timeout time.Duration, p *proc
 	}
 }
 
-func probe(ctx context.Context, client *http.Client, url, name string) (bool, error) {
+func probe(ctx context.Context, client *http.Client, url, key, name string) (bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return false, err
+	}
+	if key != "" {
+		req.Header.Set("x-functions-key", key)
 	}
 	resp, err := client.Do(req)
 	if err != nil {

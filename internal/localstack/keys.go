@@ -8,16 +8,24 @@ import (
 	"path/filepath"
 )
 
-// The Functions host keeps its function keys in <data>/funchost/secrets in
-// the real host's file format (host.json: the master key and the host
-// keys; <function>.json: that function's keys), created when it starts.
+// The Functions host keeps its keys in <data>/funchost/secrets in the real
+// host's file format (host.json: the master key, the host keys and the
+// system keys; <function>.json: that function's keys). It generates them,
+// random, when it first starts on a fresh state directory, so every stack
+// has its own; Start copies them into stack.json (mode 0600).
 
-// dashboardFunction is the function whose own key goes into the
-// dashboard's URL.
-const dashboardFunction = "dashboard"
+const (
+	// dashboardFunction is the function whose own key goes into the
+	// dashboard's URL.
+	dashboardFunction = "dashboard"
+	// eventGridKeyName is the system key of the Event Grid webhook.
+	eventGridKeyName = "eventgrid_extension"
+)
 
 type secretsFile struct {
+	MasterKey    *namedKey  `json:"masterKey"`    // host.json
 	FunctionKeys []namedKey `json:"functionKeys"` // host.json
+	SystemKeys   []namedKey `json:"systemKeys"`   // host.json
 	Keys         []namedKey `json:"keys"`         // <function>.json
 }
 
@@ -26,32 +34,56 @@ type namedKey struct {
 	Value string `json:"value"`
 }
 
-// readKeys returns the default host key (function level for every HTTP
-// function) and the dashboard function's default key.
-func readKeys(secretsDir string) (hostKey, dashboardKey string, err error) {
-	read := func(name string, keys func(secretsFile) []namedKey) (string, error) {
+// hostKeys are the Functions host's keys the stack's clients use.
+type hostKeys struct {
+	Host      string // default host key: function level for every HTTP function
+	Dashboard string // the dashboard function's default key
+	Master    string // the admin API (/admin/*)
+	EventGrid string // the Event Grid webhook (eventgrid_extension system key)
+}
+
+// readKeys reads the keys from the host's secrets directory.
+func readKeys(secretsDir string) (hostKeys, error) {
+	read := func(name string) (secretsFile, error) {
+		var f secretsFile
 		b, err := os.ReadFile(filepath.Join(secretsDir, name))
 		if err != nil {
-			return "", fmt.Errorf("read function keys: %w", err)
+			return f, fmt.Errorf("read function keys: %w", err)
 		}
-		var f secretsFile
 		if err := json.Unmarshal(b, &f); err != nil {
-			return "", fmt.Errorf("read function keys %s: %w", name, err)
+			return f, fmt.Errorf("read function keys %s: %w", name, err)
 		}
-		for _, k := range keys(f) {
-			if k.Name == "default" && k.Value != "" {
+		return f, nil
+	}
+	find := func(file, name string, keys []namedKey) (string, error) {
+		for _, k := range keys {
+			if k.Name == name && k.Value != "" {
 				return k.Value, nil
 			}
 		}
-		return "", fmt.Errorf("read function keys: %s has no default key", name)
+		return "", fmt.Errorf("read function keys: %s has no %s key", file, name)
 	}
-	if hostKey, err = read("host.json", func(f secretsFile) []namedKey { return f.FunctionKeys }); err != nil {
-		return "", "", err
+	var k hostKeys
+	host, err := read("host.json")
+	if err != nil {
+		return k, err
 	}
-	if dashboardKey, err = read(dashboardFunction+".json", func(f secretsFile) []namedKey { return f.Keys }); err != nil {
-		return "", "", err
+	if host.MasterKey == nil || host.MasterKey.Value == "" {
+		return k, fmt.Errorf("read function keys: host.json has no master key")
 	}
-	return hostKey, dashboardKey, nil
+	k.Master = host.MasterKey.Value
+	if k.Host, err = find("host.json", "default", host.FunctionKeys); err != nil {
+		return k, err
+	}
+	if k.EventGrid, err = find("host.json", eventGridKeyName, host.SystemKeys); err != nil {
+		return k, err
+	}
+	dash, err := read(dashboardFunction + ".json")
+	if err != nil {
+		return k, err
+	}
+	k.Dashboard, err = find(dashboardFunction+".json", "default", dash.Keys)
+	return k, err
 }
 
 // DashboardURL is the dashboard's address with its function key, or ""
@@ -61,4 +93,11 @@ func (e Endpoints) DashboardURL() string {
 		return ""
 	}
 	return e.FunctionsURL + "/api/dashboard?code=" + url.QueryEscape(e.DashboardKey)
+}
+
+// EventGridWebhookURL is the address an Event Grid subscription would
+// deliver function's events to, with the eventgrid_extension system key.
+func (e Endpoints) EventGridWebhookURL(function string) string {
+	return e.FunctionsURL + "/runtime/webhooks/eventgrid?functionName=" + url.QueryEscape(function) +
+		"&code=" + url.QueryEscape(e.EventGridKey)
 }

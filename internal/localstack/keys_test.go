@@ -8,20 +8,21 @@ import (
 )
 
 func TestReadKeys(t *testing.T) {
+	const host = `{"masterKey":{"name":"master","value":"m"},"functionKeys":[{"name":"other","value":"o"},{"name":"default","value":"h k"}],` +
+		`"systemKeys":[{"name":"eventgrid_extension","value":"eg"}]}`
+	const dash = `{"keys":[{"name":"default","value":"d+k"}]}`
 	tests := []struct {
 		name      string
 		files     map[string]string
-		wantHost  string
-		wantDash  string
+		want      hostKeys
 		wantError string
 	}{
-		{"host and dashboard keys", map[string]string{
-			"host.json":      `{"masterKey":{"name":"master","value":"m"},"functionKeys":[{"name":"other","value":"o"},{"name":"default","value":"h k"}]}`,
-			"dashboard.json": `{"keys":[{"name":"default","value":"d+k"}]}`,
-		}, "h k", "d+k", ""},
-		{"no dashboard keys", map[string]string{"host.json": `{"functionKeys":[{"name":"default","value":"h"}]}`}, "", "", "dashboard.json"},
-		{"no default host key", map[string]string{"host.json": `{"functionKeys":[]}`, "dashboard.json": `{"keys":[{"name":"default","value":"d"}]}`}, "", "", "no default key"},
-		{"not json", map[string]string{"host.json": `{`}, "", "", "host.json"},
+		{"all keys", map[string]string{"host.json": host, "dashboard.json": dash}, hostKeys{Host: "h k", Dashboard: "d+k", Master: "m", EventGrid: "eg"}, ""},
+		{"no dashboard keys", map[string]string{"host.json": host}, hostKeys{}, "dashboard.json"},
+		{"no default host key", map[string]string{"host.json": `{"masterKey":{"value":"m"},"functionKeys":[]}`, "dashboard.json": dash}, hostKeys{}, "no default key"},
+		{"no master key", map[string]string{"host.json": `{"functionKeys":[{"name":"default","value":"h"}]}`, "dashboard.json": dash}, hostKeys{}, "no master key"},
+		{"no event grid key", map[string]string{"host.json": `{"masterKey":{"value":"m"},"functionKeys":[{"name":"default","value":"h"}],"systemKeys":[]}`, "dashboard.json": dash}, hostKeys{}, "no eventgrid_extension key"},
+		{"not json", map[string]string{"host.json": `{`}, hostKeys{}, "host.json"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -31,15 +32,15 @@ func TestReadKeys(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			host, dash, err := readKeys(dir)
+			got, err := readKeys(dir)
 			if tc.wantError != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantError) {
 					t.Fatalf("err = %v, want one naming %q", err, tc.wantError)
 				}
 				return
 			}
-			if err != nil || host != tc.wantHost || dash != tc.wantDash {
-				t.Errorf("readKeys = %q, %q, %v; want %q, %q", host, dash, err, tc.wantHost, tc.wantDash)
+			if err != nil || got != tc.want {
+				t.Errorf("readKeys = %+v, %v; want %+v", got, err, tc.want)
 			}
 		})
 	}
@@ -52,5 +53,9 @@ func TestReadKeys(t *testing.T) {
 	}
 	if strings.Contains(ep.String(), "d+k") {
 		t.Error("Endpoints.String prints the dashboard key")
+	}
+	ep.EventGridKey = "e/g"
+	if got, want := ep.EventGridWebhookURL("BlobCreated"), "http://127.0.0.1:7071/runtime/webhooks/eventgrid?functionName=BlobCreated&code=e%2Fg"; got != want {
+		t.Errorf("EventGridWebhookURL = %q, want %q", got, want)
 	}
 }

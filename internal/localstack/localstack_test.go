@@ -60,7 +60,7 @@ func TestSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &Stack{o: Options{RepoDir: repo, Settings: map[string]string{"FFBATCH_POOL_IDLE_TIMEOUT": "3s", "FFBATCH_SWEEP_SCHEDULE": "* * * * * *"}},
-		ports: Ports{Blob: 1, AMQP: 2, SBHTTP: 3, Batch: 4, Functions: 5}}
+		ports: Ports{Blob: 1, AMQP: 2, SBHTTP: 3, Batch: 4, Functions: 5}, batchKey: "batch-key==", sbKey: "sb-key=="}
 	az := &azurite.Instance{BlobEndpoint: "http://127.0.0.1:1/devstoreaccount1", AccountName: azurite.AccountName, AccountKey: azurite.AccountKey,
 		ConnectionString: "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=k;BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;"}
 	v, err := s.settings(az)
@@ -72,7 +72,7 @@ func TestSettings(t *testing.T) {
 		"FFBATCH_STORAGE_CONNECTION_STRING": az.ConnectionString,
 		"FFBATCH_BATCH_ENDPOINT":            "http://127.0.0.1:4",
 		"FFBATCH_BATCH_AUTH":                "sharedkey",
-		"FFBATCH_BATCH_ACCOUNT_KEY":         BatchKey,
+		"FFBATCH_BATCH_ACCOUNT_KEY":         s.batchKey,
 		"FFBATCH_POOL_IDLE_TIMEOUT":         "3s",          // Options.Settings win
 		"FFBATCH_SWEEP_SCHEDULE":            "* * * * * *", // over the local override too
 		"FFBATCH_INPUT_CONTAINER":           "input",       // from the example file
@@ -82,14 +82,14 @@ func TestSettings(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, v[k], w)
 		}
 	}
-	if !strings.Contains(v["ServiceBusConnection"], "Endpoint=sb://127.0.0.1:2;") || !strings.Contains(v["ServiceBusConnection"], "SharedAccessKey="+ServiceBusKey) {
+	if !strings.Contains(v["ServiceBusConnection"], "Endpoint=sb://127.0.0.1:2;") || !strings.Contains(v["ServiceBusConnection"], "SharedAccessKey="+s.sbKey+";") {
 		t.Errorf("ServiceBusConnection = %q, want the local AMQP port and key", v["ServiceBusConnection"])
 	}
 	ep := endpointsFrom(v, az, s.ports)
 	if ep.FunctionsURL != "http://127.0.0.1:5" || ep.ServiceBusHTTP != "http://127.0.0.1:3" || ep.OutputContainer != "output" {
 		t.Errorf("endpoints = %+v", ep)
 	}
-	if str := ep.String(); strings.Contains(str, BatchKey) || strings.Contains(str, ServiceBusKey) {
+	if str := ep.String(); strings.Contains(str, s.batchKey) || strings.Contains(str, s.sbKey) {
 		t.Errorf("Endpoints.String leaks a key: %s", str)
 	}
 }

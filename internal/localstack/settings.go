@@ -34,7 +34,7 @@ func (s *Stack) settings(az *azurite.Instance) (map[string]string, error) {
 	}
 	maps.Copy(v, localOverrides)
 	sb := fmt.Sprintf("Endpoint=sb://127.0.0.1:%d;SharedAccessKeyName=%s;SharedAccessKey=%s;UseDevelopmentEmulator=true;",
-		s.ports.AMQP, ServiceBusKeyName, ServiceBusKey)
+		s.ports.AMQP, ServiceBusKeyName, s.sbKey)
 	maps.Copy(v, map[string]string{
 		"FUNCTIONS_WORKER_RUNTIME":                      "custom",
 		"AzureWebJobsStorage":                           az.ConnectionString,
@@ -46,7 +46,7 @@ func (s *Stack) settings(az *azurite.Instance) (map[string]string, error) {
 		"FFBATCH_SERVICEBUS_NAMESPACE":                  "",
 		"FFBATCH_BATCH_ENDPOINT":                        "http://" + addr(s.ports.Batch),
 		"FFBATCH_BATCH_ACCOUNT_NAME":                    BatchAccount,
-		"FFBATCH_BATCH_ACCOUNT_KEY":                     BatchKey,
+		"FFBATCH_BATCH_ACCOUNT_KEY":                     s.batchKey,
 	})
 	maps.Copy(v, s.o.Settings)
 	return v, nil

@@ -25,14 +25,11 @@ const (
 	Functions  = "funchost"
 )
 
-// Well-known local credentials of the emulators (public development values,
-// the same as the emulators' defaults; passed explicitly so the settings and
-// the processes cannot drift apart).
+// The emulators' account and key names (their defaults). The keys
+// themselves are the stack's own (accountkeys.go).
 const (
 	ServiceBusKeyName = "RootManageSharedAccessKey"
-	ServiceBusKey     = "SAS_KEY_VALUE"
 	BatchAccount      = "devbatch"
-	BatchKey          = "9I9wKQ78HF84MlYcGNCytO34fQfvfE4pnZKEAiQ7yyOdKoFeoghlTipV4jW92nT2bxAXn0JEwvMDMz1k/CB99Q=="
 )
 
 // Ports are the loopback ports of the stack. Zero picks the default
@@ -94,8 +91,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Endpoints are how clients reach the running stack. The keys are the
-// emulators' public development keys; String leaves them out anyway.
+// Endpoints are how clients reach the running stack, with its keys (Azurite's
+// is its public development key, the others the stack's own); String
+// leaves them out.
 type Endpoints struct {
 	BlobEndpoint      string `json:"blobEndpoint"`
 	StorageConnection string `json:"storageConnectionString"`
@@ -121,6 +119,11 @@ type Endpoints struct {
 	// Dashboard function's own key (DashboardURL).
 	FunctionsKey string `json:"functionsKey"`
 	DashboardKey string `json:"dashboardKey"`
+	// FunctionsMasterKey is the host's master key, which the admin API
+	// (/admin/*) requires; EventGridKey its eventgrid_extension system
+	// key, the ?code= of the Event Grid webhook (EventGridWebhookURL).
+	FunctionsMasterKey string `json:"functionsMasterKey"`
+	EventGridKey       string `json:"eventGridKey"`
 }
 
 // String lists the endpoints for people, without keys.
@@ -157,6 +160,8 @@ type Stack struct {
 
 	settingsPath string
 	values       map[string]string // the written app settings; guarded by mu after Start
+	batchKey     string            // Batch account key, fixed after Start
+	sbKey        string            // Service Bus SAS key, fixed after Start
 
 	mu       sync.Mutex // guards azurite, stopped, recorded and lock; serialises Restart and Stop
 	azurite  *azurite.Instance
@@ -236,7 +241,7 @@ func prepare(ctx context.Context, opts *Options) (*Stack, error) {
 		return fail(err)
 	}
 	if o.Fresh {
-		for _, d := range []string{"azurite", "servicebus", "batch", "funchost"} {
+		for _, d := range []string{"azurite", "servicebus", "batch", "funchost", keysDir} {
 			if err := os.RemoveAll(filepath.Join(dir, "data", d)); err != nil {
 				return fail(fmt.Errorf("remove old state: %w", err))
 			}
@@ -310,6 +315,12 @@ func (s *Stack) startAll(ctx context.Context) error {
 	s.azurite = az
 	s.mu.Unlock()
 
+	if s.batchKey, err = ensureKey(filepath.Join(data, stackKeyFiles.batch)); err != nil {
+		return err
+	}
+	if s.sbKey, err = ensureKey(filepath.Join(data, stackKeyFiles.serviceBus)); err != nil {
+		return err
+	}
 	values, err := s.settings(az)
 	if err != nil {
 		return err
@@ -327,8 +338,8 @@ func (s *Stack) startAll(ctx context.Context) error {
 	s.procs[ServiceBus] = &proc{name: ServiceBus, bin: s.bins["sbemu"], env: s.env, dir: s.Dir,
 		logPath: filepath.Join(s.Logs, "sbemu.log"), args: sbArgs}
 	batchArgs := []string{"--addr", addr(s.ports.Batch), "--data", filepath.Join(data, "batch"),
-		"--account", BatchAccount, "--key", BatchKey,
-		"--storage-endpoint", az.BlobEndpoint, "--storage-account", az.AccountName, "--storage-key", az.AccountKey}
+		"--account", BatchAccount, "--key-file", filepath.Join(data, stackKeyFiles.batch),
+		"--storage-endpoint", az.BlobEndpoint, "--storage-account", az.AccountName, "--storage-key-file", filepath.Join(data, stackKeyFiles.storage)}
 	if s.o.BatchConcurrency > 0 {
 		batchArgs = append(batchArgs, "--concurrency", strconv.Itoa(s.o.BatchConcurrency))
 	}
@@ -355,20 +366,33 @@ func (s *Stack) startAll(ctx context.Context) error {
 			return err
 		}
 	}
-	s.Endpoints.FunctionsKey, s.Endpoints.DashboardKey, err = readKeys(filepath.Join(data, "funchost", "secrets"))
-	return err
+	keys, err := readKeys(s.secretsDir())
+	if err != nil {
+		return err
+	}
+	s.Endpoints.FunctionsKey, s.Endpoints.DashboardKey = keys.Host, keys.Dashboard
+	s.Endpoints.FunctionsMasterKey, s.Endpoints.EventGridKey = keys.Master, keys.EventGrid
+	return nil
 }
+
+// secretsDir is where the Functions host keeps its keys (keys.go).
+func (s *Stack) secretsDir() string { return filepath.Join(s.Dir, "data", "funchost", "secrets") }
 
 // serviceBusArgs are the Service Bus emulator's arguments, with the user's
 // Config.json when one is given (warning about what it lacks).
 // startAzurite starts Azurite on the stack's blob port with its data
-// directory.
+// directory and the stack's storage key.
 func (s *Stack) startAzurite(ctx context.Context) (*azurite.Instance, error) {
+	data := filepath.Join(s.Dir, "data")
+	storageKey, err := ensureKey(filepath.Join(data, stackKeyFiles.storage))
+	if err != nil {
+		return nil, err
+	}
 	s.log.Info("starting Azurite", "port", s.ports.Blob)
 	az, err := azurite.Start(ctx, &azurite.Options{
 		Bin:  filepath.Join(s.o.RepoDir, "tools", "node_modules", ".bin", "azurite-blob"),
-		Dir:  filepath.Join(s.Dir, "data", "azurite"),
-		Port: s.ports.Blob, StartTimeout: s.o.StartTimeout,
+		Dir:  filepath.Join(data, "azurite"),
+		Port: s.ports.Blob, StartTimeout: s.o.StartTimeout, AccountKey: storageKey,
 		LogPath: filepath.Join(s.Logs, Azurite+".log"),
 	})
 	if err != nil {
@@ -379,7 +403,7 @@ func (s *Stack) startAzurite(ctx context.Context) (*azurite.Instance, error) {
 
 func (s *Stack) serviceBusArgs(data string) ([]string, error) {
 	args := []string{"--amqp-addr", addr(s.ports.AMQP), "--http-addr", addr(s.ports.SBHTTP),
-		"--data", filepath.Join(data, "servicebus"), "--key-name", ServiceBusKeyName, "--key", ServiceBusKey}
+		"--data", filepath.Join(data, "servicebus"), "--key-name", ServiceBusKeyName, "--key-file", filepath.Join(data, stackKeyFiles.serviceBus)}
 	if s.o.ServiceBusConfig == "" {
 		return args, nil
 	}
@@ -402,10 +426,23 @@ func (s *Stack) startProc(ctx context.Context, name string) error {
 	if err := p.start(); err != nil {
 		return err
 	}
-	if err := waitHealthy(ctx, s.healthURL(name), s.o.StartTimeout, p); err != nil {
+	if err := waitHealthy(ctx, s.healthURL(name), s.healthKey(name), s.o.StartTimeout, p); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
 	return nil
+}
+
+// healthKey returns the key the health check presents: the Functions
+// host's status is an admin endpoint, so its master key, read from the
+// secrets the host writes when it starts ("" before that).
+func (s *Stack) healthKey(name string) func() string {
+	if name != Functions {
+		return func() string { return "" }
+	}
+	return func() string {
+		k, _ := readKeys(s.secretsDir())
+		return k.Master
+	}
 }
 
 func (s *Stack) healthURL(name string) string {

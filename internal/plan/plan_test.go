@@ -94,8 +94,8 @@ func TestTaskNeverPutsNamesOnTheCommandLine(t *testing.T) {
 		strings.Repeat("n", 1020) + ".mp4",
 	}
 	preset, _ := LookupPreset("mp3-192k-cbr")
-	wantCmd := "ffmpeg -nostdin -y -hide_banner -loglevel info -nostats -xerror -f mov -protocol_whitelist file -i input.mp4 -vn -c:a libmp3lame -b:a 192k -ar 44100 " +
-		"-metadata major_brand= -metadata minor_version= -metadata compatible_brands= output.mp3"
+	wantCmd := "/bin/sh -c 'md5sum input.mp4 && exec ffmpeg -nostdin -y -hide_banner -loglevel info -nostats -progress pipe:1 -stats_period 86400 -xerror -f mov -protocol_whitelist file -i input.mp4 -vn -c:a libmp3lame -b:a 192k -ar 44100 " +
+		"-metadata major_brand= -metadata minor_version= -metadata compatible_brands= output.mp3'"
 	for _, name := range names {
 		t.Run(name[:min(len(name), 30)], func(t *testing.T) {
 			f := TaskFile{Request: request.Request{Version: request.Version{Container: "input", Blob: name, ETag: "0x1", Size: 1 << 20, ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}, Preset: preset.Name, Output: OutputName(name, "", DefaultPresetName)}}
@@ -113,7 +113,7 @@ func TestTaskNeverPutsNamesOnTheCommandLine(t *testing.T) {
 				t.Errorf("resource files = %+v", task.ResourceFiles)
 			}
 			out := task.OutputFiles[0]
-			if out.FilePattern != OutputFile || out.Destination.Container.Path != OutputName(name, "", DefaultPresetName) || out.UploadOptions.UploadCondition != batch.OutputFileUploadConditionTaskSuccess {
+			if out.FilePattern != OutputFile || out.Destination.Container.Path != StagingName("t-1") || out.UploadOptions.UploadCondition != batch.OutputFileUploadConditionTaskSuccess {
 				t.Errorf("output file = %+v", out)
 			}
 			wantMP3Headers := []batch.HTTPHeader{{Name: "Content-Type", Value: "audio/mpeg"}}

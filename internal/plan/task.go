@@ -11,7 +11,8 @@ import (
 
 // Fixed names on the node. The blob's own name never reaches the node's
 // file system or a command line: Batch downloads the input to InputFile
-// and uploads OutputFile, both in the task's working directory.
+// and uploads OutputFile, both in the task's working directory, to the
+// task's staging name (StagingName); settling promotes it to the output.
 const (
 	InputFile  = "input.mp4"
 	OutputFile = "output.mp3"
@@ -65,12 +66,19 @@ func OutputName(blob, preset, defaultPreset string) string {
 // concat script saved as .mp4 would make the task read other files on the
 // node (other tasks' inputs on a shared node) and publish their audio.
 //
+// -progress pipe:1 writes ffmpeg's progress as key=value lines to stdout,
+// ending with the bytes written (total_size) and progress=end: the MP3's
+// length, which settling compares with the uploaded blob (Report).
+// -stats_period 86400 keeps that to a block at the start and one at the
+// end however long the transcode runs (the default is a block every half
+// second), so stdout.txt stays a few hundred bytes.
+//
 // -xerror makes a decoding error fatal. Without it ffmpeg exits 0 on an MP4
 // whose index is complete but whose media data is cut short ("partial
 // file"), and the pipeline would publish a short MP3 as a success; with it
 // the task fails (exit 1) and stderr.txt names the corrupt packet.
 func Args(p Preset) []string {
-	args := []string{"ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "info", "-nostats", "-xerror",
+	args := []string{"ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "info", "-nostats", "-progress", "pipe:1", "-stats_period", "86400", "-xerror",
 		"-f", "mov", "-protocol_whitelist", "file", "-i", InputFile}
 	args = append(args, p.Args...)
 	args = append(args, dropContainerTags...)
@@ -87,10 +95,24 @@ var dropContainerTags = []string{
 	"-metadata", "compatible_brands=",
 }
 
-// CommandLine joins Args into a Batch command line. Batch runs it without
-// a shell; every token is a fixed word from this package, so no quoting is
-// needed and none is added.
-func CommandLine(p Preset) string { return strings.Join(Args(p), " ") }
+// CommandLine is the task's Batch command line: a fixed script run by
+// /bin/sh that writes the MD5 of the input to stdout and then becomes
+// ffmpeg (Args), which adds its progress report (-progress pipe:1) ending
+// with the MP3's length:
+//
+//	/bin/sh -c 'md5sum input.mp4 && exec ffmpeg … output.mp3'
+//
+// stdout.txt is the task's Report, which settling checks before it reports
+// success: which bytes the task read (proof of the input version it
+// transcoded when the blob changed meanwhile) and how long the MP3 is
+// (compared with the uploaded blob). The shell only chains the two
+// programs and is given one single-quoted word; every token in it is a
+// fixed word from this package (no blob name, no message field), so
+// nothing a producer sends reaches it. exec leaves ffmpeg as the task's
+// process, with its exit code.
+func CommandLine(p Preset) string {
+	return "/bin/sh -c 'md5sum " + InputFile + " && exec " + strings.Join(Args(p), " ") + "'"
+}
 
 // TaskOptions are the parts of a task that depend on configuration and on
 // freshly signed URLs.
@@ -148,7 +170,7 @@ func Task(id string, f TaskFile, p Preset, o TaskOptions) (batch.TaskAddParamete
 			{
 				FilePattern: OutputFile,
 				Destination: batch.OutputFileDestination{Container: &batch.OutputFileBlobContainerDestination{
-					ContainerURL: o.OutputContainerURL, Path: f.Output, UploadHeaders: contentType(MP3ContentType)}},
+					ContainerURL: o.OutputContainerURL, Path: StagingName(id), UploadHeaders: contentType(MP3ContentType)}},
 				UploadOptions: batch.OutputFileUploadOptions{UploadCondition: batch.OutputFileUploadConditionTaskSuccess},
 			},
 			{

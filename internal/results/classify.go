@@ -38,6 +38,26 @@ const (
 	CategoryDeadLetter Category = "deadletter"
 )
 
+// Codes of the failures that settling decides after a task succeeded in
+// Batch (Failure.Code; Batch's own codes are PascalCase).
+const (
+	// CodeInputChanged (category input, permanent): the input blob was
+	// written after the request was accepted and the task's report does
+	// not prove it read the requested version (or a newer version's MP3
+	// is already at the output).
+	CodeInputChanged = "input_changed"
+	// CodeVersionNotFound (category input, permanent): the requested
+	// version is not the blob's (it never existed, was replaced before the
+	// request was accepted, or the blob is gone).
+	CodeVersionNotFound = "version_not_found"
+	// CodeOutputMissing (category upload, transient): the task's MP3 is
+	// not in storage (the write was lost).
+	CodeOutputMissing = "output_missing"
+	// CodeOutputIncomplete (category upload, transient): the stored MP3 is
+	// empty or not the length the task reported.
+	CodeOutputIncomplete = "output_incomplete"
+)
+
 // Classification is the result of Classify.
 type Classification struct {
 	Outcome  Outcome

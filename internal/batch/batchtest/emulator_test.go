@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-
 	"github.com/ffbatch/ffbatch/emulators/batchemu"
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 // TestEmulator runs the conformance suite against an in-process Batch
@@ -17,7 +15,12 @@ import (
 func TestEmulator(t *testing.T) {
 	Run(t, func(t *testing.T) Endpoint {
 		t.Helper()
-		srv, err := batchemu.NewServer(&batchemu.Options{DataDir: t.TempDir(), Concurrency: 4})
+		key := localtoken.NewKey()
+		issuer, err := localtoken.New(key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := batchemu.NewServer(&batchemu.Options{DataDir: t.TempDir(), Concurrency: 4, TokenKey: key})
 		if err != nil {
 			t.Fatalf("new emulator: %v", err)
 		}
@@ -42,15 +45,9 @@ func TestEmulator(t *testing.T) {
 			AccountName: batchemu.DefaultAccountName,
 			AccountKey:  batchemu.DefaultAccountKey,
 			Timeout:     30 * time.Second,
-			// The emulator accepts any bearer token (it does not verify them).
-			TokenCredential: staticToken{},
+			// The emulator verifies Bearer tokens of the local issuer
+			// whose key it was given.
+			TokenCredential: issuer,
 		}
 	})
-}
-
-// staticToken is a hand-written azcore.TokenCredential for the emulator.
-type staticToken struct{}
-
-func (staticToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: "emulator", ExpiresOn: time.Now().Add(time.Hour)}, nil
 }

@@ -1,4 +1,4 @@
-package batchemu
+package auth
 
 import (
 	"crypto/hmac"
@@ -9,25 +9,33 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wireerr"
+	"github.com/ffbatch/ffbatch/internal/localtoken"
 )
 
 // maxClockSkew is how far ocp-date/Date may be from the emulator's clock.
 const maxClockSkew = 15 * time.Minute
 
-// signedHeaders are the standard headers in string-to-sign order.
-var signedHeaders = []string{
+// SignedHeaders are the standard headers in string-to-sign order.
+var SignedHeaders = []string{
 	"Content-Encoding", "Content-Language", "Content-Length", "Content-MD5", "Content-Type", "Date",
 	"If-Modified-Since", "If-Match", "If-None-Match", "If-Unmodified-Since", "Range",
 }
 
-// authenticator checks Batch Shared Key signatures. Bearer tokens are
-// accepted without verification (there is no identity provider locally).
-type authenticator struct {
+// Authenticator checks Batch Shared Key signatures and, when a token key
+// is configured, Bearer tokens signed by the local token issuer
+// (internal/localtoken) for the Batch audience. Without a token key every
+// Bearer token is refused.
+type Authenticator struct {
 	account string
 	key     []byte
+	tokens  *localtoken.Issuer // nil: Bearer tokens refused
 }
 
-func newAuthenticator(account, key string) (*authenticator, error) {
+// New returns an Authenticator for the account name and its base64 key;
+// tokenKey, when not nil, also accepts the local token issuer's tokens.
+func New(account, key string, tokenKey []byte) (*Authenticator, error) {
 	k, err := base64.StdEncoding.DecodeString(key)
 	if err != nil {
 		return nil, fmt.Errorf("decode account key: %w", err)
@@ -35,56 +43,53 @@ func newAuthenticator(account, key string) (*authenticator, error) {
 	if len(k) == 0 {
 		return nil, fmt.Errorf("decode account key: key is empty")
 	}
-	return &authenticator{account: account, key: k}, nil
+	a := &Authenticator{account: account, key: k}
+	if tokenKey != nil {
+		if a.tokens, err = localtoken.New(tokenKey, nil); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
 }
 
-func errAuth(detail string) *apiError {
-	return newError(http.StatusForbidden, codeAuthenticationFailed,
-		"Server failed to authenticate the request. Make sure the value of Authorization header is correctly formed including the signature.",
-		"AuthenticationErrorDetail", detail)
-}
-
-// check verifies the request's credentials at time now.
-func (a *authenticator) check(r *http.Request, now time.Time) *apiError {
+// Check verifies the request's credentials at time now.
+func (a *Authenticator) Check(r *http.Request, now time.Time) *wireerr.Error {
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
-		return errAuth("The Authorization header is missing.")
+		return wireerr.AuthenticationFailed("The Authorization header is missing.")
 	}
 	scheme, cred, _ := strings.Cut(authz, " ")
 	switch {
 	case strings.EqualFold(scheme, "Bearer"):
-		if strings.TrimSpace(cred) == "" {
-			return errAuth("The Bearer token is empty.")
-		}
-		return nil // tokens are not verified locally (documented deviation)
+		return a.checkBearer(strings.TrimSpace(cred), now)
 	case strings.EqualFold(scheme, "SharedKey"):
 	default:
-		return errAuth(fmt.Sprintf("The authentication scheme %q is not supported.", scheme))
+		return wireerr.AuthenticationFailed(fmt.Sprintf("The authentication scheme %q is not supported.", scheme))
 	}
 	account, sig, ok := strings.Cut(strings.TrimSpace(cred), ":")
 	if !ok || sig == "" {
-		return errAuth("The SharedKey credential is not of the form account:signature.")
+		return wireerr.AuthenticationFailed("The SharedKey credential is not of the form account:signature.")
 	}
 	if !strings.EqualFold(account, a.account) {
-		return errAuth(fmt.Sprintf("The account name %q in the Authorization header does not match the emulator account.", account))
+		return wireerr.AuthenticationFailed(fmt.Sprintf("The account name %q in the Authorization header does not match the emulator account.", account))
 	}
 	dateStr := r.Header.Get("ocp-date")
 	if dateStr == "" {
 		dateStr = r.Header.Get("Date")
 	}
 	if dateStr == "" {
-		return errAuth("Neither the ocp-date nor the Date header is present.")
+		return wireerr.AuthenticationFailed("Neither the ocp-date nor the Date header is present.")
 	}
 	date, err := http.ParseTime(dateStr)
 	if err != nil {
-		return errAuth(fmt.Sprintf("The date header value %q is not a valid RFC 1123 date.", dateStr))
+		return wireerr.AuthenticationFailed(fmt.Sprintf("The date header value %q is not a valid RFC 1123 date.", dateStr))
 	}
 	if d := now.Sub(date); d > maxClockSkew || d < -maxClockSkew {
-		return errAuth(fmt.Sprintf("Request date header %q is more than 15 minutes away from the server time.", dateStr))
+		return wireerr.AuthenticationFailed(fmt.Sprintf("Request date header %q is more than 15 minutes away from the server time.", dateStr))
 	}
 	got, err := base64.StdEncoding.DecodeString(sig)
 	if err != nil {
-		return errAuth("The signature is not valid base64.")
+		return wireerr.AuthenticationFailed("The signature is not valid base64.")
 	}
 	candidates := stringsToSign(r, a.account)
 	for _, s := range candidates {
@@ -92,10 +97,24 @@ func (a *authenticator) check(r *http.Request, now time.Time) *apiError {
 			return nil
 		}
 	}
-	return errAuth(fmt.Sprintf("The MAC signature found in the HTTP request '%s' is not the same as any computed signature. Server used following string to sign: '%s'.", sig, candidates[0]))
+	return wireerr.AuthenticationFailed(fmt.Sprintf("The MAC signature found in the HTTP request '%s' is not the same as any computed signature. Server used following string to sign: '%s'.", sig, candidates[0]))
 }
 
-func (a *authenticator) sign(s string) []byte {
+// checkBearer verifies a Bearer token with the local token issuer.
+func (a *Authenticator) checkBearer(token string, now time.Time) *wireerr.Error {
+	switch {
+	case a.tokens == nil:
+		return wireerr.AuthenticationFailed("Bearer tokens are not accepted: the emulator verifies Shared Key only (start it with a token key to accept the local token issuer's tokens).")
+	case token == "":
+		return wireerr.AuthenticationFailed("The Bearer token is empty.")
+	}
+	if _, err := a.tokens.Verify(token, localtoken.AudienceBatch, now); err != nil {
+		return wireerr.AuthenticationFailed(fmt.Sprintf("The Bearer token is not valid: %v.", err))
+	}
+	return nil
+}
+
+func (a *Authenticator) sign(s string) []byte {
 	m := hmac.New(sha256.New, a.key)
 	m.Write([]byte(s))
 	return m.Sum(nil)
@@ -128,7 +147,7 @@ func stringsToSign(r *http.Request, account string) []string {
 				var b strings.Builder
 				b.WriteString(r.Method)
 				b.WriteByte('\n')
-				for _, h := range signedHeaders {
+				for _, h := range SignedHeaders {
 					v := strings.Join(r.Header.Values(h), ",")
 					switch h {
 					case "Content-Length":
@@ -190,41 +209,4 @@ func canonicalQuery(r *http.Request, skipEmpty bool) string {
 		b.WriteString("\n" + n + ":" + v)
 	}
 	return b.String()
-}
-
-// knownAPIVersions are the Batch data-plane api-versions the emulator accepts
-// (all published versions from 2017 on; the wire shapes the emulator uses are
-// the same in all of them, see docs/fidelity/batchemu.md).
-var knownAPIVersions = map[string]bool{
-	"2017-01-01.4.0": true, "2017-05-01.5.0": true, "2017-06-01.5.1": true, "2017-09-01.6.0": true,
-	"2018-03-01.6.1": true, "2018-08-01.7.0": true, "2018-12-01.8.0": true, "2019-06-01.9.0": true,
-	"2019-08-01.10.0": true, "2020-03-01.11.0": true, "2020-09-01.12.0": true, "2021-06-01.14.0": true,
-	"2022-01-01.15.0": true, "2022-10-01.16.0": true, "2023-05-01.17.0": true, "2023-11-01.18.0": true,
-	"2024-02-01.19.0": true, "2024-07-01.20.0": true, "2025-06-01": true,
-}
-
-// checkAPIVersion validates api-version and timeout/timeOut.
-func checkAPIVersion(r *http.Request) (string, *apiError) {
-	q := r.URL.Query()
-	v := q.Get("api-version")
-	if v == "" {
-		return "", newError(http.StatusBadRequest, codeMissingRequiredQueryParameter,
-			"A query parameter that's mandatory for this request is not specified.", "QueryParameterName", "api-version")
-	}
-	if !knownAPIVersions[v] {
-		return "", newError(http.StatusBadRequest, codeUnsupportedRequestVersion,
-			"The specified Request Version is not supported.", "QueryParameterName", "api-version", "QueryParameterValue", v)
-	}
-	for k, vals := range q {
-		if !strings.EqualFold(k, "timeout") {
-			continue
-		}
-		for _, t := range vals {
-			n, err := parseIntStrict(t)
-			if err != nil || n < 1 {
-				return "", errInvalidQuery(k, t, "timeout must be a positive integer number of seconds")
-			}
-		}
-	}
-	return v, nil
 }

@@ -1,4 +1,4 @@
-package batchemu
+package store
 
 import (
 	"bytes"
@@ -6,57 +6,60 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
-// stateStore persists the state: whole snapshots and, between them, journal
+// Persister persists the state: whole snapshots and, between them, journal
 // records. Both methods make data durable (file contents and directory
 // entries fsynced) before they return nil. See docs/decisions/0027.
-type stateStore interface {
-	// writeSnapshot atomically replaces the snapshot with data and then
+type Persister interface {
+	// WriteSnapshot atomically replaces the snapshot with data and then
 	// empties the journal.
-	writeSnapshot(data []byte) error
-	// appendJournal appends one record (a JSON document without newline).
-	appendJournal(rec []byte) error
-	// journalSize is the journal's current length in bytes.
-	journalSize() int64
+	WriteSnapshot(data []byte) error
+	// AppendJournal appends one record (a JSON document without newline).
+	AppendJournal(rec []byte) error
+	// JournalSize is the journal's current length in bytes.
+	JournalSize() int64
 }
 
-// journalRec is one journal record: the state changes since the previous
+// JournalRecord is one journal record: the state changes since the previous
 // record. Pools (without their autoscale sample histories, which only
 // snapshots keep) and job metadata are recorded whole (a pool or job missing
 // from Pools/Jobs was removed); tasks are recorded when touched.
-type journalRec struct {
-	N       uint64              `json:"n"` // record number, increasing
-	Seq     uint64              `json:"seq"`
-	Pools   map[string]*poolRec `json:"pools"`
-	Jobs    map[string]jobMeta  `json:"jobs"`
-	Deleted []taskRef           `json:"deleted,omitempty"` // applied before Tasks
-	Tasks   []taskDelta         `json:"tasks,omitempty"`
+type JournalRecord struct {
+	N       uint64             `json:"n"` // record number, increasing
+	Seq     uint64             `json:"seq"`
+	Pools   map[string]*Pool   `json:"pools"`
+	Jobs    map[string]JobMeta `json:"jobs"`
+	Deleted []TaskRef          `json:"deleted,omitempty"` // applied before Tasks
+	Tasks   []TaskDelta        `json:"tasks,omitempty"`
 }
 
-// jobMeta is a job record without its tasks.
-type jobMeta struct {
-	Job  cloudJob             `json:"job"`
-	Prep map[string]*nodePrep `json:"prep,omitempty"`
+// JobMeta is a job record without its tasks.
+type JobMeta struct {
+	Job  wire.CloudJob        `json:"job"`
+	Prep map[string]*NodePrep `json:"prep,omitempty"`
 }
 
-// taskRef names a task by its job and task keys.
-type taskRef struct {
+// TaskRef names a task by its job and task keys.
+type TaskRef struct {
 	Job  string `json:"job"`
 	Task string `json:"task"`
 }
 
-type taskDelta struct {
-	taskRef
-	Rec *taskRec `json:"rec"`
+// TaskDelta is a task recorded in a journal record.
+type TaskDelta struct {
+	TaskRef
+	Rec *Task `json:"rec"`
 }
 
-// apply replays rec onto st.
-func (st *state) apply(rec *journalRec) {
+// Apply replays rec onto st.
+func (st *State) Apply(rec *JournalRecord) {
 	st.Seq = max(st.Seq, rec.Seq)
 	pools := rec.Pools
 	if pools == nil {
-		pools = map[string]*poolRec{}
+		pools = map[string]*Pool{}
 	}
 	for pk, p := range pools {
 		if old := st.Pools[pk]; old != nil && p.Samples == nil {
@@ -64,11 +67,11 @@ func (st *state) apply(rec *journalRec) {
 		}
 	}
 	st.Pools = pools
-	jobs := make(map[string]*jobRec, len(rec.Jobs))
+	jobs := make(map[string]*Job, len(rec.Jobs))
 	for jk, m := range rec.Jobs {
 		j := st.Jobs[jk]
 		if j == nil {
-			j = &jobRec{Tasks: map[string]*taskRec{}}
+			j = &Job{Tasks: map[string]*Task{}}
 		}
 		j.Job, j.Prep = m.Job, m.Prep
 		jobs[jk] = j
@@ -86,26 +89,26 @@ func (st *state) apply(rec *journalRec) {
 	}
 }
 
-// snapshotStore keeps the state in <DataDir>/state.json, replaced atomically
+// Dir keeps the state in <DataDir>/state.json, replaced atomically
 // (temporary file, fsync, rename, fsync of the directory), and a journal
 // <DataDir>/journal.jsonl of one record per line, appended and fsynced.
-type snapshotStore struct {
+type Dir struct {
 	path    string // state.json
 	jpath   string // journal.jsonl
 	journal *os.File
 	size    int64
 }
 
-func newSnapshotStore(dir string) *snapshotStore {
-	return &snapshotStore{path: filepath.Join(dir, "state.json"), jpath: filepath.Join(dir, "journal.jsonl")}
+func NewDir(dir string) *Dir {
+	return &Dir{path: filepath.Join(dir, "state.json"), jpath: filepath.Join(dir, "journal.jsonl")}
 }
 
-// load reads the snapshot and replays the journal records it does not
+// Load reads the snapshot and replays the journal records it does not
 // contain. It returns the number of the last record seen. A torn last line
 // (a crash during an append that was therefore never acknowledged) is
 // ignored; any other bad record is an error.
-func (s *snapshotStore) load() (*state, uint64, error) {
-	st := newState()
+func (s *Dir) Load() (*State, uint64, error) {
+	st := NewState()
 	b, err := os.ReadFile(s.path)
 	switch {
 	case os.IsNotExist(err):
@@ -117,10 +120,10 @@ func (s *snapshotStore) load() (*state, uint64, error) {
 		}
 	}
 	if st.Pools == nil {
-		st.Pools = map[string]*poolRec{}
+		st.Pools = map[string]*Pool{}
 	}
 	if st.Jobs == nil {
-		st.Jobs = map[string]*jobRec{}
+		st.Jobs = map[string]*Job{}
 	}
 	last := st.Journal
 	jb, err := os.ReadFile(s.jpath)
@@ -131,7 +134,7 @@ func (s *snapshotStore) load() (*state, uint64, error) {
 	// The part after the last newline is empty or a torn record.
 	lines = lines[:len(lines)-1]
 	for i, line := range lines {
-		var rec journalRec
+		var rec JournalRecord
 		if err := json.Unmarshal(line, &rec); err != nil {
 			if i == len(lines)-1 {
 				break // torn last record: its append never completed
@@ -141,19 +144,19 @@ func (s *snapshotStore) load() (*state, uint64, error) {
 		if rec.N <= st.Journal {
 			continue // already in the snapshot
 		}
-		st.apply(&rec)
+		st.Apply(&rec)
 		last = max(last, rec.N)
 	}
 	for _, j := range st.Jobs {
 		if j.Tasks == nil {
-			j.Tasks = map[string]*taskRec{}
+			j.Tasks = map[string]*Task{}
 		}
 	}
 	s.size = int64(len(jb))
 	return st, last, nil
 }
 
-func (s *snapshotStore) writeSnapshot(data []byte) error {
+func (s *Dir) WriteSnapshot(data []byte) error {
 	dir := filepath.Dir(s.path)
 	tmp, err := os.CreateTemp(dir, ".state-*.json")
 	if err != nil {
@@ -191,7 +194,7 @@ func (s *snapshotStore) writeSnapshot(data []byte) error {
 	return nil
 }
 
-func (s *snapshotStore) appendJournal(rec []byte) error {
+func (s *Dir) AppendJournal(rec []byte) error {
 	if s.journal == nil {
 		f, err := os.OpenFile(s.jpath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
@@ -215,10 +218,10 @@ func (s *snapshotStore) appendJournal(rec []byte) error {
 	return nil
 }
 
-func (s *snapshotStore) journalSize() int64 { return s.size }
+func (s *Dir) JournalSize() int64 { return s.size }
 
-// close releases the journal file.
-func (s *snapshotStore) close() error {
+// Close releases the journal file.
+func (s *Dir) Close() error {
 	if s.journal == nil {
 		return nil
 	}
