@@ -588,6 +588,51 @@ func (b *fakeBlobs) DownloadStream(_ context.Context, c, name string, _ *azblob.
 	return r, nil
 }
 
+// fakeDeadLetters is the arrivals' dead-letter subqueue: msgs wait until
+// completed; completeErr fails CompleteMessage. mu guards all fields.
+type fakeDeadLetters struct {
+	mu          sync.Mutex
+	msgs        []*azservicebus.ReceivedMessage
+	completed   int
+	completeErr error
+}
+
+// deadLetter adds a dead-lettered message with body, id and reason.
+func (q *fakeDeadLetters) deadLetter(id, body, reason string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	desc := "delivered 10 times"
+	q.msgs = append(q.msgs, &azservicebus.ReceivedMessage{MessageID: id, Body: []byte(body), DeadLetterReason: &reason, DeadLetterErrorDescription: &desc})
+}
+
+func (q *fakeDeadLetters) PeekMessages(_ context.Context, n int, _ *azservicebus.PeekMessagesOptions) ([]*azservicebus.ReceivedMessage, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.msgs[:min(n, len(q.msgs))]), nil
+}
+
+func (q *fakeDeadLetters) ReceiveMessages(_ context.Context, n int, _ *azservicebus.ReceiveMessagesOptions) ([]*azservicebus.ReceivedMessage, error) {
+	return q.PeekMessages(context.Background(), n, nil)
+}
+
+func (q *fakeDeadLetters) CompleteMessage(_ context.Context, m *azservicebus.ReceivedMessage, _ *azservicebus.CompleteMessageOptions) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.completeErr != nil {
+		return q.completeErr
+	}
+	q.msgs = slices.DeleteFunc(q.msgs, func(o *azservicebus.ReceivedMessage) bool { return o == m })
+	q.completed++
+	return nil
+}
+
+// pending is the number of messages not completed.
+func (q *fakeDeadLetters) pending() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.msgs)
+}
+
 // put stores a blob with data and metadata as an upload or a completed
 // copy leaves it: a new ETag, its length, the metadata given.
 func (b *fakeBlobs) put(c, name string, data []byte, md map[string]*string) {

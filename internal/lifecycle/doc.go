@@ -7,6 +7,9 @@
 //	                     │          │  ▲
 //	                     │          └──┘ transient failure or lost task:
 //	                     │               queued again as the next attempt
+//	                     ├─▶ queued (waited too long or dead-lettered: the arrival
+//	                     │   sent again under a new message id, recovery.go)
+//	                     ├─▶ failed (dead-lettered too often)
 //	                     ├─▶ succeeded (reused: the same work already done)
 //	                     ├─▶ submitted (sharing the task of an identical request in flight)
 //	                     └─▶ rejected | ignored

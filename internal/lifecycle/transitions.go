@@ -25,6 +25,9 @@ type Change struct {
 	// them (Record.Fold): the caller may delete them if they have not
 	// completed.
 	Orphans []string
+	// Resend lists the arrivals to send again under new message ids
+	// (recovery.go).
+	Resend []Resend
 	// Answered are the entries this transition answered (copies): the
 	// fresh answers among Events, for the activity summary. A repeated
 	// answer is in Events only.
@@ -68,20 +71,12 @@ func (r *Record) Queue(req request.Request, now time.Time) Change {
 // it, or owning it (Change.Task), taking along the requests that shared
 // its earlier attempt.
 func (r *Record) Submit(req request.Request, now time.Time) Change {
-	var ch Change
-	e := r.Find(req.ID)
-	if e == nil {
-		e = r.add(Entry{Request: req, State: results.StateQueued, QueuedAt: now})
-		ch.dirty = true
-	}
+	e, ch, done := r.arrive(req, now)
 	switch {
-	case e.State.Terminal() && e.Reused != nil:
-		return Change{Events: []*results.Event{answer(e)}}
-	case e.State.Terminal(), req.Attempt < e.Attempt:
-		return Change{}
-	case req.Attempt > e.Attempt:
-		e.Attempt, e.State, e.QueuedAt = req.Attempt, results.StateQueued, now
-		ch.dirty = true
+	case done && e.State.Terminal() && e.Reused == nil:
+		return Change{} // the transition that answered it repeats its answer
+	case done:
+		return ch
 	case e.State.InFlight():
 		return Change{}
 	}
@@ -148,6 +143,29 @@ func (r *Record) taskOwner(task, id string) *Entry {
 		}
 	}
 	return nil
+}
+
+// arrive finds the entry of req, an arrival of it that came again,
+// recording it queued if the record does not know it. done is set when
+// the caller returns ch at once: an answered request gets its answer
+// again, an arrival of an earlier attempt than the recorded one changes
+// nothing. An arrival of a later attempt queues the entry as that attempt.
+func (r *Record) arrive(req request.Request, now time.Time) (e *Entry, ch Change, done bool) {
+	e = r.Find(req.ID)
+	if e == nil {
+		e = r.add(Entry{Request: req, State: results.StateQueued, QueuedAt: now})
+		ch.dirty = true
+	}
+	switch {
+	case e.State.Terminal():
+		return e, Change{Events: []*results.Event{answer(e)}}, true
+	case req.Attempt < e.Attempt:
+		return e, Change{}, true
+	case req.Attempt > e.Attempt:
+		e.Attempt, e.State, e.QueuedAt = req.Attempt, results.StateQueued, now
+		ch.dirty = true
+	}
+	return e, ch, false
 }
 
 // share answers request id with the output of the same work already done
@@ -232,13 +250,20 @@ func (r *Record) Settled(task, owner string) bool {
 func (r *Record) Settle(task string, owner request.Request, res TaskResult, maxResubmits int, now time.Time) Change {
 	var ch Change
 	planned := owner
-	switch {
-	case len(r.onTask(task)) == 0 && r.Find(owner.ID) != nil:
+	switch e := r.Find(owner.ID); {
+	case e != nil && len(r.onTask(task)) > 0:
+	case e != nil && (e.State.Terminal() || e.Attempt >= owner.Attempt):
 		return ch // a task of an earlier attempt: the request has moved on
-	case r.Find(owner.ID) == nil:
-		e := r.add(Entry{Request: owner, State: results.StateSubmitted, TaskID: task, QueuedAt: now, SubmittedAt: now})
-		if o := r.taskOwner(task, owner.ID); o != nil {
-			e.SharedWith = o.ID
+	default:
+		if e == nil {
+			e = r.add(Entry{Request: owner, State: results.StateSubmitted, TaskID: task, QueuedAt: now, SubmittedAt: now})
+			if o := r.taskOwner(task, owner.ID); o != nil {
+				e.SharedWith = o.ID
+			}
+		} else {
+			// A task of a later attempt than the record knows: the storage
+			// lost the writes that recorded it (Azurite after kill -9).
+			e.Attempt, e.State, e.TaskID, e.SharedWith, e.SubmittedAt = owner.Attempt, results.StateSubmitted, task, "", now
 		}
 		ch.dirty = true
 	}
