@@ -44,10 +44,12 @@ func (c *clients) statusPage(ctx context.Context, limit int, all bool) (statusap
 	for all && page.Next != "" {
 		q.Marker = page.Next
 		more := b.Build(ctx, q)
-		page.Rows, page.Next, page.Problems = append(page.Rows, more.Rows...), more.Next, append(page.Problems, more.Problems...)
+		page.Rows, page.Next = append(page.Rows, more.Rows...), more.Next
 		page.Scan.Listed, page.Scan.Requests = page.Scan.Listed+more.Scan.Listed, page.Scan.Requests+more.Scan.Requests
-		if len(more.Rows) == 0 && len(more.Problems) > 0 {
-			break // the listing failed: say so rather than loop
+		for _, pr := range more.Problems {
+			if !slices.Contains(page.Problems, pr) {
+				page.Problems = append(page.Problems, pr)
+			}
 		}
 	}
 	return page, nil
