@@ -173,3 +173,25 @@ func TestRenderLimit(t *testing.T) {
 		t.Errorf("limit 0 should list every file:\n%s", b.String())
 	}
 }
+
+// watch's block on a terminal, limited, draws at most limit file lines
+// however many files there are, and its bar still counts every file.
+func TestLiveViewLimitOnTTY(t *testing.T) {
+	var files []fileView
+	for i := range 500 {
+		files = append(files, fileView{Blob: seededName(i), State: results.StateSucceeded, OutputBlob: "x.mp3", OutputSize: 1})
+	}
+	files[7].State, files[7].OutputSize = results.StateRunning, -1
+	var b bytes.Buffer
+	v := &liveView{w: &b, tty: true, limit: 5}
+	v.show(snapshot{Files: files, Queue: -1, Nodes: -1}, time.Second)
+	out := b.String()
+	if got := fileLines(out); got != 5 {
+		t.Errorf("%d file lines, want 5:\n%s", got, out)
+	}
+	for _, want := range []string{"499/500 done", "running    " + seededName(7), "… 495 more file(s) not shown"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
