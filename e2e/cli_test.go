@@ -85,7 +85,9 @@ func TestCLIAgainstRunningStack(t *testing.T) {
 		{"submit with a name", []string{"submit", "-name", "cli/clip one.mp4", good}, 0, []string{"-> input/cli/clip one.mp4"}},
 		{"submit outside the working directory", []string{"submit", bad}, 0, []string{"-> input/notes.mp4"}},
 		{"watch until done", []string{"watch", "-interval", "100ms", "cli/clip one.mp4", "notes.mp4"}, 0, []string{"succeeded  cli/clip one.mp4", "failed     notes.mp4", "2/2 done"}},
-		{"status", []string{"status"}, 0, []string{"2/2 done (1 succeeded, 1 failed)", "cli/clip one.mp3", "ffmpeg"}},
+		{"status", []string{"status"}, 0, []string{"last 60 min: ", "answered (", "cli/clip one.mp3", "notes.mp4", "ffmpeg"}},
+		{"status of every file", []string{"status", "--all"}, 0, []string{"2/2 done (1 succeeded, 1 failed)", "cli/clip one.mp3", "ffmpeg"}},
+		{"status with a limit", []string{"status", "--limit", "1"}, 0, []string{"Files, first 1 by name:", "cli/clip one.mp4", "Not shown: the files after the first 1 by name"}},
 		{"results", []string{"results"}, 0, []string{"succeeded input/cli/clip one.mp4 -> output/cli/clip one.mp3", "failed    input/notes.mp4: ffmpeg", "2 result(s): 1 succeeded, 1 failed, 0 rejected"}},
 		{"message for a missing blob", []string{"submit", "-message", "nothere.mp4"}, 1, nil},
 	}

@@ -134,6 +134,19 @@ func TestDashboard(t *testing.T) {
 		if !page.Queue.Known || page.Pool == nil || len(page.Pool.Nodes) == 0 || page.Activity.Totals.Succeeded != 2 || page.Activity.Totals.Failed != 1 {
 			t.Errorf("queue %+v, pool %+v, activity %+v: want the emulator's queue depth, the pool's nodes, 2 successes and 1 failure", page.Queue, page.Pool, page.Activity.Totals)
 		}
+		// --all follows next: pages of one row, every row in one document.
+		code, stdout, errs = ffbatch(t, p.stack.Dir, "status", "--json", "--all", "--limit", "1")
+		if code != 0 {
+			t.Fatalf("--all: exit %d: %s", code, errs)
+		}
+		schematest.Validate(t, []byte(stdout))
+		var all statusapi.Page
+		if err := json.Unmarshal([]byte(stdout), &all); err != nil {
+			t.Fatal(err)
+		}
+		if len(all.Rows) != len(page.Rows) || all.Next != "" || all.Scan.Requests < len(page.Rows) {
+			t.Errorf("--all --limit 1: %d rows, next %q, scan %+v; want the %d rows of the page, no next, a request per row", len(all.Rows), all.Next, all.Scan, len(page.Rows))
+		}
 	})
 }
 

@@ -24,6 +24,7 @@ run ./bench/ 'AddTasks10000Emulator|SubmitToRunning' 3x
 run ./handlers/ 'SubmitTasks10000' 1x
 run ./internal/lifecycle/ 'StoreAgainstAzurite' 1x
 run ./internal/lifecycle/ 'StatusPage10000' 1x
+run ./internal/lifecycle/ 'CLIStatus10000' 1x
 run ./cmd/handler/ 'ColdStart' 20x
 run ./emulators/sbemu/ 'SendBatched|ReceiveComplete' 2s
 run ./emulators/sbemu/ 'QueuedMemory' 1x

@@ -184,7 +184,8 @@ func uploadMany(b *testing.B, blobs *azblob.Client, container string, data [][]b
 }
 
 // timeStatus times one `ffbatch status [flags]` (output discarded):
-// without flags every file's line, with --json the Status API's page.
+// without flags the bounded view (the Status API's page of 50 rows as
+// text), with --json that page, with --all every file's line.
 func timeStatus(b *testing.B, ffbatch func(context.Context, ...string) *exec.Cmd, flags ...string) time.Duration {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

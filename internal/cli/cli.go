@@ -33,7 +33,7 @@ var commands = []command{
 	{"logs", "[-f] [-n N] [SERVICE]", "show (or follow) the services' logs", cmdLogs},
 	{"submit", "[flags] FILES...", "upload MP4s to the input container (or --message: send arrival messages)", cmdSubmit},
 	{"watch", "[flags] [BLOBS...]", "show live progress: of BLOBS until they are done, else of all work until Ctrl-C", cmdWatch},
-	{"status", "[flags] [BLOBS...]", "print the progress view once (with BLOBS: and every request of each)", cmdStatus},
+	{"status", "[flags] [BLOBS...]", "print the status once: the last hour, the first --limit files and the latest answers (--all: every file; with BLOBS: those and every request of each)", cmdStatus},
 	{"get", "[flags] BLOBS...|--all", "download MP3s (and with --logs the task logs) to a local folder", cmdGet},
 	{"retry", "FILES...", "send a new request for finished (e.g. failed) files", cmdRetry},
 	{"presets", "", "list the presets and their ffmpeg arguments", cmdPresets},

@@ -130,7 +130,7 @@ func sampleSnapshot() snapshot {
 
 func TestRender(t *testing.T) {
 	var b bytes.Buffer
-	lines := render(&b, sampleSnapshot(), 1500*time.Millisecond, "pool1", false)
+	lines := render(&b, sampleSnapshot(), 1500*time.Millisecond, "pool1", false, 0)
 	out := b.String()
 	for _, want := range []string{
 		"2/4 done", "1 failed", "1 running", "elapsed 1.5s",

@@ -15,6 +15,30 @@ import (
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
+// azuriteClients starts Azurite with the input, output and status
+// containers and returns clients of it; Batch and Service Bus cannot be
+// reached (their parts of a view are missing).
+func azuriteClients(t *testing.T) *clients {
+	t.Helper()
+	az := azuritetest.Start(t)
+	ep := localstack.Endpoints{
+		StorageConnection: az.ConnectionString, InputContainer: "input", OutputContainer: "output",
+		StatusContainer: "ffbatch-status", BatchEndpoint: "http://127.0.0.1:1", BatchAccount: "acct",
+		BatchKey: "a2V5", JobID: "job", ServiceBusHTTP: "http://127.0.0.1:1",
+	}
+	c, err := newClients(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.close)
+	for _, n := range []string{"input", "output", "ffbatch-status"} {
+		if _, err := c.blobs.CreateContainer(context.Background(), n, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
 // A refresh of status and watch makes each file's view from its record's
 // metadata (a List Blobs page per 1,000 records): it reads no status
 // document of a file in flight, so its cost does not grow with the
@@ -22,23 +46,8 @@ import (
 // Only a file that ended without an MP3 has its document read (its full
 // reason).
 func TestFilesReadNoDocumentInFlight(t *testing.T) {
-	az := azuritetest.Start(t)
 	ctx := context.Background()
-	ep := localstack.Endpoints{
-		StorageConnection: az.ConnectionString, InputContainer: "input", OutputContainer: "output",
-		StatusContainer: "ffbatch-status", BatchEndpoint: "http://127.0.0.1:1", BatchAccount: "acct",
-		BatchKey: "a2V5", JobID: "job",
-	}
-	c, err := newClients(ep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
-	for _, n := range []string{"input", "output", "ffbatch-status"} {
-		if _, err := c.blobs.CreateContainer(ctx, n, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := azuriteClients(t)
 	t0 := time.Now()
 	store := c.store()
 	names := []string{"a.mp4", "b.mp4", "c.mp4"}

@@ -17,9 +17,11 @@ import (
 
 // statusPage builds the Status API's page (GET /api/status, docs/status-
 // api.md) from the stack's clients with the code the Status function
-// uses, so `status --json` prints the same document: the first
-// lifecycle.MaxRowLimit files of the input container in name order.
-func (c *clients) statusPage(ctx context.Context) (statusapi.Page, error) {
+// uses, so `status` and `status --json` show the same document: the first
+// limit files of the input container in name order (1 to
+// lifecycle.MaxRowLimit), and with all every file, the rows of every page
+// in one (no next).
+func (c *clients) statusPage(ctx context.Context, limit int, all bool) (statusapi.Page, error) {
 	acct, err := blobaccess.ParseConnectionString(c.ep.StorageConnection)
 	if err != nil {
 		return statusapi.Page{}, err
@@ -37,13 +39,30 @@ func (c *clients) statusPage(ctx context.Context) (statusapi.Page, error) {
 		Containers: []string{c.ep.InputContainer}, OutputContainer: c.ep.OutputContainer, LogsPrefix: c.ep.LogsPrefix,
 		PoolID: c.ep.PoolID, JobID: c.ep.JobID, QueueName: c.ep.ArrivalsQueue,
 	})
-	return b.Build(ctx, statusapi.Query{Container: c.ep.InputContainer, Limit: lifecycle.MaxRowLimit}), nil
+	q := statusapi.Query{Container: c.ep.InputContainer, Limit: limit}
+	page := b.Build(ctx, q)
+	for all && page.Next != "" {
+		q.Marker = page.Next
+		more := b.Build(ctx, q)
+		page.Rows, page.Next = append(page.Rows, more.Rows...), more.Next
+		page.Scan.Listed, page.Scan.Requests = page.Scan.Listed+more.Scan.Listed, page.Scan.Requests+more.Scan.Requests
+		for _, pr := range more.Problems {
+			if !slices.Contains(page.Problems, pr) {
+				page.Problems = append(page.Problems, pr)
+			}
+		}
+	}
+	return page, nil
 }
 
-// printStatusJSON prints the page, with only the rows of blobs when any
-// are named.
-func printStatusJSON(ctx context.Context, w io.Writer, c *clients, blobs []string) error {
-	page, err := c.statusPage(ctx)
+// printStatusJSON prints the page of limit rows (every row with all),
+// with only the rows of blobs when any are named (of the first
+// lifecycle.MaxRowLimit files, as before --limit).
+func printStatusJSON(ctx context.Context, w io.Writer, c *clients, blobs []string, limit int, all bool) error {
+	if len(blobs) > 0 {
+		limit = lifecycle.MaxRowLimit
+	}
+	page, err := c.statusPage(ctx, limit, all)
 	if err != nil {
 		return err
 	}

@@ -48,8 +48,10 @@ func counts(files []fileView) (done int, by map[results.State]int) {
 
 // render writes the progress view of s and returns the number of lines
 // written. With full, reasons are not cut and each failure is followed by
-// the end of ffmpeg's stderr; otherwise every file is one line.
-func render(w io.Writer, s snapshot, elapsed time.Duration, poolID string, full bool) int {
+// the end of ffmpeg's stderr; otherwise every file is one line. The
+// counts cover every file of s; with limit > 0 at most limit files get a
+// line (see shownFiles), and a last line says how many did not.
+func render(w io.Writer, s snapshot, elapsed time.Duration, poolID string, full bool, limit int) int {
 	var b strings.Builder
 	done, by := counts(s.Files)
 	fmt.Fprintf(&b, "%s %d/%d done", bar(done, len(s.Files)), done, len(s.Files))
@@ -73,8 +75,12 @@ func render(w io.Writer, s snapshot, elapsed time.Duration, poolID string, full 
 	if len(s.Files) > 0 {
 		fmt.Fprintf(&b, "  %-10s %-*s %10s  %s\n", "STATE", nameWidth, "FILE", "INPUT", "OUTPUT / REASON")
 	}
-	for _, f := range s.Files {
+	shown := shownFiles(s.Files, limit)
+	for _, f := range shown {
 		renderFile(&b, f, full)
+	}
+	if left := len(s.Files) - len(shown); left > 0 {
+		fmt.Fprintf(&b, "… %d more file(s) not shown (--limit %d: files in flight first, then the most recent); %s\n", left, limit, seeMore)
 	}
 	out := b.String()
 	io.WriteString(w, out)
@@ -158,6 +164,7 @@ type liveView struct {
 	w      io.Writer
 	tty    bool
 	poolID string
+	limit  int                      // files with a line in the block (tty; 0: all)
 	lines  int                      // lines of the block drawn last time (tty)
 	last   map[string]results.State // last shown state per file
 	done   int
@@ -203,7 +210,7 @@ func (v *liveView) redraw(s snapshot, elapsed time.Duration, changed []fileView)
 			}
 		}
 	}
-	v.lines = render(v.w, s, elapsed, v.poolID, false)
+	v.lines = render(v.w, s, elapsed, v.poolID, false, v.limit)
 }
 
 // printChanges prints one line per changed file, the output of a success

@@ -37,7 +37,7 @@ func TestRenderFull(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			lines := render(&b, failingSnapshot(), 0, "pool", tt.full)
+			lines := render(&b, failingSnapshot(), 0, "pool", tt.full, 0)
 			out := b.String()
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {

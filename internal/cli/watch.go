@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
 )
 
 // refreshLoad bounds the share of time watch spends refreshing (see
@@ -64,10 +66,14 @@ func cmdWatch(ctx context.Context, e *env, args []string) error {
 	interval := fs.Duration("interval", 500*time.Millisecond, "refresh interval")
 	exit := fs.Bool("exit", true, "with BLOBS: exit once they are all finished (false: until Ctrl-C); "+
 		"without BLOBS watching goes on until Ctrl-C unless --exit is given, which exits once every file is finished")
+	limit := fs.Int("limit", defaultLimit, "on a terminal, without BLOBS: files with a line in the view, files in flight first, then the most recent (0: all); the counts cover every file")
 	var sel selection
 	sel.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *limit < 0 {
+		return fmt.Errorf("%w: --limit must not be negative, got %d", errUsage, *limit)
 	}
 	if *interval < 50*time.Millisecond {
 		return fmt.Errorf("%w: --interval must be at least 50ms", errUsage)
@@ -84,6 +90,9 @@ func cmdWatch(ctx context.Context, e *env, args []string) error {
 	defer c.close()
 	fmt.Fprintln(e.stdout, watchBanner(sel, c.ep.InputContainer, exitWhenDone))
 	v := &liveView{w: e.stdout, tty: e.tty, poolID: c.ep.PoolID}
+	if len(sel.names) == 0 {
+		v.limit = *limit
+	}
 	last, err := watchUntil(ctx, c, v, sel, *interval, time.Now(), exitWhenDone)
 	if ctx.Err() != nil {
 		return nil // Ctrl-C ends watching
@@ -118,28 +127,63 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "status", "[flags] [BLOBS...]")
-	var sel selection
-	sel.register(fs)
-	asJSON := fs.Bool("json", false, "print the Status API's JSON page (docs/status-api.md), with only the named blobs' rows if any")
+	var opts statusOptions
+	opts.sel.register(fs)
+	fs.BoolVar(&opts.asJSON, "json", false, "print the Status API's JSON page (docs/status-api.md) of --limit rows (--all: every row), with only the named blobs' rows if any")
+	fs.IntVar(&opts.limit, "limit", defaultLimit, "without BLOBS: list at most this many files (1 to 1000); the view says what it left out")
+	fs.BoolVar(&opts.all, "all", false, "without BLOBS: list every file, with the totals of every file (reads every file's row: slower with many files)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := sel.check(); err != nil {
+	if err := opts.sel.check(); err != nil {
 		return err
 	}
-	sel.names = fs.Args()
+	if opts.limit < 1 || opts.limit > lifecycle.MaxRowLimit {
+		return fmt.Errorf("%w: --limit must be 1 to %d, got %d", errUsage, lifecycle.MaxRowLimit, opts.limit)
+	}
+	opts.sel.names = fs.Args()
 	c, err := connect(e)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	if *asJSON {
-		return printStatusJSON(ctx, e.stdout, c, fs.Args())
+	return runStatus(ctx, e, c, opts)
+}
+
+// statusOptions are status's flags.
+type statusOptions struct {
+	sel    selection
+	asJSON bool
+	limit  int
+	all    bool
+}
+
+// runStatus prints status's view. Without names, --all, --state or
+// --since it is bounded: the Status API's page of limit rows (renderPage),
+// whose cost does not grow with the files. With --state or --since it
+// reads every file's row to select them and lists at most limit; with
+// --all every file; with names those files and every request of each.
+func runStatus(ctx context.Context, e *env, c *clients, opts statusOptions) error {
+	sel := opts.sel
+	if opts.asJSON {
+		return printStatusJSON(ctx, e.stdout, c, sel.names, opts.limit, opts.all)
+	}
+	if len(sel.names) == 0 && !opts.all && len(sel.states) == 0 && sel.since <= 0 {
+		page, err := c.statusPage(ctx, opts.limit, false)
+		if err != nil {
+			return err
+		}
+		renderPage(e.stdout, page, c.ep.PoolID, opts.limit)
+		return nil
 	}
 	s := c.take(ctx)
 	now := time.Now()
 	s.Files = sel.show(c.scope(ctx, sel, s.Files, now))
-	render(e.stdout, s, 0, c.ep.PoolID, true)
+	limit := opts.limit
+	if opts.all || len(sel.names) > 0 {
+		limit = 0
+	}
+	render(e.stdout, s, 0, c.ep.PoolID, true, limit)
 	if len(sel.names) > 0 {
 		c.withRecords(ctx, s.Files)
 		renderHistory(e.stdout, s.Files, sel.cutoff(now))
