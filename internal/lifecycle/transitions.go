@@ -94,16 +94,34 @@ func (r *Record) Submit(req request.Request, now time.Time) Change {
 		o = r.workOwner(e)
 	}
 	ch.dirty = true
+	if r.waitOn(e, task, o, now) {
+		ch.Task = e
+	}
+	return ch
+}
+
+// waitOn makes e wait on task, submitted at now: sharing it with o, the
+// request that owns the same work (o's task), or, when o is nil, owning
+// it and taking along the requests that shared e's earlier attempt. It
+// reports whether e owns task.
+func (r *Record) waitOn(e *Entry, task string, o *Entry, now time.Time) bool {
 	if o != nil {
 		e.State, e.SharedWith, e.TaskID, e.SubmittedAt = results.StateSubmitted, o.ID, o.TaskID, now
-		return ch
+		return false
 	}
 	e.State, e.SharedWith, e.TaskID, e.SubmittedAt = results.StateSubmitted, "", task, now
 	for _, s := range r.sharers(e.ID) {
 		s.TaskID = task
 	}
-	ch.Task = e
-	return ch
+	return true
+}
+
+// unfolded reports whether e, the entry of the request a task was planned
+// for at attempt, still waits for SubmitTasks' fold of that attempt: it is
+// queued at that attempt (a drop BlobCreated queued, a resubmission
+// settling queued) while its task already ran.
+func unfolded(e *Entry, attempt int) bool {
+	return e.State == results.StateQueued && e.Attempt == attempt
 }
 
 // doneWork is the latest answered request whose MP3 is e's work, or nil.
@@ -202,12 +220,14 @@ type TaskResult struct {
 }
 
 // Settled reports whether settling task again would change nothing: the
-// record holds the request the task was planned for (owner) and no
-// request waits on the task any more (it was settled, or the request moved
-// on to a later attempt). Settling then only repeats what is recorded, so
-// the caller need not look at the task's output again.
-func (r *Record) Settled(task, owner string) bool {
-	if r.Find(owner) == nil {
+// record holds owner, the request the task was planned for, past the fold
+// of that attempt (not unfolded), and no request waits on the task any
+// more (it was settled, or the request moved on to a later attempt).
+// Settling then only repeats what is recorded, so the caller need not
+// look at the task's output again.
+func (r *Record) Settled(task string, owner request.Request) bool {
+	e := r.Find(owner.ID)
+	if e == nil || unfolded(e, owner.Attempt) {
 		return false
 	}
 	for _, e := range r.onTask(task) {
@@ -221,7 +241,9 @@ func (r *Record) Settled(task, owner string) bool {
 // Settle records how task ended for every request waiting on it. owner
 // is the request the task was planned for (its FFBATCH_FILE); if the
 // record does not hold it (it was lost, or its journal is not folded
-// yet), it is recorded, sharing the task with the request the record says
+// yet), or holds it queued at that attempt (unfolded: BlobCreated or a
+// resubmission queued it and its journal is not folded yet), it is
+// recorded waiting on task, sharing it with the request the record says
 // owns it. A success or a permanent failure answers them all; a transient
 // failure queues the record's owner of the task for its next attempt
 // (Change.Resubmit) while the others keep waiting, until maxResubmits,
@@ -232,15 +254,16 @@ func (r *Record) Settled(task, owner string) bool {
 func (r *Record) Settle(task string, owner request.Request, res TaskResult, maxResubmits int, now time.Time) Change {
 	var ch Change
 	planned := owner
-	switch {
-	case len(r.onTask(task)) == 0 && r.Find(owner.ID) != nil:
-		return ch // a task of an earlier attempt: the request has moved on
-	case r.Find(owner.ID) == nil:
-		e := r.add(Entry{Request: owner, State: results.StateSubmitted, TaskID: task, QueuedAt: now, SubmittedAt: now})
-		if o := r.taskOwner(task, owner.ID); o != nil {
-			e.SharedWith = o.ID
-		}
+	switch e := r.Find(owner.ID); {
+	case e == nil:
+		e = r.add(Entry{Request: owner, QueuedAt: now})
+		r.waitOn(e, task, r.taskOwner(task, owner.ID), now)
 		ch.dirty = true
+	case unfolded(e, owner.Attempt):
+		r.waitOn(e, task, r.taskOwner(task, owner.ID), now)
+		ch.dirty = true
+	case len(r.onTask(task)) == 0:
+		return ch // a task of an earlier attempt: the request has moved on
 	}
 	if o := r.taskOwner(task, ""); o != nil {
 		owner = o.Request
