@@ -16,8 +16,9 @@ type Change struct {
 	// Send is set when the request waits for SubmitTasks: BlobCreated
 	// sends its arrival.
 	Send bool
-	// Task is set when a task must be added for this entry's request:
-	// Task.TaskID is its id.
+	// Task is set when Submit made this entry's request own a task:
+	// Task.TaskID is its id (SubmitTasks adds it whatever the record
+	// says, before or while the journal is folded).
 	Task *Entry
 	// Resubmit lists the attempts to schedule as arrivals.
 	Resubmit []request.Request
