@@ -46,12 +46,12 @@
 // and the others: records are written under ETag conditions before the
 // answers and arrivals they decide are sent (SubmitTasks writes its
 // journal first instead; lost-task recovery sends first, then records),
-// message and event ids derive from the request
-// and task ids from the work or the request, and Batch "already
-// exists"/"not found" answers are treated as the desired state. A decision
-// is acted on again, under the same ids, by whatever still holds it until
-// it is out: a redelivered event, a journal not yet deleted, a completed
-// task not yet deleted (internal/lifecycle, the write policy).
+// message and event ids derive from the request and task ids from the
+// work or the request, and Batch "already exists"/"not found" answers are
+// treated as the desired state. A decision is acted on again, under the
+// same ids, by whatever still holds it until it is out: a redelivered
+// event, a journal not yet deleted, a completed task not yet deleted
+// (internal/lifecycle, the write policy).
 //
 // The package never imports the emulators; cmd/handler wires the real
 // clients.
