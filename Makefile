@@ -10,7 +10,7 @@ STATE ?=
 STATEFLAG = $(if $(STATE),-state '$(STATE)')
 
 .DEFAULT_GOAL := help
-.PHONY: help all bootstrap build run dev tutorial test check fmt vet tidy-check unit conformance-azure bench bench-10k dist package publish deploy clean
+.PHONY: help all bootstrap build run dev tutorial test check fmt vet tidy-check unit conformance-azure soak bench bench-10k dist package publish deploy clean
 
 ## help: list the targets (what `make` alone does)
 help:
@@ -65,6 +65,10 @@ unit:
 ## conformance-azure: the Batch and Service Bus conformance suites against real Azure (FFBATCH_CONFORMANCE_* set; see docs/emulator-fidelity.md)
 conformance-azure:
 	$(GO) test -count=1 -timeout 90m -v -run '^TestAzure' ./internal/batch/batchtest ./emulators/sbemu
+
+## soak: the long chaos test (400 files a seed, 40 kills, Azurite SIGKILLed too); writes docs/soak.md
+soak: bootstrap
+	scripts/soak.sh
 
 ## bench: benchmarks whose results go into BENCHMARKS.md
 bench: bootstrap

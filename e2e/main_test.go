@@ -22,6 +22,7 @@ var (
 
 // samples are generated once: name -> options (nil options: special).
 var samples = map[string]*media.SampleOptions{
+	"tone1s.mp4":  {Duration: time.Second, FrequencyHz: 330, Width: 160, Height: 120},
 	"tone2s.mp4":  {Duration: 2 * time.Second, FrequencyHz: 440, Width: 160, Height: 120},
 	"tone3s.mp4":  {Duration: 3 * time.Second, FrequencyHz: 880, Width: 160, Height: 120},
 	"noaudio.mp4": {Duration: 2 * time.Second, NoAudio: true, Width: 160, Height: 120},

@@ -17,12 +17,17 @@ import (
 const contentTypeJSON = "application/json"
 
 // carryOut does what a written transition asks (lifecycle.Change): it
-// schedules the resubmissions and publishes the answers. Every message
-// has a stable id, so a retry after a failure here repeats them
-// harmlessly.
+// schedules the resubmissions, sends the resends and publishes the
+// answers. Every message has an id recorded before the send, so a retry
+// after a failure here repeats them harmlessly.
 func (a *App) carryOut(ctx context.Context, ch lifecycle.Change) error {
 	for _, r := range ch.Resubmit {
 		if err := a.sendAttempt(ctx, r); err != nil {
+			return err
+		}
+	}
+	for _, r := range ch.Resend {
+		if err := a.sendResend(ctx, r); err != nil {
 			return err
 		}
 	}
@@ -69,16 +74,34 @@ func (a *App) sendAttempt(ctx context.Context, r request.Request) error {
 	if err != nil {
 		return err
 	}
-	if r.Attempt == 0 {
-		err = a.d.Arrivals.SendMessage(ctx, msg, nil)
-	} else {
-		at := a.now().Add(backoff(a.cfg.ResubmitBackoff, r.Attempt))
-		_, err = a.d.Arrivals.ScheduleMessages(ctx, []*azservicebus.Message{msg}, at, nil)
-	}
-	if err != nil {
+	if err := a.enqueue(ctx, msg, r.Attempt); err != nil {
 		return fmt.Errorf("send attempt %d of %s/%s: %w", r.Attempt, r.Container, r.Blob, err)
 	}
 	return nil
+}
+
+// sendResend sends a waiting request's arrival again under its resend
+// message id: at once, or after the backoff of its dead-letter retry.
+func (a *App) sendResend(ctx context.Context, r lifecycle.Resend) error {
+	msg, err := arrivalmsg.Resend(arrival.FromRequest(r.Request), r.N)
+	if err != nil {
+		return err
+	}
+	if err := a.enqueue(ctx, msg, r.Retry); err != nil {
+		return fmt.Errorf("resend %d of attempt %d of %s/%s: %w", r.N, r.Attempt, r.Container, r.Blob, err)
+	}
+	return nil
+}
+
+// enqueue sends an arrival at once (n == 0), or schedules it after the
+// backoff of retry n.
+func (a *App) enqueue(ctx context.Context, msg *azservicebus.Message, n int) error {
+	if n == 0 {
+		return a.d.Arrivals.SendMessage(ctx, msg, nil)
+	}
+	at := a.now().Add(backoff(a.cfg.ResubmitBackoff, n))
+	_, err := a.d.Arrivals.ScheduleMessages(ctx, []*azservicebus.Message{msg}, at, nil)
+	return err
 }
 
 // backoff is the delay before resubmission n (1-based): base × 2^(n-1),

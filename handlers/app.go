@@ -129,9 +129,12 @@ type Deps struct {
 	Batch    batchAPI
 	Arrivals messageSender // the arrivals queue
 	Results  messageSender // the results topic
-	Signer   signer
-	Blobs    blobAPI
-	Status   statusStore
+	// DeadLetters is the arrivals queue's dead-letter subqueue, which
+	// SweepPools drains (deadletters.go); nil skips that stage.
+	DeadLetters deadLetterQueue
+	Signer      signer
+	Blobs       blobAPI
+	Status      statusStore
 	// Queue reads the arrivals queue's depth for the Status page; nil
 	// reports it unknown.
 	Queue statusapi.QueueCounter

@@ -434,7 +434,9 @@ func (f *fakeBatch) addedIDs() []string {
 }
 
 // fakeSender records messages. Sending fails with err, or while failNext
-// is positive (counting down). mu guards all fields.
+// is positive (counting down). mu guards all fields. A fake rather than a
+// sender on the Service Bus emulator because the tests fail one exact send
+// and read what was scheduled for when, on the fixture's fake clock.
 type fakeSender struct {
 	mu        sync.Mutex
 	sent      []*azservicebus.Message
@@ -509,6 +511,8 @@ func (s *fakeSender) takeDue(now time.Time) []*azservicebus.Message {
 	return due
 }
 
+// fakeSigner hands out fixed SAS URLs: the handler tests check where a URL
+// points, not that it signs (internal/blobaccess's tests do, on Azurite).
 type fakeSigner struct{}
 
 func (fakeSigner) ReadBlobURL(_ context.Context, c, b string, _ time.Duration) (string, error) {
@@ -520,7 +524,9 @@ func (fakeSigner) WriteContainerURL(_ context.Context, c string, _ time.Duration
 func (fakeSigner) AccountURL() string { return "https://acct.blob.core.windows.net" }
 
 // fakeBlobs serves blobs and their properties from maps. mu guards all
-// fields.
+// fields. A fake rather than Azurite because the tests fail a properties
+// read (propsErr) and set a blob's properties (a block-list upload without
+// Content-MD5) directly.
 type fakeBlobs struct {
 	mu         sync.Mutex
 	blobs      map[string][]byte // container/name
@@ -580,6 +586,51 @@ func (b *fakeBlobs) DownloadStream(_ context.Context, c, name string, _ *azblob.
 	var r azblob.DownloadStreamResponse
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	return r, nil
+}
+
+// fakeDeadLetters is the arrivals' dead-letter subqueue: msgs wait until
+// completed; completeErr fails CompleteMessage. mu guards all fields.
+type fakeDeadLetters struct {
+	mu          sync.Mutex
+	msgs        []*azservicebus.ReceivedMessage
+	completed   int
+	completeErr error
+}
+
+// deadLetter adds a dead-lettered message with body, id and reason.
+func (q *fakeDeadLetters) deadLetter(id, body, reason string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	desc := "delivered 10 times"
+	q.msgs = append(q.msgs, &azservicebus.ReceivedMessage{MessageID: id, Body: []byte(body), DeadLetterReason: &reason, DeadLetterErrorDescription: &desc})
+}
+
+func (q *fakeDeadLetters) PeekMessages(_ context.Context, n int, _ *azservicebus.PeekMessagesOptions) ([]*azservicebus.ReceivedMessage, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.msgs[:min(n, len(q.msgs))]), nil
+}
+
+func (q *fakeDeadLetters) ReceiveMessages(_ context.Context, n int, _ *azservicebus.ReceiveMessagesOptions) ([]*azservicebus.ReceivedMessage, error) {
+	return q.PeekMessages(context.Background(), n, nil)
+}
+
+func (q *fakeDeadLetters) CompleteMessage(_ context.Context, m *azservicebus.ReceivedMessage, _ *azservicebus.CompleteMessageOptions) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.completeErr != nil {
+		return q.completeErr
+	}
+	q.msgs = slices.DeleteFunc(q.msgs, func(o *azservicebus.ReceivedMessage) bool { return o == m })
+	q.completed++
+	return nil
+}
+
+// pending is the number of messages not completed.
+func (q *fakeDeadLetters) pending() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.msgs)
 }
 
 // put stores a blob with data and metadata as an upload or a completed

@@ -256,8 +256,8 @@ func (s *fakeStatus) ListInFlight(_ context.Context, before time.Time, limit int
 		page := names[start:min(start+s.pageSize, len(names))]
 		for _, n := range page {
 			rec, _ := s.load(n)
-			if tasks := rec.InFlightTasks(); len(tasks) > 0 && s.modified[n].Before(before) {
-				out = append(out, lifecycle.Candidate{Container: rec.Container, Blob: rec.Blob, TaskIDs: tasks, LastModified: s.modified[n]})
+			if tasks := rec.InFlightTasks(); (len(tasks) > 0 || rec.Waiting()) && s.modified[n].Before(before) {
+				out = append(out, lifecycle.Candidate{Container: rec.Container, Blob: rec.Blob, TaskIDs: tasks, Waiting: rec.Waiting(), LastModified: s.modified[n]})
 			}
 		}
 		if len(out) >= limit && start+s.pageSize < len(names) {

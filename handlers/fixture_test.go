@@ -64,6 +64,7 @@ type fixture struct {
 	results  *fakeSender
 	blobs    *fakeBlobs
 	status   *fakeStatus
+	dlq      *fakeDeadLetters
 	clock    *clock
 }
 
@@ -75,7 +76,7 @@ func newFixture(t *testing.T, mutate func(*config.Config)) *fixture {
 	}
 	clk := &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
 	f := &fixture{cfg: cfg, batch: newFakeBatch(), arrivals: &fakeSender{}, results: &fakeSender{},
-		blobs: &fakeBlobs{blobs: map[string][]byte{}}, status: newFakeStatus(clk.Now), clock: clk}
+		blobs: &fakeBlobs{blobs: map[string][]byte{}}, status: newFakeStatus(clk.Now), dlq: &fakeDeadLetters{}, clock: clk}
 	f.app = f.newApp()
 	return f
 }
@@ -84,7 +85,7 @@ func newFixture(t *testing.T, mutate func(*config.Config)) *fixture {
 // fakes.
 func (f *fixture) newApp() *App {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return New(f.cfg, log, Deps{Batch: f.batch, Arrivals: f.arrivals, Results: f.results, Signer: fakeSigner{}, Blobs: f.blobs, Status: f.status},
+	return New(f.cfg, log, Deps{Batch: f.batch, Arrivals: f.arrivals, Results: f.results, Signer: fakeSigner{}, Blobs: f.blobs, Status: f.status, DeadLetters: f.dlq},
 		&Options{Now: f.clock.Now})
 }
 

@@ -11,6 +11,10 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus/admin"
 )
 
+// fakeAdmin answers GetQueueRuntimeProperties with a fixed response or
+// error and counts the calls. A fake because the tests need each failure
+// the management API can give (401 without Manage rights, a missing queue,
+// a timeout) and to count the requests made.
 type fakeAdmin struct {
 	calls int
 	resp  *admin.GetQueueRuntimePropertiesResponse

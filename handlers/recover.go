@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,10 +57,12 @@ func (o *orphanScan) done(next string) {
 	o.marker = next
 }
 
-type orphanStats struct{ checked, resubmitted, failed int }
+type orphanStats struct{ checked, resubmitted, failed, resent int }
 
-// sweepOrphans recovers requests whose Batch task vanished without a
-// completion the sweep could report: the task or the whole job was
+// sweepOrphans recovers the requests that wait too long in a non-terminal
+// state. A request queued for longer than queuedBound has its arrival sent
+// again (resendStale). A request submitted or running whose Batch task
+// vanished without a completion the sweep could report is recovered here: the task or the whole job was
 // deleted, or the service lost it. A task is lost when a request has been
 // submitted on it for longer than FFBATCH_ORPHAN_GRACE and its id is
 // missing from the job (or the job is gone). Its owner is resubmitted
@@ -104,16 +107,24 @@ func (a *App) sweepOrphans(ctx context.Context) (orphanStats, error) {
 	if len(cands) == 0 {
 		return st, nil
 	}
-	tasks, err := a.listTaskIDs(ctx)
+	tasks := &jobTasks{}
+	if slices.ContainsFunc(cands, func(c lifecycle.Candidate) bool { return len(c.TaskIDs) > 0 }) {
+		tasks, err = a.listTaskIDs(ctx)
+	}
 	if err != nil {
 		return st, err
 	}
 	var mu sync.Mutex // guards st
 	err = forEach(len(cands), sweepWorkers, func(i int) error {
+		resent, err := a.resendStale(ctx, &cands[i])
+		if err != nil {
+			return err
+		}
 		outcome, err := a.checkCandidate(ctx, &cands[i], tasks, cutoff)
 		mu.Lock()
 		defer mu.Unlock()
 		st.checked++
+		st.resent += resent
 		switch outcome {
 		case results.OutcomeTransient:
 			st.resubmitted++
@@ -217,4 +228,46 @@ func (a *App) recoverTask(ctx context.Context, cand *lifecycle.Candidate, task, 
 	}
 	log.Warn("sweep: task lost and resubmissions exhausted; requests failed", "answers", len(ch.Events))
 	return results.OutcomePermanent, nil
+}
+
+// queuedBound is how long a request may wait in queued before SweepPools
+// sends its arrival again: FFBATCH_ORPHAN_GRACE (longer than the function
+// timeout, so a SubmitTasks holding the arrival has recorded it by then or
+// failed) plus, for a resubmission, the backoff its arrival was scheduled
+// with.
+func (a *App) queuedBound(e *lifecycle.Entry) time.Duration {
+	d := a.cfg.OrphanGrace
+	if e.Attempt > 0 {
+		d += backoff(a.cfg.ResubmitBackoff, e.Attempt)
+	}
+	return d
+}
+
+// resendStale sends again, under new message ids, the arrivals of the
+// candidate's requests that have waited in queued for longer than
+// queuedBound: their arrival was lost (a send that failed after the record
+// was written, a resubmission dropped as a duplicate of an earlier send, a
+// message the broker lost). The record comes first (each resend's nonce),
+// then the send; a failed send is retried once the bound has passed again.
+// It returns the number of arrivals sent.
+func (a *App) resendStale(ctx context.Context, cand *lifecycle.Candidate) (int, error) {
+	if !cand.Waiting {
+		return 0, nil
+	}
+	now := a.now().UTC()
+	stale := func(e *lifecycle.Entry) bool { return now.Sub(e.QueuedAt) > a.queuedBound(e) }
+	ch, err := a.updateStatus(ctx, cand.Container, cand.Blob, func(rec *lifecycle.Record) lifecycle.Change {
+		return rec.ResendStale(stale, now)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sweep queued: %w", err)
+	}
+	if err := a.carryOut(ctx, ch); err != nil {
+		return 0, fmt.Errorf("sweep queued: %w", err)
+	}
+	for _, r := range ch.Resend {
+		a.log.Warn("sweep: request waited too long in queued; arrival resent",
+			"request", r.ID, "container", r.Container, "blob", r.Blob, "attempt", r.Attempt, "resend", r.N)
+	}
+	return len(ch.Resend), nil
 }

@@ -6,10 +6,12 @@ import (
 	"github.com/ffbatch/ffbatch/internal/customhandler"
 )
 
-// SweepPools runs on the timer, in four stages, one file each: fold the
+// SweepPools runs on the timer, in five stages, one file each: fold the
 // journals SubmitTasks left behind (fold.go), settle the completed tasks
-// (settle.go), recover requests whose task was lost
-// (recover.go), and size the pool and remove it when idle (idle.go). Each
+// (settle.go), recover requests whose task was lost or that waited too
+// long in queued (recover.go), send again or answer the dead-lettered
+// arrivals (deadletters.go), and size the pool and remove it when idle
+// (idle.go). Each
 // stage is idempotent, so overlapping runs and runs racing SubmitTasks are
 // safe: result and resubmission messages carry stable ids (duplicates are
 // dropped or harmless), deleting a task twice is a no-op, and idle cleanup
@@ -37,6 +39,16 @@ func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) 
 	}
 	if lost.checked > 0 {
 		resp.Logf("lost tasks: %d in-flight files checked, %d resubmitted, %d failed", lost.checked, lost.resubmitted, lost.failed)
+	}
+	if lost.resent > 0 {
+		resp.Logf("queued too long: %d arrivals sent again", lost.resent)
+	}
+	dl, err := a.sweepDeadLetters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if dl.retried+dl.answered > 0 {
+		resp.Logf("dead-lettered arrivals: %d sent again, %d answered", dl.retried, dl.answered)
 	}
 	msg, err := a.sweepIdle(ctx)
 	if err != nil {

@@ -22,10 +22,11 @@ import (
 
 // Connect builds the real clients from the configuration: Batch (Entra ID
 // or Shared Key), Blob storage and SAS signing (managed identity with
-// user-delegation SAS, or a connection string with account-key SAS) and
-// Service Bus senders. Nothing here touches the network: credentials fetch
-// tokens and AMQP links open on first use, so the handler starts fast. The
-// returned func closes the Service Bus links.
+// user-delegation SAS, or a connection string with account-key SAS), the
+// Service Bus senders and the receiver of the arrivals' dead-letter queue.
+// Nothing here touches the network: credentials fetch tokens and AMQP
+// links open on first use, so the handler starts fast. The returned func
+// closes the Service Bus links.
 func Connect(cfg *config.Config) (Deps, func(), error) {
 	var d Deps
 	var cred azcore.TokenCredential
@@ -106,7 +107,11 @@ func Connect(cfg *config.Config) (Deps, func(), error) {
 	if err != nil {
 		return d, nil, fmt.Errorf("results sender: %w", err)
 	}
-	d.Arrivals, d.Results = arrivals, res
+	dlq, err := sb.NewReceiverForQueue(cfg.ArrivalsQueue, &azservicebus.ReceiverOptions{SubQueue: azservicebus.SubQueueDeadLetter})
+	if err != nil {
+		return d, nil, fmt.Errorf("arrivals dead-letter receiver: %w", err)
+	}
+	d.Arrivals, d.Results, d.DeadLetters = arrivals, res, dlq
 	if d.Queue, err = queueCounter(cfg, cred); err != nil {
 		return d, nil, err
 	}
@@ -115,6 +120,7 @@ func Connect(cfg *config.Config) (Deps, func(), error) {
 		defer cancel()
 		_ = arrivals.Close(ctx)
 		_ = res.Close(ctx)
+		_ = dlq.Close(ctx)
 		_ = sb.Close(ctx)
 	}
 	return d, closeAll, nil

@@ -22,42 +22,28 @@ var autoscaleMetrics = []string{"$ActiveTasks", "$RunningTasks", "$PendingTasks"
 // applies the service's 8 KB / 100 statement limits).
 func checkFormula(formula string) *wireerr.Error {
 	if _, err := autoscale.Parse(formula); err != nil {
-		return formulaError(err)
+		return wireerr.Formula(engineError(err))
 	}
 	return nil
 }
 
-// formulaError turns a parse error into the 400 the service answers.
-func formulaError(err error) *wireerr.Error {
+// engineError returns err as the formula engine's *autoscale.Error, which
+// every error of Parse and Evaluate is.
+func engineError(err error) *autoscale.Error {
 	var ae *autoscale.Error
 	if errors.As(err, &ae) {
-		var values []wire.ErrorValue
-		for _, v := range ae.Values {
-			values = append(values, wire.ErrorValue{Key: v.Name, Value: v.Value})
-		}
-		return wireerr.Formula(ae.Code, ae.Message, values)
+		return ae
 	}
-	return wireerr.Formula("", err.Error(), nil)
-}
-
-// runError converts an evaluation error into an AutoScaleRun error.
-func runError(err error) *wire.ErrorInfo {
-	var ae *autoscale.Error
-	if errors.As(err, &ae) {
-		var values []wire.NameValue
-		for _, v := range ae.Values {
-			values = append(values, wire.NameValue{Name: v.Name, Value: v.Value})
-		}
-		return wireerr.AutoScaleRunError(ae.Code, ae.Message, values)
-	}
-	return wireerr.AutoScaleRunError("", err.Error(), nil)
+	return &autoscale.Error{Code: autoscale.CodeEvaluationError, Message: err.Error()}
 }
 
 // evaluate runs formula against p's current samples and counts; mu held.
-func (s *Server) evaluate(p *store.Pool, formula string, now time.Time) (*autoscale.Result, *wireerr.Error, *wire.ErrorInfo) {
+// parseErr is set when the formula does not parse, runErr when it does not
+// evaluate.
+func (s *Server) evaluate(p *store.Pool, formula string, now time.Time) (res *autoscale.Result, parseErr, runErr *autoscale.Error) {
 	f, err := autoscale.Parse(formula)
 	if err != nil {
-		return nil, formulaError(err), nil
+		return nil, engineError(err), nil
 	}
 	in := autoscale.Inputs{
 		Now:                    now,
@@ -76,9 +62,9 @@ func (s *Server) evaluate(p *store.Pool, formula string, now time.Time) (*autosc
 		}
 		in.Samples[name] = out
 	}
-	res, err := f.Evaluate(in)
+	res, err = f.Evaluate(in)
 	if err != nil {
-		return nil, nil, runError(err)
+		return nil, nil, engineError(err)
 	}
 	return res, nil, nil
 }
@@ -101,16 +87,13 @@ func currentNodes(p *store.Pool) (ded, low int) {
 // runAutoScale evaluates the pool's formula, records autoScaleRun and
 // resizes to the result; mu held.
 func (s *Server) runAutoScale(p *store.Pool, now time.Time) {
-	res, ae, runErr := s.evaluate(p, p.Pool.AutoScaleFormula, now)
+	res, parseErr, runErr := s.evaluate(p, p.Pool.AutoScaleFormula, now)
 	run := &wire.AutoScaleRun{Timestamp: wire.At(now)}
 	switch {
-	case ae != nil:
-		run.Error = &wire.ErrorInfo{Code: ae.Code, Message: ae.Message}
-		for _, v := range ae.Values {
-			run.Error.Values = append(run.Error.Values, wire.NameValue{Name: v.Key, Value: v.Value})
-		}
+	case parseErr != nil:
+		run.Error = wireerr.AutoScaleRunError(parseErr)
 	case runErr != nil:
-		run.Error = runErr
+		run.Error = wireerr.AutoScaleRunError(runErr)
 	default:
 		run.Results = res.Results
 	}
@@ -273,16 +256,16 @@ func (s *Server) evaluateAutoScale(w http.ResponseWriter, r *http.Request, rc *r
 	if !p.Pool.EnableAutoScale {
 		return wireerr.AutoScaleNotEnabled()
 	}
-	res, ae, runErr := s.evaluate(p, in.AutoScaleFormula, rc.now)
-	if ae != nil {
-		return ae
+	res, parseErr, runErr := s.evaluate(p, in.AutoScaleFormula, rc.now)
+	if parseErr != nil {
+		return wireerr.Formula(parseErr)
 	}
 	run := map[string]any{
 		"odata.metadata": rc.base + "/$metadata#Microsoft.Azure.Batch.Protocol.Entities.AutoScaleRun",
 		"timestamp":      wire.At(rc.now),
 	}
 	if runErr != nil {
-		run["error"] = runErr
+		run["error"] = wireerr.AutoScaleRunError(runErr)
 	} else {
 		run["results"] = res.Results
 	}

@@ -329,6 +329,7 @@ type blobWatcher struct {
 	account string
 	log     *slog.Logger
 	sem     chan struct{} // bounds concurrent deliveries (shared per host)
+	lister  *blobLister   // set by run
 
 	mu       sync.Mutex // guards inflight
 	inflight map[string]bool
@@ -345,6 +346,7 @@ const pollLoad = 4
 
 func (w *blobWatcher) run(ctx context.Context) {
 	w.log.Info("watching container for BlobCreated events", slog.String("container", w.src.Container))
+	w.lister = newBlobLister(w.client, w.log.With(slog.String("container", w.src.Container)))
 	t := time.NewTimer(0)
 	defer t.Stop()
 	<-t.C
@@ -374,54 +376,51 @@ func (w *blobWatcher) key(name string) string {
 	return w.fn.Name + "/" + w.src.Container + "/" + name
 }
 
-// scan lists committed blobs (list-blobs returns no uncommitted ones) and
-// starts a delivery for each version not yet settled.
+// scan lists committed blobs (list-blobs returns no uncommitted ones, and
+// blobLister skips past names the listing cannot return) and starts a
+// delivery for each version not yet settled.
 func (w *blobWatcher) scan(ctx context.Context) error {
 	seen := map[string]bool{}
-	pager := w.client.NewListBlobsFlatPager(nil)
-	for pager.More() {
-		began := time.Now()
-		page, err := pager.NextPage(ctx)
-		w.listing += time.Since(began)
-		if err != nil {
-			return err
+	err := w.lister.list(ctx, func(item *container.BlobItem) error {
+		if item.Name == nil || item.Properties == nil || item.Properties.ETag == nil {
+			return nil
 		}
-		for _, item := range page.Segment.BlobItems {
-			if item.Name == nil || item.Properties == nil || item.Properties.ETag == nil {
-				continue
-			}
-			key := w.key(*item.Name)
-			seen[key] = true
-			etag := strings.Trim(string(*item.Properties.ETag), `"`)
-			if w.h.egState.settled(key, etag) {
-				continue
-			}
-			w.mu.Lock()
-			busy := w.inflight[key+"@"+etag]
-			if !busy {
-				w.inflight[key+"@"+etag] = true
-			}
-			w.mu.Unlock()
-			if busy {
-				continue
-			}
-			select {
-			case w.sem <- struct{}{}:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			w.h.wg.Add(1)
-			go func() {
-				defer w.h.wg.Done()
-				defer func() { <-w.sem }()
-				defer func() {
-					w.mu.Lock()
-					delete(w.inflight, key+"@"+etag)
-					w.mu.Unlock()
-				}()
-				w.deliver(ctx, item, key, etag)
+		key := w.key(*item.Name)
+		seen[key] = true
+		etag := strings.Trim(string(*item.Properties.ETag), `"`)
+		if w.h.egState.settled(key, etag) {
+			return nil
+		}
+		w.mu.Lock()
+		busy := w.inflight[key+"@"+etag]
+		if !busy {
+			w.inflight[key+"@"+etag] = true
+		}
+		w.mu.Unlock()
+		if busy {
+			return nil
+		}
+		select {
+		case w.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		w.h.wg.Add(1)
+		go func() {
+			defer w.h.wg.Done()
+			defer func() { <-w.sem }()
+			defer func() {
+				w.mu.Lock()
+				delete(w.inflight, key+"@"+etag)
+				w.mu.Unlock()
 			}()
-		}
+			w.deliver(ctx, item, key, etag)
+		}()
+		return nil
+	})
+	w.listing += w.lister.took
+	if err != nil {
+		return err
 	}
 	if err := w.h.egState.prune(w.fn.Name+"/"+w.src.Container+"/", seen); err != nil {
 		return err

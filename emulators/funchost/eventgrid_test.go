@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +64,7 @@ func TestEventGridBlobWatcher(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []string{"input", "poison"} {
+	for _, c := range []string{"input", "poison", "oddnames"} {
 		if _, err := client.CreateContainer(ctx, c, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -166,6 +167,33 @@ func TestEventGridBlobWatcher(t *testing.T) {
 		waitFor(t, "the event from the new container", 5*time.Second, func() bool { return len(a.requests(t, "/OnBlobCreated")) == 1 })
 		if n := len(logs.find("list blobs recovered")); n != 1 {
 			t.Errorf("%d recovery lines, want 1; logs:\n%s", n, logs.dump())
+		}
+	})
+
+	t.Run("a blob whose name cannot be listed is skipped and reported once", func(t *testing.T) {
+		a := newTestApp(t, basicHostJSON, map[string]string{"OnBlobCreated": eventGridFunction}, map[string]string{
+			"AzureWebJobsStorage":      az.ConnectionString,
+			"FUNCHOST_EVENTGRID_BLOBS": "OnBlobCreated=oddnames",
+		})
+		logs := newLogCapture()
+		opts := testOptions(a, logs)
+		startHost(t, opts)
+		// Azurite answers List Blobs with 500 once these are in the page.
+		for _, n := range []string{"a.mp4", "odd\x01name.mp4", "odd\x1b[31mred.mp4", "z.mp4"} {
+			upload("oddnames", n, "x")
+		}
+		waitFor(t, "the events of the listable blobs", 30*time.Second, func() bool { return len(a.requests(t, "/OnBlobCreated")) >= 2 })
+		upload("oddnames", "later.mp4", "x")
+		waitFor(t, "the event of a blob uploaded after them", 30*time.Second, func() bool { return len(a.requests(t, "/OnBlobCreated")) >= 3 })
+		time.Sleep(5 * opts.BlobPollInterval)
+		got := subjects(deliveredEvents(t, a))
+		slices.Sort(got)
+		want := []string{"oddnames/blobs/a.mp4", "oddnames/blobs/later.mp4", "oddnames/blobs/z.mp4"}
+		if !slices.Equal(got, want) {
+			t.Errorf("delivered %q, want each listable blob once: %q", got, want)
+		}
+		if got := logs.find("cannot be listed", `blob_prefix="odd"`); len(got) != 1 {
+			t.Errorf("%d log lines report the names starting odd, want 1; logs:\n%s", len(got), logs.dump())
 		}
 	})
 

@@ -156,7 +156,7 @@ func TestServiceBusSurvivesEmulatorRestart(t *testing.T) {
 	hostJSON := `{"version": "2.0", "customHandler": {"description": {"defaultExecutablePath": "handler"}},
 	  "extensions": {"serviceBus": {"clientRetryOptions": {"delay": "00:00:00.05", "maxDelay": "00:00:00.20"}}}}`
 	a := newTestApp(t, hostJSON, map[string]string{"SubmitTasks": fn}, map[string]string{"ServiceBusConnection": cs})
-	startHost(t, testOptions(a, newLogCapture()))
+	h := startHost(t, testOptions(a, newLogCapture()))
 
 	send := func(id string) {
 		t.Helper()
@@ -191,4 +191,12 @@ func TestServiceBusSurvivesEmulatorRestart(t *testing.T) {
 	})
 	send("after")
 	waitFor(t, "the message sent after the restart", 30*time.Second, func() bool { return len(a.requests(t, "/SubmitTasks")) == 2 })
+	// Close the host while the emulator still runs, as a stack shuts down:
+	// the cleanups run in reverse order and would stop the emulator first,
+	// leaving the host's settlement of "after" to retry against nothing.
+	closeCtx, closeCancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer closeCancel()
+	if err := h.Close(closeCtx); err != nil {
+		t.Errorf("close host: %v", err)
+	}
 }

@@ -70,6 +70,8 @@ var ownerRoleId = '090c5cfd-751d-490a-894a-3ce6f1109419' // Azure Service Bus Da
 // Manage rights: Data Owner is the only built-in role with them. Scoped to
 // the arrivals queue, it adds managing that one queue to the app's send and
 // receive rights (docs/deploy.md, "Scaling SubmitTasks").
+// Either set, at queue scope, also covers the queue's dead-letter subqueue
+// (arrivals/$DeadLetterQueue), which SweepPools receives from and settles.
 var appArrivalsRoleIds = appManagesArrivals ? [ownerRoleId] : [senderRoleId, receiverRoleId]
 
 resource sbNamespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {

@@ -13,7 +13,7 @@ import (
 // package; below it each package has one job and depends only downwards:
 //
 //	wire      JSON wire types, timestamps, durations, states (leaf)
-//	wireerr   every wire error (uses wire)
+//	wireerr   every wire error (uses wire; autoscale for the formula errors)
 //	auth      request authentication (uses wireerr)
 //	store     state and its persistence (uses wire)
 //	taskrun   task → process spec, attempt outcomes (uses wire, store, executor)
@@ -27,7 +27,7 @@ var batchemuLayers = map[string][]string{
 		"internal/placement", "internal/store", "internal/taskrun", "internal/wire", "internal/wireerr"},
 	"emulators/batchemu/clientcompat":       {""},
 	"emulators/batchemu/internal/wire":      {},
-	"emulators/batchemu/internal/wireerr":   {"internal/wire"},
+	"emulators/batchemu/internal/wireerr":   {"internal/autoscale", "internal/wire"},
 	"emulators/batchemu/internal/auth":      {"internal/wireerr"},
 	"emulators/batchemu/internal/store":     {"internal/wire"},
 	"emulators/batchemu/internal/taskrun":   {"internal/executor", "internal/store", "internal/wire"},

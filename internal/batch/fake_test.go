@@ -50,7 +50,15 @@ type addHook func(ids []string, bodyLen int) (int, map[string]TaskAddResult)
 //     (recorded) and need fixed response times, and every step answered
 //     (a second terminate of a job, a patch of a job without pool);
 //   - list_test.go switches whether next links carry the api-version
-//     (nextLinkAPIVersion), which the emulator always writes one way.
+//     (nextLinkAPIVersion), which the emulator always writes one way;
+//   - TestEmptyIDsRejected checks that no request reached the service at
+//     all (recorded), which the emulator cannot report;
+//   - BenchmarkAddTasks10000 measures the client's own cost against a
+//     server that does next to nothing, which the emulator (validation,
+//     state, journal, scheduler) is not.
+//
+// TestListOptionsErrors and TestNextLinkRequest send no request; the fake
+// only gives their client an endpoint.
 //
 // It checks only that a Shared Key header is present: signatures are
 // verified by the emulator in TestSharedKeyOnTheWire and the conformance

@@ -6,9 +6,12 @@
 //     "PT0.5S"): the Batch REST API, the Service Bus management and
 //     emulator configuration, and ARM templates use this form;
 //   - the TimeSpan text [-][d.]hh:mm[:ss[.fffffff]] of host.json, read
-//     as TimeSpan.Parse reads it.
+//     as TimeSpan.Parse reads it, and written in the constant format
+//     [-][d.]hh:mm:ss[.fffffff] of the Batch autoscale evaluation results.
 //
-// Values are time.Duration at .NET's precision of one tick (100 ns).
+// Values are time.Duration at .NET's precision of one tick (100 ns), except
+// that FormatTimeSpanTicks takes a tick count and so covers a TimeSpan's
+// whole range.
 // TimeSpan.MaxValue, which the services write for "unlimited", is longer
 // than a time.Duration can hold; it and every longer-than-292-years value
 // read as Unlimited, and Unlimited is written back as TimeSpan.MaxValue.

@@ -1,6 +1,7 @@
 package dotnettime
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -234,6 +235,47 @@ func TestTimeSpan(t *testing.T) {
 			}
 			if err != nil || got != tt.want {
 				t.Fatalf("ParseTimeSpan(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestFormatTimeSpanTicks covers the TimeSpan writer: the first group are
+// values the Batch autoscale evaluation results carry (autoscale eval tests),
+// the rest TimeSpan.ToString()'s rules; every value no longer than a
+// time.Duration also reads back with ParseTimeSpan.
+func TestFormatTimeSpanTicks(t *testing.T) {
+	const perSecond = int64(time.Second / Tick)
+	tests := []struct {
+		ticks int64
+		want  string
+	}{
+		{30 * perSecond, "00:00:30"},
+		{26 * 3600 * perSecond, "1.02:00:00"},
+		{(86400*perSecond + perSecond/2), "1.00:00:00.5000000"},
+		{(2*3600+18*60+47)*perSecond + perSecond*805/1000, "02:18:47.8050000"},
+		{5, "00:00:00.0000005"},
+		{365 * 86400 * perSecond, "365.00:00:00"},
+		{-120 * perSecond, "-00:02:00"},
+		{0, "00:00:00"},
+		{1, "00:00:00.0000001"},
+		{-1, "-00:00:00.0000001"},
+		{(23*3600 + 59*60 + 59) * perSecond, "23:59:59"},
+		{math.MaxInt64, "10675199.02:48:05.4775807"},
+		{math.MinInt64, "-10675199.02:48:05.4775808"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			got := FormatTimeSpanTicks(tt.ticks)
+			if got != tt.want {
+				t.Fatalf("FormatTimeSpanTicks(%d) = %q, want %q", tt.ticks, got, tt.want)
+			}
+			if tt.ticks > math.MaxInt64/int64(Tick) || tt.ticks < math.MinInt64/int64(Tick) {
+				return
+			}
+			back, err := ParseTimeSpan(got)
+			if err != nil || back != time.Duration(tt.ticks)*Tick {
+				t.Errorf("ParseTimeSpan(%q) = %v, %v; want %v", got, back, err, time.Duration(tt.ticks)*Tick)
 			}
 		})
 	}

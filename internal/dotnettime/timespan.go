@@ -90,3 +90,28 @@ func scanClock(s string) (uint64, error) {
 	}
 	return total, nil
 }
+
+// FormatTimeSpanTicks writes a TimeSpan of the given number of ticks in the
+// constant ("c") format, as TimeSpan.ToString() does:
+// [-][d.]hh:mm:ss[.fffffff], the day count only when it is not zero and
+// the fraction, always seven digits, only when it is not zero. It takes
+// ticks rather than a time.Duration because a TimeSpan reaches a hundred
+// times further (TimeSpan.MaxValue is math.MaxInt64 ticks).
+func FormatTimeSpanTicks(ticks int64) string {
+	var b strings.Builder
+	mag := uint64(ticks)
+	if ticks < 0 {
+		b.WriteByte('-')
+		mag = -mag // two's complement: also right for math.MinInt64
+	}
+	secs, frac := mag/ticksPerSecond, mag%ticksPerSecond
+	if days := secs / 86400; days > 0 {
+		b.WriteString(strconv.FormatUint(days, 10))
+		b.WriteByte('.')
+	}
+	fmt.Fprintf(&b, "%02d:%02d:%02d", secs/3600%24, secs/60%60, secs%60)
+	if frac > 0 {
+		fmt.Fprintf(&b, ".%07d", frac)
+	}
+	return b.String()
+}

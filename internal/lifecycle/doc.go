@@ -7,6 +7,9 @@
 //	                     │          │  ▲
 //	                     │          └──┘ transient failure or lost task:
 //	                     │               queued again as the next attempt
+//	                     ├─▶ queued (waited too long or dead-lettered: the arrival
+//	                     │   sent again under a new message id, recovery.go)
+//	                     ├─▶ failed (dead-lettered too often)
 //	                     ├─▶ succeeded (reused: the same work already done)
 //	                     ├─▶ submitted (sharing the task of an identical request in flight)
 //	                     └─▶ rejected | ignored
@@ -26,14 +29,17 @@
 //   - Settle: the task is deleted only after its answers or resubmission
 //     went out, and settling the same run again repeats them (a task Batch
 //     refused is refused again when its batch is redelivered);
+//   - ResendStale and DeadLettered (recovery.go): a request still queued
+//     is found stale again by the next scan, and a dead-lettered arrival
+//     stays in the dead-letter queue until its decision is carried out;
 //   - Lost acts first and records after (the record is what offers the
 //     task to the next scan), so its messages are repeated until the
 //     record is written.
 //
 // Every repeat has the same ids, so duplicate detection turns it into one
 // answer. A late redelivery or replay of a message whose request was
-// answered by its task gets nothing more: the answer went out under the
-// rules above.
+// answered by its task gets nothing more from Submit: the answer went out
+// under the rules above.
 //
 // SubmitTasks is the exception that keeps its path free of per-request
 // writes: it writes one Journal per invocation (the batch's accepted
@@ -41,8 +47,9 @@
 // folded into the records afterwards (Record.Fold, which is Submit per
 // request) and then deleted. The fold may come after the task completed:
 // Settle records the request the task was planned for when the record
-// does not hold it, or holds it queued at that attempt (a drop queued by
-// BlobCreated, a resubmission queued by settling). The first attempt's
+// does not hold it, or holds it behind the task (queued at that attempt:
+// a drop queued by BlobCreated, a resubmission queued by settling; or at
+// an earlier attempt whose successor's writes were lost). The first attempt's
 // task id derives from the work (request.TaskID), so identical requests
 // journalled by different invocations share one Batch task whatever the
 // order of their folds.

@@ -9,22 +9,28 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/ffbatch/ffbatch/internal/results"
 )
 
 // inFlightPage is the listing page size of ListInFlight.
 const inFlightPage = 1000
 
-// Candidate is a record with tasks in flight, as a listing shows it.
+// Candidate is a record with tasks in flight or requests waiting in
+// queued, as a listing shows it.
 type Candidate struct {
 	Container string
 	Blob      string
 	TaskIDs   []string
+	// Waiting is set when a request waits in queued (metadata "waiting",
+	// or the current request's state for records written before the key).
+	Waiting bool
 	// LastModified is when the record was last written (server time).
 	LastModified time.Time
 }
 
-// ListInFlight returns the records that own tasks in flight and were last
-// written before before, starting at marker ("" for the beginning). It
+// ListInFlight returns the records that own tasks in flight or hold
+// requests waiting in queued, and were last written before before, starting at marker ("" for the beginning). It
 // stops at the end of the first listing page (of 1,000 records) at which
 // it holds at least limit candidates, and returns the marker to continue
 // from ("" when the listing is complete). Records carry their in-flight
@@ -66,13 +72,14 @@ func (s *Store) ListInFlight(ctx context.Context, before time.Time, limit int, m
 }
 
 // candidate builds the Candidate of a listed record from its metadata; ok
-// is false when it owns no task in flight.
+// is false when it owns no task in flight and no request waits.
 func (s *Store) candidate(ctx context.Context, name string, md map[string]*string, modified time.Time) (Candidate, bool, error) {
 	tasks := strings.Fields(metaValue(md, mdTasks))
-	if len(tasks) == 0 {
+	row := rowFromListing(name, md, modified)
+	waiting := metaValue(md, mdWaiting) == "1" || row.State == results.StateQueued
+	if len(tasks) == 0 && !waiting {
 		return Candidate{}, false, nil
 	}
-	row := rowFromListing(name, md, modified)
 	if row.BlobCut {
 		var rec Record
 		if _, err := s.read(ctx, name, &rec); err != nil {
@@ -80,5 +87,5 @@ func (s *Store) candidate(ctx context.Context, name string, md map[string]*strin
 		}
 		row.Container, row.Blob = rec.Container, rec.Blob
 	}
-	return Candidate{Container: row.Container, Blob: row.Blob, TaskIDs: tasks, LastModified: modified}, true, nil
+	return Candidate{Container: row.Container, Blob: row.Blob, TaskIDs: tasks, Waiting: waiting, LastModified: modified}, true, nil
 }

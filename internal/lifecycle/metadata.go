@@ -12,8 +12,9 @@ import (
 )
 
 // Blob metadata of a record, so a listing tells what it holds without
-// reading it. tasks is what the lost-task scan needs (the space-separated
-// ids of the tasks the record's requests own in flight); the rest is the
+// reading it. tasks and waiting are what the recovery scan needs (the
+// space-separated ids of the tasks the record's requests own in flight;
+// "1" when a request waits in queued); the rest is the
 // Row of the current request. Text that may be non-ASCII (names, reasons,
 // stderr) is path-escaped, as metadata values must be ASCII; times are
 // RFC 3339. Absent keys mean zero values, so records written before a key
@@ -21,6 +22,7 @@ import (
 const (
 	mdState      = "state"
 	mdTasks      = "tasks"
+	mdWaiting    = "waiting"
 	mdContainer  = "container"
 	mdBlob       = "blob"
 	mdRequest    = "request"
@@ -59,6 +61,9 @@ func metadata(r *Record) map[string]*string {
 	md := map[string]*string{mdContainer: to.Ptr(r.Container), mdBlob: to.Ptr(escape(r.Blob))}
 	if tasks := r.InFlightTasks(); len(tasks) > 0 {
 		md[mdTasks] = to.Ptr(strings.Join(tasks, " "))
+	}
+	if r.Waiting() {
+		md[mdWaiting] = to.Ptr("1")
 	}
 	row, ok := RowOf(r)
 	if !ok {

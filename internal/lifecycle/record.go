@@ -45,6 +45,12 @@ type Entry struct {
 	Rejection *results.Rejection `json:"rejection,omitempty"`
 	Retries   int32              `json:"retries,omitempty"`
 	Requeues  int32              `json:"requeues,omitempty"`
+	// Resends counts the times SweepPools sent the request's arrival
+	// again (recovery.go); each resend's message id carries the count.
+	Resends int `json:"resends,omitempty"`
+	// DeadLetters counts the request's arrivals that went to the
+	// dead-letter queue.
+	DeadLetters int `json:"deadLetters,omitempty"`
 
 	QueuedAt    time.Time `json:"queuedAt,omitzero"`
 	SubmittedAt time.Time `json:"submittedAt,omitzero"`

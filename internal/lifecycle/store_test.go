@@ -221,4 +221,34 @@ func TestListRows(t *testing.T) {
 			t.Error("limit 0 accepted")
 		}
 	})
+	t.Run("listing shows records with a request waiting in queued", func(t *testing.T) {
+		waiting := req("f-old", func(r *request.Request) { r.Blob = "f.mp4" })
+		current := req("f-new", func(r *request.Request) { r.Blob = "f.mp4"; r.ETag = "0x9" })
+		if _, err := s.Update(ctx, "input", "f.mp4", func(rec *Record) Change {
+			rec.Queue(waiting, t0)
+			return rec.Submit(current, t0)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for marker := "start"; marker != ""; {
+			if marker == "start" {
+				marker = ""
+			}
+			cands, next, err := s.ListInFlight(ctx, time.Now().Add(time.Hour), 100, marker)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cands {
+				got[c.Blob] = c.Waiting
+			}
+			marker = next
+		}
+		if w, ok := got["f.mp4"]; !ok || !w {
+			t.Errorf("f.mp4 (current request submitted, an older one queued): listed %v, waiting %v; want listed and waiting", ok, w)
+		}
+		if w := got["b.mp4"]; w {
+			t.Errorf("b.mp4 (submitted only) listed as waiting")
+		}
+	})
 }

@@ -26,6 +26,9 @@ type Change struct {
 	// them (Record.Fold): the caller may delete them if they have not
 	// completed.
 	Orphans []string
+	// Resend lists the arrivals to send again under new message ids
+	// (recovery.go).
+	Resend []Resend
 	// Answered are the entries this transition answered (copies): the
 	// fresh answers among Events, for the activity summary. A repeated
 	// answer is in Events only.
@@ -69,20 +72,12 @@ func (r *Record) Queue(req request.Request, now time.Time) Change {
 // it, or owning it (Change.Task), taking along the requests that shared
 // its earlier attempt.
 func (r *Record) Submit(req request.Request, now time.Time) Change {
-	var ch Change
-	e := r.Find(req.ID)
-	if e == nil {
-		e = r.add(Entry{Request: req, State: results.StateQueued, QueuedAt: now})
-		ch.dirty = true
-	}
+	e, ch, done := r.arrive(req, now)
 	switch {
-	case e.State.Terminal() && e.Reused != nil:
-		return Change{Events: []*results.Event{answer(e)}}
-	case e.State.Terminal(), req.Attempt < e.Attempt:
-		return Change{}
-	case req.Attempt > e.Attempt:
-		e.Attempt, e.State, e.QueuedAt = req.Attempt, results.StateQueued, now
-		ch.dirty = true
+	case done && e.State.Terminal() && e.Reused == nil:
+		return Change{} // the transition that answered it repeats its answer
+	case done:
+		return ch
 	case e.State.InFlight():
 		return Change{}
 	}
@@ -117,12 +112,14 @@ func (r *Record) waitOn(e *Entry, task string, o *Entry, now time.Time) bool {
 	return true
 }
 
-// unfolded reports whether e, the entry of the request a task was planned
-// for at attempt, still waits for SubmitTasks' fold of that attempt: it is
-// queued at that attempt (a drop BlobCreated queued, a resubmission
-// settling queued) while its task already ran.
-func unfolded(e *Entry, attempt int) bool {
-	return e.State == results.StateQueued && e.Attempt == attempt
+// behind reports whether e, the entry of the request a task was planned
+// for at attempt, does not show yet that it waits on that task although
+// the task ran: it is queued at that attempt (its journal is not folded
+// yet: a drop BlobCreated queued, a resubmission settling queued), or
+// still at an earlier attempt (the storage lost the writes that recorded
+// the later one: Azurite after kill -9).
+func behind(e *Entry, attempt int) bool {
+	return !e.State.Terminal() && (e.Attempt < attempt || e.Attempt == attempt && e.State == results.StateQueued)
 }
 
 // doneWork is the latest answered request whose MP3 is e's work, or nil.
@@ -167,6 +164,29 @@ func (r *Record) taskOwner(task, id string) *Entry {
 		}
 	}
 	return nil
+}
+
+// arrive finds the entry of req, an arrival of it that came again,
+// recording it queued if the record does not know it. done is set when
+// the caller returns ch at once: an answered request gets its answer
+// again, an arrival of an earlier attempt than the recorded one changes
+// nothing. An arrival of a later attempt queues the entry as that attempt.
+func (r *Record) arrive(req request.Request, now time.Time) (e *Entry, ch Change, done bool) {
+	e = r.Find(req.ID)
+	if e == nil {
+		e = r.add(Entry{Request: req, State: results.StateQueued, QueuedAt: now})
+		ch.dirty = true
+	}
+	switch {
+	case e.State.Terminal():
+		return e, Change{Events: []*results.Event{answer(e)}}, true
+	case req.Attempt < e.Attempt:
+		return e, Change{}, true
+	case req.Attempt > e.Attempt:
+		e.Attempt, e.State, e.QueuedAt = req.Attempt, results.StateQueued, now
+		ch.dirty = true
+	}
+	return e, ch, false
 }
 
 // share answers request id with the output of the same work already done
@@ -221,14 +241,14 @@ type TaskResult struct {
 }
 
 // Settled reports whether settling task again would change nothing: the
-// record holds owner, the request the task was planned for, past the fold
-// of that attempt (not unfolded), and no request waits on the task any
+// record holds owner, the request the task was planned for, waiting on
+// the task or past it (not behind), and no request waits on the task any
 // more (it was settled, or the request moved on to a later attempt).
 // Settling then only repeats what is recorded, so the caller need not
 // look at the task's output again.
 func (r *Record) Settled(task string, owner request.Request) bool {
 	e := r.Find(owner.ID)
-	if e == nil || unfolded(e, owner.Attempt) {
+	if e == nil || behind(e, owner.Attempt) {
 		return false
 	}
 	for _, e := range r.onTask(task) {
@@ -242,10 +262,10 @@ func (r *Record) Settled(task string, owner request.Request) bool {
 // Settle records how task ended for every request waiting on it. owner
 // is the request the task was planned for (its FFBATCH_FILE); if the
 // record does not hold it (it was lost, or its journal is not folded
-// yet), or holds it queued at that attempt (unfolded: BlobCreated or a
-// resubmission queued it and its journal is not folded yet), it is
-// recorded waiting on task, sharing it with the request the record says
-// owns it. A success or a permanent failure answers them all; a transient
+// yet), or holds it behind the task (queued at that attempt, its journal
+// not folded yet; or at an earlier attempt, the writes that recorded the
+// later one lost), it is recorded waiting on task, sharing it with the
+// request the record says owns it. A success or a permanent failure answers them all; a transient
 // failure queues the record's owner of the task for its next attempt
 // (Change.Resubmit) while the others keep waiting, until maxResubmits,
 // after which it is a failure too. Settling the same run of a task again
@@ -260,7 +280,8 @@ func (r *Record) Settle(task string, owner request.Request, res TaskResult, maxR
 		e = r.add(Entry{Request: owner, QueuedAt: now})
 		r.waitOn(e, task, r.taskOwner(task, owner.ID), now)
 		ch.dirty = true
-	case unfolded(e, owner.Attempt):
+	case behind(e, owner.Attempt):
+		e.Attempt = owner.Attempt
 		r.waitOn(e, task, r.taskOwner(task, owner.ID), now)
 		ch.dirty = true
 	case len(r.onTask(task)) == 0:

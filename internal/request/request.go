@@ -82,6 +82,19 @@ func AttemptMessageID(id string, n int) string {
 	return id + suffix
 }
 
+// ResendMessageID is the MessageId of resend n (n ≥ 1) of attempt attempt
+// of request id: SweepPools sending a waiting request's arrival again
+// (internal/lifecycle, recovery.go). n is recorded before the send, so no
+// two sends share an id and duplicate detection never drops a resend as a
+// repeat of an earlier send that was lost. At most MaxIDLen characters.
+func ResendMessageID(id string, attempt, n int) string {
+	suffix := "-r" + strconv.Itoa(attempt) + "-s" + strconv.Itoa(n)
+	if len(id)+len(suffix) > MaxIDLen {
+		id = "request-" + Hash(id)[:64]
+	}
+	return id + suffix
+}
+
 // TaskID is the Batch task id of attempt n of r: "t-" and 62 lowercase
 // hex digits of a SHA-256, so it is at most 64 characters of [a-z0-9-]
 // and case-insensitive uniqueness cannot merge two different works.

@@ -33,6 +33,9 @@ const (
 	CategoryTask     Category = "task"     // task definition refused (a planning bug)
 	CategoryRejected Category = "rejected" // invalid arrival message
 	CategoryLost     Category = "lost"     // task vanished from Batch without a completion
+	// CategoryDeadLetter: the request's arrival went to the dead-letter
+	// queue more often than SweepPools retries it.
+	CategoryDeadLetter Category = "deadletter"
 )
 
 // Codes of the failures that settling decides after a task succeeded in

@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
 	"github.com/ffbatch/ffbatch/internal/arrival"
+	"github.com/ffbatch/ffbatch/internal/request"
 )
 
 const (
@@ -37,5 +38,18 @@ func New(a arrival.Arrival) (*azservicebus.Message, error) {
 		c := a.Correlation
 		m.CorrelationID = &c
 	}
+	return m, nil
+}
+
+// Resend returns the message for resend n of a (SweepPools sending the
+// arrival of a waiting request again): New's message under the MessageID
+// request.ResendMessageID(a.ID(), a.Resubmit, n).
+func Resend(a arrival.Arrival, n int) (*azservicebus.Message, error) {
+	m, err := New(a)
+	if err != nil {
+		return nil, err
+	}
+	id := request.ResendMessageID(a.ID(), a.Resubmit, n)
+	m.MessageID = &id
 	return m, nil
 }

@@ -94,6 +94,7 @@ func TestExpressions(t *testing.T) {
 		{name: "constant week", expr: "TimeInterval_Week", want: "7.00:00:00"},
 		{name: "constant year", expr: "TimeInterval_Year", want: "365.00:00:00"},
 		{name: "constants are case-insensitive", expr: "timeinterval_MINUTE", want: "00:01:00"},
+		{name: "interval longer than a time.Duration", expr: "TimeInterval_Year * 1000 + TimeInterval_Second", want: "365000.00:00:01"},
 		// unary
 		{name: "negate double", expr: "-d", want: "-2"},
 		{name: "negate interval", expr: "-iv", want: "-00:02:00"},

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/dotnettime"
 )
 
 type kind int
@@ -88,41 +90,14 @@ func formatDouble(f float64) string {
 	return strconv.FormatFloat(f, 'E', -1, 64)
 }
 
+// formatTicks writes an interval as a .NET TimeSpan with
+// internal/dotnettime. An interval outside a TimeSpan's range (formula
+// arithmetic is in doubles) is written as its tick count.
 func formatTicks(ticks float64) string {
 	if math.IsNaN(ticks) || math.IsInf(ticks, 0) || math.Abs(ticks) > math.MaxInt64/2 {
 		return formatDouble(ticks) + " ticks"
 	}
-	t := int64(math.Round(ticks))
-	var b strings.Builder
-	if t < 0 {
-		b.WriteByte('-')
-		t = -t
-	}
-	const perSecond = 10_000_000
-	days := t / (86400 * perSecond)
-	rest := t % (86400 * perSecond)
-	if days > 0 {
-		b.WriteString(strconv.FormatInt(days, 10))
-		b.WriteByte('.')
-	}
-	h := rest / (3600 * perSecond)
-	m := rest / (60 * perSecond) % 60
-	s := rest / perSecond % 60
-	frac := rest % perSecond
-	b.WriteString(pad2(h) + ":" + pad2(m) + ":" + pad2(s))
-	if frac != 0 {
-		f := strconv.FormatInt(frac, 10)
-		b.WriteByte('.')
-		b.WriteString(strings.Repeat("0", 7-len(f)) + f)
-	}
-	return b.String()
-}
-
-func pad2(n int64) string {
-	if n < 10 {
-		return "0" + strconv.FormatInt(n, 10)
-	}
-	return strconv.FormatInt(n, 10)
+	return dotnettime.FormatTimeSpanTicks(int64(math.Round(ticks)))
 }
 
 // ticksToDuration converts interval ticks to a Duration, saturating instead

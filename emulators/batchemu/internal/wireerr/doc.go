@@ -5,6 +5,9 @@
 // Write, which renders an error response.
 //
 // Its constructor of raw errors is unexported, so an error the service
-// does not have cannot be invented elsewhere. It does not decide when an
-// error applies: that is the handlers' job.
+// does not have cannot be invented elsewhere. The autoscale formula errors
+// are the one family whose code and wording another package decides: the
+// formula engine (internal/autoscale) reports them as the service does,
+// and Formula and AutoScaleRunError put its *autoscale.Error on the wire.
+// It does not decide when an error applies: that is the handlers' job.
 package wireerr

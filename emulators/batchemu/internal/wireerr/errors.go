@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/autoscale"
 	"github.com/ffbatch/ffbatch/emulators/batchemu/internal/wire"
 )
 
@@ -22,7 +23,8 @@ const (
 	CodeInvalidRequestBody             = "InvalidRequestBody"
 	CodeRequestBodyTooLarge            = "RequestBodyTooLarge"
 	CodeInvalidAutoScalingSettings     = "InvalidAutoScalingSettings"
-	CodeAutoScalingFormulaSyntaxError  = "AutoScalingFormulaSyntaxError"
+	CodeAutoScalingFormulaSyntaxError  = autoscale.CodeSyntaxError
+	CodeAutoScalingFormulaTooLong      = autoscale.CodeTooLong
 	CodeTooManyEnableAutoScaleRequests = "TooManyEnableAutoScaleRequests"
 	CodeConditionNotMet                = "ConditionNotMet"
 	CodeResourceNotFound               = "ResourceNotFound"
@@ -68,7 +70,8 @@ const (
 const (
 	CodeAccountCoreQuotaReached           = "AccountCoreQuotaReached"
 	CodeResizeStopped                     = "ResizeStopped"
-	CodeAutoScalingFormulaEvaluationError = "AutoScalingFormulaEvaluationError"
+	CodeAutoScalingFormulaEvaluationError = autoscale.CodeEvaluationError
+	CodeInsufficientSampleData            = autoscale.CodeInsufficientSampleData
 )
 
 // Error is a Batch wire error: an HTTP status, a code, a message and
@@ -261,13 +264,16 @@ func AutoScaleNotEnabled() *Error {
 		"Autoscale formulas can only be evaluated on a pool with autoscale enabled.")
 }
 
-// Formula is the 400 for an autoscale formula that does not parse: code
-// and values come from the parser ("" code: a syntax error).
-func Formula(code, message string, values []wire.ErrorValue) *Error {
-	if code == "" {
-		code = CodeAutoScalingFormulaSyntaxError
+// Formula is the 400 for an autoscale formula the formula engine refuses
+// before running it (AutoScalingFormulaSyntaxError,
+// AutoScalingFormulaTooLong); internal/autoscale words its errors as the
+// service does.
+func Formula(e *autoscale.Error) *Error {
+	out := &Error{Status: http.StatusBadRequest, Code: e.Code, Message: e.Message}
+	for _, v := range e.Values {
+		out.Values = append(out.Values, wire.ErrorValue{Key: v.Name, Value: v.Value})
 	}
-	return &Error{Status: http.StatusBadRequest, Code: code, Message: message, Values: values}
+	return out
 }
 
 func NodeNotInPool(id string) *Error {
@@ -304,13 +310,14 @@ func ResizeStopped() wire.ErrorInfo {
 	return wire.ErrorInfo{Code: CodeResizeStopped, Message: "Desired number of dedicated nodes could not be allocated as a resize operation was stopped"}
 }
 
-// AutoScaleRunError is an autoScaleRun error; code "" means a generic
-// evaluation error.
-func AutoScaleRunError(code, message string, values []wire.NameValue) *wire.ErrorInfo {
-	if code == "" {
-		code = CodeAutoScalingFormulaEvaluationError
+// AutoScaleRunError is the autoScaleRun error of a formula that could not
+// be parsed or evaluated, in the formula engine's words.
+func AutoScaleRunError(e *autoscale.Error) *wire.ErrorInfo {
+	out := &wire.ErrorInfo{Code: e.Code, Message: e.Message}
+	for _, v := range e.Values {
+		out.Values = append(out.Values, wire.NameValue{Name: v.Name, Value: v.Value})
 	}
-	return &wire.ErrorInfo{Code: code, Message: message, Values: values}
+	return out
 }
 
 // ---- jobs and tasks ----

@@ -80,7 +80,7 @@ func TestDefaultConfig(t *testing.T) {
 	want := EntityProperties{
 		DeadLetteringOnMessageExpiration:    true,
 		DefaultMessageTimeToLive:            time.Hour,
-		DuplicateDetectionHistoryTimeWindow: 10 * time.Minute,
+		DuplicateDetectionHistoryTimeWindow: time.Hour, // as infra/modules/servicebus.bicep (duplicateDetectionWindow)
 		LockDuration:                        5 * time.Minute,
 		MaxDeliveryCount:                    10,
 		RequiresDuplicateDetection:          true,
