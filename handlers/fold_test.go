@@ -168,3 +168,44 @@ func fileStatus(t *testing.T, f *fixture, blob string) fileJSON {
 	}
 	return v
 }
+
+// TestDropSettledBeforeItsFold: BlobCreated recorded a drop queued and sent
+// its arrival; SubmitTasks journalled it and added its task, but the fold
+// did not happen (killed, or the record write failed), and the task
+// completed before a sweep folded the journal. Settling must answer the
+// drop with the task's promoted MP3, once; it used to take the task for
+// one the request had moved on from, delete it unanswered, and leave the
+// request waiting on a deleted task until the lost-task scan ran the work
+// again.
+func TestDropSettledBeforeItsFold(t *testing.T) {
+	f := newFixture(t, nil)
+	f.drop(t, "a.mp4", "0x1")
+	id := f.record(t, "input", "a.mp4").Current().ID
+	f.status.inject(func(s *fakeStatus) { s.failWrites = 1 })
+	f.forward(t)
+	ids := f.batch.addedIDs()
+	if len(ids) != 1 {
+		t.Fatalf("tasks %v, want the drop's one", ids)
+	}
+	if e := f.entry(t, "input", "a.mp4", id); e.State != results.StateQueued {
+		t.Fatalf("before the fold the drop is %s, want queued", e.State)
+	}
+	f.succeed(ids[0], f.now(), f.now().Add(time.Second))
+	f.sweep(t) // the journal is younger than journalGrace: settled from the task alone
+	if ev := wantAnswer(t, f, id, "", results.StatusSucceeded); ev.Output == nil || ev.Output.Blob != "a.mp3" {
+		t.Errorf("drop answered with output %+v, want a.mp3", ev.Output)
+	}
+	if _, err := f.blobs.GetProperties(context.Background(), "output", "a.mp3"); err != nil {
+		t.Errorf("the task's MP3 was not promoted to a.mp3: %v", err)
+	}
+	f.clock.advance(journalGrace + time.Second)
+	f.sweep(t)
+	f.clock.advance(f.cfg.OrphanGrace + time.Hour)
+	f.sweep(t)
+	f.forward(t)
+	f.sweep(t)
+	wantAnswer(t, f, id, "", results.StatusSucceeded)
+	if n := len(f.batch.addedIDs()); n != 1 {
+		t.Errorf("tasks %v, want the work done once", f.batch.addedIDs())
+	}
+}

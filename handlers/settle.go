@@ -127,7 +127,7 @@ func (a *App) confirmedResult(ctx context.Context, t *batch.Task, f plan.TaskFil
 	if err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
 		return res, err
 	}
-	if rec != nil && rec.Settled(t.ID, f.ID) {
+	if rec != nil && rec.Settled(t.ID, f.Request) {
 		return res, nil
 	}
 	return a.confirmOutput(ctx, t, f, res)

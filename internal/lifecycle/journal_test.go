@@ -239,3 +239,49 @@ func TestStoreUpdateNew(t *testing.T) {
 		t.Errorf("folding a again = %+v, %v; want nothing written", ch, err)
 	}
 }
+
+// TestSettleBeforeFoldOfAQueuedRequest: a drop is recorded queued by
+// BlobCreated (and a resubmission queued by settling) before SubmitTasks
+// journals it; when its task completes before the journal is folded, the
+// task is still the one that request waits on. Settling must record the
+// request on the task and answer it (confirming the MP3 first), not take
+// the task for an earlier attempt's and throw its work away, which left
+// the request waiting on a deleted task until the lost-task scan
+// resubmitted it (or failed it as lost at the last attempt).
+func TestSettleBeforeFoldOfAQueuedRequest(t *testing.T) {
+	t.Run("drop", func(t *testing.T) {
+		var rec Record
+		a := req("a", func(r *request.Request) { r.Source = request.SourceDrop })
+		rec.Queue(a, t0)
+		task := request.TaskID(a, 0)
+		if rec.Settled(task, a) {
+			t.Errorf("the task of a queued request not yet folded counts as settled: its MP3 would not be confirmed")
+		}
+		wantAnswers(t, rec.Settle(task, a, success(), maxResubmits, t0.Add(time.Minute)), results.StatusSucceeded, "a")
+		if fold := rec.Fold([]request.Request{a}, t0); len(fold.Events) != 0 || fold.dirty {
+			t.Errorf("folding after settling = %+v, want nothing", fold)
+		}
+	})
+	t.Run("resubmission", func(t *testing.T) {
+		var rec Record
+		a, b := req("a"), req("b")
+		rec.Fold([]request.Request{a, b}, t0)
+		first := request.TaskID(a, 0)
+		ch := rec.Settle(first, a, transient(), maxResubmits, t0)
+		if len(ch.Resubmit) != 1 {
+			t.Fatalf("transient failure = %+v, want a resubmission", ch)
+		}
+		next := ch.Resubmit[0]
+		task := request.TaskID(next, next.Attempt)
+		if rec.Settled(task, next) {
+			t.Errorf("the task of a resubmission not yet folded counts as settled")
+		}
+		wantAnswers(t, rec.Settle(task, next, success(), maxResubmits, t0.Add(time.Minute)), results.StatusSucceeded, "a", "b")
+		if fold := rec.Fold([]request.Request{next}, t0); len(fold.Events) != 0 || fold.dirty {
+			t.Errorf("folding after settling = %+v, want nothing", fold)
+		}
+		if again := rec.Settle(first, a, transient(), maxResubmits, t0); len(again.Events) != 0 || len(again.Resubmit) != 0 {
+			t.Errorf("settling the first attempt's task again = %+v, want nothing", again)
+		}
+	})
+}

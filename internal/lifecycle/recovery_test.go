@@ -139,6 +139,9 @@ func TestSettleCatchesUpWithALostAttempt(t *testing.T) {
 	a1 := a
 	a1.Attempt = 1
 	task1 := request.TaskID(a, 1)
+	if rec.Settled(task1, a1) {
+		t.Errorf("the task of a later attempt than recorded counts as settled: its MP3 would be answered without being confirmed and promoted")
+	}
 	ch := rec.Settle(task1, a1, success(), maxResubmits, t0.Add(time.Minute))
 	wantAnswers(t, ch, results.StatusSucceeded, "a")
 	if e := rec.Find("a"); e.Attempt != 1 || e.TaskID != task1 || !ch.dirty {

@@ -16,8 +16,9 @@ type Change struct {
 	// Send is set when the request waits for SubmitTasks: BlobCreated
 	// sends its arrival.
 	Send bool
-	// Task is set when a task must be added for this entry's request:
-	// Task.TaskID is its id.
+	// Task is set when Submit made this entry's request own a task:
+	// Task.TaskID is its id (SubmitTasks adds it whatever the record
+	// says, before or while the journal is folded).
 	Task *Entry
 	// Resubmit lists the attempts to schedule as arrivals.
 	Resubmit []request.Request
@@ -89,16 +90,36 @@ func (r *Record) Submit(req request.Request, now time.Time) Change {
 		o = r.workOwner(e)
 	}
 	ch.dirty = true
+	if r.waitOn(e, task, o, now) {
+		ch.Task = e
+	}
+	return ch
+}
+
+// waitOn makes e wait on task, submitted at now: sharing it with o, the
+// request that owns the same work (o's task), or, when o is nil, owning
+// it and taking along the requests that shared e's earlier attempt. It
+// reports whether e owns task.
+func (r *Record) waitOn(e *Entry, task string, o *Entry, now time.Time) bool {
 	if o != nil {
 		e.State, e.SharedWith, e.TaskID, e.SubmittedAt = results.StateSubmitted, o.ID, o.TaskID, now
-		return ch
+		return false
 	}
 	e.State, e.SharedWith, e.TaskID, e.SubmittedAt = results.StateSubmitted, "", task, now
 	for _, s := range r.sharers(e.ID) {
 		s.TaskID = task
 	}
-	ch.Task = e
-	return ch
+	return true
+}
+
+// behind reports whether e, the entry of the request a task was planned
+// for at attempt, does not show yet that it waits on that task although
+// the task ran: it is queued at that attempt (its journal is not folded
+// yet: a drop BlobCreated queued, a resubmission settling queued), or
+// still at an earlier attempt (the storage lost the writes that recorded
+// the later one: Azurite after kill -9).
+func behind(e *Entry, attempt int) bool {
+	return !e.State.Terminal() && (e.Attempt < attempt || e.Attempt == attempt && e.State == results.StateQueued)
 }
 
 // doneWork is the latest answered request whose MP3 is e's work, or nil.
@@ -220,12 +241,14 @@ type TaskResult struct {
 }
 
 // Settled reports whether settling task again would change nothing: the
-// record holds the request the task was planned for (owner) and no
-// request waits on the task any more (it was settled, or the request moved
-// on to a later attempt). Settling then only repeats what is recorded, so
-// the caller need not look at the task's output again.
-func (r *Record) Settled(task, owner string) bool {
-	if r.Find(owner) == nil {
+// record holds owner, the request the task was planned for, waiting on
+// the task or past it (not behind), and no request waits on the task any
+// more (it was settled, or the request moved on to a later attempt).
+// Settling then only repeats what is recorded, so the caller need not
+// look at the task's output again.
+func (r *Record) Settled(task string, owner request.Request) bool {
+	e := r.Find(owner.ID)
+	if e == nil || behind(e, owner.Attempt) {
 		return false
 	}
 	for _, e := range r.onTask(task) {
@@ -239,8 +262,10 @@ func (r *Record) Settled(task, owner string) bool {
 // Settle records how task ended for every request waiting on it. owner
 // is the request the task was planned for (its FFBATCH_FILE); if the
 // record does not hold it (it was lost, or its journal is not folded
-// yet), it is recorded, sharing the task with the request the record says
-// owns it. A success or a permanent failure answers them all; a transient
+// yet), or holds it behind the task (queued at that attempt, its journal
+// not folded yet; or at an earlier attempt, the writes that recorded the
+// later one lost), it is recorded waiting on task, sharing it with the
+// request the record says owns it. A success or a permanent failure answers them all; a transient
 // failure queues the record's owner of the task for its next attempt
 // (Change.Resubmit) while the others keep waiting, until maxResubmits,
 // after which it is a failure too. Settling the same run of a task again
@@ -251,21 +276,16 @@ func (r *Record) Settle(task string, owner request.Request, res TaskResult, maxR
 	var ch Change
 	planned := owner
 	switch e := r.Find(owner.ID); {
-	case e != nil && len(r.onTask(task)) > 0:
-	case e != nil && (e.State.Terminal() || e.Attempt >= owner.Attempt):
-		return ch // a task of an earlier attempt: the request has moved on
-	default:
-		if e == nil {
-			e = r.add(Entry{Request: owner, State: results.StateSubmitted, TaskID: task, QueuedAt: now, SubmittedAt: now})
-			if o := r.taskOwner(task, owner.ID); o != nil {
-				e.SharedWith = o.ID
-			}
-		} else {
-			// A task of a later attempt than the record knows: the storage
-			// lost the writes that recorded it (Azurite after kill -9).
-			e.Attempt, e.State, e.TaskID, e.SharedWith, e.SubmittedAt = owner.Attempt, results.StateSubmitted, task, "", now
-		}
+	case e == nil:
+		e = r.add(Entry{Request: owner, QueuedAt: now})
+		r.waitOn(e, task, r.taskOwner(task, owner.ID), now)
 		ch.dirty = true
+	case behind(e, owner.Attempt):
+		e.Attempt = owner.Attempt
+		r.waitOn(e, task, r.taskOwner(task, owner.ID), now)
+		ch.dirty = true
+	case len(r.onTask(task)) == 0:
+		return ch // a task of an earlier attempt: the request has moved on
 	}
 	if o := r.taskOwner(task, ""); o != nil {
 		owner = o.Request

@@ -316,22 +316,22 @@ func TestSettled(t *testing.T) {
 	var rec Record
 	a := req("a")
 	task := request.TaskID(a, 0)
-	if rec.Settled(task, "a") {
+	if rec.Settled(task, a) {
 		t.Errorf("a task whose request is not recorded counts as settled")
 	}
 	rec.Submit(a, t0)
-	if rec.Settled(task, "a") {
+	if rec.Settled(task, a) {
 		t.Errorf("a task with requests in flight counts as settled")
 	}
 	rec.Settle(task, a, transient(), maxResubmits, t0)
-	if !rec.Settled(task, "a") {
+	if !rec.Settled(task, a) {
 		t.Errorf("a task whose owner was resubmitted does not count as settled")
 	}
 	next := rec.Find("a").Request
 	next.Attempt = 1
 	ch := rec.Submit(next, t0)
 	rec.Settle(ch.Task.TaskID, next, success(), maxResubmits, t0)
-	if !rec.Settled(ch.Task.TaskID, "a") {
+	if !rec.Settled(ch.Task.TaskID, next) {
 		t.Errorf("an answered task does not count as settled")
 	}
 }
