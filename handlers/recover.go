@@ -78,12 +78,12 @@ type orphanStats struct{ checked, resubmitted, failed, resent int }
 //
 // Safety with concurrent sweeps and SubmitTasks:
 //   - the grace period is at least the function timeout and counts from
-//     the request's SubmittedAt, so a SubmitTasks that recorded the
+//     the request's SubmittedAt, so a SubmitTasks that journalled the
 //     request but has not added its task yet has either added it (the
 //     task listing shows it) or failed; its redelivery adds the same task
 //     id without moving SubmittedAt, and one that comes after the request
-//     was recovered is an earlier attempt: ignored, or given the recorded
-//     answer again;
+//     was recovered is an earlier attempt and changes nothing (the answer
+//     recovery decided is repeated by recovery itself until recorded);
 //   - SweepPools deletes a completed task only after its outcome was
 //     recorded, and the record is read after the task listing has found
 //     the task missing, so a task settled by a concurrent sweep before
