@@ -158,26 +158,44 @@ func (a *App) removeOrphans(ctx context.Context, tasks []string) {
 
 // sweepJournals folds the journals that their invocation did not (it was
 // killed, or the fold failed): those older than journalGrace, at most
-// maxSweepJournals per run. It returns how many it folded.
+// maxSweepJournals per run. A journal that cannot be read or folded is
+// logged and left for the next run, and the others are still folded: one
+// bad journal must not hold up the rest. It returns how many it folded and
+// the first failure.
 func (a *App) sweepJournals(ctx context.Context) (int, error) {
 	names, err := a.d.Status.ListJournals(ctx, a.now().Add(-journalGrace), maxSweepJournals)
 	if err != nil {
 		return 0, fmt.Errorf("sweep journals: %w", err)
 	}
-	for i, name := range names {
-		j, err := a.d.Status.ReadJournal(ctx, name)
-		if errors.Is(err, lifecycle.ErrNotFound) {
-			continue // folded and deleted meanwhile
+	folded := 0
+	var first error
+	for _, name := range names {
+		if err := a.sweepJournal(ctx, name); err != nil {
+			a.log.Error("sweep: journal not folded", "journal", name, "err", err)
+			if first == nil {
+				first = fmt.Errorf("sweep journals: %w", err)
+			}
+			continue
 		}
-		if err != nil {
-			return i, fmt.Errorf("sweep journals: %w", err)
-		}
-		orphans, err := a.fold(ctx, j)
-		if err != nil {
-			return i, fmt.Errorf("sweep journals: %w", err)
-		}
-		a.removeOrphans(ctx, orphans)
-		a.log.Info("sweep: journal folded", "journal", name, "requests", len(j.Requests))
+		folded++
 	}
-	return len(names), nil
+	return folded, first
+}
+
+// sweepJournal folds one journal and removes the tasks nobody waits on.
+func (a *App) sweepJournal(ctx context.Context, name string) error {
+	j, err := a.d.Status.ReadJournal(ctx, name)
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		return nil // folded and deleted meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	orphans, err := a.fold(ctx, j)
+	if err != nil {
+		return err
+	}
+	a.removeOrphans(ctx, orphans)
+	a.log.Info("sweep: journal folded", "journal", name, "requests", len(j.Requests))
+	return nil
 }

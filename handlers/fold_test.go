@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -207,5 +208,36 @@ func TestDropSettledBeforeItsFold(t *testing.T) {
 	wantAnswer(t, f, id, "", results.StatusSucceeded)
 	if n := len(f.batch.addedIDs()); n != 1 {
 		t.Errorf("tasks %v, want the work done once", f.batch.addedIDs())
+	}
+}
+
+// TestBadJournalDoesNotHoldUpTheSweep: a journal that cannot be read (here
+// one whose body is not JSON) fails SweepPools, but only after the other
+// journals were folded and the completed tasks settled.
+func TestBadJournalDoesNotHoldUpTheSweep(t *testing.T) {
+	f := newFixture(t, nil)
+	f.status.mu.Lock()
+	f.status.journals["journal/bad.json"] = storedJournal{body: []byte("{"), written: f.now()}
+	f.status.mu.Unlock()
+	f.drop(t, "a.mp4", "0x1")
+	id := f.record(t, "input", "a.mp4").Current().ID
+	f.status.inject(func(s *fakeStatus) { s.failWrites = 1 }) // the invocation's own fold fails
+	f.forward(t)
+	ids := f.batch.addedIDs()
+	if len(ids) != 1 {
+		t.Fatalf("tasks %v, want the drop's one", ids)
+	}
+	f.succeed(ids[0], f.now(), f.now().Add(time.Second))
+	f.clock.advance(journalGrace + time.Second)
+	if _, err := f.app.SweepPools(context.Background(), timerRequest()); err == nil || !strings.Contains(err.Error(), "journal") {
+		t.Fatalf("SweepPools: %v, want the bad journal's error", err)
+	}
+	wantAnswer(t, f, id, "", results.StatusSucceeded)
+	names, err := f.status.ListJournals(context.Background(), f.now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 1 || names[0] != "journal/bad.json" {
+		t.Errorf("journals left %v, want only the bad one (the good one folded and deleted)", names)
 	}
 }

@@ -23,9 +23,10 @@ func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) 
 	if ti, err := req.Timer(bindingTimer); err == nil && ti.IsPastDue {
 		resp.Log("timer is past due")
 	}
-	if n, err := a.sweepJournals(ctx); err != nil {
-		return nil, err
-	} else if n > 0 {
+	// A journal that cannot be folded fails the run, but only after the
+	// other stages ran: settling copes with requests not folded yet.
+	n, journalErr := a.sweepJournals(ctx)
+	if n > 0 {
 		resp.Logf("journals: %d folded", n)
 	}
 	st, err := a.sweepCompleted(ctx)
@@ -56,6 +57,9 @@ func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) 
 	}
 	if msg != "" {
 		resp.Log(msg)
+	}
+	if journalErr != nil {
+		return nil, journalErr
 	}
 	return resp, nil
 }
