@@ -66,7 +66,7 @@ unit:
 conformance-azure:
 	$(GO) test -count=1 -timeout 90m -v -run '^TestAzure' ./internal/batch/batchtest ./emulators/sbemu
 
-## soak: the long chaos test (400 files a seed, 40 kills, Azurite SIGKILLed too); writes docs/soak.md
+## soak: the long chaos test (400 files a seed, 40 kills; SOAK_AZURITE_SIGKILL=1 kills Azurite too); writes docs/soak.md
 soak: bootstrap
 	scripts/soak.sh
 

@@ -48,12 +48,16 @@ type chaosPlan struct {
 }
 
 // chaosCI fits CI on a 2-core machine; FFBATCH_SOAK=1 runs chaosSoak
-// (make soak).
+// (make soak), with Azurite stopped by SIGTERM like in CI unless
+// FFBATCH_SOAK_AZURITE_SIGKILL=1 also SIGKILLs it: that variant measures
+// Azurite's durability as much as ffbatch's (MP3s reported after their
+// copy was confirmed vanish with the writes Azurite had not saved yet;
+// Azure Storage does not lose acknowledged writes).
 var (
 	chaosCI = chaosPlan{files: 100, overwrites: 10, kills: 6, minPause: 2 * time.Second, maxPause: 5 * time.Second,
 		seeds: []uint64{1, 2, 3}, wait: 3 * time.Minute}
 	chaosSoak = chaosPlan{files: 400, overwrites: 40, kills: 40, minPause: 2 * time.Second, maxPause: 8 * time.Second,
-		seeds: []uint64{11, 12, 13}, killAzurite: true, wait: 25 * time.Minute,
+		seeds: []uint64{11, 12, 13}, wait: 25 * time.Minute,
 		settings: map[string]string{"FFBATCH_ORPHAN_GRACE": "10m"}}
 )
 
@@ -74,6 +78,7 @@ func TestChaos(t *testing.T) {
 	plan := chaosCI
 	if os.Getenv("FFBATCH_SOAK") != "" {
 		plan = chaosSoak
+		plan.killAzurite = os.Getenv("FFBATCH_SOAK_AZURITE_SIGKILL") == "1"
 	}
 	for _, seed := range plan.seeds {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the long chaos test (e2e TestChaos with FFBATCH_SOAK=1: 400 files a
-# seed, 40 kills, Azurite killed with SIGKILL too, up to 25 minutes to
-# answer everything), keeps the raw output in .local/soak/<timestamp>.txt
-# and writes the summary to docs/soak.md.
+# seed, 40 kills, up to 25 minutes to answer everything; Azurite stopped
+# with SIGTERM, or SIGKILLed too with SOAK_AZURITE_SIGKILL=1), keeps the raw
+# output in .local/soak/<timestamp>.txt and writes the summary to
+# docs/soak.md.
 #
 # Usage: scripts/soak.sh [SEED]   (one seed only, e.g. 11; default: all)
 set -uo pipefail
@@ -12,7 +13,7 @@ out=".local/soak/$(date -u +%Y%m%dT%H%M%SZ).txt"
 mkdir -p "$(dirname "$out")"
 run='^TestChaos$'
 [ $# -gt 0 ] && run="^TestChaos\$/^seed_$1\$"
-FFBATCH_SOAK=1 go test -count=1 -timeout 4h -v -run "$run" ./e2e 2>&1 | tee "$out"
+FFBATCH_SOAK=1 FFBATCH_SOAK_AZURITE_SIGKILL="${SOAK_AZURITE_SIGKILL:-}" go test -count=1 -timeout 4h -v -run "$run" ./e2e 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 verdict=PASS
 [ "$status" -eq 0 ] || verdict=FAIL
@@ -26,6 +27,7 @@ verdict=PASS
   echo "- Commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with local changes)')"
   echo "- Machine: $(nproc) CPUs, $(uname -sr)"
   echo "- Seeds: ${1:-all}"
+  echo "- Azurite: $([ "${SOAK_AZURITE_SIGKILL:-}" = 1 ] && echo 'SIGKILLed like the rest' || echo 'stopped with SIGTERM')"
   echo "- Result: **$verdict**"
   echo
   echo '```'
