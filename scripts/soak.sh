@@ -9,6 +9,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# The code under test: taken before the run (and before docs/soak.md is
+# rewritten, which would otherwise count as a local change).
+commit="$(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with local changes)')"
 out=".local/soak/$(date -u +%Y%m%dT%H%M%SZ).txt"
 mkdir -p "$(dirname "$out")"
 run='^TestChaos$'
@@ -24,7 +27,7 @@ verdict=PASS
   echo "(docs/local-stack.md, \"Chaos and soak tests\"). Raw output: \`$out\` on the machine that ran it."
   echo
   echo "- When: $stamp"
-  echo "- Commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with local changes)')"
+  echo "- Commit: $commit"
   echo "- Machine: $(nproc) CPUs, $(uname -sr)"
   echo "- Seeds: ${1:-all}"
   echo "- Azurite: $([ "${SOAK_AZURITE_SIGKILL:-}" = 1 ] && echo 'SIGKILLed like the rest' || echo 'stopped with SIGTERM')"
