@@ -63,7 +63,7 @@ func allDone(s snapshot, want []string) bool {
 
 func cmdWatch(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "watch", "[flags] [BLOBS...]")
-	interval := fs.Duration("interval", 500*time.Millisecond, "refresh interval")
+	interval := fs.Duration("interval", 200*time.Millisecond, "refresh interval (the next refresh waits at least twice as long as the last one took)")
 	exit := fs.Bool("exit", true, "with BLOBS: exit once they are all finished (false: until Ctrl-C); "+
 		"without BLOBS watching goes on until Ctrl-C unless --exit is given, which exits once every file is finished")
 	limit := fs.Int("limit", defaultLimit, "on a terminal, without BLOBS: files with a line in the view, files in flight first, then the most recent (0: all); the counts cover every file")
