@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -257,42 +258,20 @@ func (p *pipeline) waitQueueDepth(n int) {
 }
 
 // TestHandlerKilledBetweenRecordAndTask: the Batch emulator is frozen
-// (SIGSTOP), so SubmitTasks records the request as submitted and then
-// blocks before its task is added; the handler is killed there (SIGKILL)
+// (SIGSTOP), so SubmitTasks journals the request, its background fold
+// records it submitted, and the invocation blocks before its task is
+// added; the handler is killed there (SIGKILL)
 // and Batch thawed. The redelivered arrival finds the request recorded,
 // adds its task, and the request gets exactly one answer.
 func TestHandlerKilledBetweenRecordAndTask(t *testing.T) {
 	p := startPipeline(t, nil)
 	warm := p.uploadBatch("warm", 1)
 	p.waitDone(warm)
-	batchPID, err := p.stack.PID(localstack.Batch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Kill(batchPID, syscall.SIGSTOP); err != nil {
-		t.Fatalf("freeze the Batch emulator: %v", err)
-	}
-	thawed := false
-	thaw := func() {
-		if !thawed {
-			thawed = true
-			_ = syscall.Kill(batchPID, syscall.SIGCONT)
-		}
-	}
-	t.Cleanup(thaw)
+	thaw := p.freezeBatch()
 	etags := p.uploadBatch("frozen", 1)
 	blob := "fault/frozen-0.mp4"
 	p.waitState(blob, results.StateSubmitted)
-	off := p.logSize(localstack.Functions)
-	pid, err := p.stack.HandlerPID()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatalf("kill the handler: %v", err)
-	}
-	thaw()
-	p.waitLog(localstack.Functions, "started custom handler", off)
+	p.killHandlerThen(thaw)
 	maps.Copy(etags, warm)
 	p.checkExactlyOnce(etags)
 }
@@ -324,35 +303,47 @@ func TestHandlerKilledAfterJournalWrite(t *testing.T) {
 	p := startPipeline(t, nil)
 	warm := p.uploadBatch("warm", 1)
 	p.waitDone(warm)
-	batchPID, err := p.stack.PID(localstack.Batch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Kill(batchPID, syscall.SIGSTOP); err != nil {
-		t.Fatalf("freeze the Batch emulator: %v", err)
-	}
-	thawed := false
-	thaw := func() {
-		if !thawed {
-			thawed = true
-			_ = syscall.Kill(batchPID, syscall.SIGCONT)
-		}
-	}
-	t.Cleanup(thaw)
+	thaw := p.freezeBatch()
 	etags := p.uploadBatch("journal", 3)
 	p.waitJournal()
+	p.killHandlerThen(thaw)
+	maps.Copy(etags, warm)
+	p.checkExactlyOnce(etags)
+}
+
+// freezeBatch stops the Batch emulator (SIGSTOP), so that SubmitTasks
+// blocks before its tasks are added, until the returned thaw is called or
+// the test ends.
+func (p *pipeline) freezeBatch() (thaw func()) {
+	p.t.Helper()
+	pid, err := p.stack.PID(localstack.Batch)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		p.t.Fatalf("freeze the Batch emulator: %v", err)
+	}
+	var once sync.Once
+	thaw = func() { once.Do(func() { _ = syscall.Kill(pid, syscall.SIGCONT) }) }
+	p.t.Cleanup(thaw)
+	return thaw
+}
+
+// killHandlerThen kills the custom handler (SIGKILL), runs then (thawing
+// what the handler was blocked on) and waits until the host has started
+// the handler again.
+func (p *pipeline) killHandlerThen(then func()) {
+	p.t.Helper()
 	off := p.logSize(localstack.Functions)
 	pid, err := p.stack.HandlerPID()
 	if err != nil {
-		t.Fatal(err)
+		p.t.Fatal(err)
 	}
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatalf("kill the handler: %v", err)
+		p.t.Fatalf("kill the handler: %v", err)
 	}
-	thaw()
+	then()
 	p.waitLog(localstack.Functions, "started custom handler", off)
-	maps.Copy(etags, warm)
-	p.checkExactlyOnce(etags)
 }
 
 // waitJournal waits until a SubmitTasks journal exists in the status
