@@ -18,6 +18,7 @@ import (
 
 	"github.com/ffbatch/ffbatch/internal/localstack"
 	"github.com/ffbatch/ffbatch/internal/results"
+	"github.com/ffbatch/ffbatch/internal/syncbuf"
 )
 
 // userConfig writes the Service Bus emulator's built-in Config.json with
@@ -162,7 +163,7 @@ func TestResultsSubscriptionMissing(t *testing.T) {
 	cfg := userConfig(t, func(subs []any) []any {
 		return slices.DeleteFunc(subs, func(s any) bool { return s.(map[string]any)["Name"] == localstack.CLISubscription })
 	})
-	var warnings syncBuffer
+	var warnings syncbuf.Buffer
 	p := startPipeline(t, nil, func(o *localstack.Options) {
 		o.ServiceBusConfig = cfg
 		o.Logger = slog.New(slog.NewTextHandler(&warnings, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -186,22 +187,4 @@ func TestResultsSubscriptionMissing(t *testing.T) {
 	if code, out, errs := ffbatch(t, p.stack.Dir, "results", "--subscription", "all"); code != 0 || !strings.Contains(out, "0 result(s)") {
 		t.Errorf("results --subscription all: exit %d: %s%s", code, out, errs)
 	}
-}
-
-// syncBuffer is a strings.Builder safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

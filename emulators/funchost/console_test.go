@@ -5,35 +5,17 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the handler's two output streams
-// and the test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestHandlerOutputWrittenThrough(t *testing.T) {
 	a := newTestApp(t, basicHostJSON, map[string]string{"Tick": timerFunction}, nil)
 	logs := newLogCapture()
 	opts := testOptions(a, logs)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	opts.HandlerOutput = &out
 	startHost(t, opts)
 	want := []string{"[handler] fakehandler starting\n", "[handler] warning: this is a fake handler\n"}
@@ -60,7 +42,7 @@ func TestStartErrorQuotesHandlerStderr(t *testing.T) {
 			opts := testOptions(a, newLogCapture())
 			opts.WorkerErrorLimit = 2
 			if tt.output {
-				opts.HandlerOutput = &syncBuffer{}
+				opts.HandlerOutput = &syncbuf.Buffer{}
 			}
 			h, err := New(opts)
 			if err != nil {

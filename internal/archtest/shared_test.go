@@ -19,6 +19,7 @@ var emulatorMayImport = map[string]string{
 	"internal/azurite":             "the local stack's Azurite process, which funchost's blob watcher reads",
 	"internal/azurite/azuritetest": "tests start Azurite with it",
 	"internal/media":               "tests generate sample MP4 files with it",
+	"internal/syncbuf":             "tests collect concurrent output in it (a goroutine-safe buffer that imports nothing from the module)",
 }
 
 // neutralCodecs are shared with the emulators because they encode a

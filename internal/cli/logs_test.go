@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"io"
@@ -9,9 +8,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/syncbuf"
 )
 
 func TestLogFileLast(t *testing.T) {
@@ -106,7 +106,7 @@ func TestShowLogsPrefixesAndFollows(t *testing.T) {
 	files := []*logFile{logSource(dir, "sbemu"), logSource(dir, "batchemu")}
 	files[0].prefix, files[1].prefix = "sbemu | ", "batchemu | "
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- showLogs(ctx, &out, files, 1, true, 10*time.Millisecond) }()
 	waitForOutput(t, &out, "batchemu | b1\n")
@@ -126,7 +126,7 @@ func TestShowLogsPrefixesAndFollows(t *testing.T) {
 	}
 }
 
-func waitForOutput(t *testing.T, out *syncBuffer, want string) {
+func waitForOutput(t *testing.T, out *syncbuf.Buffer, want string) {
 	t.Helper()
 	for range 500 {
 		if strings.Contains(out.String(), want) {
@@ -166,22 +166,4 @@ func TestParseWithFlagsAnywhere(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -15,29 +15,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ffbatch/ffbatch/internal/syncbuf"
 )
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newTestRunner(t *testing.T, storage *StorageConfig) (*Runner, *syncBuffer) {
+func newTestRunner(t *testing.T, storage *StorageConfig) (*Runner, *syncbuf.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	r := NewRunner(&Options{
 		Storage: storage,
 		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
