@@ -311,7 +311,7 @@ func (s *fakeStatus) ReadJournal(_ context.Context, name string) (*lifecycle.Jou
 	}
 	j := &lifecycle.Journal{Name: name}
 	if err := json.Unmarshal(sj.body, j); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read journal %s: decode: %w: %w", name, lifecycle.ErrCorrupt, err)
 	}
 	return j, nil
 }

@@ -156,21 +156,43 @@ func (a *App) removeOrphans(ctx context.Context, tasks []string) {
 	}
 }
 
+// journalBacklog is what one sweep's fold of the journals left behind:
+// requests a journal holds that no record shows yet. The queued scan must
+// not take them for lost arrivals (resendStale): they were accepted, and
+// their records only lag behind.
+type journalBacklog struct {
+	// unlisted: more journals were due than one sweep folds, so any
+	// queued request may be held by one of them.
+	unlisted bool
+	// held names the requests (by id) of journals read but not folded.
+	held map[string]bool
+}
+
+// holds reports whether the backlog may hold request id.
+func (b *journalBacklog) holds(id string) bool { return b.unlisted || b.held[id] }
+
 // sweepJournals folds the journals that their invocation did not (it was
 // killed, or the fold failed): those older than journalGrace, at most
 // maxSweepJournals per run. A journal that cannot be read or folded is
 // logged and left for the next run, and the others are still folded: one
-// bad journal must not hold up the rest. It returns how many it folded and
+// bad journal must not hold up the rest. It returns how many it folded,
+// what is left (a journal that cannot be read at all counts as holding
+// every request, except a corrupt one, which can never record any), and
 // the first failure.
-func (a *App) sweepJournals(ctx context.Context) (int, error) {
-	names, err := a.d.Status.ListJournals(ctx, a.now().Add(-journalGrace), maxSweepJournals)
+func (a *App) sweepJournals(ctx context.Context) (int, *journalBacklog, error) {
+	left := &journalBacklog{held: map[string]bool{}}
+	names, err := a.d.Status.ListJournals(ctx, a.now().Add(-journalGrace), maxSweepJournals+1)
 	if err != nil {
-		return 0, fmt.Errorf("sweep journals: %w", err)
+		left.unlisted = true
+		return 0, left, fmt.Errorf("sweep journals: %w", err)
+	}
+	if len(names) > maxSweepJournals {
+		names, left.unlisted = names[:maxSweepJournals], true
 	}
 	folded := 0
 	var first error
 	for _, name := range names {
-		if err := a.sweepJournal(ctx, name); err != nil {
+		if err := a.sweepJournal(ctx, name, left); err != nil {
 			a.log.Error("sweep: journal not folded", "journal", name, "err", err)
 			if first == nil {
 				first = fmt.Errorf("sweep journals: %w", err)
@@ -179,20 +201,25 @@ func (a *App) sweepJournals(ctx context.Context) (int, error) {
 		}
 		folded++
 	}
-	return folded, first
+	return folded, left, first
 }
 
 // sweepJournal folds one journal and removes the tasks nobody waits on.
-func (a *App) sweepJournal(ctx context.Context, name string) error {
+// A journal it cannot fold is added to left.
+func (a *App) sweepJournal(ctx context.Context, name string, left *journalBacklog) error {
 	j, err := a.d.Status.ReadJournal(ctx, name)
 	if errors.Is(err, lifecycle.ErrNotFound) {
 		return nil // folded and deleted meanwhile
 	}
 	if err != nil {
+		left.unlisted = left.unlisted || !errors.Is(err, lifecycle.ErrCorrupt)
 		return err
 	}
 	orphans, err := a.fold(ctx, j)
 	if err != nil {
+		for _, r := range j.Requests {
+			left.held[r.ID] = true
+		}
 		return err
 	}
 	a.removeOrphans(ctx, orphans)

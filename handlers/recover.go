@@ -57,11 +57,12 @@ func (o *orphanScan) done(next string) {
 	o.marker = next
 }
 
-type orphanStats struct{ checked, resubmitted, failed, resent int }
+type orphanStats struct{ checked, resubmitted, failed, resent, held int }
 
 // sweepOrphans recovers the requests that wait too long in a non-terminal
 // state. A request queued for longer than queuedBound has its arrival sent
-// again (resendStale). A request submitted or running whose Batch task
+// again (resendStale), unless a journal not folded yet may hold it
+// (backlog): then it was accepted, and only its record lags behind. A request submitted or running whose Batch task
 // vanished without a completion the sweep could report is recovered here: the task or the whole job was
 // deleted, or the service lost it. A task is lost when a request has been
 // submitted on it for longer than FFBATCH_ORPHAN_GRACE and its id is
@@ -91,7 +92,7 @@ type orphanStats struct{ checked, resubmitted, failed, resent int }
 //   - two sweeps recovering the same orphan schedule the same message id
 //     (dropped by duplicate detection) for the same task id (AddTasks is
 //     idempotent), or publish the same result id.
-func (a *App) sweepOrphans(ctx context.Context) (orphanStats, error) {
+func (a *App) sweepOrphans(ctx context.Context, backlog *journalBacklog) (orphanStats, error) {
 	var st orphanStats
 	now := a.now()
 	marker, ok := a.orphans.start(now, a.cfg.OrphanGrace)
@@ -116,7 +117,7 @@ func (a *App) sweepOrphans(ctx context.Context) (orphanStats, error) {
 	}
 	var mu sync.Mutex // guards st
 	err = forEach(len(cands), sweepWorkers, func(i int) error {
-		resent, err := a.resendStale(ctx, &cands[i])
+		resent, held, err := a.resendStale(ctx, &cands[i], backlog)
 		if err != nil {
 			return err
 		}
@@ -125,6 +126,7 @@ func (a *App) sweepOrphans(ctx context.Context) (orphanStats, error) {
 		defer mu.Unlock()
 		st.checked++
 		st.resent += resent
+		st.held += held
 		switch outcome {
 		case results.OutcomeTransient:
 			st.resubmitted++
@@ -247,27 +249,39 @@ func (a *App) queuedBound(e *lifecycle.Entry) time.Duration {
 // candidate's requests that have waited in queued for longer than
 // queuedBound: their arrival was lost (a send that failed after the record
 // was written, a resubmission dropped as a duplicate of an earlier send, a
-// message the broker lost). The record comes first (each resend's nonce),
-// then the send; a failed send is retried once the bound has passed again.
-// It returns the number of arrivals sent.
-func (a *App) resendStale(ctx context.Context, cand *lifecycle.Candidate) (int, error) {
+// message the broker lost). A request that backlog may hold is not stale:
+// SubmitTasks accepted it, and the journal's fold will record it. The
+// record comes first (each resend's nonce), then the send; a failed send
+// is retried once the bound has passed again. It returns the number of
+// arrivals sent and of stale requests left to the backlog.
+func (a *App) resendStale(ctx context.Context, cand *lifecycle.Candidate, backlog *journalBacklog) (resent, held int, err error) {
 	if !cand.Waiting {
-		return 0, nil
+		return 0, 0, nil
 	}
 	now := a.now().UTC()
-	stale := func(e *lifecycle.Entry) bool { return now.Sub(e.QueuedAt) > a.queuedBound(e) }
+	stale := func(e *lifecycle.Entry) bool {
+		if now.Sub(e.QueuedAt) <= a.queuedBound(e) {
+			return false
+		}
+		if backlog.holds(e.ID) {
+			held++
+			return false
+		}
+		return true
+	}
 	ch, err := a.updateStatus(ctx, cand.Container, cand.Blob, func(rec *lifecycle.Record) lifecycle.Change {
+		held = 0 // the update may run fn again on a newer record
 		return rec.ResendStale(stale, now)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("sweep queued: %w", err)
+		return 0, 0, fmt.Errorf("sweep queued: %w", err)
 	}
 	if err := a.carryOut(ctx, ch); err != nil {
-		return 0, fmt.Errorf("sweep queued: %w", err)
+		return 0, held, fmt.Errorf("sweep queued: %w", err)
 	}
 	for _, r := range ch.Resend {
 		a.log.Warn("sweep: request waited too long in queued; arrival resent",
 			"request", r.ID, "container", r.Container, "blob", r.Blob, "attempt", r.Attempt, "resend", r.N)
 	}
-	return len(ch.Resend), nil
+	return len(ch.Resend), held, nil
 }

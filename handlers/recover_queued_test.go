@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -146,4 +147,94 @@ func TestSweepPoolsDeadLetters(t *testing.T) {
 			t.Errorf("entry %s with %d resends, want queued, 2 resends", e.State, e.Resends)
 		}
 	})
+}
+
+// TestQueuedScanLeavesJournalledRequests: a request SubmitTasks accepted
+// but whose journal is not folded yet still shows queued in its record.
+// Past the queued bound the sweep must not take it for a lost arrival and
+// send it again (the 10,000-file run did, 302 times, while the folds lagged
+// behind): the journal holds it, and the fold records it submitted.
+func TestQueuedScanLeavesJournalledRequests(t *testing.T) {
+	t.Run("the journal's fold keeps failing", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.drop(t, "a.mp4", "0x1")
+		f.status.inject(func(s *fakeStatus) { s.failWrites = 1 }) // the background fold
+		f.forward(t)
+		if e := f.entry(t, "input", "a.mp4", f.onlyRequest(t, "a.mp4")); e.State != results.StateQueued {
+			t.Fatalf("before the fold: %s, want queued", e.State)
+		}
+		f.clock.advance(f.cfg.OrphanGrace + journalGrace + time.Minute)
+		f.status.inject(func(s *fakeStatus) { s.failWrites = 1 }) // the sweep's fold too
+		_, err := f.app.SweepPools(t.Context(), timerRequest())
+		if err == nil {
+			t.Fatal("SweepPools succeeded although the journal could not be folded")
+		}
+		if n := len(f.arrivals.takeSent()); n != 0 {
+			t.Fatalf("%d arrivals sent again for a journalled request, want none (sweep: %v)", n, err)
+		}
+		f.status.inject(func(s *fakeStatus) { s.failWrites = 0 })
+		f.clock.advance(f.cfg.OrphanGrace)
+		resp := f.sweep(t)
+		if n := len(f.arrivals.takeSent()); n != 0 {
+			t.Fatalf("%d arrivals sent again after the fold, want none (logs %q)", n, resp.Logs)
+		}
+		if e := f.entry(t, "input", "a.mp4", f.onlyRequest(t, "a.mp4")); e.State != results.StateSubmitted || e.Resends != 0 {
+			t.Errorf("after the fold: %s with %d resends, want submitted, none", e.State, e.Resends)
+		}
+	})
+	t.Run("a corrupt journal holds nothing", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.drop(t, "a.mp4", "0x1")
+		f.arrivals.takeSent() // the arrival is lost
+		f.status.journals["journal/bad.json"] = storedJournal{body: []byte("{"), written: f.now()}
+		f.clock.advance(f.cfg.OrphanGrace + journalGrace + time.Minute)
+		if _, err := f.app.SweepPools(t.Context(), timerRequest()); err == nil {
+			t.Fatal("SweepPools succeeded despite the corrupt journal")
+		}
+		if n := len(f.arrivals.takeSent()); n != 1 {
+			t.Fatalf("%d arrivals sent again, want 1: a journal that cannot be decoded can never record the request", n)
+		}
+	})
+	t.Run("more journals than one sweep folds", func(t *testing.T) {
+		f := newFixture(t, nil)
+		n := maxSweepJournals + 1
+		for i := range n {
+			blob := fmt.Sprintf("f%03d.mp4", i)
+			f.drop(t, blob, "0x1")
+			f.status.inject(func(s *fakeStatus) { s.failWrites = 1 })
+			f.forward(t)
+		}
+		if got := len(f.status.journalNames()); got != n {
+			t.Fatalf("%d journals, want %d", got, n)
+		}
+		f.clock.advance(f.cfg.OrphanGrace + journalGrace + time.Minute)
+		resp := f.sweep(t)
+		if sent := len(f.arrivals.takeSent()); sent != 0 {
+			t.Fatalf("%d arrivals sent again while a journal was left unfolded, want none (logs %q)", sent, resp.Logs)
+		}
+		if !strings.Contains(strings.Join(resp.Logs, "\n"), "left for the journals' fold") {
+			t.Errorf("logs = %q, want the requests left to the fold counted", resp.Logs)
+		}
+		f.clock.advance(f.cfg.OrphanGrace)
+		resp = f.sweep(t)
+		if sent := len(f.arrivals.takeSent()); sent != 0 || len(f.status.journalNames()) != 0 {
+			t.Fatalf("second sweep: %d arrivals sent, journals %v; want none, none (logs %q)", sent, f.status.journalNames(), resp.Logs)
+		}
+		for i := range n {
+			blob := fmt.Sprintf("f%03d.mp4", i)
+			if e := f.entry(t, "input", blob, f.onlyRequest(t, blob)); e.State != results.StateSubmitted {
+				t.Errorf("%s: %s, want submitted", blob, e.State)
+			}
+		}
+	})
+}
+
+// onlyRequest returns the id of the single request of input/blob.
+func (f *fixture) onlyRequest(t *testing.T, blob string) string {
+	t.Helper()
+	rec := f.record(t, "input", blob)
+	if len(rec.Requests) != 1 {
+		t.Fatalf("%s has %d requests, want 1", blob, len(rec.Requests))
+	}
+	return rec.Requests[0].ID
 }

@@ -25,7 +25,7 @@ func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) 
 	}
 	// A journal that cannot be folded fails the run, but only after the
 	// other stages ran: settling copes with requests not folded yet.
-	n, journalErr := a.sweepJournals(ctx)
+	n, backlog, journalErr := a.sweepJournals(ctx)
 	if n > 0 {
 		resp.Logf("journals: %d folded", n)
 	}
@@ -34,7 +34,7 @@ func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) 
 		return nil, err
 	}
 	resp.Logf("sweep: %d succeeded, %d failed, %d resubmitted, %d skipped", st.succeeded, st.failed, st.resubmitted, st.skipped)
-	lost, err := a.sweepOrphans(ctx)
+	lost, err := a.sweepOrphans(ctx, backlog)
 	if err != nil {
 		return nil, err
 	}
@@ -43,6 +43,9 @@ func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) 
 	}
 	if lost.resent > 0 {
 		resp.Logf("queued too long: %d arrivals sent again", lost.resent)
+	}
+	if lost.held > 0 {
+		resp.Logf("queued too long but journalled: %d requests left for the journals' fold", lost.held)
 	}
 	dl, err := a.sweepDeadLetters(ctx)
 	if err != nil {

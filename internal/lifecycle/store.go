@@ -29,6 +29,10 @@ const (
 // ErrNotFound is returned by Get for a blob without a record.
 var ErrNotFound = errors.New("no status for this file")
 
+// ErrCorrupt is returned (wrapped) for a stored document that is not the
+// JSON it should be: reading it again cannot succeed.
+var ErrCorrupt = errors.New("document is not valid JSON")
+
 // maxUpdateAttempts bounds the optimistic-concurrency loop.
 const maxUpdateAttempts = 8
 
@@ -81,7 +85,7 @@ func (s *Store) read(ctx context.Context, name string, v any) (*azcore.ETag, err
 		return nil, err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", name, err)
+		return nil, fmt.Errorf("decode %s: %w: %w", name, ErrCorrupt, err)
 	}
 	return resp.ETag, nil
 }
