@@ -2,9 +2,12 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/ffbatch/ffbatch/internal/lifecycle"
+	"github.com/ffbatch/ffbatch/internal/request"
 	"github.com/ffbatch/ffbatch/internal/results"
 )
 
@@ -49,5 +52,48 @@ func TestActivityFailureKeepsAnswers(t *testing.T) {
 	f.sweep(t)
 	if tot := statusPage(t, f, nil).Activity.Totals; tot.Refused != 1 {
 		t.Errorf("activity after the failure = %+v, want the ignored drop counted once", tot)
+	}
+}
+
+// TestActivityOneWriterPerProcess: invocations that finish while another
+// writes the activity summary do not write it too (concurrent writes of
+// the one document conflicted and gave up under a burst of TaskFinished
+// invocations); their answers go into the writer's next write, each
+// counted once.
+func TestActivityOneWriterPerProcess(t *testing.T) {
+	f := newFixture(t, nil)
+	entered, release := make(chan struct{}, 10), make(chan struct{}, 10)
+	f.status.inject(func(s *fakeStatus) { s.activityEntered, s.activityRelease = entered, release })
+	answer := func(i int) []lifecycle.Entry {
+		return []lifecycle.Entry{{Request: request.Request{ID: fmt.Sprintf("m-%d", i)}, State: results.StateSucceeded, AnsweredAt: f.now()}}
+	}
+	f.app.activity.add(answer(0))
+	done := make(chan struct{})
+	go func() { f.app.flushActivity(t.Context()); close(done) }()
+	<-entered // the first flush is writing
+	const others = 5
+	othersDone := make(chan struct{})
+	go func() {
+		for i := 1; i <= others; i++ {
+			f.app.activity.add(answer(i))
+			f.app.flushActivity(t.Context()) // returns at once: the writer takes these
+		}
+		close(othersDone)
+	}()
+	select {
+	case <-othersDone:
+	case <-entered:
+		t.Fatal("another invocation wrote the summary while the first was writing")
+	}
+	release <- struct{}{} // the first write
+	release <- struct{}{} // the writer's second, with the others' answers
+	<-done
+	f.status.inject(func(s *fakeStatus) { s.activityEntered = nil })
+	f.status.mu.Lock()
+	writes := f.status.activityWrites
+	f.status.mu.Unlock()
+	tot := statusPage(t, f, nil).Activity.Totals
+	if writes != 2 || tot.Succeeded != others+1 {
+		t.Errorf("%d summary writes counting %d successes, want 2 writes counting %d", writes, tot.Succeeded, others+1)
 	}
 }

@@ -42,6 +42,11 @@ type fakeStatus struct {
 	// activity is the activity summary; activityErr fails RecordActivity.
 	activity    lifecycle.Activity
 	activityErr error
+	// activityEntered and activityRelease, if set, hold each
+	// RecordActivity: the call sends on activityEntered, then waits for a
+	// value on activityRelease. activityWrites counts the calls.
+	activityEntered, activityRelease chan struct{}
+	activityWrites                   int
 
 	// failWrites fails that many next writes: the transition ran, nothing
 	// is stored, Update returns an error. conflicts makes that many next
@@ -226,6 +231,14 @@ func (s *fakeStatus) Activity(context.Context) (lifecycle.Activity, error) {
 }
 
 func (s *fakeStatus) RecordActivity(_ context.Context, answered []lifecycle.Entry) error {
+	s.mu.Lock()
+	entered, release := s.activityEntered, s.activityRelease
+	s.activityWrites++
+	s.mu.Unlock()
+	if entered != nil {
+		entered <- struct{}{}
+		<-release
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.activityErr != nil {
