@@ -19,9 +19,17 @@ import (
 // (BENCHMARKS.md).
 const foldWorkers = 4
 
-// foldTimeout bounds one background fold; a fold cut short leaves its
-// journal for SweepPools.
-const foldTimeout = 5 * time.Minute
+// foldFileTimeout bounds the fold of one file's requests (its record
+// update and the answers it decided), counted from when the fold gets its
+// turn (foldWorkers), not from when it started waiting: a burst of
+// journals waits in line behind the store, and a deadline on the whole
+// fold timed hundreds of them out in the queue (the 10,000-file run). A
+// fold cut short leaves its journal for SweepPools.
+const foldFileTimeout = time.Minute
+
+// orphanCheckTimeout bounds the removal of the tasks a fold found nobody
+// waits on.
+const orphanCheckTimeout = time.Minute
 
 // journalGrace is how old a journal must be before SweepPools folds it:
 // younger ones are normally being folded by the invocation that wrote
@@ -34,13 +42,17 @@ const maxSweepJournals = 100
 
 // folds runs the journals' folds in the background, each started as
 // soon as its journal is written: sem bounds the record updates in flight
-// across all folds; wg counts the folds running (Drain waits for it).
+// across all folds; wg counts the folds running (Drain waits for it);
+// fileTimeout is foldFileTimeout (tests shorten it).
 type folds struct {
-	sem chan struct{}
-	wg  sync.WaitGroup
+	sem         chan struct{}
+	wg          sync.WaitGroup
+	fileTimeout time.Duration
 }
 
-func newFolds() *folds { return &folds{sem: make(chan struct{}, foldWorkers)} }
+func newFolds() *folds {
+	return &folds{sem: make(chan struct{}, foldWorkers), fileTimeout: foldFileTimeout}
+}
 
 // foldLater folds j in the background and returns a channel closed once
 // the fold is over (done or failed); once added is closed (the invocation
@@ -52,8 +64,7 @@ func (a *App) foldLater(ctx context.Context, j *lifecycle.Journal, added <-chan 
 	a.folds.wg.Add(1)
 	go func() {
 		defer a.folds.wg.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), foldTimeout)
-		defer cancel()
+		ctx := context.WithoutCancel(ctx)
 		defer a.flushActivity(ctx)
 		orphans, err := a.fold(ctx, j)
 		close(folded)
@@ -61,11 +72,9 @@ func (a *App) foldLater(ctx context.Context, j *lifecycle.Journal, added <-chan 
 			a.log.Warn("submit tasks: journal not folded yet; SweepPools will", "journal", j.Name, "err", err)
 			return
 		}
-		select {
-		case <-added:
-		case <-ctx.Done():
-			return
-		}
+		<-added
+		ctx, cancel := context.WithTimeout(ctx, orphanCheckTimeout)
+		defer cancel()
 		a.removeOrphans(ctx, orphans)
 	}()
 	return folded
@@ -102,6 +111,8 @@ func (a *App) fold(ctx context.Context, j *lifecycle.Journal) ([]string, error) 
 			return ctx.Err()
 		}
 		defer func() { <-a.folds.sem }()
+		ctx, cancel := context.WithTimeout(ctx, a.folds.fileTimeout)
+		defer cancel()
 		ch, err := a.foldFile(ctx, f, j.AcceptedAt)
 		if err != nil {
 			return err

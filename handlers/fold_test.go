@@ -241,3 +241,30 @@ func TestBadJournalDoesNotHoldUpTheSweep(t *testing.T) {
 		t.Errorf("journals left %v, want only the bad one (the good one folded and deleted)", names)
 	}
 }
+
+// TestFoldWaitsInLineWithoutTimingOut: a background fold that waits for a
+// turn (every fold worker busy, as under a burst of journals) longer than
+// a fold may take still folds once it gets one: the deadline counts from
+// its turn. A deadline over the whole fold timed 847 folds out in the
+// queue in the 10,000-file run and left their requests queued.
+func TestFoldWaitsInLineWithoutTimingOut(t *testing.T) {
+	f := newFixture(t, nil)
+	f.app.folds.fileTimeout = 20 * time.Millisecond
+	for range foldWorkers {
+		f.app.folds.sem <- struct{}{} // every worker busy
+	}
+	if _, err := f.app.SubmitTasks(context.Background(), submitRequest(message{id: "m-1", body: arrivalJSON("input", "a.mp4", "0x1", "")})); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * f.app.folds.fileTimeout) // the fold waits in line past its deadline
+	for range foldWorkers {
+		<-f.app.folds.sem
+	}
+	f.drain(t, f.app)
+	if e := f.entry(t, "input", "a.mp4", "m-1"); e.State != results.StateSubmitted {
+		t.Errorf("after the wait: %s, want submitted", e.State)
+	}
+	if j := f.status.journalNames(); len(j) != 0 {
+		t.Errorf("journals %v left, want the folded one deleted", j)
+	}
+}

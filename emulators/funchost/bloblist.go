@@ -70,12 +70,12 @@ var continuations = func() []rune {
 // next character is beyond ASCII.
 const beyondASCII = "\x7f\U0010FFFF"
 
-// list calls visit for every committed blob the listing can return, at
-// least once each.
-func (l *blobLister) list(ctx context.Context, visit func(*container.BlobItem) error) error {
+// list calls visit for every committed blob under prefix the listing can
+// return, at least once each.
+func (l *blobLister) list(ctx context.Context, prefix string, visit func(*container.BlobItem) error) error {
 	ctx = policy.WithRetryOptions(ctx, policy.RetryOptions{MaxRetries: -1})
 	l.took = 0
-	_, err := l.walk(ctx, "", "", visit)
+	_, err := l.walk(ctx, prefix, "", visit)
 	return err
 }
 

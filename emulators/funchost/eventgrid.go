@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ffbatch/ffbatch/internal/azurite"
 	"log/slog"
 	"net"
 	"net/url"
@@ -22,11 +21,16 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/google/uuid"
+
+	"github.com/ffbatch/ffbatch/internal/azurite"
 )
 
 // EventGridBlobSource stands in for an Event Grid subscription on a storage
 // account: funchost watches Container and delivers
-// Microsoft.Storage.BlobCreated events to Function.
+// Microsoft.Storage.BlobCreated events to Function, for the blobs whose
+// names start with Prefix and end with Suffix (the subscription's
+// subjectBeginsWith and subjectEndsWith filters, which Event Grid applies
+// before delivery: a blob they leave out never reaches the function).
 type EventGridBlobSource struct {
 	// Function is the eventGridTrigger function to invoke.
 	Function string
@@ -37,11 +41,23 @@ type EventGridBlobSource struct {
 	Connection string
 	// Container is the blob container to watch; %Setting% is expanded.
 	Container string
+	// Prefix and Suffix filter the blob names; %Setting% is expanded in
+	// both. The watcher lists only the names under Prefix.
+	Prefix, Suffix string
 }
 
-// ParseEventGridBlobSources parses "Function=[Connection:]container" entries
-// separated by ';' or ',', the format of --eventgrid-blob and the
-// FUNCHOST_EVENTGRID_BLOBS setting.
+// matches reports whether the source's filters let the blob name through.
+func (s EventGridBlobSource) matches(name string) bool {
+	return strings.HasPrefix(name, s.Prefix) && strings.HasSuffix(name, s.Suffix)
+}
+
+// ParseEventGridBlobSources parses "Function=[Connection:]container[/filter]"
+// entries separated by ';' or ',', the format of --eventgrid-blob and the
+// FUNCHOST_EVENTGRID_BLOBS setting. The filter is the blob-name prefix, or
+// "prefix*suffix" for names that start with prefix and end with suffix
+// (so a prefix cannot contain '*'): "output/logs/*/stderr.txt" is
+// subjectBeginsWith ".../containers/output/blobs/logs/" with
+// subjectEndsWith "/stderr.txt".
 func ParseEventGridBlobSources(s string) ([]EventGridBlobSource, error) {
 	var out []EventGridBlobSource
 	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' }) {
@@ -56,6 +72,13 @@ func ParseEventGridBlobSources(s string) ([]EventGridBlobSource, error) {
 		src := EventGridBlobSource{Function: strings.TrimSpace(fn), Container: strings.TrimSpace(target)}
 		if conn, c, ok := strings.Cut(target, ":"); ok {
 			src.Connection, src.Container = strings.TrimSpace(conn), strings.TrimSpace(c)
+		}
+		if c, filter, ok := strings.Cut(src.Container, "/"); ok {
+			src.Container = c
+			src.Prefix, src.Suffix, _ = strings.Cut(filter, "*")
+			if strings.Contains(src.Suffix, "*") {
+				return nil, fmt.Errorf("event grid blob source %q: filter %q: want prefix or prefix*suffix, with one '*'", part, filter)
+			}
 		}
 		if src.Container == "" {
 			return nil, fmt.Errorf("event grid blob source %q: empty container", part)
@@ -381,8 +404,8 @@ func (w *blobWatcher) key(name string) string {
 // delivery for each version not yet settled.
 func (w *blobWatcher) scan(ctx context.Context) error {
 	seen := map[string]bool{}
-	err := w.lister.list(ctx, func(item *container.BlobItem) error {
-		if item.Name == nil || item.Properties == nil || item.Properties.ETag == nil {
+	err := w.lister.list(ctx, w.src.Prefix, func(item *container.BlobItem) error {
+		if item.Name == nil || item.Properties == nil || item.Properties.ETag == nil || !w.src.matches(*item.Name) {
 			return nil
 		}
 		key := w.key(*item.Name)

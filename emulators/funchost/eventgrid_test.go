@@ -170,6 +170,30 @@ func TestEventGridBlobWatcher(t *testing.T) {
 		}
 	})
 
+	t.Run("the subscription's subject filters leave other blobs out", func(t *testing.T) {
+		if _, err := client.CreateContainer(ctx, "filtered", nil); err != nil {
+			t.Fatal(err)
+		}
+		a := newTestApp(t, basicHostJSON, map[string]string{"OnBlobCreated": eventGridFunction}, map[string]string{
+			"AzureWebJobsStorage":      az.ConnectionString,
+			"LOGS":                     "logs/",
+			"FUNCHOST_EVENTGRID_BLOBS": "OnBlobCreated=filtered/%LOGS%*/stderr.txt",
+		})
+		opts := testOptions(a, newLogCapture())
+		startHost(t, opts)
+		for _, n := range []string{"a.mp3", "logs/t-1/stdout.txt", "logs/t-1/stderr.txt", "other/t-2/stderr.txt", "logs/t-3/stderr.txt.bak", "logs/t-3/stderr.txt"} {
+			upload("filtered", n, "x")
+		}
+		waitFor(t, "the events of the two matching blobs", 5*time.Second, func() bool { return len(a.requests(t, "/OnBlobCreated")) >= 2 })
+		time.Sleep(5 * opts.BlobPollInterval)
+		got := subjects(deliveredEvents(t, a))
+		slices.Sort(got)
+		want := []string{"filtered/blobs/logs/t-1/stderr.txt", "filtered/blobs/logs/t-3/stderr.txt"}
+		if !slices.Equal(got, want) {
+			t.Errorf("delivered %q, want only the blobs the filters let through: %q", got, want)
+		}
+	})
+
 	t.Run("a blob whose name cannot be listed is skipped and reported once", func(t *testing.T) {
 		a := newTestApp(t, basicHostJSON, map[string]string{"OnBlobCreated": eventGridFunction}, map[string]string{
 			"AzureWebJobsStorage":      az.ConnectionString,

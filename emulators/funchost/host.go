@@ -262,6 +262,12 @@ func (h *Host) checkSources() error {
 		if src.Container, err = h.settings.resolve(src.Container); err != nil {
 			return fmt.Errorf("event grid blob source for %s: container: %w", fn.Name, err)
 		}
+		if src.Prefix, err = h.settings.resolve(src.Prefix); err != nil {
+			return fmt.Errorf("event grid blob source for %s: prefix: %w", fn.Name, err)
+		}
+		if src.Suffix, err = h.settings.resolve(src.Suffix); err != nil {
+			return fmt.Errorf("event grid blob source for %s: suffix: %w", fn.Name, err)
+		}
 		if _, err := containerClient(h.settings, src); err != nil {
 			return fmt.Errorf("event grid blob source for %s: %w", fn.Name, err)
 		}

@@ -358,7 +358,7 @@ func (s *Stack) startAll(ctx context.Context) error {
 		args: []string{"--app", s.app, "--settings", settingsPath, "--addr", addr(s.ports.Functions),
 			"--state", filepath.Join(data, "funchost"), "--blob-poll", s.o.BlobPoll.String(),
 			"--eventgrid-blob", "BlobCreated=AzureWebJobsStorage:" + s.Endpoints.InputContainer +
-				";TaskFinished=AzureWebJobsStorage:" + s.Endpoints.OutputContainer}}
+				";TaskFinished=AzureWebJobsStorage:" + s.Endpoints.OutputContainer + "/" + s.Endpoints.LogsPrefix + "*/stderr.txt"}}
 
 	for _, name := range []string{ServiceBus, Batch, Functions} {
 		if err := s.startProc(ctx, name); err != nil {
