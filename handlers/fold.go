@@ -172,15 +172,15 @@ func (a *App) removeOrphans(ctx context.Context, tasks []string) {
 // not take them for lost arrivals (resendStale): they were accepted, and
 // their records only lag behind.
 type journalBacklog struct {
-	// unlisted: more journals were due than one sweep folds, so any
-	// queued request may be held by one of them.
-	unlisted bool
+	// unknown: a journal left unfolded could not be read (or more were
+	// due than one sweep folds), so any queued request may be in it.
+	unknown bool
 	// held names the requests (by id) of journals read but not folded.
 	held map[string]bool
 }
 
 // holds reports whether the backlog may hold request id.
-func (b *journalBacklog) holds(id string) bool { return b.unlisted || b.held[id] }
+func (b *journalBacklog) holds(id string) bool { return b.unknown || b.held[id] }
 
 // sweepJournals folds the journals that their invocation did not (it was
 // killed, or the fold failed): those older than journalGrace, at most
@@ -194,11 +194,11 @@ func (a *App) sweepJournals(ctx context.Context) (int, *journalBacklog, error) {
 	left := &journalBacklog{held: map[string]bool{}}
 	names, err := a.d.Status.ListJournals(ctx, a.now().Add(-journalGrace), maxSweepJournals+1)
 	if err != nil {
-		left.unlisted = true
+		left.unknown = true
 		return 0, left, fmt.Errorf("sweep journals: %w", err)
 	}
 	if len(names) > maxSweepJournals {
-		names, left.unlisted = names[:maxSweepJournals], true
+		names, left.unknown = names[:maxSweepJournals], true
 	}
 	folded := 0
 	var first error
@@ -223,7 +223,7 @@ func (a *App) sweepJournal(ctx context.Context, name string, left *journalBacklo
 		return nil // folded and deleted meanwhile
 	}
 	if err != nil {
-		left.unlisted = left.unlisted || !errors.Is(err, lifecycle.ErrCorrupt)
+		left.unknown = left.unknown || !errors.Is(err, lifecycle.ErrCorrupt)
 		return err
 	}
 	orphans, err := a.fold(ctx, j)
