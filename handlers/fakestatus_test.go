@@ -70,6 +70,9 @@ type fakeStatus struct {
 	journals   map[string]storedJournal
 	journalErr error
 	deleteErr  error
+	// onReadJournal, if set, runs at each ReadJournal (a slow store: it
+	// advances the test's clock).
+	onReadJournal func()
 }
 
 type storedJournal struct {
@@ -316,6 +319,12 @@ func (s *fakeStatus) WriteJournal(_ context.Context, j *lifecycle.Journal) error
 }
 
 func (s *fakeStatus) ReadJournal(_ context.Context, name string) (*lifecycle.Journal, error) {
+	s.mu.Lock()
+	hook := s.onReadJournal
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sj, ok := s.journals[name]

@@ -186,11 +186,13 @@ func (b *journalBacklog) holds(id string) bool { return b.unknown || b.held[id] 
 // killed, or the fold failed): those older than journalGrace, at most
 // maxSweepJournals per run. A journal that cannot be read or folded is
 // logged and left for the next run, and the others are still folded: one
-// bad journal must not hold up the rest. It returns how many it folded,
+// bad journal must not hold up the rest. It starts no journal once the
+// run's budget is spent (what is left counts as unknown). It returns how
+// many it folded,
 // what is left (a journal that cannot be read at all counts as holding
 // every request, except a corrupt one, which can never record any), and
 // the first failure.
-func (a *App) sweepJournals(ctx context.Context) (int, *journalBacklog, error) {
+func (a *App) sweepJournals(ctx context.Context, b budget) (int, *journalBacklog, error) {
 	left := &journalBacklog{held: map[string]bool{}}
 	names, err := a.d.Status.ListJournals(ctx, a.now().Add(-journalGrace), maxSweepJournals+1)
 	if err != nil {
@@ -203,6 +205,10 @@ func (a *App) sweepJournals(ctx context.Context) (int, *journalBacklog, error) {
 	folded := 0
 	var first error
 	for _, name := range names {
+		if b.spent() {
+			left.unknown = true
+			break
+		}
 		if err := a.sweepJournal(ctx, name, left); err != nil {
 			a.log.Error("sweep: journal not folded", "journal", name, "err", err)
 			if first == nil {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -266,5 +267,44 @@ func TestFoldWaitsInLineWithoutTimingOut(t *testing.T) {
 	}
 	if j := f.status.journalNames(); len(j) != 0 {
 		t.Errorf("journals %v left, want the folded one deleted", j)
+	}
+}
+
+// TestSweepStopsAtItsBudget: with the store so slow that each journal
+// takes a minute to fold, one SweepPools run folds journals only while
+// its time budget lasts, and the next runs continue, instead of running
+// into the function timeout (the host then restarts the handler, killing
+// every invocation in flight). Requests still queued in the journals left
+// are not resent.
+func TestSweepStopsAtItsBudget(t *testing.T) {
+	f := newFixture(t, nil)
+	const n = 10
+	for i := range n {
+		f.drop(t, fmt.Sprintf("f%02d.mp4", i), "0x1")
+		f.status.inject(func(s *fakeStatus) { s.failWrites = 1 }) // the background fold
+		f.forward(t)
+	}
+	f.clock.advance(f.cfg.OrphanGrace + journalGrace + time.Minute)
+	f.status.inject(func(s *fakeStatus) { s.onReadJournal = func() { f.clock.advance(time.Minute) } })
+	perRun := int(sweepBudget / time.Minute)
+	for run, left := 1, n; left > 0; run++ {
+		resp := f.sweep(t)
+		want := max(left-perRun, 0)
+		if got := len(f.status.journalNames()); got != want {
+			t.Fatalf("run %d: %d journals left, want %d (logs %q)", run, got, want, resp.Logs)
+		}
+		if want > 0 && !strings.Contains(strings.Join(resp.Logs, "\n"), "time budget") {
+			t.Errorf("run %d: logs %q, want the spent budget said", run, resp.Logs)
+		}
+		if sent := len(f.arrivals.takeSent()); sent != 0 {
+			t.Fatalf("run %d: %d arrivals resent while journals were left, want none", run, sent)
+		}
+		left = want
+	}
+	for i := range n {
+		blob := fmt.Sprintf("f%02d.mp4", i)
+		if e := f.entry(t, "input", blob, f.onlyRequest(t, blob)); e.State != results.StateSubmitted {
+			t.Errorf("%s: %s, want submitted", blob, e.State)
+		}
 	}
 }

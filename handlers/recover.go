@@ -92,9 +92,12 @@ type orphanStats struct{ checked, resubmitted, failed, resent, held int }
 //   - two sweeps recovering the same orphan schedule the same message id
 //     (dropped by duplicate detection) for the same task id (AddTasks is
 //     idempotent), or publish the same result id.
-func (a *App) sweepOrphans(ctx context.Context, backlog *journalBacklog) (orphanStats, error) {
+func (a *App) sweepOrphans(ctx context.Context, backlog *journalBacklog, b budget) (orphanStats, error) {
 	var st orphanStats
 	now := a.now()
+	if b.spent() {
+		return st, nil // the pass starts in a later run
+	}
 	marker, ok := a.orphans.start(now, a.cfg.OrphanGrace)
 	if !ok {
 		return st, nil
@@ -117,6 +120,9 @@ func (a *App) sweepOrphans(ctx context.Context, backlog *journalBacklog) (orphan
 	}
 	var mu sync.Mutex // guards st
 	err = forEach(len(cands), sweepWorkers, func(i int) error {
+		if b.spent() {
+			return nil // checked again by the next pass
+		}
 		resent, held, err := a.resendStale(ctx, &cands[i], backlog)
 		if err != nil {
 			return err

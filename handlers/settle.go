@@ -29,11 +29,13 @@ const maxSweepTasks = 5000
 
 type sweepStats struct{ succeeded, failed, resubmitted, skipped int }
 
-func (a *App) sweepCompleted(ctx context.Context) (sweepStats, error) {
+// sweepCompleted settles the job's completed tasks, at most maxSweepTasks
+// and none once the run's budget is spent; the next run settles the rest.
+func (a *App) sweepCompleted(ctx context.Context, b budget) (sweepStats, error) {
 	var st sweepStats
 	pager := a.d.Batch.NewListTasksPager(a.cfg.JobID, &batch.ListOptions{Filter: "state eq 'completed'", Select: sweepListSelect})
 	seen := 0
-	for pager.More() && seen < maxSweepTasks {
+	for pager.More() && seen < maxSweepTasks && !b.spent() {
 		page, err := pager.NextPage(ctx)
 		if batch.HasCode(err, batch.CodeJobNotFound) {
 			return st, nil
@@ -45,6 +47,9 @@ func (a *App) sweepCompleted(ctx context.Context) (sweepStats, error) {
 		seen += n
 		var mu sync.Mutex // guards st
 		err = forEach(n, sweepWorkers, func(i int) error {
+			if b.spent() {
+				return nil // left completed, for the next run
+			}
 			outcome, err := a.settle(ctx, &page.Value[i])
 			if err != nil {
 				return err

@@ -2,9 +2,30 @@ package handlers
 
 import (
 	"context"
+	"time"
 
 	"github.com/ffbatch/ffbatch/internal/customhandler"
 )
+
+// sweepBudget is how long one SweepPools run keeps starting work in its
+// stages whose work grows with the backlog (folding journals, settling
+// completed tasks, checking in-flight files); what is left waits for the
+// next run. Their count bounds alone did not keep a run within the
+// function timeout (host.json: 10 minutes) when storage was the
+// bottleneck: in the 10,000-file run a sweep folding a backlog of
+// journals hit the timeout, and the host restarted the handler, killing
+// the other invocations in flight. Half the timeout, and less than the
+// schedule's 5 minutes, so runs do not pile up either.
+const sweepBudget = 4 * time.Minute
+
+// budget is the time a SweepPools run may still start work in.
+type budget struct {
+	until time.Time
+	now   func() time.Time
+}
+
+// spent reports whether the run must stop starting new work.
+func (b budget) spent() bool { return !b.now().Before(b.until) }
 
 // SweepPools runs on the timer, in five stages, one file each: fold the
 // journals SubmitTasks left behind (fold.go), settle the completed tasks
@@ -25,16 +46,17 @@ func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) 
 	}
 	// A journal that cannot be folded fails the run, but only after the
 	// other stages ran: settling copes with requests not folded yet.
-	n, backlog, journalErr := a.sweepJournals(ctx)
+	b := budget{until: a.now().Add(sweepBudget), now: a.now}
+	n, backlog, journalErr := a.sweepJournals(ctx, b)
 	if n > 0 {
 		resp.Logf("journals: %d folded", n)
 	}
-	st, err := a.sweepCompleted(ctx)
+	st, err := a.sweepCompleted(ctx, b)
 	if err != nil {
 		return nil, err
 	}
 	resp.Logf("sweep: %d succeeded, %d failed, %d resubmitted, %d skipped", st.succeeded, st.failed, st.resubmitted, st.skipped)
-	lost, err := a.sweepOrphans(ctx, backlog)
+	lost, err := a.sweepOrphans(ctx, backlog, b)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +82,9 @@ func (a *App) SweepPools(ctx context.Context, req *customhandler.InvokeRequest) 
 	}
 	if msg != "" {
 		resp.Log(msg)
+	}
+	if b.spent() {
+		resp.Logf("time budget of %s spent: the next run continues", sweepBudget)
 	}
 	if journalErr != nil {
 		return nil, journalErr
