@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"testing"
 	"time"
 )
@@ -22,7 +21,7 @@ func BenchmarkSubmitToWatchExit(b *testing.B) {
 	}
 	state := st.Dir
 	run := func(ctx context.Context, args ...string) error {
-		cmd := exec.CommandContext(ctx, cli, append([]string{"-state", state}, args...)...)
+		cmd := cliCommand(ctx, cli, state, args...)
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("ffbatch %v: %w\n%s", args, err, out)

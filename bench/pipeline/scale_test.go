@@ -66,7 +66,7 @@ func BenchmarkManyFiles(b *testing.B) {
 	procs := stackProcs(b, st)
 	cpu0 := cpuOf(b, procs)
 	ffbatch := func(ctx context.Context, args ...string) *exec.Cmd {
-		return exec.CommandContext(ctx, cli, append([]string{"-state", st.Dir}, args...)...)
+		return cliCommand(ctx, cli, st.Dir, args...)
 	}
 	in := st.Endpoints.InputContainer
 

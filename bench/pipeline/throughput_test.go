@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -136,7 +135,7 @@ func BenchmarkTwentyFourThreeMinuteFiles(b *testing.B) {
 // a terminal) "ELAPSED  STATE  BLOB [output]" per change, the last per
 // file being its finished state.
 func cliLines(ctx context.Context, cli, state, dir string, args []string, prefix string) (map[string]time.Time, error) {
-	cmd := exec.CommandContext(ctx, cli, append([]string{"-state", state}, args...)...)
+	cmd := cliCommand(ctx, cli, state, args...)
 	cmd.Dir = dir
 	out, err := cmd.StdoutPipe()
 	if err != nil {
