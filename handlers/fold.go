@@ -43,15 +43,42 @@ const maxSweepJournals = 100
 // folds runs the journals' folds in the background, each started as
 // soon as its journal is written: sem bounds the record updates in flight
 // across all folds; wg counts the folds running (Drain waits for it);
-// fileTimeout is foldFileTimeout (tests shorten it).
+// fileTimeout is foldFileTimeout (tests shorten it). mu guards running,
+// the journals being folded in the background, by name.
 type folds struct {
 	sem         chan struct{}
 	wg          sync.WaitGroup
 	fileTimeout time.Duration
+
+	mu      sync.Mutex
+	running map[string]*lifecycle.Journal
 }
 
 func newFolds() *folds {
-	return &folds{sem: make(chan struct{}, foldWorkers), fileTimeout: foldFileTimeout}
+	return &folds{sem: make(chan struct{}, foldWorkers), fileTimeout: foldFileTimeout, running: map[string]*lifecycle.Journal{}}
+}
+
+// track records j as being folded in the background until the returned
+// func is called.
+func (f *folds) track(j *lifecycle.Journal) func() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.running[j.Name] = j
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.running[j.Name] == j {
+			delete(f.running, j.Name)
+		}
+	}
+}
+
+// inBackground returns the journal name if this process is folding it in
+// the background, else nil.
+func (f *folds) inBackground(name string) *lifecycle.Journal {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.running[name]
 }
 
 // foldLater folds j in the background and returns a channel closed once
@@ -62,11 +89,13 @@ func newFolds() *folds {
 func (a *App) foldLater(ctx context.Context, j *lifecycle.Journal, added <-chan struct{}) <-chan struct{} {
 	folded := make(chan struct{})
 	a.folds.wg.Add(1)
+	untrack := a.folds.track(j)
 	go func() {
 		defer a.folds.wg.Done()
 		ctx := context.WithoutCancel(ctx)
 		defer a.flushActivity(ctx)
 		orphans, err := a.fold(ctx, j)
+		untrack()
 		close(folded)
 		if err != nil {
 			a.log.Warn("submit tasks: journal not folded yet; SweepPools will", "journal", j.Name, "err", err)
@@ -179,6 +208,13 @@ type journalBacklog struct {
 	held map[string]bool
 }
 
+// hold adds the requests of j, a journal left unfolded.
+func (b *journalBacklog) hold(j *lifecycle.Journal) {
+	for _, r := range j.Requests {
+		b.held[r.ID] = true
+	}
+}
+
 // holds reports whether the backlog may hold request id.
 func (b *journalBacklog) holds(id string) bool { return b.unknown || b.held[id] }
 
@@ -186,14 +222,19 @@ func (b *journalBacklog) holds(id string) bool { return b.unknown || b.held[id] 
 // killed, or the fold failed): those older than journalGrace, at most
 // maxSweepJournals per run. A journal that cannot be read or folded is
 // logged and left for the next run, and the others are still folded: one
-// bad journal must not hold up the rest. It starts no journal once the
-// run's budget is spent (what is left counts as unknown). It returns how
-// many it folded,
+// bad journal must not hold up the rest. It leaves the journals this
+// process is folding in the background (they wait in line for the same
+// workers; folding them twice would only double the load), starts no
+// journal once the run's budget is spent and stops waiting for a worker
+// when it ends (what is left counts as unknown). It returns how many it
+// folded,
 // what is left (a journal that cannot be read at all counts as holding
 // every request, except a corrupt one, which can never record any), and
 // the first failure.
 func (a *App) sweepJournals(ctx context.Context, b budget) (int, *journalBacklog, error) {
 	left := &journalBacklog{held: map[string]bool{}}
+	ctx, cancel := context.WithTimeout(ctx, b.left())
+	defer cancel()
 	names, err := a.d.Status.ListJournals(ctx, a.now().Add(-journalGrace), maxSweepJournals+1)
 	if err != nil {
 		left.unknown = true
@@ -208,6 +249,10 @@ func (a *App) sweepJournals(ctx context.Context, b budget) (int, *journalBacklog
 		if b.spent() {
 			left.unknown = true
 			break
+		}
+		if j := a.folds.inBackground(name); j != nil {
+			left.hold(j)
+			continue
 		}
 		if err := a.sweepJournal(ctx, name, left); err != nil {
 			a.log.Error("sweep: journal not folded", "journal", name, "err", err)
@@ -234,9 +279,7 @@ func (a *App) sweepJournal(ctx context.Context, name string, left *journalBacklo
 	}
 	orphans, err := a.fold(ctx, j)
 	if err != nil {
-		for _, r := range j.Requests {
-			left.held[r.ID] = true
-		}
+		left.hold(j)
 		return err
 	}
 	a.removeOrphans(ctx, orphans)

@@ -308,3 +308,47 @@ func TestSweepStopsAtItsBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepLeavesBackgroundFolds: a journal this process is still folding
+// in the background (waiting for a fold worker, as under a burst) is left
+// to that fold by SweepPools, not folded a second time behind it, and its
+// requests are not taken for lost arrivals.
+func TestSweepLeavesBackgroundFolds(t *testing.T) {
+	f := newFixture(t, nil)
+	f.drop(t, "a.mp4", "0x1")
+	sent := f.arrivals.takeSent()
+	if len(sent) != 1 {
+		t.Fatalf("%d arrivals sent for the drop, want 1", len(sent))
+	}
+	for range foldWorkers {
+		f.app.folds.sem <- struct{}{} // every worker busy
+	}
+	if _, err := f.app.SubmitTasks(context.Background(), submitRequest(message{id: *sent[0].MessageID, body: string(sent[0].Body)})); err != nil {
+		t.Fatal(err)
+	}
+	id := f.onlyRequest(t, "a.mp4")
+	f.clock.advance(f.cfg.OrphanGrace + journalGrace + time.Minute)
+	swept := make(chan *customhandler.InvokeResponse, 1)
+	go func() {
+		resp, err := f.app.SweepPools(context.Background(), timerRequest())
+		if err != nil {
+			t.Error(err)
+		}
+		swept <- resp
+	}()
+	select {
+	case resp := <-swept:
+		if sent := len(f.arrivals.takeSent()); sent != 0 {
+			t.Errorf("%d arrivals resent for a request whose journal is being folded, want none (logs %q)", sent, resp.Logs)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("SweepPools waited in line behind the background fold")
+	}
+	for range foldWorkers {
+		<-f.app.folds.sem
+	}
+	f.drain(t, f.app)
+	if e := f.entry(t, "input", "a.mp4", id); e.State != results.StateSubmitted || e.Resends != 0 {
+		t.Errorf("after the background fold: %s with %d resends, want submitted, none", e.State, e.Resends)
+	}
+}

@@ -27,6 +27,9 @@ type budget struct {
 // spent reports whether the run must stop starting new work.
 func (b budget) spent() bool { return !b.now().Before(b.until) }
 
+// left is the time left in the budget (by b.now, which tests control).
+func (b budget) left() time.Duration { return b.until.Sub(b.now()) }
+
 // SweepPools runs on the timer, in five stages, one file each: fold the
 // journals SubmitTasks left behind (fold.go), settle the completed tasks
 // (settle.go), recover requests whose task was lost or that waited too
